@@ -1,0 +1,91 @@
+//! The in-memory workbook model produced by the loader.
+
+/// A loaded workbook: sheets in workbook order, defined names, and the date system.
+#[derive(Debug, Clone, Default)]
+pub struct Workbook {
+    /// Sheets in the order the workbook lists them (worksheets only).
+    pub sheets: Vec<Sheet>,
+    /// Defined names, workbook- and sheet-scoped.
+    pub names: Vec<DefinedName>,
+    /// `true` when the workbook uses the 1904 date system (`<workbookPr date1904="1">`).
+    pub date1904: bool,
+    /// Non-fatal problems met while loading (unreadable sheet parts and the like).
+    pub warnings: Vec<String>,
+}
+
+/// One worksheet.
+#[derive(Debug, Clone, Default)]
+pub struct Sheet {
+    /// The sheet's name as Excel shows it.
+    pub name: String,
+    /// Every non-empty cell (a value, a formula or both), in row-major order.
+    pub cells: Vec<Cell>,
+}
+
+/// One cell. Positions are zero-based (`A1` is row 0, column 0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// Zero-based row.
+    pub row: u32,
+    /// Zero-based column.
+    pub col: u32,
+    /// For a constant cell, its value; for a formula cell, the value Excel stored
+    /// (`CellValue::Empty` when the file stored none).
+    pub value: CellValue,
+    /// The formula, if the cell has one.
+    pub formula: Option<Formula>,
+}
+
+/// A formula as stored in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Formula {
+    /// Formula text without the leading `=`, exactly as stored (e.g. `SUM(A1:A3)`, `_xlfn.XLOOKUP(..)`).
+    /// This is also the form of the anchor cell of a shared formula.
+    Text(String),
+    /// A cell that shares the formula of the anchor cell at (`anchor_row`, `anchor_col`) on the same
+    /// sheet: its formula is the anchor's text with relative references shifted by this cell's offset
+    /// from the anchor. The engine parses the anchor once and shifts the AST.
+    Shared {
+        /// Zero-based row of the anchor cell.
+        anchor_row: u32,
+        /// Zero-based column of the anchor cell.
+        anchor_col: u32,
+    },
+    /// An array (CSE) formula entered over a range. Stored on the anchor (top-left) cell only;
+    /// the other cells of the range carry just their cached values.
+    Array {
+        /// Formula text without the leading `=`.
+        text: String,
+        /// Zero-based inclusive range `(first_row, first_col, last_row, last_col)` it spills over.
+        range: (u32, u32, u32, u32),
+    },
+}
+
+/// A cell value: a constant, or the cached result of a formula.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum CellValue {
+    /// No value.
+    #[default]
+    Empty,
+    /// A number (dates and times are serial numbers in the workbook's date system).
+    Number(f64),
+    /// Text (an empty string is a value, distinct from `Empty`).
+    Text(String),
+    /// A boolean.
+    Bool(bool),
+    /// An error value, as Excel spells it: `#DIV/0!`, `#N/A`, `#VALUE!`, ...
+    Error(String),
+}
+
+/// A defined name (`<definedName>`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DefinedName {
+    /// The name as written (`Rate`, `_xlnm.Print_Area`, ...).
+    pub name: String,
+    /// `None` for workbook scope; `Some(i)` when local to sheet index `i` (`localSheetId`).
+    pub scope: Option<usize>,
+    /// What it refers to, without a leading `=` (e.g. `Inputs!$B$9`, `0.07`, `Sheet1!$A$1:$A$10`).
+    pub formula: String,
+    /// Hidden names are loaded too; this flag only records the attribute.
+    pub hidden: bool,
+}

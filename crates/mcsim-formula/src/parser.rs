@@ -96,6 +96,7 @@ impl Parser {
         t
     }
 
+    #[allow(dead_code)]
     fn err_here(&self, msg: &str) -> ParseError {
         match self.peek() {
             Some(t) => ParseError::new(msg, t.span.start as usize, t.span.end as usize),

@@ -1,0 +1,6 @@
+//! Engineering functions.
+
+use super::FnSpec;
+
+/// The functions of this category.
+pub const FUNCTIONS: &[FnSpec] = &[];

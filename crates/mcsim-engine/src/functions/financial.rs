@@ -1,0 +1,6 @@
+//! Financial functions.
+
+use super::FnSpec;
+
+/// The functions of this category.
+pub const FUNCTIONS: &[FnSpec] = &[];

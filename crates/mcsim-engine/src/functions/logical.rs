@@ -1,0 +1,6 @@
+//! Logical functions.
+
+use super::FnSpec;
+
+/// The functions of this category.
+pub const FUNCTIONS: &[FnSpec] = &[];

@@ -1,0 +1,6 @@
+//! Math functions.
+
+use super::FnSpec;
+
+/// The functions of this category.
+pub const FUNCTIONS: &[FnSpec] = &[];

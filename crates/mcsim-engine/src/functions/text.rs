@@ -1,0 +1,6 @@
+//! Text functions.
+
+use super::FnSpec;
+
+/// The functions of this category.
+pub const FUNCTIONS: &[FnSpec] = &[];

@@ -1,0 +1,206 @@
+//! The compiled workbook: cells in a compact store, parsed formulas, defined names.
+
+use crate::value::Value;
+use mcsim_formula::{Bounds, ErrorKind, Expr, ParseError};
+use std::collections::HashMap;
+
+/// Index of a sheet in [`Model::sheets`].
+pub type SheetId = u32;
+/// Index of a cell in [`Model::cells`].
+pub type CellId = u32;
+
+/// A rectangle on one sheet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Area {
+    /// The sheet.
+    pub sheet: SheetId,
+    /// The cells.
+    pub bounds: Bounds,
+}
+
+impl Area {
+    /// A single cell.
+    pub fn cell(sheet: SheetId, row: u32, col: u32) -> Area {
+        Area {
+            sheet,
+            bounds: Bounds {
+                r1: row,
+                c1: col,
+                r2: row,
+                c2: col,
+            },
+        }
+    }
+}
+
+/// One cell of the model.
+#[derive(Debug, Clone)]
+pub struct CellData {
+    /// Sheet.
+    pub sheet: SheetId,
+    /// Zero-based row.
+    pub row: u32,
+    /// Zero-based column.
+    pub col: u32,
+    /// The formula, if any.
+    pub formula: Option<FormulaId>,
+    /// For a formula cell, the value the file stored (Empty if none); for a constant, its value.
+    pub stored: Value,
+}
+
+/// Index into [`Model::formulas`].
+pub type FormulaId = u32;
+
+/// A formula cell's parsed formula.
+#[derive(Debug, Clone)]
+pub struct Formula {
+    /// The cell that holds it.
+    pub cell: CellId,
+    /// Formula text as written in the file; empty for a cell of a shared formula, whose text is
+    /// its shifted syntax tree (see [`Formula::text`]).
+    pub source: String,
+    /// The syntax tree, or the parse error (the cell then evaluates to `#NAME?`).
+    pub expr: Result<Expr, ParseError>,
+    /// For an array formula: the range it fills, and this cell's offset in it.
+    pub array: Option<ArrayPart>,
+}
+
+impl Formula {
+    /// The formula text (for a shared formula's cell: the anchor's text with references shifted).
+    pub fn text(&self) -> String {
+        if !self.source.is_empty() {
+            return self.source.clone();
+        }
+        match &self.expr {
+            Ok(e) => e.to_string(),
+            Err(_) => String::new(),
+        }
+    }
+}
+
+/// Where a cell sits inside an array formula's range.
+#[derive(Debug, Clone, Copy)]
+pub struct ArrayPart {
+    /// The whole range.
+    pub range: Bounds,
+    /// The anchor (top-left) cell, which owns the formula.
+    pub anchor: CellId,
+}
+
+/// A sheet: its name and a column-major index of its cells.
+#[derive(Debug, Clone, Default)]
+pub struct Sheet {
+    /// Name as shown by Excel.
+    pub name: String,
+    /// `columns[c]` lists `(row, cell)` sorted by row.
+    pub columns: Vec<Vec<(u32, CellId)>>,
+    /// Last used row + 1 (0 when empty).
+    pub used_rows: u32,
+}
+
+impl Sheet {
+    /// The cell at (`row`, `col`), if stored.
+    pub fn find(&self, row: u32, col: u32) -> Option<CellId> {
+        let column = self.columns.get(col as usize)?;
+        column
+            .binary_search_by_key(&row, |e| e.0)
+            .ok()
+            .map(|i| column[i].1)
+    }
+
+    /// The stored cells of column `col` between rows `r1..=r2`.
+    pub fn column_slice(&self, col: u32, r1: u32, r2: u32) -> &[(u32, CellId)] {
+        let Some(column) = self.columns.get(col as usize) else {
+            return &[];
+        };
+        let start = column.partition_point(|e| e.0 < r1);
+        let end = column.partition_point(|e| e.0 <= r2);
+        &column[start..end]
+    }
+
+    /// Clips a rectangle to the used part of the sheet (whole columns stay cheap).
+    pub fn clip(&self, b: Bounds) -> Option<Bounds> {
+        let r2 = b.r2.min(self.used_rows.saturating_sub(1));
+        let c2 = b.c2.min((self.columns.len() as u32).saturating_sub(1));
+        (self.used_rows > 0 && !self.columns.is_empty() && b.r1 <= r2 && b.c1 <= c2).then_some(
+            Bounds {
+                r1: b.r1,
+                c1: b.c1,
+                r2,
+                c2,
+            },
+        )
+    }
+}
+
+/// A defined name after parsing.
+#[derive(Debug, Clone)]
+pub struct Name {
+    /// The name as written.
+    pub name: String,
+    /// `None` = workbook scope.
+    pub scope: Option<SheetId>,
+    /// What it refers to.
+    pub expr: Result<Expr, ParseError>,
+    /// The text it was parsed from.
+    pub text: String,
+}
+
+/// The whole compiled workbook.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    /// Sheets in workbook order.
+    pub sheets: Vec<Sheet>,
+    /// Every stored cell.
+    pub cells: Vec<CellData>,
+    /// Every formula.
+    pub formulas: Vec<Formula>,
+    /// Defined names.
+    pub names: Vec<Name>,
+    /// `(scope, upper-case name)` → index in `names`.
+    pub name_index: HashMap<(Option<SheetId>, String), usize>,
+    /// Upper-case sheet name → id.
+    pub sheet_index: HashMap<String, SheetId>,
+    /// The 1904 date system.
+    pub date1904: bool,
+    /// Loader warnings.
+    pub warnings: Vec<String>,
+}
+
+impl Model {
+    /// The sheet with this name (case-insensitive).
+    pub fn sheet_id(&self, name: &str) -> Option<SheetId> {
+        self.sheet_index.get(&name.to_uppercase()).copied()
+    }
+
+    /// The cell at a position.
+    pub fn find(&self, sheet: SheetId, row: u32, col: u32) -> Option<CellId> {
+        self.sheets.get(sheet as usize)?.find(row, col)
+    }
+
+    /// The defined name visible from `sheet` (sheet scope first, then workbook scope).
+    pub fn name(&self, sheet: Option<SheetId>, name: &str) -> Option<&Name> {
+        let up = name.to_uppercase();
+        if let Some(s) = sheet
+            && let Some(&i) = self.name_index.get(&(Some(s), up.clone()))
+        {
+            return self.names.get(i);
+        }
+        self.name_index.get(&(None, up)).and_then(|&i| self.names.get(i))
+    }
+
+    /// `Sheet1!B3` for a cell.
+    pub fn cell_label(&self, cell: CellId) -> String {
+        match self.cells.get(cell as usize) {
+            Some(c) => format!(
+                "{}!{}",
+                mcsim_formula::quote_sheet(&self.sheets[c.sheet as usize].name),
+                mcsim_formula::a1(c.row, c.col)
+            ),
+            None => "?".into(),
+        }
+    }
+}
+
+/// An error when a reference names a sheet that does not exist.
+pub const MISSING_SHEET: ErrorKind = ErrorKind::Ref;

@@ -365,7 +365,12 @@ impl Parser {
                 span.end as usize,
             ));
         }
-        Ok(Expr::new(ExprKind::Name { sheet, name: w }, span))
+        // LET/LAMBDA parameters are stored as `_xlpm.name`.
+        let name = match w.get(..6) {
+            Some(p) if p.eq_ignore_ascii_case("_xlpm.") => w[6..].to_string(),
+            _ => w,
+        };
+        Ok(Expr::new(ExprKind::Name { sheet, name }, span))
     }
 
     fn call(&mut self, raw: String, span: Span) -> Result<Expr, ParseError> {

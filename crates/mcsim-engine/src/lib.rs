@@ -41,6 +41,7 @@ pub mod functions;
 pub mod graph;
 pub mod model;
 pub mod quick;
+pub mod sim;
 pub mod value;
 
 pub use build::cell_value;

@@ -14,7 +14,16 @@ use mcsim_formula::{BinaryOp, Bounds, ErrorKind, Expr, ExprKind, MAX_COLS, MAX_R
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use ops::{binary_op, broadcast2};
+pub use ops::{arith, binary_op, broadcast2, pow};
+
+/// `^` for the block program: Excel's rules, an error as NaN.
+#[inline]
+pub fn pow_kernel(x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        return f64::NAN;
+    }
+    pow(x, y).unwrap_or(f64::NAN)
+}
 
 /// A function argument: a value, or a reference still to be read.
 #[derive(Debug, Clone, PartialEq)]
@@ -119,6 +128,31 @@ impl<'m> Evaluator<'m> {
         if let Some(slot) = self.values.get_mut(cell as usize) {
             *slot = v;
             self.state[cell as usize] = State::Done;
+        }
+    }
+
+    /// A copy of this evaluator's state (values computed so far), for another thread.
+    pub fn fork(&self) -> Evaluator<'m> {
+        Evaluator {
+            model: self.model,
+            values: self.values.clone(),
+            state: self.state.clone(),
+            array_results: self.array_results.clone(),
+            locals: Vec::new(),
+            pos: self.pos,
+            ret_ref: None,
+            rng_state: self.rng_state,
+            depth: 0,
+            circular: Vec::new(),
+        }
+    }
+
+    /// Marks these formula cells pending again (the cone of a simulation, per iteration).
+    pub fn reset_cells(&mut self, cells: &[CellId]) {
+        for &c in cells {
+            if self.model.cells[c as usize].formula.is_some() {
+                self.state[c as usize] = State::Pending;
+            }
         }
     }
 

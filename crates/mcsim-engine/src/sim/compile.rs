@@ -1,0 +1,910 @@
+//! Compiles the stochastic cone of a model into a [`Program`].
+//!
+//! Cells that depend on no uncertain input keep the values the scalar evaluator computed once;
+//! subexpressions that touch no uncertain input are folded to constants with that same evaluator,
+//! so Excel's full semantics apply to everything computed once. What remains is numeric code over
+//! columns. A construct the compiler does not handle yet (text in the cone, lookups it cannot
+//! specialise, OFFSET, ...) makes [`compile`] return [`Unsupported`], and the caller falls back to
+//! evaluating the cone cell by cell per iteration with the scalar evaluator: slower, never wrong.
+
+use super::program::{Arith, Cmp, Instr, Operand, Program, Reduce};
+use crate::eval::Evaluator;
+use crate::graph::Graph;
+use crate::model::{Area, CellId, Model};
+use crate::value::Value;
+use mcsim_formula::{BinaryOp, ErrorKind, Expr, ExprKind, PostfixOp, UnaryOp};
+use std::collections::HashMap;
+
+/// Why the cone could not be compiled (the run then uses the interpreter).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unsupported {
+    /// The cell.
+    pub cell: String,
+    /// What the compiler does not handle.
+    pub what: String,
+}
+
+/// A compiled simulation.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    /// The program.
+    pub program: Program,
+    /// The slot each input's samples go into, in the order of the `inputs` given to [`compile`].
+    pub input_slots: Vec<u32>,
+    /// RAND() call sites found in the cone: the cell and the slot of its uniform.
+    pub rand_slots: Vec<(CellId, u32)>,
+    /// Each output's value: a column, or a constant when the output does not depend on any input.
+    pub outputs: Vec<Operand>,
+}
+
+/// Which cells depend on the inputs (directly, through formulas, or by calling RAND).
+pub fn stochastic_cells(model: &Model, graph: &Graph, inputs: &[CellId]) -> Vec<bool> {
+    let mut sto = vec![false; model.cells.len()];
+    for &i in inputs {
+        sto[i as usize] = true;
+    }
+    let any_input = !inputs.is_empty();
+    for &cell in &graph.order {
+        if sto[cell as usize] {
+            continue;
+        }
+        let Some(fid) = model.cells[cell as usize].formula else { continue };
+        let f = &model.formulas[fid as usize];
+        let mut hit = f
+            .expr
+            .as_ref()
+            .map(|e| e.functions().iter().any(|n| is_random(n)))
+            .unwrap_or(false);
+        if !hit && any_input && graph.dynamic[fid as usize] {
+            // OFFSET/INDIRECT may reach anything: treat them as stochastic to stay correct.
+            hit = true;
+        }
+        if !hit {
+            'areas: for a in &graph.reads[fid as usize] {
+                if let Some(sheet) = model.sheets.get(a.sheet as usize) {
+                    let b = a.bounds;
+                    let c2 = b.c2.min((sheet.columns.len() as u32).saturating_sub(1));
+                    if sheet.columns.is_empty() || b.c1 > c2 {
+                        continue;
+                    }
+                    for c in b.c1..=c2 {
+                        for &(_, id) in sheet.column_slice(c, b.r1, b.r2) {
+                            if sto[id as usize] {
+                                hit = true;
+                                break 'areas;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        sto[cell as usize] = hit;
+    }
+    // Cells of array formulas follow their anchor.
+    for f in &model.formulas {
+        if let Some(p) = f.array
+            && sto[p.anchor as usize]
+        {
+            sto[f.cell as usize] = true;
+        }
+    }
+    sto
+}
+
+fn is_random(name: &str) -> bool {
+    matches!(name, "RAND" | "RANDBETWEEN" | "RANDARRAY")
+}
+
+struct Compiler<'a, 'm> {
+    model: &'m Model,
+    ev: &'a mut Evaluator<'m>,
+    sto: &'a [bool],
+    cell_op: HashMap<CellId, Operand>,
+    instrs: Vec<Instr>,
+    next: u32,
+    rand_slots: Vec<(CellId, u32)>,
+    cur: CellId,
+}
+
+type R<T> = Result<T, String>;
+
+/// Compiles the cone. `ev` must already hold the deterministic values (run once over the model).
+pub fn compile<'m>(
+    model: &'m Model,
+    graph: &Graph,
+    ev: &mut Evaluator<'m>,
+    inputs: &[CellId],
+    outputs: &[CellId],
+) -> Result<Compiled, Unsupported> {
+    let sto = stochastic_cells(model, graph, inputs);
+    let mut c = Compiler {
+        model,
+        ev,
+        sto: &sto,
+        cell_op: HashMap::new(),
+        instrs: Vec::new(),
+        next: 0,
+        rand_slots: Vec::new(),
+        cur: 0,
+    };
+    let mut input_slots = Vec::with_capacity(inputs.len());
+    for &i in inputs {
+        let s = c.slot();
+        c.cell_op.insert(i, Operand::Slot(s));
+        input_slots.push(s);
+    }
+    for &cell in &graph.order {
+        if !sto[cell as usize] || c.cell_op.contains_key(&cell) {
+            continue;
+        }
+        c.cur = cell;
+        let op = c.cell(cell).map_err(|what| Unsupported {
+            cell: model.cell_label(cell),
+            what,
+        })?;
+        c.cell_op.insert(cell, op);
+    }
+    let mut outs = Vec::with_capacity(outputs.len());
+    for &o in outputs {
+        let op = match c.cell_op.get(&o) {
+            Some(op) => *op,
+            None => c.constant_of_cell(o),
+        };
+        outs.push(op);
+    }
+    let rand_slots = c.rand_slots.clone();
+    let mut program = Program {
+        instrs: c.instrs,
+        slots: c.next,
+    };
+    let mut pinned: Vec<u32> = input_slots.clone();
+    pinned.extend(rand_slots.iter().map(|r| r.1));
+    pinned.extend(outs.iter().filter_map(|o| match o {
+        Operand::Slot(s) => Some(*s),
+        _ => None,
+    }));
+    let remap = allocate(&mut program, &pinned);
+    let map = |s: u32| remap[s as usize];
+    Ok(Compiled {
+        input_slots: input_slots.iter().map(|&s| map(s)).collect(),
+        rand_slots: rand_slots.iter().map(|&(c, s)| (c, map(s))).collect(),
+        outputs: outs
+            .iter()
+            .map(|o| match o {
+                Operand::Slot(s) => Operand::Slot(map(*s)),
+                k => *k,
+            })
+            .collect(),
+        program,
+    })
+}
+
+fn num(v: &Value) -> f64 {
+    match v {
+        Value::Array(_) => num(&v.first()),
+        Value::Error(_) | Value::Text(_) => f64::NAN,
+        v => v.to_number().unwrap_or(f64::NAN),
+    }
+}
+
+impl Compiler<'_, '_> {
+    fn slot(&mut self) -> u32 {
+        self.next += 1;
+        self.next - 1
+    }
+
+    fn constant_of_cell(&mut self, cell: CellId) -> Operand {
+        Operand::Const(num(self.ev.value(cell)))
+    }
+
+    fn cell(&mut self, cell: CellId) -> R<Operand> {
+        let model = self.model;
+        let data = &model.cells[cell as usize];
+        let Some(fid) = data.formula else {
+            return Ok(self.constant_of_cell(cell));
+        };
+        let f = &model.formulas[fid as usize];
+        if f.array.is_some() {
+            return Err("array formulas in the simulated part of the model".into());
+        }
+        let e = f.expr.as_ref().map_err(|_| "a formula that does not parse".to_string())?;
+        self.expr(e)
+    }
+
+    fn area_is_stochastic(&self, a: &Area) -> bool {
+        let Some(sheet) = self.model.sheets.get(a.sheet as usize) else {
+            return false;
+        };
+        let b = a.bounds;
+        let c2 = b.c2.min((sheet.columns.len() as u32).saturating_sub(1));
+        if sheet.columns.is_empty() || b.c1 > c2 {
+            return false;
+        }
+        (b.c1..=c2).any(|c| sheet.column_slice(c, b.r1, b.r2).iter().any(|&(_, id)| self.sto[id as usize]))
+    }
+
+    /// Does the expression depend on the stochastic part?
+    fn depends(&self, e: &Expr) -> bool {
+        let model = self.model;
+        let sheet = model.cells[self.cur as usize].sheet;
+        let mut hit = false;
+        e.walk(&mut |n| match &n.kind {
+            ExprKind::Ref(r) => {
+                let s = match &r.sheet {
+                    None => Some(sheet),
+                    Some(name) => model.sheet_id(name),
+                };
+                if let Some(s) = s
+                    && self.area_is_stochastic(&Area {
+                        sheet: s,
+                        bounds: r.bounds(),
+                    })
+                {
+                    hit = true;
+                }
+            }
+            ExprKind::Name { .. } => hit = true, // resolved below, conservatively
+            ExprKind::Call { name, .. } if is_random(name) => hit = true,
+            _ => {}
+        });
+        hit
+    }
+
+    fn fold(&mut self, e: &Expr) -> Operand {
+        let d = &self.model.cells[self.cur as usize];
+        let (s, r, c) = (d.sheet, d.row, d.col);
+        let v = self.ev.eval_at(e, s, r, c, false);
+        Operand::Const(num(&v))
+    }
+
+    fn emit(&mut self, f: impl FnOnce(u32) -> Instr) -> Operand {
+        let dst = self.slot();
+        let ins = f(dst);
+        self.instrs.push(ins);
+        Operand::Slot(dst)
+    }
+
+    /// The cells of a reference, each as an operand, row by row.
+    fn area_operands(&mut self, a: Area) -> R<Vec<Operand>> {
+        let b = a.bounds;
+        let n = b.rows() as u64 * b.cols() as u64;
+        if n > 100_000 {
+            return Err("a range of more than 100,000 cells in the simulated part".into());
+        }
+        let mut out = Vec::with_capacity(n as usize);
+        for r in b.r1..=b.r2 {
+            for c in b.c1..=b.c2 {
+                out.push(match self.model.find(a.sheet, r, c) {
+                    Some(id) => match self.cell_op.get(&id) {
+                        Some(op) => *op,
+                        None if self.sto[id as usize] => {
+                            return Err("a reference the dependency order did not see".into());
+                        }
+                        None => match self.ev.value(id) {
+                            // Text and booleans in ranges are skipped by aggregates; mark them.
+                            Value::Text(_) | Value::Bool(_) | Value::Empty => Operand::Const(SKIP),
+                            v => Operand::Const(num(v)),
+                        },
+                    },
+                    None => Operand::Const(SKIP),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn resolve_area(&self, e: &Expr) -> Option<Area> {
+        let ExprKind::Ref(r) = &e.kind else { return None };
+        let sheet = match &r.sheet {
+            None => self.model.cells[self.cur as usize].sheet,
+            Some(n) => self.model.sheet_id(n)?,
+        };
+        Some(Area {
+            sheet,
+            bounds: r.bounds(),
+        })
+    }
+
+    fn list(&mut self, args: &[Expr]) -> R<Vec<Operand>> {
+        let mut out = Vec::new();
+        for a in args {
+            match self.resolve_area(a) {
+                Some(area) => out.extend(self.area_operands(area)?),
+                None => out.push(self.expr(a)?),
+            }
+        }
+        Ok(out)
+    }
+
+    fn expr(&mut self, e: &Expr) -> R<Operand> {
+        if !self.depends(e) {
+            return Ok(self.fold(e));
+        }
+        match &e.kind {
+            ExprKind::Paren(inner) => self.expr(inner),
+            ExprKind::Ref(r) => {
+                let area = self.resolve_area(e).ok_or("a reference to a missing sheet")?;
+                let b = area.bounds;
+                let (row, col) = {
+                    let d = &self.model.cells[self.cur as usize];
+                    (d.row, d.col)
+                };
+                // Implicit intersection.
+                let (r0, c0) = if b.r1 == b.r2 && b.c1 == b.c2 {
+                    (b.r1, b.c1)
+                } else if b.c1 == b.c2 && row >= b.r1 && row <= b.r2 {
+                    (row, b.c1)
+                } else if b.r1 == b.r2 && col >= b.c1 && col <= b.c2 {
+                    (b.r1, col)
+                } else {
+                    return Err(format!("the range {r} used as a single value"));
+                };
+                match self.model.find(area.sheet, r0, c0) {
+                    Some(id) => match self.cell_op.get(&id) {
+                        Some(op) => Ok(*op),
+                        None => Ok(self.constant_of_cell(id)),
+                    },
+                    None => Ok(Operand::Const(0.0)),
+                }
+            }
+            ExprKind::Name { sheet, name } => {
+                let scope = match sheet {
+                    Some(s) => self.model.sheet_id(s),
+                    None => Some(self.model.cells[self.cur as usize].sheet),
+                };
+                let model = self.model;
+                match model.name(scope, name).map(|n| &n.expr) {
+                    Some(Ok(ne)) => self.expr(ne),
+                    _ => Err(format!("the name {name}")),
+                }
+            }
+            ExprKind::Unary { op, expr } => {
+                let a = self.expr(expr)?;
+                Ok(match op {
+                    UnaryOp::Plus => a,
+                    UnaryOp::Neg => self.emit(|dst| Instr::Neg { dst, a }),
+                })
+            }
+            ExprKind::Postfix {
+                op: PostfixOp::Percent,
+                expr,
+            } => {
+                let a = self.expr(expr)?;
+                Ok(self.emit(|dst| Instr::Arith {
+                    op: Arith::Mul,
+                    dst,
+                    a,
+                    b: Operand::Const(0.01),
+                }))
+            }
+            ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs),
+            ExprKind::Call { name, args } => self.call(name, args),
+            ExprKind::Text(_) => Err("text in the simulated part of the model".into()),
+            _ => Ok(self.fold(e)),
+        }
+    }
+
+    fn binary(&mut self, op: BinaryOp, lhs: &Expr, rhs: &Expr) -> R<Operand> {
+        let cmp = |op| match op {
+            BinaryOp::Eq => Some(Cmp::Eq),
+            BinaryOp::Ne => Some(Cmp::Ne),
+            BinaryOp::Lt => Some(Cmp::Lt),
+            BinaryOp::Le => Some(Cmp::Le),
+            BinaryOp::Gt => Some(Cmp::Gt),
+            BinaryOp::Ge => Some(Cmp::Ge),
+            _ => None,
+        };
+        if op == BinaryOp::Pow
+            && !self.depends(rhs)
+            && let Operand::Const(n) = self.fold(rhs)
+        {
+            let a = self.expr(lhs)?;
+            if n.fract() == 0.0 && n.abs() <= 64.0 {
+                let n = n as i32;
+                if n == 1 {
+                    return Ok(a);
+                }
+                return Ok(self.emit(|dst| Instr::PowI { dst, a, n }));
+            }
+            if n == 0.5 {
+                return Ok(self.emit(|dst| Instr::Call1 {
+                    f: sqrt_kernel,
+                    dst,
+                    a,
+                }));
+            }
+            return Ok(self.emit(|dst| Instr::Arith {
+                op: Arith::Pow,
+                dst,
+                a,
+                b: Operand::Const(n),
+            }));
+        }
+        // The power with a stochastic exponent and a constant base that is folded below is fine.
+        let a = self.expr(lhs)?;
+        let b = self.expr(rhs)?;
+        if let Some(c) = cmp(op) {
+            return Ok(self.emit(|dst| Instr::Compare { op: c, dst, a, b }));
+        }
+        let ar = match op {
+            BinaryOp::Add => Arith::Add,
+            BinaryOp::Sub => Arith::Sub,
+            BinaryOp::Mul => Arith::Mul,
+            BinaryOp::Div => Arith::Div,
+            BinaryOp::Pow => Arith::Pow,
+            BinaryOp::Concat => return Err("text concatenation (&) in the simulated part".into()),
+            _ => return Err(format!("the reference operator `{}`", op.as_str())),
+        };
+        Ok(self.emit(|dst| Instr::Arith { op: ar, dst, a, b }))
+    }
+
+    fn reduce(&mut self, op: Reduce, args: &[Expr]) -> R<Operand> {
+        let items = self.list(args)?;
+        let mut slots = Vec::new();
+        let mut konst: Option<f64> = None;
+        let mut count = 0u32;
+        for it in items {
+            match it {
+                Operand::Const(k) if k.to_bits() == SKIP.to_bits() => {}
+                Operand::Const(k) => {
+                    count += 1;
+                    konst = Some(match (op, konst) {
+                        (_, None) => k,
+                        (Reduce::Sum | Reduce::Average, Some(s)) => s + k,
+                        (Reduce::Product, Some(s)) => s * k,
+                        (Reduce::Min, Some(s)) => if k.is_nan() || k < s { k } else { s },
+                        (Reduce::Max, Some(s)) => if k.is_nan() || k > s { k } else { s },
+                    });
+                }
+                Operand::Slot(s) => {
+                    count += 1;
+                    slots.push(s);
+                }
+            }
+        }
+        if op == Reduce::Average && count == 0 {
+            return Ok(Operand::Const(f64::NAN));
+        }
+        Ok(self.emit(|dst| Instr::Reduce {
+            op,
+            dst,
+            slots,
+            konst,
+            count,
+        }))
+    }
+
+    fn call(&mut self, name: &str, args: &[Expr]) -> R<Operand> {
+        let arg = |i: usize| args.get(i);
+        macro_rules! one {
+            ($f:expr) => {{
+                let a = self.expr(arg(0).ok_or("missing argument")?)?;
+                return Ok(self.emit(|dst| Instr::Call1 { f: $f, dst, a }));
+            }};
+        }
+        macro_rules! two {
+            ($f:expr, $default:expr) => {{
+                let a = self.expr(arg(0).ok_or("missing argument")?)?;
+                let b = match arg(1) {
+                    Some(e) if !matches!(e.kind, ExprKind::Missing) => self.expr(e)?,
+                    _ => Operand::Const($default),
+                };
+                return Ok(self.emit(|dst| Instr::Call2 { f: $f, dst, a, b }));
+            }};
+        }
+        match name {
+            "RAND" => {
+                let dst = self.slot();
+                self.rand_slots.push((self.cur, dst));
+                Ok(Operand::Slot(dst))
+            }
+            "RISKOUTPUT" | "PSIOUTPUT" => Ok(Operand::Const(0.0)),
+            "IF" => {
+                let cond = self.expr(arg(0).ok_or("missing argument")?)?;
+                let t = match arg(1) {
+                    Some(e) if !matches!(e.kind, ExprKind::Missing) => self.expr(e)?,
+                    Some(_) => Operand::Const(0.0),
+                    None => Operand::Const(1.0),
+                };
+                let f = match arg(2) {
+                    Some(e) if !matches!(e.kind, ExprKind::Missing) => self.expr(e)?,
+                    _ => Operand::Const(0.0),
+                };
+                Ok(self.emit(|dst| Instr::Select { dst, cond, t, f }))
+            }
+            "IFERROR" => {
+                let a = self.expr(arg(0).ok_or("missing argument")?)?;
+                let alt = self.expr(arg(1).ok_or("missing argument")?)?;
+                Ok(self.emit(|dst| Instr::IfError { dst, a, alt }))
+            }
+            "ISERROR" | "ISNUMBER" => {
+                let a = self.expr(arg(0).ok_or("missing argument")?)?;
+                let negate = name == "ISNUMBER";
+                Ok(self.emit(|dst| Instr::IsError { dst, a, negate }))
+            }
+            "AND" | "OR" => {
+                let items = self.list(args)?;
+                let mut acc: Option<Operand> = None;
+                for it in items {
+                    if let Operand::Const(k) = it
+                        && k.to_bits() == SKIP.to_bits()
+                    {
+                        continue;
+                    }
+                    let t = self.emit(|dst| Instr::Compare {
+                        op: Cmp::Ne,
+                        dst,
+                        a: it,
+                        b: Operand::Const(0.0),
+                    });
+                    acc = Some(match acc {
+                        None => t,
+                        Some(p) => {
+                            let (op, thr) = if name == "AND" { (Arith::Mul, None) } else { (Arith::Add, Some(0.0)) };
+                            let s = self.emit(|dst| Instr::Arith { op, dst, a: p, b: t });
+                            match thr {
+                                None => s,
+                                Some(z) => self.emit(|dst| Instr::Compare {
+                                    op: Cmp::Gt,
+                                    dst,
+                                    a: s,
+                                    b: Operand::Const(z),
+                                }),
+                            }
+                        }
+                    });
+                }
+                acc.ok_or_else(|| format!("{name} without values"))
+            }
+            "NOT" => {
+                let a = self.expr(arg(0).ok_or("missing argument")?)?;
+                Ok(self.emit(|dst| Instr::Compare {
+                    op: Cmp::Eq,
+                    dst,
+                    a,
+                    b: Operand::Const(0.0),
+                }))
+            }
+            "SUM" => self.reduce(Reduce::Sum, args),
+            "PRODUCT" => self.reduce(Reduce::Product, args),
+            "MIN" => self.reduce(Reduce::Min, args),
+            "MAX" => self.reduce(Reduce::Max, args),
+            "AVERAGE" => self.reduce(Reduce::Average, args),
+            "NPV" => {
+                let rate = self.expr(arg(0).ok_or("missing argument")?)?;
+                let flows: Vec<Operand> = self
+                    .list(&args[1..])?
+                    .into_iter()
+                    .filter(|o| !matches!(o, Operand::Const(k) if k.to_bits() == SKIP.to_bits()))
+                    .collect();
+                Ok(self.emit(|dst| Instr::Npv { dst, rate, flows }))
+            }
+            "SUMPRODUCT" if args.len() == 2 => {
+                let a = self.list(&args[..1])?;
+                let b = self.list(&args[1..])?;
+                if a.len() != b.len() {
+                    return Ok(Operand::Const(f64::NAN));
+                }
+                let z = |v: Vec<Operand>| -> Vec<Operand> {
+                    v.into_iter()
+                        .map(|o| match o {
+                            Operand::Const(k) if k.to_bits() == SKIP.to_bits() => Operand::Const(0.0),
+                            o => o,
+                        })
+                        .collect()
+                };
+                let (a, b) = (z(a), z(b));
+                Ok(self.emit(|dst| Instr::SumProduct { dst, a, b }))
+            }
+            "COUNTIF" if args.len() == 2 && !self.depends(&args[1]) => {
+                let crit = {
+                    let d = &self.model.cells[self.cur as usize];
+                    let (s, r, c) = (d.sheet, d.row, d.col);
+                    self.ev.eval_at(&args[1], s, r, c, false)
+                };
+                let (op, rhs) = numeric_criterion(&crit).ok_or("a COUNTIF criterion that is not numeric")?;
+                let items: Vec<Operand> = self
+                    .list(&args[..1])?
+                    .into_iter()
+                    .filter(|o| !matches!(o, Operand::Const(k) if k.to_bits() == SKIP.to_bits()))
+                    .collect();
+                Ok(self.emit(|dst| Instr::CountIf { dst, items, op, rhs }))
+            }
+            "MATCH" if args.len() == 3 && !self.depends(&args[2]) => {
+                let mt = self.fold(&args[2]);
+                if mt != Operand::Const(0.0) {
+                    return Err("MATCH with approximate matching in the simulated part".into());
+                }
+                let key = self.expr(&args[0])?;
+                let items = self.list(&args[1..2])?;
+                Ok(self.emit(|dst| Instr::MatchExact { dst, key, items }))
+            }
+            "INDEX" if args.len() == 2 => {
+                let area = self.resolve_area(&args[0]).ok_or("INDEX over something other than a range")?;
+                if area.bounds.rows() > 1 && area.bounds.cols() > 1 {
+                    return Err("two-dimensional INDEX in the simulated part".into());
+                }
+                let items = self.area_operands(area)?;
+                let items = items
+                    .into_iter()
+                    .map(|o| match o {
+                        Operand::Const(k) if k.to_bits() == SKIP.to_bits() => Operand::Const(0.0),
+                        o => o,
+                    })
+                    .collect();
+                let idx = self.expr(&args[1])?;
+                Ok(self.emit(|dst| Instr::Index { dst, items, idx }))
+            }
+            "ABS" => one!(|x| Ok(x.abs())),
+            "SQRT" => one!(sqrt_kernel),
+            "EXP" => one!(|x| finite(x.exp())),
+            "LN" => one!(|x| if x > 0.0 { Ok(x.ln()) } else { Err(ErrorKind::Num) }),
+            "LOG10" => one!(|x| if x > 0.0 { Ok(x.log10()) } else { Err(ErrorKind::Num) }),
+            "INT" => one!(|x| Ok(x.floor())),
+            "SIGN" => one!(|x| Ok(if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 })),
+            "NORM.S.INV" | "NORMSINV" => one!(norm_s_inv_kernel),
+            "ROUND" => two!(round_kernel, 0.0),
+            "ROUNDUP" => two!(roundup_kernel, 0.0),
+            "ROUNDDOWN" | "TRUNC" => two!(rounddown_kernel, 0.0),
+            "MOD" => two!(mod_kernel, f64::NAN),
+            "POWER" => two!(|x, y| crate::eval::pow(x, y), f64::NAN),
+            "NORM.INV" | "NORMINV" | "LOGNORM.INV" | "LOGINV" => {
+                let mut ops = Vec::new();
+                for i in 0..3 {
+                    ops.push(self.expr(arg(i).ok_or("missing argument")?)?);
+                }
+                let f: super::program::KernelN = if name.starts_with("NORM") { norm_inv_kernel } else { lognorm_inv_kernel };
+                Ok(self.emit(|dst| Instr::CallN { f, dst, args: ops }))
+            }
+            _ => Err(format!("the function {name}")),
+        }
+    }
+}
+
+/// Marks a range cell that aggregates skip (empty, text, boolean).
+const SKIP: f64 = f64::from_bits(0x7ff8_dead_beef_0001);
+
+fn finite(x: f64) -> Result<f64, ErrorKind> {
+    if x.is_finite() { Ok(x) } else { Err(ErrorKind::Num) }
+}
+
+fn sqrt_kernel(x: f64) -> Result<f64, ErrorKind> {
+    if x < 0.0 { Err(ErrorKind::Num) } else { Ok(x.sqrt()) }
+}
+
+fn scale_round(x: f64, digits: f64, f: fn(f64) -> f64) -> Result<f64, ErrorKind> {
+    let d = digits.trunc();
+    let p = 10f64.powi(d as i32);
+    // Round the scaled value to 15 significant digits first, as Excel does (ROUND(21.9/0.2,0)=110).
+    let scaled = crate::value::round15(x.abs() * p);
+    finite(f(scaled) / p * x.signum())
+}
+
+fn round_kernel(x: f64, digits: f64) -> Result<f64, ErrorKind> {
+    scale_round(x, digits, |v| (v + 0.5).floor())
+}
+
+fn roundup_kernel(x: f64, digits: f64) -> Result<f64, ErrorKind> {
+    scale_round(x, digits, f64::ceil)
+}
+
+fn rounddown_kernel(x: f64, digits: f64) -> Result<f64, ErrorKind> {
+    scale_round(x, digits, f64::floor)
+}
+
+fn mod_kernel(x: f64, y: f64) -> Result<f64, ErrorKind> {
+    if y == 0.0 {
+        return Err(ErrorKind::Div0);
+    }
+    finite(x - y * (x / y).floor())
+}
+
+fn norm_s_inv_kernel(p: f64) -> Result<f64, ErrorKind> {
+    if p <= 0.0 || p >= 1.0 {
+        return Err(ErrorKind::Num);
+    }
+    Ok(super::normal::norm_s_inv(p))
+}
+
+fn norm_inv_kernel(a: &[f64]) -> Result<f64, ErrorKind> {
+    if a[2] <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    Ok(a[1] + a[2] * norm_s_inv_kernel(a[0])?)
+}
+
+fn lognorm_inv_kernel(a: &[f64]) -> Result<f64, ErrorKind> {
+    if a[2] <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    finite((a[1] + a[2] * norm_s_inv_kernel(a[0])?).exp())
+}
+
+/// `">=0"`, `"<0"`, `5`: a numeric criterion.
+fn numeric_criterion(v: &Value) -> Option<(Cmp, f64)> {
+    match v {
+        Value::Number(n) => Some((Cmp::Eq, *n)),
+        Value::Text(s) => {
+            let s = s.trim();
+            let (op, rest) = if let Some(r) = s.strip_prefix(">=") {
+                (Cmp::Ge, r)
+            } else if let Some(r) = s.strip_prefix("<=") {
+                (Cmp::Le, r)
+            } else if let Some(r) = s.strip_prefix("<>") {
+                (Cmp::Ne, r)
+            } else if let Some(r) = s.strip_prefix('>') {
+                (Cmp::Gt, r)
+            } else if let Some(r) = s.strip_prefix('<') {
+                (Cmp::Lt, r)
+            } else if let Some(r) = s.strip_prefix('=') {
+                (Cmp::Eq, r)
+            } else {
+                (Cmp::Eq, s)
+            };
+            let n: f64 = rest.trim().parse().ok()?;
+            // `<>5` also counts text and blanks in Excel; only safe when the list is all numbers.
+            (op != Cmp::Ne).then_some((op, n))
+        }
+        _ => None,
+    }
+}
+
+/// Assigns physical slots so that columns whose values are dead are reused (keeps a block's
+/// working set small enough for the caches). Returns virtual → physical.
+fn allocate(p: &mut Program, pinned: &[u32]) -> Vec<u32> {
+    let n = p.slots as usize;
+    let mut last_use = vec![usize::MAX; n];
+    for (i, ins) in p.instrs.iter().enumerate() {
+        for s in reads(ins) {
+            last_use[s as usize] = i;
+        }
+    }
+    let mut is_pinned = vec![false; n];
+    for &s in pinned {
+        is_pinned[s as usize] = true;
+    }
+    let mut map = vec![u32::MAX; n];
+    let mut next_phys = 0u32;
+    let mut free: Vec<u32> = Vec::new();
+    // Pinned slots (inputs, RAND sites, outputs) get fixed places first.
+    for &s in pinned {
+        if map[s as usize] == u32::MAX {
+            map[s as usize] = next_phys;
+            next_phys += 1;
+        }
+    }
+    for (i, ins) in p.instrs.iter_mut().enumerate() {
+        let rd = reads(ins);
+        let d = dst_of(ins);
+        if map[d as usize] == u32::MAX {
+            map[d as usize] = free.pop().unwrap_or_else(|| {
+                next_phys += 1;
+                next_phys - 1
+            });
+        }
+        rewrite(ins, &map);
+        for s in rd {
+            if last_use[s as usize] == i && !is_pinned[s as usize] && s != d {
+                free.push(map[s as usize]);
+                last_use[s as usize] = usize::MAX - 1;
+            }
+        }
+        // A value never read (a dead cell) frees its slot at once.
+        if last_use[d as usize] == usize::MAX && !is_pinned[d as usize] {
+            free.push(map[d as usize]);
+        }
+    }
+    p.slots = next_phys;
+    map
+}
+
+fn ops_of(ins: &Instr) -> Vec<Operand> {
+    match ins {
+        Instr::Arith { a, b, .. } | Instr::Compare { a, b, .. } | Instr::Call2 { a, b, .. } => vec![*a, *b],
+        Instr::IfError { a, alt, .. } => vec![*a, *alt],
+        Instr::PowI { a, .. } | Instr::Neg { a, .. } | Instr::IsError { a, .. } | Instr::Call1 { a, .. } | Instr::Copy { a, .. } => vec![*a],
+        Instr::Select { cond, t, f, .. } => vec![*cond, *t, *f],
+        Instr::CallN { args, .. } => args.clone(),
+        Instr::Reduce { slots, .. } => slots.iter().map(|&s| Operand::Slot(s)).collect(),
+        Instr::Npv { rate, flows, .. } => std::iter::once(*rate).chain(flows.iter().copied()).collect(),
+        Instr::SumProduct { a, b, .. } => a.iter().chain(b.iter()).copied().collect(),
+        Instr::CountIf { items, .. } => items.clone(),
+        Instr::MatchExact { key, items, .. } => std::iter::once(*key).chain(items.iter().copied()).collect(),
+        Instr::Index { items, idx, .. } => std::iter::once(*idx).chain(items.iter().copied()).collect(),
+    }
+}
+
+fn reads(ins: &Instr) -> Vec<u32> {
+    ops_of(ins)
+        .into_iter()
+        .filter_map(|o| match o {
+            Operand::Slot(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+fn dst_of(ins: &Instr) -> u32 {
+    match ins {
+        Instr::Arith { dst, .. }
+        | Instr::PowI { dst, .. }
+        | Instr::Neg { dst, .. }
+        | Instr::Compare { dst, .. }
+        | Instr::Select { dst, .. }
+        | Instr::IfError { dst, .. }
+        | Instr::IsError { dst, .. }
+        | Instr::Call1 { dst, .. }
+        | Instr::Call2 { dst, .. }
+        | Instr::CallN { dst, .. }
+        | Instr::Reduce { dst, .. }
+        | Instr::Npv { dst, .. }
+        | Instr::SumProduct { dst, .. }
+        | Instr::CountIf { dst, .. }
+        | Instr::MatchExact { dst, .. }
+        | Instr::Index { dst, .. }
+        | Instr::Copy { dst, .. } => *dst,
+    }
+}
+
+fn rewrite(ins: &mut Instr, map: &[u32]) {
+    let m = |o: &mut Operand| {
+        if let Operand::Slot(s) = o {
+            *s = map[*s as usize];
+        }
+    };
+    let ms = |s: &mut u32| *s = map[*s as usize];
+    match ins {
+        Instr::Arith { dst, a, b, .. } | Instr::Compare { dst, a, b, .. } | Instr::Call2 { dst, a, b, .. } => {
+            ms(dst);
+            m(a);
+            m(b);
+        }
+        Instr::IfError { dst, a, alt } => {
+            ms(dst);
+            m(a);
+            m(alt);
+        }
+        Instr::PowI { dst, a, .. } | Instr::Neg { dst, a } | Instr::IsError { dst, a, .. } | Instr::Call1 { dst, a, .. } | Instr::Copy { dst, a } => {
+            ms(dst);
+            m(a);
+        }
+        Instr::Select { dst, cond, t, f } => {
+            ms(dst);
+            m(cond);
+            m(t);
+            m(f);
+        }
+        Instr::CallN { dst, args, .. } => {
+            ms(dst);
+            args.iter_mut().for_each(m);
+        }
+        Instr::Reduce { dst, slots, .. } => {
+            ms(dst);
+            slots.iter_mut().for_each(ms);
+        }
+        Instr::Npv { dst, rate, flows } => {
+            ms(dst);
+            m(rate);
+            flows.iter_mut().for_each(m);
+        }
+        Instr::SumProduct { dst, a, b } => {
+            ms(dst);
+            a.iter_mut().for_each(m);
+            b.iter_mut().for_each(m);
+        }
+        Instr::CountIf { dst, items, .. } => {
+            ms(dst);
+            items.iter_mut().for_each(m);
+        }
+        Instr::MatchExact { dst, key, items } => {
+            ms(dst);
+            m(key);
+            items.iter_mut().for_each(m);
+        }
+        Instr::Index { dst, items, idx } => {
+            ms(dst);
+            m(idx);
+            items.iter_mut().for_each(m);
+        }
+    }
+}

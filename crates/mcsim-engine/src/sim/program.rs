@@ -1,0 +1,627 @@
+//! The flat block program: instructions over columns of lanes (one lane per iteration).
+//!
+//! Every instruction runs a tight loop over the lanes of a block, so dispatch is paid once per
+//! instruction per block, never per cell per iteration, and the loops vectorise. An Excel error in a
+//! lane is a NaN in that lane: it propagates through arithmetic for free, IFERROR/ISERROR test for
+//! it, and the results count it as an error iteration.
+
+use mcsim_formula::ErrorKind;
+
+/// A value an instruction reads: a column, or a constant folded at compile time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Operand {
+    /// A column (slot index).
+    Slot(u32),
+    /// A constant (NaN = an error constant).
+    Const(f64),
+}
+
+/// Arithmetic operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arith {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/` (division by zero gives an error lane)
+    Div,
+    /// `^` with a run-time exponent (Excel's rules)
+    Pow,
+}
+
+/// Comparison operators (numeric).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    /// `=`
+    Eq,
+    /// `<>`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl Cmp {
+    #[inline(always)]
+    fn test(self, x: f64, y: f64) -> bool {
+        match self {
+            Cmp::Eq => x == y,
+            Cmp::Ne => x != y,
+            Cmp::Lt => x < y,
+            Cmp::Le => x <= y,
+            Cmp::Gt => x > y,
+            Cmp::Ge => x >= y,
+        }
+    }
+}
+
+/// Reductions over a list of operands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reduce {
+    /// SUM
+    Sum,
+    /// PRODUCT
+    Product,
+    /// MIN
+    Min,
+    /// MAX
+    Max,
+    /// AVERAGE
+    Average,
+}
+
+/// A scalar kernel of one argument.
+pub type Kernel1 = fn(f64) -> Result<f64, ErrorKind>;
+/// A scalar kernel of two arguments.
+pub type Kernel2 = fn(f64, f64) -> Result<f64, ErrorKind>;
+/// A scalar kernel of several arguments.
+pub type KernelN = fn(&[f64]) -> Result<f64, ErrorKind>;
+
+/// One instruction. `dst` is always a slot that no operand of the same instruction uses.
+#[derive(Debug, Clone)]
+pub enum Instr {
+    /// `dst = a op b`
+    Arith {
+        /// Operator.
+        op: Arith,
+        /// Destination slot.
+        dst: u32,
+        /// Left.
+        a: Operand,
+        /// Right.
+        b: Operand,
+    },
+    /// `dst = a ^ n` for a constant integer `n` (repeated multiplication).
+    PowI {
+        /// Destination slot.
+        dst: u32,
+        /// Base.
+        a: Operand,
+        /// Exponent.
+        n: i32,
+    },
+    /// `dst = -a`
+    Neg {
+        /// Destination slot.
+        dst: u32,
+        /// Operand.
+        a: Operand,
+    },
+    /// `dst = (a cmp b) ? 1 : 0` (an error in either side gives an error lane)
+    Compare {
+        /// Operator.
+        op: Cmp,
+        /// Destination slot.
+        dst: u32,
+        /// Left.
+        a: Operand,
+        /// Right.
+        b: Operand,
+    },
+    /// `dst = cond != 0 ? t : f` (IF; an error condition gives an error lane)
+    Select {
+        /// Destination slot.
+        dst: u32,
+        /// Condition.
+        cond: Operand,
+        /// Value if true.
+        t: Operand,
+        /// Value if false.
+        f: Operand,
+    },
+    /// `dst = is_error(a) ? alt : a` (IFERROR)
+    IfError {
+        /// Destination slot.
+        dst: u32,
+        /// Value.
+        a: Operand,
+        /// Replacement for error lanes.
+        alt: Operand,
+    },
+    /// `dst = is_error(a) ? 1 : 0` (ISERROR), or the opposite when `negate` (ISNUMBER).
+    IsError {
+        /// Destination slot.
+        dst: u32,
+        /// Value.
+        a: Operand,
+        /// ISNUMBER instead of ISERROR.
+        negate: bool,
+    },
+    /// A one-argument kernel (ABS, SQRT, EXP, LN, NORM.S.INV, ...).
+    Call1 {
+        /// The kernel.
+        f: Kernel1,
+        /// Destination slot.
+        dst: u32,
+        /// Argument.
+        a: Operand,
+    },
+    /// A two-argument kernel (ROUND, MOD, POWER, ...).
+    Call2 {
+        /// The kernel.
+        f: Kernel2,
+        /// Destination slot.
+        dst: u32,
+        /// First argument.
+        a: Operand,
+        /// Second argument.
+        b: Operand,
+    },
+    /// A kernel over several arguments (NORM.INV, PMT, ...).
+    CallN {
+        /// The kernel.
+        f: KernelN,
+        /// Destination slot.
+        dst: u32,
+        /// Arguments.
+        args: Vec<Operand>,
+    },
+    /// A reduction (SUM, MIN, ...) over operands; constants are pre-combined into `konst`.
+    Reduce {
+        /// Which.
+        op: Reduce,
+        /// Destination slot.
+        dst: u32,
+        /// Column operands.
+        slots: Vec<u32>,
+        /// Folded constants (their SUM, PRODUCT, MIN or MAX; for AVERAGE their sum).
+        konst: Option<f64>,
+        /// For AVERAGE: how many values in all.
+        count: u32,
+    },
+    /// NPV(rate, flows...)
+    Npv {
+        /// Destination slot.
+        dst: u32,
+        /// Rate.
+        rate: Operand,
+        /// Cash flows in order.
+        flows: Vec<Operand>,
+    },
+    /// SUMPRODUCT of two equally long lists.
+    SumProduct {
+        /// Destination slot.
+        dst: u32,
+        /// First list.
+        a: Vec<Operand>,
+        /// Second list.
+        b: Vec<Operand>,
+    },
+    /// COUNTIF(list, "<op><rhs>") with a numeric criterion.
+    CountIf {
+        /// Destination slot.
+        dst: u32,
+        /// The values tested.
+        items: Vec<Operand>,
+        /// The test.
+        op: Cmp,
+        /// The criterion's number.
+        rhs: f64,
+    },
+    /// MATCH(key, list, 0): the 1-based position of the first equal item, or an error lane.
+    MatchExact {
+        /// Destination slot.
+        dst: u32,
+        /// The key.
+        key: Operand,
+        /// The list.
+        items: Vec<Operand>,
+    },
+    /// INDEX(list, i) over a one-dimensional list.
+    Index {
+        /// Destination slot.
+        dst: u32,
+        /// The list.
+        items: Vec<Operand>,
+        /// 1-based position.
+        idx: Operand,
+    },
+    /// `dst = a` (an output or cell that is a plain copy).
+    Copy {
+        /// Destination slot.
+        dst: u32,
+        /// Source.
+        a: Operand,
+    },
+}
+
+/// A compiled program.
+#[derive(Debug, Clone, Default)]
+pub struct Program {
+    /// Instructions in execution order.
+    pub instrs: Vec<Instr>,
+    /// Number of slots (columns) a block needs.
+    pub slots: u32,
+}
+
+#[inline(always)]
+fn err_if_nonfinite(x: f64) -> f64 {
+    if x.is_finite() { x } else { f64::NAN }
+}
+
+/// Column storage for one block: `slots` columns of `lanes` values, reused across blocks.
+#[derive(Debug, Clone, Default)]
+pub struct Columns {
+    cols: Vec<Vec<f64>>,
+    lanes: usize,
+}
+
+impl Columns {
+    /// Storage for `slots` columns of `lanes` lanes.
+    pub fn new(slots: u32, lanes: usize) -> Self {
+        Columns {
+            cols: (0..slots).map(|_| vec![0.0; lanes]).collect(),
+            lanes,
+        }
+    }
+
+    /// Lanes per column.
+    pub fn lanes(&self) -> usize {
+        self.lanes
+    }
+
+    /// A column to read.
+    pub fn col(&self, slot: u32) -> &[f64] {
+        &self.cols[slot as usize]
+    }
+
+    /// A column to write (inputs are sampled straight into their columns).
+    pub fn col_mut(&mut self, slot: u32) -> &mut [f64] {
+        &mut self.cols[slot as usize]
+    }
+
+    fn take(&mut self, slot: u32) -> Vec<f64> {
+        std::mem::take(&mut self.cols[slot as usize])
+    }
+
+    fn put(&mut self, slot: u32, v: Vec<f64>) {
+        self.cols[slot as usize] = v;
+    }
+}
+
+/// Reads an operand lane by lane without a branch per lane in the common cases.
+enum Src<'a> {
+    Col(&'a [f64]),
+    K(f64),
+}
+
+impl Src<'_> {
+    #[inline(always)]
+    fn at(&self, i: usize) -> f64 {
+        match self {
+            Src::Col(c) => c[i],
+            Src::K(k) => *k,
+        }
+    }
+}
+
+fn src<'a>(c: &'a Columns, o: Operand) -> Src<'a> {
+    match o {
+        Operand::Slot(s) => Src::Col(c.col(s)),
+        Operand::Const(k) => Src::K(k),
+    }
+}
+
+macro_rules! lanes2 {
+    ($d:expr, $a:expr, $b:expr, |$x:ident, $y:ident| $body:expr) => {
+        match ($a, $b) {
+            (Src::Col(a), Src::Col(b)) => {
+                for ((d, &$x), &$y) in $d.iter_mut().zip(a.iter()).zip(b.iter()) {
+                    *d = $body;
+                }
+            }
+            (Src::Col(a), Src::K($y)) => {
+                for (d, &$x) in $d.iter_mut().zip(a.iter()) {
+                    *d = $body;
+                }
+            }
+            (Src::K($x), Src::Col(b)) => {
+                for (d, &$y) in $d.iter_mut().zip(b.iter()) {
+                    *d = $body;
+                }
+            }
+            (Src::K($x), Src::K($y)) => {
+                let v = $body;
+                $d.iter_mut().for_each(|d| *d = v);
+            }
+        }
+    };
+}
+
+impl Program {
+    /// Runs the program over one block whose input columns are already filled.
+    pub fn run(&self, c: &mut Columns) {
+        for ins in &self.instrs {
+            exec(ins, c);
+        }
+    }
+}
+
+fn exec(ins: &Instr, c: &mut Columns) {
+    let lanes = c.lanes;
+    match ins {
+        Instr::Arith { op, dst, a, b } => {
+            let mut d = c.take(*dst);
+            {
+                let (sa, sb) = (src(c, *a), src(c, *b));
+                match op {
+                    Arith::Add => lanes2!(d, sa, sb, |x, y| x + y),
+                    Arith::Sub => lanes2!(d, sa, sb, |x, y| x - y),
+                    Arith::Mul => lanes2!(d, sa, sb, |x, y| x * y),
+                    Arith::Div => lanes2!(d, sa, sb, |x, y| if y == 0.0 { f64::NAN } else { x / y }),
+                    Arith::Pow => lanes2!(d, sa, sb, |x, y| crate::eval::pow_kernel(x, y)),
+                }
+            }
+            if matches!(op, Arith::Mul | Arith::Add | Arith::Sub) {
+                // Overflow to infinity is #NUM! in Excel.
+                d.iter_mut().for_each(|v| *v = err_if_nonfinite(*v));
+            }
+            c.put(*dst, d);
+        }
+        Instr::PowI { dst, a, n } => {
+            let mut d = c.take(*dst);
+            let n = *n;
+            match src(c, *a) {
+                Src::Col(a) => {
+                    for (d, &x) in d.iter_mut().zip(a.iter()) {
+                        *d = powi_excel(x, n);
+                    }
+                }
+                Src::K(x) => d.iter_mut().for_each(|d| *d = powi_excel(x, n)),
+            }
+            c.put(*dst, d);
+        }
+        Instr::Neg { dst, a } => {
+            let mut d = c.take(*dst);
+            match src(c, *a) {
+                Src::Col(a) => d.iter_mut().zip(a.iter()).for_each(|(d, &x)| *d = -x),
+                Src::K(x) => d.iter_mut().for_each(|d| *d = -x),
+            }
+            c.put(*dst, d);
+        }
+        Instr::Compare { op, dst, a, b } => {
+            let mut d = c.take(*dst);
+            let (sa, sb) = (src(c, *a), src(c, *b));
+            let op = *op;
+            lanes2!(d, sa, sb, |x, y| if x.is_nan() || y.is_nan() {
+                f64::NAN
+            } else if op.test(x, y) {
+                1.0
+            } else {
+                0.0
+            });
+            c.put(*dst, d);
+        }
+        Instr::Select { dst, cond, t, f } => {
+            let mut d = c.take(*dst);
+            let (sc, st, sf) = (src(c, *cond), src(c, *t), src(c, *f));
+            for (i, d) in d.iter_mut().enumerate() {
+                let k = sc.at(i);
+                *d = if k.is_nan() {
+                    f64::NAN
+                } else if k != 0.0 {
+                    st.at(i)
+                } else {
+                    sf.at(i)
+                };
+            }
+            c.put(*dst, d);
+        }
+        Instr::IfError { dst, a, alt } => {
+            let mut d = c.take(*dst);
+            let (sa, sb) = (src(c, *a), src(c, *alt));
+            lanes2!(d, sa, sb, |x, y| if x.is_nan() { y } else { x });
+            c.put(*dst, d);
+        }
+        Instr::IsError { dst, a, negate } => {
+            let mut d = c.take(*dst);
+            let neg = *negate;
+            let sa = src(c, *a);
+            for (i, d) in d.iter_mut().enumerate() {
+                *d = if sa.at(i).is_nan() != neg { 1.0 } else { 0.0 };
+            }
+            c.put(*dst, d);
+        }
+        Instr::Call1 { f, dst, a } => {
+            let mut d = c.take(*dst);
+            let sa = src(c, *a);
+            for (i, d) in d.iter_mut().enumerate() {
+                let x = sa.at(i);
+                *d = if x.is_nan() { f64::NAN } else { f(x).unwrap_or(f64::NAN) };
+            }
+            c.put(*dst, d);
+        }
+        Instr::Call2 { f, dst, a, b } => {
+            let mut d = c.take(*dst);
+            let (sa, sb) = (src(c, *a), src(c, *b));
+            for (i, d) in d.iter_mut().enumerate() {
+                let (x, y) = (sa.at(i), sb.at(i));
+                *d = if x.is_nan() || y.is_nan() { f64::NAN } else { f(x, y).unwrap_or(f64::NAN) };
+            }
+            c.put(*dst, d);
+        }
+        Instr::CallN { f, dst, args } => {
+            let mut d = c.take(*dst);
+            let srcs: Vec<Src<'_>> = args.iter().map(|o| src(c, *o)).collect();
+            let mut buf = vec![0.0; args.len()];
+            for (i, d) in d.iter_mut().enumerate() {
+                let mut bad = false;
+                for (b, s) in buf.iter_mut().zip(&srcs) {
+                    *b = s.at(i);
+                    bad |= b.is_nan();
+                }
+                *d = if bad { f64::NAN } else { f(&buf).unwrap_or(f64::NAN) };
+            }
+            c.put(*dst, d);
+        }
+        Instr::Reduce {
+            op,
+            dst,
+            slots,
+            konst,
+            count,
+        } => {
+            let mut d = c.take(*dst);
+            let init = match (op, konst) {
+                (_, Some(k)) => *k,
+                (Reduce::Sum | Reduce::Average, None) => 0.0,
+                (Reduce::Product, None) => 1.0,
+                (Reduce::Min, None) => f64::INFINITY,
+                (Reduce::Max, None) => f64::NEG_INFINITY,
+            };
+            d.iter_mut().for_each(|v| *v = init);
+            for s in slots {
+                let col = c.col(*s);
+                match op {
+                    Reduce::Sum | Reduce::Average => d.iter_mut().zip(col).for_each(|(v, &x)| *v += x),
+                    Reduce::Product => d.iter_mut().zip(col).for_each(|(v, &x)| *v *= x),
+                    // NaN must win (an error anywhere is an error): f64::min would drop it.
+                    Reduce::Min => d
+                        .iter_mut()
+                        .zip(col)
+                        .for_each(|(v, &x)| *v = if x < *v || x.is_nan() { x } else { *v }),
+                    Reduce::Max => d
+                        .iter_mut()
+                        .zip(col)
+                        .for_each(|(v, &x)| *v = if x > *v || x.is_nan() { x } else { *v }),
+                }
+            }
+            match op {
+                Reduce::Average => {
+                    let n = *count as f64;
+                    d.iter_mut().for_each(|v| *v /= n);
+                }
+                Reduce::Min | Reduce::Max => {
+                    // MIN/MAX of nothing numeric is 0.
+                    d.iter_mut().for_each(|v| {
+                        if v.is_infinite() {
+                            *v = 0.0
+                        }
+                    });
+                }
+                _ => d.iter_mut().for_each(|v| *v = err_if_nonfinite(*v)),
+            }
+            c.put(*dst, d);
+        }
+        Instr::Npv { dst, rate, flows } => {
+            let mut d = c.take(*dst);
+            let mut factor = vec![0.0; lanes];
+            let r = src(c, *rate);
+            for (i, f) in factor.iter_mut().enumerate() {
+                let x = 1.0 + r.at(i);
+                *f = if x == 0.0 { f64::NAN } else { 1.0 / x };
+            }
+            let mut disc = factor.clone();
+            d.iter_mut().for_each(|v| *v = 0.0);
+            for fl in flows {
+                let s = src(c, *fl);
+                for i in 0..lanes {
+                    d[i] += s.at(i) * disc[i];
+                    disc[i] *= factor[i];
+                }
+            }
+            d.iter_mut().for_each(|v| *v = err_if_nonfinite(*v));
+            c.put(*dst, d);
+        }
+        Instr::SumProduct { dst, a, b } => {
+            let mut d = c.take(*dst);
+            d.iter_mut().for_each(|v| *v = 0.0);
+            for (x, y) in a.iter().zip(b) {
+                let (sx, sy) = (src(c, *x), src(c, *y));
+                for (i, v) in d.iter_mut().enumerate() {
+                    *v += sx.at(i) * sy.at(i);
+                }
+            }
+            c.put(*dst, d);
+        }
+        Instr::CountIf { dst, items, op, rhs } => {
+            let mut d = c.take(*dst);
+            d.iter_mut().for_each(|v| *v = 0.0);
+            for it in items {
+                let s = src(c, *it);
+                for (i, v) in d.iter_mut().enumerate() {
+                    let x = s.at(i);
+                    // An error value never matches a numeric criterion.
+                    *v += (!x.is_nan() && op.test(x, *rhs)) as u8 as f64;
+                }
+            }
+            c.put(*dst, d);
+        }
+        Instr::MatchExact { dst, key, items } => {
+            let mut d = c.take(*dst);
+            let k = src(c, *key);
+            let srcs: Vec<Src<'_>> = items.iter().map(|o| src(c, *o)).collect();
+            for (i, v) in d.iter_mut().enumerate() {
+                let key = k.at(i);
+                *v = f64::NAN;
+                if key.is_nan() {
+                    continue;
+                }
+                for (j, s) in srcs.iter().enumerate() {
+                    if s.at(i) == key {
+                        *v = (j + 1) as f64;
+                        break;
+                    }
+                }
+            }
+            c.put(*dst, d);
+        }
+        Instr::Index { dst, items, idx } => {
+            let mut d = c.take(*dst);
+            let k = src(c, *idx);
+            let srcs: Vec<Src<'_>> = items.iter().map(|o| src(c, *o)).collect();
+            for (i, v) in d.iter_mut().enumerate() {
+                let p = k.at(i);
+                *v = if p.is_nan() || p < 1.0 || p as usize > srcs.len() {
+                    f64::NAN
+                } else {
+                    srcs[p as usize - 1].at(i)
+                };
+            }
+            c.put(*dst, d);
+        }
+        Instr::Copy { dst, a } => {
+            let mut d = c.take(*dst);
+            match src(c, *a) {
+                Src::Col(a) => d.copy_from_slice(a),
+                Src::K(k) => d.iter_mut().for_each(|v| *v = k),
+            }
+            c.put(*dst, d);
+        }
+    }
+}
+
+#[inline(always)]
+fn powi_excel(x: f64, n: i32) -> f64 {
+    if x == 0.0 && n <= 0 {
+        return f64::NAN;
+    }
+    err_if_nonfinite(x.powi(n))
+}

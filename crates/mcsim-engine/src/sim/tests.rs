@@ -1,0 +1,106 @@
+#![allow(clippy::unwrap_used, clippy::panic)]
+use super::*;
+use crate::quick::workbook;
+
+fn setup(cells: &[(&str, &str)]) -> (Model, Graph) {
+    let m = Model::from_workbook(&workbook(cells));
+    let g = Graph::build(&m);
+    (m, g)
+}
+
+fn id(m: &Model, a1: &str) -> CellId {
+    let (r, c) = mcsim_formula::parse_a1(a1).unwrap();
+    m.find(0, r, c).unwrap()
+}
+
+/// Runs one block through the compiled plan and through the interpreter, with the same inputs.
+fn both(cells: &[(&str, &str)], inputs: &[&str], outputs: &[&str], lanes: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>, bool) {
+    let (m, g) = setup(cells);
+    let ins: Vec<CellId> = inputs.iter().map(|a| id(&m, a)).collect();
+    let outs: Vec<CellId> = outputs.iter().map(|a| id(&m, a)).collect();
+    let sim = Simulation::prepare(&m, &g, &ins, &outs, &[], &[]);
+    let compiled = matches!(sim.plan(), Plan::Compiled(_));
+    let fill = |b: &mut Block<'_>| {
+        for k in 0..ins.len() {
+            for (i, x) in b.input_mut(k).iter_mut().enumerate() {
+                *x = (i as f64 - lanes as f64 / 2.0) * 0.37 + k as f64;
+            }
+        }
+    };
+    let mut b = sim.block(lanes);
+    fill(&mut b);
+    let mut out_c = vec![Vec::new(); outs.len()];
+    sim.run_block(&mut b, lanes, 0, 1, &mut out_c);
+    // The interpreter on the same model.
+    let cone = g.order.iter().copied().filter(|&c| stochastic_cells(&m, &g, &ins)[c as usize] && !ins.contains(&c)).collect();
+    let interp = Simulation {
+        model: &m,
+        base: sim.base.fork(),
+        inputs: ins.clone(),
+        outputs: outs.clone(),
+        plan: Plan::Interpreted { cone, reason: Unsupported { cell: String::new(), what: String::new() } },
+        deterministic_outputs: vec![],
+    };
+    let mut b2 = interp.block(lanes);
+    fill(&mut b2);
+    let mut out_i = vec![Vec::new(); outs.len()];
+    interp.run_block(&mut b2, lanes, 0, 1, &mut out_i);
+    (out_c, out_i, compiled)
+}
+
+fn assert_same(a: &[Vec<f64>], b: &[Vec<f64>]) {
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!(x.len(), y.len());
+        for (p, q) in x.iter().zip(y) {
+            assert!((p.is_nan() && q.is_nan()) || (p - q).abs() <= 1e-12 * p.abs().max(1.0), "{p} vs {q}");
+        }
+    }
+}
+
+#[test]
+fn compiled_matches_interpreter() {
+    let cells = [
+        ("A1", "1"),
+        ("A2", "2"),
+        ("B1", "=A1*2+A2^2-A2^0.5"),
+        ("B2", "=IF(B1>3,B1/A2,-B1)"),
+        ("B3", "=SUM(A1:B2,10)+MAX(A1,A2)-MIN(B1:B2)"),
+        ("B4", "=IFERROR(1/A1,99)+ROUND(B1,2)+ABS(A2)"),
+        ("B5", "=NPV(0.08,B1:B4)"),
+        ("B6", "=SUMPRODUCT(A1:A2,B1:B2)+COUNTIF(B1:B4,\">=0\")"),
+        ("C1", "5"),
+        ("C2", "=C1*3"),
+        ("B7", "=B6+C2+AVERAGE(A1:A2)"),
+    ];
+    let (c, i, compiled) = both(&cells, &["A1", "A2"], &["B1", "B2", "B3", "B4", "B5", "B6", "B7", "C2"], 64);
+    assert!(compiled);
+    assert_same(&c, &i);
+    // The deterministic output is the constant 15 in every lane.
+    assert!(c[7].iter().all(|&x| x == 15.0));
+    // A2^0.5 is #NUM! exactly where A2 < 0 (A2 = (i-32)*0.37+1).
+    for (i, b1) in c[0].iter().enumerate() {
+        let a2 = (i as f64 - 32.0) * 0.37 + 1.0;
+        assert_eq!(b1.is_nan(), a2 < 0.0, "lane {i}");
+    }
+}
+
+#[test]
+fn unsupported_constructs_fall_back_to_the_interpreter() {
+    let cells = [("A1", "1"), ("B1", "=LEN(A1&\"x\")+A1")];
+    let (c, i, compiled) = both(&cells, &["A1"], &["B1"], 8);
+    assert!(!compiled);
+    assert_same(&c, &i);
+}
+
+#[test]
+fn slot_reuse_keeps_the_block_small() {
+    let mut cells: Vec<(String, String)> = vec![("A1".into(), "1".into())];
+    for r in 2..=300 {
+        cells.push((format!("A{r}"), format!("=A{}*1.01+1", r - 1)));
+    }
+    let refs: Vec<(&str, &str)> = cells.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let (m, g) = setup(&refs);
+    let sim = Simulation::prepare(&m, &g, &[id(&m, "A1")], &[id(&m, "A300")], &[], &[]);
+    let Plan::Compiled(c) = sim.plan() else { panic!() };
+    assert!(c.program.slots < 8, "{} slots", c.program.slots);
+}

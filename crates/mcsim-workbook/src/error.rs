@@ -59,7 +59,9 @@ pub enum LoadError {
     },
 
     /// A zip entry has a name that tries to escape the archive (absolute path, `..`, NUL).
-    #[error("'{path}' contains a zip entry with an unsafe name ({reason}): {entry:?}; refusing to read it")]
+    #[error(
+        "'{path}' contains a zip entry with an unsafe name ({reason}): {entry:?}; refusing to read it"
+    )]
     UnsafeEntry {
         /// The file.
         path: String,
@@ -144,7 +146,7 @@ impl fmt::Display for ZipLimit {
             ),
             ZipLimit::Entries { count, limit } => write!(
                 f,
-                "has {count} zip entries, more than {limit} (limit: --max-entries)"
+                "has {count} zip entries, more than {limit} (limit: --max-zip-entries)"
             ),
             ZipLimit::EntryRatio {
                 entry,

@@ -69,7 +69,6 @@ pub(crate) fn open<'a>(
                     "an .xls file that is not an Excel 97-2003 workbook either (perhaps HTML or XML saved as .xls)",
                 ),
                 "csv" => unsupported(file, "a CSV text file (.csv)"),
-                "tsv" | "txt" => unsupported(file, "a text file"),
                 "ods" => unsupported(file, "an OpenDocument spreadsheet (.ods)"),
                 "xlsb" => unsupported(file, "an Excel binary workbook (.xlsb)"),
                 _ => LoadError::NotAZip {

@@ -55,9 +55,8 @@ pub(crate) fn workbook_location(pkg: &mut Package<'_>) -> Result<(String, String
     let Some(bytes) = pkg.read("_rels/.rels")? else {
         return Ok((dir, name));
     };
-    let rels = parse_rels(&bytes).map_err(|e| {
-        LoadError::corrupt_with(pkg.file, "cannot parse the part '_rels/.rels'", e)
-    })?;
+    let rels = parse_rels(&bytes)
+        .map_err(|e| LoadError::corrupt_with(pkg.file, "cannot parse the part '_rels/.rels'", e))?;
     if let Some((_, target)) = rels
         .values()
         .find(|(typ, _)| typ.ends_with("/relationships/officeDocument"))
@@ -138,10 +137,10 @@ fn parse_rels(bytes: &[u8]) -> Result<HashMap<String, (String, String)>, BoxErro
     loop {
         buf.clear();
         match reader.read_event_into(&mut buf)? {
-            Event::Start(e) if e.local_name().as_ref() == b"Relationship" => {
-                if let Some(id) = xml::attr(&e, b"Id")? {
-                    let typ = xml::attr(&e, b"Type")?.unwrap_or_default();
-                    let target = xml::attr(&e, b"Target")?.unwrap_or_default();
+            Event::Start(e) if e.local_name().as_ref() == "Relationship" => {
+                if let Some(id) = xml::attr(&e, "Id")? {
+                    let typ = xml::attr(&e, "Type")?.unwrap_or_default();
+                    let target = xml::attr(&e, "Target")?.unwrap_or_default();
                     rels.insert(id, (typ, target));
                 }
             }
@@ -163,15 +162,15 @@ fn parse_workbook(bytes: &[u8]) -> Result<ParsedWorkbook, BoxError> {
     loop {
         buf.clear();
         match reader.read_event_into(&mut buf)? {
-            Event::Start(e) if e.local_name().as_ref() == b"sheet" => {
-                let name = xml::attr(&e, b"name")?.unwrap_or_default();
-                let rel_id = xml::attr(&e, b"id")?.unwrap_or_default();
+            Event::Start(e) if e.local_name().as_ref() == "sheet" => {
+                let name = xml::attr(&e, "name")?.unwrap_or_default();
+                let rel_id = xml::attr(&e, "id")?.unwrap_or_default();
                 sheets.push((name, rel_id));
             }
-            Event::Start(e) if e.local_name().as_ref() == b"definedName" => {
-                let name = xml::attr(&e, b"name")?;
-                let local_sheet_id = xml::attr(&e, b"localSheetId")?;
-                let hidden = xml::attr(&e, b"hidden")?.is_some_and(|v| v == "1" || v == "true");
+            Event::Start(e) if e.local_name().as_ref() == "definedName" => {
+                let name = xml::attr(&e, "name")?;
+                let local_sheet_id = xml::attr(&e, "localSheetId")?;
+                let hidden = xml::attr(&e, "hidden")?.is_some_and(|v| v == "1" || v == "true");
                 let text = xml::read_text(&mut reader, &mut text_buf, "definedName")?;
                 if let Some(name) = name {
                     let formula = match text.strip_prefix('=') {

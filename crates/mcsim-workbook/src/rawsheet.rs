@@ -72,7 +72,7 @@ pub(crate) fn read_sheet<R: BufRead>(
     loop {
         buf.clear();
         match reader.read_event_into(&mut buf)? {
-            Event::Start(e) if e.local_name().as_ref() == b"sheetData" => break,
+            Event::Start(e) if e.local_name().as_ref() == "sheetData" => break,
             Event::Eof => return Err("the part has no <sheetData> (not a worksheet)".into()),
             _ => {}
         }
@@ -83,19 +83,19 @@ pub(crate) fn read_sheet<R: BufRead>(
     loop {
         buf.clear();
         match reader.read_event_into(&mut buf)? {
-            Event::Start(e) if e.local_name().as_ref() == b"row" => {
-                if let Some(r) = xml::attr(&e, b"r")? {
+            Event::Start(e) if e.local_name().as_ref() == "row" => {
+                if let Some(r) = xml::attr(&e, "r")? {
                     row_index = xml::parse_row_number(&r)
                         .ok_or_else(|| format!("bad row number r=\"{r}\""))?;
                 }
             }
-            Event::End(e) if e.local_name().as_ref() == b"row" => {
+            Event::End(e) if e.local_name().as_ref() == "row" => {
                 row_index = row_index.saturating_add(1);
                 col_index = 0;
             }
-            Event::End(e) if e.local_name().as_ref() == b"sheetData" => return Ok(()),
-            Event::Start(e) if e.local_name().as_ref() == b"c" => {
-                let (row, col) = match xml::attr(&e, b"r")? {
+            Event::End(e) if e.local_name().as_ref() == "sheetData" => return Ok(()),
+            Event::Start(e) if e.local_name().as_ref() == "c" => {
+                let (row, col) = match xml::attr(&e, "r")? {
                     Some(r) => {
                         let pos = xml::parse_cell_ref(&r)
                             .ok_or_else(|| format!("bad cell reference r=\"{r}\""))?;
@@ -104,7 +104,7 @@ pub(crate) fn read_sheet<R: BufRead>(
                     }
                     None => (row_index, col_index),
                 };
-                let typ = xml::attr(&e, b"t")?;
+                let typ = xml::attr(&e, "t")?;
                 let mut formula = None;
                 let mut v_text: Option<String> = None;
                 let mut inline: Option<String> = None;
@@ -112,10 +112,10 @@ pub(crate) fn read_sheet<R: BufRead>(
                     cell_buf.clear();
                     match reader.read_event_into(&mut cell_buf)? {
                         Event::Start(child) => match child.local_name().as_ref() {
-                            b"f" => {
-                                let ft = xml::attr(&child, b"t")?;
-                                let si = xml::attr(&child, b"si")?;
-                                let range = xml::attr(&child, b"ref")?;
+                            "f" => {
+                                let ft = xml::attr(&child, "t")?;
+                                let si = xml::attr(&child, "si")?;
+                                let range = xml::attr(&child, "ref")?;
                                 formula = read_formula(
                                     &mut reader,
                                     &mut text_buf,
@@ -126,10 +126,10 @@ pub(crate) fn read_sheet<R: BufRead>(
                                     full,
                                 )?;
                             }
-                            b"v" if full => {
+                            "v" if full => {
                                 v_text = Some(xml::read_text(&mut reader, &mut text_buf, "v")?);
                             }
-                            b"is" if full => {
+                            "is" if full => {
                                 inline = Some(xml::read_rich_string(
                                     &mut reader,
                                     &mut text_buf,
@@ -192,12 +192,16 @@ fn read_formula<R: BufRead>(
     match typ {
         Some("array") => {
             let text = xml::read_text(reader, buf, "f")?;
-            let range = range.and_then(xml::parse_range_ref).unwrap_or_else(cell_range);
+            let range = range
+                .and_then(xml::parse_range_ref)
+                .unwrap_or_else(cell_range);
             Ok(Some(RawFormula::Array { text, range }))
         }
         Some("dataTable") => {
             xml::skip(reader, buf, "f")?;
-            let range = range.and_then(xml::parse_range_ref).unwrap_or_else(cell_range);
+            let range = range
+                .and_then(xml::parse_range_ref)
+                .unwrap_or_else(cell_range);
             Ok(Some(RawFormula::DataTable { range }))
         }
         _ if !full => {
@@ -287,7 +291,7 @@ pub(crate) fn read_shared_strings<R: BufRead>(input: R) -> Result<Vec<String>, B
     loop {
         buf.clear();
         match reader.read_event_into(&mut buf)? {
-            Event::Start(e) if e.local_name().as_ref() == b"si" => {
+            Event::Start(e) if e.local_name().as_ref() == "si" => {
                 strings.push(xml::read_rich_string(
                     &mut reader,
                     &mut text_buf,
@@ -295,7 +299,7 @@ pub(crate) fn read_shared_strings<R: BufRead>(input: R) -> Result<Vec<String>, B
                     "si",
                 )?);
             }
-            Event::End(e) if e.local_name().as_ref() == b"sst" => return Ok(strings),
+            Event::End(e) if e.local_name().as_ref() == "sst" => return Ok(strings),
             Event::Eof => return Err(xml::eof("sst")),
             _ => {}
         }

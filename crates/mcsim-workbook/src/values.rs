@@ -175,7 +175,10 @@ mod tests {
         assert_eq!(iso_to_serial("1900-03-01", false), Some(61.0));
         assert_eq!(iso_to_serial("2024-01-15", false), Some(45306.0));
         assert_eq!(iso_to_serial("2024-01-15T12:00:00", false), Some(45306.5));
-        assert_eq!(iso_to_serial("2024-01-15T06:00:00.000Z", false), Some(45306.25));
+        assert_eq!(
+            iso_to_serial("2024-01-15T06:00:00.000Z", false),
+            Some(45306.25)
+        );
         assert_eq!(iso_to_serial("1904-01-01", true), Some(0.0));
         assert_eq!(iso_to_serial("2024-01-15", true), Some(45306.0 - 1462.0));
         assert_eq!(iso_to_serial("18:00:00", false), Some(0.75));

@@ -21,22 +21,26 @@ pub(crate) fn reader<R: BufRead>(input: R) -> Reader<R> {
 }
 
 /// The value of the attribute whose local name (prefix ignored) is `local`.
-pub(crate) fn attr(e: &BytesStart<'_>, local: &[u8]) -> Result<Option<String>, BoxError> {
+pub(crate) fn attr(e: &BytesStart<'_>, local: &str) -> Result<Option<String>, BoxError> {
     for a in e.attributes().with_checks(false) {
         let a = a?;
         if a.key.local_name().as_ref() == local {
-            return Ok(Some(a.normalized_value(XmlVersion::Implicit1_0)?.into_owned()));
+            return Ok(Some(
+                a.normalized_value(XmlVersion::Implicit1_0)?.into_owned(),
+            ));
         }
     }
     Ok(None)
 }
 
 /// The value of the attribute whose full name (with prefix) is `name`.
-pub(crate) fn attr_full(e: &BytesStart<'_>, name: &[u8]) -> Result<Option<String>, BoxError> {
+pub(crate) fn attr_full(e: &BytesStart<'_>, name: &str) -> Result<Option<String>, BoxError> {
     for a in e.attributes().with_checks(false) {
         let a = a?;
         if a.key.as_ref() == name {
-            return Ok(Some(a.normalized_value(XmlVersion::Implicit1_0)?.into_owned()));
+            return Ok(Some(
+                a.normalized_value(XmlVersion::Implicit1_0)?.into_owned(),
+            ));
         }
     }
     Ok(None)
@@ -123,11 +127,11 @@ pub(crate) fn read_rich_string<R: BufRead>(
         match reader.read_event_into(buf)? {
             Event::Start(e) => {
                 let local = e.local_name();
-                if local.as_ref() == b"rPh" && phonetic_depth.is_none() {
+                if local.as_ref() == "rPh" && phonetic_depth.is_none() {
                     phonetic_depth = Some(depth);
                     depth += 1;
-                } else if local.as_ref() == b"t" && phonetic_depth.is_none() {
-                    let preserve = attr_full(&e, b"xml:space")?.is_some_and(|v| v == "preserve");
+                } else if local.as_ref() == "t" && phonetic_depth.is_none() {
+                    let preserve = attr_full(&e, "xml:space")?.is_some_and(|v| v == "preserve");
                     let text = read_text(reader, text_buf, "t")?;
                     let text = if preserve {
                         text.as_str()
@@ -174,7 +178,8 @@ pub(crate) fn unescape_ooxml(s: &str) -> Cow<'_, str> {
         match unit {
             0xD800..=0xDBFF => match parse_escape(bytes, end) {
                 Some(low @ 0xDC00..=0xDFFF) => {
-                    let cp = 0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+                    let cp =
+                        0x10000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
                     out.push(char::from_u32(cp).unwrap_or(char::REPLACEMENT_CHARACTER));
                     end += 7;
                 }

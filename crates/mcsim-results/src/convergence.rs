@@ -1,0 +1,300 @@
+//! Convergence of the mean and percentiles as iterations accumulate.
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::sum::StableSum;
+use crate::summary::{Moments, PercentileValue, Z95, check_level, percentile_inc};
+
+/// The statistics after the first `iterations` samples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConvergencePoint {
+    /// Iterations so far (including error iterations).
+    pub iterations: usize,
+    /// Valid (finite) samples among them.
+    pub n: usize,
+    /// Running mean of the valid samples.
+    pub mean: f64,
+    /// Half-width of the 95 % confidence interval of the mean, `1.96 * sd / sqrt(n)`.
+    pub ci95_half_width: f64,
+    /// The chosen percentiles of the valid samples so far ([`percentile_inc`]).
+    pub percentiles: Vec<PercentileValue>,
+}
+
+/// Running mean, CI half-width and percentiles of `samples` (in iteration order) at
+/// `checkpoints` evenly spaced points: after `ceil(k * len / checkpoints)` iterations for
+/// `k = 1..=checkpoints` (the last is all samples; duplicates are removed when there are fewer
+/// samples than checkpoints). `checkpoints = 20` gives the usual "every n/20". Non-finite samples
+/// (error iterations) count as iterations but not in the statistics.
+///
+/// ```
+/// use mcsim_results::convergence_trace;
+/// let x: Vec<f64> = (1..=100).map(f64::from).collect();
+/// let t = convergence_trace(&x, &[0.5], 4).unwrap();
+/// assert_eq!(t.len(), 4);
+/// assert_eq!((t[0].iterations, t[0].mean), (25, 13.0));
+/// assert_eq!(t[3].percentiles[0].value, 50.5);
+/// ```
+pub fn convergence_trace(
+    samples: &[f64],
+    percentiles: &[f64],
+    checkpoints: usize,
+) -> Result<Vec<ConvergencePoint>> {
+    for &p in percentiles {
+        check_level("percentile", p, true)?;
+    }
+    let len = samples.len();
+    let checkpoints = checkpoints.max(1);
+    let mut ends: Vec<usize> = (1..=checkpoints)
+        .map(|k| (k * len).div_ceil(checkpoints))
+        .collect();
+    ends.dedup();
+    ends.retain(|&e| e > 0);
+
+    let mut sorted: Vec<f64> = Vec::new();
+    let mut sum = StableSum::new();
+    let mut start = 0;
+    let mut out = Vec::with_capacity(ends.len());
+    for end in ends {
+        let mut chunk: Vec<f64> = samples[start..end]
+            .iter()
+            .copied()
+            .filter(|x| x.is_finite())
+            .collect();
+        chunk.iter().for_each(|&x| sum.add(x));
+        chunk.sort_by(f64::total_cmp);
+        sorted = merge_sorted(&sorted, &chunk);
+        let m = Moments::of(&samples[..end]);
+        let n = m.n;
+        out.push(ConvergencePoint {
+            iterations: end,
+            n,
+            mean: if n > 0 {
+                sum.value() / n as f64
+            } else {
+                f64::NAN
+            },
+            ci95_half_width: Z95 * m.std_dev / (n as f64).sqrt(),
+            percentiles: percentiles
+                .iter()
+                .map(|&p| PercentileValue {
+                    p,
+                    value: percentile_inc(&sorted, p),
+                })
+                .collect(),
+        });
+        start = end;
+    }
+    Ok(out)
+}
+
+fn merge_sorted(a: &[f64], b: &[f64]) -> Vec<f64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i].total_cmp(&b[j]).is_le() {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// The state of a [`ConvergenceCheck`] after one checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConvergenceStatus {
+    /// Valid samples at this checkpoint.
+    pub n: usize,
+    /// Mean of the valid samples.
+    pub mean: f64,
+    /// Half-width of the 95 % CI of the mean.
+    pub ci95_half_width: f64,
+    /// `ci95_half_width / |mean|` (infinite when the mean is 0).
+    pub relative_half_width: f64,
+    /// The largest relative change of a chosen percentile since the previous checkpoint; `None`
+    /// at the first checkpoint.
+    pub max_percentile_change: Option<f64>,
+    /// Whether the stopping rule is met (see [`ConvergenceCheck`]).
+    pub converged: bool,
+}
+
+/// An incremental stopping rule for a simulation.
+///
+/// Call [`converged`](Self::converged) at each checkpoint (for example after every block of
+/// iterations) with all samples so far, in iteration order. It returns `true` when, at once:
+///
+/// 1. there are at least `min_samples` valid samples;
+/// 2. the mean is precise: the 95 % CI half-width `1.96 * sd / sqrt(n)` is at most
+///    `tol * |mean|` (relative to the mean), or at most `abs_tol` (for outputs whose mean is near
+///    0, where a relative rule never holds; `abs_tol` is 0 by default, so off);
+/// 3. the percentiles are stable: each chosen percentile changed, since the **previous call**, by
+///    at most `tol` relative to `max(|old|, |new|)` (or by at most `abs_tol` absolutely). The
+///    first call has no previous checkpoint and so never converges.
+///
+/// Non-finite samples (error iterations) are ignored.
+///
+/// ```
+/// use mcsim_results::ConvergenceCheck;
+/// let mut check = ConvergenceCheck::new(0.01);
+/// let x: Vec<f64> = (0..20_000).map(|i| 100.0 + ((i * 7919) % 1000) as f64 / 100.0).collect();
+/// assert!(!check.converged(&x[..10_000])); // first checkpoint
+/// assert!(check.converged(&x));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvergenceCheck {
+    /// Relative tolerance for the CI half-width and the percentile changes.
+    pub tol: f64,
+    /// Absolute tolerance that also passes either criterion (default 0).
+    pub abs_tol: f64,
+    /// Percentiles that must be stable, as fractions (default 5 %, 50 %, 95 %).
+    pub percentiles: Vec<f64>,
+    /// Minimum valid samples before convergence can be declared (default 100).
+    pub min_samples: usize,
+    last: Option<Vec<f64>>,
+}
+
+impl ConvergenceCheck {
+    /// A check with relative tolerance `tol` and the defaults above.
+    pub fn new(tol: f64) -> Self {
+        Self {
+            tol,
+            abs_tol: 0.0,
+            percentiles: vec![0.05, 0.5, 0.95],
+            min_samples: 100,
+            last: None,
+        }
+    }
+
+    /// Sets the percentiles that must be stable (fractions in `[0, 1]`).
+    pub fn with_percentiles(mut self, percentiles: &[f64]) -> Result<Self> {
+        for &p in percentiles {
+            check_level("percentile", p, true)?;
+        }
+        self.percentiles = percentiles.to_vec();
+        Ok(self)
+    }
+
+    /// Sets the absolute tolerance.
+    pub fn with_abs_tol(mut self, abs_tol: f64) -> Self {
+        self.abs_tol = abs_tol;
+        self
+    }
+
+    /// Sets the minimum number of valid samples.
+    pub fn with_min_samples(mut self, min_samples: usize) -> Self {
+        self.min_samples = min_samples;
+        self
+    }
+
+    /// Records a checkpoint and says whether the rule is met; see [`ConvergenceCheck`].
+    pub fn converged(&mut self, samples_so_far: &[f64]) -> bool {
+        self.check(samples_so_far).converged
+    }
+
+    /// Like [`converged`](Self::converged), with the numbers behind the decision.
+    pub fn check(&mut self, samples_so_far: &[f64]) -> ConvergenceStatus {
+        let m = Moments::of(samples_so_far);
+        let sorted = crate::summary::sorted_finite(samples_so_far);
+        let now: Vec<f64> = self
+            .percentiles
+            .iter()
+            .map(|&p| percentile_inc(&sorted, p))
+            .collect();
+        let half = Z95 * m.std_dev / (m.n as f64).sqrt();
+        let relative = half / m.mean.abs();
+        let change = self.last.as_ref().map(|old| {
+            old.iter()
+                .zip(&now)
+                .map(|(&o, &v)| {
+                    let d = (v - o).abs();
+                    if d <= self.abs_tol {
+                        0.0
+                    } else {
+                        d / o.abs().max(v.abs())
+                    }
+                })
+                .fold(
+                    0.0,
+                    |a: f64, b| if b.is_nan() { f64::NAN } else { a.max(b) },
+                )
+        });
+        let mean_ok = half <= self.tol * m.mean.abs() || half <= self.abs_tol;
+        let pct_ok = change.is_some_and(|c| c <= self.tol);
+        let converged = m.n >= self.min_samples && m.n >= 2 && mean_ok && pct_ok;
+        self.last = Some(now);
+        ConvergenceStatus {
+            n: m.n,
+            mean: m.mean,
+            ci95_half_width: half,
+            relative_half_width: relative,
+            max_percentile_change: change,
+            converged,
+        }
+    }
+
+    /// Forgets the previous checkpoint.
+    pub fn reset(&mut self) {
+        self.last = None;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_checkpoints() {
+        let x: Vec<f64> = (1..=100).map(f64::from).collect();
+        let t = convergence_trace(&x, &[0.0, 0.5, 1.0], 20).unwrap();
+        assert_eq!(t.len(), 20);
+        assert_eq!(t[0].iterations, 5);
+        assert_eq!(t[0].mean, 3.0);
+        assert_eq!(t[19].mean, 50.5);
+        assert_eq!(t[9].percentiles[2].value, 50.0);
+        assert_eq!(t[9].percentiles[1].value, 25.5);
+        // sd of 1..=5 is sqrt(2.5).
+        assert!((t[0].ci95_half_width - Z95 * 2.5f64.sqrt() / 5f64.sqrt()).abs() < 1e-12);
+        // Fewer samples than checkpoints.
+        let t = convergence_trace(&[1.0, f64::NAN, 3.0], &[0.5], 20).unwrap();
+        assert_eq!(t.len(), 3);
+        assert_eq!((t[1].iterations, t[1].n), (2, 1));
+        assert_eq!(t[2].mean, 2.0);
+        assert!(convergence_trace(&x, &[2.0], 5).is_err());
+    }
+
+    #[test]
+    fn stopping_rule() {
+        // Slowly drifting data never stabilises its percentiles at tol 1e-4.
+        let x: Vec<f64> = (0..4000).map(|i| 1000.0 + i as f64).collect();
+        let mut c = ConvergenceCheck::new(1e-4);
+        assert!(!c.converged(&x[..2000]));
+        let st = c.check(&x);
+        assert!(!st.converged);
+        assert!(st.max_percentile_change.unwrap() > 1e-4);
+
+        // Stationary data with a mean far from 0 converges at 1 %.
+        let y: Vec<f64> = (0..4000)
+            .map(|i| 50.0 + ((i * 37) % 100) as f64 / 10.0)
+            .collect();
+        let mut c = ConvergenceCheck::new(0.01).with_min_samples(10);
+        assert!(!c.converged(&y[..2000]));
+        assert!(c.converged(&y));
+
+        // Mean 0: the relative rule never holds; abs_tol rescues it.
+        let z: Vec<f64> = (0..4000)
+            .map(|i| if i % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        let mut c = ConvergenceCheck::new(0.01);
+        c.converged(&z[..2000]);
+        assert!(!c.converged(&z));
+        let mut c = ConvergenceCheck::new(0.01).with_abs_tol(0.05);
+        c.converged(&z[..2000]);
+        assert!(c.converged(&z));
+    }
+}

@@ -1,0 +1,349 @@
+//! Sensitivity of an output to the inputs: rank correlation, standardized regression, tornado.
+
+use serde::Serialize;
+
+use crate::error::{Result, ResultsError};
+use crate::sum::stable_sum;
+
+/// Ranks of `x`, 1-based, with tied values given the average of the ranks they span (so `[10, 20,
+/// 20, 30]` ranks as `[1, 2.5, 2.5, 4]`). `NaN`s sort last (callers drop them first).
+pub fn ranks(x: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..x.len()).collect();
+    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    let mut r = vec![0.0; x.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i + 1;
+        while j < idx.len() && x[idx[j]] == x[idx[i]] {
+            j += 1;
+        }
+        // Positions i..j (0-based) share ranks i+1..=j: average (i + 1 + j) / 2.
+        let avg = (i + 1 + j) as f64 / 2.0;
+        for &k in &idx[i..j] {
+            r[k] = avg;
+        }
+        i = j;
+    }
+    r
+}
+
+/// Pearson correlation of two equally long slices; `None` when fewer than two rows or either
+/// side is constant.
+pub fn pearson(x: &[f64], y: &[f64]) -> Result<Option<f64>> {
+    check_len("y", y.len(), x.len())?;
+    let n = x.len();
+    if n < 2 {
+        return Ok(None);
+    }
+    let mx = stable_sum(x.iter().copied()) / n as f64;
+    let my = stable_sum(y.iter().copied()) / n as f64;
+    let sxy = stable_sum(x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)));
+    let sxx = stable_sum(x.iter().map(|a| (a - mx) * (a - mx)));
+    let syy = stable_sum(y.iter().map(|b| (b - my) * (b - my)));
+    if !(sxx > 0.0 && syy > 0.0) {
+        return Ok(None);
+    }
+    // sqrt(s * s) == s exactly, so identical columns give exactly 1; fall back on overflow.
+    let denom = match (sxx * syy).sqrt() {
+        d if d.is_finite() => d,
+        _ => sxx.sqrt() * syy.sqrt(),
+    };
+    Ok(Some((sxy / denom).clamp(-1.0, 1.0)))
+}
+
+/// Spearman rank correlation: the Pearson correlation of the average ranks ([`ranks`]), so ties
+/// are handled exactly. `None` when fewer than two rows or either side is constant.
+///
+/// ```
+/// use mcsim_results::spearman;
+/// let r = spearman(&[1.0, 2.0, 3.0, 4.0], &[10.0, 100.0, 1000.0, 10000.0]).unwrap();
+/// assert_eq!(r, Some(1.0));
+/// ```
+pub fn spearman(x: &[f64], y: &[f64]) -> Result<Option<f64>> {
+    check_len("y", y.len(), x.len())?;
+    pearson(&ranks(x), &ranks(y))
+}
+
+fn check_len(what: &str, got: usize, expected: usize) -> Result<()> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(ResultsError::LengthMismatch {
+            what: what.to_string(),
+            got,
+            expected,
+        })
+    }
+}
+
+/// Standardized regression coefficients of `y` on `inputs` (each a column as long as `y`).
+///
+/// Every variable is standardized (`(x - mean) / sd`) and `y` is regressed on all of them at
+/// once by least squares; the coefficients are the solution of `R β = r`, with `R` the inputs'
+/// correlation matrix and `r` their correlations with `y`, solved by Cholesky factorisation.
+/// A coefficient is `None` when its input is constant, or is (within `1e-9` of residual
+/// variance) a linear combination of the inputs before it (collinear inputs: the first one is
+/// kept); such inputs are left out of the regression rather than failing it. All `None` when
+/// `y` is constant or there are fewer than two rows.
+pub fn standardized_regression(inputs: &[&[f64]], y: &[f64]) -> Result<Vec<Option<f64>>> {
+    for (i, x) in inputs.iter().enumerate() {
+        check_len(&format!("input {i}"), x.len(), y.len())?;
+    }
+    let k = inputs.len();
+    let n = y.len();
+    let mut out = vec![None; k];
+    let Some(zy) = standardize(y) else {
+        return Ok(out);
+    };
+    let cols: Vec<Option<Vec<f64>>> = inputs.iter().map(|x| standardize(x)).collect();
+    let active: Vec<usize> = (0..k).filter(|&i| cols[i].is_some()).collect();
+    let z: Vec<&[f64]> = active.iter().filter_map(|&i| cols[i].as_deref()).collect();
+    let m = z.len();
+    let denom = (n - 1) as f64;
+    let dot = |a: &[f64], b: &[f64]| stable_sum(a.iter().zip(b).map(|(p, q)| p * q)) / denom;
+    let mut r = vec![vec![0.0; m]; m];
+    let mut ry = vec![0.0; m];
+    for i in 0..m {
+        for j in 0..=i {
+            let v = dot(z[i], z[j]);
+            r[i][j] = v;
+            r[j][i] = v;
+        }
+        ry[i] = dot(z[i], &zy);
+    }
+    let beta = solve_spd_dropping(&r, &ry, 1e-9);
+    for (a, b) in active.iter().zip(beta) {
+        out[*a] = b;
+    }
+    Ok(out)
+}
+
+/// z-scores of `x`; `None` when fewer than two values or constant.
+fn standardize(x: &[f64]) -> Option<Vec<f64>> {
+    let n = x.len();
+    if n < 2 {
+        return None;
+    }
+    let mean = stable_sum(x.iter().copied()) / n as f64;
+    let ss = stable_sum(x.iter().map(|v| (v - mean) * (v - mean)));
+    let sd = (ss / (n - 1) as f64).sqrt();
+    if !sd.is_finite() || sd <= 0.0 {
+        return None;
+    }
+    // A column whose spread is rounding noise relative to its level is constant.
+    if sd <= mean.abs() * 1e-13 {
+        return None;
+    }
+    Some(x.iter().map(|v| (v - mean) / sd).collect())
+}
+
+/// Solves `a x = b` for a symmetric positive semi-definite `a` (unit diagonal scale) by Cholesky,
+/// skipping any column whose pivot falls below `tol` (dependent on earlier columns): its
+/// coefficient is `None` and it is left out of the system.
+fn solve_spd_dropping(a: &[Vec<f64>], b: &[f64], tol: f64) -> Vec<Option<f64>> {
+    let m = b.len();
+    let mut l = vec![vec![0.0; m]; m];
+    let mut keep = vec![false; m];
+    for j in 0..m {
+        let kept: Vec<usize> = (0..j).filter(|&q| keep[q]).collect();
+        let d = a[j][j] - kept.iter().map(|&q| l[j][q] * l[j][q]).sum::<f64>();
+        if d.is_nan() || d <= tol * a[j][j].max(f64::MIN_POSITIVE) {
+            continue;
+        }
+        keep[j] = true;
+        let ljj = d.sqrt();
+        l[j][j] = ljj;
+        for i in j + 1..m {
+            let s = a[i][j] - kept.iter().map(|&q| l[i][q] * l[j][q]).sum::<f64>();
+            l[i][j] = s / ljj;
+        }
+    }
+    let idx: Vec<usize> = (0..m).filter(|&q| keep[q]).collect();
+    // Forward: L y = b; backward: L^T x = y, over the kept indices only.
+    let mut yv = vec![0.0; m];
+    for (pi, &i) in idx.iter().enumerate() {
+        let s: f64 = idx[..pi].iter().map(|&q| l[i][q] * yv[q]).sum();
+        yv[i] = (b[i] - s) / l[i][i];
+    }
+    let mut x = vec![0.0; m];
+    for (pi, &i) in idx.iter().enumerate().rev() {
+        let s: f64 = idx[pi + 1..].iter().map(|&q| l[q][i] * x[q]).sum();
+        x[i] = (yv[i] - s) / l[i][i];
+    }
+    (0..m).map(|q| keep[q].then_some(x[q])).collect()
+}
+
+/// Sensitivity of one output to one input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SensitivityEntry {
+    /// The input's name.
+    pub input: String,
+    /// Spearman rank correlation of the input with the output ([`spearman`]).
+    pub spearman: Option<f64>,
+    /// Standardized regression coefficient ([`standardized_regression`]).
+    pub src: Option<f64>,
+    /// Contribution to variance: this input's squared rank correlation divided by the sum of all
+    /// inputs' squared rank correlations (`ρᵢ² / Σ ρⱼ²`), so the shares add up to 1. This is
+    /// a normalised ranking measure, not a variance decomposition (inputs that are correlated with
+    /// each other share credit).
+    pub contribution: Option<f64>,
+}
+
+/// Sensitivity of one output to every input.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sensitivity {
+    /// The output's name.
+    pub output: String,
+    /// Rows used: iterations where the output and every input are finite (error iterations of
+    /// the output, read back as `NaN`, are dropped).
+    pub n: usize,
+    /// One entry per input, in the order given.
+    pub entries: Vec<SensitivityEntry>,
+}
+
+impl Sensitivity {
+    /// Computes rank correlations, standardized regression coefficients and contributions for
+    /// `output` against each `(name, samples)` input. All slices are per iteration and must have
+    /// the same length.
+    ///
+    /// ```
+    /// use mcsim_results::Sensitivity;
+    /// let a: Vec<f64> = (0..50).map(|i| (i * 7 % 50) as f64).collect();
+    /// let b: Vec<f64> = (0..50).map(|i| (i * 13 % 50) as f64).collect();
+    /// let y: Vec<f64> = a.iter().zip(&b).map(|(a, b)| 2.0 * a - b).collect();
+    /// let s = Sensitivity::compute("y", &y, &[("a", &a), ("b", &b)]).unwrap();
+    /// assert_eq!(s.tornado()[0].input, "a");
+    /// ```
+    pub fn compute(output: &str, samples: &[f64], inputs: &[(&str, &[f64])]) -> Result<Self> {
+        for (name, x) in inputs {
+            check_len(&format!("input `{name}`"), x.len(), samples.len())?;
+        }
+        let rows: Vec<usize> = (0..samples.len())
+            .filter(|&i| samples[i].is_finite() && inputs.iter().all(|(_, x)| x[i].is_finite()))
+            .collect();
+        let pick = |x: &[f64]| -> Vec<f64> { rows.iter().map(|&i| x[i]).collect() };
+        let y = pick(samples);
+        let xs: Vec<Vec<f64>> = inputs.iter().map(|(_, x)| pick(x)).collect();
+        let mut rho = Vec::with_capacity(xs.len());
+        for x in &xs {
+            rho.push(spearman(x, &y)?);
+        }
+        let refs: Vec<&[f64]> = xs.iter().map(Vec::as_slice).collect();
+        let src = standardized_regression(&refs, &y)?;
+        let total: f64 = rho.iter().flatten().map(|r| r * r).sum();
+        let entries = inputs
+            .iter()
+            .zip(rho.iter().zip(src))
+            .map(|((name, _), (r, s))| SensitivityEntry {
+                input: (*name).to_string(),
+                spearman: *r,
+                src: s,
+                contribution: r.and_then(|r| (total > 0.0).then(|| r * r / total)),
+            })
+            .collect();
+        Ok(Sensitivity {
+            output: output.to_string(),
+            n: rows.len(),
+            entries,
+        })
+    }
+
+    /// The tornado ranking: entries sorted by `|spearman|`, largest first; inputs without a
+    /// correlation (constant) come last; ties keep the input order.
+    pub fn tornado(&self) -> Vec<&SensitivityEntry> {
+        let mut v: Vec<&SensitivityEntry> = self.entries.iter().collect();
+        v.sort_by(|a, b| {
+            let key = |e: &SensitivityEntry| e.spearman.map_or(-1.0, f64::abs);
+            key(b).total_cmp(&key(a))
+        });
+        v
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A small deterministic generator (SplitMix64) for test data.
+    fn uniforms(seed: u64, n: usize) -> Vec<f64> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                let mut z = s;
+                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                z ^= z >> 31;
+                (z >> 11) as f64 / (1u64 << 53) as f64
+            })
+            .collect()
+    }
+
+    #[test]
+    fn average_ranks_for_ties() {
+        assert_eq!(ranks(&[10.0, 20.0, 20.0, 30.0]), vec![1.0, 2.5, 2.5, 4.0]);
+        assert_eq!(ranks(&[3.0, 1.0, 3.0, 3.0]), vec![3.0, 1.0, 3.0, 3.0]);
+    }
+
+    #[test]
+    fn spearman_with_ties_matches_hand_value() {
+        // x ranks: 1, 2.5, 2.5, 4, 5; y ranks: 2, 1, 4, 3, 5.
+        // Pearson of those: mean 3 each; dx = -2,-.5,-.5,1,2; dy = -1,-2,1,0,2.
+        // sxy = 2+1-.5+0+4 = 6.5; sxx = 4+.25+.25+1+4 = 9.5; syy = 1+4+1+0+4 = 10.
+        let x = [1.0, 2.0, 2.0, 3.0, 4.0];
+        let y = [20.0, 10.0, 40.0, 30.0, 50.0];
+        let r = spearman(&x, &y).unwrap().unwrap();
+        assert!((r - 6.5 / (9.5f64 * 10.0).sqrt()).abs() < 1e-12, "{r}");
+        assert_eq!(spearman(&x, &[1.0; 5]).unwrap(), None);
+        assert!(spearman(&x, &[1.0; 4]).is_err());
+    }
+
+    #[test]
+    fn src_recovers_linear_model() {
+        let n = 5000;
+        let a = uniforms(1, n);
+        let b = uniforms(2, n);
+        let e = uniforms(3, n);
+        let c = vec![7.0; n]; // constant input
+        let y: Vec<f64> = (0..n)
+            .map(|i| 2.0 * a[i] - b[i] + 0.1 * (e[i] - 0.5))
+            .collect();
+        let src = standardized_regression(&[&a, &b, &c], &y).unwrap();
+        // Uniform inputs have equal sd, so SRC_a / SRC_b ≈ -2 and SRC_a ≈ 2/sqrt(5) ≈ 0.894.
+        let (sa, sb) = (src[0].unwrap(), src[1].unwrap());
+        assert!((sa - 2.0 / 5f64.sqrt()).abs() < 0.02, "{sa}");
+        assert!((sb + 1.0 / 5f64.sqrt()).abs() < 0.02, "{sb}");
+        assert_eq!(src[2], None);
+
+        let s = Sensitivity::compute("y", &y, &[("a", &a), ("b", &b), ("c", &c)]).unwrap();
+        let t: Vec<&str> = s.tornado().iter().map(|e| e.input.as_str()).collect();
+        assert_eq!(t, ["a", "b", "c"]);
+        assert!(s.entries[0].spearman.unwrap() > 0.85);
+        assert!(s.entries[1].spearman.unwrap() < -0.35);
+        let shares: f64 = s.entries.iter().filter_map(|e| e.contribution).sum();
+        assert!((shares - 1.0).abs() < 1e-12);
+        assert_eq!(s.entries[2].contribution, None);
+    }
+
+    #[test]
+    fn collinear_input_is_none_not_error() {
+        let a = uniforms(4, 200);
+        let b = uniforms(5, 200);
+        let a2: Vec<f64> = a.iter().map(|v| 3.0 * v + 1.0).collect();
+        let y: Vec<f64> = a.iter().zip(&b).map(|(a, b)| a + b).collect();
+        let src = standardized_regression(&[&a, &a2, &b], &y).unwrap();
+        assert!(src[0].is_some() && src[2].is_some());
+        assert_eq!(src[1], None);
+        assert!((src[0].unwrap() - src[2].unwrap()).abs() < 0.2);
+    }
+
+    #[test]
+    fn error_rows_are_dropped() {
+        let x = [1.0, 2.0, 3.0, 4.0];
+        let y = [1.0, f64::NAN, 9.0, 16.0];
+        let s = Sensitivity::compute("y", &y, &[("x", &x)]).unwrap();
+        assert_eq!(s.n, 3);
+        assert!((s.entries[0].spearman.unwrap() - 1.0).abs() < 1e-12);
+    }
+}

@@ -1,1 +1,68 @@
-fn main(){}
+//! `mcsim`: the command line. It parses arguments, sets up logging, runs one command from
+//! `commands/` and turns its outcome into an exit status. The work itself is done by the
+//! library crates (`mcsim-ops` and below).
+
+mod cli;
+mod commands;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
+use crate::commands::{ExitStatus, Printer};
+
+fn main() -> ExitCode {
+    // Usage errors exit with status 2, `--help` and `--version` with 0 (clap's convention).
+    let cli = Cli::try_parse().unwrap_or_else(|err| err.exit());
+    init_logging(cli.global.verbose, cli.global.quiet);
+    let printer = Printer::new(cli.global.quiet);
+
+    let result = match cli.command {
+        Command::Parse(args) => commands::parse(args, printer),
+        Command::Generate(args) => commands::generate(args, printer),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(err) if is_broken_pipe(&err) => ExitStatus::Success.into(),
+        Err(err) => {
+            report_error(&err);
+            ExitStatus::Error.into()
+        }
+    }
+}
+
+/// Logs to stderr: warnings by default, `-v` debug, `-vv` trace, `-q` errors only;
+/// `RUST_LOG` overrides all of these. Colour only on a terminal and without `NO_COLOR`.
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .init();
+}
+
+/// Prints the error and its causes on one line: `error: cannot read 'x.xlsx': No such file ...`.
+#[allow(clippy::print_stderr)]
+fn report_error(err: &anyhow::Error) {
+    eprintln!("error: {err:#}");
+}
+
+/// Was this a write to a closed pipe (`mcsim parse ... | head`)? That is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

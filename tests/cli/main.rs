@@ -1,1 +1,9 @@
+//! Integration tests of the `mcsim` binary: each runs it in a temporary directory and checks
+//! the exit status, stdout and stderr.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod errors;
+mod generate;
+mod parse;

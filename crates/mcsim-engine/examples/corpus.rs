@@ -73,6 +73,9 @@ fn main() {
         {
             continue;
         }
+        if std::env::var_os("CORPUS_TRACE").is_some() {
+            eprintln!("{}", f.display());
+        }
         let wb = match load(&f, &LoadOptions::default()) {
             Ok(wb) => wb,
             Err(e) => {

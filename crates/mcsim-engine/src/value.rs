@@ -288,21 +288,37 @@ pub fn parse_number(s: &str) -> Option<f64> {
     let t = t.strip_prefix('$').unwrap_or(t);
     let mut cleaned = String::with_capacity(t.len());
     let mut seen_dot = false;
+    let mut last_comma: Option<usize> = None;
     for (i, c) in t.char_indices() {
         match c {
             '0'..='9' | 'e' | 'E' | '+' | '-' => cleaned.push(c),
             '.' => {
+                // Thousands groups before the decimal point must have three digits.
+                if last_comma.is_some_and(|p| i - p != 4) {
+                    return None;
+                }
                 seen_dot = true;
                 cleaned.push(c)
             }
-            ',' if !seen_dot && i > 0 => {}
+            ',' if !seen_dot && i > 0 => {
+                if last_comma.is_some_and(|p| i - p != 4) {
+                    return None;
+                }
+                last_comma = Some(i);
+            }
             _ => return crate::functions::date::parse_date_time(s),
         }
+    }
+    if !seen_dot && last_comma.is_some_and(|p| t.len() - p != 4) {
+        return None;
     }
     if cleaned.is_empty() || !cleaned.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
         return None;
     }
-    let v: f64 = cleaned.parse().ok()?;
+    let Ok(v) = cleaned.parse::<f64>() else {
+        // `2024-01-31` is made of digits and dashes but is a date.
+        return crate::functions::date::parse_date_time(s);
+    };
     let v = if neg { -v } else { v };
     Some(if pct { v / 100.0 } else { v })
 }
@@ -393,6 +409,8 @@ mod tests {
         assert_eq!(Value::from(" 1,000.5 ").to_number(), Ok(1000.5));
         assert_eq!(Value::from("50%").to_number(), Ok(0.5));
         assert_eq!(Value::from("abc").to_number(), Err(ErrorKind::Value));
+        assert_eq!(Value::from("12,34").to_number(), Err(ErrorKind::Value));
+        assert_eq!(Value::from("1,234,567").to_number(), Ok(1234567.0));
         assert_eq!(Value::Bool(true).to_number(), Ok(1.0));
         assert_eq!(Value::from("true").to_bool(), Ok(true));
         assert_eq!(Value::Empty.to_text().as_deref(), Ok(""));

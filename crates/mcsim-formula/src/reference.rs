@@ -184,7 +184,7 @@ pub fn parse_col(s: &str) -> Option<u32> {
         }
         n = n * 26 + (b.to_ascii_uppercase() - b'A' + 1) as u32;
     }
-    (n >= 1 && n <= MAX_COLS).then(|| n - 1)
+    (1..=MAX_COLS).contains(&n).then(|| n - 1)
 }
 
 /// `"B3"` → `(2, 1)` (zero-based row, column); `$` signs are accepted and ignored.
@@ -193,7 +193,7 @@ pub fn parse_a1(s: &str) -> Option<(u32, u32)> {
     let split = s.find(|c: char| c.is_ascii_digit())?;
     let col = parse_col(&s[..split])?;
     let row: u32 = s[split..].parse().ok()?;
-    (row >= 1 && row <= MAX_ROWS).then(|| (row - 1, col))
+    (1..=MAX_ROWS).contains(&row).then(|| (row - 1, col))
 }
 
 /// `(2, 1)` → `"B3"`.

@@ -25,6 +25,7 @@ pub mod information;
 pub mod logical;
 pub mod lookup;
 pub mod math;
+pub mod risk;
 pub mod statistical;
 pub mod text;
 
@@ -117,6 +118,7 @@ fn registry() -> &'static HashMap<&'static str, &'static FnSpec> {
             financial::FUNCTIONS,
             text::FUNCTIONS,
             information::FUNCTIONS,
+            risk::FUNCTIONS,
         ] {
             for f in table {
                 m.insert(f.name, f);

@@ -672,24 +672,42 @@ fn sqrt_kernel(x: f64) -> Result<f64, ErrorKind> {
     if x < 0.0 { Err(ErrorKind::Num) } else { Ok(x.sqrt()) }
 }
 
-fn scale_round(x: f64, digits: f64, f: fn(f64) -> f64) -> Result<f64, ErrorKind> {
+/// Rounds to 15 significant digits without formatting (fast; used only near rounding boundaries).
+fn round15_fast(y: f64) -> f64 {
+    if y == 0.0 || !y.is_finite() {
+        return y;
+    }
+    let e = y.abs().log10().floor() as i32;
+    let p = 14 - e;
+    if !(-290..=290).contains(&p) {
+        return y;
+    }
+    let s = 10f64.powi(p);
+    (y * s).round() / s
+}
+
+/// `f` applied to |x|·10^digits after Excel's 15-significant-digit rounding, which can only change
+/// the result when the scaled value is within a hair of a boundary (`near` tests that), so the
+/// common path is two multiplications and a floor.
+fn scale_round(x: f64, digits: f64, f: fn(f64) -> f64, near: fn(f64) -> bool) -> Result<f64, ErrorKind> {
     let d = digits.trunc();
     let p = 10f64.powi(d as i32);
-    // Round the scaled value to 15 significant digits first, as Excel does (ROUND(21.9/0.2,0)=110).
-    let scaled = crate::value::round15(x.abs() * p);
+    let y = x.abs() * p;
+    let fr = y - y.floor();
+    let scaled = if near(fr) { round15_fast(y) } else { y };
     finite(f(scaled) / p * x.signum())
 }
 
 fn round_kernel(x: f64, digits: f64) -> Result<f64, ErrorKind> {
-    scale_round(x, digits, |v| (v + 0.5).floor())
+    scale_round(x, digits, |v| (v + 0.5).floor(), |fr| (fr - 0.5).abs() < 1e-9)
 }
 
 fn roundup_kernel(x: f64, digits: f64) -> Result<f64, ErrorKind> {
-    scale_round(x, digits, f64::ceil)
+    scale_round(x, digits, f64::ceil, |fr| !(1e-9..=1.0 - 1e-9).contains(&fr))
 }
 
 fn rounddown_kernel(x: f64, digits: f64) -> Result<f64, ErrorKind> {
-    scale_round(x, digits, f64::floor)
+    scale_round(x, digits, f64::floor, |fr| !(1e-9..=1.0 - 1e-9).contains(&fr))
 }
 
 fn mod_kernel(x: f64, y: f64) -> Result<f64, ErrorKind> {

@@ -270,6 +270,7 @@ fn err_if_nonfinite(x: f64) -> f64 {
 #[derive(Debug, Clone, Default)]
 pub struct Columns {
     cols: Vec<Vec<f64>>,
+    scratch: Vec<f64>,
     lanes: usize,
 }
 
@@ -278,6 +279,7 @@ impl Columns {
     pub fn new(slots: u32, lanes: usize) -> Self {
         Columns {
             cols: (0..slots).map(|_| vec![0.0; lanes]).collect(),
+            scratch: vec![0.0; lanes],
             lanes,
         }
     }
@@ -365,7 +367,6 @@ impl Program {
 }
 
 fn exec(ins: &Instr, c: &mut Columns) {
-    let lanes = c.lanes;
     match ins {
         Instr::Arith { op, dst, a, b } => {
             let mut d = c.take(*dst);
@@ -386,16 +387,40 @@ fn exec(ins: &Instr, c: &mut Columns) {
             c.put(*dst, d);
         }
         Instr::PowI { dst, a, n } => {
+            // Exponentiation by squaring with the exponent's bits in the outer loop, so each inner
+            // loop is a plain multiplication over lanes that vectorises.
             let mut d = c.take(*dst);
-            let n = *n;
+            let mut b = std::mem::take(&mut c.scratch);
             match src(c, *a) {
-                Src::Col(a) => {
-                    for (d, &x) in d.iter_mut().zip(a.iter()) {
-                        *d = powi_excel(x, n);
-                    }
-                }
-                Src::K(x) => d.iter_mut().for_each(|d| *d = powi_excel(x, n)),
+                Src::Col(a) => b.copy_from_slice(a),
+                Src::K(x) => b.iter_mut().for_each(|v| *v = x),
             }
+            d.iter_mut().for_each(|v| *v = 1.0);
+            let mut e = n.unsigned_abs();
+            while e > 0 {
+                if e & 1 == 1 {
+                    d.iter_mut().zip(b.iter()).for_each(|(v, &x)| *v *= x);
+                }
+                e >>= 1;
+                if e > 0 {
+                    b.iter_mut().for_each(|x| *x *= *x);
+                }
+            }
+            if *n < 0 {
+                d.iter_mut().for_each(|v| *v = if *v == 0.0 { f64::NAN } else { 1.0 / *v });
+            }
+            if *n == 0 {
+                // 0^0 is #NUM! in Excel.
+                if let Src::Col(a) = src(c, *a) {
+                    d.iter_mut().zip(a.iter()).for_each(|(v, &x)| {
+                        if x == 0.0 || x.is_nan() {
+                            *v = f64::NAN
+                        }
+                    });
+                }
+            }
+            d.iter_mut().for_each(|v| *v = err_if_nonfinite(*v));
+            c.scratch = b;
             c.put(*dst, d);
         }
         Instr::Neg { dst, a } => {
@@ -422,15 +447,26 @@ fn exec(ins: &Instr, c: &mut Columns) {
         Instr::Select { dst, cond, t, f } => {
             let mut d = c.take(*dst);
             let (sc, st, sf) = (src(c, *cond), src(c, *t), src(c, *f));
-            for (i, d) in d.iter_mut().enumerate() {
-                let k = sc.at(i);
-                *d = if k.is_nan() {
-                    f64::NAN
-                } else if k != 0.0 {
-                    st.at(i)
-                } else {
-                    sf.at(i)
-                };
+            match sc {
+                Src::K(k) => {
+                    let pick = if k.is_nan() { Src::K(f64::NAN) } else if k != 0.0 { st } else { sf };
+                    match pick {
+                        Src::Col(a) => d.copy_from_slice(a),
+                        Src::K(v) => d.iter_mut().for_each(|x| *x = v),
+                    }
+                }
+                Src::Col(cc) => {
+                    for (i, dv) in d.iter_mut().enumerate() {
+                        let k = cc[i];
+                        *dv = if k.is_nan() {
+                            f64::NAN
+                        } else if k != 0.0 {
+                            st.at(i)
+                        } else {
+                            sf.at(i)
+                        };
+                    }
+                }
             }
             c.put(*dst, d);
         }
@@ -532,45 +568,66 @@ fn exec(ins: &Instr, c: &mut Columns) {
         }
         Instr::Npv { dst, rate, flows } => {
             let mut d = c.take(*dst);
-            let mut factor = vec![0.0; lanes];
-            let r = src(c, *rate);
-            for (i, f) in factor.iter_mut().enumerate() {
-                let x = 1.0 + r.at(i);
-                *f = if x == 0.0 { f64::NAN } else { 1.0 / x };
+            let mut factor = std::mem::take(&mut c.scratch);
+            match src(c, *rate) {
+                Src::Col(r) => factor
+                    .iter_mut()
+                    .zip(r.iter())
+                    .for_each(|(f, &r)| *f = if r == -1.0 { f64::NAN } else { 1.0 / (1.0 + r) }),
+                Src::K(r) => {
+                    let v = if r == -1.0 { f64::NAN } else { 1.0 / (1.0 + r) };
+                    factor.iter_mut().for_each(|f| *f = v)
+                }
             }
-            let mut disc = factor.clone();
+            // Horner from the last flow: NPV = f*(c1 + f*(c2 + f*(c3 + ...))).
             d.iter_mut().for_each(|v| *v = 0.0);
-            for fl in flows {
-                let s = src(c, *fl);
-                for i in 0..lanes {
-                    d[i] += s.at(i) * disc[i];
-                    disc[i] *= factor[i];
+            for fl in flows.iter().rev() {
+                match src(c, *fl) {
+                    Src::Col(a) => d
+                        .iter_mut()
+                        .zip(a.iter().zip(factor.iter()))
+                        .for_each(|(v, (&x, &f))| *v = (*v + x) * f),
+                    Src::K(x) => d.iter_mut().zip(factor.iter()).for_each(|(v, &f)| *v = (*v + x) * f),
                 }
             }
             d.iter_mut().for_each(|v| *v = err_if_nonfinite(*v));
+            c.scratch = factor;
             c.put(*dst, d);
         }
         Instr::SumProduct { dst, a, b } => {
             let mut d = c.take(*dst);
             d.iter_mut().for_each(|v| *v = 0.0);
             for (x, y) in a.iter().zip(b) {
-                let (sx, sy) = (src(c, *x), src(c, *y));
-                for (i, v) in d.iter_mut().enumerate() {
-                    *v += sx.at(i) * sy.at(i);
+                match (src(c, *x), src(c, *y)) {
+                    (Src::Col(p), Src::Col(q)) => d
+                        .iter_mut()
+                        .zip(p.iter().zip(q.iter()))
+                        .for_each(|(v, (&p, &q))| *v += p * q),
+                    (Src::Col(p), Src::K(k)) | (Src::K(k), Src::Col(p)) => {
+                        d.iter_mut().zip(p.iter()).for_each(|(v, &p)| *v += p * k)
+                    }
+                    (Src::K(p), Src::K(q)) => d.iter_mut().for_each(|v| *v += p * q),
                 }
             }
             c.put(*dst, d);
         }
         Instr::CountIf { dst, items, op, rhs } => {
             let mut d = c.take(*dst);
+            let mut konst = 0.0;
             d.iter_mut().for_each(|v| *v = 0.0);
+            let (op, rhs) = (*op, *rhs);
             for it in items {
-                let s = src(c, *it);
-                for (i, v) in d.iter_mut().enumerate() {
-                    let x = s.at(i);
+                match src(c, *it) {
                     // An error value never matches a numeric criterion.
-                    *v += (!x.is_nan() && op.test(x, *rhs)) as u8 as f64;
+                    Src::Col(a) => d
+                        .iter_mut()
+                        .zip(a.iter())
+                        .for_each(|(v, &x)| *v += (!x.is_nan() && op.test(x, rhs)) as u8 as f64),
+                    Src::K(x) => konst += (!x.is_nan() && op.test(x, rhs)) as u8 as f64,
                 }
+            }
+            if konst != 0.0 {
+                d.iter_mut().for_each(|v| *v += konst);
             }
             c.put(*dst, d);
         }
@@ -618,10 +675,24 @@ fn exec(ins: &Instr, c: &mut Columns) {
     }
 }
 
-#[inline(always)]
-fn powi_excel(x: f64, n: i32) -> f64 {
-    if x == 0.0 && n <= 0 {
-        return f64::NAN;
+
+impl Program {
+    /// Runs the block like [`Program::run`], adding each instruction kind's time (nanoseconds) to
+    /// `acc` (for profiling the compiler's output).
+    pub fn run_profiled(&self, c: &mut Columns, acc: &mut std::collections::BTreeMap<String, (u64, u64)>) {
+        for ins in &self.instrs {
+            let t = std::time::Instant::now();
+            exec(ins, c);
+            let name = format!("{ins:?}");
+            let key = name.split(|ch: char| !ch.is_alphanumeric()).next().unwrap_or("").to_string();
+            let key = match ins {
+                Instr::Arith { op, .. } => format!("Arith{op:?}"),
+                Instr::Reduce { op, slots, .. } => format!("Reduce{op:?}{}", slots.len()),
+                _ => key,
+            };
+            let e = acc.entry(key).or_default();
+            e.0 += t.elapsed().as_nanos() as u64;
+            e.1 += 1;
+        }
     }
-    err_if_nonfinite(x.powi(n))
 }

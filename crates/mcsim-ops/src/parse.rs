@@ -1,0 +1,534 @@
+//! The `parse` operation: load a workbook, analyse its formulas, and optionally recalculate it
+//! and compare with the values Excel stored.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use mcsim_engine::functions::{is_supported, is_volatile};
+use mcsim_engine::{CellId, Evaluator, Graph, Model, Value};
+use mcsim_workbook::LoadOptions;
+use serde::Serialize;
+
+use crate::compare::{JsonValue, values_match};
+use crate::error::OpsError;
+
+/// What [`parse()`] does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseOptions {
+    /// The workbook (`.xlsx` or `.xlsm`).
+    pub path: PathBuf,
+    /// Recalculate every formula cell and compare with the values stored in the file.
+    pub recalc: bool,
+    /// The loader's limits.
+    pub load: LoadOptions,
+}
+
+impl ParseOptions {
+    /// Options for the workbook at `path`: no recalculation, default loader limits.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        ParseOptions {
+            path: path.into(),
+            recalc: false,
+            load: LoadOptions::default(),
+        }
+    }
+
+    /// Sets [`recalc`](Self::recalc).
+    #[must_use]
+    pub fn with_recalc(mut self, recalc: bool) -> Self {
+        self.recalc = recalc;
+        self
+    }
+
+    /// Sets [`load`](Self::load).
+    #[must_use]
+    pub fn with_load_options(mut self, load: LoadOptions) -> Self {
+        self.load = load;
+        self
+    }
+}
+
+/// What [`parse()`] found. Serialises to the JSON that `mcsim parse --format json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParseReport {
+    /// The workbook's path, as given.
+    pub path: String,
+    /// The file name part of the path.
+    pub file_name: String,
+    /// The workbook's date system: `"1900"` or `"1904"`.
+    pub date_system: &'static str,
+    /// Worksheets in workbook order.
+    pub sheets: Vec<SheetSummary>,
+    /// Counts over the whole workbook.
+    pub totals: Totals,
+    /// Every function called, with the number of formula cells calling it; most used first.
+    pub functions: Vec<FunctionUse>,
+    /// Functions mcsim does not implement (cells using them evaluate to `#NAME?`), by name.
+    pub unsupported: Vec<UnsupportedFunction>,
+    /// Formulas that do not parse.
+    pub parse_errors: Vec<FormulaError>,
+    /// Circular references: each is the list of formula cells of one cycle (`Sheet1!A1`).
+    pub cycles: Vec<Vec<String>>,
+    /// Non-fatal problems met while loading.
+    pub warnings: Vec<String>,
+    /// With [`ParseOptions::recalc`]: the recalculation and its comparison with the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recalc: Option<Recalc>,
+}
+
+impl ParseReport {
+    /// `true` when a recalculation was done and some computed value disagrees with the value
+    /// stored in the file.
+    pub fn has_mismatches(&self) -> bool {
+        self.recalc
+            .as_ref()
+            .is_some_and(|r| r.summary.mismatched > 0)
+    }
+}
+
+/// One worksheet.
+#[derive(Debug, Clone, Serialize)]
+pub struct SheetSummary {
+    /// The sheet's name.
+    pub name: String,
+    /// Non-empty cells (values and formulas).
+    pub cells: usize,
+    /// Formula cells (each cell of an array formula's range counts).
+    pub formulas: usize,
+}
+
+/// Counts over the whole workbook.
+#[derive(Debug, Clone, Serialize)]
+pub struct Totals {
+    /// Worksheets.
+    pub sheets: usize,
+    /// Non-empty cells.
+    pub cells: usize,
+    /// Formula cells.
+    pub formulas: usize,
+    /// Distinct functions called.
+    pub functions: usize,
+    /// Distinct functions mcsim does not implement.
+    pub unsupported_functions: usize,
+    /// Formulas that do not parse.
+    pub parse_errors: usize,
+    /// Circular references.
+    pub cycles: usize,
+}
+
+/// How often a function is used.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionUse {
+    /// Upper-case name without `_xlfn.` (`NORM.INV`).
+    pub name: String,
+    /// Formula cells that call it (a cell calling it twice counts once).
+    pub cells: usize,
+    /// Whether mcsim implements it.
+    pub supported: bool,
+}
+
+/// A function mcsim does not implement, and where it is used.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnsupportedFunction {
+    /// Upper-case name without `_xlfn.`.
+    pub name: String,
+    /// The cells that call it (`Sheet1!B3`), in workbook order.
+    pub cells: Vec<String>,
+}
+
+/// A formula that does not parse.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormulaError {
+    /// The sheet.
+    pub sheet: String,
+    /// The cell (`B3`).
+    pub cell: String,
+    /// The formula as stored, with its leading `=`.
+    pub formula: String,
+    /// 1-based character position of the problem in `formula` (the `=` is position 1).
+    pub position: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A recalculation compared with the values stored in the file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recalc {
+    /// The counts.
+    pub summary: RecalcSummary,
+    /// Every formula cell, in workbook order (sheet, then row, then column).
+    pub cells: Vec<CellResult>,
+}
+
+/// Counts of a recalculation. `compared + skipped_volatile + no_cached_value == formula_cells`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RecalcSummary {
+    /// Formula cells recalculated.
+    pub formula_cells: usize,
+    /// Cells whose computed value was compared with a stored one.
+    pub compared: usize,
+    /// Compared cells that match (see [`values_match`]).
+    pub matched: usize,
+    /// Compared cells that do not match.
+    pub mismatched: usize,
+    /// Cells not compared because their formula calls a volatile function (RAND, NOW, ...).
+    pub skipped_volatile: usize,
+    /// Cells not compared because the file stored no value for them.
+    pub no_cached_value: usize,
+}
+
+/// The outcome for one formula cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CellStatus {
+    /// The computed value matches the stored one.
+    Match,
+    /// It does not.
+    Mismatch,
+    /// Not compared: the formula calls a volatile function.
+    Volatile,
+    /// Not compared: the file stored no value.
+    NoCachedValue,
+}
+
+/// One formula cell after recalculation.
+#[derive(Debug, Clone, Serialize)]
+pub struct CellResult {
+    /// The cell: `Sheet1!B3`.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// Its formula, with the leading `=`.
+    pub formula: String,
+    /// The value mcsim computed.
+    pub value: JsonValue,
+    /// The value stored in the file (`null` when none was stored).
+    pub cached: JsonValue,
+    /// The comparison's outcome.
+    pub status: CellStatus,
+}
+
+/// Loads the workbook at `options.path` and reports on its formulas; with `options.recalc`,
+/// recalculates every formula cell and compares the results with the values Excel stored.
+///
+/// A workbook that loads always gives a report: unsupported functions, formulas that do not
+/// parse and circular references are findings in it, not errors.
+///
+/// # Errors
+///
+/// [`OpsError::Load`] when the file cannot be loaded.
+#[tracing::instrument(skip_all, fields(path = %options.path.display(), recalc = options.recalc))]
+pub fn parse(options: &ParseOptions) -> Result<ParseReport, OpsError> {
+    let started = Instant::now();
+    let workbook = mcsim_workbook::load(&options.path, &options.load)?;
+    tracing::debug!(elapsed = ?started.elapsed(), sheets = workbook.sheets.len(), "loaded");
+
+    let started = Instant::now();
+    let model = Model::from_workbook(&workbook);
+    drop(workbook);
+    let graph = Graph::build(&model);
+    tracing::debug!(
+        elapsed = ?started.elapsed(),
+        cells = model.cells.len(),
+        formulas = model.formulas.len(),
+        cycles = graph.cycles.len(),
+        "compiled"
+    );
+
+    let mut report = analyse(&options.path, &model, &graph);
+    if options.recalc {
+        let started = Instant::now();
+        report.recalc = Some(recalc(&model, &graph));
+        tracing::debug!(elapsed = ?started.elapsed(), "recalculated");
+    }
+    Ok(report)
+}
+
+/// Everything but the recalculation.
+fn analyse(path: &Path, model: &Model, graph: &Graph) -> ParseReport {
+    let mut sheets: Vec<SheetSummary> = model
+        .sheets
+        .iter()
+        .map(|s| SheetSummary {
+            name: s.name.clone(),
+            cells: 0,
+            formulas: 0,
+        })
+        .collect();
+    for cell in &model.cells {
+        if let Some(s) = sheets.get_mut(cell.sheet as usize) {
+            s.cells += 1;
+            if cell.formula.is_some() {
+                s.formulas += 1;
+            }
+        }
+    }
+
+    // Function use, per cell, in workbook order.
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut unsupported: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut parse_errors = Vec::new();
+    for cell_id in workbook_order(model) {
+        let cell = &model.cells[cell_id as usize];
+        let Some(fid) = cell.formula else { continue };
+        let formula = &model.formulas[fid as usize];
+        match &formula.expr {
+            Ok(expr) => {
+                let mut names = expr.functions();
+                names.sort_unstable();
+                names.dedup();
+                for name in names {
+                    *counts.entry(name).or_default() += 1;
+                    if !is_supported(name) {
+                        unsupported
+                            .entry(name)
+                            .or_default()
+                            .push(model.cell_label(cell_id));
+                    }
+                }
+            }
+            // A cell of a shared formula has no text of its own: its anchor's error is reported.
+            Err(err) if !formula.source.is_empty() => {
+                let text = &formula.source;
+                let start = (err.span.start as usize).min(text.len());
+                let chars_before = text
+                    .get(..start)
+                    .map_or(start, |prefix| prefix.chars().count());
+                parse_errors.push(FormulaError {
+                    sheet: model.sheets[cell.sheet as usize].name.clone(),
+                    cell: mcsim_formula::a1(cell.row, cell.col),
+                    formula: format!("={text}"),
+                    position: chars_before + 2,
+                    message: err.message.clone(),
+                });
+            }
+            Err(_) => {}
+        }
+    }
+    let mut functions: Vec<FunctionUse> = counts
+        .into_iter()
+        .map(|(name, cells)| FunctionUse {
+            name: name.to_owned(),
+            cells,
+            supported: is_supported(name),
+        })
+        .collect();
+    functions.sort_by(|a, b| b.cells.cmp(&a.cells).then_with(|| a.name.cmp(&b.name)));
+    let unsupported: Vec<UnsupportedFunction> = unsupported
+        .into_iter()
+        .map(|(name, cells)| UnsupportedFunction {
+            name: name.to_owned(),
+            cells,
+        })
+        .collect();
+
+    let cycles: Vec<Vec<String>> = graph
+        .cycles
+        .iter()
+        .map(|cycle| {
+            let mut cells = cycle.clone();
+            cells.sort_by_key(|&id| position(model, id));
+            cells.iter().map(|&id| model.cell_label(id)).collect()
+        })
+        .collect();
+
+    let totals = Totals {
+        sheets: sheets.len(),
+        cells: sheets.iter().map(|s| s.cells).sum(),
+        formulas: sheets.iter().map(|s| s.formulas).sum(),
+        functions: functions.len(),
+        unsupported_functions: unsupported.len(),
+        parse_errors: parse_errors.len(),
+        cycles: cycles.len(),
+    };
+    ParseReport {
+        path: path.display().to_string(),
+        file_name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        date_system: if model.date1904 { "1904" } else { "1900" },
+        sheets,
+        totals,
+        functions,
+        unsupported,
+        parse_errors,
+        cycles,
+        warnings: model.warnings.clone(),
+        recalc: None,
+    }
+}
+
+/// Recalculates every formula cell and compares with the stored values.
+fn recalc(model: &Model, graph: &Graph) -> Recalc {
+    let mut evaluator = Evaluator::new(model);
+    evaluator.run(&graph.order);
+    let values = evaluator.values();
+
+    // A formula is volatile when it calls a volatile function itself; the cells of an array
+    // formula's range follow their anchor.
+    let volatile_formula: HashSet<CellId> = model
+        .formulas
+        .iter()
+        .filter(|f| {
+            f.expr
+                .as_ref()
+                .is_ok_and(|e| e.functions().into_iter().any(is_volatile))
+        })
+        .map(|f| f.cell)
+        .collect();
+
+    let mut summary = RecalcSummary::default();
+    let mut cells = Vec::new();
+    for cell_id in workbook_order(model) {
+        let cell = &model.cells[cell_id as usize];
+        let Some(fid) = cell.formula else { continue };
+        let formula = &model.formulas[fid as usize];
+        let owner = formula.array.map_or(cell_id, |part| part.anchor);
+        let computed = values.get(cell_id as usize).unwrap_or(&Value::Empty);
+        let status = if volatile_formula.contains(&owner) {
+            summary.skipped_volatile += 1;
+            CellStatus::Volatile
+        } else if cell.stored.is_empty() {
+            summary.no_cached_value += 1;
+            CellStatus::NoCachedValue
+        } else {
+            summary.compared += 1;
+            if values_match(computed, &cell.stored) {
+                summary.matched += 1;
+                CellStatus::Match
+            } else {
+                summary.mismatched += 1;
+                CellStatus::Mismatch
+            }
+        };
+        summary.formula_cells += 1;
+        cells.push(CellResult {
+            reference: model.cell_label(cell_id),
+            formula: format!("={}", formula.text()),
+            value: JsonValue::from(computed),
+            cached: JsonValue::from(&cell.stored),
+            status,
+        });
+    }
+    Recalc { summary, cells }
+}
+
+/// A cell's position for sorting: sheet, row, column.
+fn position(model: &Model, id: CellId) -> (u32, u32, u32) {
+    let c = &model.cells[id as usize];
+    (c.sheet, c.row, c.col)
+}
+
+/// Every cell id, by sheet, then row, then column.
+fn workbook_order(model: &Model) -> Vec<CellId> {
+    let mut ids: Vec<CellId> = (0..model.cells.len() as CellId).collect();
+    ids.sort_by_key(|&id| position(model, id));
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use mcsim_engine::quick::workbook;
+
+    fn report(cells: &[(&str, &str)], with_recalc: bool) -> ParseReport {
+        let model = Model::from_workbook(&workbook(cells));
+        let graph = Graph::build(&model);
+        let mut r = analyse(Path::new("dir/book.xlsx"), &model, &graph);
+        if with_recalc {
+            r.recalc = Some(recalc(&model, &graph));
+        }
+        r
+    }
+
+    #[test]
+    fn counts_sheets_cells_and_formulas() {
+        let r = report(&[("A1", "1"), ("A2", "=A1+1"), ("Data!B2", "=A1")], false);
+        assert_eq!(r.file_name, "book.xlsx");
+        assert_eq!(r.date_system, "1900");
+        assert_eq!(r.totals.sheets, 2);
+        assert_eq!(r.totals.cells, 3);
+        assert_eq!(r.totals.formulas, 2);
+        assert_eq!(r.sheets[0].name, "Sheet1");
+        assert_eq!(r.sheets[0].formulas, 1);
+        assert!(r.recalc.is_none());
+    }
+
+    #[test]
+    fn reports_unsupported_functions_with_their_cells() {
+        let r = report(
+            &[
+                ("A1", "=NOSUCHFN(1)+NOSUCHFN(2)"),
+                ("B2", "=NOSUCHFN(3)"),
+                ("C1", "=IF(TRUE,1,2)"),
+            ],
+            false,
+        );
+        let f = r.functions.iter().find(|f| f.name == "NOSUCHFN").unwrap();
+        assert_eq!(f.cells, 2);
+        assert!(!f.supported);
+        assert_eq!(r.unsupported.len(), 1);
+        assert_eq!(r.unsupported[0].cells, vec!["Sheet1!A1", "Sheet1!B2"]);
+        assert!(r.functions.iter().any(|f| f.name == "IF" && f.supported));
+        assert_eq!(r.totals.unsupported_functions, 1);
+    }
+
+    #[test]
+    fn reports_parse_errors_with_a_position() {
+        let r = report(&[("B3", "=1+*2")], false);
+        assert_eq!(r.parse_errors.len(), 1);
+        let e = &r.parse_errors[0];
+        assert_eq!((e.sheet.as_str(), e.cell.as_str()), ("Sheet1", "B3"));
+        assert_eq!(e.formula, "=1+*2");
+        assert_eq!(e.position, 4, "{e:?}");
+    }
+
+    #[test]
+    fn reports_cycles() {
+        let r = report(&[("A1", "=B1"), ("B1", "=A1"), ("C1", "=C1")], false);
+        assert_eq!(r.totals.cycles, 2);
+        assert!(
+            r.cycles
+                .contains(&vec!["Sheet1!A1".to_owned(), "Sheet1!B1".to_owned()])
+        );
+    }
+
+    #[test]
+    fn recalc_lists_every_formula_cell() {
+        let r = report(&[("A1", "2"), ("B1", "=A1*3"), ("C1", "=RAND()")], true);
+        let recalc = r.recalc.unwrap();
+        assert_eq!(recalc.cells.len(), 2);
+        assert_eq!(recalc.cells[0].reference, "Sheet1!B1");
+        assert_eq!(recalc.cells[0].formula, "=A1*3");
+        assert_eq!(recalc.cells[0].value, JsonValue::Number(6.0));
+        assert_eq!(recalc.cells[0].cached, JsonValue::Null);
+        assert_eq!(recalc.cells[0].status, CellStatus::NoCachedValue);
+        assert_eq!(recalc.cells[1].status, CellStatus::Volatile);
+        assert_eq!(recalc.summary.formula_cells, 2);
+        assert_eq!(recalc.summary.no_cached_value, 1);
+        assert_eq!(recalc.summary.skipped_volatile, 1);
+        assert_eq!(recalc.summary.compared, 0);
+    }
+
+    #[test]
+    fn recalc_compares_with_cached_values() {
+        let mut wb = workbook(&[("A1", "2"), ("B1", "=A1*3"), ("C1", "=A1+1")]);
+        for c in &mut wb.sheets[0].cells {
+            match c.col {
+                1 => c.value = mcsim_workbook::CellValue::Number(6.0),
+                2 => c.value = mcsim_workbook::CellValue::Number(4.0),
+                _ => {}
+            }
+        }
+        let model = Model::from_workbook(&wb);
+        let graph = Graph::build(&model);
+        let mut r = analyse(Path::new("x.xlsx"), &model, &graph);
+        r.recalc = Some(recalc(&model, &graph));
+        let s = &r.recalc.as_ref().unwrap().summary;
+        assert_eq!((s.compared, s.matched, s.mismatched), (2, 1, 1));
+        assert!(r.has_mismatches());
+    }
+}

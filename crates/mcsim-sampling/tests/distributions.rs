@@ -1,0 +1,587 @@
+//! Every distribution at a fixed seed, 20,000 Monte Carlo samples:
+//! - continuous: Kolmogorov-Smirnov against the CDF, D < 1.63/√n (α = 0.01);
+//! - discrete: chi-square of the empirical pmf against the exact pmf (bins pooled to expected
+//!   counts >= 5) below the α = 0.001 critical value;
+//! - sample mean and variance within 4 standard errors of the closed forms (the variance's
+//!   standard error from the sample's fourth central moment).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use mcsim_sampling::{Distribution, Method, Modifiers, Sampler, Streams, Truncation};
+
+const N: usize = 20_000;
+const SEED: u64 = 20_240_601;
+
+fn draw(sampler: &Sampler, input: u64, method: Method) -> Vec<f64> {
+    let mut xs = vec![0.0; N];
+    sampler.sample_into(method, &Streams::new(SEED), input, 0, &mut xs);
+    xs
+}
+
+fn ks_statistic(xs: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
+    let mut s = xs.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len() as f64;
+    s.iter()
+        .enumerate()
+        .map(|(i, &x)| {
+            let f = cdf(x);
+            (f - i as f64 / n).max((i + 1) as f64 / n - f)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Chi-square critical value at α = 0.001 (Wilson–Hilferty).
+fn chi2_critical(df: f64) -> f64 {
+    let z = 3.090_232;
+    let h = 2.0 / (9.0 * df);
+    df * (1.0 - h + z * h.sqrt()).powi(3)
+}
+
+/// Chi-square test of samples against `support` (ascending; first bin takes everything at or
+/// below support[0], last everything above the second-to-last point).
+fn chi_square(xs: &[f64], support: &[f64], cdf: impl Fn(f64) -> f64) -> (f64, f64) {
+    let k = support.len();
+    let mut expected: Vec<f64> = (0..k)
+        .map(|i| {
+            let hi = if i + 1 == k { 1.0 } else { cdf(support[i]) };
+            let lo = if i == 0 { 0.0 } else { cdf(support[i - 1]) };
+            (hi - lo) * xs.len() as f64
+        })
+        .collect();
+    let mut observed = vec![0.0; k];
+    for &x in xs {
+        let i = support.partition_point(|&v| v < x).min(k - 1);
+        observed[i] += 1.0;
+    }
+    // Pool adjacent bins until each expects >= 5.
+    let (mut e_pooled, mut o_pooled) = (vec![], vec![]);
+    let (mut e_acc, mut o_acc) = (0.0, 0.0);
+    for i in 0..k {
+        e_acc += expected[i];
+        o_acc += observed[i];
+        if e_acc >= 5.0 {
+            e_pooled.push(e_acc);
+            o_pooled.push(o_acc);
+            e_acc = 0.0;
+            o_acc = 0.0;
+        }
+    }
+    if let (Some(e), Some(o)) = (e_pooled.last_mut(), o_pooled.last_mut()) {
+        *e += e_acc;
+        *o += o_acc;
+    }
+    expected.clear();
+    let stat: f64 = e_pooled
+        .iter()
+        .zip(&o_pooled)
+        .map(|(e, o)| (o - e) * (o - e) / e)
+        .sum();
+    let df = (e_pooled.len() as f64 - 1.0).max(1.0);
+    (stat, chi2_critical(df))
+}
+
+fn check_moments(name: &str, xs: &[f64], mean: f64, var: f64) {
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    let s2 = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
+    let m4 = xs.iter().map(|x| (x - m).powi(4)).sum::<f64>() / n;
+    let se_mean = (var / n).sqrt();
+    let se_var = ((m4 - s2 * s2).max(0.0) / n).sqrt();
+    assert!(
+        (m - mean).abs() <= 4.0 * se_mean,
+        "{name}: sample mean {m} vs {mean} (4 SE = {})",
+        4.0 * se_mean
+    );
+    assert!(
+        (s2 - var).abs() <= 4.0 * se_var,
+        "{name}: sample variance {s2} vs {var} (4 SE = {})",
+        4.0 * se_var
+    );
+}
+
+fn continuous_cases() -> Vec<(Distribution, bool)> {
+    use Distribution::*;
+    // (distribution, whether its fourth moment is finite so the moment test applies)
+    vec![
+        (
+            Normal {
+                mean: 10.0,
+                sd: 2.0,
+            },
+            true,
+        ),
+        (
+            Lognormal {
+                mean: 10.0,
+                sd: 4.0,
+            },
+            true,
+        ),
+        (
+            Lognormal2 {
+                mu: 1.0,
+                sigma: 0.5,
+            },
+            true,
+        ),
+        (
+            Triangular {
+                min: 1.0,
+                mode: 3.0,
+                max: 10.0,
+            },
+            true,
+        ),
+        (
+            Triangular {
+                min: 0.0,
+                mode: 0.0,
+                max: 1.0,
+            },
+            true,
+        ),
+        (
+            Trigen {
+                bottom: 2.0,
+                mode: 5.0,
+                top: 9.0,
+                bottom_pct: 10.0,
+                top_pct: 90.0,
+            },
+            true,
+        ),
+        (
+            Pert {
+                min: 10.0,
+                mode: 12.0,
+                max: 20.0,
+                lambda: 4.0,
+            },
+            true,
+        ),
+        (
+            Pert {
+                min: 0.0,
+                mode: 0.0,
+                max: 5.0,
+                lambda: 4.0,
+            },
+            true,
+        ),
+        (
+            Uniform {
+                min: -3.0,
+                max: 7.0,
+            },
+            true,
+        ),
+        (
+            Beta {
+                alpha1: 0.5,
+                alpha2: 0.5,
+            },
+            true,
+        ),
+        (
+            Beta {
+                alpha1: 2.0,
+                alpha2: 5.0,
+            },
+            true,
+        ),
+        (
+            BetaGeneral {
+                alpha1: 2.0,
+                alpha2: 3.0,
+                min: 10.0,
+                max: 20.0,
+            },
+            true,
+        ),
+        (
+            Gamma {
+                shape: 0.5,
+                scale: 2.0,
+            },
+            true,
+        ),
+        (
+            Gamma {
+                shape: 7.5,
+                scale: 1.5,
+            },
+            true,
+        ),
+        (
+            Weibull {
+                shape: 1.5,
+                scale: 3.0,
+            },
+            true,
+        ),
+        (
+            Weibull {
+                shape: 0.7,
+                scale: 1.0,
+            },
+            true,
+        ),
+        (Expon { mean: 4.0 }, true),
+        (
+            Logistic {
+                alpha: 2.0,
+                beta: 1.5,
+            },
+            true,
+        ),
+        (
+            Loglogistic {
+                gamma: 1.0,
+                beta: 2.0,
+                alpha: 6.0,
+            },
+            true,
+        ),
+        (Pareto { theta: 5.0, a: 2.0 }, true),
+        (Pareto { theta: 1.5, a: 1.0 }, false),
+        (Student { nu: 10.0 }, true),
+        (Student { nu: 1.0 }, false),
+        (Student { nu: 2.0 }, false),
+        (Student { nu: 3.5 }, false),
+        (ChiSq { nu: 3.0 }, true),
+        (Erlang { m: 3.0, beta: 2.0 }, true),
+        (
+            ExtValue {
+                alpha: 5.0,
+                beta: 2.0,
+            },
+            true,
+        ),
+        (
+            Cumul {
+                min: 0.0,
+                max: 10.0,
+                xs: vec![2.0, 5.0, 7.0],
+                ps: vec![0.1, 0.6, 0.9],
+            },
+            true,
+        ),
+        (
+            Cumul {
+                min: 0.0,
+                max: 4.0,
+                xs: vec![1.0, 2.0, 3.0],
+                ps: vec![0.3, 0.3, 0.5],
+            },
+            true,
+        ),
+        (
+            General {
+                min: 0.0,
+                max: 10.0,
+                xs: vec![2.0, 5.0, 8.0],
+                weights: vec![1.0, 3.0, 1.0],
+            },
+            true,
+        ),
+        (
+            General {
+                min: 0.0,
+                max: 6.0,
+                xs: vec![1.0, 2.0, 4.0],
+                weights: vec![2.0, 0.0, 2.0],
+            },
+            true,
+        ),
+        (
+            Histogrm {
+                min: 0.0,
+                max: 10.0,
+                probs: vec![1.0, 2.0, 0.0, 4.0],
+            },
+            true,
+        ),
+    ]
+}
+
+#[test]
+fn continuous_distributions_pass_ks_and_moment_tests() {
+    let limit = 1.63 / (N as f64).sqrt();
+    for (input, (d, moments)) in continuous_cases().into_iter().enumerate() {
+        let s = Sampler::new(&d).unwrap();
+        let xs = draw(&s, input as u64, Method::MonteCarlo);
+        let ks = ks_statistic(&xs, |x| d.cdf(x));
+        assert!(ks < limit, "{d:?}: KS D = {ks} >= {limit}");
+        if moments {
+            check_moments(&format!("{d:?}"), &xs, d.mean(), d.variance());
+        }
+        // LHS draws the same distribution, more evenly.
+        let lhs = draw(&s, input as u64, Method::LatinHypercube);
+        let ks_lhs = ks_statistic(&lhs, |x| d.cdf(x));
+        assert!(ks_lhs < limit, "{d:?}: LHS KS D = {ks_lhs}");
+    }
+}
+
+fn discrete_cases() -> Vec<Distribution> {
+    use Distribution::*;
+    vec![
+        Poisson { lambda: 3.5 },
+        Poisson { lambda: 250.0 },
+        Binomial { n: 20.0, p: 0.3 },
+        Binomial { n: 1000.0, p: 0.02 },
+        Bernoulli { p: 0.3 },
+        Negbin { s: 3.0, p: 0.4 },
+        Negbin { s: 2.0, p: 1e-6 },
+        Geomet { p: 0.2 },
+        Hypergeo {
+            n: 10.0,
+            d: 30.0,
+            m: 100.0,
+        },
+        Discrete {
+            values: vec![1.0, 5.0, 2.0, 10.0],
+            weights: vec![0.1, 0.2, 0.3, 0.4],
+        },
+        DUniform {
+            values: vec![3.0, 1.0, 4.0, 1.5, 9.0],
+        },
+        IntUniform {
+            min: -2.0,
+            max: 5.0,
+        },
+    ]
+}
+
+fn support_of(d: &Distribution, xs: &[f64]) -> Vec<f64> {
+    match d {
+        Distribution::Discrete { values, .. } | Distribution::DUniform { values } => {
+            let mut v = values.clone();
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            v
+        }
+        _ => {
+            let lo = xs.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let count = (hi - lo) as usize + 1;
+            if count > 5000 {
+                // Wide supports (the untabulated negative binomial): 200 quantile bins.
+                let mut v: Vec<f64> = (1..200).map(|i| d.quantile(i as f64 / 200.0)).collect();
+                v.push(hi);
+                v.dedup();
+                v
+            } else {
+                (0..count).map(|i| lo + i as f64).collect()
+            }
+        }
+    }
+}
+
+#[test]
+fn discrete_distributions_pass_chi_square_and_moment_tests() {
+    for (input, d) in discrete_cases().into_iter().enumerate() {
+        let s = Sampler::new(&d).unwrap();
+        let xs = draw(&s, 100 + input as u64, Method::MonteCarlo);
+        let support = support_of(&d, &xs);
+        if !matches!(
+            d,
+            Distribution::Discrete { .. } | Distribution::DUniform { .. }
+        ) {
+            assert!(
+                xs.iter().all(|x| x.fract() == 0.0),
+                "{d:?}: non-integer sample"
+            );
+        } else {
+            assert!(
+                xs.iter().all(|x| support.contains(x)),
+                "{d:?}: value outside the list"
+            );
+        }
+        let (stat, crit) = chi_square(&xs, &support, |x| d.cdf(x));
+        assert!(stat < crit, "{d:?}: chi-square {stat} >= {crit}");
+        check_moments(&format!("{d:?}"), &xs, d.mean(), d.variance());
+    }
+}
+
+#[test]
+fn quantile_is_the_smallest_x_with_cdf_at_least_u() {
+    for d in discrete_cases() {
+        if matches!(d, Distribution::Negbin { p, .. } if p < 1e-3) {
+            continue;
+        }
+        for i in 1..100 {
+            let u = i as f64 / 100.0 + 1e-7;
+            let x = d.quantile(u);
+            assert!(d.cdf(x) >= u - 1e-12, "{d:?} u={u} x={x}");
+            let below = match d {
+                Distribution::Discrete { .. } | Distribution::DUniform { .. } => x - 1e-9,
+                _ => x - 1.0,
+            };
+            assert!(
+                d.cdf(below) < u,
+                "{d:?} u={u} x={x}: a smaller value qualifies"
+            );
+        }
+    }
+}
+
+#[test]
+fn closed_forms_match_the_risk_documented_moments() {
+    // Independent of the prepared parameters the sampler uses.
+    let pert = Distribution::Pert {
+        min: 10.0,
+        mode: 12.0,
+        max: 20.0,
+        lambda: 4.0,
+    };
+    assert!((pert.mean() - (10.0 + 4.0 * 12.0 + 20.0) / 6.0).abs() < 1e-12);
+    let ln = Distribution::Lognormal {
+        mean: 10.0,
+        sd: 4.0,
+    };
+    let s2 = (1.0f64 + 0.16).ln();
+    let ln2 = Distribution::Lognormal2 {
+        mu: 10f64.ln() - 0.5 * s2,
+        sigma: s2.sqrt(),
+    };
+    assert!((ln2.mean() - 10.0).abs() < 1e-12 && (ln2.variance() - 16.0).abs() < 1e-10);
+    assert!((ln.quantile(0.3) - ln2.quantile(0.3)).abs() < 1e-12);
+    let chi = Distribution::ChiSq { nu: 3.0 };
+    let gam = Distribution::Gamma {
+        shape: 1.5,
+        scale: 2.0,
+    };
+    assert!((chi.quantile(0.95) - 7.814_727_903_251_178).abs() < 1e-11);
+    assert!((chi.quantile(0.95) - gam.quantile(0.95)).abs() < 1e-12);
+    // Trigen: the bottom/top values sit at their percentiles.
+    let tg = Distribution::Trigen {
+        bottom: 2.0,
+        mode: 5.0,
+        top: 9.0,
+        bottom_pct: 10.0,
+        top_pct: 90.0,
+    };
+    assert!((tg.cdf(2.0) - 0.10).abs() < 1e-12, "{}", tg.cdf(2.0));
+    assert!((tg.cdf(9.0) - 0.90).abs() < 1e-12, "{}", tg.cdf(9.0));
+    // Geomet counts failures: P(0) = p.
+    let g = Distribution::Geomet { p: 0.2 };
+    assert!((g.cdf(0.0) - 0.2).abs() < 1e-15 && g.quantile(0.1) == 0.0);
+    // Normal quantile reference.
+    let n = Distribution::Normal { mean: 0.0, sd: 1.0 };
+    assert!((n.quantile(0.975) - 1.959_963_984_540_054).abs() < 1e-15);
+}
+
+#[test]
+fn truncation_and_shift_follow_risk_semantics() {
+    let d = Distribution::Normal {
+        mean: 10.0,
+        sd: 5.0,
+    };
+    let m = Modifiers {
+        truncate: Some(Truncation {
+            min: Some(8.0),
+            max: Some(13.0),
+        }),
+        shift: 100.0,
+    };
+    let s = Sampler::with_modifiers(&d, m).unwrap();
+    for method in [Method::MonteCarlo, Method::LatinHypercube] {
+        let xs = draw(&s, 7, method);
+        assert!(xs.iter().all(|&x| (108.0..=113.0).contains(&x)));
+        let ks = ks_statistic(&xs, |x| s.cdf(x));
+        assert!(ks < 1.63 / (N as f64).sqrt(), "{method:?} KS {ks}");
+        check_moments("truncated normal", &xs, s.mean(), s.variance());
+    }
+    // One-sided truncation deep in the upper tail keeps its accuracy (P(X >= 8σ) ≈ 6e-16).
+    let tail = Sampler::with_modifiers(
+        &Distribution::Normal { mean: 0.0, sd: 1.0 },
+        Modifiers {
+            truncate: Some(Truncation {
+                min: Some(8.0),
+                max: None,
+            }),
+            shift: 0.0,
+        },
+    )
+    .unwrap();
+    let xs = draw(&tail, 8, Method::MonteCarlo);
+    assert!(xs.iter().all(|&x| (8.0..13.0).contains(&x)));
+    let mean = xs.iter().sum::<f64>() / N as f64;
+    // E[X | X > 8] = φ(8)/(1 − Φ(8)) ≈ 8.1226.
+    assert!((mean - 8.1226).abs() < 0.01, "{mean}");
+
+    // Discrete truncation keeps both bounds (inclusive).
+    let p = Sampler::with_modifiers(
+        &Distribution::Poisson { lambda: 4.0 },
+        Modifiers {
+            truncate: Some(Truncation {
+                min: Some(2.0),
+                max: Some(5.0),
+            }),
+            shift: 0.0,
+        },
+    )
+    .unwrap();
+    let xs = draw(&p, 9, Method::LatinHypercube);
+    for v in 2..=5 {
+        assert!(xs.contains(&(v as f64)), "missing {v}");
+    }
+    assert!(xs.iter().all(|&x| (2.0..=5.0).contains(&x)));
+
+    // An empty window is an error naming the rule.
+    let err = Sampler::with_modifiers(
+        &Distribution::Uniform { min: 0.0, max: 1.0 },
+        Modifiers {
+            truncate: Some(Truncation {
+                min: Some(2.0),
+                max: Some(3.0),
+            }),
+            shift: 0.0,
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("positive probability"), "{err}");
+}
+
+#[test]
+fn distributions_round_trip_through_json() {
+    for (d, _) in continuous_cases() {
+        let json = serde_json::to_string(&d).unwrap();
+        let back: Distribution = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, d);
+    }
+    let d: Distribution =
+        serde_json::from_str(r#"{"type":"pert","min":1,"mode":2,"max":5}"#).unwrap();
+    assert_eq!(
+        d,
+        Distribution::Pert {
+            min: 1.0,
+            mode: 2.0,
+            max: 5.0,
+            lambda: 4.0
+        }
+    );
+}
+
+#[test]
+fn the_tests_detect_small_errors() {
+    // The same checks reject a 0.05 sd error in the mean and a 3% error in a Poisson rate.
+    let d = Distribution::Normal {
+        mean: 10.0,
+        sd: 2.0,
+    };
+    let xs = draw(&Sampler::new(&d).unwrap(), 0, Method::MonteCarlo);
+    let wrong = Distribution::Normal {
+        mean: 10.1,
+        sd: 2.0,
+    };
+    assert!(ks_statistic(&xs, |x| wrong.cdf(x)) > 1.63 / (N as f64).sqrt());
+    let moments = std::panic::catch_unwind(|| check_moments("wrong", &xs, 10.1, 4.0));
+    assert!(moments.is_err());
+
+    let p = Distribution::Poisson { lambda: 3.5 };
+    let xs = draw(&Sampler::new(&p).unwrap(), 100, Method::MonteCarlo);
+    let wrong = Distribution::Poisson { lambda: 3.6 };
+    let (stat, crit) = chi_square(&xs, &support_of(&p, &xs), |x| wrong.cdf(x));
+    assert!(stat > crit, "chi-square {stat} <= {crit}");
+}

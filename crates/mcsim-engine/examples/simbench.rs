@@ -78,6 +78,3 @@ fn main() {
     }
     println!("first outputs: {:?}", out.iter().map(|o| o[0]).collect::<Vec<_>>());
 }
-
-#[allow(dead_code)]
-fn profile(sim: &Simulation<'_>) {}

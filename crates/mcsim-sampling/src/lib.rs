@@ -55,3 +55,6 @@ pub use distribution::{DEFAULT_PERT_LAMBDA, Distribution};
 pub use error::SamplingError;
 pub use sampler::{Modifiers, Sampler, Truncation, sample_block};
 pub use streams::{DESIGN_BLOCK, Method, Streams};
+/// The standard normal quantile (AS241), shared with the engine's NORM.S.INV so that every path
+/// computes it identically.
+pub use special::normal_quantile;

@@ -94,7 +94,7 @@ const AS241_F: [f64; 8] = [
 /// The standard normal quantile Φ⁻¹(p) by Wichura's AS241 (`PPND16`), accurate to about 1e-16
 /// relative. Returns ∓∞ at 0 and 1 and NaN outside [0, 1].
 #[inline(always)]
-pub(crate) fn normal_quantile(p: f64) -> f64 {
+pub fn normal_quantile(p: f64) -> f64 {
     let q = p - 0.5;
     if q.abs() <= 0.425 {
         let r = 0.180_625 - q * q;

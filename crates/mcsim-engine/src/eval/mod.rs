@@ -587,7 +587,7 @@ impl<'m> Evaluator<'m> {
     }
 
     fn special_ifs(&mut self, args: &[Expr]) -> Arg {
-        if args.len() < 2 || args.len() % 2 != 0 {
+        if args.len() < 2 || !args.len().is_multiple_of(2) {
             return Arg::Value(Value::Error(ErrorKind::Value));
         }
         for pair in args.chunks(2) {
@@ -659,7 +659,7 @@ impl<'m> Evaluator<'m> {
                 return self.eval(&rest[2 * k + 1]);
             }
         }
-        if rest.len() % 2 == 1 {
+        if !rest.len().is_multiple_of(2) {
             self.eval(&rest[rest.len() - 1])
         } else {
             Arg::Value(Value::Error(ErrorKind::Na))
@@ -667,7 +667,7 @@ impl<'m> Evaluator<'m> {
     }
 
     fn special_let(&mut self, args: &[Expr]) -> Arg {
-        if args.len() < 3 || args.len() % 2 == 0 {
+        if args.len() < 3 || args.len().is_multiple_of(2) {
             return Arg::Value(Value::Error(ErrorKind::Value));
         }
         let base = self.locals.len();

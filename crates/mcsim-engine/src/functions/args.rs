@@ -159,11 +159,7 @@ impl Ctx<'_, '_> {
 fn push_from_range(v: &Value, rules: Numbers, out: &mut Vec<f64>) -> Result<(), ErrorKind> {
     match v {
         Value::Number(n) => out.push(*n),
-        Value::Error(e) => {
-            if rules.propagate_errors {
-                return Err(*e);
-            }
-        }
+        Value::Error(e) if rules.propagate_errors => return Err(*e),
         Value::Bool(b) if rules.include_ref_text_bool => out.push(if *b { 1.0 } else { 0.0 }),
         Value::Text(_) if rules.include_ref_text_bool => out.push(0.0),
         _ => {}

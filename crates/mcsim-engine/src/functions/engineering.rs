@@ -281,7 +281,7 @@ const BIT_LIMIT: f64 = 281_474_976_710_656.0; // 2^48
 fn bit_operand(ctx: &mut Ctx<'_, '_>, a: &Arg) -> Result<u64, ErrorKind> {
     // Unlike the other engineering functions, the bit functions take booleans as 1/0.
     let n = ctx.number(a)?;
-    if n < 0.0 || n >= BIT_LIMIT || n.fract() != 0.0 {
+    if !(0.0..BIT_LIMIT).contains(&n) || n.fract() != 0.0 {
         return Err(ErrorKind::Num);
     }
     Ok(n as u64)
@@ -305,7 +305,7 @@ fn fn_bitxor(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
 
 /// BITLSHIFT (`left`) and BITRSHIFT: a negative shift goes the other way.
 pub fn bitshift(n: f64, shift: f64, left: bool) -> Result<f64, ErrorKind> {
-    if n < 0.0 || n >= BIT_LIMIT || n.fract() != 0.0 {
+    if !(0.0..BIT_LIMIT).contains(&n) || n.fract() != 0.0 {
         return Err(ErrorKind::Num);
     }
     let s = shift.trunc();

@@ -58,6 +58,8 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("TOROW", 1, 3, Lift::Mask(0b110), torow),
     FnSpec::new("WRAPROWS", 2, 3, Lift::Mask(0b010), wraprows),
     FnSpec::new("WRAPCOLS", 2, 3, Lift::Mask(0b010), wrapcols),
+    FnSpec::new("SINGLE", 1, 1, Lift::None, single),
+    FnSpec::new("ANCHORARRAY", 1, 1, Lift::None, anchorarray),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -983,6 +985,41 @@ fn row(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
 
 fn column(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     row_or_column(ctx, args, false)
+}
+
+/// `_xlfn.SINGLE`, the file form of the `@` operator: implicit intersection of a reference, the
+/// first element of an array.
+fn single(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    match &args[0] {
+        Arg::Ref(a) => ctx.intersect(*a),
+        Arg::Union(_) => Value::Error(ErrorKind::Value),
+        Arg::Value(v) => v.first(),
+    }
+}
+
+/// `_xlfn.ANCHORARRAY`, the file form of the spill operator `A1#`: the range the dynamic array
+/// formula anchored at the cell fills; `#REF!` when the cell does not hold one.
+fn anchorarray(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let area = match &args[0] {
+        Arg::Ref(a) => *a,
+        Arg::Value(Value::Error(e)) => return Value::Error(*e),
+        _ => return Value::Error(ErrorKind::Ref),
+    };
+    let model = ctx.model();
+    let part = model
+        .find(area.sheet, area.bounds.r1, area.bounds.c1)
+        .and_then(|id| {
+            let f = model.cells.get(id as usize)?.formula?;
+            let part = model.formulas.get(f as usize)?.array?;
+            (part.anchor == id).then_some(part)
+        });
+    match part {
+        Some(p) => ctx.reference(Area {
+            sheet: area.sheet,
+            bounds: p.range,
+        }),
+        None => Value::Error(ErrorKind::Ref),
+    }
 }
 
 fn dims(a: &Arg) -> Result<(usize, usize), ErrorKind> {
@@ -1994,6 +2031,14 @@ mod tests {
             ("K3", "=COLUMNS(A:C)"),
             ("L3", "=AREAS((A1,B2:C3))"),
             ("M3", "{=ROW(A1:A3)}@M3:M5"),
+            ("D18", "1"),
+            ("D19", "2"),
+            ("D20", "3"),
+            ("N20", "=N(_xlfn.SINGLE(D18:D22))"),
+            ("N21", "=SINGLE({7,8})"),
+            ("P1", "{=SEQUENCE(3)}@P1:P3"),
+            ("Q1", "=SUM(_xlfn.ANCHORARRAY(P1))"),
+            ("Q2", "=ANCHORARRAY(D18)"),
         ];
         assert_eq!(eval_cells(&cells, "B3"), n(3.0));
         assert_eq!(eval_cells(&cells, "C3"), n(3.0));
@@ -2006,6 +2051,10 @@ mod tests {
         assert_eq!(eval_cells(&cells, "K3"), n(3.0));
         assert_eq!(eval_cells(&cells, "L3"), n(2.0));
         assert_eq!(eval_cells(&cells, "M5"), n(3.0));
+        assert_eq!(eval_cells(&cells, "N20"), n(3.0));
+        assert_eq!(eval_cells(&cells, "N21"), n(7.0));
+        assert_eq!(eval_cells(&cells, "Q1"), n(6.0));
+        assert_eq!(eval_cells(&cells, "Q2"), err(ErrorKind::Ref));
     }
 
     #[test]

@@ -721,7 +721,7 @@ fn norm_s_inv_kernel(p: f64) -> Result<f64, ErrorKind> {
     if p <= 0.0 || p >= 1.0 {
         return Err(ErrorKind::Num);
     }
-    Ok(super::normal::norm_s_inv(p))
+    Ok(mcsim_sampling::normal_quantile(p))
 }
 
 fn norm_inv_kernel(a: &[f64]) -> Result<f64, ErrorKind> {

@@ -10,7 +10,6 @@
 pub mod compile;
 pub mod dists;
 pub mod inputs;
-pub mod normal;
 pub mod program;
 
 use crate::eval::Evaluator;

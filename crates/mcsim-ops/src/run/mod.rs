@@ -208,6 +208,9 @@ fn parse_value(text: &str) -> Value {
     Value::from(t.trim_matches('"'))
 }
 
+/// One task: its first iteration, then its slices of the input and output columns.
+type Task<'a> = (u64, Vec<&'a mut [f64]>, Vec<&'a mut [f64]>);
+
 struct Input {
     cell: CellId,
     info: InputInfo,
@@ -255,11 +258,8 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     let mut inputs: Vec<Input> = Vec::new();
     let mut by_cell: BTreeMap<CellId, usize> = BTreeMap::new();
     for ic in &cfg.inputs {
-        let cell = cell_id(&model, &ic.cell).or_else(|_| {
-            // An empty cell in the model file is fine: the input creates its value.
-            Err::<CellId, String>(format!("model file input `{}`: the cell is empty; give it a base value in the workbook", ic.cell))
-        });
-        let cell = cell.map_err(input_err)?;
+        let cell = cell_id(&model, &ic.cell)
+            .map_err(|m| input_err(format!("model file input `{}`: {m}; give the cell a base value in the workbook", ic.cell)))?;
         let dist = ic.distribution().map_err(|m| input_err(format!("input `{}`: {m}", ic.cell)))?;
         let modifiers = Modifiers {
             truncate: ic.truncate.map(|t| Truncation { min: t.min, max: t.max }),
@@ -492,7 +492,7 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         let mut chunk_in: Vec<Vec<f64>> = vec![vec![0.0; chunk_n]; n_cols_in];
         let mut chunk_out: Vec<Vec<f64>> = vec![vec![0.0; chunk_n]; n_out];
         // Split every column into per-task slices.
-        let mut tasks: Vec<(u64, Vec<&mut [f64]>, Vec<&mut [f64]>)> = Vec::new();
+        let mut tasks: Vec<Task<'_>> = Vec::new();
         {
             let mut in_iters: Vec<_> = chunk_in.iter_mut().map(|c| c.chunks_mut(task_len as usize)).collect();
             let mut out_iters: Vec<_> = chunk_out.iter_mut().map(|c| c.chunks_mut(task_len as usize)).collect();

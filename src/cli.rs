@@ -66,6 +66,76 @@ pub enum Command {
     )]
     Parse(ParseArgs),
 
+    /// Run a Monte Carlo simulation of a workbook and report statistics, sensitivities and
+    /// threshold checks.
+    #[command(
+        long_about = "Run a Monte Carlo simulation of a workbook.\n\n\
+            Uncertain inputs are cells holding @RISK-style distribution functions \
+            (=RiskNormal(100, 10), =RiskPert(..), ...) or RAND(), and inputs listed in a model \
+            file (--config). Outputs are cells marked with =RiskOutput(\"name\")+... or listed in \
+            the model file. Without --config, a file named mcsim.toml beside the workbook is used \
+            when there is one.\n\n\
+            Each iteration draws every input, recalculates the workbook and records every output. \
+            The report gives, per output, the mean, standard deviation, percentiles, VaR/CVaR and \
+            the inputs it is most sensitive to (Spearman rank correlation, standardized regression \
+            coefficient, contribution to variance). The seed is always reported: the same seed \
+            gives the same numbers whatever the number of threads.\n\n\
+            stdout carries only the report; a progress bar (on a terminal), warnings and errors \
+            go to stderr.",
+        after_long_help = "Model file (TOML; unknown keys are errors):\n  \
+            iterations = 10000\n  \
+            seed = 42\n  \
+            sampling = \"lhs\"\n  \
+            [[input]]\n  \
+            cell = \"Inputs!B3\"\n  \
+            name = \"price\"\n  \
+            dist = { type = \"normal\", mean = 55, sd = 5 }\n  \
+            [[output]]\n  \
+            cell = \"Outputs!B2\"\n  \
+            name = \"NPV\"\n\n\
+            Threshold expressions (--fail-if):\n  \
+            P(NPV < 0) > 0.2        probability, as a fraction\n  \
+            mean(NPV) < 1e6         also std, min, max, median\n  \
+            p5(NPV) < -2e6          a percentile, in percent\n  \
+            var(NPV, 0.05) < -3e6   VaR/CVaR at a tail level given as a fraction\n\n\
+            Exit status:\n  \
+            0  the simulation ran and no --fail-if condition holds\n  \
+            1  the simulation ran and a --fail-if condition holds (named on stderr)\n  \
+            2  error: bad workbook or model file, bad distribution parameters, unknown --set \
+            cell, bad --fail-if expression, no inputs or outputs, or a usage error\n\n\
+            Examples:\n  \
+            mcsim run model.xlsx -n 100000 --seed 42\n  \
+            mcsim run model.xlsx --config model.mcsim.toml --out samples.parquet\n  \
+            mcsim run model.xlsx --set Inputs!B9=0.10 --percentile 1 --percentile 99\n  \
+            mcsim run model.xlsx --until-converged 0.005 -n 1000000\n  \
+            mcsim run model.xlsx --fail-if 'P(NPV < 0) > 0.2' --format json > report.json"
+    )]
+    Run(RunArgs),
+
+    /// Report statistics, sensitivities and comparisons from a samples file written by
+    /// `mcsim run --out`.
+    #[command(
+        long_about = "Re-derive statistics and sensitivities from a samples file written by \
+            `mcsim run --out` (.parquet, .arrow/.feather/.ipc or .csv), without re-running the \
+            workbook.\n\n\
+            With --compare, the same outputs of a second samples file are compared with this \
+            one's: difference of the means and whether it exceeds Monte Carlo error (Welch's \
+            t-test at 5%), differences of the percentiles, and a two-sample \
+            Kolmogorov-Smirnov test of the whole distributions. With --plot, a chart is \
+            written to the file given by --to (.svg or .png).",
+        after_long_help = "Exit status:\n  \
+            0  the report was produced and no --fail-if condition holds\n  \
+            1  a --fail-if condition holds (named on stderr)\n  \
+            2  error: missing file, not a samples file, unknown --output name, or a usage error\n\n\
+            Examples:\n  \
+            mcsim results samples.parquet\n  \
+            mcsim results samples.parquet --output NPV --format json\n  \
+            mcsim results new.parquet --compare old.parquet\n  \
+            mcsim results samples.csv --output NPV --plot histogram --to npv.svg\n  \
+            mcsim results samples.arrow --fail-if 'P(NPV < 0) > 0.2'"
+    )]
+    Results(ResultsArgs),
+
     /// Write the man pages and shell completions (for packagers and the repository).
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -102,6 +172,15 @@ pub struct ParseArgs {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub show: usize,
 
+    /// Workbook loading limits.
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// Limits on the workbook file, shared by every command that loads one.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Workbook limits")]
+pub struct LoadArgs {
     /// Refuse a workbook whose parts would decompress to more than this many bytes
     /// (a guard against zip bombs). Accepts a plain number or a KiB/MiB/GiB suffix.
     #[arg(
@@ -124,6 +203,184 @@ pub struct ParseArgs {
     /// Refuse a workbook with a part over 1 MiB compressed more than this ratio to one.
     #[arg(long, value_name = "RATIO", default_value_t = LoadOptions::default().max_entry_ratio)]
     pub max_entry_ratio: u64,
+}
+
+impl LoadArgs {
+    /// The loader's options.
+    pub fn options(&self) -> LoadOptions {
+        LoadOptions::default()
+            .with_max_decompressed_bytes(self.max_decompressed_bytes)
+            .with_max_entries(self.max_zip_entries)
+            .with_max_entry_ratio(self.max_entry_ratio)
+    }
+}
+
+/// Sampling method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Sampling {
+    /// Latin Hypercube: stratified, so statistics converge faster (the default).
+    Lhs,
+    /// Plain Monte Carlo: independent draws.
+    Mc,
+}
+
+impl Sampling {
+    /// The name the library takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Sampling::Lhs => "lhs",
+            Sampling::Mc => "mc",
+        }
+    }
+}
+
+/// Arguments of `mcsim run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The workbook (.xlsx or .xlsm).
+    #[arg(value_name = "WORKBOOK")]
+    pub workbook: PathBuf,
+
+    /// A model file (TOML) listing inputs, outputs, correlations and run settings; its inputs
+    /// override the workbook's distribution functions. Default: mcsim.toml beside the workbook,
+    /// if there is one.
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Number of iterations. Default: the model file's `iterations`, else 10000.
+    #[arg(short = 'n', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub iterations: Option<u64>,
+
+    /// Seed of the random streams. Default: the model file's `seed`, else a random one; the
+    /// seed used is always reported, so any run can be repeated exactly.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+
+    /// Sampling method: `lhs` (Latin Hypercube) or `mc` (plain Monte Carlo). Default: the model
+    /// file's `sampling`, else `lhs`.
+    #[arg(long, value_enum, value_name = "METHOD")]
+    pub sampling: Option<Sampling>,
+
+    /// Worker threads. Default: all cores. Results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub threads: Option<u64>,
+
+    /// Write every iteration's inputs and outputs to FILE; the format follows the extension:
+    /// .parquet, .arrow (.feather, .ipc) or .csv (with the run's metadata in FILE.meta.json).
+    /// Read it back with `mcsim results FILE`.
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Output format: `table` prints a summary for people; `json` prints the whole report
+    /// (every statistic, sensitivity and threshold) to stdout.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// Fix a cell for this run (what-if): `Sheet!A1=VALUE`, split at the first `=`. VALUE is a
+    /// number, TRUE/FALSE or text. A fixed input is no longer uncertain. Repeatable.
+    #[arg(long = "set", value_name = "REF=VALUE", value_parser = parse_set)]
+    pub sets: Vec<(String, String)>,
+
+    /// Statistics and threshold options.
+    #[command(flatten)]
+    pub stats: StatsArgs,
+
+    /// Stop early once every output's mean and percentiles are stable within this relative
+    /// tolerance (a fraction: 0.01 is 1%) at 95% confidence; -n is then the maximum.
+    #[arg(long, value_name = "TOL", value_parser = parse_tolerance)]
+    pub until_converged: Option<f64>,
+
+    /// Show at most N inputs per output in the sensitivity tables (`table` format).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub top: usize,
+
+    /// Workbook loading limits.
+    #[command(flatten)]
+    pub load: LoadArgs,
+}
+
+/// Statistics options shared by `run` and `results`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Also report this percentile, in percent: `--percentile 1` is the 1st percentile,
+    /// `--percentile 99.5` the 99.5th (0 to 100). Repeatable. The 1st, 5th, 10th, 25th, 50th,
+    /// 75th, 90th, 95th and 99th are always reported.
+    #[arg(long = "percentile", value_name = "P", value_parser = parse_percent_closed)]
+    pub percentiles: Vec<f64>,
+
+    /// Report the value at risk (VaR) and conditional value at risk (CVaR) of the lower tail of
+    /// this size, in percent like --percentile: `--var-level 5` gives the 5th percentile and the
+    /// mean below it (0 < A < 100). Repeatable. Default: 5.
+    #[arg(long = "var-level", value_name = "A", value_parser = parse_percent_open)]
+    pub var_levels: Vec<f64>,
+
+    /// Report the probabilities of each output falling below and above X. Repeatable.
+    #[arg(long = "target", value_name = "X", allow_negative_numbers = true)]
+    pub targets: Vec<f64>,
+
+    /// Exit with status 1 if this condition holds, e.g. `P(NPV < 0) > 0.2` or
+    /// `mean(NPV) < 1e6` (see the grammar below). Repeatable; all are checked.
+    #[arg(long = "fail-if", value_name = "EXPR")]
+    pub fail_if: Vec<String>,
+}
+
+/// Output format of `mcsim results`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResultsFormat {
+    /// A summary for people.
+    Table,
+    /// The full report as one JSON document (for scripts).
+    Json,
+    /// One CSV row per output: its statistics, or with --compare the comparison.
+    Csv,
+}
+
+/// A chart `mcsim results` can draw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlotKind {
+    /// Histogram of one output.
+    Histogram,
+    /// Cumulative distribution of one output.
+    Cdf,
+    /// Tornado chart of one output's rank correlations with the inputs.
+    Tornado,
+}
+
+/// Arguments of `mcsim results`.
+#[derive(Debug, Args)]
+pub struct ResultsArgs {
+    /// The samples file (.parquet, .arrow/.feather/.ipc or .csv) written by `mcsim run --out`.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Output format: `table` prints a summary; `json` the whole report; `csv` one row per
+    /// output (its statistics; with --compare, the comparison).
+    #[arg(long, value_enum, default_value_t = ResultsFormat::Table)]
+    pub format: ResultsFormat,
+
+    /// Report only this output (default: every output).
+    #[arg(long, value_name = "NAME")]
+    pub output: Option<String>,
+
+    /// Compare with another samples file (B), output by output: B minus this file (A).
+    #[arg(long, value_name = "OTHER_FILE")]
+    pub compare: Option<PathBuf>,
+
+    /// Draw a chart of --output (default: the first output) to the file given by --to.
+    #[arg(long, value_enum, requires = "to", value_name = "KIND")]
+    pub plot: Option<PlotKind>,
+
+    /// Where --plot writes its chart: FILE.svg or FILE.png.
+    #[arg(long, value_name = "FILE", requires = "plot")]
+    pub to: Option<PathBuf>,
+
+    /// Statistics and threshold options.
+    #[command(flatten)]
+    pub stats: StatsArgs,
+
+    /// Show at most N inputs per output in the sensitivity tables (`table` format).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub top: usize,
 }
 
 /// Arguments of `mcsim generate`.
@@ -206,6 +463,62 @@ fn parse_bytes(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("`{text}` is too large"))
 }
 
+/// Parses `--set REF=VALUE`, split at the first `=`.
+fn parse_set(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((reference, value)) if !reference.trim().is_empty() => {
+            Ok((reference.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!(
+            "`{text}` is not REF=VALUE (example: --set Inputs!B9=0.1)"
+        )),
+    }
+}
+
+fn parse_number(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
+        .ok_or_else(|| format!("`{text}` is not a number"))
+}
+
+/// A percent in [0, 100], returned as a fraction.
+fn parse_percent_closed(text: &str) -> Result<f64, String> {
+    let p = parse_number(text)?;
+    if (0.0..=100.0).contains(&p) {
+        Ok(p / 100.0)
+    } else {
+        Err(format!(
+            "{p} is not a percentile: give it in percent, from 0 to 100 (5 is the 5th percentile)"
+        ))
+    }
+}
+
+/// A percent in (0, 100), returned as a fraction.
+fn parse_percent_open(text: &str) -> Result<f64, String> {
+    let p = parse_number(text)?;
+    if p > 0.0 && p < 100.0 {
+        Ok(p / 100.0)
+    } else {
+        Err(format!(
+            "{p} is not a tail level: give it in percent, above 0 and below 100 (5 is the 5% lower tail)"
+        ))
+    }
+}
+
+/// A relative tolerance in (0, 1).
+fn parse_tolerance(text: &str) -> Result<f64, String> {
+    let t = parse_number(text)?;
+    if t > 0.0 && t < 1.0 {
+        Ok(t)
+    } else {
+        Err(format!(
+            "{t} is not a relative tolerance: give a fraction above 0 and below 1 (0.01 is 1%)"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,5 +539,30 @@ mod tests {
         assert!(parse_bytes("12 parsecs").is_err());
         assert!(parse_bytes("99999999999999999999").is_err());
         assert!(parse_bytes("99999999999G").is_err());
+    }
+
+    #[test]
+    fn sets_percents_and_tolerances() {
+        assert_eq!(
+            parse_set("Inputs!B9=0.5"),
+            Ok(("Inputs!B9".to_owned(), "0.5".to_owned()))
+        );
+        assert_eq!(
+            parse_set("A1=x=y"),
+            Ok(("A1".to_owned(), "x=y".to_owned()))
+        );
+        assert!(parse_set("A1").is_err());
+        assert!(parse_set("=3").is_err());
+        assert_eq!(parse_percent_closed("5"), Ok(0.05));
+        assert_eq!(parse_percent_closed("100"), Ok(1.0));
+        assert!(parse_percent_closed("101").is_err());
+        assert!(parse_percent_closed("-1").is_err());
+        assert!(parse_percent_closed("nan").is_err());
+        assert_eq!(parse_percent_open("2.5"), Ok(0.025));
+        assert!(parse_percent_open("0").is_err());
+        assert!(parse_percent_open("100").is_err());
+        assert_eq!(parse_tolerance("0.01"), Ok(0.01));
+        assert!(parse_tolerance("1").is_err());
+        assert!(parse_tolerance("0").is_err());
     }
 }

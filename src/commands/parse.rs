@@ -5,7 +5,6 @@ use std::io::{self, BufWriter, Write};
 use anyhow::{Context, Result};
 use mcsim_ops::parse::{CellStatus, ParseReport};
 use mcsim_ops::{JsonValue, ParseOptions};
-use mcsim_workbook::LoadOptions;
 
 use super::{ExitStatus, Printer};
 use crate::cli::{Format, ParseArgs};
@@ -15,10 +14,7 @@ pub fn parse(args: ParseArgs, printer: Printer) -> Result<ExitStatus> {
     let options = ParseOptions {
         path: args.workbook,
         recalc: args.recalc,
-        load: LoadOptions::default()
-            .with_max_decompressed_bytes(args.max_decompressed_bytes)
-            .with_max_entries(args.max_zip_entries)
-            .with_max_entry_ratio(args.max_entry_ratio),
+        load: args.load.options(),
     };
     let report = mcsim_ops::parse(&options)?;
     for warning in &report.warnings {

@@ -10,7 +10,7 @@ use std::f64::consts::PI;
 
 use crate::distribution::{Distribution, invalid};
 use crate::error::SamplingError;
-use crate::inverse::KnotTable;
+use crate::inverse::{QuantileTable, Shape, beta_table, gamma_table, student_knot};
 use crate::special::{
     beta_pq, gamma_pq, inv_beta, inv_gamma, ln_beta, ln_gamma, normal_cdf, normal_quantile,
 };
@@ -50,14 +50,14 @@ pub(crate) enum Kind {
         min: f64,
         width: f64,
         lnb: f64,
-        table: Option<Box<KnotTable>>,
+        table: Option<Box<QuantileTable>>,
     },
     /// Gamma with `lng` = ln Γ(shape).
     Gamma {
         shape: f64,
         scale: f64,
         lng: f64,
-        table: Option<Box<KnotTable>>,
+        table: Option<Box<QuantileTable>>,
     },
     Weibull {
         inv_shape: f64,
@@ -82,9 +82,11 @@ pub(crate) enum Kind {
         theta: f64,
         neg_inv_theta: f64,
     },
+    /// Student's t; `lnb` = ln B(ν/2, 1/2).
     Student {
         nu: f64,
         lnb: f64,
+        table: Option<Box<QuantileTable>>,
     },
     Gumbel {
         loc: f64,
@@ -359,6 +361,7 @@ impl Kind {
             Distribution::Student { nu } => Kind::Student {
                 nu,
                 lnb: ln_beta(0.5 * nu, 0.5),
+                table: None,
             },
             Distribution::ExtValue { alpha, beta } => Kind::Gumbel {
                 loc: alpha,
@@ -480,16 +483,37 @@ impl Kind {
         })
     }
 
-    /// Builds the knot tables that make repeated beta and gamma quantiles fast (see
+    /// Builds the quantile tables that make repeated beta, gamma and Student quantiles fast (see
     /// [`crate::inverse`]); one-off quantiles skip this.
     pub(crate) fn with_tables(mut self) -> Kind {
         match &mut self {
             Kind::Beta {
-                a, b, lnb, table, ..
-            } => *table = Some(Box::new(KnotTable::beta(*a, *b, *lnb))),
+                a,
+                b,
+                lnb,
+                min,
+                width,
+                table,
+            } => *table = Some(Box::new(beta_table(*a, *b, *lnb, *min, *width))),
             Kind::Gamma {
-                shape, lng, table, ..
-            } => *table = Some(Box::new(KnotTable::gamma(*shape, *lng))),
+                shape,
+                scale,
+                lng,
+                table,
+            } => *table = Some(Box::new(gamma_table(*shape, *lng, *scale))),
+            // ν = 1 and 2 have closed forms.
+            Kind::Student { nu, lnb, table } if *nu != 1.0 && *nu != 2.0 => {
+                let (nu, lnb) = (*nu, *lnb);
+                *table = Some(Box::new(QuantileTable::new(
+                    Shape {
+                        lower: None,
+                        upper: None,
+                        offset: 0.0,
+                        mult: 1.0,
+                    },
+                    |p, q| student_knot(student_quantile(p, q, nu, lnb), nu, lnb),
+                )));
+            }
             _ => {}
         }
         self
@@ -524,29 +548,19 @@ impl Kind {
                 width,
                 lnb,
                 ref table,
-            } => {
-                let (x, y) = match table {
-                    Some(t) => t.beta_quantile(p, q, a, b, lnb),
-                    None => inv_beta(p, q, a, b, lnb),
-                };
-                if x <= 0.5 {
-                    min + width * x
-                } else {
-                    (min + width) - width * y
-                }
-            }
+            } => table
+                .as_ref()
+                .and_then(|t| t.quantile(p, q))
+                .unwrap_or_else(|| beta_quantile(p, q, a, b, lnb, min, width)),
             Kind::Gamma {
                 shape,
                 scale,
                 lng,
                 ref table,
-            } => {
-                scale
-                    * match table {
-                        Some(t) => t.gamma_quantile(p, q, shape, lng),
-                        None => inv_gamma(p, q, shape, lng),
-                    }
-            }
+            } => table
+                .as_ref()
+                .and_then(|t| t.quantile(p, q))
+                .unwrap_or_else(|| scale * inv_gamma(p, q, shape, lng)),
             Kind::Weibull {
                 inv_shape, scale, ..
             } => scale * (-ln_q(p, q)).powf(inv_shape),
@@ -563,7 +577,10 @@ impl Kind {
                 neg_inv_theta,
                 ..
             } => scale * (ln_q(p, q) * neg_inv_theta).exp(),
-            Kind::Student { nu, lnb } => student_quantile(p, q, nu, lnb),
+            Kind::Student { nu, lnb, ref table } => table
+                .as_ref()
+                .and_then(|t| t.quantile(p, q))
+                .unwrap_or_else(|| student_quantile(p, q, nu, lnb)),
             Kind::Gumbel { loc, scale } => loc - scale * (-ln_p(p, q)).ln(),
             Kind::Bernoulli { p: prob } => {
                 if q >= prob {
@@ -620,6 +637,14 @@ impl Kind {
                 min + width * (j as f64 + frac)
             }
         }
+    }
+
+    /// [`Kind::quantile`] out of line: the rare samples that a quantile table leaves to the exact
+    /// inverse.
+    #[inline(never)]
+    #[cold]
+    fn quantile_cold(&self, p: f64, q: f64) -> f64 {
+        self.quantile(p, q)
     }
 
     /// (F(x), 1 − F(x)), each tail accurate where cheap.
@@ -706,7 +731,7 @@ impl Kind {
                 let l = theta * (scale / x).ln();
                 (-l.exp_m1(), l.exp())
             }
-            Kind::Student { nu, lnb } => {
+            Kind::Student { nu, lnb, .. } => {
                 let t2 = x * x;
                 let z = nu / (nu + t2);
                 let (i, _) = beta_pq(0.5 * nu, 0.5, lnb, z);
@@ -887,8 +912,27 @@ impl Kind {
                 ref values,
                 ref table,
             } => each!(p, _q => values[table.index(p)]),
+            Kind::Beta {
+                table: Some(ref t), ..
+            }
+            | Kind::Gamma {
+                table: Some(ref t), ..
+            }
+            | Kind::Student {
+                table: Some(ref t), ..
+            } => each!(p, q => t.quantile(p, q).unwrap_or_else(|| self.quantile_cold(p, q))),
             _ => each!(p, q => self.quantile(p, q)),
         }
+    }
+}
+
+/// The exact beta quantile scaled to [min, min + width], from whichever end is nearer.
+fn beta_quantile(p: f64, q: f64, a: f64, b: f64, lnb: f64, min: f64, width: f64) -> f64 {
+    let (x, y) = inv_beta(p, q, a, b, lnb);
+    if x <= 0.5 {
+        min + width * x
+    } else {
+        (min + width) - width * y
     }
 }
 

@@ -136,8 +136,9 @@ fn main() {
     let mut rows: Vec<_> = per_fn.into_iter().collect();
     rows.sort_by_key(|(_, (t, g))| std::cmp::Reverse(t - g));
     println!("function  cells  match  supported");
-    for (name, (t, g)) in rows.iter().take(60) {
-        if function.as_ref().is_none_or(|f| f == name) {
+    let limit = if function.is_some() { usize::MAX } else { 60 };
+    for (name, (t, g)) in rows.iter().filter(|(n, _)| function.as_ref().is_none_or(|f| f == n)).take(limit) {
+        {
             println!("{name:<20} {t:>6} {g:>6}  {}", functions::is_supported(name));
         }
     }

@@ -194,3 +194,83 @@ fn tarjan(edges: &[Vec<u32>], ncells: usize, model: &Model) -> (Vec<CellId>, Vec
     }
     (order, cycles)
 }
+
+impl Graph {
+    /// Marks every formula cell that reads, directly or through other formulas, a cell marked in
+    /// `seeds` (indexed by cell); the seeds stay marked. Formulas with OFFSET/INDIRECT are marked
+    /// when anything is, since their targets are not known statically.
+    pub fn downstream(&self, model: &Model, seeds: &[bool]) -> Vec<bool> {
+        let mut marked = seeds.to_vec();
+        marked.resize(model.cells.len(), false);
+        let any = marked.iter().any(|&m| m);
+        for &cell in &self.order {
+            if marked[cell as usize] {
+                continue;
+            }
+            let Some(fid) = model.cells[cell as usize].formula else { continue };
+            let mut hit = any && self.dynamic[fid as usize];
+            if !hit {
+                'areas: for a in &self.reads[fid as usize] {
+                    let Some(sheet) = model.sheets.get(a.sheet as usize) else { continue };
+                    let b = a.bounds;
+                    let c2 = b.c2.min((sheet.columns.len() as u32).saturating_sub(1));
+                    if sheet.columns.is_empty() || b.c1 > c2 {
+                        continue;
+                    }
+                    for c in b.c1..=c2 {
+                        if sheet.column_slice(c, b.r1, b.r2).iter().any(|&(_, id)| marked[id as usize]) {
+                            hit = true;
+                            break 'areas;
+                        }
+                    }
+                }
+            }
+            marked[cell as usize] = hit;
+        }
+        for f in &model.formulas {
+            if let Some(p) = f.array
+                && marked[p.anchor as usize]
+            {
+                marked[f.cell as usize] = true;
+            }
+        }
+        marked
+    }
+
+    /// Formula cells whose value changes between recalculations: they call a volatile function
+    /// (RAND, NOW, TODAY, ...) or depend on a cell that does.
+    pub fn volatile_cells(&self, model: &Model) -> Vec<bool> {
+        let mut seeds = vec![false; model.cells.len()];
+        for f in &model.formulas {
+            if let Ok(e) = &f.expr
+                && e.functions().iter().any(|n| crate::functions::is_volatile(n))
+            {
+                seeds[f.cell as usize] = true;
+            }
+        }
+        // Static reads only here: OFFSET/INDIRECT alone do not make a cell volatile in value.
+        let mut marked = seeds.clone();
+        for &cell in &self.order {
+            if marked[cell as usize] {
+                continue;
+            }
+            let Some(fid) = model.cells[cell as usize].formula else { continue };
+            marked[cell as usize] = self.reads[fid as usize].iter().any(|a| {
+                let Some(sheet) = model.sheets.get(a.sheet as usize) else { return false };
+                let b = a.bounds;
+                let c2 = b.c2.min((sheet.columns.len() as u32).saturating_sub(1));
+                !sheet.columns.is_empty()
+                    && b.c1 <= c2
+                    && (b.c1..=c2).any(|c| sheet.column_slice(c, b.r1, b.r2).iter().any(|&(_, id)| marked[id as usize]))
+            });
+        }
+        for f in &model.formulas {
+            if let Some(p) = f.array
+                && marked[p.anchor as usize]
+            {
+                marked[f.cell as usize] = true;
+            }
+        }
+        marked
+    }
+}

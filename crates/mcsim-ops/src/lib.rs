@@ -28,6 +28,7 @@
 mod compare;
 mod error;
 pub mod parse;
+pub mod results;
 pub mod run;
 
 pub use compare::{ABSOLUTE_TOLERANCE, JsonValue, RELATIVE_TOLERANCE, values_match};

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use mcsim_engine::functions::{is_supported, is_volatile};
+use mcsim_engine::functions::is_supported;
 use mcsim_engine::{CellId, Evaluator, Graph, Model, Value};
 use mcsim_workbook::LoadOptions;
 use serde::Serialize;
@@ -75,6 +75,47 @@ pub struct ParseReport {
     /// With [`ParseOptions::recalc`]: the recalculation and its comparison with the file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recalc: Option<Recalc>,
+    /// What a simulation would use: distribution cells (inputs), output markers, RAND() cells.
+    pub simulation: SimulationSummary,
+}
+
+/// The uncertain inputs and outputs the workbook declares in its formulas.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SimulationSummary {
+    /// Distribution cells (`=RiskNormal(..)`, `=PsiTriangular(..)`).
+    pub inputs: Vec<ParsedInput>,
+    /// Output cells (`=RiskOutput("NPV")+..`).
+    pub outputs: Vec<ParsedOutput>,
+    /// Cells calling RAND()/RANDBETWEEN(): each call is an independent uniform per iteration.
+    pub rand_cells: Vec<String>,
+    /// Distribution cells that cannot be simulated as written, with the reason.
+    pub problems: Vec<String>,
+}
+
+/// One distribution cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParsedInput {
+    /// `Sheet!A1`.
+    pub cell: String,
+    /// RiskName, or the cell.
+    pub name: String,
+    /// The distribution.
+    pub distribution: mcsim_sampling::Distribution,
+    /// Truncation and shift.
+    pub modifiers: mcsim_sampling::Modifiers,
+    /// The value shown without a simulation: RiskStatic, else the mean (after truncation/shift).
+    pub value: f64,
+}
+
+/// One output cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct ParsedOutput {
+    /// `Sheet!A1`.
+    pub cell: String,
+    /// The name given, or the cell.
+    pub name: String,
+    /// `true` when it depends on no input, distribution or RAND() (the same every iteration).
+    pub deterministic: bool,
 }
 
 impl ParseReport {
@@ -236,12 +277,85 @@ pub fn parse(options: &ParseOptions) -> Result<ParseReport, OpsError> {
     );
 
     let mut report = analyse(&options.path, &model, &graph);
+    let (simulation, fixed) = simulation_summary(&model, &graph);
+    report.simulation = simulation;
     if options.recalc {
         let started = Instant::now();
-        report.recalc = Some(recalc(&model, &graph));
+        report.recalc = Some(recalc(&model, &graph, &fixed));
         tracing::debug!(elapsed = ?started.elapsed(), "recalculated");
     }
     Ok(report)
+}
+
+/// Distribution cells, outputs and RAND() cells; and the value each distribution cell shows
+/// without a simulation.
+fn simulation_summary(model: &Model, graph: &Graph) -> (SimulationSummary, Vec<(CellId, f64)>) {
+    use mcsim_engine::sim::inputs::is_distribution;
+    let mut summary = SimulationSummary::default();
+    let relevant = model.formulas.iter().any(|f| {
+        f.expr.as_ref().is_ok_and(|e| {
+            e.functions()
+                .into_iter()
+                .any(|n| is_distribution(n) || n.ends_with("OUTPUT") || n == "RAND" || n == "RANDBETWEEN")
+        })
+    });
+    if !relevant {
+        return (summary, Vec::new());
+    }
+    let mut ev = Evaluator::new(model);
+    ev.run(&graph.order);
+    let detected = mcsim_engine::sim::inputs::detect(model, &mut ev);
+    let mut fixed = Vec::new();
+    let mut seeds = vec![false; model.cells.len()];
+    for call in &detected.inputs {
+        seeds[call.cell as usize] = true;
+        if !call.whole_cell {
+            summary.problems.push(format!(
+                "{}: a distribution function inside a larger formula; put it alone in its own cell to simulate it",
+                call.label
+            ));
+            continue;
+        }
+        let dist = match mcsim_engine::sim::dists::distribution(call) {
+            Ok(d) => d,
+            Err(m) => {
+                summary.problems.push(format!("{}: {m}", call.label));
+                continue;
+            }
+        };
+        let modifiers = mcsim_sampling::Modifiers {
+            truncate: call.truncate.map(|(min, max)| mcsim_sampling::Truncation { min, max }),
+            shift: call.shift.unwrap_or(0.0),
+        };
+        let value = match mcsim_sampling::Sampler::with_modifiers(&dist, modifiers) {
+            Ok(s) => call.static_value.unwrap_or_else(|| s.mean()),
+            Err(e) => {
+                summary.problems.push(format!("{}: {e}", call.label));
+                continue;
+            }
+        };
+        fixed.push((call.cell, value));
+        summary.inputs.push(ParsedInput {
+            cell: call.label.clone(),
+            name: call.name.clone().unwrap_or_else(|| call.label.clone()),
+            distribution: dist,
+            modifiers,
+            value,
+        });
+    }
+    for &c in &detected.rand_cells {
+        seeds[c as usize] = true;
+        summary.rand_cells.push(model.cell_label(c));
+    }
+    let downstream = graph.downstream(model, &seeds);
+    for o in &detected.outputs {
+        summary.outputs.push(ParsedOutput {
+            cell: model.cell_label(o.cell),
+            name: o.name.clone().unwrap_or_else(|| model.cell_label(o.cell)),
+            deterministic: !downstream[o.cell as usize],
+        });
+    }
+    (summary, fixed)
 }
 
 /// Everything but the recalculation.
@@ -356,25 +470,28 @@ fn analyse(path: &Path, model: &Model, graph: &Graph) -> ParseReport {
         cycles,
         warnings: model.warnings.clone(),
         recalc: None,
+        simulation: SimulationSummary::default(),
     }
 }
 
 /// Recalculates every formula cell and compares with the stored values.
-fn recalc(model: &Model, graph: &Graph) -> Recalc {
+fn recalc(model: &Model, graph: &Graph, fixed: &[(CellId, f64)]) -> Recalc {
     let mut evaluator = Evaluator::new(model);
+    // Distribution cells show their RiskStatic value or their mean, as @RISK does outside a
+    // simulation.
+    for &(cell, v) in fixed {
+        evaluator.set_value(cell, Value::Number(v));
+    }
     evaluator.run(&graph.order);
     let values = evaluator.values();
 
-    // A formula is volatile when it calls a volatile function itself; the cells of an array
-    // formula's range follow their anchor.
+    // A cell is volatile when it calls a volatile function (RAND, NOW, TODAY, ...) or depends on
+    // one: Excel's stored value is from another moment. Array cells follow their anchor.
+    let volatile = graph.volatile_cells(model);
     let volatile_formula: HashSet<CellId> = model
         .formulas
         .iter()
-        .filter(|f| {
-            f.expr
-                .as_ref()
-                .is_ok_and(|e| e.functions().into_iter().any(is_volatile))
-        })
+        .filter(|f| volatile[f.cell as usize])
         .map(|f| f.cell)
         .collect();
 

@@ -42,6 +42,14 @@ impl From<Value> for Arg {
     }
 }
 
+/// The result of an array formula's anchor: a value (array or scalar), or a reference whose cells
+/// are read one by one (so `{=Sheet1!1:1}` over a whole row costs nothing for unused cells).
+#[derive(Debug, Clone)]
+enum ArrayResult {
+    Value(Value),
+    Area(Area),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Done,
@@ -62,7 +70,7 @@ pub struct Evaluator<'m> {
     model: &'m Model,
     values: Vec<Value>,
     state: Vec<State>,
-    array_results: HashMap<CellId, Value>,
+    array_results: HashMap<CellId, ArrayResult>,
     locals: Vec<(String, Arg)>,
     pos: Pos,
     ret_ref: Option<Arg>,
@@ -227,11 +235,11 @@ impl<'m> Evaluator<'m> {
                     Some(part) => {
                         if part.anchor == cell {
                             let r = match &f.expr {
-                                Ok(e) => {
-                                    let a = self.eval(e);
-                                    self.deref_array(a)
-                                }
-                                Err(_) => Value::Error(ErrorKind::Name),
+                                Ok(e) => match self.eval(e) {
+                                    Arg::Ref(area) => ArrayResult::Area(area),
+                                    other => ArrayResult::Value(self.deref_array(other)),
+                                },
+                                Err(_) => ArrayResult::Value(Value::Error(ErrorKind::Name)),
                             };
                             self.array_results.insert(cell, r);
                         } else {
@@ -241,14 +249,25 @@ impl<'m> Evaluator<'m> {
                             .array_results
                             .get(&part.anchor)
                             .cloned()
-                            .unwrap_or(Value::Error(ErrorKind::Na));
+                            .unwrap_or(ArrayResult::Value(Value::Error(ErrorKind::Na)));
                         let (dr, dc) = (
                             (data.row - part.range.r1) as usize,
                             (data.col - part.range.c1) as usize,
                         );
                         let el = match whole {
-                            Value::Array(a) => a.get_broadcast(dr, dc),
-                            v => v,
+                            ArrayResult::Value(Value::Array(a)) => a.get_broadcast(dr, dc),
+                            ArrayResult::Value(v) => v,
+                            ArrayResult::Area(area) => {
+                                let b = area.bounds;
+                                // A single row or column repeats, like an array; beyond the area is #N/A.
+                                let r = if b.r1 == b.r2 { b.r1 as usize } else { b.r1 as usize + dr };
+                                let c = if b.c1 == b.c2 { b.c1 as usize } else { b.c1 as usize + dc };
+                                if r > b.r2 as usize || c > b.c2 as usize {
+                                    Value::Error(ErrorKind::Na)
+                                } else {
+                                    self.cell_value(area.sheet, r as u32, c as u32)
+                                }
+                            }
                         };
                         finalize(el)
                     }
@@ -459,8 +478,16 @@ impl<'m> Evaluator<'m> {
         }
         let mut vals: Vec<Arg> = Vec::with_capacity(args.len());
         let mut lifted_shape: Option<(usize, usize)> = None;
+        // Parameters that take arrays are evaluated as arrays even in an ordinary formula
+        // (`SUMPRODUCT((A1:A4>1)*B1:B4)`), as Excel does; a plain reference stays a reference.
+        let saved_mode = self.pos.array_mode;
+        let array_args = takes_arrays(name);
         for (i, a) in args.iter().enumerate() {
+            if array_args && !spec.lift.is_scalar(i) {
+                self.pos.array_mode = true;
+            }
             let arg = self.eval(a);
+            self.pos.array_mode = saved_mode;
             if spec.lift.is_scalar(i) && !matches!(a.kind, ExprKind::Missing) {
                 let v = self.operand(arg);
                 if let Value::Array(arr) = &v {
@@ -693,6 +720,43 @@ impl<'m> Evaluator<'m> {
         z ^= z >> 31;
         (z >> 11) as f64 / (1u64 << 53) as f64
     }
+}
+
+/// Functions whose array parameters are evaluated in array mode.
+fn takes_arrays(name: &str) -> bool {
+    matches!(
+        name,
+        "SUMPRODUCT"
+            | "MMULT"
+            | "MDETERM"
+            | "MINVERSE"
+            | "SUMX2MY2"
+            | "SUMX2PY2"
+            | "SUMXMY2"
+            | "FREQUENCY"
+            | "TRANSPOSE"
+            | "LOOKUP"
+            | "MATCH"
+            | "XMATCH"
+            | "XLOOKUP"
+            | "INDEX"
+            | "CORREL"
+            | "PEARSON"
+            | "RSQ"
+            | "SLOPE"
+            | "INTERCEPT"
+            | "STEYX"
+            | "COVAR"
+            | "COVARIANCE.P"
+            | "COVARIANCE.S"
+            | "FILTER"
+            | "SORT"
+            | "SORTBY"
+            | "UNIQUE"
+            | "TEXTJOIN"
+            | "CONCAT"
+            | "AGGREGATE"
+    )
 }
 
 /// A formula's final value: an empty result shows as 0.

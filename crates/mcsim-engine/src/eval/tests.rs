@@ -144,3 +144,10 @@ fn long_chains_do_not_overflow_the_stack() {
     let refs: Vec<(&str, &str)> = cells.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     assert_eq!(eval_cells(&refs, "A20000"), n(20000.0));
 }
+
+#[test]
+fn array_parameters_are_evaluated_as_arrays() {
+    let cells = [("A1", "1"), ("A2", "2"), ("A3", "3"), ("B1", "10"), ("B2", "20"), ("B3", "30"), ("C5", "=SUMPRODUCT((A1:A3>1)*B1:B3)"), ("C6", "=SUMPRODUCT(ROW(A1:A3)*B1:B3)")];
+    assert_eq!(eval_cells(&cells, "C5"), n(50.0));
+    assert_eq!(eval_cells(&cells, "C6"), n(140.0));
+}

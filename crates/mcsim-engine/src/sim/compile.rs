@@ -39,56 +39,18 @@ pub struct Compiled {
 
 /// Which cells depend on the inputs (directly, through formulas, or by calling RAND).
 pub fn stochastic_cells(model: &Model, graph: &Graph, inputs: &[CellId]) -> Vec<bool> {
-    let mut sto = vec![false; model.cells.len()];
+    let mut seeds = vec![false; model.cells.len()];
     for &i in inputs {
-        sto[i as usize] = true;
+        seeds[i as usize] = true;
     }
-    let any_input = !inputs.is_empty();
-    for &cell in &graph.order {
-        if sto[cell as usize] {
-            continue;
-        }
-        let Some(fid) = model.cells[cell as usize].formula else { continue };
-        let f = &model.formulas[fid as usize];
-        let mut hit = f
-            .expr
-            .as_ref()
-            .map(|e| e.functions().iter().any(|n| is_random(n)))
-            .unwrap_or(false);
-        if !hit && any_input && graph.dynamic[fid as usize] {
-            // OFFSET/INDIRECT may reach anything: treat them as stochastic to stay correct.
-            hit = true;
-        }
-        if !hit {
-            'areas: for a in &graph.reads[fid as usize] {
-                if let Some(sheet) = model.sheets.get(a.sheet as usize) {
-                    let b = a.bounds;
-                    let c2 = b.c2.min((sheet.columns.len() as u32).saturating_sub(1));
-                    if sheet.columns.is_empty() || b.c1 > c2 {
-                        continue;
-                    }
-                    for c in b.c1..=c2 {
-                        for &(_, id) in sheet.column_slice(c, b.r1, b.r2) {
-                            if sto[id as usize] {
-                                hit = true;
-                                break 'areas;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        sto[cell as usize] = hit;
-    }
-    // Cells of array formulas follow their anchor.
     for f in &model.formulas {
-        if let Some(p) = f.array
-            && sto[p.anchor as usize]
+        if let Ok(e) = &f.expr
+            && e.functions().iter().any(|n| is_random(n))
         {
-            sto[f.cell as usize] = true;
+            seeds[f.cell as usize] = true;
         }
     }
-    sto
+    graph.downstream(model, &seeds)
 }
 
 fn is_random(name: &str) -> bool {

@@ -50,7 +50,7 @@ pub use samples::{
     read_samples,
 };
 pub use sensitivity::{
-    Sensitivity, SensitivityEntry, pearson, ranks, spearman, standardized_regression,
+    RankedInputs, Sensitivity, SensitivityEntry, pearson, ranks, spearman, standardized_regression,
 };
 pub use sum::StableSum;
 pub use summary::{

@@ -8,23 +8,103 @@ use crate::sum::stable_sum;
 /// Ranks of `x`, 1-based, with tied values given the average of the ranks they span (so `[10, 20,
 /// 20, 30]` ranks as `[1, 2.5, 2.5, 4]`). `NaN`s sort last (callers drop them first).
 pub fn ranks(x: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..x.len()).collect();
-    idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]));
+    // Sorting (value, position) pairs keeps the comparisons in cache; ties are averaged below, so
+    // an unstable sort is fine.
+    let mut pairs: Vec<(f64, u32)> = x.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
+    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
     let mut r = vec![0.0; x.len()];
     let mut i = 0;
-    while i < idx.len() {
+    while i < pairs.len() {
         let mut j = i + 1;
-        while j < idx.len() && x[idx[j]] == x[idx[i]] {
+        while j < pairs.len() && pairs[j].0 == pairs[i].0 {
             j += 1;
         }
         // Positions i..j (0-based) share ranks i+1..=j: average (i + 1 + j) / 2.
         let avg = (i + 1 + j) as f64 / 2.0;
-        for &k in &idx[i..j] {
-            r[k] = avg;
+        for &(_, k) in &pairs[i..j] {
+            r[k as usize] = avg;
         }
         i = j;
     }
     r
+}
+
+/// Pearson correlation of two rank vectors (as [`ranks`] returns them: multiples of 1/2), in exact
+/// integer arithmetic: twice a rank is an integer, so every sum is exact and the only rounding is
+/// the final division. `None` when either side is constant.
+fn rank_correlation(rx: &[f64], ry: &[f64]) -> Option<f64> {
+    let n = rx.len().min(ry.len()) as i64;
+    if n < 2 {
+        return None;
+    }
+    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0i128, 0i128, 0i128, 0i128, 0i128);
+    for (&a, &b) in rx.iter().zip(ry) {
+        let (a, b) = ((2.0 * a) as i64 as i128, (2.0 * b) as i64 as i128);
+        sx += a;
+        sy += b;
+        sxx += a * a;
+        syy += b * b;
+        sxy += a * b;
+    }
+    let n = n as i128;
+    let cxy = n * sxy - sx * sy;
+    let cxx = n * sxx - sx * sx;
+    let cyy = n * syy - sy * sy;
+    if cxx <= 0 || cyy <= 0 {
+        return None;
+    }
+    Some((cxy as f64 / ((cxx as f64).sqrt() * (cyy as f64).sqrt())).clamp(-1.0, 1.0))
+}
+
+/// Inputs prepared once for the sensitivity of many outputs: their ranks are computed a single
+/// time (ranking is the costly part of Spearman's correlation on millions of iterations).
+#[derive(Debug, Clone)]
+pub struct RankedInputs<'a> {
+    inputs: Vec<(&'a str, &'a [f64])>,
+    ranks: Vec<Vec<f64>>,
+    all_finite: bool,
+    /// Per input: mean and sd for standardizing (`None` = constant, left out of the regression).
+    scales: Vec<Option<(f64, f64)>>,
+    /// Correlation matrix of the non-constant inputs (the regression's left-hand side).
+    corr: Vec<Vec<f64>>,
+}
+
+impl<'a> RankedInputs<'a> {
+    /// Ranks every input column.
+    pub fn new(inputs: &[(&'a str, &'a [f64])]) -> Self {
+        let all_finite = inputs.iter().all(|(_, x)| x.iter().all(|v| v.is_finite()));
+        let (scales, corr) = if all_finite {
+            let scales: Vec<Option<(f64, f64)>> = inputs.iter().map(|(_, x)| scale_of(x)).collect();
+            let active: Vec<usize> = (0..inputs.len()).filter(|&i| scales[i].is_some()).collect();
+            let m = active.len();
+            let mut corr = vec![vec![0.0; m]; m];
+            for i in 0..m {
+                for j in 0..=i {
+                    let v = zdot(inputs[active[i]].1, scales[active[i]], inputs[active[j]].1, scales[active[j]]);
+                    corr[i][j] = v;
+                    corr[j][i] = v;
+                }
+            }
+            (scales, corr)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        RankedInputs {
+            inputs: inputs.to_vec(),
+            ranks: if all_finite { inputs.iter().map(|(_, x)| ranks(x)).collect() } else { Vec::new() },
+            all_finite,
+            scales,
+            corr,
+        }
+    }
+}
+
+/// The correlation of two standardized columns, standardizing on the fly (the same arithmetic as
+/// [`standardized_regression`], without copying the columns).
+fn zdot(a: &[f64], sa: Option<(f64, f64)>, b: &[f64], sb: Option<(f64, f64)>) -> f64 {
+    let (Some((ma, da)), Some((mb, db))) = (sa, sb) else { return 0.0 };
+    let denom = (a.len() - 1) as f64;
+    stable_sum(a.iter().zip(b).map(|(p, q)| ((p - ma) / da) * ((q - mb) / db))) / denom
 }
 
 /// Pearson correlation of two equally long slices; `None` when fewer than two rows or either
@@ -101,6 +181,7 @@ pub fn standardized_regression(inputs: &[&[f64]], y: &[f64]) -> Result<Vec<Optio
     let m = z.len();
     let denom = (n - 1) as f64;
     let dot = |a: &[f64], b: &[f64]| stable_sum(a.iter().zip(b).map(|(p, q)| p * q)) / denom;
+    // (`RankedInputs` computes the same dot products by standardizing on the fly.)
     let mut r = vec![vec![0.0; m]; m];
     let mut ry = vec![0.0; m];
     for i in 0..m {
@@ -120,6 +201,12 @@ pub fn standardized_regression(inputs: &[&[f64]], y: &[f64]) -> Result<Vec<Optio
 
 /// z-scores of `x`; `None` when fewer than two values or constant.
 fn standardize(x: &[f64]) -> Option<Vec<f64>> {
+    let (mean, sd) = scale_of(x)?;
+    Some(x.iter().map(|v| (v - mean) / sd).collect())
+}
+
+/// Mean and standard deviation used to standardize `x`; `None` when it is (numerically) constant.
+fn scale_of(x: &[f64]) -> Option<(f64, f64)> {
     let n = x.len();
     if n < 2 {
         return None;
@@ -134,7 +221,7 @@ fn standardize(x: &[f64]) -> Option<Vec<f64>> {
     if sd <= mean.abs() * 1e-13 {
         return None;
     }
-    Some(x.iter().map(|v| (v - mean) / sd).collect())
+    Some((mean, sd))
 }
 
 /// Solves `a x = b` for a symmetric positive semi-definite `a` (unit diagonal scale) by Cholesky,
@@ -224,12 +311,46 @@ impl Sensitivity {
         let pick = |x: &[f64]| -> Vec<f64> { rows.iter().map(|&i| x[i]).collect() };
         let y = pick(samples);
         let xs: Vec<Vec<f64>> = inputs.iter().map(|(_, x)| pick(x)).collect();
+        let ry = ranks(&y);
         let mut rho = Vec::with_capacity(xs.len());
         for x in &xs {
-            rho.push(spearman(x, &y)?);
+            rho.push(pearson(&ranks(x), &ry)?);
         }
         let refs: Vec<&[f64]> = xs.iter().map(Vec::as_slice).collect();
         let src = standardized_regression(&refs, &y)?;
+        Ok(Self::assemble(output, rows.len(), inputs, rho, src))
+    }
+
+    /// Like [`Sensitivity::compute`], reusing the inputs' ranks when no iteration has to be
+    /// dropped (the common case); the results are identical.
+    pub fn compute_ranked(output: &str, samples: &[f64], ranked: &RankedInputs<'_>) -> Result<Self> {
+        for (name, x) in &ranked.inputs {
+            check_len(&format!("input `{name}`"), x.len(), samples.len())?;
+        }
+        if !ranked.all_finite || !samples.iter().all(|v| v.is_finite()) {
+            return Self::compute(output, samples, &ranked.inputs);
+        }
+        let ry = ranks(samples);
+        let mut rho = Vec::with_capacity(ranked.ranks.len());
+        for rx in &ranked.ranks {
+            rho.push(rank_correlation(rx, &ry));
+        }
+        let mut src = vec![None; ranked.inputs.len()];
+        if let Some(sy) = scale_of(samples) {
+            let active: Vec<usize> = (0..ranked.inputs.len()).filter(|&i| ranked.scales[i].is_some()).collect();
+            let ry: Vec<f64> = active
+                .iter()
+                .map(|&i| zdot(ranked.inputs[i].1, ranked.scales[i], samples, Some(sy)))
+                .collect();
+            let beta = solve_spd_dropping(&ranked.corr, &ry, 1e-9);
+            for (a, b) in active.iter().zip(beta) {
+                src[*a] = b;
+            }
+        }
+        Ok(Self::assemble(output, samples.len(), &ranked.inputs, rho, src))
+    }
+
+    fn assemble(output: &str, n: usize, inputs: &[(&str, &[f64])], rho: Vec<Option<f64>>, src: Vec<Option<f64>>) -> Self {
         let total: f64 = rho.iter().flatten().map(|r| r * r).sum();
         let entries = inputs
             .iter()
@@ -241,11 +362,11 @@ impl Sensitivity {
                 contribution: r.and_then(|r| (total > 0.0).then(|| r * r / total)),
             })
             .collect();
-        Ok(Sensitivity {
+        Sensitivity {
             output: output.to_string(),
-            n: rows.len(),
+            n,
             entries,
-        })
+        }
     }
 
     /// The tornado ranking: entries sorted by `|spearman|`, largest first; inputs without a
@@ -345,5 +466,27 @@ mod tests {
         let s = Sensitivity::compute("y", &y, &[("x", &x)]).unwrap();
         assert_eq!(s.n, 3);
         assert!((s.entries[0].spearman.unwrap() - 1.0).abs() < 1e-12);
+    }
+}
+
+#[cfg(test)]
+mod ranked_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn ranked_inputs_give_the_same_sensitivity() {
+        let a: Vec<f64> = (0..500).map(|i| ((i * 7919) % 500) as f64 * 0.37).collect();
+        let b: Vec<f64> = (0..500).map(|i| ((i * 104_729) % 500) as f64).collect();
+        let y: Vec<f64> = a.iter().zip(&b).map(|(a, b)| 2.0 * a - b + (a * b).sin()).collect();
+        let inputs = [("a", a.as_slice()), ("b", b.as_slice())];
+        let plain = Sensitivity::compute("y", &y, &inputs).unwrap();
+        let ranked = Sensitivity::compute_ranked("y", &y, &RankedInputs::new(&inputs)).unwrap();
+        for (p, r) in plain.entries.iter().zip(&ranked.entries) {
+            let (x, z) = (p.spearman.unwrap(), r.spearman.unwrap());
+            assert!((x - z).abs() <= 1e-13, "{x} vs {z}");
+            let (x, z) = (p.src.unwrap(), r.src.unwrap());
+            assert!((x - z).abs() <= 1e-12 * x.abs(), "{x} vs {z}");
+        }
     }
 }

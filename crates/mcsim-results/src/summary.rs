@@ -45,7 +45,7 @@ pub fn percentile_inc(sorted: &[f64], p: f64) -> f64 {
 /// Copies the finite values of `samples` and sorts them ascending.
 pub(crate) fn sorted_finite(samples: &[f64]) -> Vec<f64> {
     let mut v: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
-    v.sort_by(f64::total_cmp);
+    v.sort_unstable_by(f64::total_cmp);
     v
 }
 

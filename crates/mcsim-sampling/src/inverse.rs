@@ -10,7 +10,7 @@
 //!
 //! The quantile is split in three regions, each on a coordinate where it is smooth:
 //!
-//! - the centre, p ∈ [`P_LO`], 1 − `P_LO`]: the quantile x as a function of p;
+//! - the centre, `P_LO` <= p <= 1 − `P_LO`: the quantile x as a function of p;
 //! - the lower tail, p < `P_LO`: g = ln(distance of x from the lower end of the support) (or ln |x|
 //!   where the support is unbounded) as a function of t = ln p; power-law and exponential tails
 //!   are nearly linear there;
@@ -23,15 +23,21 @@
 //! level L of each segment is found at setup by doubling until the interpolant at every cell
 //! midpoint agrees with the exact inverse within `ABS_TOL` × the interquartile range plus
 //! `REL_TOL` × the distance from the support's end (|x| for an unbounded side). A segment that
-//! cannot reach the tolerance within `MAX_LEVEL` doublings (or whose exact values under/overflow)
-//! is marked, and its samples take the exact inverse, as do p beyond e^`T_MIN` (reachable only
-//! through extreme `RiskTruncate` windows: the uniform grid stops at 2⁻⁵³ ≈ e^−36.7).
+//! cannot reach the tolerance within `MAX_LEVEL` doublings, stops converging (the exact inverse's
+//! own rounding noise, e.g. gamma shapes near 1e5), has exact values that under/overflow (beta or
+//! gamma shapes near 0.01) or exceeds the `MAX_EVALS` setup budget is marked, and its samples take
+//! the exact inverse, as do p below e^`T_MIN` (reachable only through extreme `RiskTruncate`
+//! windows: the uniform grid stops at 2⁻⁵³ ≈ e^−36.7). Typical tables (PERT, gamma 0.3 to 1000)
+//! hold 300–700 cells (15–35 KB) and take about 1 ms to build. Everything is a deterministic
+//! function of the parameters, so samples stay a pure function of the uniform.
 //!
 //! # Per sample
 //!
 //! Region by two comparisons; segment by one multiply and truncation; cell by another (the cell
 //! count is a power of two, so the position inside the segment is exact); then a Horner
 //! polynomial. The tails (2 × `P_LO` of the draws) add one `ln` and one `exp`.
+
+use std::cell::Cell;
 
 use crate::special::{inv_beta, inv_gamma};
 
@@ -44,7 +50,14 @@ const CENTER_SEGS: usize = 32;
 /// Segments of each tail region.
 const TAIL_SEGS: usize = 16;
 /// At most 2^MAX_LEVEL cells per segment.
-const MAX_LEVEL: u32 = 11;
+const MAX_LEVEL: u32 = 10;
+/// At most this many exact quantiles per table, bounding the setup time (segments beyond it fall
+/// back to the exact inverse). A typical table needs about a thousand.
+const MAX_EVALS: usize = 40_000;
+/// From level 2 on, a doubling must cut the worst midpoint error by this factor (the interpolant
+/// converges as h⁶, a factor 64); less means the exact inverse's own rounding noise has been
+/// reached, and the segment falls back to the exact inverse.
+const MIN_GAIN: f64 = 8.0;
 /// Tolerance relative to the interquartile range.
 const ABS_TOL: f64 = 1e-12;
 /// Tolerance relative to the distance from the end of the support (or |x|).
@@ -86,11 +99,12 @@ pub(crate) struct Shape {
     pub(crate) mult: f64,
 }
 
-/// A segment: `count` cells from `first` (0 = use the exact inverse), `count` as f64.
+/// A segment: `count` cells from `first`, with `scale = count` and `last = count − 1`. Segments
+/// left to the exact inverse have `first = 0` (cell 0 is a NaN placeholder).
 #[derive(Debug, Clone, Copy)]
 struct Seg {
-    first: u32,
-    count: u32,
+    first: usize,
+    last: usize,
     scale: f64,
 }
 
@@ -103,28 +117,31 @@ struct Region {
     cells: Vec<[f64; 6]>,
 }
 
+/// The cell polynomial at w (Estrin's scheme: a shorter dependency chain than Horner's).
 #[inline(always)]
-fn horner(a: &[f64; 6], w: f64) -> f64 {
-    a[0] + w * (a[1] + w * (a[2] + w * (a[3] + w * (a[4] + w * a[5]))))
+fn poly(a: &[f64; 6], w: f64) -> f64 {
+    let w2 = w * w;
+    (a[0] + w * a[1]) + w2 * ((a[2] + w * a[3]) + w2 * (a[4] + w * a[5]))
 }
 
 impl Region {
-    /// The polynomial at coordinate `c`, or `None` outside the region or in a marked segment.
+    /// The polynomial at coordinate `c` (c beyond the region's end is clamped into its last
+    /// cell), or `None` below the region or in a segment left to the exact inverse.
     #[inline(always)]
-    fn eval(&self, c: f64) -> Option<f64> {
+    fn get(&self, c: f64) -> Option<f64> {
         let s = (c - self.c0) * self.inv_w;
-        if !(s >= 0.0) {
+        if s.is_nan() || s < 0.0 {
             return None;
         }
         let k = (s as usize).min(self.segs.len() - 1);
-        let seg = *self.segs.get(k)?;
-        if seg.count == 0 {
+        let seg = self.segs[k];
+        if seg.first == 0 {
             return None;
         }
         let f = (s - k as f64) * seg.scale;
-        let j = (f as usize).min(seg.count as usize - 1);
-        let a = self.cells.get(seg.first as usize + j)?;
-        Some(horner(a, f - j as f64))
+        let j = (f as usize).min(seg.last);
+        let a = self.cells.get(seg.first + j)?;
+        Some(poly(a, f - j as f64))
     }
 }
 
@@ -161,12 +178,18 @@ struct Builder<'a, E: Fn(f64, f64) -> Knot> {
     sigma: f64,
     /// Absolute tolerance in the canonical unit.
     abs_tol: f64,
+    /// Exact quantiles computed so far, shared by the regions of a table.
+    evals: &'a Cell<usize>,
 }
 
 impl<E: Fn(f64, f64) -> Knot> Builder<'_, E> {
     /// The exact (value, d/dc, d²/dc²) at coordinate c, with the tolerance there, or `None` if
     /// not finite.
     fn knot(&self, c: f64) -> Option<([f64; 3], f64)> {
+        if self.evals.get() >= MAX_EVALS {
+            return None;
+        }
+        self.evals.set(self.evals.get() + 1);
         let (v, tol) = match self.part {
             Part::Center => {
                 let k = (self.exact)(c, 1.0 - c);
@@ -198,13 +221,13 @@ impl<E: Fn(f64, f64) -> Knot> Builder<'_, E> {
         (v.iter().all(|x| x.is_finite()) && tol.is_finite()).then_some((v, tol))
     }
 
-    /// Whether an interpolated value is within tolerance of the exact one.
-    fn close(&self, fast: f64, exact: [f64; 3], tol: f64) -> bool {
+    /// The error of an interpolated value in units of the tolerance.
+    fn error(&self, fast: f64, exact: [f64; 3], tol: f64) -> f64 {
         let err = match self.part {
             Part::Center => (fast - exact[0]).abs(),
             Part::Lower | Part::Upper => (fast.exp() - exact[0].exp()).abs(),
         };
-        err <= CHECK_MARGIN * tol
+        err / tol
     }
 
     fn build(&self, c0: f64, c1: f64, n: usize) -> Region {
@@ -213,7 +236,7 @@ impl<E: Fn(f64, f64) -> Knot> Builder<'_, E> {
             c0,
             inv_w: 1.0 / w,
             segs: Vec::with_capacity(n),
-            cells: Vec::new(),
+            cells: vec![[f64::NAN; 6]],
         };
         for k in 0..n {
             let seg = self.segment(&mut region.cells, c0, w, k);
@@ -226,35 +249,38 @@ impl<E: Fn(f64, f64) -> Knot> Builder<'_, E> {
     fn segment(&self, cells: &mut Vec<[f64; 6]>, c0: f64, w: f64, k: usize) -> Seg {
         let fallback = Seg {
             first: 0,
-            count: 0,
-            scale: 0.0,
+            last: 0,
+            scale: 1.0,
         };
         let at = |i: usize, level: u32| c0 + (k as f64 + i as f64 / f64::from(1u32 << level)) * w;
         let (Some(a), Some(b)) = (self.knot(at(0, 0)), self.knot(at(1, 0))) else {
             return fallback;
         };
         let mut knots = vec![a.0, b.0];
+        let mut last = f64::INFINITY;
         for level in 0..=MAX_LEVEL {
             let count = 1usize << level;
             let h = w / count as f64;
             let polys: Vec<[f64; 6]> = knots.windows(2).map(|v| quintic(v[0], v[1], h)).collect();
             let mut mids = Vec::with_capacity(count);
-            let mut ok = true;
-            for (i, poly) in polys.iter().enumerate() {
+            let mut worst: f64 = 0.0;
+            for (i, cell) in polys.iter().enumerate() {
                 let Some((m, tol)) = self.knot(at(2 * i + 1, level + 1)) else {
                     return fallback;
                 };
-                ok &= self.close(horner(poly, 0.5), m, tol);
+                worst = worst.max(self.error(poly(cell, 0.5), m, tol));
                 mids.push(m);
             }
-            if ok {
-                let Ok(first) = u32::try_from(cells.len()) else {
-                    return fallback;
-                };
+            if level >= 2 && (worst.is_nan() || worst * MIN_GAIN > last) {
+                return fallback;
+            }
+            last = worst;
+            if worst <= CHECK_MARGIN {
+                let first = cells.len();
                 cells.extend_from_slice(&polys);
                 return Seg {
                     first,
-                    count: count as u32,
+                    last: count - 1,
                     scale: count as f64,
                 };
             }
@@ -289,11 +315,13 @@ impl QuantileTable {
     pub(crate) fn new<E: Fn(f64, f64) -> Knot>(shape: Shape, exact: E) -> QuantileTable {
         let iqr = (exact(0.75, 0.25).x - exact(0.25, 0.75).x).abs();
         let abs_tol = ABS_TOL * iqr;
+        let evals = Cell::new(2);
         let builder = |part, sigma| Builder {
             exact: &exact,
             part,
             sigma,
             abs_tol,
+            evals: &evals,
         };
         let (lo_sigma, lo_end) = shape.lower.map_or((-1.0, 0.0), |e| (1.0, e));
         let (hi_sigma, hi_end) = shape.upper.map_or((1.0, 0.0), |e| (-1.0, e));
@@ -321,12 +349,20 @@ impl QuantileTable {
     #[inline(always)]
     pub(crate) fn quantile(&self, p: f64, q: f64) -> Option<f64> {
         if p >= P_LO && q >= P_LO {
-            self.center.eval(p)
-        } else if p < q {
-            let g = self.lower.eval(p.ln())?;
+            self.center.get(p)
+        } else {
+            self.tail(p, q)
+        }
+    }
+
+    /// The quantile in a tail region (p or q below `P_LO`), out of line: 2·`P_LO` of the draws.
+    #[inline(never)]
+    fn tail(&self, p: f64, q: f64) -> Option<f64> {
+        if p < q {
+            let g = self.lower.get(p.ln())?;
             Some(self.lo_base + self.lo_factor * g.exp())
         } else {
-            let g = self.upper.eval(q.ln())?;
+            let g = self.upper.get(q.ln())?;
             Some(self.hi_base + self.hi_factor * g.exp())
         }
     }
@@ -335,9 +371,9 @@ impl QuantileTable {
     #[cfg(test)]
     pub(crate) fn cells(&self) -> [usize; 3] {
         [
-            self.lower.cells.len(),
-            self.center.cells.len(),
-            self.upper.cells.len(),
+            self.lower.cells.len() - 1,
+            self.center.cells.len() - 1,
+            self.upper.cells.len() - 1,
         ]
     }
 
@@ -346,7 +382,7 @@ impl QuantileTable {
     pub(crate) fn fallback_segments(&self) -> usize {
         [&self.lower, &self.center, &self.upper]
             .iter()
-            .map(|r| r.segs.iter().filter(|s| s.count == 0).count())
+            .map(|r| r.segs.iter().filter(|s| s.first == 0).count())
             .sum()
     }
 }
@@ -417,38 +453,33 @@ mod tests {
     use super::*;
     use crate::special::{ln_beta, ln_gamma};
 
-    /// Checks the table against the exact inverse on `n` points of every cell-size scale,
-    /// returning the worst error in units of the tolerance.
-    fn worst<E: Fn(f64, f64) -> Knot>(t: &QuantileTable, exact: E, iqr: f64) -> f64 {
+    /// The worst error of a unit-scale table against the exact inverse, in units of the build
+    /// tolerance (plus the output's own rounding, a few ulps of x), over a fine grid of p and
+    /// of ln p, ln q in the tails.
+    fn worst<E: Fn(f64, f64) -> Knot>(t: &QuantileTable, exact: E) -> f64 {
+        let iqr = exact(0.75, 0.25).x - exact(0.25, 0.75).x;
         let mut worst: f64 = 0.0;
         let mut check = |p: f64, q: f64| {
             let Some(fast) = t.quantile(p, q) else {
                 return;
             };
             let k = exact(p, q);
-            let (err, d) = if p < P_LO {
-                (fast - k.x, k.below.abs())
+            let d = if p < P_LO {
+                k.below
             } else if q < P_LO {
-                (fast - k.x, k.above.abs())
+                k.above
             } else {
-                (fast - k.x, k.below.abs().min(k.above.abs()))
+                k.below.min(k.above)
             };
-            // Upper tails with a finite end are compared through the accurate distance.
-            let err = if q < P_LO && k.above != k.x {
-                (1.0 - fast) - k.above
-            } else {
-                err
-            };
-            let tol = ABS_TOL * iqr + REL_TOL * d;
-            worst = worst.max(err.abs() / tol);
+            let tol = ABS_TOL * iqr + REL_TOL * d.abs() + 4.0 * f64::EPSILON * k.x.abs();
+            worst = worst.max((fast - k.x).abs() / tol);
         };
-        for i in 0..4000 {
-            let u = (i as f64 + 0.37) / 4000.0;
+        for i in 0..20_000 {
+            let u = (i as f64 + 0.37) / 20_000.0;
             check(u, 1.0 - u);
         }
-        for i in 0..400 {
-            let t = T_MIN * (i as f64 + 0.5) / 400.0;
-            let e = t.exp();
+        for i in 0..2_000 {
+            let e = (T_MIN * (i as f64 + 0.5) / 2_000.0).exp();
             check(e, 1.0 - e);
             check(1.0 - e, e);
         }
@@ -457,75 +488,60 @@ mod tests {
 
     #[test]
     fn beta_tables_match_the_exact_inverse() {
-        for &(a, b) in &[
-            (1.8, 3.2),
-            (1.0, 1.0),
-            (0.5, 0.5),
-            (3.0, 3.0),
-            (50.0, 2.0),
-            (2.0, 50.0),
-            (0.2, 7.0),
-            (1.0, 5.0),
+        for &(a, b, fallbacks) in &[
+            (1.8, 3.2, 0),
+            (1.0, 1.0, 0),
+            (0.5, 0.5, 0),
+            (3.0, 3.0, 0),
+            (50.0, 2.0, 0),
+            (2.0, 50.0, 0),
+            (0.2, 7.0, 0),
+            (1000.0, 1000.0, 0),
+            // x underflows in the lower tail: those segments use the exact inverse.
+            (0.05, 0.05, 10),
         ] {
             let lnb = ln_beta(a, b);
             let t = beta_table(a, b, lnb, 0.0, 1.0);
-            let iqr = inv_beta(0.75, 0.25, a, b, lnb).0 - inv_beta(0.25, 0.75, a, b, lnb).0;
-            let w = worst(&t, |p, q| beta_knot(p, q, a, b, lnb), iqr);
+            let w = worst(&t, |p, q| beta_knot(p, q, a, b, lnb));
             assert!(w <= 1.0, "beta({a}, {b}): {w} tolerances");
-            assert_eq!(t.fallback_segments(), 0, "beta({a}, {b})");
+            assert!(t.fallback_segments() <= fallbacks, "beta({a}, {b})");
+            assert!(t.cells().iter().sum::<usize>() < 1500, "{:?}", t.cells());
         }
     }
 
     #[test]
     fn gamma_tables_match_the_exact_inverse() {
-        for &a in &[0.3, 1.0, 2.5, 40.0, 200.0] {
+        for &a in &[0.3, 1.0, 2.5, 40.0, 200.0, 1000.0] {
             let lng = ln_gamma(a);
             let t = gamma_table(a, lng, 1.0);
-            let iqr = inv_gamma(0.75, 0.25, a, lng) - inv_gamma(0.25, 0.75, a, lng);
-            let w = worst(&t, |p, q| gamma_knot(p, q, a, lng), iqr);
+            let w = worst(&t, |p, q| gamma_knot(p, q, a, lng));
             assert!(w <= 1.0, "gamma({a}): {w} tolerances, {:?}", t.cells());
             assert_eq!(t.fallback_segments(), 0, "gamma({a})");
         }
     }
-}
-#[cfg(test)]
-mod diag {
-    use super::*;
-    use crate::special::{ln_beta, ln_gamma};
+
     #[test]
-    fn diag_print() {
-        for &(a, b) in &[(1.8, 3.2), (1.0, 1.0), (0.5, 0.5), (3.0, 3.0), (50.0, 2.0), (0.2, 7.0), (0.01, 3.0)] {
-            let lnb = ln_beta(a, b);
-            let st = std::time::Instant::now();
-            let t = beta_table(a, b, lnb, 0.0, 1.0);
-            let el = st.elapsed();
-            let iqr = inv_beta(0.75, 0.25, a, b, lnb).0 - inv_beta(0.25, 0.75, a, b, lnb).0;
-            let w = tests_worst(&t, |p, q| beta_knot(p, q, a, b, lnb), iqr);
-            eprintln!("beta({a},{b}) cells {:?} fb {} worst {w:.3} build {:?}", t.cells(), t.fallback_segments(), el);
-        }
-        for &a in &[0.01, 0.3, 1.0, 2.5, 40.0, 200.0, ] {
-            let lng = ln_gamma(a);
-            let st = std::time::Instant::now();
-            let t = gamma_table(a, lng, 1.0);
-            let el = st.elapsed();
-            let iqr = inv_gamma(0.75, 0.25, a, lng) - inv_gamma(0.25, 0.75, a, lng);
-            let w = tests_worst(&t, |p, q| gamma_knot(p, q, a, lng), iqr);
-            eprintln!("gamma({a}) cells {:?} fb {} worst {w:.3} build {:?}", t.cells(), t.fallback_segments(), el);
-        }
+    fn extreme_shapes_fall_back_instead_of_failing() {
+        // Underflowing quantiles (x < 1e-308 for p below about 1e-3 at shape 0.01): those
+        // segments use the exact inverse, and what is tabulated still meets the tolerance.
+        let a = 0.01;
+        let lng = ln_gamma(a);
+        let t = gamma_table(a, lng, 1.0);
+        assert!(t.fallback_segments() > 0);
+        assert!(worst(&t, |p, q| gamma_knot(p, q, a, lng)) <= 1.0);
+        let (a, b) = (0.01, 3.0);
+        let lnb = ln_beta(a, b);
+        let t = beta_table(a, b, lnb, 0.0, 1.0);
+        assert!(worst(&t, |p, q| beta_knot(p, q, a, b, lnb)) <= 1.0);
     }
-    fn tests_worst<E: Fn(f64, f64) -> Knot>(t: &QuantileTable, exact: E, iqr: f64) -> f64 {
-        let mut worst: f64 = 0.0;
-        let mut check = |p: f64, q: f64| {
-            let Some(fast) = t.quantile(p, q) else { return; };
-            let k = exact(p, q);
-            let d = if p < P_LO { k.below.abs() } else if q < P_LO { k.above.abs() } else { k.below.abs().min(k.above.abs()) };
-            let err = if q < P_LO && k.above != k.x { (1.0 - fast) - k.above } else { fast - k.x };
-            let tol = ABS_TOL * iqr + REL_TOL * d + 4.0 * f64::EPSILON * k.x.abs();
-            if err.abs() / tol > 1.0 { eprintln!("  p={p:e} q={q:e} fast={fast:e} x={:e} below={:e} above={:e} r={}", k.x, k.below, k.above, err.abs()/tol); }
-            worst = worst.max(err.abs() / tol);
-        };
-        for i in 0..20000 { let u = (i as f64 + 0.37) / 20000.0; check(u, 1.0 - u); }
-        for i in 0..2000 { let t = T_MIN * (i as f64 + 0.5) / 2000.0; let e = t.exp(); check(e, 1.0 - e); check(1.0 - e, e); }
-        worst
+
+    #[test]
+    fn quintic_reproduces_a_quintic() {
+        let f = |x: f64| [1.0 + x.powi(5), 5.0 * x.powi(4), 20.0 * x.powi(3)];
+        let c = quintic(f(0.5), f(0.75), 0.25);
+        for i in 0..=8 {
+            let s = i as f64 / 8.0;
+            assert!((poly(&c, s) - f(0.5 + 0.25 * s)[0]).abs() < 1e-15);
+        }
     }
 }

@@ -54,7 +54,7 @@ pub use correlation::{CorrelationPlan, Repair};
 pub use distribution::{DEFAULT_PERT_LAMBDA, Distribution};
 pub use error::SamplingError;
 pub use sampler::{Modifiers, Sampler, Truncation, sample_block};
-pub use streams::{DESIGN_BLOCK, Method, Streams};
 /// The standard normal quantile (AS241), shared with the engine's NORM.S.INV so that every path
 /// computes it identically.
 pub use special::normal_quantile;
+pub use streams::{DESIGN_BLOCK, Method, Streams};

@@ -124,6 +124,11 @@ fn sample_block_is_independent_of_the_block_size() {
             values: vec![1.0, 2.0, 3.0],
             weights: vec![1.0, 1.0, 2.0],
         },
+        Distribution::Gamma {
+            shape: 0.7,
+            scale: 2.0,
+        },
+        Distribution::Student { nu: 5.0 },
     ]
     .iter()
     .map(|d| Sampler::new(d).unwrap())

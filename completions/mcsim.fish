@@ -29,6 +29,8 @@ complete -c mcsim -n "__fish_mcsim_needs_command" -s q -l quiet -d 'Print no war
 complete -c mcsim -n "__fish_mcsim_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcsim -n "__fish_mcsim_needs_command" -s V -l version -d 'Print version'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "parse" -d 'Check a workbook: sheets, functions, unsupported functions, parse errors, circular references; with `--recalc`, recalculate it and compare with Excel\'s stored values'
+complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "run" -d 'Run a Monte Carlo simulation of a workbook and report statistics, sensitivities and threshold checks'
+complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "results" -d 'Report statistics, sensitivities and comparisons from a samples file written by `mcsim run --out`'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "generate" -d 'Write the man pages and shell completions (for packagers and the repository)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand parse" -l format -d 'Output format: `table` prints a summary; `json` prints the whole report, including every formula cell with `--recalc`, to stdout' -r -f -a "table\t'A summary for people'
 json\t'The full report as one JSON document (for scripts)'"
@@ -41,6 +43,47 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand parse" -s v -l verbose -d 'L
 complete -c mcsim -n "__fish_mcsim_using_subcommand parse" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand parse" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcsim -n "__fish_mcsim_using_subcommand parse" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s c -l config -d 'A model file (TOML) listing inputs, outputs, correlations and run settings; its inputs override the workbook\'s distribution functions. Default: mcsim.toml beside the workbook, if there is one' -r -F
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s n -l iterations -d 'Number of iterations. Default: the model file\'s `iterations`, else 10000' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l seed -d 'Seed of the random streams. Default: the model file\'s `seed`, else a random one; the seed used is always reported, so any run can be repeated exactly' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l sampling -d 'Sampling method: `lhs` (Latin Hypercube) or `mc` (plain Monte Carlo). Default: the model file\'s `sampling`, else `lhs`' -r -f -a "lhs\t'Latin Hypercube: stratified, so statistics converge faster (the default)'
+mc\t'Plain Monte Carlo: independent draws'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l threads -d 'Worker threads. Default: all cores. Results do not depend on it' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s o -l out -d 'Write every iteration\'s inputs and outputs to FILE; the format follows the extension: .parquet, .arrow (.feather, .ipc) or .csv (with the run\'s metadata in FILE.meta.json). Read it back with `mcsim results FILE`' -r -F
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l format -d 'Output format: `table` prints a summary for people; `json` prints the whole report (every statistic, sensitivity and threshold) to stdout' -r -f -a "table\t'A summary for people'
+json\t'The full report as one JSON document (for scripts)'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l set -d 'Fix a cell for this run (what-if): `Sheet!A1=VALUE`, split at the first `=`. VALUE is a number, TRUE/FALSE or text. A fixed input is no longer uncertain. Repeatable' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l percentile -d 'Also report this percentile, in percent: `--percentile 1` is the 1st percentile, `--percentile 99.5` the 99.5th (0 to 100). Repeatable. The 1st, 5th, 10th, 25th, 50th, 75th, 90th, 95th and 99th are always reported' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l var-level -d 'Report the value at risk (VaR) and conditional value at risk (CVaR) of the lower tail of this size, in percent like --percentile: `--var-level 5` gives the 5th percentile and the mean below it (0 < A < 100). Repeatable. The 5% tail is always reported' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l target -d 'Report the probabilities of each output falling below and above X. Repeatable' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l fail-if -d 'Exit with status 1 if this condition holds, e.g. `P(NPV < 0) > 0.2` or `mean(NPV) < 1e6` (see the grammar below). Repeatable; all are checked' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l until-converged -d 'Stop early once every output\'s mean and percentiles are stable within this relative tolerance (a fraction: 0.01 is 1%) at 95% confidence; -n is then the maximum' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l top -d 'Show at most N inputs per output in the sensitivity tables (`table` format)' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l max-decompressed-bytes -d 'Refuse a workbook whose parts would decompress to more than this many bytes (a guard against zip bombs). Accepts a plain number or a KiB/MiB/GiB suffix' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l max-zip-entries -l max-entries -d 'Refuse a workbook whose zip archive has more than this many entries' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l max-entry-ratio -d 'Refuse a workbook with a part over 1 MiB compressed more than this ratio to one' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l format -d 'Output format: `table` prints a summary; `json` the whole report; `csv` one row per output (its statistics; with --compare, the comparison)' -r -f -a "table\t'A summary for people'
+json\t'The full report as one JSON document (for scripts)'
+csv\t'One CSV row per output: its statistics, or with --compare the comparison'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l output -d 'Report only this output (default: every output)' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l compare -d 'Compare with another samples file (B), output by output: B minus this file (A)' -r -F
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l plot -d 'Draw a chart of --output (default: the first output) to the file given by --to' -r -f -a "histogram\t'Histogram of one output'
+cdf\t'Cumulative distribution of one output'
+tornado\t'Tornado chart of one output\'s rank correlations with the inputs'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l to -d 'Where --plot writes its chart: FILE.svg or FILE.png' -r -F
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l percentile -d 'Also report this percentile, in percent: `--percentile 1` is the 1st percentile, `--percentile 99.5` the 99.5th (0 to 100). Repeatable. The 1st, 5th, 10th, 25th, 50th, 75th, 90th, 95th and 99th are always reported' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l var-level -d 'Report the value at risk (VaR) and conditional value at risk (CVaR) of the lower tail of this size, in percent like --percentile: `--var-level 5` gives the 5th percentile and the mean below it (0 < A < 100). Repeatable. The 5% tail is always reported' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l target -d 'Report the probabilities of each output falling below and above X. Repeatable' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l fail-if -d 'Exit with status 1 if this condition holds, e.g. `P(NPV < 0) > 0.2` or `mean(NPV) < 1e6` (see the grammar below). Repeatable; all are checked' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l top -d 'Show at most N inputs per output in the sensitivity tables (`table` format)' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -s V -l version -d 'Print version'
 complete -c mcsim -n "__fish_mcsim_using_subcommand generate; and not __fish_seen_subcommand_from man completions all" -l check -d 'Do not write: compare with the files already in the directory and exit with status 1 if any is missing or different'
 complete -c mcsim -n "__fish_mcsim_using_subcommand generate; and not __fish_seen_subcommand_from man completions all" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
 complete -c mcsim -n "__fish_mcsim_using_subcommand generate; and not __fish_seen_subcommand_from man completions all" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'

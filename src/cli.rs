@@ -13,8 +13,8 @@ use mcsim_workbook::LoadOptions;
     version,
     about = "Headless Monte Carlo simulation of Excel workbooks",
     long_about = "Headless Monte Carlo simulation of Excel workbooks.\n\n\
-        mcsim reads .xlsx/.xlsm workbooks and evaluates their formulas with Excel's semantics, \
-        without Excel.",
+        mcsim reads .xlsx/.xlsm workbooks, evaluates their formulas with Excel's semantics \
+        without Excel, and runs Monte Carlo simulations of @RISK-style models.",
     after_help = "Exit status: 0 success, 1 completed but the result is a failure, 2 error.",
     propagate_version = true,
     disable_help_subcommand = true
@@ -101,12 +101,12 @@ pub enum Command {
             Exit status:\n  \
             0  the simulation ran and no --fail-if condition holds\n  \
             1  the simulation ran and a --fail-if condition holds (named on stderr)\n  \
-            2  error: bad workbook or model file, bad distribution parameters, unknown --set \
+            2  error: bad workbook or model file, bad distribution parameters, unknown --set\n     \
             cell, bad --fail-if expression, no inputs or outputs, or a usage error\n\n\
             Examples:\n  \
             mcsim run model.xlsx -n 100000 --seed 42\n  \
             mcsim run model.xlsx --config model.mcsim.toml --out samples.parquet\n  \
-            mcsim run model.xlsx --set Inputs!B9=0.10 --percentile 1 --percentile 99\n  \
+            mcsim run model.xlsx --set Inputs!B9=0.10 --percentile 0.5 --percentile 99.5\n  \
             mcsim run model.xlsx --until-converged 0.005 -n 1000000\n  \
             mcsim run model.xlsx --fail-if 'P(NPV < 0) > 0.2' --format json > report.json"
     )]
@@ -248,7 +248,7 @@ pub struct RunArgs {
     pub config: Option<PathBuf>,
 
     /// Number of iterations. Default: the model file's `iterations`, else 10000.
-    #[arg(short = 'n', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_positive)]
     pub iterations: Option<u64>,
 
     /// Seed of the random streams. Default: the model file's `seed`, else a random one; the
@@ -262,8 +262,8 @@ pub struct RunArgs {
     pub sampling: Option<Sampling>,
 
     /// Worker threads. Default: all cores. Results do not depend on it.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub threads: Option<u64>,
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
 
     /// Write every iteration's inputs and outputs to FILE; the format follows the extension:
     /// .parquet, .arrow (.feather, .ipc) or .csv (with the run's metadata in FILE.meta.json).
@@ -310,7 +310,7 @@ pub struct StatsArgs {
 
     /// Report the value at risk (VaR) and conditional value at risk (CVaR) of the lower tail of
     /// this size, in percent like --percentile: `--var-level 5` gives the 5th percentile and the
-    /// mean below it (0 < A < 100). Repeatable. Default: 5.
+    /// mean below it (0 < A < 100). Repeatable. The 5% tail is always reported.
     #[arg(long = "var-level", value_name = "A", value_parser = parse_percent_open)]
     pub var_levels: Vec<f64>,
 
@@ -483,6 +483,21 @@ fn parse_number(text: &str) -> Result<f64, String> {
         .ok_or_else(|| format!("`{text}` is not a number"))
 }
 
+/// A count of at least 1.
+fn parse_positive(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("must be at least 1".to_owned()),
+        Err(_) => Err(format!("`{text}` is not a whole number")),
+    }
+}
+
+/// A thread count of at least 1.
+fn parse_threads(text: &str) -> Result<usize, String> {
+    let n = parse_positive(text)?;
+    usize::try_from(n).map_err(|_| format!("{n} threads is too many"))
+}
+
 /// A percent in [0, 100], returned as a fraction.
 fn parse_percent_closed(text: &str) -> Result<f64, String> {
     let p = parse_number(text)?;
@@ -547,10 +562,7 @@ mod tests {
             parse_set("Inputs!B9=0.5"),
             Ok(("Inputs!B9".to_owned(), "0.5".to_owned()))
         );
-        assert_eq!(
-            parse_set("A1=x=y"),
-            Ok(("A1".to_owned(), "x=y".to_owned()))
-        );
+        assert_eq!(parse_set("A1=x=y"), Ok(("A1".to_owned(), "x=y".to_owned())));
         assert!(parse_set("A1").is_err());
         assert!(parse_set("=3").is_err());
         assert_eq!(parse_percent_closed("5"), Ok(0.05));

@@ -22,6 +22,8 @@ fn main() -> ExitCode {
 
     let result = match cli.command {
         Command::Parse(args) => commands::parse(args, printer),
+        Command::Run(args) => commands::run(args, printer),
+        Command::Results(args) => commands::results(args, printer),
         Command::Generate(args) => commands::generate(args, printer),
     };
     match result {
@@ -55,7 +57,41 @@ fn init_logging(verbose: u8, quiet: bool) {
 /// Prints the error and its causes on one line: `error: cannot read 'x.xlsx': No such file ...`.
 #[allow(clippy::print_stderr)]
 fn report_error(err: &anyhow::Error) {
-    eprintln!("error: {err:#}");
+    eprintln!("error: {}", one_line(err));
+}
+
+/// The error and its causes, `: `-separated, on one line: a cause whose text the message
+/// already ends with is not repeated, and a multi-line message (a TOML error with its source
+/// snippet) keeps its text lines but not the snippet.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let message = flatten(&cause.to_string());
+        if message.is_empty() || text.ends_with(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
+}
+
+/// Joins a message's lines with `: `, leaving out source-snippet lines (`  |`, `2 | x = 1`).
+fn flatten(message: &str) -> String {
+    let is_snippet = |line: &str| {
+        let rest = line
+            .trim_start()
+            .trim_start_matches(|c: char| c.is_ascii_digit());
+        rest.trim_start().starts_with('|')
+    };
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !is_snippet(line))
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// Was this a write to a closed pipe (`mcsim parse ... | head`)? That is not an error.
@@ -65,4 +101,26 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_print_on_one_line() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let err = anyhow::Error::new(io).context("x.xlsx: gone");
+        assert_eq!(one_line(&err), "x.xlsx: gone");
+        let err = anyhow::anyhow!(
+            "m.toml: TOML parse error at line 2, column 1\n  |\n2 | seeed = 3\n  | ^^^^^\n\
+             unknown field `seeed`\n"
+        );
+        assert_eq!(
+            one_line(&err),
+            "m.toml: TOML parse error at line 2, column 1: unknown field `seeed`"
+        );
+        let err = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(one_line(&err), "outer: inner");
+    }
 }

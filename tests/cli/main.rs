@@ -7,3 +7,5 @@ mod common;
 mod errors;
 mod generate;
 mod parse;
+mod results;
+mod run;

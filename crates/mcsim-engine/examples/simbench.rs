@@ -49,7 +49,7 @@ fn main() {
         Plan::Compiled(c) => println!("compiled: {} instructions, {} slots", c.program.instrs.len(), c.program.slots),
         Plan::Interpreted { reason, .. } => println!("interpreted: {reason:?}"),
     }
-    let lanes = 1024;
+    let lanes: usize = std::env::var("LANES").ok().and_then(|v| v.parse().ok()).unwrap_or(1024);
     let mut b = sim.block(lanes);
     for k in 0..ins.len() {
         for (i, x) in b.input_mut(k).iter_mut().enumerate() {

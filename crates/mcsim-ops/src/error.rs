@@ -15,7 +15,7 @@ pub enum OpsError {
     Load(#[from] LoadError),
 
     /// A file could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("cannot read or write {}", path.display())]
     Io {
         /// The file.
         path: std::path::PathBuf,

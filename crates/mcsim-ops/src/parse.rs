@@ -556,7 +556,7 @@ mod tests {
         let graph = Graph::build(&model);
         let mut r = analyse(Path::new("dir/book.xlsx"), &model, &graph);
         if with_recalc {
-            r.recalc = Some(recalc(&model, &graph));
+            r.recalc = Some(recalc(&model, &graph, &[]));
         }
         r
     }
@@ -643,7 +643,7 @@ mod tests {
         let model = Model::from_workbook(&wb);
         let graph = Graph::build(&model);
         let mut r = analyse(Path::new("x.xlsx"), &model, &graph);
-        r.recalc = Some(recalc(&model, &graph));
+        r.recalc = Some(recalc(&model, &graph, &[]));
         let s = &r.recalc.as_ref().unwrap().summary;
         assert_eq!((s.compared, s.matched, s.mismatched), (2, 1, 1));
         assert!(r.has_mismatches());

@@ -59,6 +59,8 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("RECEIVED", 4, 5, Lift::All, fn_received),
     FnSpec::new("PRICEDISC", 4, 5, Lift::All, fn_pricedisc),
     FnSpec::new("YIELDDISC", 4, 5, Lift::All, fn_yielddisc),
+    FnSpec::new("PRICE", 6, 7, Lift::All, fn_price),
+    FnSpec::new("YIELD", 6, 7, Lift::All, fn_yield),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1655,6 +1657,133 @@ fn fn_yielddisc(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     discount_fn(ctx, args, 4)
 }
 
+/// The coupon schedule of PRICE/YIELD: (A = days from the previous coupon to settlement,
+/// E = days in the coupon period, DSC = days from settlement to the next coupon, N = coupons
+/// left), with the arguments checked.
+fn bond_schedule(
+    settle: f64,
+    maturity: f64,
+    freq: f64,
+    basis: f64,
+) -> Result<(f64, f64, f64, f64), ErrorKind> {
+    let a = coupon(0, settle, maturity, freq, basis)?;
+    let e = coupon(1, settle, maturity, freq, basis)?;
+    // Excel takes DSC = E - A here, also for the actual/360 and actual/365 bases (where
+    // COUPDAYSNC counts the actual days).
+    Ok((a, e, e - a, coupon(4, settle, maturity, freq, basis)?))
+}
+
+/// The clean price per 100 face value of a bond with the given schedule.
+fn bond_price(sched: (f64, f64, f64, f64), rate: f64, yld: f64, redemption: f64, f: f64) -> f64 {
+    let (a, e, dsc, n) = sched;
+    let coupon = 100.0 * rate / f;
+    if n <= 1.0 {
+        return (redemption + coupon) / (1.0 + dsc / e * yld / f) - coupon * a / e;
+    }
+    let base = 1.0 + yld / f;
+    let lead = dsc / e;
+    let mut total = redemption / base.powf(n - 1.0 + lead);
+    let mut k = 1.0;
+    while k <= n {
+        total += coupon / base.powf(k - 1.0 + lead);
+        k += 1.0;
+    }
+    total - coupon * a / e
+}
+
+/// PRICE(settlement, maturity, rate, yld, redemption, frequency, basis).
+pub fn price(
+    settle: f64,
+    maturity: f64,
+    rate: f64,
+    yld: f64,
+    redemption: f64,
+    freq: f64,
+    basis: f64,
+) -> Result<f64, ErrorKind> {
+    let sched = bond_schedule(settle, maturity, freq, basis)?;
+    if rate < 0.0 || yld < 0.0 || redemption <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    finite(bond_price(sched, rate, yld, redemption, freq.trunc()))
+}
+
+/// YIELD(settlement, maturity, rate, pr, redemption, frequency, basis).
+pub fn yield_(
+    settle: f64,
+    maturity: f64,
+    rate: f64,
+    pr: f64,
+    redemption: f64,
+    freq: f64,
+    basis: f64,
+) -> Result<f64, ErrorKind> {
+    let sched = bond_schedule(settle, maturity, freq, basis)?;
+    if rate < 0.0 || pr <= 0.0 || redemption <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    let f = freq.trunc();
+    let (a, e, dsc, n) = sched;
+    if n <= 1.0 {
+        let par = pr / 100.0 + a / e * rate / f;
+        return finite((redemption / 100.0 + rate / f - par) / par * (f * e / dsc));
+    }
+    // Newton on the price, with a numerical derivative; bisection keeps it in a bracket.
+    let g = |y: f64| bond_price(sched, rate, y, redemption, f) - pr;
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while g(hi) > 0.0 {
+        lo = hi;
+        hi *= 2.0;
+        if hi > 1e6 {
+            return Err(ErrorKind::Num);
+        }
+    }
+    if g(lo) < 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    let mut y = rate.clamp(lo, hi);
+    for _ in 0..200 {
+        let gy = g(y);
+        if gy == 0.0 {
+            return Ok(y);
+        }
+        if gy > 0.0 {
+            lo = y;
+        } else {
+            hi = y;
+        }
+        let h = 1e-7 * y.abs().max(1e-4);
+        let d = (g(y + h) - g(y - h)) / (2.0 * h);
+        let mut next = y - gy / d;
+        if !(next > lo && next < hi) {
+            next = 0.5 * (lo + hi);
+        }
+        if (next - y).abs() <= 1e-15 * y.abs().max(1e-10) {
+            return finite(next);
+        }
+        y = next;
+    }
+    finite(y)
+}
+
+fn fn_price(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, r, y, red, f, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, None, Some(0.0)]
+    ));
+    price(s, m, r, y, red, f, b).into()
+}
+
+fn fn_yield(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, r, p, red, f, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, None, Some(0.0)]
+    ));
+    yield_(s, m, r, p, red, f, b).into()
+}
+
 #[cfg(test)]
 #[allow(clippy::excessive_precision)]
 mod tests {
@@ -1862,5 +1991,47 @@ mod tests {
             1e-12,
         );
         close("=PRICEDISC(39493,39583,0.0525,100,2)", 98.6875, 1e-12);
+    }
+
+    #[test]
+    fn price_and_yield() {
+        // Microsoft's examples, then values Excel computed (ironcalc's PRICE_YIELD.xlsx).
+        close(
+            "=PRICE(DATE(2008,2,15),DATE(2017,11,15),0.0575,0.065,100,2,0)",
+            94.6343616213221,
+            1e-9,
+        );
+        close(
+            "=YIELD(DATE(2008,2,15),DATE(2016,11,15),0.0575,95.04287,100,2,0)",
+            0.065,
+            1e-6,
+        );
+        close(
+            "=PRICE(43891,47543,0.05,0.065,15,1,1)",
+            43.935041646613442,
+            1e-12,
+        );
+        close(
+            "=PRICE(43891,47543,0.04,0.05,155,1,2)",
+            126.04349401555694,
+            1e-12,
+        );
+        close(
+            "=PRICE(43891,47543,0.06,0.07,23,2,3)",
+            54.196225247785335,
+            1e-12,
+        );
+        close(
+            "=PRICE(45748,46825,0.22,0.12,15,1,2)",
+            62.736929069290866,
+            1e-12,
+        );
+        let y = num("=YIELD(45748,46825,0.22,62.736929069290866,15,1,2)");
+        assert!((y - 0.12).abs() < 1e-12, "{y}");
+        err("=PRICE(47543,43891,0.05,0.065,15,1,1)", ErrorKind::Num);
+        err("=PRICE(43891,47543,0.05,0.065,15,3,1)", ErrorKind::Num);
+        err("=PRICE(43891,47543,-0.05,0.065,15,1,1)", ErrorKind::Num);
+        err("=YIELD(43891,47543,0.05,0,15,1,1)", ErrorKind::Num);
+        err("=PRICE(43891,47543,0.05,TRUE,15,1,1)", ErrorKind::Value);
     }
 }

@@ -95,6 +95,9 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("ARABIC", 1, 1, Lift::All, arabic),
     FnSpec::new("BASE", 2, 3, Lift::All, base),
     FnSpec::new("DECIMAL", 2, 2, Lift::All, decimal),
+    FnSpec::new("MDETERM", 1, 1, Lift::None, mdeterm),
+    FnSpec::new("MINVERSE", 1, 1, Lift::None, minverse),
+    FnSpec::new("MUNIT", 1, 1, Lift::All, munit),
 ];
 
 /// Lift mask for SUMIFS-like layouts (sum range, then range/criteria pairs): arguments 2, 4, 6, ...
@@ -1303,6 +1306,139 @@ fn decimal(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     Value::number(total)
 }
 
+// ---------------------------------------------------------------------------------------------
+// Matrices: MDETERM, MINVERSE, MUNIT
+
+/// A square matrix of numbers from an argument (`#VALUE!` for a non-square one or any cell that
+/// is not a number; errors propagate), with its order.
+fn square_matrix(ctx: &mut Ctx<'_, '_>, a: &Arg) -> Result<(Vec<f64>, usize), ErrorKind> {
+    let arr = ctx.array(a)?;
+    let mut m = Vec::with_capacity(arr.data.len());
+    for v in &arr.data {
+        match v {
+            Value::Number(n) => m.push(*n),
+            Value::Error(e) => return Err(*e),
+            _ => return Err(ErrorKind::Value),
+        }
+    }
+    if arr.rows != arr.cols || arr.rows == 0 {
+        return Err(ErrorKind::Value);
+    }
+    Ok((m, arr.rows))
+}
+
+/// LU decomposition with partial pivoting, in place: the row permutation and its sign, or `None`
+/// for a singular matrix.
+fn lu_decompose(m: &mut [f64], n: usize) -> Option<(Vec<usize>, f64)> {
+    let mut perm: Vec<usize> = (0..n).collect();
+    let mut sign = 1.0;
+    for k in 0..n {
+        let p = (k..n).max_by(|&i, &j| {
+            m[i * n + k]
+                .abs()
+                .partial_cmp(&m[j * n + k].abs())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })?;
+        if m[p * n + k] == 0.0 {
+            return None;
+        }
+        if p != k {
+            for c in 0..n {
+                m.swap(k * n + c, p * n + c);
+            }
+            perm.swap(k, p);
+            sign = -sign;
+        }
+        let pivot = m[k * n + k];
+        for i in k + 1..n {
+            let f = m[i * n + k] / pivot;
+            m[i * n + k] = f;
+            for c in k + 1..n {
+                m[i * n + c] -= f * m[k * n + c];
+            }
+        }
+    }
+    Some((perm, sign))
+}
+
+/// The determinant of an n×n matrix (row-major).
+pub fn determinant(mut m: Vec<f64>, n: usize) -> f64 {
+    match lu_decompose(&mut m, n) {
+        None => 0.0,
+        Some((_, sign)) => (0..n).fold(sign, |d, k| d * m[k * n + k]),
+    }
+}
+
+/// The inverse of an n×n matrix (row-major), `#NUM!` when singular.
+pub fn inverse(mut m: Vec<f64>, n: usize) -> Result<Vec<f64>, ErrorKind> {
+    let (perm, _) = lu_decompose(&mut m, n).ok_or(ErrorKind::Num)?;
+    let mut inv = vec![0.0; n * n];
+    for j in 0..n {
+        // Solve L U x = P e_j.
+        let mut x: Vec<f64> = perm
+            .iter()
+            .map(|&p| if p == j { 1.0 } else { 0.0 })
+            .collect();
+        for i in 0..n {
+            for k in 0..i {
+                x[i] -= m[i * n + k] * x[k];
+            }
+        }
+        for i in (0..n).rev() {
+            for k in i + 1..n {
+                x[i] -= m[i * n + k] * x[k];
+            }
+            x[i] /= m[i * n + i];
+        }
+        for i in 0..n {
+            inv[i * n + j] = x[i];
+        }
+    }
+    if inv.iter().any(|v| !v.is_finite()) {
+        return Err(ErrorKind::Num);
+    }
+    Ok(inv)
+}
+
+fn matrix_value(data: Vec<f64>, n: usize) -> Value {
+    if n == 1 {
+        return Value::number(data.first().copied().unwrap_or(0.0));
+    }
+    Value::Array(Arc::new(Array::new(
+        n,
+        n,
+        data.into_iter().map(Value::number).collect(),
+    )))
+}
+
+fn mdeterm(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let (m, n) = tri!(square_matrix(ctx, &args[0]));
+    Value::number(determinant(m, n))
+}
+
+fn minverse(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let (m, n) = tri!(square_matrix(ctx, &args[0]));
+    matrix_value(tri!(inverse(m, n)), n)
+}
+
+/// The most rows MUNIT builds (its n² elements stay within what an array function may build).
+const MUNIT_MAX: f64 = 4096.0;
+
+fn munit(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let n = tri!(ctx.number(&args[0])).trunc();
+    if n < 1.0 {
+        return Value::Error(ErrorKind::Value);
+    }
+    if n > MUNIT_MAX {
+        return Value::Error(ErrorKind::Num);
+    }
+    let n = n as usize;
+    let data = (0..n * n)
+        .map(|k| if k / n == k % n { 1.0 } else { 0.0 })
+        .collect();
+    matrix_value(data, n)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::approx_constant)]
@@ -1555,5 +1691,36 @@ mod tests {
             v => panic!("{v:?}"),
         }
         assert_eq!(eval("=RANDBETWEEN(3,1)"), Value::Error(ErrorKind::Num));
+    }
+
+    #[test]
+    fn matrices() {
+        // Microsoft's examples.
+        close(eval("=MDETERM({3,6,1;1,1,0;3,10,2})"), 1.0);
+        close(eval("=MDETERM({3,6;1,1})"), -3.0);
+        close(eval("=MDETERM({1,3,8,5;1,3,6,1;1,1,1,0;7,3,10,2})"), 88.0);
+        close(eval("=INDEX(MINVERSE({4,-1;2,0}),1,2)"), 0.5);
+        close(eval("=INDEX(MINVERSE({4,-1;2,0}),2,1)"), -1.0);
+        close(eval("=INDEX(MINVERSE({4,-1;2,0}),2,2)"), 2.0);
+        close(eval("=INDEX(MINVERSE({1,2,1;3,4,-1;0,2,0}),3,1)"), 0.75);
+        close(eval("=INDEX(MINVERSE({1,2,1;3,4,-1;0,2,0}),1,3)"), -0.75);
+        close(eval("=MINVERSE(4)"), 0.25);
+        assert_eq!(eval("=MINVERSE({1,2;2,4})"), Value::Error(ErrorKind::Num));
+        assert_eq!(eval("=MINVERSE(0)"), Value::Error(ErrorKind::Num));
+        assert_eq!(eval("=MINVERSE({1,2})"), Value::Error(ErrorKind::Value));
+        assert_eq!(
+            eval("=MDETERM({1,\"a\";1,2})"),
+            Value::Error(ErrorKind::Value)
+        );
+        // MUNIT (ironcalc's corpus).
+        close(eval("=SUM(MUNIT(3))"), 3.0);
+        close(eval("=INDEX(MUNIT(3),2,2)"), 1.0);
+        close(eval("=INDEX(MUNIT(3),2,3)"), 0.0);
+        close(eval("=MDETERM(MUNIT(3)*4)"), 64.0);
+        assert_eq!(eval("=MUNIT(1.7)"), n(1.0));
+        assert_eq!(eval("=MUNIT(TRUE)"), n(1.0));
+        assert_eq!(eval("=MUNIT(0.2)"), Value::Error(ErrorKind::Value));
+        assert_eq!(eval("=MUNIT(\"hola\")"), Value::Error(ErrorKind::Value));
+        assert_eq!(eval("=MUNIT(1/0)"), Value::Error(ErrorKind::Div0));
     }
 }

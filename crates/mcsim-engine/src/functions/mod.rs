@@ -18,6 +18,7 @@
 
 pub mod args;
 pub mod criteria;
+pub mod database;
 pub mod date;
 pub mod engineering;
 pub mod financial;
@@ -111,6 +112,7 @@ fn registry() -> &'static HashMap<&'static str, &'static FnSpec> {
         for table in [
             math::FUNCTIONS,
             statistical::FUNCTIONS,
+            database::FUNCTIONS,
             logical::FUNCTIONS,
             lookup::FUNCTIONS,
             date::FUNCTIONS,

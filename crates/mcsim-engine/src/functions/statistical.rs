@@ -137,6 +137,36 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("WEIBULL", 4, 4, Lift::All, weibull_dist),
     FnSpec::new("PERMUT", 2, 2, Lift::All, permut),
     FnSpec::new("PERMUTATIONA", 2, 2, Lift::All, permutationa),
+    FnSpec::new("GAMMA.DIST", 4, 4, Lift::All, gamma_dist),
+    FnSpec::new("GAMMADIST", 4, 4, Lift::All, gamma_dist),
+    FnSpec::new("GAMMA.INV", 3, 3, Lift::All, gamma_inv),
+    FnSpec::new("GAMMAINV", 3, 3, Lift::All, gamma_inv),
+    FnSpec::new("BETA.DIST", 4, 6, Lift::All, beta_dist),
+    FnSpec::new("BETADIST", 3, 5, Lift::All, betadist),
+    FnSpec::new("BETA.INV", 3, 5, Lift::All, beta_inv),
+    FnSpec::new("BETAINV", 3, 5, Lift::All, beta_inv),
+    FnSpec::new("CHISQ.DIST", 3, 3, Lift::All, chisq_dist),
+    FnSpec::new("CHISQ.DIST.RT", 2, 2, Lift::All, chisq_dist_rt),
+    FnSpec::new("CHIDIST", 2, 2, Lift::All, chisq_dist_rt),
+    FnSpec::new("CHISQ.INV", 2, 2, Lift::All, chisq_inv),
+    FnSpec::new("CHISQ.INV.RT", 2, 2, Lift::All, chisq_inv_rt),
+    FnSpec::new("CHIINV", 2, 2, Lift::All, chisq_inv_rt),
+    FnSpec::new("T.DIST", 3, 3, Lift::All, t_dist),
+    FnSpec::new("T.DIST.RT", 2, 2, Lift::All, t_dist_rt),
+    FnSpec::new("T.DIST.2T", 2, 2, Lift::All, t_dist_2t),
+    FnSpec::new("TDIST", 3, 3, Lift::All, tdist),
+    FnSpec::new("T.INV", 2, 2, Lift::All, t_inv),
+    FnSpec::new("T.INV.2T", 2, 2, Lift::All, t_inv_2t),
+    FnSpec::new("TINV", 2, 2, Lift::All, t_inv_2t),
+    FnSpec::new("F.DIST", 4, 4, Lift::All, f_dist),
+    FnSpec::new("F.DIST.RT", 3, 3, Lift::All, f_dist_rt),
+    FnSpec::new("FDIST", 3, 3, Lift::All, f_dist_rt),
+    FnSpec::new("F.INV", 3, 3, Lift::All, f_inv),
+    FnSpec::new("F.INV.RT", 3, 3, Lift::All, f_inv_rt),
+    FnSpec::new("FINV", 3, 3, Lift::All, f_inv_rt),
+    FnSpec::new("CONFIDENCE.T", 3, 3, Lift::All, confidence_t),
+    FnSpec::new("HYPGEOM.DIST", 5, 5, Lift::All, hypgeom_dist),
+    FnSpec::new("PROB", 3, 4, Lift::Mask(0b1100), prob),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1354,6 +1384,640 @@ fn permutationa(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     Value::number(n.powf(k))
 }
 
+// ---------------------------------------------------------------------------------------------
+// Incomplete gamma and beta functions, and the distributions built on them (gamma, beta,
+// chi-squared, Student's t, F). Continued fractions by the modified Lentz method; inverses by
+// Newton steps safeguarded by bisection, solving on whichever tail keeps the precision.
+
+const TINY: f64 = 1e-300;
+const CF_EPS: f64 = 1e-16;
+const CF_MAX: usize = 100_000;
+
+/// The regularised incomplete gamma functions (P(a, x), Q(a, x)) for a > 0, x ≥ 0.
+pub fn gamma_pq(a: f64, x: f64) -> (f64, f64) {
+    if x <= 0.0 {
+        return (0.0, 1.0);
+    }
+    if x.is_infinite() {
+        return (1.0, 0.0);
+    }
+    let front = (a * x.ln() - x - ln_gamma(a)).exp();
+    if x < a + 1.0 {
+        let (mut ap, mut del) = (a, 1.0 / a);
+        let mut sum = del;
+        for _ in 0..CF_MAX {
+            ap += 1.0;
+            del *= x / ap;
+            sum += del;
+            if del.abs() < sum.abs() * CF_EPS {
+                break;
+            }
+        }
+        let p = (sum * front).min(1.0);
+        (p, 1.0 - p)
+    } else {
+        let mut b = x + 1.0 - a;
+        let mut c = 1.0 / TINY;
+        let mut d = 1.0 / b;
+        let mut h = d;
+        for i in 1..CF_MAX {
+            let an = -(i as f64) * (i as f64 - a);
+            b += 2.0;
+            d = an * d + b;
+            if d.abs() < TINY {
+                d = TINY;
+            }
+            c = b + an / c;
+            if c.abs() < TINY {
+                c = TINY;
+            }
+            d = 1.0 / d;
+            let del = d * c;
+            h *= del;
+            if (del - 1.0).abs() < CF_EPS {
+                break;
+            }
+        }
+        let q = (front * h).min(1.0);
+        (1.0 - q, q)
+    }
+}
+
+/// The continued fraction of the incomplete beta function.
+fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 - qab * x / qap;
+    if d.abs() < TINY {
+        d = TINY;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..CF_MAX {
+        let m = m as f64;
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        let del = d * c;
+        h *= del;
+        if (del - 1.0).abs() < CF_EPS {
+            break;
+        }
+    }
+    h
+}
+
+/// ln B(a, b).
+fn ln_beta(a: f64, b: f64) -> f64 {
+    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
+}
+
+/// The regularised incomplete beta function and its complement (I_x(a, b), 1 - I_x(a, b)),
+/// given x and y = 1 - x (pass both to keep the precision of the smaller one).
+pub fn beta_pq(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
+    if x <= 0.0 {
+        return (0.0, 1.0);
+    }
+    if y <= 0.0 {
+        return (1.0, 0.0);
+    }
+    let front = (a * x.ln() + b * y.ln() - ln_beta(a, b)).exp();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        let p = (front * beta_cf(a, b, x) / a).min(1.0);
+        (p, 1.0 - p)
+    } else {
+        let q = (front * beta_cf(b, a, y) / b).min(1.0);
+        (1.0 - q, q)
+    }
+}
+
+/// Solves `cdf(x) = p` (with `q = 1 - p`) for x in (lo, hi), where `f(x)` gives
+/// (cdf, 1 - cdf, density). A non-finite `hi` is first replaced by a bracket found by doubling.
+fn solve(p: f64, q: f64, lo: f64, hi: f64, f: &dyn Fn(f64) -> (f64, f64, f64)) -> f64 {
+    // The residual on the tail that is smaller, where the cdf keeps its relative precision.
+    let resid = |x: f64| {
+        let (cp, cq, d) = f(x);
+        (if p <= 0.5 { cp - p } else { q - cq }, d)
+    };
+    let mut lo = lo;
+    let mut hi = hi;
+    if !hi.is_finite() {
+        hi = lo.abs().max(1.0);
+        for _ in 0..2100 {
+            if resid(hi).0 >= 0.0 {
+                break;
+            }
+            lo = hi;
+            hi *= 2.0;
+        }
+    }
+    let mut x = 0.5 * (lo + hi);
+    for _ in 0..400 {
+        let (r, d) = resid(x);
+        if r == 0.0 {
+            return x;
+        }
+        if r < 0.0 {
+            lo = x;
+        } else {
+            hi = x;
+        }
+        let newton = x - r / d;
+        let next = if d > 0.0 && newton.is_finite() && newton > lo && newton < hi {
+            newton
+        } else if lo > 0.0 && hi / lo > 4.0 {
+            (lo * hi).sqrt()
+        } else {
+            0.5 * (lo + hi)
+        };
+        if (next - x).abs() <= 2.0 * f64::EPSILON * x.abs()
+            || hi - lo <= 2.0 * f64::EPSILON * x.abs()
+        {
+            return next;
+        }
+        x = next;
+    }
+    x
+}
+
+/// The density of the standard gamma distribution (scale 1).
+fn gamma_pdf(a: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return if a == 1.0 {
+            1.0
+        } else if a > 1.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    ((a - 1.0) * x.ln() - x - ln_gamma(a)).exp()
+}
+
+/// GAMMA.DIST(x, alpha, beta, cumulative).
+pub fn gamma_dist_kernel(x: f64, a: f64, b: f64, cumulative: bool) -> Result<f64, ErrorKind> {
+    if x < 0.0 || a <= 0.0 || b <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    finite(if cumulative {
+        gamma_pq(a, x / b).0
+    } else {
+        gamma_pdf(a, x / b) / b
+    })
+}
+
+/// The standard gamma quantile for the probabilities (p, q = 1 - p).
+fn gamma_quantile(a: f64, p: f64, q: f64) -> f64 {
+    solve(p, q, 0.0, f64::INFINITY, &|x| {
+        let (cp, cq) = gamma_pq(a, x);
+        (cp, cq, gamma_pdf(a, x))
+    })
+}
+
+/// GAMMA.INV(probability, alpha, beta).
+pub fn gamma_inv_kernel(p: f64, a: f64, b: f64) -> Result<f64, ErrorKind> {
+    if !(0.0..1.0).contains(&p) || a <= 0.0 || b <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    if p == 0.0 {
+        return Ok(0.0);
+    }
+    finite(gamma_quantile(a, p, 1.0 - p) * b)
+}
+
+fn beta_pdf(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 || x >= 1.0 {
+        let e = if x <= 0.0 { a } else { b };
+        return if e == 1.0 {
+            (-ln_beta(a, b)).exp()
+        } else if e > 1.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+    }
+    ((a - 1.0) * x.ln() + (b - 1.0) * (-x).ln_1p() - ln_beta(a, b)).exp()
+}
+
+/// BETA.DIST(x, alpha, beta, cumulative, A, B).
+pub fn beta_dist_kernel(
+    x: f64,
+    a: f64,
+    b: f64,
+    cumulative: bool,
+    lo: f64,
+    hi: f64,
+) -> Result<f64, ErrorKind> {
+    if a <= 0.0 || b <= 0.0 || x < lo || x > hi || lo >= hi {
+        return Err(ErrorKind::Num);
+    }
+    let w = hi - lo;
+    let z = (x - lo) / w;
+    finite(if cumulative {
+        beta_pq(a, b, z, (hi - x) / w).0
+    } else {
+        beta_pdf(a, b, z) / w
+    })
+}
+
+/// BETA.INV(probability, alpha, beta, A, B).
+pub fn beta_inv_kernel(p: f64, a: f64, b: f64, lo: f64, hi: f64) -> Result<f64, ErrorKind> {
+    if p <= 0.0 || p >= 1.0 || a <= 0.0 || b <= 0.0 || lo >= hi {
+        return Err(ErrorKind::Num);
+    }
+    let z = solve(p, 1.0 - p, 0.0, 1.0, &|x| {
+        let (cp, cq) = beta_pq(a, b, x, 1.0 - x);
+        (cp, cq, beta_pdf(a, b, x))
+    });
+    finite(lo + z * (hi - lo))
+}
+
+/// Degrees of freedom: truncated, at least `min` (`#NUM!` otherwise) and at most 1e10.
+fn dof(df: f64, min: f64) -> Result<f64, ErrorKind> {
+    let df = df.trunc();
+    if df < min || df > 1e10 {
+        return Err(ErrorKind::Num);
+    }
+    Ok(df)
+}
+
+/// CHISQ.DIST(x, df, cumulative).
+pub fn chisq_dist_kernel(x: f64, df: f64, cumulative: bool) -> Result<f64, ErrorKind> {
+    let df = dof(df, 1.0)?;
+    if x < 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    gamma_dist_kernel(x, df / 2.0, 2.0, cumulative)
+}
+
+/// CHISQ.DIST.RT(x, df).
+pub fn chisq_dist_rt_kernel(x: f64, df: f64) -> Result<f64, ErrorKind> {
+    let df = dof(df, 1.0)?;
+    if x < 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    finite(gamma_pq(df / 2.0, x / 2.0).1)
+}
+
+/// CHISQ.INV(p, df).
+pub fn chisq_inv_kernel(p: f64, df: f64) -> Result<f64, ErrorKind> {
+    let df = dof(df, 1.0)?;
+    if !(0.0..1.0).contains(&p) {
+        return Err(ErrorKind::Num);
+    }
+    if p == 0.0 {
+        return Ok(0.0);
+    }
+    finite(2.0 * gamma_quantile(df / 2.0, p, 1.0 - p))
+}
+
+/// CHISQ.INV.RT(p, df).
+pub fn chisq_inv_rt_kernel(p: f64, df: f64) -> Result<f64, ErrorKind> {
+    let df = dof(df, 1.0)?;
+    if p <= 0.0 || p > 1.0 {
+        return Err(ErrorKind::Num);
+    }
+    if p == 1.0 {
+        return Ok(0.0);
+    }
+    finite(2.0 * gamma_quantile(df / 2.0, 1.0 - p, p))
+}
+
+/// Student's t: (P(T ≤ t), P(T > t), density).
+fn t_cdf(t: f64, df: f64) -> (f64, f64, f64) {
+    let t2 = t * t;
+    let (x, y) = if t2 < df {
+        (df / (df + t2), t2 / (df + t2))
+    } else {
+        (1.0 / (1.0 + t2 / df), 1.0 / (1.0 + df / t2))
+    };
+    let tail = 0.5 * beta_pq(df / 2.0, 0.5, x, y).0;
+    let dens = (ln_gamma((df + 1.0) / 2.0)
+        - ln_gamma(df / 2.0)
+        - 0.5 * (df * PI).ln()
+        - (df + 1.0) / 2.0 * (t2 / df).ln_1p())
+    .exp();
+    if t >= 0.0 {
+        (1.0 - tail, tail, dens)
+    } else {
+        (tail, 1.0 - tail, dens)
+    }
+}
+
+/// T.DIST(x, df, cumulative).
+pub fn t_dist_kernel(x: f64, df: f64, cumulative: bool) -> Result<f64, ErrorKind> {
+    let df = dof(df, 1.0)?;
+    let (p, _, d) = t_cdf(x, df);
+    finite(if cumulative { p } else { d })
+}
+
+/// T.DIST.RT(x, df).
+pub fn t_dist_rt_kernel(x: f64, df: f64) -> Result<f64, ErrorKind> {
+    let df = dof(df, 1.0)?;
+    finite(t_cdf(x, df).1)
+}
+
+/// T.DIST.2T(x, df).
+pub fn t_dist_2t_kernel(x: f64, df: f64) -> Result<f64, ErrorKind> {
+    let df = dof(df, 1.0)?;
+    if x < 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    finite((2.0 * t_cdf(x, df).1).min(1.0))
+}
+
+/// The t quantile for (p, q = 1 - p).
+fn t_quantile(p: f64, q: f64, df: f64) -> f64 {
+    if p == 0.5 {
+        return 0.0;
+    }
+    if p < 0.5 {
+        return -t_quantile(q, p, df);
+    }
+    solve(p, q, 0.0, f64::INFINITY, &|t| t_cdf(t, df))
+}
+
+/// T.INV(p, df).
+pub fn t_inv_kernel(p: f64, df: f64) -> Result<f64, ErrorKind> {
+    let df = dof(df, 1.0)?;
+    if p <= 0.0 || p >= 1.0 {
+        return Err(ErrorKind::Num);
+    }
+    finite(t_quantile(p, 1.0 - p, df))
+}
+
+/// T.INV.2T(p, df).
+pub fn t_inv_2t_kernel(p: f64, df: f64) -> Result<f64, ErrorKind> {
+    let df = dof(df, 1.0)?;
+    if p <= 0.0 || p > 1.0 {
+        return Err(ErrorKind::Num);
+    }
+    finite(t_quantile(1.0 - p / 2.0, p / 2.0, df))
+}
+
+/// The F distribution: (cdf, 1 - cdf, density).
+fn f_cdf(x: f64, d1: f64, d2: f64) -> (f64, f64, f64) {
+    if x <= 0.0 {
+        let dens = if d1 == 2.0 {
+            1.0
+        } else if d1 > 2.0 {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+        return (0.0, 1.0, dens);
+    }
+    let s = d1 * x + d2;
+    let (p, q) = beta_pq(d1 / 2.0, d2 / 2.0, d1 * x / s, d2 / s);
+    let dens = (0.5 * d1 * (d1 * x).ln() + 0.5 * d2 * d2.ln()
+        - 0.5 * (d1 + d2) * s.ln()
+        - ln_beta(d1 / 2.0, d2 / 2.0))
+    .exp()
+        / x;
+    (p, q, dens)
+}
+
+/// F.DIST(x, d1, d2, cumulative).
+pub fn f_dist_kernel(x: f64, d1: f64, d2: f64, cumulative: bool) -> Result<f64, ErrorKind> {
+    let (d1, d2) = (dof(d1, 1.0)?, dof(d2, 1.0)?);
+    if x < 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    let (p, _, d) = f_cdf(x, d1, d2);
+    finite(if cumulative { p } else { d })
+}
+
+/// F.DIST.RT(x, d1, d2).
+pub fn f_dist_rt_kernel(x: f64, d1: f64, d2: f64) -> Result<f64, ErrorKind> {
+    let (d1, d2) = (dof(d1, 1.0)?, dof(d2, 1.0)?);
+    if x < 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    finite(f_cdf(x, d1, d2).1)
+}
+
+/// The F quantile for (p, q = 1 - p).
+fn f_quantile(p: f64, q: f64, d1: f64, d2: f64) -> f64 {
+    solve(p, q, 0.0, f64::INFINITY, &|x| f_cdf(x, d1, d2))
+}
+
+/// F.INV(p, d1, d2).
+pub fn f_inv_kernel(p: f64, d1: f64, d2: f64) -> Result<f64, ErrorKind> {
+    let (d1, d2) = (dof(d1, 1.0)?, dof(d2, 1.0)?);
+    if !(0.0..1.0).contains(&p) {
+        return Err(ErrorKind::Num);
+    }
+    if p == 0.0 {
+        return Ok(0.0);
+    }
+    finite(f_quantile(p, 1.0 - p, d1, d2))
+}
+
+/// F.INV.RT(p, d1, d2).
+pub fn f_inv_rt_kernel(p: f64, d1: f64, d2: f64) -> Result<f64, ErrorKind> {
+    let (d1, d2) = (dof(d1, 1.0)?, dof(d2, 1.0)?);
+    if p <= 0.0 || p > 1.0 {
+        return Err(ErrorKind::Num);
+    }
+    if p == 1.0 {
+        return Ok(0.0);
+    }
+    finite(f_quantile(1.0 - p, p, d1, d2))
+}
+
+macro_rules! scalar_fns {
+    ($($name:ident($($i:tt : $kind:ident),*) => $kernel:expr),* $(,)?) => {
+        $(fn $name(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+            $kernel($(scalar_fns!(@arg ctx, args, $i, $kind)),*).into()
+        })*
+    };
+    (@arg $ctx:ident, $args:ident, $i:tt, n) => { tri!(num($ctx, $args, $i)) };
+    (@arg $ctx:ident, $args:ident, $i:tt, b) => { tri!(flag($ctx, $args, $i)) };
+}
+
+scalar_fns! {
+    gamma_dist(0: n, 1: n, 2: n, 3: b) => gamma_dist_kernel,
+    gamma_inv(0: n, 1: n, 2: n) => gamma_inv_kernel,
+    chisq_dist(0: n, 1: n, 2: b) => chisq_dist_kernel,
+    chisq_dist_rt(0: n, 1: n) => chisq_dist_rt_kernel,
+    chisq_inv(0: n, 1: n) => chisq_inv_kernel,
+    chisq_inv_rt(0: n, 1: n) => chisq_inv_rt_kernel,
+    t_dist(0: n, 1: n, 2: b) => t_dist_kernel,
+    t_dist_rt(0: n, 1: n) => t_dist_rt_kernel,
+    t_dist_2t(0: n, 1: n) => t_dist_2t_kernel,
+    t_inv(0: n, 1: n) => t_inv_kernel,
+    t_inv_2t(0: n, 1: n) => t_inv_2t_kernel,
+    f_dist(0: n, 1: n, 2: n, 3: b) => f_dist_kernel,
+    f_dist_rt(0: n, 1: n, 2: n) => f_dist_rt_kernel,
+    f_inv(0: n, 1: n, 2: n) => f_inv_kernel,
+    f_inv_rt(0: n, 1: n, 2: n) => f_inv_rt_kernel,
+}
+
+/// The optional bounds A and B of BETA.DIST/BETA.INV (0 and 1 by default).
+fn bounds(ctx: &mut Ctx<'_, '_>, args: &[Arg], i: usize) -> Result<(f64, f64), ErrorKind> {
+    let lo = ctx.number_or(args, i, 0.0)?;
+    let hi = ctx.number_or(args, i + 1, 1.0)?;
+    Ok((lo, hi))
+}
+
+fn beta_dist(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let x = tri!(num(ctx, args, 0));
+    let a = tri!(num(ctx, args, 1));
+    let b = tri!(num(ctx, args, 2));
+    let c = tri!(flag(ctx, args, 3));
+    let (lo, hi) = tri!(bounds(ctx, args, 4));
+    beta_dist_kernel(x, a, b, c, lo, hi).into()
+}
+
+fn betadist(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let x = tri!(num(ctx, args, 0));
+    let a = tri!(num(ctx, args, 1));
+    let b = tri!(num(ctx, args, 2));
+    let (lo, hi) = tri!(bounds(ctx, args, 3));
+    beta_dist_kernel(x, a, b, true, lo, hi).into()
+}
+
+fn beta_inv(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let p = tri!(num(ctx, args, 0));
+    let a = tri!(num(ctx, args, 1));
+    let b = tri!(num(ctx, args, 2));
+    let (lo, hi) = tri!(bounds(ctx, args, 3));
+    beta_inv_kernel(p, a, b, lo, hi).into()
+}
+
+fn tdist(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let x = tri!(num(ctx, args, 0));
+    let df = tri!(num(ctx, args, 1));
+    let tails = tri!(num(ctx, args, 2)).trunc();
+    if x < 0.0 {
+        return Value::Error(ErrorKind::Num);
+    }
+    match tails {
+        1.0 => t_dist_rt_kernel(x, df).into(),
+        2.0 => t_dist_2t_kernel(x, df).into(),
+        _ => Value::Error(ErrorKind::Num),
+    }
+}
+
+fn confidence_t(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let alpha = tri!(num(ctx, args, 0));
+    let sd = tri!(num(ctx, args, 1));
+    let n = tri!(num(ctx, args, 2)).trunc();
+    if !(alpha > 0.0 && alpha < 1.0) || sd <= 0.0 || n < 1.0 {
+        return Value::Error(ErrorKind::Num);
+    }
+    if n == 1.0 {
+        return Value::Error(ErrorKind::Div0);
+    }
+    let t = tri!(t_inv_2t_kernel(alpha, n - 1.0));
+    Value::number(t * sd / n.sqrt())
+}
+
+fn ln_choose(n: f64, k: f64) -> f64 {
+    ln_gamma(n + 1.0) - ln_gamma(k + 1.0) - ln_gamma(n - k + 1.0)
+}
+
+/// HYPGEOM.DIST(sample_s, number_sample, population_s, number_pop, cumulative).
+pub fn hypgeom_dist_kernel(
+    s: f64,
+    n: f64,
+    k: f64,
+    pop: f64,
+    cumulative: bool,
+) -> Result<f64, ErrorKind> {
+    let (s, n, k, pop) = (s.trunc(), n.trunc(), k.trunc(), pop.trunc());
+    let lo = (n - pop + k).max(0.0);
+    if s < 0.0 || s > n.min(k) || s < lo || n <= 0.0 || n > pop || k <= 0.0 || k > pop || pop <= 0.0
+    {
+        return Err(ErrorKind::Num);
+    }
+    let pmf = |x: f64| (ln_choose(k, x) + ln_choose(pop - k, n - x) - ln_choose(pop, n)).exp();
+    if !cumulative {
+        return finite(pmf(s));
+    }
+    if s - lo > MAX_TERMS {
+        return Err(ErrorKind::Num);
+    }
+    let mut total = 0.0;
+    let mut x = lo;
+    while x <= s {
+        total += pmf(x);
+        x += 1.0;
+    }
+    finite(total.min(1.0))
+}
+
+fn hypgeom_dist(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let s = tri!(num(ctx, args, 0));
+    let n = tri!(num(ctx, args, 1));
+    let k = tri!(num(ctx, args, 2));
+    let pop = tri!(num(ctx, args, 3));
+    let c = tri!(flag(ctx, args, 4));
+    hypgeom_dist_kernel(s, n, k, pop, c).into()
+}
+
+/// PROB(x_range, prob_range, lower_limit, [upper_limit]).
+fn prob(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let xs = tri!(ctx.array(&args[0]));
+    let ps = tri!(ctx.array(&args[1]));
+    if xs.data.len() != ps.data.len() {
+        return Value::Error(ErrorKind::Na);
+    }
+    let lower = tri!(num(ctx, args, 2));
+    let upper = match opt(args, 3) {
+        None => lower,
+        Some(a) => tri!(ctx.number(a)),
+    };
+    let mut pairs = Vec::new();
+    for (x, p) in xs.data.iter().zip(&ps.data) {
+        if let Value::Error(e) = x {
+            return Value::Error(*e);
+        }
+        if let Value::Error(e) = p {
+            return Value::Error(*e);
+        }
+        if let (Value::Number(x), Value::Number(p)) = (x, p) {
+            if *p <= 0.0 || *p > 1.0 {
+                return Value::Error(ErrorKind::Num);
+            }
+            pairs.push((*x, *p));
+        }
+    }
+    if pairs.is_empty() {
+        return Value::Error(ErrorKind::Div0);
+    }
+    let total: f64 = pairs.iter().map(|(_, p)| p).sum();
+    if (total - 1.0).abs() > 1e-12 {
+        return Value::Error(ErrorKind::Num);
+    }
+    Value::number(
+        pairs
+            .iter()
+            .filter(|(x, _)| *x >= lower && *x <= upper)
+            .map(|(_, p)| p)
+            .sum(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -1667,5 +2331,116 @@ mod tests {
         assert_eq!(eval_cells(&cells, "C17"), n(1.0));
         assert_eq!(eval_cells(&cells, "C18"), n(1_048_572.0));
         assert_eq!(eval_cells(&cells, "C19"), n(2.0));
+    }
+
+    #[test]
+    #[allow(clippy::excessive_precision)]
+    fn gamma_beta_t_chisq_f_distributions() {
+        // Full-precision values Excel computed (ironcalc's corpus), then Microsoft's examples.
+        let e = |f: &str, want: f64| close(eval(f), want, 1e-12);
+        e("=GAMMA.DIST(10,9,2,TRUE)", 6.8093634721848553E-2);
+        e("=GAMMA.DIST(10,9,2,FALSE)", 3.2639019674079374E-2);
+        e("=GAMMADIST(1,1,1,TRUE)", 0.63212055882855767);
+        e("=GAMMA.INV(6.8093634721848553E-2,9,2)", 10.0);
+        e("=GAMMAINV(0.63212055882855767,1,1)", 1.0);
+        e("=BETA.DIST(2,8,10,TRUE,1,3)", 0.68547058105468728);
+        e("=BETA.DIST(2,8,10,FALSE,1,3)", 1.4837646484375);
+        e("=BETA.INV(0.68547058105468728,8,10,1,3)", 2.0);
+        e("=BETADIST(2,8,10,1,3)", 0.68547058105468728);
+        e("=T.DIST(3,5.2,TRUE)", 0.98495037605126867);
+        e("=T.DIST.2T(3,5.2)", 3.0099247897462586E-2);
+        e("=T.DIST.RT(3,5.2)", 1.5049623948731293E-2);
+        e("=T.INV(0.98495037605126867,5.2)", 3.0);
+        e("=T.INV.2T(3.0099247897462586E-2,5)", 3.0);
+        e("=TDIST(3,5,2)", 3.0099247897462586E-2);
+        e("=CHISQ.DIST(12.3,4,TRUE)", 0.98474560534423039);
+        e("=CHISQ.DIST.RT(12.3,4)", 1.5254394655769613E-2);
+        e("=CHISQ.DIST.RT(8,3.34)", 4.6011705689231373E-2);
+        e("=CHISQ.INV.RT(1.5254394655769613E-2,4)", 12.3);
+        e("=CONFIDENCE.T(0.05,1,50)", 0.28419685549572982);
+        let d = |f: &str, want: f64| close(eval(f), want, 1e-5);
+        d("=T.DIST(60,1,TRUE)", 0.99469533);
+        d("=T.DIST(8,3,FALSE)", 0.00073691);
+        d("=T.INV(0.75,2)", 0.8164966);
+        d("=TINV(0.546449,60)", 0.606533);
+        d("=CHISQ.DIST(0.5,1,TRUE)", 0.52049988);
+        d("=CHISQ.DIST(2,3,FALSE)", 0.20755375);
+        d("=CHIDIST(18.307,10)", 0.0500006);
+        d("=CHISQ.INV(0.93,1)", 3.283020287);
+        d("=CHISQ.INV(0.6,2)", 1.832581464);
+        d("=CHIINV(0.050001,10)", 18.306973);
+        d("=F.DIST(15.2069,6,4,TRUE)", 0.99);
+        d("=F.DIST(15.2069,6,4,FALSE)", 0.0012238);
+        d("=FDIST(15.2069,6,4)", 0.01);
+        d("=F.INV(0.01,6,4)", 0.10930991);
+        d("=FINV(0.01,6,4)", 15.20686);
+        // Domains.
+        for f in [
+            "=GAMMA.DIST(-1,9,2,TRUE)",
+            "=GAMMA.INV(1,9,2)",
+            "=BETA.DIST(0.5,8,10,TRUE,1,3)",
+            "=BETA.INV(0,8,10)",
+            "=BETA.INV(1,8,10)",
+            "=T.DIST(1,0,TRUE)",
+            "=T.DIST.2T(-1,3)",
+            "=TDIST(1,3,3)",
+            "=T.INV(0,3)",
+            "=CHISQ.DIST(-1,3,TRUE)",
+            "=F.INV(1,6,4)",
+            "=CONFIDENCE.T(1,1,50)",
+        ] {
+            assert_eq!(eval(f), Value::Error(ErrorKind::Num), "{f}");
+        }
+        assert_eq!(
+            eval("=CONFIDENCE.T(0.05,1,1)"),
+            Value::Error(ErrorKind::Div0)
+        );
+        assert_eq!(eval("=GAMMA.INV(0,9,2)"), n(0.0));
+        assert_eq!(eval("=T.INV.2T(1,9)"), n(0.0));
+    }
+
+    #[test]
+    #[allow(clippy::excessive_precision)]
+    fn prob_and_hypgeom() {
+        // Microsoft's examples.
+        let cells = [
+            ("A2", "0"),
+            ("A3", "1"),
+            ("A4", "2"),
+            ("A5", "3"),
+            ("B2", "0.2"),
+            ("B3", "0.3"),
+            ("B4", "0.1"),
+            ("B5", "0.4"),
+            ("C1", "=PROB(A2:A5,B2:B5,2)"),
+            ("C2", "=PROB(A2:A5,B2:B5,1,3)"),
+            ("C3", "=PROB(A2:A5,B2:B4,1,3)"),
+            ("C4", "=PROB(A2:A4,B2:B4,1,3)"),
+            ("C5", "=PROB(A2:A5,B2:B5,3,1)"),
+        ];
+        close(eval_cells(&cells, "C1"), 0.1, 1e-15);
+        close(eval_cells(&cells, "C2"), 0.8, 1e-15);
+        assert_eq!(eval_cells(&cells, "C3"), Value::Error(ErrorKind::Na));
+        assert_eq!(eval_cells(&cells, "C4"), Value::Error(ErrorKind::Num));
+        assert_eq!(eval_cells(&cells, "C5"), n(0.0));
+        close(
+            eval("=HYPGEOM.DIST(1,4,8,20,TRUE)"),
+            0.4654282765737875,
+            1e-12,
+        );
+        close(
+            eval("=HYPGEOM.DIST(1,4,8,20,FALSE)"),
+            0.3632610939112487,
+            1e-12,
+        );
+        close(
+            eval("=HYPGEOM.DIST(1.8,4.2,8.2,22,TRUE)"),
+            0.53492822966507136,
+            1e-12,
+        );
+        assert_eq!(
+            eval("=HYPGEOM.DIST(5,4,8,20,TRUE)"),
+            Value::Error(ErrorKind::Num)
+        );
     }
 }

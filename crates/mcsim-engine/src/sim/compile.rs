@@ -7,7 +7,7 @@
 //! specialise, OFFSET, ...) makes [`compile`] return [`Unsupported`], and the caller falls back to
 //! evaluating the cone cell by cell per iteration with the scalar evaluator: slower, never wrong.
 
-use super::program::{Arith, Cmp, Instr, Operand, Program, Reduce};
+use super::program::{Arith, Cmp, Instr, Operand, Program, Reduce, RoundMode};
 use crate::eval::Evaluator;
 use crate::graph::Graph;
 use crate::model::{Area, CellId, Model};
@@ -66,6 +66,11 @@ struct Compiler<'a, 'm> {
     next: u32,
     rand_slots: Vec<(CellId, u32)>,
     cur: CellId,
+    /// Value numbering: an instruction already emitted with the same operation and operands
+    /// (slots are single-assignment before allocation, so equal keys mean equal values).
+    seen: HashMap<String, Operand>,
+    /// `x^n` already computed, by (base slot, n): the next power is one multiplication.
+    powers: HashMap<(u32, i32), Operand>,
 }
 
 type R<T> = Result<T, String>;
@@ -88,6 +93,8 @@ pub fn compile<'m>(
         next: 0,
         rand_slots: Vec::new(),
         cur: 0,
+        seen: HashMap::new(),
+        powers: HashMap::new(),
     };
     let mut input_slots = Vec::with_capacity(inputs.len());
     for &i in inputs {
@@ -220,9 +227,50 @@ impl Compiler<'_, '_> {
     }
 
     fn emit(&mut self, f: impl FnOnce(u32) -> Instr) -> Operand {
+        // Build with a placeholder destination to look the operation up first.
+        self.emit_instr(f(u32::MAX))
+    }
+
+    fn emit_instr(&mut self, probe: Instr) -> Operand {
+        // Algebraic identities that hold bit for bit: x*1, x/1, x+0, x-0.
+        if let Instr::Arith { op, a, b, .. } = &probe {
+            match (op, b) {
+                (Arith::Mul | Arith::Div, Operand::Const(k)) if *k == 1.0 => return *a,
+                (Arith::Add | Arith::Sub, Operand::Const(k)) if *k == 0.0 && k.is_sign_positive() => return *a,
+                _ => {}
+            }
+            if let (Arith::Mul, Operand::Const(k)) = (op, a)
+                && *k == 1.0
+            {
+                return *b;
+            }
+        }
+        // x^n after x^(n-1): one multiplication (a running product, as hand-written code does).
+        if let Instr::PowI { a: Operand::Slot(base), n, .. } = &probe
+            && *n >= 2
+            && let Some(&prev) = self.powers.get(&(*base, n - 1))
+        {
+            let key = (*base, *n);
+            let r = self.emit_instr(Instr::Arith {
+                op: Arith::Mul,
+                dst: u32::MAX,
+                a: prev,
+                b: Operand::Slot(key.0),
+            });
+            self.powers.insert(key, r);
+            return r;
+        }
+        let key = format!("{probe:?}");
+        if let Some(&op) = self.seen.get(&key) {
+            return op;
+        }
         let dst = self.slot();
-        let ins = f(dst);
+        let ins = set_dst(probe, dst);
+        if let Instr::PowI { a: Operand::Slot(base), n, .. } = &ins {
+            self.powers.insert((*base, *n), Operand::Slot(dst));
+        }
         self.instrs.push(ins);
+        self.seen.insert(key, Operand::Slot(dst));
         Operand::Slot(dst)
     }
 
@@ -605,6 +653,27 @@ impl Compiler<'_, '_> {
             "INT" => one!(|x| Ok(x.floor())),
             "SIGN" => one!(|x| Ok(if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 })),
             "NORM.S.INV" | "NORMSINV" => one!(norm_s_inv_kernel),
+            "ROUND" | "ROUNDUP" | "ROUNDDOWN"
+                if args.len() <= 2
+                    && args.get(1).is_none_or(|d| !self.depends(d))
+                    && let Some(digits) = match args.get(1) {
+                        None => Some(0.0),
+                        Some(d) if matches!(d.kind, ExprKind::Missing) => Some(0.0),
+                        Some(d) => match self.fold(d) {
+                            Operand::Const(k) if k.is_finite() && k.abs() <= 15.0 => Some(k.trunc()),
+                            _ => None,
+                        },
+                    } =>
+            {
+                let a = self.expr(arg(0).ok_or("missing argument")?)?;
+                let mode = match name {
+                    "ROUND" => RoundMode::Nearest,
+                    "ROUNDUP" => RoundMode::Up,
+                    _ => RoundMode::Down,
+                };
+                let scale = 10f64.powi(digits as i32);
+                Ok(self.emit(|dst| Instr::Round { dst, a, scale, mode }))
+            }
             "ROUND" => two!(round_kernel, 0.0),
             "ROUNDUP" => two!(roundup_kernel, 0.0),
             "ROUNDDOWN" | "TRUNC" => two!(rounddown_kernel, 0.0),
@@ -634,20 +703,6 @@ fn sqrt_kernel(x: f64) -> Result<f64, ErrorKind> {
     if x < 0.0 { Err(ErrorKind::Num) } else { Ok(x.sqrt()) }
 }
 
-/// Rounds to 15 significant digits without formatting (fast; used only near rounding boundaries).
-fn round15_fast(y: f64) -> f64 {
-    if y == 0.0 || !y.is_finite() {
-        return y;
-    }
-    let e = y.abs().log10().floor() as i32;
-    let p = 14 - e;
-    if !(-290..=290).contains(&p) {
-        return y;
-    }
-    let s = 10f64.powi(p);
-    (y * s).round() / s
-}
-
 /// `f` applied to |x|·10^digits after Excel's 15-significant-digit rounding, which can only change
 /// the result when the scaled value is within a hair of a boundary (`near` tests that), so the
 /// common path is two multiplications and a floor.
@@ -656,7 +711,7 @@ fn scale_round(x: f64, digits: f64, f: fn(f64) -> f64, near: fn(f64) -> bool) ->
     let p = 10f64.powi(d as i32);
     let y = x.abs() * p;
     let fr = y - y.floor();
-    let scaled = if near(fr) { round15_fast(y) } else { y };
+    let scaled = if near(fr) { super::program::round15_fast(y) } else { y };
     finite(f(scaled) / p * x.signum())
 }
 
@@ -782,7 +837,12 @@ fn ops_of(ins: &Instr) -> Vec<Operand> {
     match ins {
         Instr::Arith { a, b, .. } | Instr::Compare { a, b, .. } | Instr::Call2 { a, b, .. } => vec![*a, *b],
         Instr::IfError { a, alt, .. } => vec![*a, *alt],
-        Instr::PowI { a, .. } | Instr::Neg { a, .. } | Instr::IsError { a, .. } | Instr::Call1 { a, .. } | Instr::Copy { a, .. } => vec![*a],
+        Instr::PowI { a, .. }
+        | Instr::Neg { a, .. }
+        | Instr::IsError { a, .. }
+        | Instr::Call1 { a, .. }
+        | Instr::Round { a, .. }
+        | Instr::Copy { a, .. } => vec![*a],
         Instr::Select { cond, t, f, .. } => vec![*cond, *t, *f],
         Instr::CallN { args, .. } => args.clone(),
         Instr::Reduce { slots, .. } => slots.iter().map(|&s| Operand::Slot(s)).collect(),
@@ -804,6 +864,30 @@ fn reads(ins: &Instr) -> Vec<u32> {
         .collect()
 }
 
+fn set_dst(mut ins: Instr, d: u32) -> Instr {
+    match &mut ins {
+        Instr::Arith { dst, .. }
+        | Instr::PowI { dst, .. }
+        | Instr::Neg { dst, .. }
+        | Instr::Compare { dst, .. }
+        | Instr::Select { dst, .. }
+        | Instr::IfError { dst, .. }
+        | Instr::IsError { dst, .. }
+        | Instr::Call1 { dst, .. }
+        | Instr::Call2 { dst, .. }
+        | Instr::CallN { dst, .. }
+        | Instr::Reduce { dst, .. }
+        | Instr::Npv { dst, .. }
+        | Instr::SumProduct { dst, .. }
+        | Instr::CountIf { dst, .. }
+        | Instr::MatchExact { dst, .. }
+        | Instr::Index { dst, .. }
+        | Instr::Round { dst, .. }
+        | Instr::Copy { dst, .. } => *dst = d,
+    }
+    ins
+}
+
 fn dst_of(ins: &Instr) -> u32 {
     match ins {
         Instr::Arith { dst, .. }
@@ -822,6 +906,7 @@ fn dst_of(ins: &Instr) -> u32 {
         | Instr::CountIf { dst, .. }
         | Instr::MatchExact { dst, .. }
         | Instr::Index { dst, .. }
+        | Instr::Round { dst, .. }
         | Instr::Copy { dst, .. } => *dst,
     }
 }
@@ -844,7 +929,12 @@ fn rewrite(ins: &mut Instr, map: &[u32]) {
             m(a);
             m(alt);
         }
-        Instr::PowI { dst, a, .. } | Instr::Neg { dst, a } | Instr::IsError { dst, a, .. } | Instr::Call1 { dst, a, .. } | Instr::Copy { dst, a } => {
+        Instr::PowI { dst, a, .. }
+        | Instr::Neg { dst, a }
+        | Instr::IsError { dst, a, .. }
+        | Instr::Call1 { dst, a, .. }
+        | Instr::Round { dst, a, .. }
+        | Instr::Copy { dst, a } => {
             ms(dst);
             m(a);
         }

@@ -179,7 +179,8 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
         }
         _ => return Err(format!("{name} is not a supported distribution")),
     };
-    d.validate().map_err(|e| format!("{name}: {e}"))?;
+    // The sampler's message already names the function (`RiskNormal: standard deviation ...`).
+    d.validate().map_err(|e| e.to_string())?;
     Ok(d)
 }
 

@@ -176,6 +176,12 @@ impl<'m> Simulation<'m> {
                         Operand::Slot(s) => o.extend_from_slice(block.cols.col(*s)),
                         Operand::Const(k) => o.resize(lanes, *k),
                     }
+                    // An infinity is an overflow: #NUM! in Excel, an error iteration here.
+                    o.iter_mut().for_each(|v| {
+                        if !v.is_finite() {
+                            *v = f64::NAN
+                        }
+                    });
                 }
             }
             Plan::Interpreted { cone, .. } => {

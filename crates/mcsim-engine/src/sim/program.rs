@@ -48,19 +48,6 @@ pub enum Cmp {
     Ge,
 }
 
-impl Cmp {
-    #[inline(always)]
-    fn test(self, x: f64, y: f64) -> bool {
-        match self {
-            Cmp::Eq => x == y,
-            Cmp::Ne => x != y,
-            Cmp::Lt => x < y,
-            Cmp::Le => x <= y,
-            Cmp::Gt => x > y,
-            Cmp::Ge => x >= y,
-        }
-    }
-}
 
 /// Reductions over a list of operands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +62,51 @@ pub enum Reduce {
     Max,
     /// AVERAGE
     Average,
+}
+
+/// ROUND's variants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoundMode {
+    /// Half away from zero.
+    Nearest,
+    /// Away from zero.
+    Up,
+    /// Toward zero.
+    Down,
+}
+
+/// Rounds to 15 significant digits (Excel's view of a number), arithmetically.
+pub(crate) fn round15_fast(y: f64) -> f64 {
+    if y == 0.0 || !y.is_finite() {
+        return y;
+    }
+    let e = y.abs().log10().floor() as i32;
+    let p = 14 - e;
+    if !(-290..=290).contains(&p) {
+        return y;
+    }
+    let s = 10f64.powi(p);
+    (y * s).round() / s
+}
+
+#[inline(always)]
+fn round_lane(x: f64, scale: f64, mode: RoundMode) -> f64 {
+    let y = x.abs() * scale;
+    let fl = y.floor();
+    let fr = y - fl;
+    // Excel first rounds the scaled value to 15 significant digits (ROUND(21.9/0.2,0) = 110); that
+    // only matters a hair away from a boundary, so the slow path is rare.
+    let near = match mode {
+        RoundMode::Nearest => (fr - 0.5).abs() < 1e-9,
+        _ => !(1e-9..=1.0 - 1e-9).contains(&fr),
+    };
+    let y = if near { round15_fast(y) } else { y };
+    let r = match mode {
+        RoundMode::Nearest => (y + 0.5).floor(),
+        RoundMode::Up => y.ceil(),
+        RoundMode::Down => y.floor(),
+    };
+    r / scale * x.signum()
 }
 
 /// A scalar kernel of one argument.
@@ -243,6 +275,17 @@ pub enum Instr {
         /// 1-based position.
         idx: Operand,
     },
+    /// ROUND/ROUNDUP/ROUNDDOWN with a constant number of digits: `scale` = 10^digits.
+    Round {
+        /// Destination slot.
+        dst: u32,
+        /// Value.
+        a: Operand,
+        /// 10^digits.
+        scale: f64,
+        /// Which rounding.
+        mode: RoundMode,
+    },
     /// `dst = a` (an output or cell that is a plain copy).
     Copy {
         /// Destination slot.
@@ -376,14 +419,17 @@ fn exec(ins: &Instr, c: &mut Columns) {
                     Arith::Add => lanes2!(d, sa, sb, |x, y| x + y),
                     Arith::Sub => lanes2!(d, sa, sb, |x, y| x - y),
                     Arith::Mul => lanes2!(d, sa, sb, |x, y| x * y),
-                    Arith::Div => lanes2!(d, sa, sb, |x, y| if y == 0.0 { f64::NAN } else { x / y }),
+                    Arith::Div => lanes2!(d, sa, sb, |x, y| {
+                        // Computed unconditionally so the select vectorises.
+                        let q = x / y;
+                        if y == 0.0 { f64::NAN } else { q }
+                    }),
                     Arith::Pow => lanes2!(d, sa, sb, |x, y| crate::eval::pow_kernel(x, y)),
                 }
             }
-            if matches!(op, Arith::Mul | Arith::Add | Arith::Sub) {
-                // Overflow to infinity is #NUM! in Excel.
-                d.iter_mut().for_each(|v| *v = err_if_nonfinite(*v));
-            }
+            // Overflow to ±infinity (#NUM! in Excel) is not checked here, per operation: an
+            // infinity propagates through arithmetic (or becomes NaN), and outputs are checked
+            // when they are collected (`Simulation::run_block`).
             c.put(*dst, d);
         }
         Instr::PowI { dst, a, n } => {
@@ -434,20 +480,30 @@ fn exec(ins: &Instr, c: &mut Columns) {
         Instr::Compare { op, dst, a, b } => {
             let mut d = c.take(*dst);
             let (sa, sb) = (src(c, *a), src(c, *b));
-            let op = *op;
-            lanes2!(d, sa, sb, |x, y| if x.is_nan() || y.is_nan() {
-                f64::NAN
-            } else if op.test(x, y) {
-                1.0
-            } else {
-                0.0
-            });
+            // One loop per operator (no match per lane), branch-free so it vectorises; an error
+            // (NaN) on either side gives an error lane.
+            macro_rules! cmp {
+                ($t:tt) => {
+                    lanes2!(d, sa, sb, |x, y| {
+                        let r = if x $t y { 1.0 } else { 0.0 };
+                        if (x - y).is_nan() { f64::NAN } else { r }
+                    })
+                };
+            }
+            match op {
+                Cmp::Eq => cmp!(==),
+                Cmp::Ne => cmp!(!=),
+                Cmp::Lt => cmp!(<),
+                Cmp::Le => cmp!(<=),
+                Cmp::Gt => cmp!(>),
+                Cmp::Ge => cmp!(>=),
+            }
             c.put(*dst, d);
         }
         Instr::Select { dst, cond, t, f } => {
             let mut d = c.take(*dst);
-            let (sc, st, sf) = (src(c, *cond), src(c, *t), src(c, *f));
-            match sc {
+            let (st, sf) = (src(c, *t), src(c, *f));
+            match src(c, *cond) {
                 Src::K(k) => {
                     let pick = if k.is_nan() { Src::K(f64::NAN) } else if k != 0.0 { st } else { sf };
                     match pick {
@@ -456,15 +512,21 @@ fn exec(ins: &Instr, c: &mut Columns) {
                     }
                 }
                 Src::Col(cc) => {
-                    for (i, dv) in d.iter_mut().enumerate() {
-                        let k = cc[i];
-                        *dv = if k.is_nan() {
-                            f64::NAN
-                        } else if k != 0.0 {
-                            st.at(i)
-                        } else {
-                            sf.at(i)
+                    // Branch-free per lane (both sides are already computed columns or constants).
+                    macro_rules! sel {
+                        ($tv:expr, $fv:expr) => {
+                            for (i, dv) in d.iter_mut().enumerate() {
+                                let k = cc[i];
+                                let v = if k != 0.0 { $tv(i) } else { $fv(i) };
+                                *dv = if k.is_nan() { f64::NAN } else { v };
+                            }
                         };
+                    }
+                    match (st, sf) {
+                        (Src::Col(a), Src::Col(b)) => sel!(|i: usize| a[i], |i: usize| b[i]),
+                        (Src::Col(a), Src::K(y)) => sel!(|i: usize| a[i], |_| y),
+                        (Src::K(x), Src::Col(b)) => sel!(|_| x, |i: usize| b[i]),
+                        (Src::K(x), Src::K(y)) => sel!(|_| x, |_| y),
                     }
                 }
             }
@@ -542,11 +604,11 @@ fn exec(ins: &Instr, c: &mut Columns) {
                     Reduce::Min => d
                         .iter_mut()
                         .zip(col)
-                        .for_each(|(v, &x)| *v = if x < *v || x.is_nan() { x } else { *v }),
+                        .for_each(|(v, &x)| *v = if (x < *v) | x.is_nan() { x } else { *v }),
                     Reduce::Max => d
                         .iter_mut()
                         .zip(col)
-                        .for_each(|(v, &x)| *v = if x > *v || x.is_nan() { x } else { *v }),
+                        .for_each(|(v, &x)| *v = if (x > *v) | x.is_nan() { x } else { *v }),
                 }
             }
             match op {
@@ -615,16 +677,28 @@ fn exec(ins: &Instr, c: &mut Columns) {
             let mut d = c.take(*dst);
             let mut konst = 0.0;
             d.iter_mut().for_each(|v| *v = 0.0);
-            let (op, rhs) = (*op, *rhs);
-            for it in items {
-                match src(c, *it) {
-                    // An error value never matches a numeric criterion.
-                    Src::Col(a) => d
-                        .iter_mut()
-                        .zip(a.iter())
-                        .for_each(|(v, &x)| *v += (!x.is_nan() && op.test(x, rhs)) as u8 as f64),
-                    Src::K(x) => konst += (!x.is_nan() && op.test(x, rhs)) as u8 as f64,
-                }
+            let rhs = *rhs;
+            macro_rules! count {
+                ($t:tt) => {
+                    for it in items {
+                        match src(c, *it) {
+                            // An error value never matches a numeric criterion (NaN compares false).
+                            Src::Col(a) => d
+                                .iter_mut()
+                                .zip(a.iter())
+                                .for_each(|(v, &x)| *v += if x $t rhs { 1.0 } else { 0.0 }),
+                            Src::K(x) => konst += if x $t rhs { 1.0 } else { 0.0 },
+                        }
+                    }
+                };
+            }
+            match op {
+                Cmp::Eq => count!(==),
+                Cmp::Ne => count!(!=),
+                Cmp::Lt => count!(<),
+                Cmp::Le => count!(<=),
+                Cmp::Gt => count!(>),
+                Cmp::Ge => count!(>=),
             }
             if konst != 0.0 {
                 d.iter_mut().for_each(|v| *v += konst);
@@ -661,6 +735,39 @@ fn exec(ins: &Instr, c: &mut Columns) {
                 } else {
                     srcs[p as usize - 1].at(i)
                 };
+            }
+            c.put(*dst, d);
+        }
+        Instr::Round { dst, a, scale, mode } => {
+            let mut d = c.take(*dst);
+            let (scale, mode) = (*scale, *mode);
+            // Pass 1, branch-free (vectorises): plain rounding. Pass 2: redo the rare lanes a hair
+            // from a boundary with Excel's 15-significant-digit rule.
+            macro_rules! fast {
+                ($f:expr) => {
+                    match src(c, *a) {
+                        Src::Col(a) => d.iter_mut().zip(a.iter()).for_each(|(v, &x)| *v = $f(x.abs() * scale) / scale * x.signum()),
+                        Src::K(x) => d.iter_mut().for_each(|v| *v = $f(x.abs() * scale) / scale * x.signum()),
+                    }
+                };
+            }
+            match mode {
+                RoundMode::Nearest => fast!(|y: f64| (y + 0.5).floor()),
+                RoundMode::Up => fast!(f64::ceil),
+                RoundMode::Down => fast!(f64::floor),
+            }
+            if let Src::Col(a) = src(c, *a) {
+                for (v, &x) in d.iter_mut().zip(a.iter()) {
+                    let y = x.abs() * scale;
+                    let fr = y - y.floor();
+                    let near = match mode {
+                        RoundMode::Nearest => (fr - 0.5).abs() < 1e-9,
+                        _ => !(1e-9..=1.0 - 1e-9).contains(&fr),
+                    };
+                    if near {
+                        *v = round_lane(x, scale, mode);
+                    }
+                }
             }
             c.put(*dst, d);
         }

@@ -105,9 +105,17 @@ impl ModelConfig {
 
     /// Parses model-file text (`path` only names it in messages).
     pub fn parse(text: &str, path: &Path) -> Result<ModelConfig, OpsError> {
-        let cfg: ModelConfig = toml::from_str(text).map_err(|e| OpsError::Config {
-            path: path.to_path_buf(),
-            message: e.to_string(),
+        let cfg: ModelConfig = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|sp| text[..sp.start.min(text.len())].matches('\n').count() + 1);
+            OpsError::Config {
+                path: path.to_path_buf(),
+                message: match line {
+                    Some(l) => format!("line {l}: {}", e.message()),
+                    None => e.message().to_string(),
+                },
+            }
         })?;
         for (i, inp) in cfg.inputs.iter().enumerate() {
             inp.distribution().map_err(|message| OpsError::Config {

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Iterations evaluated together by the block program.
-pub const LANES: usize = 1024;
+pub const LANES: usize = 512;
 /// Default number of iterations.
 pub const DEFAULT_ITERATIONS: u64 = 10_000;
 
@@ -119,9 +119,11 @@ pub struct RunReport {
     pub sampling: &'static str,
     /// Worker threads.
     pub threads: usize,
-    /// Wall time in seconds.
+    /// Wall time in seconds, from reading the workbook to the statistics.
     pub elapsed_seconds: f64,
-    /// Iterations per second.
+    /// Seconds spent sampling and evaluating iterations (and writing samples).
+    pub simulation_seconds: f64,
+    /// Iterations per second of the simulation phase.
     pub iterations_per_second: f64,
     /// `compiled`, or `interpreted` with the reason.
     pub evaluation: String,
@@ -292,6 +294,7 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             )));
         }
         let dist = mcsim_engine::sim::dists::distribution(call).map_err(|m| input_err(format!("{}: {m}", call.label)))?;
+        // (`distribution` names the function in its message; the cell is added here.)
         let modifiers = Modifiers {
             truncate: call.truncate.map(|(min, max)| Truncation { min, max }),
             shift: call.shift.unwrap_or(0.0),
@@ -398,6 +401,20 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         groups.push((order.iter().map(|o| o.1).collect(), plan));
     }
 
+    // Threshold conditions are checked before simulating, so a typo costs nothing.
+    let mut conditions = Vec::with_capacity(opts.fail_if.len());
+    for cond in &opts.fail_if {
+        let t = Threshold::parse(cond).map_err(|e| input_err(format!("--fail-if `{cond}`: {e}")))?;
+        if !outputs.iter().any(|o| o.1 == t.output()) {
+            return Err(input_err(format!(
+                "--fail-if `{cond}`: no output named `{}`; the outputs are {}",
+                t.output(),
+                outputs.iter().map(|o| format!("`{}`", o.1)).collect::<Vec<_>>().join(", ")
+            )));
+        }
+        conditions.push((cond.clone(), t));
+    }
+
     let iterations = opts.iterations.or(cfg.iterations).unwrap_or(DEFAULT_ITERATIONS);
     if iterations == 0 {
         return Err(input_err("the number of iterations must be at least 1".into()));
@@ -479,6 +496,7 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         None => None,
     };
 
+    let sim_started = Instant::now();
     let mut checks: Option<Vec<ConvergenceCheck>> = opts
         .until_converged
         .map(|tol| (0..n_out).map(|_| ConvergenceCheck::new(tol).with_min_samples(1000)).collect());
@@ -486,11 +504,18 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     let chunk_tasks = (threads * 4) as u64;
     let mut done: u64 = 0;
     let samplers: Vec<&Sampler> = inputs.iter().map(|i| &i.sampler).chain(std::iter::repeat_n(&uniform, rand_sites)).collect();
+    // Reused across chunks (no fresh pages per chunk).
+    let mut chunk_in: Vec<Vec<f64>> = vec![Vec::new(); n_cols_in];
+    let mut chunk_out: Vec<Vec<f64>> = vec![Vec::new(); n_out];
+    for (v, c) in in_samples.iter_mut().chain(out_samples.iter_mut()).zip(std::iter::repeat(iterations)) {
+        v.reserve_exact(c.min(1 << 26) as usize);
+    }
     while done < iterations {
         let chunk_end = (done + chunk_tasks * task_len).min(iterations);
         let chunk_n = (chunk_end - done) as usize;
-        let mut chunk_in: Vec<Vec<f64>> = vec![vec![0.0; chunk_n]; n_cols_in];
-        let mut chunk_out: Vec<Vec<f64>> = vec![vec![0.0; chunk_n]; n_out];
+        for c in chunk_in.iter_mut().chain(chunk_out.iter_mut()) {
+            c.resize(chunk_n, 0.0);
+        }
         // Split every column into per-task slices.
         let mut tasks: Vec<Task<'_>> = Vec::new();
         {
@@ -555,11 +580,11 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             let cols: Vec<&[f64]> = chunk_in.iter().chain(chunk_out.iter()).map(Vec::as_slice).collect();
             w.write_block(&cols).map_err(|e| OpsError::Run { message: format!("writing samples: {e}") })?;
         }
-        for (dst, src) in in_samples.iter_mut().zip(chunk_in) {
-            dst.extend_from_slice(&src);
+        for (dst, src) in in_samples.iter_mut().zip(&chunk_in) {
+            dst.extend_from_slice(src);
         }
-        for (dst, src) in out_samples.iter_mut().zip(chunk_out) {
-            dst.extend_from_slice(&src);
+        for (dst, src) in out_samples.iter_mut().zip(&chunk_out) {
+            dst.extend_from_slice(src);
         }
         done = chunk_end;
         progress(done, iterations);
@@ -579,46 +604,60 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         w.finish().map_err(|e| OpsError::Run { message: format!("writing samples: {e}") })?;
     }
 
+    let simulation_seconds = sim_started.elapsed().as_secs_f64();
+
     // Statistics.
     let mut sopts = SummaryOptions::default();
     for &p in &opts.percentiles {
         sopts = sopts.with_percentile(p);
     }
     for &a in &opts.risk_levels {
-        sopts = sopts.with_risk_level(a);
+        if !sopts.risk_levels.iter().any(|&x| (x - a).abs() < 1e-12) {
+            sopts = sopts.with_risk_level(a);
+        }
     }
     for &t in &opts.targets {
         sopts = sopts.with_target(t);
     }
     let det = sim.deterministic_outputs();
+    let named: Vec<(&str, &[f64])> = infos.iter().map(|i| i.name.as_str()).zip(in_samples.iter().map(Vec::as_slice)).collect();
+    // Inputs are ranked once for every output's rank correlations; outputs in parallel.
+    let ranked = pool.install(|| mcsim_results::RankedInputs::new(&named));
+    let per_output: Vec<Result<OutputReport, OpsError>> = pool.install(|| {
+        outputs
+            .par_iter()
+            .enumerate()
+            .map(|(k, (cell, name))| {
+                let samples = &out_samples[k];
+                // Error iterations are NaN in the samples; the summary counts and excludes them.
+                let summary = Summary::compute(samples, 0, &sopts).map_err(|e| OpsError::Run { message: e.to_string() })?;
+                let deterministic = det.get(k).copied().flatten().is_some();
+                let sensitivity = if deterministic || named.is_empty() {
+                    None
+                } else {
+                    Sensitivity::compute_ranked(name, samples, &ranked).ok()
+                };
+                Ok(OutputReport {
+                    name: name.clone(),
+                    cell: model.cell_label(*cell),
+                    deterministic,
+                    summary,
+                    sensitivity,
+                })
+            })
+            .collect()
+    });
     let mut reports = Vec::with_capacity(n_out);
-    for (k, (cell, name)) in outputs.iter().enumerate() {
-        let samples = &out_samples[k];
-        let errors = samples.iter().filter(|x| !x.is_finite()).count();
-        let summary = Summary::compute(samples, 0, &sopts).map_err(|e| OpsError::Run { message: e.to_string() })?;
-        let _ = errors;
-        let deterministic = det.get(k).copied().flatten().is_some();
-        let sensitivity = if deterministic || infos.is_empty() {
-            None
-        } else {
-            let named: Vec<(&str, &[f64])> = infos.iter().map(|i| i.name.as_str()).zip(in_samples.iter().map(Vec::as_slice)).collect();
-            Sensitivity::compute(name, samples, &named).ok()
-        };
-        if deterministic {
-            warnings.push(format!("output `{name}` depends on no uncertain input: it is the same in every iteration"));
+    for r in per_output {
+        let r = r?;
+        if r.deterministic {
+            warnings.push(format!("output `{}` depends on no uncertain input: it is the same in every iteration", r.name));
         }
-        reports.push(OutputReport {
-            name: name.clone(),
-            cell: model.cell_label(*cell),
-            deterministic,
-            summary,
-            sensitivity,
-        });
+        reports.push(r);
     }
     let mut thresholds = Vec::new();
     let names: Vec<&str> = outputs.iter().map(|o| o.1.as_str()).collect();
-    for cond in &opts.fail_if {
-        let t = Threshold::parse(cond).map_err(|e| input_err(format!("--fail-if `{cond}`: {e}")))?;
+    for (cond, t) in &conditions {
         let lookup = |n: &str| outputs.iter().position(|o| o.1 == n).map(|k| out_samples[k].as_slice());
         let outcome = t
             .evaluate_detail(&lookup, &names)
@@ -638,7 +677,8 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         sampling: method_name(method),
         threads,
         elapsed_seconds: elapsed,
-        iterations_per_second: done as f64 / elapsed.max(1e-9),
+        simulation_seconds,
+        iterations_per_second: done as f64 / simulation_seconds.max(1e-9),
         evaluation,
         inputs: infos,
         outputs: reports,

@@ -1,0 +1,339 @@
+//! `mcsim results`: statistics, sensitivities, comparisons and charts from a samples file.
+
+use std::io::{self, BufWriter, Write};
+
+use anyhow::{Context, Result};
+use mcsim_ops::results::{Chart, ComparisonReport, PlotRequest, ResultsOptions, ResultsReport};
+
+use super::report::{self, Align, Details, csv_field, csv_number, num, percentile_label};
+use super::{ExitStatus, Printer, StatsOptions};
+use crate::cli::{PlotKind, ResultsArgs, ResultsFormat};
+
+/// Runs `mcsim results`.
+pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
+    let stats = StatsOptions::resolve(&args.stats, printer)?;
+    let plot = match (args.plot, args.to) {
+        (Some(kind), Some(path)) => Some(PlotRequest {
+            chart: match kind {
+                PlotKind::Histogram => Chart::Histogram,
+                PlotKind::Cdf => Chart::Cdf,
+                PlotKind::Tornado => Chart::Tornado,
+            },
+            path,
+        }),
+        // clap requires --plot and --to together.
+        _ => None,
+    };
+    let options = ResultsOptions {
+        path: args.file,
+        output: args.output,
+        compare: args.compare,
+        percentiles: stats.percentiles.clone(),
+        risk_levels: stats.risk_levels,
+        targets: stats.targets,
+        fail_if: stats.fail_if,
+        plot,
+    };
+    let report = mcsim_ops::results::results(&options)?;
+
+    for warning in &report.warnings {
+        printer.warn(warning);
+    }
+    if let Some(chart) = &report.chart {
+        printer.info(format_args!(
+            "wrote {} of `{}` to {}",
+            match chart.chart {
+                Chart::Histogram => "a histogram",
+                Chart::Cdf => "a CDF",
+                Chart::Tornado => "a tornado chart",
+            },
+            chart.output,
+            chart.path
+        ));
+    }
+
+    let mut out = BufWriter::new(io::stdout().lock());
+    match args.format {
+        ResultsFormat::Json => {
+            let json = serde_json::to_string_pretty(&report)
+                .context("cannot encode the report as JSON")?;
+            writeln!(out, "{json}")?;
+        }
+        ResultsFormat::Csv => match &report.comparison {
+            Some(comparison) => write_comparison_csv(&mut out, comparison)?,
+            None => write_statistics_csv(&mut out, &report)?,
+        },
+        ResultsFormat::Table => write_table(&mut out, &report, &stats.percentiles, args.top)?,
+    }
+    out.flush()?;
+
+    if report.failed() {
+        report::report_failures(printer, &report.thresholds);
+        Ok(ExitStatus::Failure)
+    } else {
+        Ok(ExitStatus::Success)
+    }
+}
+
+/// The summary for people.
+fn write_table(
+    out: &mut impl Write,
+    report: &ResultsReport,
+    extra_percentiles: &[f64],
+    top: usize,
+) -> io::Result<()> {
+    writeln!(out, "Samples")?;
+    writeln!(
+        out,
+        "  file         {} ({}, {} rows)",
+        report.file, report.format, report.rows
+    )?;
+    let run = &report.run;
+    if let Some(workbook) = &run.workbook {
+        writeln!(out, "  workbook     {workbook}")?;
+    }
+    if let Some(seed) = run.seed {
+        writeln!(out, "  seed         {seed}")?;
+    }
+    if let Some(sampling) = &run.sampling {
+        writeln!(out, "  sampling     {sampling}")?;
+    }
+    if let Some(version) = &run.version {
+        writeln!(out, "  written by   mcsim {version}")?;
+    }
+    writeln!(
+        out,
+        "  inputs       {}",
+        if report.inputs.is_empty() {
+            "none".to_owned()
+        } else {
+            report.inputs.join(", ")
+        }
+    )?;
+
+    writeln!(out)?;
+    writeln!(out, "Outputs ({})", report.outputs.len())?;
+    report::write_statistics(
+        out,
+        report.outputs.iter().map(|o| (o.name.as_str(), &o.summary)),
+    )?;
+    for o in &report.outputs {
+        writeln!(out)?;
+        report::write_details(
+            out,
+            &Details {
+                name: &o.name,
+                cell: None,
+                summary: &o.summary,
+                sensitivity: o.sensitivity.as_ref(),
+                extra_percentiles,
+                no_sensitivity: if report.inputs.is_empty() {
+                    "the file has no input columns"
+                } else {
+                    "the output does not vary"
+                },
+                top,
+            },
+        )?;
+    }
+
+    if let Some(c) = &report.comparison {
+        write_comparison(out, report, c)?;
+    }
+    report::write_thresholds(out, &report.thresholds)
+}
+
+fn write_comparison(
+    out: &mut impl Write,
+    report: &ResultsReport,
+    c: &ComparisonReport,
+) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Comparison: B = {} ({} rows) against A = {} ({} rows); differences are B - A",
+        c.file, c.rows, report.file, report.rows
+    )?;
+    let rows: Vec<Vec<String>> = c
+        .outputs
+        .iter()
+        .map(|o| {
+            let k = &o.comparison;
+            vec![
+                o.output.clone(),
+                num(k.mean_a),
+                num(k.mean_b),
+                num(k.mean_diff),
+                num(k.std_error_diff),
+                format!("{:.2}", k.welch_t),
+                if k.mean_differs { "YES" } else { "no" }.to_owned(),
+                k.ks.map_or_else(|| "-".to_owned(), |ks| format!("{:.4}", ks.statistic)),
+                k.ks.map_or_else(|| "-".to_owned(), |ks| format!("{:.4}", ks.p_value)),
+            ]
+        })
+        .collect();
+    let mut align = vec![Align::Right; 9];
+    align[0] = Align::Left;
+    align[6] = Align::Left;
+    report::write_table(
+        out,
+        &[
+            "output", "mean A", "mean B", "diff", "std err", "t", "differs", "KS D", "KS p",
+        ],
+        &align,
+        &rows,
+    )?;
+    for o in &c.outputs {
+        let diffs: Vec<String> = o
+            .comparison
+            .percentiles
+            .iter()
+            .filter(|p| [0.05, 0.5, 0.95].iter().any(|q| (q - p.p).abs() < 1e-12))
+            .map(|p| {
+                let sign = if p.diff > 0.0 { "+" } else { "" };
+                format!("{} {sign}{}", percentile_label(p.p), num(p.diff))
+            })
+            .collect();
+        if !diffs.is_empty() {
+            writeln!(
+                out,
+                "  {}: percentile differences {}",
+                o.output,
+                diffs.join("  ")
+            )?;
+        }
+    }
+    writeln!(out)?;
+    if c.differing.is_empty() {
+        writeln!(
+            out,
+            "Result: no significant difference: no output's mean differs by more than Monte \
+             Carlo error (Welch's t-test, 5%)"
+        )
+    } else {
+        writeln!(
+            out,
+            "Result: the mean of {} differs by more than Monte Carlo error (Welch's t-test, 5%)",
+            c.differing.join(", ")
+        )
+    }
+}
+
+/// One row per output: its statistics.
+fn write_statistics_csv(out: &mut impl Write, report: &ResultsReport) -> io::Result<()> {
+    let Some(first) = report.outputs.first() else {
+        return Ok(());
+    };
+    let s = &first.summary;
+    let mut header: Vec<String> = [
+        "output",
+        "n",
+        "errors",
+        "mean",
+        "std_dev",
+        "std_error",
+        "ci95_low",
+        "ci95_high",
+        "min",
+        "max",
+        "skewness",
+        "kurtosis",
+    ]
+    .iter()
+    .map(|h| (*h).to_owned())
+    .collect();
+    header.extend(s.percentiles.iter().map(|p| percentile_label(p.p)));
+    for r in &s.risk {
+        let level = report::percent(r.level);
+        header.push(format!("var{level}"));
+        header.push(format!("cvar{level}"));
+    }
+    for t in &s.targets {
+        header.push(format!("p_below_{}", t.target));
+        header.push(format!("p_above_{}", t.target));
+    }
+    let header: Vec<String> = header.iter().map(|h| csv_field(h)).collect();
+    writeln!(out, "{}", header.join(","))?;
+    for o in &report.outputs {
+        let s = &o.summary;
+        let mut row = vec![csv_field(&o.name), s.n.to_string(), s.errors.to_string()];
+        row.extend(
+            [
+                s.mean,
+                s.std_dev,
+                s.std_error,
+                s.ci95_low,
+                s.ci95_high,
+                s.min,
+                s.max,
+                s.skewness,
+                s.kurtosis,
+            ]
+            .map(csv_number),
+        );
+        row.extend(s.percentiles.iter().map(|p| csv_number(p.value)));
+        for r in &s.risk {
+            row.push(csv_number(r.var));
+            row.push(csv_number(r.cvar));
+        }
+        for t in &s.targets {
+            row.push(csv_number(t.p_below));
+            row.push(csv_number(t.p_above));
+        }
+        writeln!(out, "{}", row.join(","))?;
+    }
+    Ok(())
+}
+
+/// One row per compared output.
+fn write_comparison_csv(out: &mut impl Write, c: &ComparisonReport) -> io::Result<()> {
+    let Some(first) = c.outputs.first() else {
+        return Ok(());
+    };
+    let mut header: Vec<String> = [
+        "output",
+        "mean_a",
+        "mean_b",
+        "mean_diff",
+        "std_error_diff",
+        "welch_t",
+        "welch_df",
+        "mean_differs",
+        "std_dev_diff",
+        "ks_statistic",
+        "ks_p_value",
+    ]
+    .iter()
+    .map(|h| (*h).to_owned())
+    .collect();
+    header.extend(
+        first
+            .comparison
+            .percentiles
+            .iter()
+            .map(|p| format!("{}_diff", percentile_label(p.p))),
+    );
+    writeln!(out, "{}", header.join(","))?;
+    for o in &c.outputs {
+        let k = &o.comparison;
+        let mut row = vec![csv_field(&o.output)];
+        row.extend(
+            [
+                k.mean_a,
+                k.mean_b,
+                k.mean_diff,
+                k.std_error_diff,
+                k.welch_t,
+                k.welch_df,
+            ]
+            .map(csv_number),
+        );
+        row.push(k.mean_differs.to_string());
+        row.push(csv_number(k.std_dev_diff));
+        row.push(k.ks.map_or_else(String::new, |ks| csv_number(ks.statistic)));
+        row.push(k.ks.map_or_else(String::new, |ks| csv_number(ks.p_value)));
+        row.extend(k.percentiles.iter().map(|p| csv_number(p.diff)));
+        writeln!(out, "{}", row.join(","))?;
+    }
+    Ok(())
+}

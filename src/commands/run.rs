@@ -1,0 +1,263 @@
+//! `mcsim run`: simulate a workbook.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+
+use anyhow::{Context, Result, anyhow};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use mcsim_ops::run::{InputInfo, RunOptions, RunReport, parse_method};
+
+use super::report::{self, Details, num};
+use super::{ExitStatus, Printer, StatsOptions};
+use crate::cli::{Format, RunArgs};
+
+/// Runs `mcsim run`.
+pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
+    let stats = StatsOptions::resolve(&args.stats, printer)?;
+    let sampling = match args.sampling {
+        Some(s) => Some(
+            parse_method(s.name())
+                .ok_or_else(|| anyhow!("sampling method `{}` is not known", s.name()))?,
+        ),
+        None => None,
+    };
+    let options = RunOptions {
+        workbook: args.workbook,
+        config: args.config,
+        iterations: args.iterations,
+        seed: args.seed,
+        sampling,
+        threads: args.threads,
+        out: args.out,
+        sets: args.sets,
+        percentiles: stats.percentiles.clone(),
+        risk_levels: stats.risk_levels,
+        targets: stats.targets,
+        until_converged: args.until_converged,
+        fail_if: stats.fail_if,
+        load: args.load.options(),
+    };
+
+    let bar = progress_bar(printer);
+    let progress = |done: u64, total: u64| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    };
+    let outcome = mcsim_ops::run::run(&options, &progress);
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let report = outcome?;
+
+    for warning in &report.warnings {
+        printer.warn(warning);
+    }
+    let mut out = BufWriter::new(io::stdout().lock());
+    match args.format {
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&report)
+                .context("cannot encode the report as JSON")?;
+            writeln!(out, "{json}")?;
+        }
+        Format::Table => write_table(&mut out, &report, &stats.percentiles, args.top)?,
+    }
+    out.flush()?;
+
+    if report.failed() {
+        report::report_failures(printer, &report.thresholds);
+        Ok(ExitStatus::Failure)
+    } else {
+        Ok(ExitStatus::Success)
+    }
+}
+
+/// A progress bar on stderr, only on a terminal and without `--quiet`.
+fn progress_bar(printer: Printer) -> Option<ProgressBar> {
+    if printer.is_quiet() || !io::stderr().is_terminal() {
+        return None;
+    }
+    let style = ProgressStyle::with_template(
+        "{bar:30} {human_pos}/{human_len} iterations  {rate}  ETA {eta}",
+    )
+    .ok()?
+    .with_key(
+        "rate",
+        |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0} it/s", state.per_sec());
+        },
+    )
+    .progress_chars("=> ");
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(style);
+    Some(bar)
+}
+
+/// The summary for people.
+fn write_table(
+    out: &mut impl Write,
+    report: &RunReport,
+    extra_percentiles: &[f64],
+    top: usize,
+) -> io::Result<()> {
+    writeln!(out, "Run")?;
+    writeln!(out, "  workbook     {}", report.workbook)?;
+    writeln!(out, "  iterations   {}", report.iterations)?;
+    writeln!(out, "  seed         {}", report.seed)?;
+    writeln!(
+        out,
+        "  sampling     {}",
+        match report.sampling {
+            "mc" => "mc (Monte Carlo)",
+            _ => "lhs (Latin Hypercube)",
+        }
+    )?;
+    writeln!(out, "  threads      {}", report.threads)?;
+    writeln!(out, "  evaluation   {}", report.evaluation)?;
+    writeln!(
+        out,
+        "  elapsed      {:.2} s ({} iterations/s)",
+        report.elapsed_seconds,
+        report.iterations_per_second.round()
+    )?;
+    if let Some(converged) = report.converged {
+        writeln!(
+            out,
+            "  converged    {}",
+            if converged {
+                format!("yes, after {} iterations", report.iterations)
+            } else {
+                format!("no, stopped at {} iterations", report.iterations)
+            }
+        )?;
+    }
+    if let Some(file) = &report.samples_file {
+        writeln!(out, "  samples      {file}")?;
+    }
+
+    writeln!(out)?;
+    writeln!(out, "Inputs ({})", report.inputs.len())?;
+    let rows: Vec<Vec<String>> = report
+        .inputs
+        .iter()
+        .map(|i| {
+            // The cell column only when the name is not the cell itself.
+            let cell = if i.name == i.cell {
+                ""
+            } else {
+                i.cell.as_str()
+            };
+            vec![i.name.clone(), cell.to_owned(), describe_input(i)]
+        })
+        .collect();
+    report::write_table(
+        out,
+        &["input", "cell", "distribution"],
+        &[report::Align::Left; 3],
+        &rows,
+    )?;
+
+    writeln!(out)?;
+    writeln!(out, "Outputs ({})", report.outputs.len())?;
+    report::write_statistics(
+        out,
+        report.outputs.iter().map(|o| (o.name.as_str(), &o.summary)),
+    )?;
+
+    for o in &report.outputs {
+        writeln!(out)?;
+        report::write_details(
+            out,
+            &Details {
+                name: &o.name,
+                cell: Some(&o.cell),
+                summary: &o.summary,
+                sensitivity: o.sensitivity.as_ref(),
+                extra_percentiles,
+                no_sensitivity: if o.deterministic {
+                    "the output depends on no uncertain input"
+                } else {
+                    "not computed"
+                },
+                top,
+            },
+        )?;
+    }
+    report::write_thresholds(out, &report.thresholds)
+}
+
+/// `normal(mean=55, sd=5)`, with truncation and shift when present.
+fn describe_input(input: &InputInfo) -> String {
+    let Some(dist) = &input.distribution else {
+        return "-".to_owned();
+    };
+    // Through a JSON string, to keep the parameters in their declared (@RISK) order.
+    let fields = serde_json::to_string(dist)
+        .ok()
+        .and_then(|json| serde_json::from_str::<Fields>(&json).ok())
+        .map(|f| f.0)
+        .unwrap_or_default();
+    let kind = fields
+        .iter()
+        .find(|(k, _)| k == "type")
+        .and_then(|(_, v)| v.as_str())
+        .unwrap_or("?");
+    let params: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k != "type")
+        .map(|(k, v)| format!("{k}={}", value(v)))
+        .collect();
+    let mut text = format!("{kind}({})", params.join(", "));
+    if let Some(m) = &input.modifiers {
+        if let Some(t) = &m.truncate {
+            let bound = |b: Option<f64>| b.map_or_else(|| "..".to_owned(), num);
+            text.push_str(&format!(
+                " truncated to [{}, {}]",
+                bound(t.min),
+                bound(t.max)
+            ));
+        }
+        if m.shift != 0.0 {
+            text.push_str(&format!(" shifted by {}", num(m.shift)));
+        }
+    }
+    text
+}
+
+/// A distribution parameter: numbers compact, lists in braces.
+fn value(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), num),
+        serde_json::Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(value).collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A JSON object's fields in document order.
+struct Fields(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for Fields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Fields;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Fields, A::Error> {
+                let mut fields = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    fields.push(entry);
+                }
+                Ok(Fields(fields))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}

@@ -164,21 +164,53 @@ fn write_table(out: &mut impl Write, report: &ParseReport, show: usize) -> io::R
     }
 
     let sim = &report.simulation;
-    if !(sim.inputs.is_empty() && sim.outputs.is_empty() && sim.rand_cells.is_empty() && sim.problems.is_empty()) {
+    if !(sim.inputs.is_empty()
+        && sim.outputs.is_empty()
+        && sim.rand_cells.is_empty()
+        && sim.problems.is_empty())
+    {
         writeln!(out)?;
         writeln!(out, "Simulation inputs ({})", sim.inputs.len())?;
         for i in sim.inputs.iter().take(show) {
-            let label = if i.name == i.cell { i.cell.clone() } else { format!("{} ({})", i.name, i.cell) };
-            writeln!(out, "  {label:<30} {:<60} shows {}", truncate(&format!("{:?}", i.distribution), 60), show_number(i.value))?;
+            let label = if i.name == i.cell {
+                i.cell.clone()
+            } else {
+                format!("{} ({})", i.name, i.cell)
+            };
+            writeln!(
+                out,
+                "  {label:<30} {:<60} shows {}",
+                truncate(&format!("{:?}", i.distribution), 60),
+                show_number(i.value)
+            )?;
         }
         more_line(out, sim.inputs.len(), show)?;
         if !sim.rand_cells.is_empty() {
-            writeln!(out, "  RAND() in {} cell{}: {}", sim.rand_cells.len(), plural(sim.rand_cells.len()), truncate(&sim.rand_cells.join(", "), 80))?;
+            writeln!(
+                out,
+                "  RAND() in {} cell{}: {}",
+                sim.rand_cells.len(),
+                plural(sim.rand_cells.len()),
+                truncate(&sim.rand_cells.join(", "), 80)
+            )?;
         }
         writeln!(out, "Simulation outputs ({})", sim.outputs.len())?;
         for o in sim.outputs.iter().take(show) {
-            let det = if o.deterministic { "  (deterministic: depends on no input)" } else { "" };
-            writeln!(out, "  {} {}{det}", o.name, if o.name == o.cell { String::new() } else { format!("({})", o.cell) })?;
+            let det = if o.deterministic {
+                "  (deterministic: depends on no input)"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "  {} {}{det}",
+                o.name,
+                if o.name == o.cell {
+                    String::new()
+                } else {
+                    format!("({})", o.cell)
+                }
+            )?;
         }
         more_line(out, sim.outputs.len(), show)?;
         for p in &sim.problems {

@@ -12,13 +12,18 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
             walk(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("xlsx" | "xlsm")) {
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("xlsx" | "xlsm")
+        ) {
             out.push(p);
         }
     }
@@ -97,8 +102,14 @@ fn main() {
                 Err(_) => vec!["<PARSE ERROR>".into()],
             };
             let fns: Vec<String> = if fm.array.is_some_and(|a| a.anchor != fm.cell) {
-                let anchor = &model.formulas[model.cells[fm.array.unwrap().anchor as usize].formula.unwrap() as usize];
-                anchor.expr.as_ref().map(|e| e.functions().into_iter().map(str::to_string).collect()).unwrap_or_default()
+                let anchor = &model.formulas[model.cells[fm.array.unwrap().anchor as usize]
+                    .formula
+                    .unwrap() as usize];
+                anchor
+                    .expr
+                    .as_ref()
+                    .map(|e| e.functions().into_iter().map(str::to_string).collect())
+                    .unwrap_or_default()
             } else {
                 fns
             };
@@ -132,14 +143,24 @@ fn main() {
             }
         }
     }
-    println!("\nall: {ok}/{total} match ({:.2}%), {skipped} volatile skipped", 100.0 * ok as f64 / total.max(1) as f64);
+    println!(
+        "\nall: {ok}/{total} match ({:.2}%), {skipped} volatile skipped",
+        100.0 * ok as f64 / total.max(1) as f64
+    );
     let mut rows: Vec<_> = per_fn.into_iter().collect();
     rows.sort_by_key(|(_, (t, g))| std::cmp::Reverse(t - g));
     println!("function  cells  match  supported");
     let limit = if function.is_some() { usize::MAX } else { 60 };
-    for (name, (t, g)) in rows.iter().filter(|(n, _)| function.as_ref().is_none_or(|f| f == n)).take(limit) {
+    for (name, (t, g)) in rows
+        .iter()
+        .filter(|(n, _)| function.as_ref().is_none_or(|f| f == n))
+        .take(limit)
+    {
         {
-            println!("{name:<20} {t:>6} {g:>6}  {}", functions::is_supported(name));
+            println!(
+                "{name:<20} {t:>6} {g:>6}  {}",
+                functions::is_supported(name)
+            );
         }
     }
 }

@@ -15,7 +15,9 @@ pub fn cell_value(v: &CellValue) -> Value {
         CellValue::Number(n) => Value::Number(*n),
         CellValue::Text(s) => Value::Text(Arc::from(s.as_str())),
         CellValue::Bool(b) => Value::Bool(*b),
-        CellValue::Error(e) => Value::Error(ErrorKind::from_str_excel(e).unwrap_or(ErrorKind::Value)),
+        CellValue::Error(e) => {
+            Value::Error(ErrorKind::from_str_excel(e).unwrap_or(ErrorKind::Value))
+        }
     }
 }
 
@@ -55,7 +57,14 @@ impl Model {
                                     c2: range.3,
                                 };
                                 arrays.push((id, b));
-                                (text.clone(), parse(text), Some(ArrayPart { range: b, anchor: id }))
+                                (
+                                    text.clone(),
+                                    parse(text),
+                                    Some(ArrayPart {
+                                        range: b,
+                                        anchor: id,
+                                    }),
+                                )
                             }
                             mcsim_workbook::Formula::Shared {
                                 anchor_row,

@@ -20,7 +20,14 @@ pub struct Graph {
 }
 
 /// Collects the areas an expression reads (through defined names too).
-fn collect(model: &Model, e: &Expr, sheet: SheetId, out: &mut Vec<Area>, dynamic: &mut bool, depth: u32) {
+fn collect(
+    model: &Model,
+    e: &Expr,
+    sheet: SheetId,
+    out: &mut Vec<Area>,
+    dynamic: &mut bool,
+    depth: u32,
+) {
     e.walk(&mut |n| match &n.kind {
         ExprKind::Ref(r) => {
             let s = match &r.sheet {
@@ -43,7 +50,14 @@ fn collect(model: &Model, e: &Expr, sheet: SheetId, out: &mut Vec<Area>, dynamic
                 && let Some(nm) = model.name(scope, name)
                 && let Ok(ne) = &nm.expr
             {
-                collect(model, ne, nm.scope.unwrap_or(sheet), out, dynamic, depth + 1);
+                collect(
+                    model,
+                    ne,
+                    nm.scope.unwrap_or(sheet),
+                    out,
+                    dynamic,
+                    depth + 1,
+                );
             }
         }
         ExprKind::Call { name, .. } if name == "OFFSET" || name == "INDIRECT" => *dynamic = true,
@@ -178,7 +192,11 @@ fn tarjan(edges: &[Vec<u32>], ncells: usize, model: &Model) -> (Vec<CellId>, Vec
                             break;
                         }
                     }
-                    let cells: Vec<CellId> = comp.iter().copied().filter(|&c| (c as usize) < ncells).collect();
+                    let cells: Vec<CellId> = comp
+                        .iter()
+                        .copied()
+                        .filter(|&c| (c as usize) < ncells)
+                        .collect();
                     let self_loop = comp.len() == 1 && edges[vu].contains(&v);
                     if comp.len() > 1 || self_loop {
                         let mut cyc = cells.clone();
@@ -207,18 +225,26 @@ impl Graph {
             if marked[cell as usize] {
                 continue;
             }
-            let Some(fid) = model.cells[cell as usize].formula else { continue };
+            let Some(fid) = model.cells[cell as usize].formula else {
+                continue;
+            };
             let mut hit = any && self.dynamic[fid as usize];
             if !hit {
                 'areas: for a in &self.reads[fid as usize] {
-                    let Some(sheet) = model.sheets.get(a.sheet as usize) else { continue };
+                    let Some(sheet) = model.sheets.get(a.sheet as usize) else {
+                        continue;
+                    };
                     let b = a.bounds;
                     let c2 = b.c2.min((sheet.columns.len() as u32).saturating_sub(1));
                     if sheet.columns.is_empty() || b.c1 > c2 {
                         continue;
                     }
                     for c in b.c1..=c2 {
-                        if sheet.column_slice(c, b.r1, b.r2).iter().any(|&(_, id)| marked[id as usize]) {
+                        if sheet
+                            .column_slice(c, b.r1, b.r2)
+                            .iter()
+                            .any(|&(_, id)| marked[id as usize])
+                        {
                             hit = true;
                             break 'areas;
                         }
@@ -243,7 +269,9 @@ impl Graph {
         let mut seeds = vec![false; model.cells.len()];
         for f in &model.formulas {
             if let Ok(e) = &f.expr
-                && e.functions().iter().any(|n| crate::functions::is_volatile(n))
+                && e.functions()
+                    .iter()
+                    .any(|n| crate::functions::is_volatile(n))
             {
                 seeds[f.cell as usize] = true;
             }
@@ -254,14 +282,23 @@ impl Graph {
             if marked[cell as usize] {
                 continue;
             }
-            let Some(fid) = model.cells[cell as usize].formula else { continue };
+            let Some(fid) = model.cells[cell as usize].formula else {
+                continue;
+            };
             marked[cell as usize] = self.reads[fid as usize].iter().any(|a| {
-                let Some(sheet) = model.sheets.get(a.sheet as usize) else { return false };
+                let Some(sheet) = model.sheets.get(a.sheet as usize) else {
+                    return false;
+                };
                 let b = a.bounds;
                 let c2 = b.c2.min((sheet.columns.len() as u32).saturating_sub(1));
                 !sheet.columns.is_empty()
                     && b.c1 <= c2
-                    && (b.c1..=c2).any(|c| sheet.column_slice(c, b.r1, b.r2).iter().any(|&(_, id)| marked[id as usize]))
+                    && (b.c1..=c2).any(|c| {
+                        sheet
+                            .column_slice(c, b.r1, b.r2)
+                            .iter()
+                            .any(|&(_, id)| marked[id as usize])
+                    })
             });
         }
         for f in &model.formulas {

@@ -186,7 +186,9 @@ impl Model {
         {
             return self.names.get(i);
         }
-        self.name_index.get(&(None, up)).and_then(|&i| self.names.get(i))
+        self.name_index
+            .get(&(None, up))
+            .and_then(|&i| self.names.get(i))
     }
 
     /// `Sheet1!B3` for a cell.

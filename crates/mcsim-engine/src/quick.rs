@@ -10,7 +10,11 @@ use mcsim_workbook::{Cell, CellValue, Formula, Sheet, Workbook};
 pub fn workbook(cells: &[(&str, &str)]) -> Workbook {
     let mut wb = Workbook::default();
     let sheet_of = |wb: &mut Workbook, name: &str| -> usize {
-        match wb.sheets.iter().position(|s| s.name.eq_ignore_ascii_case(name)) {
+        match wb
+            .sheets
+            .iter()
+            .position(|s| s.name.eq_ignore_ascii_case(name))
+        {
             Some(i) => i,
             None => {
                 wb.sheets.push(Sheet {
@@ -31,7 +35,9 @@ pub fn workbook(cells: &[(&str, &str)]) -> Workbook {
             continue;
         };
         let (value, formula) = if let Some(body) = content.strip_prefix("{=") {
-            let (f, range) = body.split_once("}@").unwrap_or((body.trim_end_matches('}'), addr));
+            let (f, range) = body
+                .split_once("}@")
+                .unwrap_or((body.trim_end_matches('}'), addr));
             let (a, b) = range.split_once(':').unwrap_or((range, range));
             let (r1, c1) = mcsim_formula::parse_a1(a).unwrap_or((row, col));
             let (r2, c2) = mcsim_formula::parse_a1(b).unwrap_or((row, col));

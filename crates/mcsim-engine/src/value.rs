@@ -73,7 +73,9 @@ impl Array {
     pub fn get_broadcast(&self, r: usize, c: usize) -> Value {
         let r = if self.rows == 1 { 0 } else { r };
         let c = if self.cols == 1 { 0 } else { c };
-        self.get(r, c).cloned().unwrap_or(Value::Error(ErrorKind::Na))
+        self.get(r, c)
+            .cloned()
+            .unwrap_or(Value::Error(ErrorKind::Na))
     }
 }
 
@@ -424,6 +426,9 @@ mod tests {
         assert_eq!(compare(&Value::from("ABC"), &Value::from("abc")), Equal);
         assert_eq!(compare(&Value::Empty, &Value::Number(0.0)), Equal);
         assert_eq!(compare(&Value::Empty, &Value::from("")), Equal);
-        assert_eq!(compare(&Value::Number(0.1 + 0.2), &Value::Number(0.3)), Equal);
+        assert_eq!(
+            compare(&Value::Number(0.1 + 0.2), &Value::Number(0.3)),
+            Equal
+        );
     }
 }

@@ -261,9 +261,9 @@ impl Expr {
         match &self.kind {
             ExprKind::Array(rows) => rows.iter().flatten().for_each(|e| e.walk(f)),
             ExprKind::Call { args, .. } => args.iter().for_each(|e| e.walk(f)),
-            ExprKind::Unary { expr, .. } | ExprKind::Postfix { expr, .. } | ExprKind::Paren(expr) => {
-                expr.walk(f)
-            }
+            ExprKind::Unary { expr, .. }
+            | ExprKind::Postfix { expr, .. }
+            | ExprKind::Paren(expr) => expr.walk(f),
             ExprKind::Binary { lhs, rhs, .. } => {
                 lhs.walk(f);
                 rhs.walk(f);
@@ -277,9 +277,9 @@ impl Expr {
         match &mut self.kind {
             ExprKind::Array(rows) => rows.iter_mut().flatten().for_each(|e| e.walk_mut(f)),
             ExprKind::Call { args, .. } => args.iter_mut().for_each(|e| e.walk_mut(f)),
-            ExprKind::Unary { expr, .. } | ExprKind::Postfix { expr, .. } | ExprKind::Paren(expr) => {
-                expr.walk_mut(f)
-            }
+            ExprKind::Unary { expr, .. }
+            | ExprKind::Postfix { expr, .. }
+            | ExprKind::Paren(expr) => expr.walk_mut(f),
             ExprKind::Binary { lhs, rhs, .. } => {
                 lhs.walk_mut(f);
                 rhs.walk_mut(f);

@@ -93,7 +93,11 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
                 loop {
                     match chars.get(j) {
                         None => {
-                            return Err(ParseError::new("unterminated sheet name", start, src.len()));
+                            return Err(ParseError::new(
+                                "unterminated sheet name",
+                                start,
+                                src.len(),
+                            ));
                         }
                         Some((_, '\'')) if chars.get(j + 1).map(|c| c.1) == Some('\'') => {
                             s.push('\'');

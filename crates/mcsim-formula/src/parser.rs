@@ -187,13 +187,21 @@ impl Parser {
 
     fn prefix(&mut self, allow_union: bool) -> Result<Expr, ParseError> {
         let Some(tok) = self.next() else {
-            return Err(ParseError::new("formula ends too early", self.len, self.len));
+            return Err(ParseError::new(
+                "formula ends too early",
+                self.len,
+                self.len,
+            ));
         };
         let span = tok.span;
         match tok.kind {
             Tok::Op(op @ ("-" | "+")) => {
                 let e = self.expr(BP_PREFIX, allow_union)?;
-                let op = if op == "-" { UnaryOp::Neg } else { UnaryOp::Plus };
+                let op = if op == "-" {
+                    UnaryOp::Neg
+                } else {
+                    UnaryOp::Plus
+                };
                 let span = Span {
                     start: span.start,
                     end: e.span.end,
@@ -489,7 +497,9 @@ impl Parser {
                 Some(Token {
                     kind: Tok::Comma, ..
                 }) => {}
-                Some(Token { kind: Tok::Semi, .. }) => rows.push(Vec::new()),
+                Some(Token {
+                    kind: Tok::Semi, ..
+                }) => rows.push(Vec::new()),
                 Some(Token {
                     kind: Tok::RBrace,
                     span: close,
@@ -562,7 +572,10 @@ fn is_reference_like(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::Ref(_) | ExprKind::Name { .. } => true,
         ExprKind::Call { name, .. } => {
-            matches!(name.as_str(), "OFFSET" | "INDEX" | "INDIRECT" | "CHOOSE" | "IF")
+            matches!(
+                name.as_str(),
+                "OFFSET" | "INDEX" | "INDIRECT" | "CHOOSE" | "IF"
+            )
         }
         ExprKind::Paren(inner) => is_reference_like(inner),
         ExprKind::Binary { op, .. } => {

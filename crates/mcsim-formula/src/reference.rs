@@ -265,7 +265,14 @@ mod tests {
 
     #[test]
     fn column_names_round_trip() {
-        for (c, s) in [(0, "A"), (25, "Z"), (26, "AA"), (701, "ZZ"), (702, "AAA"), (16383, "XFD")] {
+        for (c, s) in [
+            (0, "A"),
+            (25, "Z"),
+            (26, "AA"),
+            (701, "ZZ"),
+            (702, "AAA"),
+            (16383, "XFD"),
+        ] {
             assert_eq!(col_name(c), s);
             assert_eq!(parse_col(s), Some(c));
         }
@@ -279,7 +286,12 @@ mod tests {
         let mut r = Reference {
             sheet: None,
             kind: RefKind::Range(
-                CellRef { row: 0, col: 0, row_abs: true, col_abs: false },
+                CellRef {
+                    row: 0,
+                    col: 0,
+                    row_abs: true,
+                    col_abs: false,
+                },
                 CellRef::new(4, 2),
             ),
         };

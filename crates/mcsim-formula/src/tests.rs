@@ -51,19 +51,39 @@ fn references() {
     let e = p("'My ''Q'' Sheet'!$A$1:B$7");
     let ExprKind::Ref(r) = &e.kind else { panic!() };
     assert_eq!(r.sheet.as_deref(), Some("My 'Q' Sheet"));
-    assert_eq!(r.bounds(), Bounds { r1: 0, c1: 0, r2: 6, c2: 1 });
+    assert_eq!(
+        r.bounds(),
+        Bounds {
+            r1: 0,
+            c1: 0,
+            r2: 6,
+            c2: 1
+        }
+    );
     assert_eq!(e.to_string(), "'My ''Q'' Sheet'!$A$1:B$7");
-    assert!(matches!(p("A:A").kind, ExprKind::Ref(Reference { kind: RefKind::Cols(..), .. })));
+    assert!(matches!(
+        p("A:A").kind,
+        ExprKind::Ref(Reference {
+            kind: RefKind::Cols(..),
+            ..
+        })
+    ));
     assert_eq!(p("Sheet2!$C:$D").to_string(), "Sheet2!$C:$D");
     assert_eq!(p("3:5").to_string(), "3:5");
     assert_eq!(p("Data!$1:$1").to_string(), "Data!$1:$1");
     assert_eq!(p("SUM(A:A)").to_string(), "SUM(A:A)");
     assert!(matches!(p("Rate").kind, ExprKind::Name { .. }));
-    assert!(matches!(p("Sheet1!Rate").kind, ExprKind::Name { sheet: Some(_), .. }));
+    assert!(matches!(
+        p("Sheet1!Rate").kind,
+        ExprKind::Name { sheet: Some(_), .. }
+    ));
     // XFD1 is the last column; XFE1 is a name.
     assert!(matches!(p("XFD1").kind, ExprKind::Ref(_)));
     assert!(matches!(p("XFE1").kind, ExprKind::Name { .. }));
-    assert!(matches!(p("Sheet1!#REF!").kind, ExprKind::Error(ErrorKind::Ref)));
+    assert!(matches!(
+        p("Sheet1!#REF!").kind,
+        ExprKind::Error(ErrorKind::Ref)
+    ));
 }
 
 #[test]
@@ -78,7 +98,9 @@ fn reference_operators() {
 #[test]
 fn functions() {
     let e = p("_xlfn.NORM.INV(RAND(),_xlfn.XLOOKUP(1,A1:A3,B1:B3),)");
-    let ExprKind::Call { name, args } = &e.kind else { panic!() };
+    let ExprKind::Call { name, args } = &e.kind else {
+        panic!()
+    };
     assert_eq!(name, "NORM.INV");
     assert_eq!(args.len(), 3);
     assert_eq!(args[2].kind, ExprKind::Missing);
@@ -90,7 +112,9 @@ fn functions() {
 #[test]
 fn spans_point_into_the_text() {
     let e = p("=1+SUM(A1)");
-    let ExprKind::Binary { rhs, .. } = &e.kind else { panic!() };
+    let ExprKind::Binary { rhs, .. } = &e.kind else {
+        panic!()
+    };
     assert_eq!((rhs.span.start, rhs.span.end), (3, 10));
 }
 

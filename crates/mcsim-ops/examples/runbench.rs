@@ -12,5 +12,8 @@ fn main() {
         ..Default::default()
     };
     let r = mcsim_ops::run::run(&opts, &|_, _| {}).unwrap();
-    println!("{} {:.0} it/s ({}), {:.2}s", a[0], r.iterations_per_second, r.evaluation, r.elapsed_seconds);
+    println!(
+        "{} {:.0} it/s ({}), {:.2}s",
+        a[0], r.iterations_per_second, r.evaluation, r.elapsed_seconds
+    );
 }

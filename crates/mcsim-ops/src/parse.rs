@@ -294,9 +294,9 @@ fn simulation_summary(model: &Model, graph: &Graph) -> (SimulationSummary, Vec<(
     let mut summary = SimulationSummary::default();
     let relevant = model.formulas.iter().any(|f| {
         f.expr.as_ref().is_ok_and(|e| {
-            e.functions()
-                .into_iter()
-                .any(|n| is_distribution(n) || n.ends_with("OUTPUT") || n == "RAND" || n == "RANDBETWEEN")
+            e.functions().into_iter().any(|n| {
+                is_distribution(n) || n.ends_with("OUTPUT") || n == "RAND" || n == "RANDBETWEEN"
+            })
         })
     });
     if !relevant {
@@ -324,7 +324,9 @@ fn simulation_summary(model: &Model, graph: &Graph) -> (SimulationSummary, Vec<(
             }
         };
         let modifiers = mcsim_sampling::Modifiers {
-            truncate: call.truncate.map(|(min, max)| mcsim_sampling::Truncation { min, max }),
+            truncate: call
+                .truncate
+                .map(|(min, max)| mcsim_sampling::Truncation { min, max }),
             shift: call.shift.unwrap_or(0.0),
         };
         let value = match mcsim_sampling::Sampler::with_modifiers(&dist, modifiers) {

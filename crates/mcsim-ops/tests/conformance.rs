@@ -19,12 +19,19 @@ fn corpus() -> PathBuf {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
             walk(&p, out);
-        } else if matches!(p.extension().and_then(|e| e.to_str()), Some("xlsx" | "xlsm")) {
+        } else if matches!(
+            p.extension().and_then(|e| e.to_str()),
+            Some("xlsx" | "xlsm")
+        ) {
             out.push(p);
         }
     }
@@ -65,13 +72,18 @@ fn corpus_matches_excel() {
     let (t1, t2) = tiers();
     let mut files = Vec::new();
     walk(&corpus(), &mut files);
-    assert!(files.len() >= 280, "the corpus is incomplete: {} workbooks", files.len());
+    assert!(
+        files.len() >= 280,
+        "the corpus is incomplete: {} workbooks",
+        files.len()
+    );
     let (mut all, mut tier1, mut tier12) = (Tally::default(), Tally::default(), Tally::default());
     let mut skipped_volatile = 0u64;
     let mut missing: BTreeMap<String, u64> = BTreeMap::new();
     let mut failures_t12: Vec<String> = Vec::new();
     for f in &files {
-        let wb = load(f, &LoadOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let wb =
+            load(f, &LoadOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         let model = Model::from_workbook(&wb);
         let graph = Graph::build(&model);
         let mut ev = Evaluator::new(&model);
@@ -83,7 +95,9 @@ fn corpus_matches_excel() {
                 continue;
             }
             let owner = match fm.array {
-                Some(a) if a.anchor != fm.cell => &model.formulas[model.cells[a.anchor as usize].formula.unwrap() as usize],
+                Some(a) if a.anchor != fm.cell => {
+                    &model.formulas[model.cells[a.anchor as usize].formula.unwrap() as usize]
+                }
                 _ => fm,
             };
             let names: Vec<String> = match &owner.expr {
@@ -99,7 +113,14 @@ fn corpus_matches_excel() {
             if names.iter().all(|n| t1.contains(n)) {
                 tier1.add(ok);
                 if !ok && std::env::var_os("CONFORMANCE_T1").is_some() {
-                    println!("T1 {} {} ={} computed {:?} excel {:?}", f.display(), model.cell_label(fm.cell), fm.text(), ev.values()[fm.cell as usize], cell.stored);
+                    println!(
+                        "T1 {} {} ={} computed {:?} excel {:?}",
+                        f.display(),
+                        model.cell_label(fm.cell),
+                        fm.text(),
+                        ev.values()[fm.cell as usize],
+                        cell.stored
+                    );
                 }
             }
             if names.iter().all(|n| t1.contains(n) || t2.contains(n)) {
@@ -128,9 +149,25 @@ fn corpus_matches_excel() {
         }
     }
     println!("workbooks: {}", files.len());
-    println!("all formula cells: {}/{} match ({:.2}%), {} volatile skipped", all.matched, all.cells, 100.0 * all.rate(), skipped_volatile);
-    println!("tier 1 cells:      {}/{} match ({:.3}%)", tier1.matched, tier1.cells, 100.0 * tier1.rate());
-    println!("tier 1+2 cells:    {}/{} match ({:.3}%)", tier12.matched, tier12.cells, 100.0 * tier12.rate());
+    println!(
+        "all formula cells: {}/{} match ({:.2}%), {} volatile skipped",
+        all.matched,
+        all.cells,
+        100.0 * all.rate(),
+        skipped_volatile
+    );
+    println!(
+        "tier 1 cells:      {}/{} match ({:.3}%)",
+        tier1.matched,
+        tier1.cells,
+        100.0 * tier1.rate()
+    );
+    println!(
+        "tier 1+2 cells:    {}/{} match ({:.3}%)",
+        tier12.matched,
+        tier12.cells,
+        100.0 * tier12.rate()
+    );
     let mut ranked: Vec<_> = missing.into_iter().collect();
     ranked.sort_by_key(|(n, c)| (std::cmp::Reverse(*c), n.clone()));
     println!("missing functions by mismatched cells needing them:");
@@ -141,6 +178,14 @@ fn corpus_matches_excel() {
     for l in &failures_t12 {
         println!("  {l}");
     }
-    assert!(tier1.rate() >= 0.995, "tier 1 fidelity {:.3}% < 99.5%", 100.0 * tier1.rate());
-    assert!(tier12.rate() >= 0.98, "tier 1+2 fidelity {:.3}% < 98%", 100.0 * tier12.rate());
+    assert!(
+        tier1.rate() >= 0.995,
+        "tier 1 fidelity {:.3}% < 99.5%",
+        100.0 * tier1.rate()
+    );
+    assert!(
+        tier12.rate() >= 0.98,
+        "tier 1+2 fidelity {:.3}% < 98%",
+        100.0 * tier12.rate()
+    );
 }

@@ -80,7 +80,12 @@ impl<'a> RankedInputs<'a> {
             let mut corr = vec![vec![0.0; m]; m];
             for i in 0..m {
                 for j in 0..=i {
-                    let v = zdot(inputs[active[i]].1, scales[active[i]], inputs[active[j]].1, scales[active[j]]);
+                    let v = zdot(
+                        inputs[active[i]].1,
+                        scales[active[i]],
+                        inputs[active[j]].1,
+                        scales[active[j]],
+                    );
                     corr[i][j] = v;
                     corr[j][i] = v;
                 }
@@ -91,7 +96,11 @@ impl<'a> RankedInputs<'a> {
         };
         RankedInputs {
             inputs: inputs.to_vec(),
-            ranks: if all_finite { inputs.iter().map(|(_, x)| ranks(x)).collect() } else { Vec::new() },
+            ranks: if all_finite {
+                inputs.iter().map(|(_, x)| ranks(x)).collect()
+            } else {
+                Vec::new()
+            },
             all_finite,
             scales,
             corr,
@@ -102,9 +111,15 @@ impl<'a> RankedInputs<'a> {
 /// The correlation of two standardized columns, standardizing on the fly (the same arithmetic as
 /// [`standardized_regression`], without copying the columns).
 fn zdot(a: &[f64], sa: Option<(f64, f64)>, b: &[f64], sb: Option<(f64, f64)>) -> f64 {
-    let (Some((ma, da)), Some((mb, db))) = (sa, sb) else { return 0.0 };
+    let (Some((ma, da)), Some((mb, db))) = (sa, sb) else {
+        return 0.0;
+    };
     let denom = (a.len() - 1) as f64;
-    stable_sum(a.iter().zip(b).map(|(p, q)| ((p - ma) / da) * ((q - mb) / db))) / denom
+    stable_sum(
+        a.iter()
+            .zip(b)
+            .map(|(p, q)| ((p - ma) / da) * ((q - mb) / db)),
+    ) / denom
 }
 
 /// Pearson correlation of two equally long slices; `None` when fewer than two rows or either
@@ -323,7 +338,11 @@ impl Sensitivity {
 
     /// Like [`Sensitivity::compute`], reusing the inputs' ranks when no iteration has to be
     /// dropped (the common case); the results are identical.
-    pub fn compute_ranked(output: &str, samples: &[f64], ranked: &RankedInputs<'_>) -> Result<Self> {
+    pub fn compute_ranked(
+        output: &str,
+        samples: &[f64],
+        ranked: &RankedInputs<'_>,
+    ) -> Result<Self> {
         for (name, x) in &ranked.inputs {
             check_len(&format!("input `{name}`"), x.len(), samples.len())?;
         }
@@ -337,7 +356,9 @@ impl Sensitivity {
         }
         let mut src = vec![None; ranked.inputs.len()];
         if let Some(sy) = scale_of(samples) {
-            let active: Vec<usize> = (0..ranked.inputs.len()).filter(|&i| ranked.scales[i].is_some()).collect();
+            let active: Vec<usize> = (0..ranked.inputs.len())
+                .filter(|&i| ranked.scales[i].is_some())
+                .collect();
             let ry: Vec<f64> = active
                 .iter()
                 .map(|&i| zdot(ranked.inputs[i].1, ranked.scales[i], samples, Some(sy)))
@@ -347,10 +368,22 @@ impl Sensitivity {
                 src[*a] = b;
             }
         }
-        Ok(Self::assemble(output, samples.len(), &ranked.inputs, rho, src))
+        Ok(Self::assemble(
+            output,
+            samples.len(),
+            &ranked.inputs,
+            rho,
+            src,
+        ))
     }
 
-    fn assemble(output: &str, n: usize, inputs: &[(&str, &[f64])], rho: Vec<Option<f64>>, src: Vec<Option<f64>>) -> Self {
+    fn assemble(
+        output: &str,
+        n: usize,
+        inputs: &[(&str, &[f64])],
+        rho: Vec<Option<f64>>,
+        src: Vec<Option<f64>>,
+    ) -> Self {
         let total: f64 = rho.iter().flatten().map(|r| r * r).sum();
         let entries = inputs
             .iter()
@@ -478,7 +511,11 @@ mod ranked_tests {
     fn ranked_inputs_give_the_same_sensitivity() {
         let a: Vec<f64> = (0..500).map(|i| ((i * 7919) % 500) as f64 * 0.37).collect();
         let b: Vec<f64> = (0..500).map(|i| ((i * 104_729) % 500) as f64).collect();
-        let y: Vec<f64> = a.iter().zip(&b).map(|(a, b)| 2.0 * a - b + (a * b).sin()).collect();
+        let y: Vec<f64> = a
+            .iter()
+            .zip(&b)
+            .map(|(a, b)| 2.0 * a - b + (a * b).sin())
+            .collect();
         let inputs = [("a", a.as_slice()), ("b", b.as_slice())];
         let plain = Sensitivity::compute("y", &y, &inputs).unwrap();
         let ranked = Sensitivity::compute_ranked("y", &y, &RankedInputs::new(&inputs)).unwrap();

@@ -10,7 +10,9 @@ mod ops;
 use crate::functions::{self, Lift};
 use crate::model::{Area, CellId, Model, SheetId};
 use crate::value::{Array, Value, compare};
-use mcsim_formula::{BinaryOp, Bounds, ErrorKind, Expr, ExprKind, MAX_COLS, MAX_ROWS, PostfixOp, RefKind, UnaryOp};
+use mcsim_formula::{
+    BinaryOp, Bounds, ErrorKind, Expr, ExprKind, MAX_COLS, MAX_ROWS, PostfixOp, RefKind, UnaryOp,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -260,8 +262,16 @@ impl<'m> Evaluator<'m> {
                             ArrayResult::Area(area) => {
                                 let b = area.bounds;
                                 // A single row or column repeats, like an array; beyond the area is #N/A.
-                                let r = if b.r1 == b.r2 { b.r1 as usize } else { b.r1 as usize + dr };
-                                let c = if b.c1 == b.c2 { b.c1 as usize } else { b.c1 as usize + dc };
+                                let r = if b.r1 == b.r2 {
+                                    b.r1 as usize
+                                } else {
+                                    b.r1 as usize + dr
+                                };
+                                let c = if b.c1 == b.c2 {
+                                    b.c1 as usize
+                                } else {
+                                    b.c1 as usize + dc
+                                };
                                 if r > b.r2 as usize || c > b.c2 as usize {
                                     Value::Error(ErrorKind::Na)
                                 } else {
@@ -300,7 +310,14 @@ impl<'m> Evaluator<'m> {
     }
 
     /// Evaluates an expression at the given position (used for defined names and tests).
-    pub fn eval_at(&mut self, e: &Expr, sheet: SheetId, row: u32, col: u32, array_mode: bool) -> Value {
+    pub fn eval_at(
+        &mut self,
+        e: &Expr,
+        sheet: SheetId,
+        row: u32,
+        col: u32,
+        array_mode: bool,
+    ) -> Value {
         let saved = self.pos;
         self.pos = Pos {
             sheet,
@@ -538,7 +555,10 @@ impl<'m> Evaluator<'m> {
         }
         let cond = self.eval_value(&args[0]);
         if let Value::Array(c) = &cond {
-            let t = args.get(1).map(|e| self.eval_value(e)).unwrap_or(Value::Bool(true));
+            let t = args
+                .get(1)
+                .map(|e| self.eval_value(e))
+                .unwrap_or(Value::Bool(true));
             let f = match args.get(2) {
                 Some(e) => self.eval_value(e),
                 None => Value::Bool(false),
@@ -881,7 +901,10 @@ impl<'m> Ctx<'_, 'm> {
     /// Makes the function return a reference instead of a value (INDEX, OFFSET, INDIRECT). Return
     /// the result of this call from the implementation.
     pub fn reference(&mut self, area: Area) -> Value {
-        if area.bounds.r2 >= MAX_ROWS || area.bounds.c2 >= MAX_COLS || area.sheet as usize >= self.ev.model.sheets.len() {
+        if area.bounds.r2 >= MAX_ROWS
+            || area.bounds.c2 >= MAX_COLS
+            || area.sheet as usize >= self.ev.model.sheets.len()
+        {
             return Value::Error(ErrorKind::Ref);
         }
         self.ev.ret_ref = Some(Arg::Ref(area));
@@ -932,7 +955,8 @@ impl<'m> Ctx<'_, 'm> {
                 b.r2 = b.r2.min(sheet.used_rows.saturating_sub(1).max(b.r1));
             }
             if b.c2 == MAX_COLS - 1 {
-                b.c2 = b.c2.min((sheet.columns.len() as u32).saturating_sub(1).max(b.c1));
+                b.c2 =
+                    b.c2.min((sheet.columns.len() as u32).saturating_sub(1).max(b.c1));
             }
         }
         let (rows, cols) = (b.rows() as usize, b.cols() as usize);

@@ -22,8 +22,20 @@ pub(crate) fn map1(v: &Value, f: &dyn Fn(&Value) -> Value) -> Value {
 pub fn broadcast2(a: &Value, b: &Value, f: &dyn Fn(&Value, &Value) -> Value) -> Value {
     match (a, b) {
         (Value::Array(x), Value::Array(y)) => {
-            let rows = if x.rows == 1 { y.rows } else if y.rows == 1 { x.rows } else { x.rows.max(y.rows) };
-            let cols = if x.cols == 1 { y.cols } else if y.cols == 1 { x.cols } else { x.cols.max(y.cols) };
+            let rows = if x.rows == 1 {
+                y.rows
+            } else if y.rows == 1 {
+                x.rows
+            } else {
+                x.rows.max(y.rows)
+            };
+            let cols = if x.cols == 1 {
+                y.cols
+            } else if y.cols == 1 {
+                x.cols
+            } else {
+                x.cols.max(y.cols)
+            };
             let mut data = Vec::with_capacity(rows * cols);
             for r in 0..rows {
                 for c in 0..cols {
@@ -101,7 +113,11 @@ pub fn arith(op: BinaryOp, x: f64, y: f64) -> Result<f64, ErrorKind> {
         BinaryOp::Pow => return pow(x, y),
         _ => return Err(ErrorKind::Value),
     };
-    if r.is_finite() { Ok(r) } else { Err(ErrorKind::Num) }
+    if r.is_finite() {
+        Ok(r)
+    } else {
+        Err(ErrorKind::Num)
+    }
 }
 
 /// Excel's `^`: `0^0` and `0^negative` are errors, a negative base needs an integer exponent
@@ -129,5 +145,9 @@ pub fn pow(x: f64, y: f64) -> Result<f64, ErrorKind> {
     } else {
         x.powf(y)
     };
-    if r.is_finite() { Ok(r) } else { Err(ErrorKind::Num) }
+    if r.is_finite() {
+        Ok(r)
+    } else {
+        Err(ErrorKind::Num)
+    }
 }

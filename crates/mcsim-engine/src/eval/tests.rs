@@ -30,7 +30,13 @@ fn operators_follow_excel() {
 
 #[test]
 fn empty_cells() {
-    let cells = [("A1", "=B1"), ("A2", "=B1+1"), ("A3", "=B1&\"x\""), ("A4", "=B1=0"), ("A5", "=B1=\"\"")];
+    let cells = [
+        ("A1", "=B1"),
+        ("A2", "=B1+1"),
+        ("A3", "=B1&\"x\""),
+        ("A4", "=B1=0"),
+        ("A5", "=B1=\"\""),
+    ];
     assert_eq!(eval_cells(&cells, "A1"), n(0.0));
     assert_eq!(eval_cells(&cells, "A2"), n(1.0));
     assert_eq!(eval_cells(&cells, "A3"), Value::from("x"));
@@ -82,8 +88,14 @@ fn lazy_special_forms() {
     assert_eq!(eval("=IFS(1>2,\"a\",2>1,\"b\")"), Value::from("b"));
     assert_eq!(eval("=IFS(FALSE,1)"), Value::Error(ErrorKind::Na));
     assert_eq!(eval("=CHOOSE(2,\"a\",\"b\",\"c\")"), Value::from("b"));
-    assert_eq!(eval("=CHOOSE(4,\"a\",\"b\",\"c\")"), Value::Error(ErrorKind::Value));
-    assert_eq!(eval("=SWITCH(2,1,\"one\",2,\"two\",\"other\")"), Value::from("two"));
+    assert_eq!(
+        eval("=CHOOSE(4,\"a\",\"b\",\"c\")"),
+        Value::Error(ErrorKind::Value)
+    );
+    assert_eq!(
+        eval("=SWITCH(2,1,\"one\",2,\"two\",\"other\")"),
+        Value::from("two")
+    );
     assert_eq!(eval("=SWITCH(9,1,\"one\",\"other\")"), Value::from("other"));
     assert_eq!(eval("=LET(x,2,y,x*3,x+y)"), n(8.0));
     assert_eq!(eval("=NOSUCHFUNCTION(1)"), Value::Error(ErrorKind::Name));
@@ -91,7 +103,12 @@ fn lazy_special_forms() {
 
 #[test]
 fn defined_names_and_cycles() {
-    let mut wb = crate::quick::workbook(&[("A1", "5"), ("B1", "=Rate*2"), ("C1", "=D1"), ("D1", "=C1+1")]);
+    let mut wb = crate::quick::workbook(&[
+        ("A1", "5"),
+        ("B1", "=Rate*2"),
+        ("C1", "=D1"),
+        ("D1", "=C1+1"),
+    ]);
     wb.names.push(mcsim_workbook::DefinedName {
         name: "Rate".into(),
         scope: None,
@@ -113,13 +130,37 @@ fn shared_formula_expansion_shifts_references() {
     use mcsim_workbook::{Cell, CellValue, Formula, Sheet, Workbook};
     let mut cells = vec![];
     for r in 0..3 {
-        cells.push(Cell { row: r, col: 0, value: CellValue::Number((r + 1) as f64 * 100.0), formula: None });
+        cells.push(Cell {
+            row: r,
+            col: 0,
+            value: CellValue::Number((r + 1) as f64 * 100.0),
+            formula: None,
+        });
     }
-    cells.push(Cell { row: 0, col: 1, value: CellValue::Empty, formula: Some(Formula::Text("LOG10(A1)+$A$1".into())) });
+    cells.push(Cell {
+        row: 0,
+        col: 1,
+        value: CellValue::Empty,
+        formula: Some(Formula::Text("LOG10(A1)+$A$1".into())),
+    });
     for r in 1..3 {
-        cells.push(Cell { row: r, col: 1, value: CellValue::Empty, formula: Some(Formula::Shared { anchor_row: 0, anchor_col: 1 }) });
+        cells.push(Cell {
+            row: r,
+            col: 1,
+            value: CellValue::Empty,
+            formula: Some(Formula::Shared {
+                anchor_row: 0,
+                anchor_col: 1,
+            }),
+        });
     }
-    let wb = Workbook { sheets: vec![Sheet { name: "S".into(), cells }], ..Workbook::default() };
+    let wb = Workbook {
+        sheets: vec![Sheet {
+            name: "S".into(),
+            cells,
+        }],
+        ..Workbook::default()
+    };
     let model = crate::Model::from_workbook(&wb);
     let f = &model.formulas[2];
     assert_eq!(f.text(), "LOG10(A3)+$A$1");
@@ -141,13 +182,25 @@ fn long_chains_do_not_overflow_the_stack() {
     for r in 2..=20_000 {
         cells.push((format!("A{r}"), format!("=A{}+1", r - 1)));
     }
-    let refs: Vec<(&str, &str)> = cells.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = cells
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     assert_eq!(eval_cells(&refs, "A20000"), n(20000.0));
 }
 
 #[test]
 fn array_parameters_are_evaluated_as_arrays() {
-    let cells = [("A1", "1"), ("A2", "2"), ("A3", "3"), ("B1", "10"), ("B2", "20"), ("B3", "30"), ("C5", "=SUMPRODUCT((A1:A3>1)*B1:B3)"), ("C6", "=SUMPRODUCT(ROW(A1:A3)*B1:B3)")];
+    let cells = [
+        ("A1", "1"),
+        ("A2", "2"),
+        ("A3", "3"),
+        ("B1", "10"),
+        ("B2", "20"),
+        ("B3", "30"),
+        ("C5", "=SUMPRODUCT((A1:A3>1)*B1:B3)"),
+        ("C6", "=SUMPRODUCT(ROW(A1:A3)*B1:B3)"),
+    ];
     assert_eq!(eval_cells(&cells, "C5"), n(50.0));
     assert_eq!(eval_cells(&cells, "C6"), n(140.0));
 }

@@ -55,7 +55,12 @@ impl Ctx<'_, '_> {
     }
 
     /// Appends the numbers of one argument (see [`Ctx::numbers`]).
-    pub fn numbers_into(&mut self, a: &Arg, rules: Numbers, out: &mut Vec<f64>) -> Result<(), ErrorKind> {
+    pub fn numbers_into(
+        &mut self,
+        a: &Arg,
+        rules: Numbers,
+        out: &mut Vec<f64>,
+    ) -> Result<(), ErrorKind> {
         match a {
             Arg::Value(Value::Array(arr)) => {
                 for v in &arr.data {

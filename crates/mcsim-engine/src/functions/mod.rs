@@ -82,7 +82,13 @@ pub struct FnSpec {
 
 impl FnSpec {
     /// A non-volatile function.
-    pub const fn new(name: &'static str, min_args: u8, max_args: u8, lift: Lift, imp: FnImpl) -> Self {
+    pub const fn new(
+        name: &'static str,
+        min_args: u8,
+        max_args: u8,
+        lift: Lift,
+        imp: FnImpl,
+    ) -> Self {
         FnSpec {
             name,
             min_args,
@@ -101,9 +107,7 @@ impl FnSpec {
 }
 
 /// Names the evaluator implements itself because they evaluate their arguments lazily or bind names.
-pub const SPECIAL_FORMS: &[&str] = &[
-    "IF", "IFS", "IFERROR", "IFNA", "CHOOSE", "SWITCH", "LET",
-];
+pub const SPECIAL_FORMS: &[&str] = &["IF", "IFS", "IFERROR", "IFNA", "CHOOSE", "SWITCH", "LET"];
 
 fn registry() -> &'static HashMap<&'static str, &'static FnSpec> {
     static REG: OnceLock<HashMap<&'static str, &'static FnSpec>> = OnceLock::new();
@@ -152,7 +156,11 @@ pub fn is_volatile(name: &str) -> bool {
 
 /// Every supported function name, sorted.
 pub fn all_names() -> Vec<&'static str> {
-    let mut v: Vec<&'static str> = registry().keys().copied().chain(SPECIAL_FORMS.iter().copied()).collect();
+    let mut v: Vec<&'static str> = registry()
+        .keys()
+        .copied()
+        .chain(SPECIAL_FORMS.iter().copied())
+        .collect();
     v.sort_unstable();
     v.dedup();
     v

@@ -34,7 +34,11 @@ fn dist_value(ctx: &mut Ctx<'_, '_>, name: &str, args: &[Arg]) -> Value {
     for a in args {
         let v = match a {
             Arg::Value(v) => v.clone(),
-            Arg::Ref(area) if area.bounds.r1 == area.bounds.r2 && area.bounds.c1 == area.bounds.c2 => ctx.scalar(a),
+            Arg::Ref(area)
+                if area.bounds.r1 == area.bounds.r2 && area.bounds.c1 == area.bounds.c2 =>
+            {
+                ctx.scalar(a)
+            }
             Arg::Ref(_) => match ctx.array(a) {
                 Ok(arr) => Value::Array(arr),
                 Err(e) => Value::Error(e),
@@ -95,14 +99,56 @@ macro_rules! dists {
 }
 
 dists!(
-    "RISKNORMAL", "RISKLOGNORM", "RISKLOGNORM2", "RISKTRIANG", "RISKTRIGEN", "RISKPERT", "RISKUNIFORM",
-    "RISKBETA", "RISKBETAGENERAL", "RISKGAMMA", "RISKWEIBULL", "RISKEXPON", "RISKPOISSON", "RISKBINOMIAL",
-    "RISKBERNOULLI", "RISKNEGBIN", "RISKGEOMET", "RISKHYPERGEO", "RISKDISCRETE", "RISKDUNIFORM",
-    "RISKINTUNIFORM", "RISKCUMUL", "RISKGENERAL", "RISKHISTOGRM", "RISKLOGISTIC", "RISKLOGLOGISTIC",
-    "RISKPARETO", "RISKSTUDENT", "RISKCHISQ", "RISKERLANG", "RISKEXTVALUE", "PSINORMAL", "PSILOGNORMAL",
-    "PSILOGNORMAL2", "PSITRIANGULAR", "PSIPERT", "PSIUNIFORM", "PSIBETA", "PSIBETAGEN", "PSIGAMMA",
-    "PSIWEIBULL", "PSIEXPONENTIAL", "PSIPOISSON", "PSIBINOMIAL", "PSIBERNOULLI", "PSIDISCRETE",
-    "PSIINTUNIFORM", "PSILOGISTIC", "PSIPARETO", "PSIERLANG",
+    "RISKNORMAL",
+    "RISKLOGNORM",
+    "RISKLOGNORM2",
+    "RISKTRIANG",
+    "RISKTRIGEN",
+    "RISKPERT",
+    "RISKUNIFORM",
+    "RISKBETA",
+    "RISKBETAGENERAL",
+    "RISKGAMMA",
+    "RISKWEIBULL",
+    "RISKEXPON",
+    "RISKPOISSON",
+    "RISKBINOMIAL",
+    "RISKBERNOULLI",
+    "RISKNEGBIN",
+    "RISKGEOMET",
+    "RISKHYPERGEO",
+    "RISKDISCRETE",
+    "RISKDUNIFORM",
+    "RISKINTUNIFORM",
+    "RISKCUMUL",
+    "RISKGENERAL",
+    "RISKHISTOGRM",
+    "RISKLOGISTIC",
+    "RISKLOGLOGISTIC",
+    "RISKPARETO",
+    "RISKSTUDENT",
+    "RISKCHISQ",
+    "RISKERLANG",
+    "RISKEXTVALUE",
+    "PSINORMAL",
+    "PSILOGNORMAL",
+    "PSILOGNORMAL2",
+    "PSITRIANGULAR",
+    "PSIPERT",
+    "PSIUNIFORM",
+    "PSIBETA",
+    "PSIBETAGEN",
+    "PSIGAMMA",
+    "PSIWEIBULL",
+    "PSIEXPONENTIAL",
+    "PSIPOISSON",
+    "PSIBINOMIAL",
+    "PSIBERNOULLI",
+    "PSIDISCRETE",
+    "PSIINTUNIFORM",
+    "PSILOGISTIC",
+    "PSIPARETO",
+    "PSIERLANG",
 );
 
 /// Is `name` one of the distributions registered here?
@@ -118,7 +164,10 @@ mod tests {
     #[test]
     fn without_a_simulation_distributions_show_their_mean() {
         assert_eq!(eval("=RiskNormal(10,2)"), Value::Number(10.0));
-        assert_eq!(eval("=RiskTriang(1,2,6,RiskName(\"x\"))"), Value::Number(3.0));
+        assert_eq!(
+            eval("=RiskTriang(1,2,6,RiskName(\"x\"))"),
+            Value::Number(3.0)
+        );
         assert_eq!(eval("=RiskOutput(\"NPV\")+5"), Value::Number(5.0));
         assert_eq!(eval("=PsiUniform(0,4)"), Value::Number(2.0));
         assert!(matches!(eval("=RiskNormal(10,-2)"), Value::Error(_)));

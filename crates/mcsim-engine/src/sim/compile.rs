@@ -176,7 +176,10 @@ impl Compiler<'_, '_> {
         if f.array.is_some() {
             return Err("array formulas in the simulated part of the model".into());
         }
-        let e = f.expr.as_ref().map_err(|_| "a formula that does not parse".to_string())?;
+        let e = f
+            .expr
+            .as_ref()
+            .map_err(|_| "a formula that does not parse".to_string())?;
         self.expr(e)
     }
 
@@ -189,7 +192,12 @@ impl Compiler<'_, '_> {
         if sheet.columns.is_empty() || b.c1 > c2 {
             return false;
         }
-        (b.c1..=c2).any(|c| sheet.column_slice(c, b.r1, b.r2).iter().any(|&(_, id)| self.sto[id as usize]))
+        (b.c1..=c2).any(|c| {
+            sheet
+                .column_slice(c, b.r1, b.r2)
+                .iter()
+                .any(|&(_, id)| self.sto[id as usize])
+        })
     }
 
     /// Does the expression depend on the stochastic part?
@@ -236,7 +244,11 @@ impl Compiler<'_, '_> {
         if let Instr::Arith { op, a, b, .. } = &probe {
             match (op, b) {
                 (Arith::Mul | Arith::Div, Operand::Const(k)) if *k == 1.0 => return *a,
-                (Arith::Add | Arith::Sub, Operand::Const(k)) if *k == 0.0 && k.is_sign_positive() => return *a,
+                (Arith::Add | Arith::Sub, Operand::Const(k))
+                    if *k == 0.0 && k.is_sign_positive() =>
+                {
+                    return *a;
+                }
                 _ => {}
             }
             if let (Arith::Mul, Operand::Const(k)) = (op, a)
@@ -246,7 +258,11 @@ impl Compiler<'_, '_> {
             }
         }
         // x^n after x^(n-1): one multiplication (a running product, as hand-written code does).
-        if let Instr::PowI { a: Operand::Slot(base), n, .. } = &probe
+        if let Instr::PowI {
+            a: Operand::Slot(base),
+            n,
+            ..
+        } = &probe
             && *n >= 2
             && let Some(&prev) = self.powers.get(&(*base, n - 1))
         {
@@ -266,7 +282,12 @@ impl Compiler<'_, '_> {
         }
         let dst = self.slot();
         let ins = set_dst(probe, dst);
-        if let Instr::PowI { a: Operand::Slot(base), n, .. } = &ins {
+        if let Instr::PowI {
+            a: Operand::Slot(base),
+            n,
+            ..
+        } = &ins
+        {
             self.powers.insert((*base, *n), Operand::Slot(dst));
         }
         self.instrs.push(ins);
@@ -304,7 +325,9 @@ impl Compiler<'_, '_> {
     }
 
     fn resolve_area(&self, e: &Expr) -> Option<Area> {
-        let ExprKind::Ref(r) = &e.kind else { return None };
+        let ExprKind::Ref(r) = &e.kind else {
+            return None;
+        };
         let sheet = match &r.sheet {
             None => self.model.cells[self.cur as usize].sheet,
             Some(n) => self.model.sheet_id(n)?,
@@ -333,7 +356,9 @@ impl Compiler<'_, '_> {
         match &e.kind {
             ExprKind::Paren(inner) => self.expr(inner),
             ExprKind::Ref(r) => {
-                let area = self.resolve_area(e).ok_or("a reference to a missing sheet")?;
+                let area = self
+                    .resolve_area(e)
+                    .ok_or("a reference to a missing sheet")?;
                 let b = area.bounds;
                 let (row, col) = {
                     let d = &self.model.cells[self.cur as usize];
@@ -462,8 +487,20 @@ impl Compiler<'_, '_> {
                         (_, None) => k,
                         (Reduce::Sum | Reduce::Average, Some(s)) => s + k,
                         (Reduce::Product, Some(s)) => s * k,
-                        (Reduce::Min, Some(s)) => if k.is_nan() || k < s { k } else { s },
-                        (Reduce::Max, Some(s)) => if k.is_nan() || k > s { k } else { s },
+                        (Reduce::Min, Some(s)) => {
+                            if k.is_nan() || k < s {
+                                k
+                            } else {
+                                s
+                            }
+                        }
+                        (Reduce::Max, Some(s)) => {
+                            if k.is_nan() || k > s {
+                                k
+                            } else {
+                                s
+                            }
+                        }
                     });
                 }
                 Operand::Slot(s) => {
@@ -550,8 +587,17 @@ impl Compiler<'_, '_> {
                     acc = Some(match acc {
                         None => t,
                         Some(p) => {
-                            let (op, thr) = if name == "AND" { (Arith::Mul, None) } else { (Arith::Add, Some(0.0)) };
-                            let s = self.emit(|dst| Instr::Arith { op, dst, a: p, b: t });
+                            let (op, thr) = if name == "AND" {
+                                (Arith::Mul, None)
+                            } else {
+                                (Arith::Add, Some(0.0))
+                            };
+                            let s = self.emit(|dst| Instr::Arith {
+                                op,
+                                dst,
+                                a: p,
+                                b: t,
+                            });
                             match thr {
                                 None => s,
                                 Some(z) => self.emit(|dst| Instr::Compare {
@@ -598,7 +644,9 @@ impl Compiler<'_, '_> {
                 let z = |v: Vec<Operand>| -> Vec<Operand> {
                     v.into_iter()
                         .map(|o| match o {
-                            Operand::Const(k) if k.to_bits() == SKIP.to_bits() => Operand::Const(0.0),
+                            Operand::Const(k) if k.to_bits() == SKIP.to_bits() => {
+                                Operand::Const(0.0)
+                            }
                             o => o,
                         })
                         .collect()
@@ -612,13 +660,19 @@ impl Compiler<'_, '_> {
                     let (s, r, c) = (d.sheet, d.row, d.col);
                     self.ev.eval_at(&args[1], s, r, c, false)
                 };
-                let (op, rhs) = numeric_criterion(&crit).ok_or("a COUNTIF criterion that is not numeric")?;
+                let (op, rhs) =
+                    numeric_criterion(&crit).ok_or("a COUNTIF criterion that is not numeric")?;
                 let items: Vec<Operand> = self
                     .list(&args[..1])?
                     .into_iter()
                     .filter(|o| !matches!(o, Operand::Const(k) if k.to_bits() == SKIP.to_bits()))
                     .collect();
-                Ok(self.emit(|dst| Instr::CountIf { dst, items, op, rhs }))
+                Ok(self.emit(|dst| Instr::CountIf {
+                    dst,
+                    items,
+                    op,
+                    rhs,
+                }))
             }
             "MATCH" if args.len() == 3 && !self.depends(&args[2]) => {
                 let mt = self.fold(&args[2]);
@@ -630,7 +684,9 @@ impl Compiler<'_, '_> {
                 Ok(self.emit(|dst| Instr::MatchExact { dst, key, items }))
             }
             "INDEX" if args.len() == 2 => {
-                let area = self.resolve_area(&args[0]).ok_or("INDEX over something other than a range")?;
+                let area = self
+                    .resolve_area(&args[0])
+                    .ok_or("INDEX over something other than a range")?;
                 if area.bounds.rows() > 1 && area.bounds.cols() > 1 {
                     return Err("two-dimensional INDEX in the simulated part".into());
                 }
@@ -648,10 +704,24 @@ impl Compiler<'_, '_> {
             "ABS" => one!(|x| Ok(x.abs())),
             "SQRT" => one!(sqrt_kernel),
             "EXP" => one!(|x| finite(x.exp())),
-            "LN" => one!(|x| if x > 0.0 { Ok(x.ln()) } else { Err(ErrorKind::Num) }),
-            "LOG10" => one!(|x| if x > 0.0 { Ok(x.log10()) } else { Err(ErrorKind::Num) }),
+            "LN" => one!(|x| if x > 0.0 {
+                Ok(x.ln())
+            } else {
+                Err(ErrorKind::Num)
+            }),
+            "LOG10" => one!(|x| if x > 0.0 {
+                Ok(x.log10())
+            } else {
+                Err(ErrorKind::Num)
+            }),
             "INT" => one!(|x| Ok(x.floor())),
-            "SIGN" => one!(|x| Ok(if x > 0.0 { 1.0 } else if x < 0.0 { -1.0 } else { 0.0 })),
+            "SIGN" => one!(|x| Ok(if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                0.0
+            })),
             "NORM.S.INV" | "NORMSINV" => one!(norm_s_inv_kernel),
             "ROUND" | "ROUNDUP" | "ROUNDDOWN"
                 if args.len() <= 2
@@ -660,7 +730,9 @@ impl Compiler<'_, '_> {
                         None => Some(0.0),
                         Some(d) if matches!(d.kind, ExprKind::Missing) => Some(0.0),
                         Some(d) => match self.fold(d) {
-                            Operand::Const(k) if k.is_finite() && k.abs() <= 15.0 => Some(k.trunc()),
+                            Operand::Const(k) if k.is_finite() && k.abs() <= 15.0 => {
+                                Some(k.trunc())
+                            }
                             _ => None,
                         },
                     } =>
@@ -672,7 +744,12 @@ impl Compiler<'_, '_> {
                     _ => RoundMode::Down,
                 };
                 let scale = 10f64.powi(digits as i32);
-                Ok(self.emit(|dst| Instr::Round { dst, a, scale, mode }))
+                Ok(self.emit(|dst| Instr::Round {
+                    dst,
+                    a,
+                    scale,
+                    mode,
+                }))
             }
             "ROUND" => two!(round_kernel, 0.0),
             "ROUNDUP" => two!(roundup_kernel, 0.0),
@@ -684,7 +761,11 @@ impl Compiler<'_, '_> {
                 for i in 0..3 {
                     ops.push(self.expr(arg(i).ok_or("missing argument")?)?);
                 }
-                let f: super::program::KernelN = if name.starts_with("NORM") { norm_inv_kernel } else { lognorm_inv_kernel };
+                let f: super::program::KernelN = if name.starts_with("NORM") {
+                    norm_inv_kernel
+                } else {
+                    lognorm_inv_kernel
+                };
                 Ok(self.emit(|dst| Instr::CallN { f, dst, args: ops }))
             }
             _ => Err(format!("the function {name}")),
@@ -696,35 +777,61 @@ impl Compiler<'_, '_> {
 const SKIP: f64 = f64::from_bits(0x7ff8_dead_beef_0001);
 
 fn finite(x: f64) -> Result<f64, ErrorKind> {
-    if x.is_finite() { Ok(x) } else { Err(ErrorKind::Num) }
+    if x.is_finite() {
+        Ok(x)
+    } else {
+        Err(ErrorKind::Num)
+    }
 }
 
 fn sqrt_kernel(x: f64) -> Result<f64, ErrorKind> {
-    if x < 0.0 { Err(ErrorKind::Num) } else { Ok(x.sqrt()) }
+    if x < 0.0 {
+        Err(ErrorKind::Num)
+    } else {
+        Ok(x.sqrt())
+    }
 }
 
 /// `f` applied to |x|·10^digits after Excel's 15-significant-digit rounding, which can only change
 /// the result when the scaled value is within a hair of a boundary (`near` tests that), so the
 /// common path is two multiplications and a floor.
-fn scale_round(x: f64, digits: f64, f: fn(f64) -> f64, near: fn(f64) -> bool) -> Result<f64, ErrorKind> {
+fn scale_round(
+    x: f64,
+    digits: f64,
+    f: fn(f64) -> f64,
+    near: fn(f64) -> bool,
+) -> Result<f64, ErrorKind> {
     let d = digits.trunc();
     let p = 10f64.powi(d as i32);
     let y = x.abs() * p;
     let fr = y - y.floor();
-    let scaled = if near(fr) { super::program::round15_fast(y) } else { y };
+    let scaled = if near(fr) {
+        super::program::round15_fast(y)
+    } else {
+        y
+    };
     finite(f(scaled) / p * x.signum())
 }
 
 fn round_kernel(x: f64, digits: f64) -> Result<f64, ErrorKind> {
-    scale_round(x, digits, |v| (v + 0.5).floor(), |fr| (fr - 0.5).abs() < 1e-9)
+    scale_round(
+        x,
+        digits,
+        |v| (v + 0.5).floor(),
+        |fr| (fr - 0.5).abs() < 1e-9,
+    )
 }
 
 fn roundup_kernel(x: f64, digits: f64) -> Result<f64, ErrorKind> {
-    scale_round(x, digits, f64::ceil, |fr| !(1e-9..=1.0 - 1e-9).contains(&fr))
+    scale_round(x, digits, f64::ceil, |fr| {
+        !(1e-9..=1.0 - 1e-9).contains(&fr)
+    })
 }
 
 fn rounddown_kernel(x: f64, digits: f64) -> Result<f64, ErrorKind> {
-    scale_round(x, digits, f64::floor, |fr| !(1e-9..=1.0 - 1e-9).contains(&fr))
+    scale_round(x, digits, f64::floor, |fr| {
+        !(1e-9..=1.0 - 1e-9).contains(&fr)
+    })
 }
 
 fn mod_kernel(x: f64, y: f64) -> Result<f64, ErrorKind> {
@@ -835,7 +942,9 @@ fn allocate(p: &mut Program, pinned: &[u32]) -> Vec<u32> {
 
 fn ops_of(ins: &Instr) -> Vec<Operand> {
     match ins {
-        Instr::Arith { a, b, .. } | Instr::Compare { a, b, .. } | Instr::Call2 { a, b, .. } => vec![*a, *b],
+        Instr::Arith { a, b, .. } | Instr::Compare { a, b, .. } | Instr::Call2 { a, b, .. } => {
+            vec![*a, *b]
+        }
         Instr::IfError { a, alt, .. } => vec![*a, *alt],
         Instr::PowI { a, .. }
         | Instr::Neg { a, .. }
@@ -846,11 +955,17 @@ fn ops_of(ins: &Instr) -> Vec<Operand> {
         Instr::Select { cond, t, f, .. } => vec![*cond, *t, *f],
         Instr::CallN { args, .. } => args.clone(),
         Instr::Reduce { slots, .. } => slots.iter().map(|&s| Operand::Slot(s)).collect(),
-        Instr::Npv { rate, flows, .. } => std::iter::once(*rate).chain(flows.iter().copied()).collect(),
+        Instr::Npv { rate, flows, .. } => std::iter::once(*rate)
+            .chain(flows.iter().copied())
+            .collect(),
         Instr::SumProduct { a, b, .. } => a.iter().chain(b.iter()).copied().collect(),
         Instr::CountIf { items, .. } => items.clone(),
-        Instr::MatchExact { key, items, .. } => std::iter::once(*key).chain(items.iter().copied()).collect(),
-        Instr::Index { items, idx, .. } => std::iter::once(*idx).chain(items.iter().copied()).collect(),
+        Instr::MatchExact { key, items, .. } => {
+            std::iter::once(*key).chain(items.iter().copied()).collect()
+        }
+        Instr::Index { items, idx, .. } => {
+            std::iter::once(*idx).chain(items.iter().copied()).collect()
+        }
     }
 }
 
@@ -919,7 +1034,9 @@ fn rewrite(ins: &mut Instr, map: &[u32]) {
     };
     let ms = |s: &mut u32| *s = map[*s as usize];
     match ins {
-        Instr::Arith { dst, a, b, .. } | Instr::Compare { dst, a, b, .. } | Instr::Call2 { dst, a, b, .. } => {
+        Instr::Arith { dst, a, b, .. }
+        | Instr::Compare { dst, a, b, .. }
+        | Instr::Call2 { dst, a, b, .. } => {
             ms(dst);
             m(a);
             m(b);

@@ -7,11 +7,15 @@ use mcsim_sampling::Distribution;
 
 fn numbers(v: &Value) -> Vec<f64> {
     match v {
-        Value::Array(a) => a.data.iter().filter_map(|x| match x {
-            Value::Number(n) => Some(*n),
-            Value::Bool(b) => Some(*b as u8 as f64),
-            _ => None,
-        }).collect(),
+        Value::Array(a) => a
+            .data
+            .iter()
+            .filter_map(|x| match x {
+                Value::Number(n) => Some(*n),
+                Value::Bool(b) => Some(*b as u8 as f64),
+                _ => None,
+            })
+            .collect(),
         Value::Number(n) => vec![*n],
         _ => Vec::new(),
     }
@@ -20,23 +24,40 @@ fn numbers(v: &Value) -> Vec<f64> {
 /// The distribution a call describes, or a message naming what is wrong.
 pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
     let p = &call.params;
-    let name = format!("{}{}", if call.vendor == "PSI" { "Psi" } else { "Risk" }, title(&call.dist));
+    let name = format!(
+        "{}{}",
+        if call.vendor == "PSI" { "Psi" } else { "Risk" },
+        title(&call.dist)
+    );
     let num = |i: usize| -> Result<f64, String> {
         match p.get(i) {
             Some(Value::Number(n)) => Ok(*n),
             Some(Value::Bool(b)) => Ok(*b as u8 as f64),
             Some(Value::Error(e)) => Err(format!("{name}: argument {} is the error {e}", i + 1)),
-            Some(Value::Array(_)) => Err(format!("{name}: argument {} must be a single number", i + 1)),
-            Some(other) => other
-                .to_number()
-                .map_err(|_| format!("{name}: argument {} must be a number, got {}", i + 1, other.type_name())),
+            Some(Value::Array(_)) => Err(format!(
+                "{name}: argument {} must be a single number",
+                i + 1
+            )),
+            Some(other) => other.to_number().map_err(|_| {
+                format!(
+                    "{name}: argument {} must be a number, got {}",
+                    i + 1,
+                    other.type_name()
+                )
+            }),
             None => Err(format!("{name}: argument {} is missing", i + 1)),
         }
     };
     let list = |i: usize| -> Result<Vec<f64>, String> {
-        let v = numbers(p.get(i).ok_or_else(|| format!("{name}: argument {} is missing", i + 1))?);
+        let v = numbers(
+            p.get(i)
+                .ok_or_else(|| format!("{name}: argument {} is missing", i + 1))?,
+        );
         if v.is_empty() {
-            return Err(format!("{name}: argument {} must be a list of numbers such as {{1,2,3}} or a range", i + 1));
+            return Err(format!(
+                "{name}: argument {} must be a list of numbers such as {{1,2,3}} or a range",
+                i + 1
+            ));
         }
         Ok(v)
     };
@@ -50,47 +71,88 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
     let d = match (call.vendor, call.dist.as_str()) {
         (_, "NORMAL") => {
             arity(2)?;
-            Distribution::Normal { mean: num(0)?, sd: num(1)? }
+            Distribution::Normal {
+                mean: num(0)?,
+                sd: num(1)?,
+            }
         }
         ("RISK", "LOGNORM") | ("PSI", "LOGNORMAL") => {
             arity(2)?;
-            Distribution::Lognormal { mean: num(0)?, sd: num(1)? }
+            Distribution::Lognormal {
+                mean: num(0)?,
+                sd: num(1)?,
+            }
         }
         ("RISK", "LOGNORM2") | ("PSI", "LOGNORMAL2") => {
             arity(2)?;
-            Distribution::Lognormal2 { mu: num(0)?, sigma: num(1)? }
+            Distribution::Lognormal2 {
+                mu: num(0)?,
+                sigma: num(1)?,
+            }
         }
         ("RISK", "TRIANG") | ("PSI", "TRIANGULAR") => {
             arity(3)?;
-            Distribution::Triangular { min: num(0)?, mode: num(1)?, max: num(2)? }
+            Distribution::Triangular {
+                min: num(0)?,
+                mode: num(1)?,
+                max: num(2)?,
+            }
         }
         (_, "TRIGEN") => {
             arity(5)?;
-            Distribution::Trigen { bottom: num(0)?, mode: num(1)?, top: num(2)?, bottom_pct: num(3)?, top_pct: num(4)? }
+            Distribution::Trigen {
+                bottom: num(0)?,
+                mode: num(1)?,
+                top: num(2)?,
+                bottom_pct: num(3)?,
+                top_pct: num(4)?,
+            }
         }
         (_, "PERT") => {
             arity(3)?;
-            Distribution::Pert { min: num(0)?, mode: num(1)?, max: num(2)?, lambda: mcsim_sampling::DEFAULT_PERT_LAMBDA }
+            Distribution::Pert {
+                min: num(0)?,
+                mode: num(1)?,
+                max: num(2)?,
+                lambda: mcsim_sampling::DEFAULT_PERT_LAMBDA,
+            }
         }
         (_, "UNIFORM") => {
             arity(2)?;
-            Distribution::Uniform { min: num(0)?, max: num(1)? }
+            Distribution::Uniform {
+                min: num(0)?,
+                max: num(1)?,
+            }
         }
         (_, "BETA") => {
             arity(2)?;
-            Distribution::Beta { alpha1: num(0)?, alpha2: num(1)? }
+            Distribution::Beta {
+                alpha1: num(0)?,
+                alpha2: num(1)?,
+            }
         }
         ("RISK", "BETAGENERAL") | ("PSI", "BETAGEN") => {
             arity(4)?;
-            Distribution::BetaGeneral { alpha1: num(0)?, alpha2: num(1)?, min: num(2)?, max: num(3)? }
+            Distribution::BetaGeneral {
+                alpha1: num(0)?,
+                alpha2: num(1)?,
+                min: num(2)?,
+                max: num(3)?,
+            }
         }
         (_, "GAMMA") => {
             arity(2)?;
-            Distribution::Gamma { shape: num(0)?, scale: num(1)? }
+            Distribution::Gamma {
+                shape: num(0)?,
+                scale: num(1)?,
+            }
         }
         (_, "WEIBULL") => {
             arity(2)?;
-            Distribution::Weibull { shape: num(0)?, scale: num(1)? }
+            Distribution::Weibull {
+                shape: num(0)?,
+                scale: num(1)?,
+            }
         }
         ("RISK", "EXPON") => {
             arity(1)?;
@@ -107,7 +169,10 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
         }
         (_, "BINOMIAL") => {
             arity(2)?;
-            Distribution::Binomial { n: num(0)?, p: num(1)? }
+            Distribution::Binomial {
+                n: num(0)?,
+                p: num(1)?,
+            }
         }
         (_, "BERNOULLI") => {
             arity(1)?;
@@ -115,7 +180,10 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
         }
         ("RISK", "NEGBIN") | ("PSI", "NEGBINOMIAL") => {
             arity(2)?;
-            Distribution::Negbin { s: num(0)?, p: num(1)? }
+            Distribution::Negbin {
+                s: num(0)?,
+                p: num(1)?,
+            }
         }
         ("RISK", "GEOMET") | ("PSI", "GEOMETRIC") => {
             arity(1)?;
@@ -123,11 +191,18 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
         }
         ("RISK", "HYPERGEO") | ("PSI", "HYPERGEO") => {
             arity(3)?;
-            Distribution::Hypergeo { n: num(0)?, d: num(1)?, m: num(2)? }
+            Distribution::Hypergeo {
+                n: num(0)?,
+                d: num(1)?,
+                m: num(2)?,
+            }
         }
         (_, "DISCRETE") => {
             arity(2)?;
-            Distribution::Discrete { values: list(0)?, weights: list(1)? }
+            Distribution::Discrete {
+                values: list(0)?,
+                weights: list(1)?,
+            }
         }
         ("RISK", "DUNIFORM") | ("PSI", "DISCUNIFORM") => {
             arity(1)?;
@@ -135,31 +210,58 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
         }
         ("RISK", "INTUNIFORM") | ("PSI", "INTUNIFORM") => {
             arity(2)?;
-            Distribution::IntUniform { min: num(0)?, max: num(1)? }
+            Distribution::IntUniform {
+                min: num(0)?,
+                max: num(1)?,
+            }
         }
         (_, "CUMUL") => {
             arity(4)?;
-            Distribution::Cumul { min: num(0)?, max: num(1)?, xs: list(2)?, ps: list(3)? }
+            Distribution::Cumul {
+                min: num(0)?,
+                max: num(1)?,
+                xs: list(2)?,
+                ps: list(3)?,
+            }
         }
         (_, "GENERAL") => {
             arity(4)?;
-            Distribution::General { min: num(0)?, max: num(1)?, xs: list(2)?, weights: list(3)? }
+            Distribution::General {
+                min: num(0)?,
+                max: num(1)?,
+                xs: list(2)?,
+                weights: list(3)?,
+            }
         }
         ("RISK", "HISTOGRM") => {
             arity(3)?;
-            Distribution::Histogrm { min: num(0)?, max: num(1)?, probs: list(2)? }
+            Distribution::Histogrm {
+                min: num(0)?,
+                max: num(1)?,
+                probs: list(2)?,
+            }
         }
         (_, "LOGISTIC") => {
             arity(2)?;
-            Distribution::Logistic { alpha: num(0)?, beta: num(1)? }
+            Distribution::Logistic {
+                alpha: num(0)?,
+                beta: num(1)?,
+            }
         }
         (_, "LOGLOGISTIC") => {
             arity(3)?;
-            Distribution::Loglogistic { gamma: num(0)?, beta: num(1)?, alpha: num(2)? }
+            Distribution::Loglogistic {
+                gamma: num(0)?,
+                beta: num(1)?,
+                alpha: num(2)?,
+            }
         }
         (_, "PARETO") => {
             arity(2)?;
-            Distribution::Pareto { theta: num(0)?, a: num(1)? }
+            Distribution::Pareto {
+                theta: num(0)?,
+                a: num(1)?,
+            }
         }
         ("RISK", "STUDENT") | ("PSI", "STUDENT") => {
             arity(1)?;
@@ -171,11 +273,17 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
         }
         (_, "ERLANG") => {
             arity(2)?;
-            Distribution::Erlang { m: num(0)?, beta: num(1)? }
+            Distribution::Erlang {
+                m: num(0)?,
+                beta: num(1)?,
+            }
         }
         ("RISK", "EXTVALUE") | ("PSI", "EXTVALUE") => {
             arity(2)?;
-            Distribution::ExtValue { alpha: num(0)?, beta: num(1)? }
+            Distribution::ExtValue {
+                alpha: num(0)?,
+                beta: num(1)?,
+            }
         }
         _ => return Err(format!("{name} is not a supported distribution")),
     };
@@ -220,16 +328,36 @@ mod tests {
         let n = |x: f64| Value::Number(x);
         assert_eq!(
             distribution(&call("RISK", "TRIANG", vec![n(1.0), n(2.0), n(4.0)])).unwrap(),
-            Distribution::Triangular { min: 1.0, mode: 2.0, max: 4.0 }
+            Distribution::Triangular {
+                min: 1.0,
+                mode: 2.0,
+                max: 4.0
+            }
         );
         assert_eq!(
             distribution(&call("PSI", "TRIANGULAR", vec![n(1.0), n(2.0), n(4.0)])).unwrap(),
-            Distribution::Triangular { min: 1.0, mode: 2.0, max: 4.0 }
+            Distribution::Triangular {
+                min: 1.0,
+                mode: 2.0,
+                max: 4.0
+            }
         );
-        let arr = |v: &[f64]| Value::Array(Arc::new(crate::Array::row(v.iter().map(|&x| Value::Number(x)).collect())));
+        let arr = |v: &[f64]| {
+            Value::Array(Arc::new(crate::Array::row(
+                v.iter().map(|&x| Value::Number(x)).collect(),
+            )))
+        };
         assert_eq!(
-            distribution(&call("RISK", "DISCRETE", vec![arr(&[1.0, 2.0]), arr(&[0.25, 0.75])])).unwrap(),
-            Distribution::Discrete { values: vec![1.0, 2.0], weights: vec![0.25, 0.75] }
+            distribution(&call(
+                "RISK",
+                "DISCRETE",
+                vec![arr(&[1.0, 2.0]), arr(&[0.25, 0.75])]
+            ))
+            .unwrap(),
+            Distribution::Discrete {
+                values: vec![1.0, 2.0],
+                weights: vec![0.25, 0.75]
+            }
         );
     }
 

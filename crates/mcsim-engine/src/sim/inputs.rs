@@ -61,7 +61,21 @@ pub struct Detected {
 }
 
 const PROPERTY: &[&str] = &[
-    "TRUNCATE", "TRUNCATE2", "SHIFT", "NAME", "STATIC", "CORRMAT", "SEED", "UNITS", "CONVERGENCE", "CATEGORY", "COLLECT", "LOCK", "ISDATE", "ISDISCRETE", "SIXSIGMA",
+    "TRUNCATE",
+    "TRUNCATE2",
+    "SHIFT",
+    "NAME",
+    "STATIC",
+    "CORRMAT",
+    "SEED",
+    "UNITS",
+    "CONVERGENCE",
+    "CATEGORY",
+    "COLLECT",
+    "LOCK",
+    "ISDATE",
+    "ISDISCRETE",
+    "SIXSIGMA",
 ];
 
 fn split_vendor(name: &str) -> Option<(&'static str, &str)> {
@@ -81,7 +95,24 @@ pub fn is_distribution(name: &str) -> bool {
             !PROPERTY.contains(&rest)
                 && !matches!(
                     rest,
-                    "OUTPUT" | "MEAN" | "STDDEV" | "PERCENTILE" | "PTOX" | "XTOP" | "MIN" | "MAX" | "SIMTABLE" | "CORRELATION" | "TARGET" | "VARIANCE" | "SKEWNESS" | "KURTOSIS" | "MODE" | "RANGE" | "OPTIONS" | "DATA"
+                    "OUTPUT"
+                        | "MEAN"
+                        | "STDDEV"
+                        | "PERCENTILE"
+                        | "PTOX"
+                        | "XTOP"
+                        | "MIN"
+                        | "MAX"
+                        | "SIMTABLE"
+                        | "CORRELATION"
+                        | "TARGET"
+                        | "VARIANCE"
+                        | "SKEWNESS"
+                        | "KURTOSIS"
+                        | "MODE"
+                        | "RANGE"
+                        | "OPTIONS"
+                        | "DATA"
                 )
         }
         None => false,
@@ -90,7 +121,12 @@ pub fn is_distribution(name: &str) -> bool {
 
 fn strip_output(e: &Expr) -> (&Expr, Option<Option<String>>) {
     // `RiskOutput(..)+X` or `X+RiskOutput(..)`
-    if let ExprKind::Binary { op: BinaryOp::Add, lhs, rhs } = &e.kind {
+    if let ExprKind::Binary {
+        op: BinaryOp::Add,
+        lhs,
+        rhs,
+    } = &e.kind
+    {
         for (a, b) in [(lhs, rhs), (rhs, lhs)] {
             if let ExprKind::Call { name, args } = &a.kind
                 && matches!(name.as_str(), "RISKOUTPUT" | "PSIOUTPUT" | "VOSEOUTPUT")
@@ -145,8 +181,12 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
             }
         });
         for (k, call) in calls.iter().enumerate() {
-            let ExprKind::Call { name, args } = &call.kind else { continue };
-            let Some((vendor, dist)) = split_vendor(name) else { continue };
+            let ExprKind::Call { name, args } = &call.kind else {
+                continue;
+            };
+            let Some((vendor, dist)) = split_vendor(name) else {
+                continue;
+            };
             let mut dc = DistCall {
                 cell: f.cell,
                 label: model.cell_label(f.cell),
@@ -162,7 +202,10 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
                 whole_cell: k == 0 && calls.len() == 1 && std::ptr::eq(*call, core),
             };
             for a in args {
-                if let ExprKind::Call { name: pn, args: pargs } = &a.kind
+                if let ExprKind::Call {
+                    name: pn,
+                    args: pargs,
+                } = &a.kind
                     && let Some((_, prop)) = split_vendor(pn)
                     && PROPERTY.contains(&prop)
                 {
@@ -171,7 +214,9 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
                         nums.push(if matches!(e.kind, ExprKind::Missing) {
                             None
                         } else {
-                            ev.eval_at(e, cell.sheet, cell.row, cell.col, false).to_number().ok()
+                            ev.eval_at(e, cell.sheet, cell.row, cell.col, false)
+                                .to_number()
+                                .ok()
                         });
                     }
                     let num = |i: usize| nums.get(i).copied().flatten();
@@ -181,7 +226,10 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
                         "STATIC" => dc.static_value = num(0),
                         "NAME" => {
                             dc.name = pargs.first().and_then(|e| {
-                                ev.eval_at(e, cell.sheet, cell.row, cell.col, false).to_text().ok().map(|s| s.to_string())
+                                ev.eval_at(e, cell.sheet, cell.row, cell.col, false)
+                                    .to_text()
+                                    .ok()
+                                    .map(|s| s.to_string())
                             })
                         }
                         "CORRMAT" => {
@@ -197,7 +245,8 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
                     }
                     continue;
                 }
-                dc.params.push(ev.eval_at(a, cell.sheet, cell.row, cell.col, true));
+                dc.params
+                    .push(ev.eval_at(a, cell.sheet, cell.row, cell.col, true));
             }
             d.inputs.push(dc);
         }
@@ -216,7 +265,10 @@ mod tests {
     fn finds_distributions_properties_and_outputs() {
         let wb = workbook(&[
             ("A1", "10"),
-            ("B1", "=RiskNormal(A1*10,5,RiskTruncate(0,),RiskName(\"Price\"),RiskStatic(99))"),
+            (
+                "B1",
+                "=RiskNormal(A1*10,5,RiskTruncate(0,),RiskName(\"Price\"),RiskStatic(99))",
+            ),
             ("B2", "=RiskDiscrete({1,2,3},{0.2,0.3,0.5})"),
             ("B3", "=PsiTriangular(1,2,4)"),
             ("B4", "=RiskOutput(\"Total\")+B1+B2"),

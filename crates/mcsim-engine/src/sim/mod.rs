@@ -155,7 +155,14 @@ impl<'m> Simulation<'m> {
     /// Evaluates one block: `block`'s input columns (inputs, then RAND sites) must be filled for
     /// `lanes` iterations starting at `first_iteration`. Writes each output's column into `out`
     /// (NaN marks an iteration where the output was an Excel error).
-    pub fn run_block(&self, block: &mut Block<'m>, lanes: usize, first_iteration: u64, rand_seed: u64, out: &mut [Vec<f64>]) {
+    pub fn run_block(
+        &self,
+        block: &mut Block<'m>,
+        lanes: usize,
+        first_iteration: u64,
+        rand_seed: u64,
+        out: &mut [Vec<f64>],
+    ) {
         block.lanes = lanes;
         match &self.plan {
             Plan::Compiled(c) => {
@@ -163,11 +170,17 @@ impl<'m> Simulation<'m> {
                     block.cols = Columns::new(c.program.slots, lanes);
                 }
                 for (k, &slot) in c.input_slots.iter().enumerate() {
-                    block.cols.col_mut(slot).copy_from_slice(&block.inputs[k][..lanes]);
+                    block
+                        .cols
+                        .col_mut(slot)
+                        .copy_from_slice(&block.inputs[k][..lanes]);
                 }
                 let n = c.input_slots.len();
                 for (j, &(_, slot)) in c.rand_slots.iter().enumerate() {
-                    block.cols.col_mut(slot).copy_from_slice(&block.inputs[n + j][..lanes]);
+                    block
+                        .cols
+                        .col_mut(slot)
+                        .copy_from_slice(&block.inputs[n + j][..lanes]);
                 }
                 c.program.run(&mut block.cols);
                 for (o, op) in out.iter_mut().zip(&c.outputs) {
@@ -191,7 +204,10 @@ impl<'m> Simulation<'m> {
                 }
                 for lane in 0..lanes {
                     ev.reset_cells(cone);
-                    ev.seed_rand(rand_seed ^ (first_iteration + lane as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                    ev.seed_rand(
+                        rand_seed
+                            ^ (first_iteration + lane as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    );
                     for (k, &cell) in self.inputs.iter().enumerate() {
                         ev.set_value(cell, Value::Number(block.inputs[k][lane]));
                     }

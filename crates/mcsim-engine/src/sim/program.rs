@@ -48,7 +48,6 @@ pub enum Cmp {
     Ge,
 }
 
-
 /// Reductions over a list of operands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reduce {
@@ -453,7 +452,8 @@ fn exec(ins: &Instr, c: &mut Columns) {
                 }
             }
             if *n < 0 {
-                d.iter_mut().for_each(|v| *v = if *v == 0.0 { f64::NAN } else { 1.0 / *v });
+                d.iter_mut()
+                    .for_each(|v| *v = if *v == 0.0 { f64::NAN } else { 1.0 / *v });
             }
             if *n == 0 {
                 // 0^0 is #NUM! in Excel.
@@ -505,7 +505,13 @@ fn exec(ins: &Instr, c: &mut Columns) {
             let (st, sf) = (src(c, *t), src(c, *f));
             match src(c, *cond) {
                 Src::K(k) => {
-                    let pick = if k.is_nan() { Src::K(f64::NAN) } else if k != 0.0 { st } else { sf };
+                    let pick = if k.is_nan() {
+                        Src::K(f64::NAN)
+                    } else if k != 0.0 {
+                        st
+                    } else {
+                        sf
+                    };
                     match pick {
                         Src::Col(a) => d.copy_from_slice(a),
                         Src::K(v) => d.iter_mut().for_each(|x| *x = v),
@@ -552,7 +558,11 @@ fn exec(ins: &Instr, c: &mut Columns) {
             let sa = src(c, *a);
             for (i, d) in d.iter_mut().enumerate() {
                 let x = sa.at(i);
-                *d = if x.is_nan() { f64::NAN } else { f(x).unwrap_or(f64::NAN) };
+                *d = if x.is_nan() {
+                    f64::NAN
+                } else {
+                    f(x).unwrap_or(f64::NAN)
+                };
             }
             c.put(*dst, d);
         }
@@ -561,7 +571,11 @@ fn exec(ins: &Instr, c: &mut Columns) {
             let (sa, sb) = (src(c, *a), src(c, *b));
             for (i, d) in d.iter_mut().enumerate() {
                 let (x, y) = (sa.at(i), sb.at(i));
-                *d = if x.is_nan() || y.is_nan() { f64::NAN } else { f(x, y).unwrap_or(f64::NAN) };
+                *d = if x.is_nan() || y.is_nan() {
+                    f64::NAN
+                } else {
+                    f(x, y).unwrap_or(f64::NAN)
+                };
             }
             c.put(*dst, d);
         }
@@ -575,7 +589,11 @@ fn exec(ins: &Instr, c: &mut Columns) {
                     *b = s.at(i);
                     bad |= b.is_nan();
                 }
-                *d = if bad { f64::NAN } else { f(&buf).unwrap_or(f64::NAN) };
+                *d = if bad {
+                    f64::NAN
+                } else {
+                    f(&buf).unwrap_or(f64::NAN)
+                };
             }
             c.put(*dst, d);
         }
@@ -598,7 +616,9 @@ fn exec(ins: &Instr, c: &mut Columns) {
             for s in slots {
                 let col = c.col(*s);
                 match op {
-                    Reduce::Sum | Reduce::Average => d.iter_mut().zip(col).for_each(|(v, &x)| *v += x),
+                    Reduce::Sum | Reduce::Average => {
+                        d.iter_mut().zip(col).for_each(|(v, &x)| *v += x)
+                    }
                     Reduce::Product => d.iter_mut().zip(col).for_each(|(v, &x)| *v *= x),
                     // NaN must win (an error anywhere is an error): f64::min would drop it.
                     Reduce::Min => d
@@ -649,7 +669,10 @@ fn exec(ins: &Instr, c: &mut Columns) {
                         .iter_mut()
                         .zip(a.iter().zip(factor.iter()))
                         .for_each(|(v, (&x, &f))| *v = (*v + x) * f),
-                    Src::K(x) => d.iter_mut().zip(factor.iter()).for_each(|(v, &f)| *v = (*v + x) * f),
+                    Src::K(x) => d
+                        .iter_mut()
+                        .zip(factor.iter())
+                        .for_each(|(v, &f)| *v = (*v + x) * f),
                 }
             }
             d.iter_mut().for_each(|v| *v = err_if_nonfinite(*v));
@@ -673,7 +696,12 @@ fn exec(ins: &Instr, c: &mut Columns) {
             }
             c.put(*dst, d);
         }
-        Instr::CountIf { dst, items, op, rhs } => {
+        Instr::CountIf {
+            dst,
+            items,
+            op,
+            rhs,
+        } => {
             let mut d = c.take(*dst);
             let mut konst = 0.0;
             d.iter_mut().for_each(|v| *v = 0.0);
@@ -738,7 +766,12 @@ fn exec(ins: &Instr, c: &mut Columns) {
             }
             c.put(*dst, d);
         }
-        Instr::Round { dst, a, scale, mode } => {
+        Instr::Round {
+            dst,
+            a,
+            scale,
+            mode,
+        } => {
             let mut d = c.take(*dst);
             let (scale, mode) = (*scale, *mode);
             // Pass 1, branch-free (vectorises): plain rounding. Pass 2: redo the rare lanes a hair
@@ -746,8 +779,13 @@ fn exec(ins: &Instr, c: &mut Columns) {
             macro_rules! fast {
                 ($f:expr) => {
                     match src(c, *a) {
-                        Src::Col(a) => d.iter_mut().zip(a.iter()).for_each(|(v, &x)| *v = $f(x.abs() * scale) / scale * x.signum()),
-                        Src::K(x) => d.iter_mut().for_each(|v| *v = $f(x.abs() * scale) / scale * x.signum()),
+                        Src::Col(a) => d
+                            .iter_mut()
+                            .zip(a.iter())
+                            .for_each(|(v, &x)| *v = $f(x.abs() * scale) / scale * x.signum()),
+                        Src::K(x) => d
+                            .iter_mut()
+                            .for_each(|v| *v = $f(x.abs() * scale) / scale * x.signum()),
                     }
                 };
             }
@@ -782,16 +820,23 @@ fn exec(ins: &Instr, c: &mut Columns) {
     }
 }
 
-
 impl Program {
     /// Runs the block like [`Program::run`], adding each instruction kind's time (nanoseconds) to
     /// `acc` (for profiling the compiler's output).
-    pub fn run_profiled(&self, c: &mut Columns, acc: &mut std::collections::BTreeMap<String, (u64, u64)>) {
+    pub fn run_profiled(
+        &self,
+        c: &mut Columns,
+        acc: &mut std::collections::BTreeMap<String, (u64, u64)>,
+    ) {
         for ins in &self.instrs {
             let t = std::time::Instant::now();
             exec(ins, c);
             let name = format!("{ins:?}");
-            let key = name.split(|ch: char| !ch.is_alphanumeric()).next().unwrap_or("").to_string();
+            let key = name
+                .split(|ch: char| !ch.is_alphanumeric())
+                .next()
+                .unwrap_or("")
+                .to_string();
             let key = match ins {
                 Instr::Arith { op, .. } => format!("Arith{op:?}"),
                 Instr::Reduce { op, slots, .. } => format!("Reduce{op:?}{}", slots.len()),

@@ -14,7 +14,12 @@ fn id(m: &Model, a1: &str) -> CellId {
 }
 
 /// Runs one block through the compiled plan and through the interpreter, with the same inputs.
-fn both(cells: &[(&str, &str)], inputs: &[&str], outputs: &[&str], lanes: usize) -> (Vec<Vec<f64>>, Vec<Vec<f64>>, bool) {
+fn both(
+    cells: &[(&str, &str)],
+    inputs: &[&str],
+    outputs: &[&str],
+    lanes: usize,
+) -> (Vec<Vec<f64>>, Vec<Vec<f64>>, bool) {
     let (m, g) = setup(cells);
     let ins: Vec<CellId> = inputs.iter().map(|a| id(&m, a)).collect();
     let outs: Vec<CellId> = outputs.iter().map(|a| id(&m, a)).collect();
@@ -32,13 +37,24 @@ fn both(cells: &[(&str, &str)], inputs: &[&str], outputs: &[&str], lanes: usize)
     let mut out_c = vec![Vec::new(); outs.len()];
     sim.run_block(&mut b, lanes, 0, 1, &mut out_c);
     // The interpreter on the same model.
-    let cone = g.order.iter().copied().filter(|&c| stochastic_cells(&m, &g, &ins)[c as usize] && !ins.contains(&c)).collect();
+    let cone = g
+        .order
+        .iter()
+        .copied()
+        .filter(|&c| stochastic_cells(&m, &g, &ins)[c as usize] && !ins.contains(&c))
+        .collect();
     let interp = Simulation {
         model: &m,
         base: sim.base.fork(),
         inputs: ins.clone(),
         outputs: outs.clone(),
-        plan: Plan::Interpreted { cone, reason: Unsupported { cell: String::new(), what: String::new() } },
+        plan: Plan::Interpreted {
+            cone,
+            reason: Unsupported {
+                cell: String::new(),
+                what: String::new(),
+            },
+        },
         deterministic_outputs: vec![],
     };
     let mut b2 = interp.block(lanes);
@@ -52,7 +68,10 @@ fn assert_same(a: &[Vec<f64>], b: &[Vec<f64>]) {
     for (x, y) in a.iter().zip(b) {
         assert_eq!(x.len(), y.len());
         for (p, q) in x.iter().zip(y) {
-            assert!((p.is_nan() && q.is_nan()) || (p - q).abs() <= 1e-12 * p.abs().max(1.0), "{p} vs {q}");
+            assert!(
+                (p.is_nan() && q.is_nan()) || (p - q).abs() <= 1e-12 * p.abs().max(1.0),
+                "{p} vs {q}"
+            );
         }
     }
 }
@@ -72,7 +91,12 @@ fn compiled_matches_interpreter() {
         ("C2", "=C1*3"),
         ("B7", "=B6+C2+AVERAGE(A1:A2)"),
     ];
-    let (c, i, compiled) = both(&cells, &["A1", "A2"], &["B1", "B2", "B3", "B4", "B5", "B6", "B7", "C2"], 64);
+    let (c, i, compiled) = both(
+        &cells,
+        &["A1", "A2"],
+        &["B1", "B2", "B3", "B4", "B5", "B6", "B7", "C2"],
+        64,
+    );
     assert!(compiled);
     assert_same(&c, &i);
     // The deterministic output is the constant 15 in every lane.
@@ -98,9 +122,14 @@ fn slot_reuse_keeps_the_block_small() {
     for r in 2..=300 {
         cells.push((format!("A{r}"), format!("=A{}*1.01+1", r - 1)));
     }
-    let refs: Vec<(&str, &str)> = cells.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = cells
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let (m, g) = setup(&refs);
     let sim = Simulation::prepare(&m, &g, &[id(&m, "A1")], &[id(&m, "A300")], &[], &[]);
-    let Plan::Compiled(c) = sim.plan() else { panic!() };
+    let Plan::Compiled(c) = sim.plan() else {
+        panic!()
+    };
     assert!(c.program.slots < 8, "{} slots", c.program.slots);
 }

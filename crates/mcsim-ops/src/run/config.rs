@@ -146,7 +146,11 @@ impl InputConfig {
             if !unknown.is_empty() {
                 return Err(format!(
                     "unknown key(s) {} for a `{}` distribution; it takes {}",
-                    unknown.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "),
+                    unknown
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     known.get("type").and_then(|t| t.as_str()).unwrap_or("?"),
                     known
                         .keys()
@@ -185,7 +189,13 @@ cell = "Outputs!B2"
         )
         .unwrap();
         assert_eq!(cfg.iterations, Some(500));
-        assert_eq!(cfg.inputs[0].distribution().unwrap(), Distribution::Normal { mean: 55.0, sd: 5.0 });
+        assert_eq!(
+            cfg.inputs[0].distribution().unwrap(),
+            Distribution::Normal {
+                mean: 55.0,
+                sd: 5.0
+            }
+        );
         assert_eq!(cfg.outputs[0].cell, "Outputs!B2");
     }
 

@@ -15,9 +15,12 @@ use mcsim_engine::sim::inputs::detect;
 use mcsim_engine::sim::{Plan, Simulation};
 use mcsim_engine::{CellId, Evaluator, Graph, Model, Value};
 use mcsim_results::{
-    ConvergenceCheck, SamplesFormat, SamplesLayout, SamplesWriter, Sensitivity, Summary, SummaryOptions, Threshold,
+    ConvergenceCheck, SamplesFormat, SamplesLayout, SamplesWriter, Sensitivity, Summary,
+    SummaryOptions, Threshold,
 };
-use mcsim_sampling::{CorrelationPlan, DESIGN_BLOCK, Distribution, Method, Modifiers, Sampler, Streams, Truncation};
+use mcsim_sampling::{
+    CorrelationPlan, DESIGN_BLOCK, Distribution, Method, Modifiers, Sampler, Streams, Truncation,
+};
 use mcsim_workbook::LoadOptions;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -91,6 +94,9 @@ pub struct OutputReport {
     pub summary: Summary,
     /// Sensitivity to each input (absent for deterministic outputs).
     pub sensitivity: Option<Sensitivity>,
+    /// How the mean and the 5th/50th/95th percentiles stabilised: their values after each tenth
+    /// of the iterations.
+    pub convergence: Vec<mcsim_results::ConvergencePoint>,
 }
 
 /// A threshold condition and whether it held.
@@ -178,7 +184,11 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 fn random_seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     // Keep seeds short enough to type back.
     h.finish() % 1_000_000_000_000
 }
@@ -187,16 +197,28 @@ fn random_seed() -> u64 {
 fn resolve(model: &Model, r: &str) -> Result<(u32, u32, u32), String> {
     let (sheet, addr) = match r.rsplit_once('!') {
         Some((s, a)) => (s.trim_matches('\'').replace("''", "'"), a),
-        None => (model.sheets.first().map(|s| s.name.clone()).unwrap_or_default(), r),
+        None => (
+            model
+                .sheets
+                .first()
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            r,
+        ),
     };
-    let sid = model.sheet_id(&sheet).ok_or_else(|| format!("no sheet named `{sheet}` (in `{r}`)"))?;
-    let (row, col) = mcsim_formula::parse_a1(addr).ok_or_else(|| format!("`{addr}` is not a cell reference (in `{r}`)"))?;
+    let sid = model
+        .sheet_id(&sheet)
+        .ok_or_else(|| format!("no sheet named `{sheet}` (in `{r}`)"))?;
+    let (row, col) = mcsim_formula::parse_a1(addr)
+        .ok_or_else(|| format!("`{addr}` is not a cell reference (in `{r}`)"))?;
     Ok((sid, row, col))
 }
 
 fn cell_id(model: &Model, r: &str) -> Result<CellId, String> {
     let (s, row, col) = resolve(model, r)?;
-    model.find(s, row, col).ok_or_else(|| format!("`{r}` is an empty cell"))
+    model
+        .find(s, row, col)
+        .ok_or_else(|| format!("`{r}` is an empty cell"))
 }
 
 fn parse_value(text: &str) -> Value {
@@ -241,7 +263,11 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     let config_path = match &opts.config {
         Some(p) => Some(p.clone()),
         None => {
-            let beside = opts.workbook.parent().unwrap_or(Path::new(".")).join("mcsim.toml");
+            let beside = opts
+                .workbook
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("mcsim.toml");
             beside.exists().then_some(beside)
         }
     };
@@ -260,14 +286,24 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     let mut inputs: Vec<Input> = Vec::new();
     let mut by_cell: BTreeMap<CellId, usize> = BTreeMap::new();
     for ic in &cfg.inputs {
-        let cell = cell_id(&model, &ic.cell)
-            .map_err(|m| input_err(format!("model file input `{}`: {m}; give the cell a base value in the workbook", ic.cell)))?;
-        let dist = ic.distribution().map_err(|m| input_err(format!("input `{}`: {m}", ic.cell)))?;
+        let cell = cell_id(&model, &ic.cell).map_err(|m| {
+            input_err(format!(
+                "model file input `{}`: {m}; give the cell a base value in the workbook",
+                ic.cell
+            ))
+        })?;
+        let dist = ic
+            .distribution()
+            .map_err(|m| input_err(format!("input `{}`: {m}", ic.cell)))?;
         let modifiers = Modifiers {
-            truncate: ic.truncate.map(|t| Truncation { min: t.min, max: t.max }),
+            truncate: ic.truncate.map(|t| Truncation {
+                min: t.min,
+                max: t.max,
+            }),
             shift: ic.shift.unwrap_or(0.0),
         };
-        let sampler = Sampler::with_modifiers(&dist, modifiers).map_err(|e| input_err(format!("input `{}`: {e}", ic.cell)))?;
+        let sampler = Sampler::with_modifiers(&dist, modifiers)
+            .map_err(|e| input_err(format!("input `{}`: {e}", ic.cell)))?;
         by_cell.insert(cell, inputs.len());
         inputs.push(Input {
             cell,
@@ -293,18 +329,23 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
                 call.dist.to_lowercase()
             )));
         }
-        let dist = mcsim_engine::sim::dists::distribution(call).map_err(|m| input_err(format!("{}: {m}", call.label)))?;
+        let dist = mcsim_engine::sim::dists::distribution(call)
+            .map_err(|m| input_err(format!("{}: {m}", call.label)))?;
         // (`distribution` names the function in its message; the cell is added here.)
         let modifiers = Modifiers {
             truncate: call.truncate.map(|(min, max)| Truncation { min, max }),
             shift: call.shift.unwrap_or(0.0),
         };
-        let sampler = Sampler::with_modifiers(&dist, modifiers).map_err(|e| input_err(format!("{}: {e}", call.label)))?;
+        let sampler = Sampler::with_modifiers(&dist, modifiers)
+            .map_err(|e| input_err(format!("{}: {e}", call.label)))?;
         for ig in &call.ignored {
             warnings.push(format!("{}: {ig} is accepted and ignored", call.label));
         }
         if let Some((m, pos, key)) = &call.corrmat {
-            corrmats.entry(key.clone()).or_default().push((inputs.len(), *pos, m.clone()));
+            corrmats
+                .entry(key.clone())
+                .or_default()
+                .push((inputs.len(), *pos, m.clone()));
         }
         by_cell.insert(call.cell, inputs.len());
         inputs.push(Input {
@@ -324,11 +365,16 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     let mut overrides: Vec<(CellId, Value)> = Vec::new();
     for (r, v) in &opts.sets {
         let (s, row, col) = resolve(&model, r).map_err(|m| input_err(format!("--set {r}: {m}")))?;
-        let cell = model
-            .find(s, row, col)
-            .ok_or_else(|| input_err(format!("--set {r}: the cell is empty in the workbook, so nothing reads it")))?;
+        let cell = model.find(s, row, col).ok_or_else(|| {
+            input_err(format!(
+                "--set {r}: the cell is empty in the workbook, so nothing reads it"
+            ))
+        })?;
         if let Some(&k) = by_cell.get(&cell) {
-            warnings.push(format!("--set {r} fixes the input `{}` for this run", inputs[k].info.name));
+            warnings.push(format!(
+                "--set {r} fixes the input `{}` for this run",
+                inputs[k].info.name
+            ));
         }
         overrides.push((cell, parse_value(v)));
     }
@@ -338,12 +384,19 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     // Outputs.
     let mut outputs: Vec<(CellId, String)> = Vec::new();
     for oc in &cfg.outputs {
-        let cell = cell_id(&model, &oc.cell).map_err(|m| input_err(format!("model file output: {m}")))?;
-        outputs.push((cell, oc.name.clone().unwrap_or_else(|| model.cell_label(cell))));
+        let cell =
+            cell_id(&model, &oc.cell).map_err(|m| input_err(format!("model file output: {m}")))?;
+        outputs.push((
+            cell,
+            oc.name.clone().unwrap_or_else(|| model.cell_label(cell)),
+        ));
     }
     for om in &detected.outputs {
         if !outputs.iter().any(|o| o.0 == om.cell) {
-            outputs.push((om.cell, om.name.clone().unwrap_or_else(|| model.cell_label(om.cell))));
+            outputs.push((
+                om.cell,
+                om.name.clone().unwrap_or_else(|| model.cell_label(om.cell)),
+            ));
         }
     }
     if outputs.is_empty() {
@@ -354,7 +407,9 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     let mut seen = std::collections::BTreeSet::new();
     for (_, n) in &outputs {
         if !seen.insert(n.clone()) {
-            return Err(input_err(format!("two outputs are named `{n}`; output names must be unique")));
+            return Err(input_err(format!(
+                "two outputs are named `{n}`; output names must be unique"
+            )));
         }
     }
     if inputs.is_empty() && detected.rand_cells.is_empty() {
@@ -365,15 +420,22 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
 
     // Correlation groups.
     let mut groups: Vec<(Vec<usize>, CorrelationPlan)> = Vec::new();
-    let name_index = |n: &str| inputs.iter().position(|i| i.info.name == n || i.info.cell == n);
+    let name_index = |n: &str| {
+        inputs
+            .iter()
+            .position(|i| i.info.name == n || i.info.cell == n)
+    };
     for cc in &cfg.correlations {
         let idx: Result<Vec<usize>, OpsError> = cc
             .inputs
             .iter()
-            .map(|n| name_index(n).ok_or_else(|| input_err(format!("correlation: no input named `{n}`"))))
+            .map(|n| {
+                name_index(n).ok_or_else(|| input_err(format!("correlation: no input named `{n}`")))
+            })
             .collect();
         let idx = idx?;
-        let (plan, repair) = CorrelationPlan::new(&cc.matrix).map_err(|e| input_err(format!("correlation of {}: {e}", cc.inputs.join(", "))))?;
+        let (plan, repair) = CorrelationPlan::new(&cc.matrix)
+            .map_err(|e| input_err(format!("correlation of {}: {e}", cc.inputs.join(", "))))?;
         if let Some(r) = repair {
             warnings.push(format!("correlation of {}: {r:?}", cc.inputs.join(", ")));
         }
@@ -382,19 +444,36 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     for (key, members) in &corrmats {
         let m = match &members[0].2 {
             Value::Array(a) => a.clone(),
-            _ => return Err(input_err(format!("RiskCorrmat({key}): the matrix must be a square range of numbers"))),
+            _ => {
+                return Err(input_err(format!(
+                    "RiskCorrmat({key}): the matrix must be a square range of numbers"
+                )));
+            }
         };
         if m.rows != m.cols {
-            return Err(input_err(format!("RiskCorrmat({key}): the matrix is {}x{}, not square", m.rows, m.cols)));
+            return Err(input_err(format!(
+                "RiskCorrmat({key}): the matrix is {}x{}, not square",
+                m.rows, m.cols
+            )));
         }
         let mut order: Vec<(usize, usize)> = members.iter().map(|(k, pos, _)| (*pos, *k)).collect();
         order.sort();
         let positions: Vec<usize> = order.iter().map(|o| o.0).collect();
         let matrix: Vec<Vec<f64>> = positions
             .iter()
-            .map(|&i| positions.iter().map(|&j| m.get(i.saturating_sub(1), j.saturating_sub(1)).and_then(|v| v.to_number().ok()).unwrap_or(f64::NAN)).collect())
+            .map(|&i| {
+                positions
+                    .iter()
+                    .map(|&j| {
+                        m.get(i.saturating_sub(1), j.saturating_sub(1))
+                            .and_then(|v| v.to_number().ok())
+                            .unwrap_or(f64::NAN)
+                    })
+                    .collect()
+            })
             .collect();
-        let (plan, repair) = CorrelationPlan::new(&matrix).map_err(|e| input_err(format!("RiskCorrmat({key}): {e}")))?;
+        let (plan, repair) = CorrelationPlan::new(&matrix)
+            .map_err(|e| input_err(format!("RiskCorrmat({key}): {e}")))?;
         if let Some(r) = repair {
             warnings.push(format!("RiskCorrmat({key}): {r:?}"));
         }
@@ -404,26 +483,40 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     // Threshold conditions are checked before simulating, so a typo costs nothing.
     let mut conditions = Vec::with_capacity(opts.fail_if.len());
     for cond in &opts.fail_if {
-        let t = Threshold::parse(cond).map_err(|e| input_err(format!("--fail-if `{cond}`: {e}")))?;
+        let t =
+            Threshold::parse(cond).map_err(|e| input_err(format!("--fail-if `{cond}`: {e}")))?;
         if !outputs.iter().any(|o| o.1 == t.output()) {
             return Err(input_err(format!(
                 "--fail-if `{cond}`: no output named `{}`; the outputs are {}",
                 t.output(),
-                outputs.iter().map(|o| format!("`{}`", o.1)).collect::<Vec<_>>().join(", ")
+                outputs
+                    .iter()
+                    .map(|o| format!("`{}`", o.1))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
         conditions.push((cond.clone(), t));
     }
 
-    let iterations = opts.iterations.or(cfg.iterations).unwrap_or(DEFAULT_ITERATIONS);
+    let iterations = opts
+        .iterations
+        .or(cfg.iterations)
+        .unwrap_or(DEFAULT_ITERATIONS);
     if iterations == 0 {
-        return Err(input_err("the number of iterations must be at least 1".into()));
+        return Err(input_err(
+            "the number of iterations must be at least 1".into(),
+        ));
     }
     let seed = opts.seed.or(cfg.seed).unwrap_or_else(random_seed);
     let method = match opts.sampling {
         Some(m) => m,
         None => match &cfg.sampling {
-            Some(s) => parse_method(s).ok_or_else(|| input_err(format!("model file: unknown sampling `{s}` (use `lhs` or `mc`)")))?,
+            Some(s) => parse_method(s).ok_or_else(|| {
+                input_err(format!(
+                    "model file: unknown sampling `{s}` (use `lhs` or `mc`)"
+                ))
+            })?,
             None => Method::LatinHypercube,
         },
     };
@@ -432,8 +525,15 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     let base: Vec<(CellId, Value)> = inputs
         .iter()
         .map(|i| {
-            let stat = detected.inputs.iter().find(|c| c.cell == i.cell).and_then(|c| c.static_value);
-            (i.cell, Value::Number(stat.unwrap_or_else(|| i.sampler.mean())))
+            let stat = detected
+                .inputs
+                .iter()
+                .find(|c| c.cell == i.cell)
+                .and_then(|c| c.static_value);
+            (
+                i.cell,
+                Value::Number(stat.unwrap_or_else(|| i.sampler.mean())),
+            )
         })
         .collect();
     let in_cells: Vec<CellId> = inputs.iter().map(|i| i.cell).collect();
@@ -442,7 +542,10 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     let evaluation = match sim.plan() {
         Plan::Compiled(_) => "compiled".to_string(),
         Plan::Interpreted { reason, .. } => {
-            let msg = format!("interpreted ({} uses {}, which the compiler does not handle yet)", reason.cell, reason.what);
+            let msg = format!(
+                "interpreted ({} uses {}, which the compiler does not handle yet)",
+                reason.cell, reason.what
+            );
             warnings.push(format!("evaluation is {msg}: slower than compiled"));
             msg
         }
@@ -461,15 +564,25 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             });
         }
     }
-    let uniform = Sampler::new(&Distribution::Uniform { min: 0.0, max: 1.0 }).map_err(|e| input_err(e.to_string()))?;
+    let uniform = Sampler::new(&Distribution::Uniform { min: 0.0, max: 1.0 })
+        .map_err(|e| input_err(e.to_string()))?;
 
-    let threads = opts.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let threads = opts
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| OpsError::Run { message: format!("could not start {threads} worker threads: {e}") })?;
+        .map_err(|e| OpsError::Run {
+            message: format!("could not start {threads} worker threads: {e}"),
+        })?;
 
-    let task_len: u64 = if groups.is_empty() { 8 * LANES as u64 } else { DESIGN_BLOCK as u64 };
+    let task_len: u64 = if groups.is_empty() {
+        8 * LANES as u64
+    } else {
+        DESIGN_BLOCK as u64
+    };
     let streams = Streams::new(seed);
     let n_cols_in = n_in + rand_sites;
     let n_out = outputs.len();
@@ -481,33 +594,58 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     let workbook_hash = format!("{:016x}", fnv1a(&bytes));
     let mut writer = match &opts.out {
         Some(path) => {
-            let format = SamplesFormat::from_path(path).map_err(|e| OpsError::Run { message: e.to_string() })?;
-            let layout = SamplesLayout::new(infos.iter().map(|i| i.name.clone()), outputs.iter().map(|o| o.1.clone()));
+            let format = SamplesFormat::from_path(path).map_err(|e| OpsError::Run {
+                message: e.to_string(),
+            })?;
+            let layout = SamplesLayout::new(
+                infos.iter().map(|i| i.name.clone()),
+                outputs.iter().map(|o| o.1.clone()),
+            );
             let mut meta = BTreeMap::new();
             meta.insert("mcsim.seed".into(), seed.to_string());
             meta.insert("mcsim.iterations".into(), iterations.to_string());
             meta.insert("mcsim.sampling".into(), method_name(method).into());
-            meta.insert("mcsim.workbook".into(), opts.workbook.to_string_lossy().into_owned());
+            meta.insert(
+                "mcsim.workbook".into(),
+                opts.workbook.to_string_lossy().into_owned(),
+            );
             meta.insert("mcsim.workbook_hash".into(), workbook_hash.clone());
             meta.insert("mcsim.version".into(), version.clone());
-            meta.insert("mcsim.inputs".into(), serde_json::to_string(&infos).unwrap_or_default());
-            Some(SamplesWriter::create(path, format, &layout, &meta).map_err(|e| OpsError::Run { message: format!("{}: {e}", path.display()) })?)
+            meta.insert(
+                "mcsim.inputs".into(),
+                serde_json::to_string(&infos).unwrap_or_default(),
+            );
+            Some(
+                SamplesWriter::create(path, format, &layout, &meta).map_err(|e| OpsError::Run {
+                    message: format!("{}: {e}", path.display()),
+                })?,
+            )
         }
         None => None,
     };
 
     let sim_started = Instant::now();
-    let mut checks: Option<Vec<ConvergenceCheck>> = opts
-        .until_converged
-        .map(|tol| (0..n_out).map(|_| ConvergenceCheck::new(tol).with_min_samples(1000)).collect());
+    let mut checks: Option<Vec<ConvergenceCheck>> = opts.until_converged.map(|tol| {
+        (0..n_out)
+            .map(|_| ConvergenceCheck::new(tol).with_min_samples(1000))
+            .collect()
+    });
     let mut converged = None;
     let chunk_tasks = (threads * 4) as u64;
     let mut done: u64 = 0;
-    let samplers: Vec<&Sampler> = inputs.iter().map(|i| &i.sampler).chain(std::iter::repeat_n(&uniform, rand_sites)).collect();
+    let samplers: Vec<&Sampler> = inputs
+        .iter()
+        .map(|i| &i.sampler)
+        .chain(std::iter::repeat_n(&uniform, rand_sites))
+        .collect();
     // Reused across chunks (no fresh pages per chunk).
     let mut chunk_in: Vec<Vec<f64>> = vec![Vec::new(); n_cols_in];
     let mut chunk_out: Vec<Vec<f64>> = vec![Vec::new(); n_out];
-    for (v, c) in in_samples.iter_mut().chain(out_samples.iter_mut()).zip(std::iter::repeat(iterations)) {
+    for (v, c) in in_samples
+        .iter_mut()
+        .chain(out_samples.iter_mut())
+        .zip(std::iter::repeat(iterations))
+    {
         v.reserve_exact(c.min(1 << 26) as usize);
     }
     while done < iterations {
@@ -519,12 +657,19 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         // Split every column into per-task slices.
         let mut tasks: Vec<Task<'_>> = Vec::new();
         {
-            let mut in_iters: Vec<_> = chunk_in.iter_mut().map(|c| c.chunks_mut(task_len as usize)).collect();
-            let mut out_iters: Vec<_> = chunk_out.iter_mut().map(|c| c.chunks_mut(task_len as usize)).collect();
+            let mut in_iters: Vec<_> = chunk_in
+                .iter_mut()
+                .map(|c| c.chunks_mut(task_len as usize))
+                .collect();
+            let mut out_iters: Vec<_> = chunk_out
+                .iter_mut()
+                .map(|c| c.chunks_mut(task_len as usize))
+                .collect();
             let mut start = done;
             while start < chunk_end {
                 let ins: Vec<&mut [f64]> = in_iters.iter_mut().filter_map(|it| it.next()).collect();
-                let outs: Vec<&mut [f64]> = out_iters.iter_mut().filter_map(|it| it.next()).collect();
+                let outs: Vec<&mut [f64]> =
+                    out_iters.iter_mut().filter_map(|it| it.next()).collect();
                 tasks.push((start, ins, outs));
                 start = (start + task_len).min(chunk_end);
             }
@@ -539,14 +684,17 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             tasks.into_par_iter().for_each_init(
                 || (sim.block(LANES), vec![Vec::with_capacity(LANES); n_out]),
                 |(block, outbuf), (start, mut ins, mut outs)| {
-                    let len = ins.first().map_or_else(|| outs.first().map_or(0, |o| o.len()), |c| c.len());
+                    let len = ins
+                        .first()
+                        .map_or_else(|| outs.first().map_or(0, |o| o.len()), |c| c.len());
                     for (k, col) in ins.iter_mut().enumerate() {
                         samplers[k].sample_into(method, streams, k as u64, start, col);
                     }
                     for (idx, plan) in groups {
                         let mut cols: Vec<&mut [f64]> = Vec::new();
                         // Borrow the group's columns in group order.
-                        let mut rest: Vec<Option<&mut [f64]>> = ins.iter_mut().map(|c| Some(&mut **c)).collect();
+                        let mut rest: Vec<Option<&mut [f64]>> =
+                            ins.iter_mut().map(|c| Some(&mut **c)).collect();
                         for &k in idx {
                             if let Some(c) = rest.get_mut(k).and_then(Option::take) {
                                 cols.push(c);
@@ -574,11 +722,19 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             );
         });
         if let Some(msg) = failure.lock().ok().and_then(|mut f| f.take()) {
-            return Err(OpsError::Run { message: format!("correlating inputs: {msg}") });
+            return Err(OpsError::Run {
+                message: format!("correlating inputs: {msg}"),
+            });
         }
         if let Some(w) = writer.as_mut() {
-            let cols: Vec<&[f64]> = chunk_in.iter().chain(chunk_out.iter()).map(Vec::as_slice).collect();
-            w.write_block(&cols).map_err(|e| OpsError::Run { message: format!("writing samples: {e}") })?;
+            let cols: Vec<&[f64]> = chunk_in
+                .iter()
+                .chain(chunk_out.iter())
+                .map(Vec::as_slice)
+                .collect();
+            w.write_block(&cols).map_err(|e| OpsError::Run {
+                message: format!("writing samples: {e}"),
+            })?;
         }
         for (dst, src) in in_samples.iter_mut().zip(&chunk_in) {
             dst.extend_from_slice(src);
@@ -590,7 +746,11 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         progress(done, iterations);
         if let Some(cs) = checks.as_mut() {
             // Every output's check sees this checkpoint (no short-circuit), then all must agree.
-            let states: Vec<bool> = cs.iter_mut().zip(&out_samples).map(|(c, s)| c.converged(s)).collect();
+            let states: Vec<bool> = cs
+                .iter_mut()
+                .zip(&out_samples)
+                .map(|(c, s)| c.converged(s))
+                .collect();
             if states.iter().all(|&b| b) {
                 converged = Some(true);
                 break;
@@ -601,7 +761,9 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         converged = Some(false);
     }
     if let Some(w) = writer {
-        w.finish().map_err(|e| OpsError::Run { message: format!("writing samples: {e}") })?;
+        w.finish().map_err(|e| OpsError::Run {
+            message: format!("writing samples: {e}"),
+        })?;
     }
 
     let simulation_seconds = sim_started.elapsed().as_secs_f64();
@@ -620,7 +782,11 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         sopts = sopts.with_target(t);
     }
     let det = sim.deterministic_outputs();
-    let named: Vec<(&str, &[f64])> = infos.iter().map(|i| i.name.as_str()).zip(in_samples.iter().map(Vec::as_slice)).collect();
+    let named: Vec<(&str, &[f64])> = infos
+        .iter()
+        .map(|i| i.name.as_str())
+        .zip(in_samples.iter().map(Vec::as_slice))
+        .collect();
     // Inputs are ranked once for every output's rank correlations; outputs in parallel.
     let ranked = pool.install(|| mcsim_results::RankedInputs::new(&named));
     let per_output: Vec<Result<OutputReport, OpsError>> = pool.install(|| {
@@ -630,19 +796,26 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             .map(|(k, (cell, name))| {
                 let samples = &out_samples[k];
                 // Error iterations are NaN in the samples; the summary counts and excludes them.
-                let summary = Summary::compute(samples, 0, &sopts).map_err(|e| OpsError::Run { message: e.to_string() })?;
+                let summary = Summary::compute(samples, 0, &sopts).map_err(|e| OpsError::Run {
+                    message: e.to_string(),
+                })?;
                 let deterministic = det.get(k).copied().flatten().is_some();
                 let sensitivity = if deterministic || named.is_empty() {
                     None
                 } else {
                     Sensitivity::compute_ranked(name, samples, &ranked).ok()
                 };
+                let convergence = mcsim_results::convergence_trace(samples, &[0.05, 0.5, 0.95], 10)
+                    .map_err(|e| OpsError::Run {
+                        message: e.to_string(),
+                    })?;
                 Ok(OutputReport {
                     name: name.clone(),
                     cell: model.cell_label(*cell),
                     deterministic,
                     summary,
                     sensitivity,
+                    convergence,
                 })
             })
             .collect()
@@ -651,14 +824,22 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     for r in per_output {
         let r = r?;
         if r.deterministic {
-            warnings.push(format!("output `{}` depends on no uncertain input: it is the same in every iteration", r.name));
+            warnings.push(format!(
+                "output `{}` depends on no uncertain input: it is the same in every iteration",
+                r.name
+            ));
         }
         reports.push(r);
     }
     let mut thresholds = Vec::new();
     let names: Vec<&str> = outputs.iter().map(|o| o.1.as_str()).collect();
     for (cond, t) in &conditions {
-        let lookup = |n: &str| outputs.iter().position(|o| o.1 == n).map(|k| out_samples[k].as_slice());
+        let lookup = |n: &str| {
+            outputs
+                .iter()
+                .position(|o| o.1 == n)
+                .map(|k| out_samples[k].as_slice())
+        };
         let outcome = t
             .evaluate_detail(&lookup, &names)
             .map_err(|e| input_err(format!("--fail-if `{cond}`: {e}")))?;

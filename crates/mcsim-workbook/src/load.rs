@@ -281,15 +281,14 @@ fn from_calamine(file: &str, what: &str, e: XlsxError) -> LoadError {
 mod tests {
     use super::*;
 
-    /// Workbooks to compare the two cell readers on: the committed fixtures, and the
-    /// Excel corpus when this machine has it.
+    /// Workbooks to compare the two cell readers on: the committed fixtures and the Excel corpus.
     fn workbooks() -> Vec<std::path::PathBuf> {
         let mut files = Vec::new();
         let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")];
-        let corpus = Path::new("/work/shared/corpus/excel");
-        if corpus.is_dir() {
-            dirs.push(corpus.to_path_buf());
-        }
+        // The Excel corpus copied into the repository (tests/corpus/excel).
+        let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/excel");
+        assert!(corpus.is_dir(), "the corpus copy is missing: {}", corpus.display());
+        dirs.push(corpus);
         while let Some(dir) = dirs.pop() {
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;

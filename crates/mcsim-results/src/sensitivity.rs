@@ -1,5 +1,6 @@
 //! Sensitivity of an output to the inputs: rank correlation, standardized regression, tornado.
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Result, ResultsError};
@@ -37,14 +38,24 @@ fn rank_correlation(rx: &[f64], ry: &[f64]) -> Option<f64> {
     if n < 2 {
         return None;
     }
+    // Block sums in i64 (a block of 1024 doubled ranks cannot overflow below ~10^12 iterations),
+    // accumulated exactly in i128.
     let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0i128, 0i128, 0i128, 0i128, 0i128);
-    for (&a, &b) in rx.iter().zip(ry) {
-        let (a, b) = ((2.0 * a) as i64 as i128, (2.0 * b) as i64 as i128);
-        sx += a;
-        sy += b;
-        sxx += a * a;
-        syy += b * b;
-        sxy += a * b;
+    for (ca, cb) in rx.chunks(1024).zip(ry.chunks(1024)) {
+        let (mut bx, mut by, mut bxx, mut byy, mut bxy) = (0i64, 0i64, 0i64, 0i64, 0i64);
+        for (&a, &b) in ca.iter().zip(cb) {
+            let (a, b) = ((2.0 * a) as i64, (2.0 * b) as i64);
+            bx += a;
+            by += b;
+            bxx += a * a;
+            byy += b * b;
+            bxy += a * b;
+        }
+        sx += bx as i128;
+        sy += by as i128;
+        sxx += bxx as i128;
+        syy += byy as i128;
+        sxy += bxy as i128;
     }
     let n = n as i128;
     let cxy = n * sxy - sx * sy;
@@ -108,18 +119,30 @@ impl<'a> RankedInputs<'a> {
     }
 }
 
-/// The correlation of two standardized columns, standardizing on the fly (the same arithmetic as
-/// [`standardized_regression`], without copying the columns).
+/// The correlation of two standardized columns, standardizing on the fly:
+/// Σ(a−ma)(b−mb) / ((n−1)·sa·sb). The sum runs in fixed blocks with eight accumulators, so it
+/// vectorises and is the same whatever the caller's threading (sensitivities need ~1e-12, not
+/// compensated sums, and this is the O(n·k²) part with many inputs).
 fn zdot(a: &[f64], sa: Option<(f64, f64)>, b: &[f64], sb: Option<(f64, f64)>) -> f64 {
-    let (Some((ma, da)), Some((mb, db))) = (sa, sb) else {
-        return 0.0;
-    };
+    let (Some((ma, da)), Some((mb, db))) = (sa, sb) else { return 0.0 };
     let denom = (a.len() - 1) as f64;
-    stable_sum(
-        a.iter()
-            .zip(b)
-            .map(|(p, q)| ((p - ma) / da) * ((q - mb) / db)),
-    ) / denom
+    let mut total = 0.0;
+    for (ca, cb) in a.chunks(4096).zip(b.chunks(4096)) {
+        let mut acc = [0.0f64; 8];
+        let (ea, eb) = (ca.chunks_exact(8), cb.chunks_exact(8));
+        let (ra, rb) = (ea.remainder(), eb.remainder());
+        for (x, y) in ea.zip(eb) {
+            for i in 0..8 {
+                acc[i] += (x[i] - ma) * (y[i] - mb);
+            }
+        }
+        let mut block: f64 = acc.iter().sum();
+        for (x, y) in ra.iter().zip(rb) {
+            block += (x - ma) * (y - mb);
+        }
+        total += block;
+    }
+    total / (denom * da * db)
 }
 
 /// Pearson correlation of two equally long slices; `None` when fewer than two rows or either

@@ -124,7 +124,9 @@ impl<'a> RankedInputs<'a> {
 /// vectorises and is the same whatever the caller's threading (sensitivities need ~1e-12, not
 /// compensated sums, and this is the O(n·k²) part with many inputs).
 fn zdot(a: &[f64], sa: Option<(f64, f64)>, b: &[f64], sb: Option<(f64, f64)>) -> f64 {
-    let (Some((ma, da)), Some((mb, db))) = (sa, sb) else { return 0.0 };
+    let (Some((ma, da)), Some((mb, db))) = (sa, sb) else {
+        return 0.0;
+    };
     let denom = (a.len() - 1) as f64;
     let mut total = 0.0;
     for (ca, cb) in a.chunks(4096).zip(b.chunks(4096)) {

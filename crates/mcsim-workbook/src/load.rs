@@ -287,7 +287,11 @@ mod tests {
         let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")];
         // The Excel corpus copied into the repository (tests/corpus/excel).
         let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/excel");
-        assert!(corpus.is_dir(), "the corpus copy is missing: {}", corpus.display());
+        assert!(
+            corpus.is_dir(),
+            "the corpus copy is missing: {}",
+            corpus.display()
+        );
         dirs.push(corpus);
         while let Some(dir) = dirs.pop() {
             let Ok(entries) = std::fs::read_dir(&dir) else {

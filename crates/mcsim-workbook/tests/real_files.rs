@@ -123,7 +123,8 @@ fn arithmetic_xlsx_shared_formulas() {
 #[test]
 fn corpus_matches_manifest() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/excel");
-    let manifest = std::fs::read_to_string(root.join("MANIFEST.tsv")).expect("the corpus copy in tests/corpus/excel");
+    let manifest = std::fs::read_to_string(root.join("MANIFEST.tsv"))
+        .expect("the corpus copy in tests/corpus/excel");
     let mut lines = manifest.lines();
     let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();

@@ -88,15 +88,26 @@ impl<'a> RankedInputs<'a> {
             let scales: Vec<Option<(f64, f64)>> = inputs.iter().map(|(_, x)| scale_of(x)).collect();
             let active: Vec<usize> = (0..inputs.len()).filter(|&i| scales[i].is_some()).collect();
             let m = active.len();
+            // Rows of the correlation matrix in parallel (each entry is computed the same way
+            // whatever the thread count).
+            let lower: Vec<Vec<f64>> = (0..m)
+                .into_par_iter()
+                .map(|i| {
+                    (0..=i)
+                        .map(|j| {
+                            zdot(
+                                inputs[active[i]].1,
+                                scales[active[i]],
+                                inputs[active[j]].1,
+                                scales[active[j]],
+                            )
+                        })
+                        .collect()
+                })
+                .collect();
             let mut corr = vec![vec![0.0; m]; m];
-            for i in 0..m {
-                for j in 0..=i {
-                    let v = zdot(
-                        inputs[active[i]].1,
-                        scales[active[i]],
-                        inputs[active[j]].1,
-                        scales[active[j]],
-                    );
+            for (i, row) in lower.iter().enumerate() {
+                for (j, &v) in row.iter().enumerate() {
                     corr[i][j] = v;
                     corr[j][i] = v;
                 }
@@ -108,7 +119,7 @@ impl<'a> RankedInputs<'a> {
         RankedInputs {
             inputs: inputs.to_vec(),
             ranks: if all_finite {
-                inputs.iter().map(|(_, x)| ranks(x)).collect()
+                inputs.par_iter().map(|(_, x)| ranks(x)).collect()
             } else {
                 Vec::new()
             },

@@ -62,6 +62,7 @@ fn generate(path: &Path, rows: usize, shared: bool) -> std::io::Result<()> {
         let _ = write!(sheet, r#"<c r="A{r}"><v>{a}</v></c>"#);
         let mut left = a;
         above[0] = a;
+        #[allow(clippy::needless_range_loop)] // `c` is also the column letter below
         for c in 1..=COLS {
             let v = left * 1.01 + above[c];
             let (l, me) = (col_name(c - 1), col_name(c));

@@ -253,6 +253,9 @@ pub fn results(opts: &ResultsOptions) -> Result<ResultsReport, OpsError> {
         .inputs()
         .map(|c| (c.name.as_str(), c.values.as_slice()))
         .collect();
+    // The same computation as `run` (inputs ranked once), so a samples file re-derives the run's
+    // sensitivities bit for bit.
+    let ranked = mcsim_results::RankedInputs::new(&inputs);
     let mut outputs = Vec::with_capacity(selected.len());
     for &name in &selected {
         let values = file.values(name).unwrap_or_default();
@@ -263,7 +266,7 @@ pub fn results(opts: &ResultsOptions) -> Result<ResultsReport, OpsError> {
             None
         } else {
             Some(
-                Sensitivity::compute(name, values, &inputs).map_err(|e| OpsError::Run {
+                Sensitivity::compute_ranked(name, values, &ranked).map_err(|e| OpsError::Run {
                     message: format!("sensitivity of `{name}`: {}", chain(&e)),
                 })?,
             )

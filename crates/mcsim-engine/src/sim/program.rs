@@ -245,7 +245,7 @@ pub enum Instr {
         /// Second list.
         b: Vec<Operand>,
     },
-    /// COUNTIF(list, "<op><rhs>") with a numeric criterion.
+    /// `COUNTIF(list, "<op><rhs>")` with a numeric criterion.
     CountIf {
         /// Destination slot.
         dst: u32,

@@ -1101,12 +1101,12 @@ impl Section {
 
 /// Splits a format into sections at `;` outside quotes, escapes and brackets.
 fn split_sections(fmt: &str) -> Vec<String> {
-    let mut out = vec![String::new()];
+    let mut out = Vec::new();
+    let mut cur = String::new();
     let mut chars = fmt.chars();
     let mut in_quote = false;
     let mut in_bracket = false;
     while let Some(c) = chars.next() {
-        let cur = out.last_mut().expect("at least one section");
         match c {
             '"' => {
                 in_quote = !in_quote;
@@ -1126,10 +1126,11 @@ fn split_sections(fmt: &str) -> Vec<String> {
                 in_bracket = false;
                 cur.push(c);
             }
-            ';' if !in_quote && !in_bracket => out.push(String::new()),
+            ';' if !in_quote && !in_bracket => out.push(std::mem::take(&mut cur)),
             _ => cur.push(c),
         }
     }
+    out.push(cur);
     out
 }
 

@@ -9,6 +9,7 @@
 
 use super::program::{Arith, Cmp, Instr, Operand, Program, Reduce, RoundMode};
 use crate::eval::Evaluator;
+use crate::functions::{math, statistical};
 use crate::graph::Graph;
 use crate::model::{Area, CellId, Model};
 use crate::value::Value;
@@ -443,7 +444,7 @@ impl Compiler<'_, '_> {
             }
             if n == 0.5 {
                 return Ok(self.emit(|dst| Instr::Call1 {
-                    f: sqrt_kernel,
+                    f: math::sqrt_kernel,
                     dst,
                     a,
                 }));
@@ -701,28 +702,15 @@ impl Compiler<'_, '_> {
                 let idx = self.expr(&args[1])?;
                 Ok(self.emit(|dst| Instr::Index { dst, items, idx }))
             }
-            "ABS" => one!(|x| Ok(x.abs())),
-            "SQRT" => one!(sqrt_kernel),
-            "EXP" => one!(|x| finite(x.exp())),
-            "LN" => one!(|x| if x > 0.0 {
-                Ok(x.ln())
-            } else {
-                Err(ErrorKind::Num)
-            }),
-            "LOG10" => one!(|x| if x > 0.0 {
-                Ok(x.log10())
-            } else {
-                Err(ErrorKind::Num)
-            }),
-            "INT" => one!(|x| Ok(x.floor())),
-            "SIGN" => one!(|x| Ok(if x > 0.0 {
-                1.0
-            } else if x < 0.0 {
-                -1.0
-            } else {
-                0.0
-            })),
-            "NORM.S.INV" | "NORMSINV" => one!(norm_s_inv_kernel),
+            // The same kernels as the scalar evaluator's functions: one definition for both paths.
+            "ABS" => one!(math::abs_kernel),
+            "SQRT" => one!(math::sqrt_kernel),
+            "EXP" => one!(math::exp_kernel),
+            "LN" => one!(math::ln_kernel),
+            "LOG10" => one!(math::log10_kernel),
+            "INT" => one!(math::int_kernel),
+            "SIGN" => one!(math::sign_kernel),
+            "NORM.S.INV" | "NORMSINV" => one!(statistical::norm_s_inv_kernel),
             "ROUND" | "ROUNDUP" | "ROUNDDOWN"
                 if args.len() <= 2
                     && args.get(1).is_none_or(|d| !self.depends(d))
@@ -751,11 +739,11 @@ impl Compiler<'_, '_> {
                     mode,
                 }))
             }
-            "ROUND" => two!(round_kernel, 0.0),
-            "ROUNDUP" => two!(roundup_kernel, 0.0),
-            "ROUNDDOWN" | "TRUNC" => two!(rounddown_kernel, 0.0),
-            "MOD" => two!(mod_kernel, f64::NAN),
-            "POWER" => two!(|x, y| crate::eval::pow(x, y), f64::NAN),
+            "ROUND" => two!(math::round_kernel, 0.0),
+            "ROUNDUP" => two!(math::roundup_kernel, 0.0),
+            "ROUNDDOWN" | "TRUNC" => two!(math::rounddown_kernel, 0.0),
+            "MOD" => two!(math::mod_kernel, f64::NAN),
+            "POWER" => two!(math::power_kernel, f64::NAN),
             "NORM.INV" | "NORMINV" | "LOGNORM.INV" | "LOGINV" => {
                 let mut ops = Vec::new();
                 for i in 0..3 {
@@ -776,90 +764,12 @@ impl Compiler<'_, '_> {
 /// Marks a range cell that aggregates skip (empty, text, boolean).
 const SKIP: f64 = f64::from_bits(0x7ff8_dead_beef_0001);
 
-fn finite(x: f64) -> Result<f64, ErrorKind> {
-    if x.is_finite() {
-        Ok(x)
-    } else {
-        Err(ErrorKind::Num)
-    }
-}
-
-fn sqrt_kernel(x: f64) -> Result<f64, ErrorKind> {
-    if x < 0.0 {
-        Err(ErrorKind::Num)
-    } else {
-        Ok(x.sqrt())
-    }
-}
-
-/// `f` applied to |x|·10^digits after Excel's 15-significant-digit rounding, which can only change
-/// the result when the scaled value is within a hair of a boundary (`near` tests that), so the
-/// common path is two multiplications and a floor.
-fn scale_round(
-    x: f64,
-    digits: f64,
-    f: fn(f64) -> f64,
-    near: fn(f64) -> bool,
-) -> Result<f64, ErrorKind> {
-    let d = digits.trunc();
-    let p = 10f64.powi(d as i32);
-    let y = x.abs() * p;
-    let fr = y - y.floor();
-    let scaled = if near(fr) {
-        super::program::round15_fast(y)
-    } else {
-        y
-    };
-    finite(f(scaled) / p * x.signum())
-}
-
-fn round_kernel(x: f64, digits: f64) -> Result<f64, ErrorKind> {
-    scale_round(
-        x,
-        digits,
-        |v| (v + 0.5).floor(),
-        |fr| (fr - 0.5).abs() < 1e-9,
-    )
-}
-
-fn roundup_kernel(x: f64, digits: f64) -> Result<f64, ErrorKind> {
-    scale_round(x, digits, f64::ceil, |fr| {
-        !(1e-9..=1.0 - 1e-9).contains(&fr)
-    })
-}
-
-fn rounddown_kernel(x: f64, digits: f64) -> Result<f64, ErrorKind> {
-    scale_round(x, digits, f64::floor, |fr| {
-        !(1e-9..=1.0 - 1e-9).contains(&fr)
-    })
-}
-
-fn mod_kernel(x: f64, y: f64) -> Result<f64, ErrorKind> {
-    if y == 0.0 {
-        return Err(ErrorKind::Div0);
-    }
-    finite(x - y * (x / y).floor())
-}
-
-fn norm_s_inv_kernel(p: f64) -> Result<f64, ErrorKind> {
-    if p <= 0.0 || p >= 1.0 {
-        return Err(ErrorKind::Num);
-    }
-    Ok(mcsim_sampling::normal_quantile(p))
-}
-
 fn norm_inv_kernel(a: &[f64]) -> Result<f64, ErrorKind> {
-    if a[2] <= 0.0 {
-        return Err(ErrorKind::Num);
-    }
-    Ok(a[1] + a[2] * norm_s_inv_kernel(a[0])?)
+    statistical::norm_inv_kernel(a[0], a[1], a[2])
 }
 
 fn lognorm_inv_kernel(a: &[f64]) -> Result<f64, ErrorKind> {
-    if a[2] <= 0.0 {
-        return Err(ErrorKind::Num);
-    }
-    finite((a[1] + a[2] * norm_s_inv_kernel(a[0])?).exp())
+    statistical::lognorm_inv_kernel(a[0], a[1], a[2])
 }
 
 /// `">=0"`, `"<0"`, `5`: a numeric criterion.

@@ -74,20 +74,6 @@ pub enum RoundMode {
     Down,
 }
 
-/// Rounds to 15 significant digits (Excel's view of a number), arithmetically.
-pub(crate) fn round15_fast(y: f64) -> f64 {
-    if y == 0.0 || !y.is_finite() {
-        return y;
-    }
-    let e = y.abs().log10().floor() as i32;
-    let p = 14 - e;
-    if !(-290..=290).contains(&p) {
-        return y;
-    }
-    let s = 10f64.powi(p);
-    (y * s).round() / s
-}
-
 #[inline(always)]
 fn round_lane(x: f64, scale: f64, mode: RoundMode) -> f64 {
     let y = x.abs() * scale;
@@ -99,7 +85,11 @@ fn round_lane(x: f64, scale: f64, mode: RoundMode) -> f64 {
         RoundMode::Nearest => (fr - 0.5).abs() < 1e-9,
         _ => !(1e-9..=1.0 - 1e-9).contains(&fr),
     };
-    let y = if near { round15_fast(y) } else { y };
+    let y = if near {
+        crate::functions::math::round_sig15(y)
+    } else {
+        y
+    };
     let r = match mode {
         RoundMode::Nearest => (y + 0.5).floor(),
         RoundMode::Up => y.ceil(),

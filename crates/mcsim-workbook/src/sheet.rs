@@ -44,7 +44,8 @@ impl SheetBuilder {
                 self.text_formula(text, |text| Formula::Array { text, range })
             }
             Some(RawFormula::DataTable { range, spec }) => {
-                self.data_tables.push((range.0, range.1, range.2, range.3, spec));
+                self.data_tables
+                    .push((range.0, range.1, range.2, range.3, spec));
                 None
             }
             Some(RawFormula::SharedAnchor { si, text }) => {

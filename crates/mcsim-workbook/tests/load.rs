@@ -318,7 +318,10 @@ fn two_variable_data_table_attributes() {
     assert_eq!(wb.data_tables.len(), 1);
     let t = &wb.data_tables[0];
     assert!(t.two_d && t.row_input);
-    assert_eq!((t.range, t.r1, t.r2), ((1, 1, 1, 2), Some((4, 2)), Some((5, 2))));
+    assert_eq!(
+        (t.range, t.r1, t.r2),
+        ((1, 1, 1, 2), Some((4, 2)), Some((5, 2)))
+    );
 }
 
 #[test]

@@ -107,6 +107,7 @@ pub enum Command {
             mcsim run model.xlsx -n 100000 --seed 42\n  \
             mcsim run model.xlsx --config model.mcsim.toml --out samples.parquet\n  \
             mcsim run model.xlsx --set Inputs!B9=0.10 --percentile 0.5 --percentile 99.5\n  \
+            mcsim run sim.xlsx --output Model!B12=Profit --output 'Summary!C5'\n  \
             mcsim run model.xlsx --until-converged 0.005 -n 1000000\n  \
             mcsim run model.xlsx --fail-if 'P(NPV < 0) > 0.2' --format json > report.json"
     )]
@@ -280,6 +281,13 @@ pub struct RunArgs {
     /// number, TRUE/FALSE or text. A fixed input is no longer uncertain. Repeatable.
     #[arg(long = "set", value_name = "REF=VALUE", value_parser = parse_set)]
     pub sets: Vec<(String, String)>,
+
+    /// Simulate this cell as an output, without a model file: `Sheet!B5`, `B5` (first sheet) or
+    /// a defined name, optionally `=NAME` to name it. Repeatable; adds to the outputs the
+    /// workbook marks (RiskOutput) and the model file lists. Without any outputs, the result
+    /// formulas of a data table over a RAND() model are used.
+    #[arg(long = "output", value_name = "REF[=NAME]", value_parser = parse_output)]
+    pub outputs: Vec<(String, Option<String>)>,
 
     /// Statistics and threshold options.
     #[command(flatten)]
@@ -473,6 +481,20 @@ fn parse_set(text: &str) -> Result<(String, String), String> {
             "`{text}` is not REF=VALUE (example: --set Inputs!B9=0.1)"
         )),
     }
+}
+
+/// `REF` or `REF=NAME`.
+fn parse_output(text: &str) -> Result<(String, Option<String>), String> {
+    let (reference, name) = match text.split_once('=') {
+        Some((r, n)) => (r.trim(), Some(n.trim())),
+        None => (text.trim(), None),
+    };
+    if reference.is_empty() || name.is_some_and(str::is_empty) {
+        return Err(format!(
+            "`{text}` is not REF or REF=NAME (example: --output Model!B12=Profit)"
+        ));
+    }
+    Ok((reference.to_owned(), name.map(str::to_owned)))
 }
 
 fn parse_number(text: &str) -> Result<f64, String> {

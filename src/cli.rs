@@ -72,9 +72,12 @@ pub enum Command {
         long_about = "Run a Monte Carlo simulation of a workbook.\n\n\
             Uncertain inputs are cells holding @RISK-style distribution functions \
             (=RiskNormal(100, 10), =RiskPert(..), ...) or RAND(), and inputs listed in a model \
-            file (--config). Outputs are cells marked with =RiskOutput(\"name\")+... or listed in \
-            the model file. Without --config, a file named mcsim.toml beside the workbook is used \
-            when there is one.\n\n\
+            file (--config). Outputs are cells marked with =RiskOutput(\"name\")+..., listed in \
+            the model file, or named with --output. Without any, the result formulas of a \
+            What-If data table over a RAND() model are the outputs; a data table used as the \
+            simulation loop (its input cell blank or unused) also sets the default number of \
+            iterations to its row count. Data tables are recalculated as Excel does. Without \
+            --config, a file named mcsim.toml beside the workbook is used when there is one.\n\n\
             Each iteration draws every input, recalculates the workbook and records every output. \
             The report gives, per output, the mean, standard deviation, percentiles, VaR/CVaR and \
             the inputs it is most sensitive to (Spearman rank correlation, standardized regression \

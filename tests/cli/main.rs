@@ -7,5 +7,6 @@ mod common;
 mod errors;
 mod generate;
 mod parse;
+mod plain_excel;
 mod results;
 mod run;

@@ -208,6 +208,7 @@ pub(crate) fn read_sheet<R: BufRead>(
 
 /// Reads an `<f>` element just opened. In formulas-only mode only array and data-table
 /// formulas are read; the others are skipped.
+#[allow(clippy::too_many_arguments)]
 fn read_formula<R: BufRead>(
     reader: &mut quick_xml::Reader<R>,
     buf: &mut Vec<u8>,

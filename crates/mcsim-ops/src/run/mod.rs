@@ -562,7 +562,6 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         .collect();
     let in_cells: Vec<CellId> = inputs.iter().map(|i| i.cell).collect();
     let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
-    let mut overrides = overrides;
     {
         let uncertain: Vec<CellId> = in_cells
             .iter()

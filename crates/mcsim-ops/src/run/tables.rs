@@ -211,3 +211,55 @@ pub(crate) fn fixed_values(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use mcsim_engine::quick::workbook;
+    use mcsim_workbook::DefinedName;
+
+    fn model() -> Model {
+        let mut wb = workbook(&[
+            ("A1", "=RAND()"),
+            ("B2", "=A1*2"),
+            ("Data!C3", "=Sheet1!B2+1"),
+        ]);
+        for (name, formula, scope) in [
+            ("Profit", "Data!$C$3", None),
+            ("Both", "Sheet1!$A$1:$B$2", None),
+            ("Rate", "0.05", None),
+            ("Local", "$B$2", Some(0)),
+        ] {
+            wb.names.push(DefinedName {
+                name: name.into(),
+                scope,
+                formula: formula.into(),
+                hidden: false,
+            });
+        }
+        Model::from_workbook(&wb)
+    }
+
+    #[test]
+    fn output_references_resolve() {
+        let m = model();
+        let label = |r: &str| output_cell(&m, r).map(|c| m.cell_label(c));
+        assert_eq!(label("B2").unwrap(), "Sheet1!B2");
+        assert_eq!(label("Sheet1!B2").unwrap(), "Sheet1!B2");
+        assert_eq!(label("'Data'!C3").unwrap(), "Data!C3");
+        assert_eq!(label("data!$C$3").unwrap(), "Data!C3");
+        assert_eq!(label("Profit").unwrap(), "Data!C3");
+        assert_eq!(label("Sheet1!Local").unwrap(), "Sheet1!B2");
+        assert!(label("Z9").unwrap_err().contains("empty cell"));
+        assert!(
+            label("Nope!A1")
+                .unwrap_err()
+                .contains("no sheet named `Nope`")
+        );
+        assert!(label("Both").unwrap_err().contains("one cell"));
+        assert!(label("Rate").unwrap_err().contains("not a cell"));
+        assert!(label("Missing").unwrap_err().contains("neither"));
+    }
+}

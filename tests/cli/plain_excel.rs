@@ -105,6 +105,7 @@ fn rand_idioms_run_with_output_flags() {
             f("D1", "RANDBETWEEN(1,6)", 3.0),
             f("E1", "-LN(1-RAND())/2", 0.5),
             f("F1", "INDEX($H$1:$H$4,RANDBETWEEN(1,4))", 2.0),
+            f("G1", "OFFSET($H$1,RANDBETWEEN(0,3),0)", 2.0),
             n("H1", 1.0),
             f("J1", "AVERAGE(K1:K100)", 10.0),
         ],
@@ -152,6 +153,8 @@ fn rand_idioms_run_with_output_flags() {
             "--output",
             "F1=resample",
             "--output",
+            "G1=offset",
+            "--output",
             "J1=average",
         ],
     );
@@ -172,6 +175,8 @@ fn rand_idioms_run_with_output_flags() {
     assert!(stat(&j, "expo", "min") >= 0.0);
     assert!((stat(&j, "resample", "mean") - 4.0).abs() < 0.2);
     assert_eq!(stat(&j, "resample", "max"), 10.0);
+    assert!((stat(&j, "offset", "mean") - 4.0).abs() < 0.2);
+    assert_eq!(stat(&j, "offset", "min"), 1.0);
     // The average of 100 draws: mean 10, sd 2/sqrt(100) = 0.2.
     assert!((stat(&j, "average", "mean") - 10.0).abs() < 0.03);
     assert!((stat(&j, "average", "std_dev") - 0.2).abs() < 0.03);

@@ -261,6 +261,11 @@ fn data_table_as_simulation_loop_is_detected_and_run() {
     let mean = stat(&j, "Sheet1!D1", "mean");
     assert!((mean - 5.0).abs() < 0.2, "{mean}");
     assert!(stat(&j, "Sheet1!D1", "std_dev") > 2.0);
+    assert!(
+        run.stderr.contains("simulation loop") && run.stderr.contains("Sheet1!D2:D51"),
+        "{}",
+        run.stderr
+    );
 
     // -n still wins.
     let run = mcsim_in(

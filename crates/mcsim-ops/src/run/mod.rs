@@ -418,7 +418,7 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     // also sets the default number of iterations).
     let mut table_iterations = None;
     if outputs.is_empty() {
-        let (cells, n) = tables::table_outputs(&model, &graph);
+        let (cells, n) = tables::table_outputs(&model, &graph, &mut warnings);
         table_iterations = n;
         outputs.extend(cells.into_iter().map(|c| (c, model.cell_label(c))));
     }

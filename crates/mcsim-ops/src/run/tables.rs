@@ -71,7 +71,11 @@ pub(crate) fn output_cell(model: &Model, r: &str) -> Result<CellId, String> {
 
 /// Without outputs: the result formulas of the data tables whose model is stochastic (a
 /// simulation loop first), and the iterations a simulation-loop table asks for (its row count).
-pub(crate) fn table_outputs(model: &Model, graph: &Graph) -> (Vec<CellId>, Option<u64>) {
+pub(crate) fn table_outputs(
+    model: &Model,
+    graph: &Graph,
+    warnings: &mut Vec<String>,
+) -> (Vec<CellId>, Option<u64>) {
     let uses = mcsim_engine::table::uses(model, graph);
     let mut tables: Vec<(&DataTable, &TableUse)> = model
         .tables
@@ -86,8 +90,32 @@ pub(crate) fn table_outputs(model: &Model, graph: &Graph) -> (Vec<CellId>, Optio
         .find(|(_, u)| u.simulation_loop())
         .map(|(t, _)| t.runs());
     let mut cells: Vec<CellId> = Vec::new();
-    for (t, _) in tables {
-        for c in t.result_formulas(model) {
+    for (t, u) in tables {
+        let formulas = t.result_formulas(model);
+        if formulas.is_empty() {
+            continue;
+        }
+        warnings.push(format!(
+            "no outputs named: the result formula{} of the data table {} ({}{}) {} simulated as output{}",
+            if formulas.len() == 1 { "" } else { "s" },
+            t.label(model),
+            formulas
+                .iter()
+                .map(|&c| model.cell_label(c))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if u.simulation_loop() {
+                format!(
+                    "; the table is the simulation loop: each iteration recalculates the model once, {} iterations unless -n says otherwise",
+                    t.runs()
+                )
+            } else {
+                String::new()
+            },
+            if formulas.len() == 1 { "is" } else { "are" },
+            if formulas.len() == 1 { "" } else { "s" },
+        ));
+        for c in formulas {
             if !cells.contains(&c) {
                 cells.push(c);
             }

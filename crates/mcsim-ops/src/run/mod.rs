@@ -11,8 +11,9 @@ pub mod config;
 
 use crate::error::OpsError;
 use config::ModelConfig;
-use mcsim_engine::sim::inputs::detect;
-use mcsim_engine::sim::{Plan, Simulation};
+use mcsim_engine::sim::inputs::{auto_name, auto_name_parts, detect, mark_dynamic};
+use mcsim_engine::sim::sites::DynamicDist;
+use mcsim_engine::sim::{Plan, Simulation, Site, SiteKey, SiteKind, Spec};
 use mcsim_engine::{CellId, Evaluator, Graph, Model, Value};
 use mcsim_results::{
     ConvergenceCheck, SamplesFormat, SamplesLayout, SamplesWriter, Sensitivity, Summary,
@@ -32,6 +33,10 @@ use std::time::Instant;
 pub const LANES: usize = 512;
 /// Default number of iterations.
 pub const DEFAULT_ITERATIONS: u64 = 10_000;
+/// RAND() calls kept as inputs (for sensitivity and the samples file) at most.
+const MAX_STORED_RAND: usize = 256;
+/// Values in one block's input columns at most (lanes × columns).
+const BLOCK_VALUES: usize = 1 << 19;
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -99,6 +104,34 @@ pub struct OutputReport {
     pub convergence: Vec<mcsim_results::ConvergencePoint>,
 }
 
+/// A statistics function's cell after the simulation.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatisticCell {
+    /// `Sheet!A1`.
+    pub cell: String,
+    /// The formula.
+    pub formula: String,
+    /// The cell's value after the simulation (a number, text, boolean or `#ERROR`).
+    pub value: serde_json::Value,
+    /// The value the file stored (what @RISK computed in its last simulation), if any.
+    pub stored: serde_json::Value,
+    /// The cell whose simulated values the statistic summarises.
+    pub of: Option<String>,
+}
+
+/// A cell's value after the simulation, for writing a copy of the workbook.
+#[derive(Debug, Clone)]
+pub struct CellValue {
+    /// Sheet name.
+    pub sheet: String,
+    /// Zero-based row.
+    pub row: u32,
+    /// Zero-based column.
+    pub col: u32,
+    /// The value.
+    pub value: Value,
+}
+
 /// A threshold condition and whether it held.
 #[derive(Debug, Clone, Serialize)]
 pub struct ThresholdResult {
@@ -145,6 +178,13 @@ pub struct RunReport {
     pub samples_file: Option<String>,
     /// Warnings (repaired correlation matrices, ignored properties, ...).
     pub warnings: Vec<String>,
+    /// Cells holding @RISK statistics functions (`=RiskMean(B5)`, `=RiskPercentile(NPV,0.9)/1e6`),
+    /// with the values they take after the simulation.
+    pub statistics: Vec<StatisticCell>,
+    /// Every cell whose value the simulation changed (the statistics cells and the cells that
+    /// depend on them): what `--save-as` writes.
+    #[serde(skip)]
+    pub cell_values: Vec<CellValue>,
     /// mcsim version.
     pub version: String,
 }
@@ -235,10 +275,52 @@ fn parse_value(text: &str) -> Value {
 /// One task: its first iteration, then its slices of the input and output columns.
 type Task<'a> = (u64, Vec<&'a mut [f64]>, Vec<&'a mut [f64]>);
 
+/// One sampled column: a cell whose whole value is sampled (model-file inputs), or a random call
+/// site (a distribution or RAND() call in a formula).
 struct Input {
-    cell: CellId,
+    cell: Option<CellId>,
+    site: Option<Site>,
+    /// Kept for sensitivity and the samples file.
+    stored: bool,
     info: InputInfo,
     sampler: Sampler,
+}
+
+fn site_of(model: &Model, cell: CellId, offset: u32, kind: SiteKind) -> Site {
+    let c = &model.cells[cell as usize];
+    Site {
+        key: SiteKey {
+            sheet: c.sheet,
+            row: c.row,
+            col: c.col,
+            offset,
+        },
+        kind,
+    }
+}
+
+/// Tracked cells' simulated values, sorted, for statistics functions in cells.
+#[derive(Default)]
+struct Tracked(std::collections::HashMap<CellId, (Vec<f64>, usize)>);
+
+impl mcsim_engine::eval::SimResults for Tracked {
+    fn sorted(&self, cell: CellId) -> Option<(&[f64], usize)> {
+        self.0.get(&cell).map(|(xs, e)| (xs.as_slice(), *e))
+    }
+}
+
+/// A cell value as JSON: numbers, text and booleans as such, errors as their text (`#N/A`).
+fn json_value(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Number(n) => serde_json::json!(n),
+        Value::Bool(b) => serde_json::json!(b),
+        Value::Empty => serde_json::Value::Null,
+        Value::Array(_) => json_value(&v.first()),
+        other => match other.to_text() {
+            Ok(t) => serde_json::json!(&*t),
+            Err(e) => serde_json::json!(e.to_string()),
+        },
+    }
 }
 
 /// Runs the simulation. `progress(done, total)` is called as tasks complete.
@@ -277,11 +359,25 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     };
     let input_err = |message: String| OpsError::Model { message };
 
-    // Deterministic pass and detection of in-cell distributions.
+    // Deterministic pass and detection of distribution calls, RAND() calls and statistics.
     let mut ev = Evaluator::new(&model);
     ev.run(&graph.order);
-    let detected = detect(&model, &mut ev);
+    let mut detected = detect(&model, &mut ev);
+    let base_values_all: Vec<Value> = ev.values().to_vec();
     drop(ev);
+
+    // What-if overrides remove a cell's uncertainty.
+    let mut overrides: Vec<(CellId, Value)> = Vec::new();
+    for (r, v) in &opts.sets {
+        let (s, row, col) = resolve(&model, r).map_err(|m| input_err(format!("--set {r}: {m}")))?;
+        let cell = model.find(s, row, col).ok_or_else(|| {
+            input_err(format!(
+                "--set {r}: the cell is empty in the workbook, so nothing reads it"
+            ))
+        })?;
+        overrides.push((cell, parse_value(v)));
+    }
+    let fixed: Vec<CellId> = overrides.iter().map(|o| o.0).collect();
 
     let mut inputs: Vec<Input> = Vec::new();
     let mut by_cell: BTreeMap<CellId, usize> = BTreeMap::new();
@@ -304,9 +400,19 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         };
         let sampler = Sampler::with_modifiers(&dist, modifiers)
             .map_err(|e| input_err(format!("input `{}`: {e}", ic.cell)))?;
+        if fixed.contains(&cell) {
+            warnings.push(format!(
+                "--set {} fixes the input `{}` for this run",
+                model.cell_label(cell),
+                ic.name.clone().unwrap_or_else(|| model.cell_label(cell))
+            ));
+            continue;
+        }
         by_cell.insert(cell, inputs.len());
         inputs.push(Input {
-            cell,
+            cell: Some(cell),
+            site: None,
+            stored: true,
             info: InputInfo {
                 name: ic.name.clone().unwrap_or_else(|| model.cell_label(cell)),
                 cell: model.cell_label(cell),
@@ -317,27 +423,61 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             sampler,
         });
     }
+    let cell_inputs = inputs.len();
+
+    // Which distribution calls have parameters that change from iteration to iteration.
+    {
+        let mut all_sites: Vec<Site> = Vec::new();
+        for c in &detected.inputs {
+            all_sites.push(site_of(&model, c.cell, c.offset, SiteKind::Sampled));
+        }
+        for &(c, o) in &detected.rand_sites {
+            all_sites.push(site_of(&model, c, o, SiteKind::Rand));
+        }
+        let cells: Vec<CellId> = by_cell.keys().copied().collect();
+        let sto = mcsim_engine::sim::stochastic_cells(&model, &graph, &cells, &all_sites, &fixed);
+        mark_dynamic(&model, &mut detected, &sto);
+    }
+
+    let uniform_dist = Distribution::Uniform { min: 0.0, max: 1.0 };
+    let uniform = Sampler::new(&uniform_dist).map_err(|e| input_err(e.to_string()))?;
     let mut corrmats: BTreeMap<String, Vec<(usize, usize, Value)>> = BTreeMap::new();
+    let mut depcs: BTreeMap<String, Vec<(usize, Option<f64>)>> = BTreeMap::new();
+    let mut set_warned: Vec<CellId> = Vec::new();
+    // Which inputs carry an automatic name (by position in `inputs`).
+    let mut auto_named: Vec<bool> = vec![false; inputs.len()];
     for call in &detected.inputs {
         if by_cell.contains_key(&call.cell) {
             continue; // The model file overrides the cell's own distribution.
         }
-        if !call.whole_cell {
-            return Err(input_err(format!(
-                "{}: a distribution function inside a larger formula is not supported yet; put `=Risk{}(..)` alone in its own cell and refer to that cell",
-                call.label,
-                call.dist.to_lowercase()
-            )));
+        if fixed.contains(&call.cell) {
+            if !set_warned.contains(&call.cell) {
+                set_warned.push(call.cell);
+                warnings.push(format!(
+                    "--set {} fixes the input `{}` for this run",
+                    model.cell_label(call.cell),
+                    call.name.clone().unwrap_or_else(|| call.label.clone())
+                ));
+            }
+            continue;
         }
-        let dist = mcsim_engine::sim::dists::distribution(call)
-            .map_err(|m| input_err(format!("{}: {m}", call.label)))?;
-        // (`distribution` names the function in its message; the cell is added here.)
         let modifiers = Modifiers {
             truncate: call.truncate.map(|(min, max)| Truncation { min, max }),
             shift: call.shift.unwrap_or(0.0),
         };
-        let sampler = Sampler::with_modifiers(&dist, modifiers)
-            .map_err(|e| input_err(format!("{}: {e}", call.label)))?;
+        let (kind, sampler, dist) = if call.dynamic {
+            (
+                SiteKind::Dynamic(DynamicDist { modifiers }),
+                uniform.clone(),
+                None,
+            )
+        } else {
+            let dist = mcsim_engine::sim::dists::distribution(call)
+                .map_err(|m| input_err(format!("{}: {m}", call.label)))?;
+            let sampler = Sampler::with_modifiers(&dist, modifiers)
+                .map_err(|e| input_err(format!("{}: {e}", call.label)))?;
+            (SiteKind::Sampled, sampler, Some(dist))
+        };
         for ig in &call.ignored {
             warnings.push(format!("{}: {ig} is accepted and ignored", call.label));
         }
@@ -347,39 +487,104 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
                 .or_default()
                 .push((inputs.len(), *pos, m.clone()));
         }
-        by_cell.insert(call.cell, inputs.len());
+        if let Some((id, coef)) = &call.depc {
+            depcs
+                .entry(id.clone())
+                .or_default()
+                .push((inputs.len(), *coef));
+        }
+        auto_named.push(call.name.is_none());
+        let name = match &call.name {
+            Some(n) => n.clone(),
+            None => {
+                let auto = auto_name(&model, &base_values_all, call.cell)
+                    .unwrap_or_else(|| model.cell_label(call.cell));
+                if call.label.contains('#') {
+                    format!("{auto} #{}", call.index + 1)
+                } else {
+                    auto
+                }
+            }
+        };
         inputs.push(Input {
-            cell: call.cell,
+            cell: None,
+            site: Some(site_of(&model, call.cell, call.offset, kind)),
+            stored: true,
             info: InputInfo {
-                name: call.name.clone().unwrap_or_else(|| call.label.clone()),
+                name,
                 cell: call.label.clone(),
-                source: "cell",
-                distribution: Some(dist),
+                source: if call.dynamic {
+                    "cell (uniform)"
+                } else {
+                    "cell"
+                },
+                distribution: dist,
                 modifiers: Some(modifiers),
             },
             sampler,
         });
     }
-
-    // What-if overrides remove an input's uncertainty.
-    let mut overrides: Vec<(CellId, Value)> = Vec::new();
-    for (r, v) in &opts.sets {
-        let (s, row, col) = resolve(&model, r).map_err(|m| input_err(format!("--set {r}: {m}")))?;
-        let cell = model.find(s, row, col).ok_or_else(|| {
-            input_err(format!(
-                "--set {r}: the cell is empty in the workbook, so nothing reads it"
-            ))
-        })?;
-        if let Some(&k) = by_cell.get(&cell) {
-            warnings.push(format!(
-                "--set {r} fixes the input `{}` for this run",
-                inputs[k].info.name
-            ));
-        }
-        overrides.push((cell, parse_value(v)));
+    // RAND() and RANDBETWEEN() calls: a uniform each. Kept for sensitivity when there are few;
+    // workbooks that unroll iterations into rows have thousands, drawn block by block instead.
+    let rand_sites: Vec<(CellId, u32)> = detected
+        .rand_sites
+        .iter()
+        .copied()
+        .filter(|(c, _)| !fixed.contains(c) && !by_cell.contains_key(c))
+        .collect();
+    let store_rand = rand_sites.len() <= MAX_STORED_RAND;
+    if !store_rand {
+        warnings.push(format!(
+            "{} RAND() calls: their uniforms are not kept for sensitivity or in the samples file",
+            rand_sites.len()
+        ));
     }
-    let fixed: Vec<CellId> = overrides.iter().map(|o| o.0).collect();
-    inputs.retain(|i| !fixed.contains(&i.cell));
+    let mut per_cell: BTreeMap<CellId, u32> = BTreeMap::new();
+    for &(c, o) in &rand_sites {
+        let k = per_cell.entry(c).or_insert(0);
+        *k += 1;
+        inputs.push(Input {
+            cell: None,
+            site: Some(site_of(&model, c, o, SiteKind::Rand)),
+            stored: store_rand,
+            info: InputInfo {
+                name: format!("RAND#{} {}", *k, model.cell_label(c)),
+                cell: model.cell_label(c),
+                source: "rand",
+                distribution: Some(uniform_dist.clone()),
+                modifiers: None,
+            },
+            sampler: uniform.clone(),
+        });
+    }
+    // Names must tell inputs apart (reports, correlation lists, samples-file columns): automatic
+    // names shared by several inputs take their column label, then their cell.
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for i in &inputs {
+        *counts.entry(i.info.name.clone()).or_default() += 1;
+    }
+    for (i, auto) in inputs.iter_mut().zip(&auto_named) {
+        if *auto && counts.get(&i.info.name).copied().unwrap_or(0) > 1 {
+            let cell = i
+                .site
+                .as_ref()
+                .and_then(|s| model.find(s.key.sheet, s.key.row, s.key.col));
+            if let Some(c) = cell
+                && let (_, Some(col)) = auto_name_parts(&model, &base_values_all, c)
+            {
+                i.info.name = format!("{} / {col}", i.info.name);
+            }
+        }
+    }
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for i in &inputs {
+        *counts.entry(i.info.name.clone()).or_default() += 1;
+    }
+    for i in inputs.iter_mut() {
+        if counts.get(&i.info.name).copied().unwrap_or(0) > 1 {
+            i.info.name = format!("{} ({})", i.info.name, i.info.cell);
+        }
+    }
 
     // Outputs.
     let mut outputs: Vec<(CellId, String)> = Vec::new();
@@ -391,12 +596,18 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             oc.name.clone().unwrap_or_else(|| model.cell_label(cell)),
         ));
     }
+    let mut auto_outputs = vec![false; outputs.len()];
     for om in &detected.outputs {
         if !outputs.iter().any(|o| o.0 == om.cell) {
-            outputs.push((
-                om.cell,
-                om.name.clone().unwrap_or_else(|| model.cell_label(om.cell)),
-            ));
+            auto_outputs.push(om.name.is_none() && om.range.is_none());
+            let name = match (&om.name, &om.range) {
+                (Some(n), _) => n.clone(),
+                (None, Some((range, Some(pos)))) => format!("{range} ({pos})"),
+                (None, Some((range, None))) => range.clone(),
+                (None, None) => auto_name(&model, &base_values_all, om.cell)
+                    .unwrap_or_else(|| model.cell_label(om.cell)),
+            };
+            outputs.push((om.cell, name));
         }
     }
     if outputs.is_empty() {
@@ -404,19 +615,36 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             "no outputs: mark output cells with =RiskOutput()+... in the workbook, or list them as [[output]] in a model file (--config)".into(),
         ));
     }
-    let mut seen = std::collections::BTreeSet::new();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for (_, n) in &outputs {
-        if !seen.insert(n.clone()) {
-            return Err(input_err(format!(
-                "two outputs are named `{n}`; output names must be unique"
-            )));
+        *counts.entry(n.clone()).or_default() += 1;
+    }
+    for ((c, n), auto) in outputs.iter_mut().zip(&auto_outputs) {
+        if *auto
+            && counts.get(n.as_str()).copied().unwrap_or(0) > 1
+            && let (_, Some(col)) = auto_name_parts(&model, &base_values_all, *c)
+        {
+            *n = format!("{n} / {col}");
         }
     }
-    if inputs.is_empty() && detected.rand_cells.is_empty() {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, n) in &outputs {
+        *counts.entry(n.clone()).or_default() += 1;
+    }
+    for (c, n) in outputs.iter_mut() {
+        if counts.get(n.as_str()).copied().unwrap_or(0) > 1 {
+            warnings.push(format!(
+                "two or more outputs are named `{n}`; this one is told apart by its cell"
+            ));
+            *n = format!("{n} ({})", model.cell_label(*c));
+        }
+    }
+    if inputs.is_empty() {
         return Err(input_err(
             "no uncertain inputs: use distribution functions (=RiskNormal(..)), RAND(), or [[input]] entries in a model file (--config)".into(),
         ));
     }
+    let _ = cell_inputs;
 
     // Correlation groups.
     let mut groups: Vec<(Vec<usize>, CorrelationPlan)> = Vec::new();
@@ -521,24 +749,41 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         },
     };
 
-    // Base values for the deterministic pass: each input at its mean (or RiskStatic).
+    // Base values for the deterministic pass: each sampled cell at its mean.
     let base: Vec<(CellId, Value)> = inputs
         .iter()
-        .map(|i| {
-            let stat = detected
-                .inputs
-                .iter()
-                .find(|c| c.cell == i.cell)
-                .and_then(|c| c.static_value);
-            (
-                i.cell,
-                Value::Number(stat.unwrap_or_else(|| i.sampler.mean())),
-            )
-        })
+        .filter_map(|i| i.cell.map(|c| (c, Value::Number(i.sampler.mean()))))
         .collect();
-    let in_cells: Vec<CellId> = inputs.iter().map(|i| i.cell).collect();
-    let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
-    let sim = Simulation::prepare(&model, &graph, &in_cells, &out_cells, &overrides, &base);
+    let in_cells: Vec<CellId> = inputs.iter().filter_map(|i| i.cell).collect();
+    let sites: Vec<Site> = inputs.iter().filter_map(|i| i.site.clone()).collect();
+    // Cells that statistics functions (`=RiskMean(B5)`) read are simulated and tracked too.
+    let mut tracked: Vec<CellId> = Vec::new();
+    for st in &detected.statistics {
+        if let Some(t) = st.target
+            && !outputs.iter().any(|o| o.0 == t)
+            && !tracked.contains(&t)
+        {
+            tracked.push(t);
+        }
+    }
+    let out_cells: Vec<CellId> = outputs
+        .iter()
+        .map(|o| o.0)
+        .chain(tracked.iter().copied())
+        .collect();
+    let sim = Simulation::prepare_with(
+        &model,
+        &graph,
+        &Spec {
+            inputs: &in_cells,
+            sites: &sites,
+            outputs: &out_cells,
+            overrides: &overrides,
+            base_values: &base,
+            simulation: 0,
+            interpret: false,
+        },
+    );
     let evaluation = match sim.plan() {
         Plan::Compiled(_) => "compiled".to_string(),
         Plan::Interpreted { reason, .. } => {
@@ -550,22 +795,11 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             msg
         }
     };
-    let rand_sites = sim.rand_sites();
-    let n_in = inputs.len();
-    let mut infos: Vec<InputInfo> = inputs.iter().map(|i| i.info.clone()).collect();
-    if let Plan::Compiled(c) = sim.plan() {
-        for (j, (cell, _)) in c.rand_slots.iter().enumerate() {
-            infos.push(InputInfo {
-                name: format!("RAND#{} {}", j + 1, model.cell_label(*cell)),
-                cell: model.cell_label(*cell),
-                source: "rand",
-                distribution: Some(Distribution::Uniform { min: 0.0, max: 1.0 }),
-                modifiers: None,
-            });
-        }
-    }
-    let uniform = Sampler::new(&Distribution::Uniform { min: 0.0, max: 1.0 })
-        .map_err(|e| input_err(e.to_string()))?;
+    let infos: Vec<InputInfo> = inputs
+        .iter()
+        .filter(|i| i.stored)
+        .map(|i| i.info.clone())
+        .collect();
 
     let threads = opts
         .threads
@@ -584,8 +818,12 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         DESIGN_BLOCK as u64
     };
     let streams = Streams::new(seed);
-    let n_cols_in = n_in + rand_sites;
-    let n_out = outputs.len();
+    let n_cols_in = infos.len();
+    let n_all_in = inputs.len();
+    let n_out = out_cells.len();
+    // Fewer lanes per block when a model has very many random calls, so that a block's columns
+    // stay within a few megabytes.
+    let lanes_per_block = (BLOCK_VALUES / n_all_in.max(1)).clamp(16, LANES);
 
     let mut in_samples: Vec<Vec<f64>> = vec![Vec::new(); n_cols_in];
     let mut out_samples: Vec<Vec<f64>> = vec![Vec::new(); n_out];
@@ -633,11 +871,7 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     let mut converged = None;
     let chunk_tasks = (threads * 4) as u64;
     let mut done: u64 = 0;
-    let samplers: Vec<&Sampler> = inputs
-        .iter()
-        .map(|i| &i.sampler)
-        .chain(std::iter::repeat_n(&uniform, rand_sites))
-        .collect();
+    let samplers: Vec<&Sampler> = inputs.iter().map(|i| &i.sampler).collect();
     // Reused across chunks (no fresh pages per chunk).
     let mut chunk_in: Vec<Vec<f64>> = vec![Vec::new(); n_cols_in];
     let mut chunk_out: Vec<Vec<f64>> = vec![Vec::new(); n_out];
@@ -682,7 +916,12 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         let streams = &streams;
         pool.install(|| {
             tasks.into_par_iter().for_each_init(
-                || (sim.block(LANES), vec![Vec::with_capacity(LANES); n_out]),
+                || {
+                    (
+                        sim.block(lanes_per_block),
+                        vec![Vec::with_capacity(lanes_per_block); n_out],
+                    )
+                },
                 |(block, outbuf), (start, mut ins, mut outs)| {
                     let len = ins
                         .first()
@@ -708,11 +947,21 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
                     }
                     let mut off = 0;
                     while off < len {
-                        let lanes = LANES.min(len - off);
+                        let lanes = lanes_per_block.min(len - off);
                         for (k, col) in ins.iter().enumerate() {
                             block.input_mut(k)[..lanes].copy_from_slice(&col[off..off + lanes]);
                         }
-                        sim.run_block(block, lanes, start + off as u64, seed, outbuf);
+                        // Inputs not kept are drawn here, block by block.
+                        for (k, sampler) in samplers.iter().enumerate().skip(ins.len()) {
+                            sampler.sample_into(
+                                method,
+                                streams,
+                                k as u64,
+                                start + off as u64,
+                                &mut block.input_mut(k)[..lanes],
+                            );
+                        }
+                        sim.run_block(block, lanes, outbuf);
                         for (o, buf) in outs.iter_mut().zip(outbuf.iter()) {
                             o[off..off + lanes].copy_from_slice(&buf[..lanes]);
                         }
@@ -831,6 +1080,66 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         }
         reports.push(r);
     }
+    // Statistics functions in cells take the simulated values, and the cells that depend on
+    // them are recalculated, as @RISK does at the end of a simulation.
+    let (statistics, cell_values) = if detected.statistics.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        let mut tracked_results = Tracked::default();
+        for (k, &c) in out_cells.iter().enumerate() {
+            let mut xs: Vec<f64> = out_samples[k]
+                .iter()
+                .copied()
+                .filter(|x| !x.is_nan())
+                .collect();
+            let errors = out_samples[k].len() - xs.len();
+            xs.sort_unstable_by(f64::total_cmp);
+            tracked_results.0.insert(c, (xs, errors));
+        }
+        let mut ev = Evaluator::new(&model);
+        for (c, v) in overrides.iter().chain(&base) {
+            ev.set_value(*c, v.clone());
+        }
+        ev.set_results(std::sync::Arc::new(tracked_results));
+        ev.run(&graph.order);
+        let mut seeds = vec![false; model.cells.len()];
+        for st in &detected.statistics {
+            seeds[st.cell as usize] = true;
+        }
+        let changed = graph.downstream(&model, &seeds);
+        let mut stats = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for st in &detected.statistics {
+            if !seen.insert(st.cell) {
+                continue;
+            }
+            let f = model.cells[st.cell as usize]
+                .formula
+                .map(|fid| model.formulas[fid as usize].text())
+                .unwrap_or_default();
+            stats.push(StatisticCell {
+                cell: model.cell_label(st.cell),
+                formula: format!("={f}"),
+                value: json_value(ev.value(st.cell)),
+                stored: json_value(&model.cells[st.cell as usize].stored),
+                of: st.target.map(|t| model.cell_label(t)),
+            });
+        }
+        let mut values = Vec::new();
+        for (i, &ch) in changed.iter().enumerate() {
+            if ch {
+                let c = &model.cells[i];
+                values.push(CellValue {
+                    sheet: model.sheets[c.sheet as usize].name.clone(),
+                    row: c.row,
+                    col: c.col,
+                    value: ev.value(i as CellId).clone(),
+                });
+            }
+        }
+        (stats, values)
+    };
+
     let mut thresholds = Vec::new();
     let names: Vec<&str> = outputs.iter().map(|o| o.1.as_str()).collect();
     for (cond, t) in &conditions {
@@ -867,6 +1176,8 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         converged,
         samples_file: opts.out.as_ref().map(|p| p.to_string_lossy().into_owned()),
         warnings,
+        statistics,
+        cell_values,
         version,
     })
 }

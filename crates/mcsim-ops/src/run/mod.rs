@@ -104,6 +104,28 @@ pub struct OutputReport {
     pub convergence: Vec<mcsim_results::ConvergencePoint>,
 }
 
+/// A `RiskSimtable` cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimtableInfo {
+    /// `Sheet!A1`.
+    pub cell: String,
+    /// Its value in each simulation.
+    pub values: Vec<serde_json::Value>,
+}
+
+/// One simulation of a `RiskSimtable` run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimulationReport {
+    /// 1-based, as @RISK numbers simulations.
+    pub simulation: usize,
+    /// Each `RiskSimtable` cell's value in this simulation.
+    pub values: Vec<(String, serde_json::Value)>,
+    /// Outputs.
+    pub outputs: Vec<OutputReport>,
+    /// Statistics cells.
+    pub statistics: Vec<StatisticCell>,
+}
+
 /// A statistics function's cell after the simulation.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatisticCell {
@@ -117,6 +139,11 @@ pub struct StatisticCell {
     pub stored: serde_json::Value,
     /// The cell whose simulated values the statistic summarises.
     pub of: Option<String>,
+    /// For a cell that is a bare `RiskMean`, `RiskStdDev`, `RiskPercentile`/`RiskPtoX` or
+    /// `RiskTarget`/`RiskXtoP` call holding a stored number: (value − stored) divided by the
+    /// standard error of the difference of two runs of this many iterations (√2 × the
+    /// statistic's standard error here). |z| ≤ 4 means agreement within Monte Carlo error.
+    pub agreement_z: Option<f64>,
 }
 
 /// A cell's value after the simulation, for writing a copy of the workbook.
@@ -187,6 +214,11 @@ pub struct RunReport {
     pub cell_values: Vec<CellValue>,
     /// mcsim version.
     pub version: String,
+    /// `RiskSimtable` cells and their values (one simulation per value).
+    pub simtable: Vec<SimtableInfo>,
+    /// With `RiskSimtable`: every simulation's outputs and statistics cells (the top-level
+    /// `outputs` are the first simulation's).
+    pub simulations: Vec<SimulationReport>,
 }
 
 impl RunReport {
@@ -309,6 +341,57 @@ impl mcsim_engine::eval::SimResults for Tracked {
     }
 }
 
+/// The standard error of a bare statistics call (`=RiskMean(B5)`, `=RiskPercentile(B5, 0.9)`)
+/// over these samples; `None` for other formulas and statistics.
+fn standard_error(
+    model: &Model,
+    st: &mcsim_engine::sim::inputs::StatCall,
+    samples: &[f64],
+) -> Option<f64> {
+    use mcsim_formula::ExprKind;
+    let fid = model.cells[st.cell as usize].formula?;
+    let expr = model.formulas[fid as usize].expr.as_ref().ok()?;
+    let ExprKind::Call { args, .. } = &expr.kind else {
+        return None;
+    };
+    let mut xs: Vec<f64> = samples.iter().copied().filter(|x| !x.is_nan()).collect();
+    let n = xs.len();
+    if n < 2 {
+        return None;
+    }
+    xs.sort_unstable_by(f64::total_cmp);
+    let nf = n as f64;
+    let mean = xs.iter().sum::<f64>() / nf;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (nf - 1.0);
+    let arg = |i: usize| -> Option<f64> {
+        match &args.get(i)?.kind {
+            ExprKind::Number(x) => Some(*x),
+            _ => None,
+        }
+    };
+    match st.function.as_str() {
+        "MEAN" => Some((var / nf).sqrt()),
+        "STDDEV" => {
+            let m4 = xs.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / nf;
+            let se_var = ((m4 - var * var) / nf).max(0.0).sqrt();
+            Some(se_var / (2.0 * var.sqrt()))
+        }
+        "PERCENTILE" | "PTOX" => {
+            // The order statistics one binomial standard deviation either side of the rank.
+            let p = arg(1)?;
+            let half = (nf * p * (1.0 - p)).sqrt();
+            let at = |r: f64| xs[(r.round().max(0.0) as usize).min(n - 1)];
+            Some((at(nf * p + half) - at(nf * p - half)) / 2.0)
+        }
+        "TARGET" | "XTOP" => {
+            let x = arg(1)?;
+            let q = xs.partition_point(|&v| v <= x) as f64 / nf;
+            Some((q * (1.0 - q) / nf).sqrt().max(1.0 / nf))
+        }
+        _ => None,
+    }
+}
+
 /// A cell value as JSON: numbers, text and booleans as such, errors as their text (`#N/A`).
 fn json_value(v: &Value) -> serde_json::Value {
     match v {
@@ -323,8 +406,119 @@ fn json_value(v: &Value) -> serde_json::Value {
     }
 }
 
+/// The correlation matrix of the inputs at these 1-based `positions` of a worksheet matrix.
+/// Worksheets often hold one triangle only, the other blank or 0: either triangle or both are
+/// accepted, and a matrix whose two triangles disagree is refused, naming the entry. A blank
+/// diagonal counts as 1.
+fn corrmat_matrix(m: &mcsim_engine::Array, positions: &[usize]) -> Result<Vec<Vec<f64>>, String> {
+    let entry = |i: usize, j: usize| -> Result<Option<f64>, String> {
+        match m.get(i, j) {
+            None | Some(Value::Empty) => Ok(None),
+            Some(v) => v.to_number().map(Some).map_err(|_| {
+                format!(
+                    "the entry in row {}, column {} is not a number",
+                    i + 1,
+                    j + 1
+                )
+            }),
+        }
+    };
+    let mut out = vec![vec![0.0; positions.len()]; positions.len()];
+    for (a, &pi) in positions.iter().enumerate() {
+        if pi == 0 || pi > m.rows {
+            return Err(format!(
+                "position {pi} is outside the {}x{} matrix",
+                m.rows, m.cols
+            ));
+        }
+        for (b, &pj) in positions.iter().enumerate() {
+            let (i, j) = (pi - 1, pj - 1);
+            out[a][b] = if i == j {
+                match entry(i, i)? {
+                    None => 1.0,
+                    Some(1.0) => 1.0,
+                    Some(x) => {
+                        return Err(format!("the diagonal entry in row {} is {x}, not 1", i + 1));
+                    }
+                }
+            } else {
+                match (entry(i, j)?, entry(j, i)?) {
+                    (None, None) => 0.0,
+                    (Some(x), None) | (None, Some(x)) => x,
+                    (Some(x), Some(y)) if x == y => x,
+                    (Some(x), Some(0.0)) | (Some(0.0), Some(x)) => x,
+                    (Some(x), Some(y)) => {
+                        return Err(format!(
+                            "the matrix is not symmetric: row {}, column {} is {x} but row {}, column {} is {y}",
+                            i + 1,
+                            j + 1,
+                            j + 1,
+                            i + 1
+                        ));
+                    }
+                }
+            };
+        }
+    }
+    Ok(out)
+}
+
 /// Runs the simulation. `progress(done, total)` is called as tasks complete.
+///
+/// A workbook with `RiskSimtable(values)` cells runs one simulation per value, as @RISK's "number
+/// of simulations": the report's outputs are the first simulation's, and
+/// [`RunReport::simulations`] holds every simulation's outputs and statistics cells. Every
+/// simulation draws the same random numbers (the streams depend on the seed and the input, not
+/// on the simulation), so differences between simulations are not noise.
 pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<RunReport, OpsError> {
+    let mut report = run_simulation(opts, progress, 0)?;
+    let n = report
+        .simtable
+        .iter()
+        .map(|t| t.values.len())
+        .max()
+        .unwrap_or(1);
+    if n > 1 {
+        let first = SimulationReport {
+            simulation: 1,
+            values: simtable_values(&report.simtable, 0),
+            outputs: report.outputs.clone(),
+            statistics: report.statistics.clone(),
+        };
+        report.simulations.push(first);
+        for k in 1..n {
+            let r = run_simulation(opts, progress, k)?;
+            report.simulations.push(SimulationReport {
+                simulation: k + 1,
+                values: simtable_values(&report.simtable, k),
+                outputs: r.outputs,
+                statistics: r.statistics,
+            });
+            report.elapsed_seconds += r.elapsed_seconds;
+            report.simulation_seconds += r.simulation_seconds;
+        }
+    }
+    Ok(report)
+}
+
+fn simtable_values(tables: &[SimtableInfo], k: usize) -> Vec<(String, serde_json::Value)> {
+    tables
+        .iter()
+        .map(|t| {
+            (
+                t.cell.clone(),
+                t.values.get(k).cloned().unwrap_or(serde_json::Value::Null),
+            )
+        })
+        .collect()
+}
+
+/// One simulation (number `simulation`, 0-based, of a `RiskSimtable` run).
+fn run_simulation(
+    opts: &RunOptions,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    simulation: usize,
+) -> Result<RunReport, OpsError> {
     let started = Instant::now();
     let bytes = std::fs::read(&opts.workbook).map_err(|source| OpsError::Io {
         path: opts.workbook.clone(),
@@ -361,6 +555,7 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
 
     // Deterministic pass and detection of distribution calls, RAND() calls and statistics.
     let mut ev = Evaluator::new(&model);
+    ev.set_simulation(simulation);
     ev.run(&graph.order);
     let mut detected = detect(&model, &mut ev);
     let base_values_all: Vec<Value> = ev.values().to_vec();
@@ -687,25 +882,71 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         let mut order: Vec<(usize, usize)> = members.iter().map(|(k, pos, _)| (*pos, *k)).collect();
         order.sort();
         let positions: Vec<usize> = order.iter().map(|o| o.0).collect();
-        let matrix: Vec<Vec<f64>> = positions
-            .iter()
-            .map(|&i| {
-                positions
-                    .iter()
-                    .map(|&j| {
-                        m.get(i.saturating_sub(1), j.saturating_sub(1))
-                            .and_then(|v| v.to_number().ok())
-                            .unwrap_or(f64::NAN)
-                    })
-                    .collect()
-            })
-            .collect();
+        let matrix = corrmat_matrix(&m, &positions)
+            .map_err(|e| input_err(format!("RiskCorrmat({key}): {e}")))?;
         let (plan, repair) = CorrelationPlan::new(&matrix)
             .map_err(|e| input_err(format!("RiskCorrmat({key}): {e}")))?;
         if let Some(r) = repair {
             warnings.push(format!("RiskCorrmat({key}): {r:?}"));
         }
         groups.push((order.iter().map(|o| o.1).collect(), plan));
+    }
+
+    // The older RiskIndepC("id") / RiskDepC("id", coefficient) pairs: each dependent input is
+    // rank-correlated with its independent one; two dependents of the same independent input get
+    // the product of their coefficients (what they would have if each depended on it alone).
+    for (id, members) in &depcs {
+        let Some(&(indep, _)) = members.iter().find(|m| m.1.is_none()) else {
+            return Err(input_err(format!(
+                "RiskDepC(\"{id}\", ..) without a RiskIndepC(\"{id}\") input"
+            )));
+        };
+        if members.iter().filter(|m| m.1.is_none()).count() > 1 {
+            return Err(input_err(format!(
+                "RiskIndepC(\"{id}\") is used by more than one input"
+            )));
+        }
+        let deps: Vec<(usize, f64)> = members
+            .iter()
+            .filter_map(|m| m.1.map(|c| (m.0, c)))
+            .collect();
+        if deps.is_empty() {
+            continue;
+        }
+        for &(k, c) in &deps {
+            if !(-1.0..=1.0).contains(&c) {
+                return Err(input_err(format!(
+                    "RiskDepC(\"{id}\", {c}) in {}: the coefficient must be between -1 and 1",
+                    inputs[k].info.cell
+                )));
+            }
+        }
+        let n = deps.len() + 1;
+        let coef = |i: usize| if i == 0 { 1.0 } else { deps[i - 1].1 };
+        let matrix: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| {
+                        if i == j {
+                            1.0
+                        } else if i == 0 || j == 0 {
+                            coef(i.max(j))
+                        } else {
+                            coef(i) * coef(j)
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let (plan, repair) = CorrelationPlan::new(&matrix)
+            .map_err(|e| input_err(format!("RiskIndepC/RiskDepC(\"{id}\"): {e}")))?;
+        if let Some(r) = repair {
+            warnings.push(format!("RiskIndepC/RiskDepC(\"{id}\"): {r:?}"));
+        }
+        let idx: Vec<usize> = std::iter::once(indep)
+            .chain(deps.iter().map(|d| d.0))
+            .collect();
+        groups.push((idx, plan));
     }
 
     // Threshold conditions are checked before simulating, so a typo costs nothing.
@@ -780,7 +1021,7 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             outputs: &out_cells,
             overrides: &overrides,
             base_values: &base,
-            simulation: 0,
+            simulation,
             interpret: false,
         },
     );
@@ -1097,6 +1338,7 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             tracked_results.0.insert(c, (xs, errors));
         }
         let mut ev = Evaluator::new(&model);
+        ev.set_simulation(simulation);
         for (c, v) in overrides.iter().chain(&base) {
             ev.set_value(*c, v.clone());
         }
@@ -1117,12 +1359,24 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
                 .formula
                 .map(|fid| model.formulas[fid as usize].text())
                 .unwrap_or_default();
+            let value = ev.value(st.cell).clone();
+            let stored = model.cells[st.cell as usize].stored.clone();
+            let agreement_z = match (&value, &stored, st.target) {
+                (Value::Number(v), Value::Number(sv), Some(t)) => {
+                    out_cells.iter().position(|&c| c == t).and_then(|k| {
+                        standard_error(&model, st, &out_samples[k])
+                            .map(|se| (v - sv) / (std::f64::consts::SQRT_2 * se.max(1e-300)))
+                    })
+                }
+                _ => None,
+            };
             stats.push(StatisticCell {
                 cell: model.cell_label(st.cell),
                 formula: format!("={f}"),
-                value: json_value(ev.value(st.cell)),
-                stored: json_value(&model.cells[st.cell as usize].stored),
+                value: json_value(&value),
+                stored: json_value(&stored),
                 of: st.target.map(|t| model.cell_label(t)),
+                agreement_z,
             });
         }
         let mut values = Vec::new();
@@ -1179,5 +1433,14 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         statistics,
         cell_values,
         version,
+        simtable: detected
+            .simtables
+            .iter()
+            .map(|(c, vs)| SimtableInfo {
+                cell: model.cell_label(*c),
+                values: vs.iter().map(json_value).collect(),
+            })
+            .collect(),
+        simulations: Vec::new(),
     })
 }

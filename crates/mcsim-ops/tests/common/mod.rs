@@ -4,6 +4,9 @@
 use std::io::Write;
 use std::path::Path;
 
+/// A cell's row, column and `<c>` element.
+type CellXml = (u32, u32, String);
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -16,7 +19,7 @@ fn escape(s: &str) -> String {
 /// single-cell array formula, and `("C1", "=RiskMean(B1)|12.5")` for a formula with the value
 /// the file stores (`|` separates them). `names` are defined names `(name, "Sheet1!$A$1:$B$2")`.
 pub fn write_book(path: &Path, cells: &[(&str, &str)], names: &[(&str, &str)]) {
-    let mut sheets: Vec<(String, Vec<(u32, u32, String)>)> = Vec::new();
+    let mut sheets: Vec<(String, Vec<CellXml>)> = Vec::new();
     for (r, content) in cells {
         let (sheet, addr) = match r.rsplit_once('!') {
             Some((s, a)) => (s.trim_matches('\'').to_string(), a),

@@ -9,3 +9,4 @@ mod generate;
 mod parse;
 mod results;
 mod run;
+mod save_as;

@@ -191,3 +191,46 @@ fn chart_sheets_are_not_worksheets() {
         save_with_values(&original, &[upd("Chart", "A1", UpdateValue::Number(1.0))]).unwrap_err();
     assert!(matches!(err, SaveError::UnknownSheet { .. }), "{err}");
 }
+
+/// Files written by real spreadsheet programs: every formula cell of every sheet gets a new
+/// value; reloaded, those cells hold it, and every formula and every other value is unchanged.
+#[test]
+fn real_files_round_trip() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for file in [
+        "examples/ironcalc_example.xlsx",
+        "bench/models/npv_project_risk.xlsx",
+    ] {
+        let original = std::fs::read(root.join(file)).unwrap();
+        let before = load(&original);
+        let mut updates = Vec::new();
+        for s in &before.sheets {
+            for (k, c) in s.cells.iter().enumerate() {
+                if c.formula.is_some() {
+                    updates.push(CellUpdate {
+                        sheet: s.name.clone(),
+                        row: c.row,
+                        col: c.col,
+                        value: UpdateValue::Number(k as f64 + 0.25),
+                    });
+                }
+            }
+        }
+        assert!(!updates.is_empty(), "{file}");
+        let after = load(&save_with_values(&original, &updates).unwrap());
+        assert_eq!(before.sheets.len(), after.sheets.len());
+        for (b, a) in before.sheets.iter().zip(&after.sheets) {
+            assert_eq!(b.cells.len(), a.cells.len(), "{file} {}", b.name);
+            for (k, (cb, ca)) in b.cells.iter().zip(&a.cells).enumerate() {
+                assert_eq!((cb.row, cb.col), (ca.row, ca.col));
+                assert_eq!(cb.formula, ca.formula, "{file} {}", b.name);
+                if cb.formula.is_some() {
+                    assert_eq!(ca.value, CellValue::Number(k as f64 + 0.25));
+                } else {
+                    assert_eq!(cb.value, ca.value);
+                }
+            }
+        }
+        assert_eq!(before.names, after.names);
+    }
+}

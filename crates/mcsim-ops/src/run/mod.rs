@@ -8,6 +8,7 @@
 //! iteration index: the same seed gives bit-identical results whatever the thread count.
 
 pub mod config;
+pub mod save;
 
 use crate::error::OpsError;
 use config::ModelConfig;
@@ -64,6 +65,9 @@ pub struct RunOptions {
     pub fail_if: Vec<String>,
     /// Workbook loading limits.
     pub load: LoadOptions,
+    /// Write a copy of the workbook whose statistics cells hold the simulated values
+    /// (`.xlsx`/`.xlsm`, never the input itself).
+    pub save_as: Option<PathBuf>,
 }
 
 /// One input as run.
@@ -143,6 +147,8 @@ pub struct RunReport {
     pub converged: Option<bool>,
     /// The samples file written.
     pub samples_file: Option<String>,
+    /// The workbook copy written by `--save-as`.
+    pub saved_as: Option<String>,
     /// Warnings (repaired correlation matrices, ignored properties, ...).
     pub warnings: Vec<String>,
     /// mcsim version.
@@ -244,6 +250,9 @@ struct Input {
 /// Runs the simulation. `progress(done, total)` is called as tasks complete.
 pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<RunReport, OpsError> {
     let started = Instant::now();
+    if let Some(out) = &opts.save_as {
+        save::check_save_as(&opts.workbook, out)?;
+    }
     let bytes = std::fs::read(&opts.workbook).map_err(|source| OpsError::Io {
         path: opts.workbook.clone(),
         source,
@@ -849,6 +858,11 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             holds: outcome.holds,
         });
     }
+    // `--save-as`: the statistics cells (and their dependents) with the simulated values.
+    let updates: Vec<mcsim_workbook::CellUpdate> = Vec::new();
+    if let Some(out) = &opts.save_as {
+        save::write_save_as(&opts.workbook, &bytes, out, &updates)?;
+    }
     let elapsed = started.elapsed().as_secs_f64();
     Ok(RunReport {
         workbook: opts.workbook.to_string_lossy().into_owned(),
@@ -866,6 +880,10 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         thresholds,
         converged,
         samples_file: opts.out.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        saved_as: opts
+            .save_as
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
         warnings,
         version,
     })

@@ -10,3 +10,4 @@ mod parse;
 mod results;
 mod run;
 mod save_as;
+mod vose;

@@ -76,6 +76,9 @@ const PROPERTY: &[&str] = &[
     "ISDATE",
     "ISDISCRETE",
     "SIXSIGMA",
+    // ModelRisk: VoseXBounds(min, max) truncates; VoseInput("name")+... labels an input.
+    "XBOUNDS",
+    "INPUT",
 ];
 
 fn split_vendor(name: &str) -> Option<(&'static str, &str)> {
@@ -83,6 +86,8 @@ fn split_vendor(name: &str) -> Option<(&'static str, &str)> {
         Some(("RISK", r))
     } else if let Some(r) = name.strip_prefix("PSI") {
         Some(("PSI", r))
+    } else if let Some(r) = name.strip_prefix("VOSE") {
+        Some(("VOSE", r))
     } else {
         None
     }
@@ -149,6 +154,7 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
         let Ok(expr) = &f.expr else { continue };
         let cell = &model.cells[f.cell as usize];
         let (core, out) = strip_output(expr);
+        let (core, vose_name) = super::dists::strip_vose_input(core);
         if let Some(name) = out {
             d.outputs.push(OutputMark { cell: f.cell, name });
         } else {
@@ -221,7 +227,7 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
                     }
                     let num = |i: usize| nums.get(i).copied().flatten();
                     match prop {
-                        "TRUNCATE" => dc.truncate = Some((num(0), num(1))),
+                        "TRUNCATE" | "XBOUNDS" => dc.truncate = Some((num(0), num(1))),
                         "SHIFT" => dc.shift = num(0),
                         "STATIC" => dc.static_value = num(0),
                         "NAME" => {
@@ -247,6 +253,10 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
                 }
                 dc.params
                     .push(ev.eval_at(a, cell.sheet, cell.row, cell.col, true));
+            }
+            if let (None, Some(e)) = (&dc.name, vose_name) {
+                let v = ev.eval_at(e, cell.sheet, cell.row, cell.col, false);
+                dc.name = v.to_text().ok().map(|s| s.to_string());
             }
             d.inputs.push(dc);
         }

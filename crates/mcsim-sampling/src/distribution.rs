@@ -160,8 +160,8 @@ pub enum Distribution {
     /// `RiskGeomet(p)`: failures before the first success (support 0, 1, 2, ...; mean (1 − p)/p).
     ///
     /// Convention note: @RISK's help describes the value as the number of failures before the
-    /// first success; this was not checked against @RISK output. Some tools count trials
-    /// (support 1, 2, ...), which would add 1.
+    /// first success; the page was not available to check (see `docs/distributions.md`). Some
+    /// tools count trials (support 1, 2, ...), which would add 1.
     Geomet {
         /// Success probability in (0, 1].
         p: f64,
@@ -170,7 +170,7 @@ pub enum Distribution {
     /// population of M holding D successes.
     ///
     /// Convention note: the argument order (sample size, successes in population, population size)
-    /// rests on secondary sources; not checked against @RISK output.
+    /// rests on secondary sources; unverified (see `docs/distributions.md`).
     Hypergeo {
         /// Sample size n, an integer in [0, M].
         n: f64,
@@ -251,8 +251,9 @@ pub enum Distribution {
     },
     /// `RiskLogistic(alpha, beta)`: F(x) = 1/(1 + exp(−(x − α)/β)).
     ///
-    /// Convention note: α location, β scale (not the standard deviation, which is βπ/√3); from
-    /// secondary sources.
+    /// Convention note: α location, β scale (not the standard deviation, which is βπ/√3); the
+    /// same order as ModelRisk's Logistic(a, b); unverified for @RISK (see
+    /// `docs/distributions.md`).
     Logistic {
         /// Location α.
         alpha: f64,
@@ -261,7 +262,8 @@ pub enum Distribution {
     },
     /// `RiskLoglogistic(gamma, beta, alpha)`: F(x) = 1/(1 + ((x − γ)/β)^(−α)) for x > γ.
     ///
-    /// Convention note: the order (location, scale, shape) rests on secondary sources.
+    /// Convention note: the order (location, scale, shape) rests on secondary sources;
+    /// unverified (see `docs/distributions.md`).
     Loglogistic {
         /// Location γ.
         gamma: f64,
@@ -272,8 +274,9 @@ pub enum Distribution {
     },
     /// `RiskPareto(theta, a)`: F(x) = 1 − (a/x)^θ for x >= a.
     ///
-    /// Convention note: shape first, then the scale (= the minimum); `RiskPareto2(b, q)` (scale,
-    /// shape, a Lomax form) is a different function and is not covered here.
+    /// Shape first, then the scale (= the minimum), as ModelRisk's Pareto(θ, a), whose help
+    /// example (70th percentile of Pareto(20, 0.95) = 1.00895) is a test; `RiskPareto2(b, q)`
+    /// (scale, shape, a Lomax form) is a different function and is not covered here.
     Pareto {
         /// Shape θ > 0.
         theta: f64,
@@ -282,7 +285,8 @@ pub enum Distribution {
     },
     /// `RiskStudent(nu)`: Student's t with ν degrees of freedom.
     ///
-    /// Convention note: @RISK documents ν as an integer; any ν > 0 is accepted here.
+    /// Convention note: @RISK documents ν as an integer; any ν > 0 is accepted here (unverified,
+    /// see `docs/distributions.md`).
     Student {
         /// Degrees of freedom ν > 0.
         nu: f64,

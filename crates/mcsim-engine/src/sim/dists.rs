@@ -573,6 +573,13 @@ mod tests {
                 max: 20.0
             }
         );
+        // ModelRisk's help: the 70th percentile of Pareto(20, 0.95) is 1.00895.
+        let d = distribution(&call("VOSE", "PARETO", vec![n(20.0), n(0.95)])).unwrap();
+        assert!(
+            (d.quantile(0.7) - 1.00895).abs() < 5e-6,
+            "{}",
+            d.quantile(0.7)
+        );
         // ModelRisk's Laplace(m, s) has standard deviation s·√2.
         let d = distribution(&call("VOSE", "LAPLACE", vec![n(0.0), n(1.0)])).unwrap();
         assert!((d.variance() - 2.0).abs() < 1e-12);

@@ -645,7 +645,7 @@ impl Compiler<'_, '_> {
                     args: vec![lo, hi, u],
                 }))
             }
-            "RISKOUTPUT" | "PSIOUTPUT" => Ok(Operand::Const(0.0)),
+            "RISKOUTPUT" | "PSIOUTPUT" | "VOSEOUTPUT" | "VOSEINPUT" => Ok(Operand::Const(0.0)),
             "IF" => {
                 let cond = self.expr(arg(0).ok_or("missing argument")?)?;
                 let t = match arg(1) {

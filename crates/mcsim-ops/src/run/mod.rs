@@ -8,6 +8,7 @@
 //! iteration index: the same seed gives bit-identical results whatever the thread count.
 
 pub mod config;
+pub mod save;
 
 use crate::error::OpsError;
 use config::ModelConfig;
@@ -69,6 +70,9 @@ pub struct RunOptions {
     pub fail_if: Vec<String>,
     /// Workbook loading limits.
     pub load: LoadOptions,
+    /// Write a copy of the workbook whose statistics cells hold the simulated values
+    /// (`.xlsx`/`.xlsm`, never the input itself).
+    pub save_as: Option<PathBuf>,
 }
 
 /// One input as run.
@@ -203,6 +207,8 @@ pub struct RunReport {
     pub converged: Option<bool>,
     /// The samples file written.
     pub samples_file: Option<String>,
+    /// The workbook copy written by `--save-as`.
+    pub saved_as: Option<String>,
     /// Warnings (repaired correlation matrices, ignored properties, ...).
     pub warnings: Vec<String>,
     /// Cells holding @RISK statistics functions (`=RiskMean(B5)`, `=RiskPercentile(NPV,0.9)/1e6`),
@@ -392,6 +398,22 @@ fn standard_error(
     }
 }
 
+/// A cell value as the workbook writer stores it.
+fn update_value(v: &Value) -> mcsim_workbook::UpdateValue {
+    use mcsim_workbook::UpdateValue;
+    match v {
+        Value::Number(n) => UpdateValue::Number(*n),
+        Value::Bool(b) => UpdateValue::Bool(*b),
+        Value::Empty => UpdateValue::Number(0.0),
+        Value::Array(_) => update_value(&v.first()),
+        Value::Error(e) => UpdateValue::Error(e.to_string()),
+        other => match other.to_text() {
+            Ok(t) => UpdateValue::Text(t.to_string()),
+            Err(e) => UpdateValue::Error(e.to_string()),
+        },
+    }
+}
+
 /// A cell value as JSON: numbers, text and booleans as such, errors as their text (`#N/A`).
 fn json_value(v: &Value) -> serde_json::Value {
     match v {
@@ -520,6 +542,9 @@ fn run_simulation(
     simulation: usize,
 ) -> Result<RunReport, OpsError> {
     let started = Instant::now();
+    if let Some(out) = &opts.save_as {
+        save::check_save_as(&opts.workbook, out)?;
+    }
     let bytes = std::fs::read(&opts.workbook).map_err(|source| OpsError::Io {
         path: opts.workbook.clone(),
         source,
@@ -1412,6 +1437,21 @@ fn run_simulation(
             holds: outcome.holds,
         });
     }
+    // `--save-as`: the statistics cells (and their dependents) with the simulated values.
+    // With RiskSimtable, the copy holds the first simulation's values (those of the report's
+    // top-level outputs).
+    if let Some(out) = opts.save_as.as_ref().filter(|_| simulation == 0) {
+        let updates: Vec<mcsim_workbook::CellUpdate> = cell_values
+            .iter()
+            .map(|c| mcsim_workbook::CellUpdate {
+                sheet: c.sheet.clone(),
+                row: c.row,
+                col: c.col,
+                value: update_value(&c.value),
+            })
+            .collect();
+        save::write_save_as(&opts.workbook, &bytes, out, &updates)?;
+    }
     let elapsed = started.elapsed().as_secs_f64();
     Ok(RunReport {
         workbook: opts.workbook.to_string_lossy().into_owned(),
@@ -1429,6 +1469,10 @@ fn run_simulation(
         thresholds,
         converged,
         samples_file: opts.out.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        saved_as: opts
+            .save_as
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
         warnings,
         statistics,
         cell_values,

@@ -155,8 +155,10 @@ pub fn compile<'m>(
         c.cell_op.insert(i, Operand::Slot(s));
         input_slots.push(s);
     }
+    // Only the part of the cone that reaches the outputs is computed per iteration.
+    let needed = graph.upstream(model, outputs, &sto);
     for &cell in &graph.order {
-        if !sto[cell as usize] || c.cell_op.contains_key(&cell) {
+        if !sto[cell as usize] || !needed[cell as usize] || c.cell_op.contains_key(&cell) {
             continue;
         }
         c.cur = cell;

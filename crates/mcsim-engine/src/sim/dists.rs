@@ -73,6 +73,22 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
             Ok(())
         }
     };
+    // A range distribution whose range is one point (`RiskTriang(0,0,0)`, seen in real models
+    // where a scenario switches an uncertainty off) is that constant, as in @RISK.
+    if matches!(
+        call.dist.as_str(),
+        "TRIANG" | "TRIANGULAR" | "TRIANGLE" | "PERT" | "MODPERT" | "UNIFORM"
+    ) && p.len() >= 2
+        && p.iter().take(3).all(|v| matches!(v, Value::Number(_)))
+    {
+        let first = num(0)?;
+        if (0..p.len().min(3)).all(|i| num(i).is_ok_and(|x| x == first)) {
+            return Ok(Distribution::Discrete {
+                values: vec![first],
+                weights: vec![1.0],
+            });
+        }
+    }
     let d = match (call.vendor, call.dist.as_str()) {
         (_, "NORMAL") => {
             arity(2)?;

@@ -357,9 +357,10 @@ fn standard_error(
     use mcsim_formula::ExprKind;
     let fid = model.cells[st.cell as usize].formula?;
     let expr = model.formulas[fid as usize].expr.as_ref().ok()?;
-    let ExprKind::Call { args, .. } = &expr.kind else {
+    let ExprKind::Call { name, args } = &expr.kind else {
         return None;
     };
+    mcsim_engine::sim::inputs::statistic(name)?;
     let mut xs: Vec<f64> = samples.iter().copied().filter(|x| !x.is_nan()).collect();
     let n = xs.len();
     if n < 2 {
@@ -1389,8 +1390,14 @@ fn run_simulation(
             let agreement_z = match (&value, &stored, st.target) {
                 (Value::Number(v), Value::Number(sv), Some(t)) => {
                     out_cells.iter().position(|&c| c == t).and_then(|k| {
-                        standard_error(&model, st, &out_samples[k])
-                            .map(|se| (v - sv) / (std::f64::consts::SQRT_2 * se.max(1e-300)))
+                        standard_error(&model, st, &out_samples[k]).map(|se| {
+                            // Equal to 15 digits (a statistic of a constant) is agreement.
+                            if (v - sv).abs() <= 1e-9 * v.abs().max(sv.abs()) {
+                                0.0
+                            } else {
+                                (v - sv) / (std::f64::consts::SQRT_2 * se.max(1e-300))
+                            }
+                        })
                     })
                 }
                 _ => None,

@@ -514,3 +514,41 @@ fn save_as_writes_the_statistics_cells_and_their_dependents() {
     .to_string();
     assert!(e.contains("input"), "{e}");
 }
+
+#[test]
+fn an_unsupported_addin_function_feeding_an_output_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = book(
+        dir.path(),
+        &[
+            ("A1", "=RiskNormal(10,1)"),
+            ("A2", "=RiskMakeInput(A1*2)"),
+            ("A3", "=RiskSplice(RiskNormal(1,1),RiskNormal(2,1),1.5)"),
+            ("B1", "=RiskOutput(\"ok\")+A2"),
+        ],
+        &[],
+    );
+    // A3 feeds no output: the run goes on, and RiskMakeInput passes its formula's value.
+    let r = simulate(&p, 2000);
+    assert_mean(&r, "ok", 20.0, 2.0);
+    let p = book(
+        dir.path(),
+        &[
+            ("A1", "=RiskNormal(10,1)"),
+            ("A3", "=RiskSplice(RiskNormal(1,1),RiskNormal(2,1),1.5)"),
+            ("B1", "=RiskOutput(\"bad\")+A1+A3"),
+        ],
+        &[],
+    );
+    let e = run(
+        &RunOptions {
+            workbook: p,
+            iterations: Some(100),
+            ..RunOptions::default()
+        },
+        &|_, _| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("Sheet1!A3") && e.contains("RISKSPLICE"), "{e}");
+}

@@ -282,6 +282,11 @@ macro_rules! stats {
         pub const STATISTICS: &[FnSpec] = &[
             $(FnSpec::new($name, 1, VARIADIC, Lift::None, |ctx, args| statistic(ctx, $stat, args)),)*
             FnSpec::new("RISKSIMTABLE", 1, 1, Lift::None, simtable),
+            // RiskMakeInput(formula, ...): the formula's value, reported as an input by @RISK.
+            FnSpec::new("RISKMAKEINPUT", 1, VARIADIC, Lift::None, |ctx, args| match args.first() {
+                Some(a) => ctx.scalar(a),
+                None => Value::Error(ErrorKind::Value),
+            }),
         ];
     };
 }
@@ -323,6 +328,11 @@ macro_rules! dists {
             FnSpec::new("RISKCATEGORY", 0, VARIADIC, Lift::None, property),
             FnSpec::new("RISKCOLLECT", 0, VARIADIC, Lift::None, property),
             FnSpec::new("RISKLOCK", 0, VARIADIC, Lift::None, property),
+            FnSpec::new("RISKISDATE", 0, VARIADIC, Lift::None, property),
+            FnSpec::new("RISKISDISCRETE", 0, VARIADIC, Lift::None, property),
+            FnSpec::new("RISKSIXSIGMA", 0, VARIADIC, Lift::None, property),
+            FnSpec::new("RISKINDEPC", 0, VARIADIC, Lift::None, property),
+            FnSpec::new("RISKDEPC", 0, VARIADIC, Lift::None, property),
             $(FnSpec::new($name, 0, VARIADIC, Lift::None, |ctx, args| dist_value(ctx, $name, args)),)*
         ];
     };

@@ -866,6 +866,30 @@ fn run_simulation(
         ));
     }
     let _ = cell_inputs;
+    // An add-in function mcsim does not implement, in a cell the outputs read, would give #NAME?
+    // in every iteration: refuse, naming the cell and the function.
+    {
+        let everything = vec![true; model.cells.len()];
+        let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
+        let feeds = graph.upstream(&model, &out_cells, &everything);
+        for f in &model.formulas {
+            if !feeds[f.cell as usize] {
+                continue;
+            }
+            let Ok(e) = &f.expr else { continue };
+            for name in e.functions() {
+                let addin = ["RISK", "PSI", "VOSE", "CB."]
+                    .iter()
+                    .any(|p| name.starts_with(p));
+                if addin && !mcsim_engine::functions::is_supported(name) {
+                    return Err(input_err(format!(
+                        "{}: {name} is not supported by mcsim (the cell feeds the outputs)",
+                        model.cell_label(f.cell)
+                    )));
+                }
+            }
+        }
+    }
 
     // Correlation groups.
     let mut groups: Vec<(Vec<usize>, CorrelationPlan)> = Vec::new();

@@ -298,6 +298,12 @@ fn err_if_nonfinite(x: f64) -> f64 {
     if x.is_finite() { x } else { f64::NAN }
 }
 
+/// `value::numbers_equal` without branches: equal, or within 1e-15 relative (false for NaN).
+#[inline(always)]
+fn near_eq(x: f64, y: f64) -> bool {
+    (x == y) | ((x - y).abs() <= x.abs().max(y.abs()) * 1e-15)
+}
+
 /// Column storage for one block: `slots` columns of `lanes` values, reused across blocks.
 #[derive(Debug, Clone, Default)]
 pub struct Columns {
@@ -404,21 +410,20 @@ fn exec(ins: &Instr, c: &mut Columns) {
             let mut d = c.take(*dst);
             {
                 let (sa, sb) = (src(c, *a), src(c, *b));
+                // Overflow to ±infinity is #NUM! in Excel (an error lane), as in the interpreter's
+                // `arith`: a branch-free select in the same loop, which still vectorises.
                 match op {
-                    Arith::Add => lanes2!(d, sa, sb, |x, y| x + y),
-                    Arith::Sub => lanes2!(d, sa, sb, |x, y| x - y),
-                    Arith::Mul => lanes2!(d, sa, sb, |x, y| x * y),
+                    Arith::Add => lanes2!(d, sa, sb, |x, y| err_if_nonfinite(x + y)),
+                    Arith::Sub => lanes2!(d, sa, sb, |x, y| err_if_nonfinite(x - y)),
+                    Arith::Mul => lanes2!(d, sa, sb, |x, y| err_if_nonfinite(x * y)),
                     Arith::Div => lanes2!(d, sa, sb, |x, y| {
                         // Computed unconditionally so the select vectorises.
-                        let q = x / y;
+                        let q = err_if_nonfinite(x / y);
                         if y == 0.0 { f64::NAN } else { q }
                     }),
                     Arith::Pow => lanes2!(d, sa, sb, |x, y| crate::eval::pow_kernel(x, y)),
                 }
             }
-            // Overflow to ±infinity (#NUM! in Excel) is not checked here, per operation: an
-            // infinity propagates through arithmetic (or becomes NaN), and outputs are checked
-            // when they are collected (`Simulation::run_block`).
             c.put(*dst, d);
         }
         Instr::PowI { dst, a, n } => {
@@ -471,22 +476,24 @@ fn exec(ins: &Instr, c: &mut Columns) {
             let mut d = c.take(*dst);
             let (sa, sb) = (src(c, *a), src(c, *b));
             // One loop per operator (no match per lane), branch-free so it vectorises; an error
-            // (NaN) on either side gives an error lane.
+            // (NaN) on either side gives an error lane. Numbers equal to 15 significant digits
+            // are equal, as for the interpreter (`value::compare`).
             macro_rules! cmp {
-                ($t:tt) => {
-                    lanes2!(d, sa, sb, |x, y| {
-                        let r = if x $t y { 1.0 } else { 0.0 };
-                        if (x - y).is_nan() { f64::NAN } else { r }
+                (|$e:ident, $x:ident, $y:ident| $r:expr) => {
+                    lanes2!(d, sa, sb, |$x, $y| {
+                        let $e = near_eq($x, $y);
+                        let r = if $r { 1.0 } else { 0.0 };
+                        if ($x - $y).is_nan() { f64::NAN } else { r }
                     })
                 };
             }
             match op {
-                Cmp::Eq => cmp!(==),
-                Cmp::Ne => cmp!(!=),
-                Cmp::Lt => cmp!(<),
-                Cmp::Le => cmp!(<=),
-                Cmp::Gt => cmp!(>),
-                Cmp::Ge => cmp!(>=),
+                Cmp::Eq => cmp!(|e, x, y| e),
+                Cmp::Ne => cmp!(|e, x, y| !e),
+                Cmp::Lt => cmp!(|e, x, y| !e & (x < y)),
+                Cmp::Le => cmp!(|e, x, y| e | (x < y)),
+                Cmp::Gt => cmp!(|e, x, y| !e & (x > y)),
+                Cmp::Ge => cmp!(|e, x, y| e | (x > y)),
             }
             c.put(*dst, d);
         }
@@ -639,34 +646,56 @@ fn exec(ins: &Instr, c: &mut Columns) {
             c.put(*dst, d);
         }
         Instr::Npv { dst, rate, flows } => {
+            // The interpreter's `financial::npv`, operation for operation (same rounding):
+            // disc *= 1 + rate; sum += flow / disc.
             let mut d = c.take(*dst);
-            let mut factor = std::mem::take(&mut c.scratch);
-            match src(c, *rate) {
-                Src::Col(r) => factor
-                    .iter_mut()
-                    .zip(r.iter())
-                    .for_each(|(f, &r)| *f = if r == -1.0 { f64::NAN } else { 1.0 / (1.0 + r) }),
-                Src::K(r) => {
-                    let v = if r == -1.0 { f64::NAN } else { 1.0 / (1.0 + r) };
-                    factor.iter_mut().for_each(|f| *f = v)
-                }
-            }
-            // Horner from the last flow: NPV = f*(c1 + f*(c2 + f*(c3 + ...))).
+            let mut disc = std::mem::take(&mut c.scratch);
+            disc.iter_mut().for_each(|v| *v = 1.0);
             d.iter_mut().for_each(|v| *v = 0.0);
-            for fl in flows.iter().rev() {
-                match src(c, *fl) {
-                    Src::Col(a) => d
-                        .iter_mut()
-                        .zip(a.iter().zip(factor.iter()))
-                        .for_each(|(v, (&x, &f))| *v = (*v + x) * f),
-                    Src::K(x) => d
-                        .iter_mut()
-                        .zip(factor.iter())
-                        .for_each(|(v, &f)| *v = (*v + x) * f),
+            let r = src(c, *rate);
+            for fl in flows {
+                match (&r, src(c, *fl)) {
+                    (Src::Col(r), Src::Col(a)) => {
+                        for ((v, q), (&x, &r)) in d
+                            .iter_mut()
+                            .zip(disc.iter_mut())
+                            .zip(a.iter().zip(r.iter()))
+                        {
+                            *q *= 1.0 + r;
+                            *v += x / *q;
+                        }
+                    }
+                    (Src::Col(r), Src::K(x)) => {
+                        for ((v, q), &r) in d.iter_mut().zip(disc.iter_mut()).zip(r.iter()) {
+                            *q *= 1.0 + r;
+                            *v += x / *q;
+                        }
+                    }
+                    (Src::K(r), Src::Col(a)) => {
+                        let f = 1.0 + r;
+                        for ((v, q), &x) in d.iter_mut().zip(disc.iter_mut()).zip(a.iter()) {
+                            *q *= f;
+                            *v += x / *q;
+                        }
+                    }
+                    (Src::K(r), Src::K(x)) => {
+                        let f = 1.0 + r;
+                        for (v, q) in d.iter_mut().zip(disc.iter_mut()) {
+                            *q *= f;
+                            *v += x / *q;
+                        }
+                    }
                 }
             }
-            d.iter_mut().for_each(|v| *v = err_if_nonfinite(*v));
-            c.scratch = factor;
+            // A rate of -1 is #DIV/0!.
+            for (i, v) in d.iter_mut().enumerate() {
+                *v = if r.at(i) == -1.0 {
+                    f64::NAN
+                } else {
+                    err_if_nonfinite(*v)
+                };
+            }
+            c.scratch = disc;
             c.put(*dst, d);
         }
         Instr::SumProduct { dst, a, b } => {
@@ -684,6 +713,7 @@ fn exec(ins: &Instr, c: &mut Columns) {
                     (Src::K(p), Src::K(q)) => d.iter_mut().for_each(|v| *v += p * q),
                 }
             }
+            d.iter_mut().for_each(|v| *v = err_if_nonfinite(*v));
             c.put(*dst, d);
         }
         Instr::CountIf {
@@ -696,27 +726,31 @@ fn exec(ins: &Instr, c: &mut Columns) {
             let mut konst = 0.0;
             d.iter_mut().for_each(|v| *v = 0.0);
             let rhs = *rhs;
+            // `criteria::Criterion::matches` for a number: equal to 15 significant digits is
+            // equal; an error satisfies only `<>n` (NaN is never near-equal, never ordered).
             macro_rules! count {
-                ($t:tt) => {
+                (|$e:ident, $x:ident| $t:expr) => {
                     for it in items {
                         match src(c, *it) {
-                            // An error value never matches a numeric criterion (NaN compares false).
-                            Src::Col(a) => d
-                                .iter_mut()
-                                .zip(a.iter())
-                                .for_each(|(v, &x)| *v += if x $t rhs { 1.0 } else { 0.0 }),
-                            Src::K(x) => konst += if x $t rhs { 1.0 } else { 0.0 },
+                            Src::Col(a) => d.iter_mut().zip(a.iter()).for_each(|(v, &$x)| {
+                                let $e = near_eq($x, rhs);
+                                *v += if $t { 1.0 } else { 0.0 }
+                            }),
+                            Src::K($x) => {
+                                let $e = near_eq($x, rhs);
+                                konst += if $t { 1.0 } else { 0.0 }
+                            }
                         }
                     }
                 };
             }
             match op {
-                Cmp::Eq => count!(==),
-                Cmp::Ne => count!(!=),
-                Cmp::Lt => count!(<),
-                Cmp::Le => count!(<=),
-                Cmp::Gt => count!(>),
-                Cmp::Ge => count!(>=),
+                Cmp::Eq => count!(|e, x| e),
+                Cmp::Ne => count!(|e, x| !e),
+                Cmp::Lt => count!(|e, x| !e & (x < rhs)),
+                Cmp::Le => count!(|e, x| e | (x < rhs)),
+                Cmp::Gt => count!(|e, x| !e & (x > rhs)),
+                Cmp::Ge => count!(|e, x| e | (x > rhs)),
             }
             if konst != 0.0 {
                 d.iter_mut().for_each(|v| *v += konst);

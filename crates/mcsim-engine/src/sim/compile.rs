@@ -461,11 +461,12 @@ impl Compiler<'_, '_> {
                 expr,
             } => {
                 let a = self.expr(expr)?;
+                // `/ 100` as the interpreter computes it (`* 0.01` rounds differently).
                 Ok(self.emit(|dst| Instr::Arith {
-                    op: Arith::Mul,
+                    op: Arith::Div,
                     dst,
                     a,
-                    b: Operand::Const(0.01),
+                    b: Operand::Const(100.0),
                 }))
             }
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs),
@@ -578,6 +579,11 @@ impl Compiler<'_, '_> {
                 let a = self.expr(e)?;
                 let negate = name == "ISNUMBER";
                 if negate {
+                    // ISNUMBER of a reference to a blank (`INDEX(r, i)`, `IF(c, A1, 0)`) is
+                    // FALSE, where the blank read as a value is 0.
+                    if self.may_be_reference(e) && !matches!(e.kind, ExprKind::Ref(_)) {
+                        return Err("ISNUMBER of a function that may return a reference".into());
+                    }
                     // ISNUMBER(TRUE) is FALSE.
                     match self.expr_ty(e) {
                         Ty::Num | Ty::Empty => {}
@@ -631,7 +637,8 @@ impl Compiler<'_, '_> {
                         None => Some(0.0),
                         Some(d) if matches!(d.kind, ExprKind::Missing) => Some(0.0),
                         Some(d) => match self.fold(d) {
-                            Operand::Const(k) if k.is_finite() && k.abs() <= 15.0 => {
+                            // Negative digits divide (as the kernel does): the kernel path.
+                            Operand::Const(k) if k.is_finite() && (0.0..=15.0).contains(&k) => {
                                 Some(k.trunc())
                             }
                             _ => None,

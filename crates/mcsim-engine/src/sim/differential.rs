@@ -73,6 +73,8 @@ impl std::fmt::Display for Mismatch {
 pub struct Attempt {
     /// Inputs used.
     pub inputs: usize,
+    /// The input cells.
+    pub input_cells: Vec<CellId>,
     /// Formula cells of the cone compared (volatile cells and cells in a cycle are not compared).
     pub cells: usize,
     /// Why the compiler declined (then nothing was compared).
@@ -117,6 +119,7 @@ impl Report {
 /// Do the two values agree (bit for bit, both errors, or equal to 15 significant digits)?
 pub fn agree(compiled: f64, interpreted: &Value) -> bool {
     match interpreted {
+        Value::Number(n) if std::env::var_os("MCSIM_DIFF_EXACT").is_some() => compiled == *n,
         Value::Number(n) => {
             compiled.to_bits() == n.to_bits()
                 || compiled == *n
@@ -134,7 +137,7 @@ pub fn agree(compiled: f64, interpreted: &Value) -> bool {
 }
 
 /// SplitMix64: a deterministic hash of (seed, input, lane).
-fn mix(mut z: u64) -> u64 {
+pub(crate) fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -307,6 +310,7 @@ fn attempt(model: &Model, graph: &Graph, inputs: &[CellId], opts: &Options) -> A
     let sim = Simulation::prepare(model, graph, inputs, &compared, &[], &[]);
     let mut out = Attempt {
         inputs: inputs.len(),
+        input_cells: inputs.to_vec(),
         cells: compared.len(),
         declined: None,
         mismatches: Vec::new(),
@@ -382,3 +386,7 @@ fn attempt(model: &Model, graph: &Graph, inputs: &[CellId], opts: &Options) -> A
     }
     out
 }
+
+#[cfg(test)]
+#[path = "differential_fuzz.rs"]
+mod fuzz;

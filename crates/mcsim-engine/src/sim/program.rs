@@ -74,28 +74,32 @@ pub enum RoundMode {
     Down,
 }
 
-#[inline(always)]
+/// The interpreter's ROUND/ROUNDUP/ROUNDDOWN (`functions::math`), for the lanes the fast path
+/// cannot round exactly as it does.
+#[inline(never)]
 fn round_lane(x: f64, scale: f64, mode: RoundMode) -> f64 {
-    let y = x.abs() * scale;
-    let fl = y.floor();
-    let fr = y - fl;
-    // Excel first rounds the scaled value to 15 significant digits (ROUND(21.9/0.2,0) = 110); that
-    // only matters a hair away from a boundary, so the slow path is rare.
-    let near = match mode {
-        RoundMode::Nearest => (fr - 0.5).abs() < 1e-9,
-        _ => !(1e-9..=1.0 - 1e-9).contains(&fr),
-    };
-    let y = if near {
-        crate::functions::math::round_sig15(y)
-    } else {
-        y
-    };
+    use crate::functions::math;
+    let digits = scale.log10().round();
     let r = match mode {
-        RoundMode::Nearest => (y + 0.5).floor(),
-        RoundMode::Up => y.ceil(),
-        RoundMode::Down => y.floor(),
+        RoundMode::Nearest => math::round_kernel(x, digits),
+        RoundMode::Up => math::roundup_kernel(x, digits),
+        RoundMode::Down => math::rounddown_kernel(x, digits),
     };
-    r / scale * x.signum()
+    r.unwrap_or(f64::NAN)
+}
+
+/// Does the fast path (`y = |x| * scale`, then floor/ceil) possibly differ from the interpreter,
+/// which first rounds `y` to 15 significant digits? Only a hair from a rounding boundary (that
+/// hair grows with `y`: 15 digits of 1e13 are tenths), or for huge `y`.
+#[inline(always)]
+fn round_near(y: f64, mode: RoundMode) -> bool {
+    let fr = y - y.floor();
+    let hair = 1e-9 + y * 1e-14;
+    let dist = match mode {
+        RoundMode::Nearest => (fr - 0.5).abs(),
+        _ => fr.min(1.0 - fr),
+    };
+    y.is_nan() || y >= 1e15 || dist <= hair
 }
 
 /// A scalar kernel of one argument.
@@ -687,9 +691,10 @@ fn exec(ins: &Instr, c: &mut Columns) {
                     }
                 }
             }
-            // A rate of -1 is #DIV/0!.
+            // A rate of -1 is #DIV/0!; an error rate is an error even without flows.
             for (i, v) in d.iter_mut().enumerate() {
-                *v = if r.at(i) == -1.0 {
+                let r = r.at(i);
+                *v = if r == -1.0 || r.is_nan() {
                     f64::NAN
                 } else {
                     err_if_nonfinite(*v)
@@ -818,18 +823,14 @@ fn exec(ins: &Instr, c: &mut Columns) {
                 RoundMode::Up => fast!(f64::ceil),
                 RoundMode::Down => fast!(f64::floor),
             }
-            if let Src::Col(a) = src(c, *a) {
-                for (v, &x) in d.iter_mut().zip(a.iter()) {
-                    let y = x.abs() * scale;
-                    let fr = y - y.floor();
-                    let near = match mode {
-                        RoundMode::Nearest => (fr - 0.5).abs() < 1e-9,
-                        _ => !(1e-9..=1.0 - 1e-9).contains(&fr),
-                    };
-                    if near {
-                        *v = round_lane(x, scale, mode);
-                    }
+            let redo = |v: &mut f64, x: f64| {
+                if x != 0.0 && round_near(x.abs() * scale, mode) {
+                    *v = round_lane(x, scale, mode);
                 }
+            };
+            match src(c, *a) {
+                Src::Col(a) => d.iter_mut().zip(a.iter()).for_each(|(v, &x)| redo(v, x)),
+                Src::K(x) => d.iter_mut().for_each(|v| redo(v, x)),
             }
             c.put(*dst, d);
         }

@@ -238,8 +238,8 @@ impl Compiler<'_, '_> {
                     }
                 }
             } else if matches!(a.kind, ExprKind::Missing) {
-                items.push(Operand::Const(0.0));
-            } else if self.depends(a) && self.may_be_reference(a) {
+                return Err("an omitted argument of AND/OR".into());
+            } else if self.may_be_reference(a) {
                 return Err(
                     "a function that may return a reference, as an argument of AND/OR".into(),
                 );
@@ -288,6 +288,10 @@ impl Compiler<'_, '_> {
         match self.expr_ty(&args[0]) {
             Ty::Num => {}
             _ => return Err("MATCH of a key that is not a number".into()),
+        }
+        // A key that is a reference to a blank matches nothing, where the blank as a value is 0.
+        if self.may_be_reference(&args[0]) && !matches!(args[0].kind, ExprKind::Ref(_)) {
+            return Err("MATCH of a key that may be a reference".into());
         }
         let key = self.expr(&args[0])?;
         let mut items = Vec::new();
@@ -342,12 +346,19 @@ impl Compiler<'_, '_> {
                     items: items.clone(),
                     idx,
                 });
-                // 0 <= idx < 1: the intersected cell; idx < 0: #VALUE!.
-                let below_one = self.emit(|dst| Instr::Compare {
-                    op: Cmp::Lt,
+                // 0 <= idx < 1: the intersected cell; idx < 0: #VALUE!. Compared with 0 (where
+                // Compare's 15-digit equality is exact equality); idx - 1 is exact near 1.
+                let less_one = self.emit(|dst| Instr::Arith {
+                    op: Arith::Sub,
                     dst,
                     a: idx,
                     b: Operand::Const(1.0),
+                });
+                let below_one = self.emit(|dst| Instr::Compare {
+                    op: Cmp::Lt,
+                    dst,
+                    a: less_one,
+                    b: Operand::Const(0.0),
                 });
                 let z = self.emit(|dst| Instr::Select {
                     dst,

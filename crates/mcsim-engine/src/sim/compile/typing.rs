@@ -230,6 +230,19 @@ impl Compiler<'_, '_> {
         match &e.kind {
             ExprKind::Ref(_) | ExprKind::Name { .. } => true,
             ExprKind::Paren(inner) => self.may_be_reference(inner),
+            // `+x` passes a blank through as a blank.
+            ExprKind::Unary {
+                op: mcsim_formula::UnaryOp::Plus,
+                expr,
+            } => self.may_be_reference(expr),
+            // IF passes a branch through as it is; IFERROR returns its value (a reference read
+            // as a value), or the alternative as it is.
+            ExprKind::Call { name, args } if name == "IF" => {
+                args.iter().skip(1).any(|a| self.may_be_reference(a))
+            }
+            ExprKind::Call { name, args } if name == "IFERROR" || name == "IFNA" => {
+                args.get(1).is_some_and(|a| self.may_be_reference(a))
+            }
             ExprKind::Call { name, .. } => returns_reference(name),
             _ => false,
         }
@@ -259,8 +272,9 @@ impl Compiler<'_, '_> {
                     }
                 }
             } else if matches!(a.kind, ExprKind::Missing) {
-                nums.push(Operand::Const(0.0));
-            } else if self.depends(a) && self.may_be_reference(a) {
+                // `SUM(1,,2)`: how an omitted argument counts is left to the interpreter.
+                return Err("an omitted argument of an aggregate".into());
+            } else if self.may_be_reference(a) {
                 return Err(
                     "a function that may return a reference, as an argument of an \
                             aggregate"

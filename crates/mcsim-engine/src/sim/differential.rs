@@ -390,3 +390,7 @@ fn attempt(model: &Model, graph: &Graph, inputs: &[CellId], opts: &Options) -> A
 #[cfg(test)]
 #[path = "differential_fuzz.rs"]
 mod fuzz;
+
+#[cfg(test)]
+#[path = "fidelity_tests.rs"]
+mod fidelity_tests;

@@ -209,6 +209,7 @@ fn random_formulas_compile_to_what_the_interpreter_computes() {
             failures.push(format!("seed {seed}: {m}\n    cells: {cells:?}"));
         }
     }
+    println!("{runs} random workbooks: {compiled} compiled, {declined} declined");
     assert!(
         failures.is_empty(),
         "{} mismatches ({compiled} compiled, {declined} declined):\n{}",

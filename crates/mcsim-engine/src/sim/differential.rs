@@ -116,7 +116,9 @@ impl Report {
     }
 }
 
-/// Do the two values agree (bit for bit, both errors, or equal to 15 significant digits)?
+/// Do the two values agree (bit for bit, both errors, or equal to 15 significant digits)? With
+/// the environment variable `MCSIM_DIFF_EXACT` set, numbers must be equal exactly (`==`: the same
+/// bits, or zeros of either sign).
 pub fn agree(compiled: f64, interpreted: &Value) -> bool {
     match interpreted {
         Value::Number(n) if std::env::var_os("MCSIM_DIFF_EXACT").is_some() => compiled == *n,

@@ -430,6 +430,10 @@ impl Compiler<'_, '_> {
                 match self.model.find(area.sheet, r0, c0) {
                     Some(id) => match self.cell_op.get(&id) {
                         Some(op) => Ok(*op),
+                        // A stochastic cell not compiled yet: a circular reference.
+                        None if self.sto[id as usize] => {
+                            Err("a reference the dependency order did not see".into())
+                        }
                         None => {
                             let v = self.ev.value(id).clone();
                             self.direct_constant(&v)

@@ -31,7 +31,8 @@ impl Gen {
     /// A range: numbers (A), mixed constants (B), formulas (C), or a mix of columns.
     fn range(&mut self) -> String {
         let c_rows = self.formulas.max(1);
-        match self.below(5) {
+        match self.below(6) {
+            5 => format!("D!A1:A{}", 1 + self.below(3)),
             0 => format!("A1:A{}", 2 + self.below(7)),
             1 => format!("B1:B{}", 1 + self.below(6)),
             2 if self.formulas > 0 => format!("C1:C{c_rows}"),
@@ -59,7 +60,10 @@ impl Gen {
                 ])
                 .to_string(),
             1..=3 => format!("A{}", 1 + self.below(8)),
-            4 => format!("B{}", 1 + self.below(6)),
+            4 => match self.below(3) {
+                0 => format!("D!A{}", 1 + self.below(3)),
+                _ => format!("B{}", 1 + self.below(6)),
+            },
             _ if self.formulas > 0 => format!("C{}", 1 + self.below(self.formulas)),
             _ => format!("A{}", 1 + self.below(8)),
         }
@@ -135,7 +139,14 @@ impl Gen {
             }
             18 => format!("INDEX(A1:A8,{})", self.expr(d)),
             19 => format!("INDEX(B1:B6,{})", self.expr(d)),
-            20 => format!("MATCH({},A1:A8,0)", self.expr(d)),
+            20 => match self.below(3) {
+                0 => format!("MATCH({},B1:B6,0)", self.expr(d)),
+                1 if self.formulas > 0 => {
+                    let n = self.formulas;
+                    format!("INDEX(C1:C{n},{})", self.expr(d))
+                }
+                _ => format!("MATCH({},A1:A8,0)", self.expr(d)),
+            },
             21 => format!("NPV({},{})", self.expr(d), self.range()),
             22 => "SUMPRODUCT(A1:A4,A5:A8)".to_string(),
             _ => self.leaf(),
@@ -163,6 +174,10 @@ fn random_workbook(seed: u64, n_formulas: usize) -> Vec<(String, String)> {
             cells.push((format!("B{r}"), g.pick(&mixed).to_string()));
         }
     }
+    // Another sheet: a number, a boolean and a formula.
+    cells.push(("D!A1".to_string(), g.pick(&nums).to_string()));
+    cells.push(("D!A2".to_string(), g.pick(&mixed).to_string()));
+    cells.push(("D!A3".to_string(), "=Sheet1!A1*2".to_string()));
     for r in 1..=n_formulas {
         let depth = 1 + g.below(3) as u32;
         let e = g.expr(depth);
@@ -178,10 +193,14 @@ fn random_formulas_compile_to_what_the_interpreter_computes() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(400);
+    let n_formulas: usize = std::env::var("MCSIM_FUZZ_FORMULAS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(6);
     let (mut compiled, mut declined) = (0, 0);
     let mut failures = Vec::new();
     for seed in 0..runs {
-        let cells = random_workbook(seed.wrapping_mul(0x9E37_79B9) ^ 0xF00D, 6);
+        let cells = random_workbook(seed.wrapping_mul(0x9E37_79B9) ^ 0xF00D, n_formulas);
         let refs: Vec<(&str, &str)> = cells
             .iter()
             .map(|(a, b)| (a.as_str(), b.as_str()))

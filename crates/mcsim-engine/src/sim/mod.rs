@@ -8,6 +8,7 @@
 //! sampler and the values of iteration `i` depend only on the seed and `i`.
 
 pub mod compile;
+pub mod differential;
 pub mod dists;
 pub mod inputs;
 pub mod program;

@@ -358,7 +358,7 @@ fn set_on_a_correlated_input_keeps_the_others_correlation() {
     assert!((rho + 0.3).abs() < 0.03, "{rho}");
 }
 
-/// The standard deviation over `seeds` seeds of an output's mean (output index `o`).
+/// The standard deviation over `seeds` seeds of each output's mean.
 fn sd_of_output_means(wb: &Path, n: u64, method: Method, seeds: u64) -> Vec<f64> {
     let runs: Vec<RunReport> = (0..seeds)
         .map(|seed| {
@@ -378,9 +378,11 @@ fn sd_of_output_means(wb: &Path, n: u64, method: Method, seeds: u64) -> Vec<f64>
 
 #[test]
 fn latin_hypercube_stratifies_the_whole_run() {
-    // Before the fix, strata spanned 16,384-iteration blocks: at 10,000 iterations the ratio was
-    // 0.57 for a uniform. Stratified over the whole run it is about 1e-4 (uniform) and 0.004
-    // (normal); 12 seeds estimate the MC sd within about 25 %, far from the 0.05 bound.
+    // The sd over seeds of the mean of a uniform(0,1) and a normal(10,2) input, over plain Monte
+    // Carlo's sd/√n. Before the fix, strata spanned 16,384-iteration blocks: at 10,000
+    // iterations the ratio was 0.57 for the uniform. Stratified over the whole run it is about
+    // 1e-4 (uniform) and 0.004 (normal), so even a rough estimate of the sd (10 or 4 seeds) is
+    // far below the 0.05 bound.
     let dir = temp("lhs_whole_run");
     let wb = dir.join("m.xlsx");
     write_xlsx(
@@ -392,14 +394,17 @@ fn latin_hypercube_stratifies_the_whole_run() {
             ("B2", "=RiskOutput()+A2"),
         ],
     );
-    for n in [10_000u64, 100_000] {
-        let seeds = if n > 10_000 { 6 } else { 12 };
+    let sds = [1.0 / 12f64.sqrt(), 2.0];
+    for (n, seeds) in [(10_000u64, 10), (100_000, 4)] {
         let lhs = sd_of_output_means(&wb, n, Method::LatinHypercube, seeds);
-        let mc = sd_of_output_means(&wb, n, Method::MonteCarlo, seeds);
-        for (o, (l, m)) in lhs.iter().zip(&mc).enumerate() {
-            assert!(l / m < 0.05, "n {n} output {o}: LHS sd {l}, MC sd {m}");
+        for (o, (l, sd)) in lhs.iter().zip(sds).enumerate() {
+            let mc = sd / (n as f64).sqrt();
+            assert!(l / mc < 0.05, "n {n} output {o}: LHS sd {l}, MC sd {mc}");
         }
     }
+    // The check itself tells Monte Carlo apart (its ratio is about 1).
+    let mc = sd_of_output_means(&wb, 10_000, Method::MonteCarlo, 10);
+    assert!(mc[0] * 100.0 * 12f64.sqrt() > 0.3, "{mc:?}");
 }
 
 #[test]
@@ -465,5 +470,51 @@ fn until_converged_stops_at_the_same_point_for_any_thread_count() {
     assert!(one.0 < 400_000, "{} iterations", one.0);
     for threads in [2, 3] {
         assert_eq!(go(threads), one, "{threads} threads");
+    }
+    // Monte Carlo draws do not depend on the run length, so the converged run is exactly the
+    // run of that many iterations. (Latin Hypercube strata span the maximum: not so for LHS.)
+    let mut opts = options(&wb, one.0, 9);
+    opts.sampling = Some(Method::MonteCarlo);
+    let plain = run(&opts, &|_, _| {}).unwrap();
+    assert_eq!(serde_json::to_string(&plain.outputs).unwrap(), one.2);
+}
+
+#[test]
+fn threads_do_not_change_any_sample() {
+    // Correlated and independent inputs, a RAND() site, and a run length that is not a multiple
+    // of the design block: every sample and statistic is bit-identical for 1, 2 and 3 threads
+    // (which cut the run into different chunks).
+    let dir = temp("threads_bits");
+    let wb = dir.join("m.xlsx");
+    write_xlsx(
+        &wb,
+        &[
+            ("A1", "=RiskNormal(0,1,RiskCorrmat(D1:E2,1))"),
+            ("A2", "=RiskPert(1,2,6,RiskCorrmat(D1:E2,2))"),
+            ("A3", "=RiskUniform(0,1)"),
+            ("A4", "=RAND()"),
+            ("B1", "=RiskOutput()+A1*A2+A3"),
+            ("B2", "=RiskOutput()+A4+A3"),
+            ("D1", "1"),
+            ("E1", "0.7"),
+            ("D2", "0.7"),
+            ("E2", "1"),
+        ],
+    );
+    let go = |threads: usize| {
+        let mut opts = options(&wb, 41_000, 10);
+        opts.threads = Some(threads);
+        let (r, cols) = run_with_samples(opts, &dir, &format!("t{threads}"));
+        assert_eq!(r.evaluation, "compiled");
+        assert!(r.inputs.iter().any(|i| i.source == "rand"));
+        let bits: Vec<(String, Vec<u64>)> = cols
+            .into_iter()
+            .map(|(k, v)| (k, v.iter().map(|x| x.to_bits()).collect()))
+            .collect();
+        (serde_json::to_string(&r.outputs).unwrap(), bits)
+    };
+    let one = go(1);
+    for threads in [2, 3] {
+        assert!(go(threads) == one, "{threads} threads differ");
     }
 }

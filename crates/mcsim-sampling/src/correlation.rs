@@ -17,8 +17,9 @@
 //! ≈ (6/π)·asin(C/2) plain Iman-Conover gives (0.786 for a target of 0.8).
 
 use crate::error::SamplingError;
+use crate::permutation::Permutation;
 use crate::special::normal_quantile;
-use crate::streams::{Permutation, hash_words};
+use crate::streams::hash_words;
 
 /// Eigenvalues below this are treated as negative when deciding whether a matrix needs repair.
 const PSD_TOLERANCE: f64 = 1e-10;
@@ -303,9 +304,11 @@ impl CorrelationPlan {
                 n as u64,
                 hash_words(&[seed, 0x4943_4b32, block_index, key, n as u64]),
             );
-            for i in 0..n {
-                r[i * k + j] = scores[perm.apply(i as u64) as usize];
-            }
+            let mut i = 0;
+            perm.for_range(0, n, |y| {
+                r[i * k + j] = scores[y as usize];
+                i += 1;
+            });
         }
         // 2. Sample correlation E of R; whiten with its Cholesky factor, colour with P.
         let mean_s = scores.iter().sum::<f64>() / n as f64;

@@ -25,7 +25,7 @@
 //!
 //! A run of `N` iterations is one Latin Hypercube design of `N` strata per input: iteration `i`
 //! of input `k` falls in stratum `π_k(i)`, where `π_k` is a keyed bijection of `[0, N)` (a
-//! Feistel network with cycle walking, keyed by (seed, k, N)) that can be evaluated at any `i`
+//! mixed-radix Feistel network with cycle walking, keyed by (seed, k, N)) that can be evaluated at any `i`
 //! on its own. Its uniform is `(π_k(i) + v)/N` with `v` the stream's uniform jitter, computed on
 //! the 52-bit grid: grid cell `⌊(π_k(i)·2⁵² + J)/N⌋` for the stream's 52 random bits `J`. Strata
 //! are thus a partition of the grid (stratum `s` is the cells `⌊s·2⁵²/N⌋ ..` up to the next
@@ -35,6 +35,7 @@
 //! Iterations at or past `N` (never reached by a run of `N` iterations) continue with further
 //! designs of `N` strata: iteration `i` uses design `i / N`, stratum `π_{k, i/N}(i mod N)`.
 
+use crate::permutation::Permutation;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
@@ -44,12 +45,12 @@ use rand_chacha::rand_core::{Rng, SeedableRng};
 pub const DESIGN_BLOCK: usize = 1 << 14;
 /// Random bits of a grid index.
 const GRID_BITS: u32 = 52;
+/// The last grid cell.
+const MAX_CELL: u64 = (1 << GRID_BITS) - 1;
 /// 2⁻⁵², the grid step.
 const GRID: f64 = 1.0 / (1u64 << GRID_BITS) as f64;
 /// ChaCha words (u32) consumed per iteration.
 const WORDS_PER_SAMPLE: u128 = 2;
-/// Largest half width (bits) for which a permutation's round functions are tabulated.
-const MAX_TABLE_HALF_BITS: u32 = 16;
 
 /// The key of an input's random stream, from its identity: the sheet name (as stored in the
 /// workbook, case included), the cell's row and column (from 0) and `call`, the index of the
@@ -123,119 +124,6 @@ pub(crate) fn hash_words(words: &[u64]) -> u64 {
     })
 }
 
-/// A keyed bijection on [0, n): a balanced Feistel network on the smallest even number of bits
-/// covering n, with cycle walking for values that land in [n, 2^bits).
-#[derive(Debug, Clone)]
-pub(crate) struct Permutation {
-    n: u64,
-    half_bits: u32,
-    half_mask: u64,
-    keys: [u64; Permutation::ROUNDS],
-}
-
-impl Permutation {
-    const ROUNDS: usize = 6;
-
-    pub(crate) fn new(n: u64, key: u64) -> Permutation {
-        let bits = (64 - n.saturating_sub(1).leading_zeros()).max(2);
-        let half_bits = bits.div_ceil(2);
-        let mut keys = [0u64; Self::ROUNDS];
-        for (r, k) in keys.iter_mut().enumerate() {
-            *k = mix64(key ^ mix64(r as u64 + 1));
-        }
-        Permutation {
-            n,
-            half_bits,
-            half_mask: (1u64 << half_bits) - 1,
-            keys,
-        }
-    }
-
-    #[inline(always)]
-    fn encrypt(&self, x: u64) -> u64 {
-        let mut left = x >> self.half_bits;
-        let mut right = x & self.half_mask;
-        for &k in &self.keys {
-            let f = mix64(right ^ k) & self.half_mask;
-            let next = left ^ f;
-            left = right;
-            right = next;
-        }
-        (left << self.half_bits) | right
-    }
-
-    /// The round functions as lookup tables (the same bijection, without the per-sample
-    /// hashing), when the halves have at most [`MAX_TABLE_HALF_BITS`] bits.
-    fn tabulate(&self) -> Option<TabledPermutation> {
-        if self.half_bits > MAX_TABLE_HALF_BITS {
-            return None;
-        }
-        let size = 1usize << self.half_bits;
-        let mut rounds = vec![0u16; Permutation::ROUNDS * size];
-        for (table, &k) in rounds.chunks_exact_mut(size).zip(&self.keys) {
-            for (x, f) in table.iter_mut().enumerate() {
-                *f = (mix64(x as u64 ^ k) & self.half_mask) as u16;
-            }
-        }
-        Some(TabledPermutation {
-            n: self.n,
-            half_bits: self.half_bits,
-            half_mask: self.half_mask,
-            size,
-            rounds,
-        })
-    }
-
-    /// Whether tabulating pays for `count` evaluations: a table costs `ROUNDS·2^half_bits`
-    /// hashes, a direct evaluation `ROUNDS` hashes per Feistel pass (up to 4 with cycle walking).
-    fn worth_tabulating(&self, count: usize) -> bool {
-        self.half_bits <= MAX_TABLE_HALF_BITS && (1usize << self.half_bits) <= count.max(32)
-    }
-
-    /// The image of `x` (`x < n`).
-    #[inline(always)]
-    pub(crate) fn apply(&self, x: u64) -> u64 {
-        let mut y = self.encrypt(x);
-        while y >= self.n {
-            y = self.encrypt(y);
-        }
-        y
-    }
-}
-
-/// A [`Permutation`] with its round functions tabulated.
-struct TabledPermutation {
-    n: u64,
-    half_bits: u32,
-    half_mask: u64,
-    size: usize,
-    /// `ROUNDS` tables of `size` entries.
-    rounds: Vec<u16>,
-}
-
-impl TabledPermutation {
-    #[inline(always)]
-    fn encrypt(&self, x: u64) -> u64 {
-        let mut left = x >> self.half_bits;
-        let mut right = x & self.half_mask;
-        for table in self.rounds.chunks_exact(self.size) {
-            let next = left ^ u64::from(table[(right & self.half_mask) as usize]);
-            left = right;
-            right = next;
-        }
-        (left << self.half_bits) | right
-    }
-
-    #[inline(always)]
-    fn apply(&self, x: u64) -> u64 {
-        let mut y = self.encrypt(x);
-        while y >= self.n {
-            y = self.encrypt(y);
-        }
-        y
-    }
-}
-
 /// The random streams of a simulation: one per input, addressed by iteration.
 #[derive(Debug, Clone)]
 pub struct Streams {
@@ -298,29 +186,32 @@ impl Streams {
             let take = usize::try_from(n - offset).map_or(rest.len(), |r| r.min(rest.len()));
             let (head, tail) = rest.split_at_mut(take);
             let perm = self.lhs_permutation(key, n, design);
-            let mut put = |stratum: u64, v: &mut f64| {
-                let jitter = rng.next_u64() >> (64 - GRID_BITS);
-                // ⌊(s·2⁵² + J)/N⌋ < 2⁵² since s < N and J < 2⁵².
-                let cell =
-                    ((u128::from(stratum) << GRID_BITS) | u128::from(jitter)) / u128::from(n);
-                *v = grid_uniform(cell as u64);
+            // Stratum s is the grid cells [base(s), base(s + 1)), base(s) = ⌊s·c⌋ with
+            // c = 2⁵²/N in floating point: exact IEEE products, so a partition of the grid
+            // (increasing while c ≥ 2, i.e. N ≤ 2⁵¹) within a cell of [s/N, (s+1)/N).
+            let c = (1u64 << GRID_BITS) as f64 / n as f64;
+            let base = |s: u64| {
+                if s >= n {
+                    1u64 << GRID_BITS
+                } else {
+                    // Through i64: one conversion instruction each way on x86-64 (s < N ≤ 2⁶³
+                    // in any run; the product is below 2⁵³).
+                    ((s as i64 as f64 * c) as i64 as u64).min(MAX_CELL)
+                }
             };
-            match perm
-                .worth_tabulating(take)
-                .then(|| perm.tabulate())
-                .flatten()
-            {
-                Some(t) => {
-                    for (j, v) in head.iter_mut().enumerate() {
-                        put(t.apply(offset + j as u64), v);
-                    }
+            let mut put = |stratum: u64, v: &mut f64| {
+                let (lo, hi) = (base(stratum), base(stratum + 1));
+                // The top 52 bits of the stream's word, scaled into the stratum's cells.
+                let word = rng.next_u64() & !0xfff;
+                let offset = (u128::from(word) * u128::from(hi.saturating_sub(lo))) >> 64;
+                *v = grid_uniform((lo + offset as u64).min(MAX_CELL));
+            };
+            let mut values = head.iter_mut();
+            perm.for_range(offset, take, |stratum| {
+                if let Some(v) = values.next() {
+                    put(stratum, v);
                 }
-                None => {
-                    for (j, v) in head.iter_mut().enumerate() {
-                        put(perm.apply(offset + j as u64), v);
-                    }
-                }
-            }
+            });
             i += take as u64;
             rest = tail;
         }
@@ -352,28 +243,6 @@ impl Streams {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn permutation_is_a_bijection_for_awkward_sizes() {
-        for &n in &[1u64, 2, 3, 5, 17, 1000, 16384, 10007] {
-            let p = Permutation::new(n, 42);
-            let mut seen = vec![false; n as usize];
-            for x in 0..n {
-                let y = p.apply(x) as usize;
-                assert!(!seen[y], "n={n} repeated {y}");
-                seen[y] = true;
-            }
-        }
-    }
-
-    #[test]
-    fn tabled_permutation_is_the_same_bijection() {
-        for &n in &[5u64, 1000, 16384, 65536, 100_000, 1 << 20] {
-            let p = Permutation::new(n, 7);
-            let t = p.tabulate().unwrap_or_else(|| unreachable!());
-            assert!((0..n).all(|x| p.apply(x) == t.apply(x)));
-        }
-    }
 
     #[test]
     fn grid_extremes_stay_inside_the_open_interval() {

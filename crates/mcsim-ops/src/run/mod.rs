@@ -1,11 +1,13 @@
 //! `run`: a workbook's Monte Carlo simulation, from the file to statistics, sensitivity and the
 //! samples file.
 //!
-//! Iterations are cut into tasks aligned to absolute iteration indices (a Latin Hypercube design
+//! Iterations are cut into tasks aligned to absolute iteration indices (an Iman-Conover design
 //! block when inputs are correlated, smaller otherwise). A task draws its inputs from counter-based
-//! streams and evaluates its iterations in blocks of [`LANES`]; tasks run on a rayon pool and write
-//! into their own slice of each column. Every number therefore depends only on the seed and the
-//! iteration index: the same seed gives bit-identical results whatever the thread count.
+//! streams keyed by each input's cell (Latin Hypercube strata spanning the whole run) and
+//! evaluates its iterations in blocks of [`LANES`]; tasks run on a rayon pool and write into their
+//! own slice of each column. Every number therefore depends only on the seed and the iteration
+//! index: the same seed gives bit-identical results whatever the thread count
+//! (docs/reproducibility.md).
 
 pub mod config;
 

@@ -183,6 +183,48 @@ fn write_table(
             },
         )?;
     }
+    if !report.statistics.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Statistics cells ({}): their values after the simulation",
+            report.statistics.len()
+        )?;
+        let rows: Vec<Vec<String>> = report
+            .statistics
+            .iter()
+            .map(|s| vec![s.cell.clone(), s.formula.clone(), value(&s.value)])
+            .collect();
+        report::write_table(
+            out,
+            &["cell", "formula", "value"],
+            &[
+                report::Align::Left,
+                report::Align::Left,
+                report::Align::Right,
+            ],
+            &rows,
+        )?;
+    }
+    for sim in &report.simulations {
+        writeln!(out)?;
+        let values: Vec<String> = sim
+            .values
+            .iter()
+            .map(|(c, v)| format!("{c} = {}", value(v)))
+            .collect();
+        writeln!(
+            out,
+            "Simulation {} of {} ({})",
+            sim.simulation,
+            report.simulations.len(),
+            values.join(", ")
+        )?;
+        report::write_statistics(
+            out,
+            sim.outputs.iter().map(|o| (o.name.as_str(), &o.summary)),
+        )?;
+    }
     report::write_thresholds(out, &report.thresholds)
 }
 

@@ -218,11 +218,23 @@ impl Graph {
     /// `seeds` (indexed by cell); the seeds stay marked. Formulas with OFFSET/INDIRECT are marked
     /// when anything is, since their targets are not known statically.
     pub fn downstream(&self, model: &Model, seeds: &[bool]) -> Vec<bool> {
+        self.downstream_except(model, seeds, &[])
+    }
+
+    /// [`Graph::downstream`], where the cells marked in `blocked` (indexed by cell; shorter means
+    /// unblocked) are never marked and so pass nothing on: cells fixed by a what-if override, or
+    /// cells that are not part of the model.
+    pub fn downstream_except(&self, model: &Model, seeds: &[bool], blocked: &[bool]) -> Vec<bool> {
         let mut marked = seeds.to_vec();
         marked.resize(model.cells.len(), false);
+        for (m, &b) in marked.iter_mut().zip(blocked) {
+            if b {
+                *m = false;
+            }
+        }
         let any = marked.iter().any(|&m| m);
         for &cell in &self.order {
-            if marked[cell as usize] {
+            if marked[cell as usize] || blocked.get(cell as usize).copied().unwrap_or(false) {
                 continue;
             }
             let Some(fid) = model.cells[cell as usize].formula else {
@@ -256,6 +268,7 @@ impl Graph {
         for f in &model.formulas {
             if let Some(p) = f.array
                 && marked[p.anchor as usize]
+                && !blocked.get(f.cell as usize).copied().unwrap_or(false)
             {
                 marked[f.cell as usize] = true;
             }

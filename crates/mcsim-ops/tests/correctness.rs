@@ -419,16 +419,30 @@ fn fixing_an_input_leaves_every_other_inputs_draws_unchanged() {
             ("A2", "=RiskUniform(0,1)"),
             ("A3", "=RiskTriang(0,1,3)"),
             ("A4", "=RiskLognorm(2,1)"),
-            ("B1", "=RiskOutput()+A1+A2+A3+A4"),
+            // Two calls in one formula, and a RAND(): streams keyed by cell and call index.
+            ("A5", "=RiskNormal(0,1)*2+RiskUniform(0,1)"),
+            ("A6", "=RAND()"),
+            ("B1", "=RiskOutput()+A1+A2+A3+A4+A5+A6"),
         ],
     );
     for method in [Method::LatinHypercube, Method::MonteCarlo] {
         let mut opts = options(&wb, 5_000, 8);
         opts.sampling = Some(method);
         let (_, all) = run_with_samples(opts.clone(), &dir, "all");
+        assert_eq!(all.len(), 7, "{:?}", all.keys());
+        // The two calls of A5 draw from different streams (the same stream would make them
+        // perfectly rank-correlated); 4/sqrt(5000) = 0.057.
+        let a5: Vec<&Vec<f64>> = all
+            .iter()
+            .filter(|(k, _)| k.contains("A5"))
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(a5.len(), 2);
+        let rho = spearman(a5[0], a5[1]);
+        assert!(rho.abs() < 0.06, "{rho}");
         opts.sets = vec![("Sheet1!A2".into(), "0.5".into())];
         let (_, fixed) = run_with_samples(opts, &dir, "fixed");
-        assert_eq!(fixed.len(), 3);
+        assert_eq!(fixed.len(), 6);
         for (cell, xs) in &fixed {
             let same = xs
                 .iter()

@@ -7,7 +7,9 @@
 //! specialise, OFFSET, ...) makes [`compile`] return [`Unsupported`], and the caller falls back to
 //! evaluating the cone cell by cell per iteration with the scalar evaluator: slower, never wrong.
 
+use super::inputs::{is_bookkeeping_sheet, is_distribution, statistic};
 use super::program::{Arith, Cmp, Instr, Operand, Program, Reduce, RoundMode};
+use super::sites::{Site, SiteKey, SiteKind};
 use crate::eval::Evaluator;
 use crate::functions::{math, statistical};
 use crate::graph::Graph;
@@ -32,14 +34,23 @@ pub struct Compiled {
     pub program: Program,
     /// The slot each input's samples go into, in the order of the `inputs` given to [`compile`].
     pub input_slots: Vec<u32>,
-    /// RAND() call sites found in the cone: the cell and the slot of its uniform.
-    pub rand_slots: Vec<(CellId, u32)>,
+    /// The slot of each random call site (in the order of the `sites` given to [`compile`]);
+    /// `None` for a site the simulated part never reads.
+    pub site_slots: Vec<Option<u32>>,
     /// Each output's value: a column, or a constant when the output does not depend on any input.
     pub outputs: Vec<Operand>,
 }
 
-/// Which cells depend on the inputs (directly, through formulas, or by calling RAND).
-pub fn stochastic_cells(model: &Model, graph: &Graph, inputs: &[CellId]) -> Vec<bool> {
+/// Which cells depend on the inputs (directly, through formulas, or by calling RAND), with the
+/// cells holding random call `sites` as further seeds. Cells in `fixed` (what-if overrides) and
+/// cells on @RISK's bookkeeping sheets never count.
+pub fn stochastic_cells(
+    model: &Model,
+    graph: &Graph,
+    inputs: &[CellId],
+    sites: &[Site],
+    fixed: &[CellId],
+) -> Vec<bool> {
     let mut seeds = vec![false; model.cells.len()];
     for &i in inputs {
         seeds[i as usize] = true;
@@ -51,7 +62,34 @@ pub fn stochastic_cells(model: &Model, graph: &Graph, inputs: &[CellId]) -> Vec<
             seeds[f.cell as usize] = true;
         }
     }
-    graph.downstream(model, &seeds)
+    for s in sites {
+        if let Some(c) = model.find(s.key.sheet, s.key.row, s.key.col) {
+            seeds[c as usize] = true;
+        }
+    }
+    let bookkeeping: Vec<bool> = model
+        .sheets
+        .iter()
+        .map(|s| is_bookkeeping_sheet(&s.name))
+        .collect();
+    let mut blocked = vec![false; model.cells.len()];
+    for (b, c) in blocked.iter_mut().zip(&model.cells) {
+        *b = bookkeeping[c.sheet as usize];
+    }
+    for &c in fixed {
+        if let Some(b) = blocked.get_mut(c as usize) {
+            *b = true;
+        }
+    }
+    // `=RiskMean(B5)` reads B5's simulated values after the run, not B5 per iteration.
+    for f in &model.formulas {
+        if let Ok(e) = &f.expr
+            && e.functions().iter().any(|n| statistic(n).is_some())
+        {
+            blocked[f.cell as usize] = true;
+        }
+    }
+    graph.downstream_except(model, &seeds, &blocked)
 }
 
 fn is_random(name: &str) -> bool {
@@ -65,7 +103,12 @@ struct Compiler<'a, 'm> {
     cell_op: HashMap<CellId, Operand>,
     instrs: Vec<Instr>,
     next: u32,
-    rand_slots: Vec<(CellId, u32)>,
+    sites: HashMap<SiteKey, (usize, bool)>,
+    site_slots: Vec<Option<u32>>,
+    /// Offset of the call being compiled (its site key).
+    call_offset: u32,
+    /// Compiling a single-cell array formula: a range in a scalar position is an array there.
+    array_ctx: bool,
     cur: CellId,
     /// Value numbering: an instruction already emitted with the same operation and operands
     /// (slots are single-assignment before allocation, so equal keys mean equal values).
@@ -82,9 +125,11 @@ pub fn compile<'m>(
     graph: &Graph,
     ev: &mut Evaluator<'m>,
     inputs: &[CellId],
+    sites: &[Site],
+    fixed: &[CellId],
     outputs: &[CellId],
 ) -> Result<Compiled, Unsupported> {
-    let sto = stochastic_cells(model, graph, inputs);
+    let sto = stochastic_cells(model, graph, inputs, sites, fixed);
     let mut c = Compiler {
         model,
         ev,
@@ -92,7 +137,14 @@ pub fn compile<'m>(
         cell_op: HashMap::new(),
         instrs: Vec::new(),
         next: 0,
-        rand_slots: Vec::new(),
+        sites: sites
+            .iter()
+            .enumerate()
+            .map(|(j, s)| (s.key, (j, matches!(s.kind, SiteKind::Dynamic(_)))))
+            .collect(),
+        site_slots: vec![None; sites.len()],
+        call_offset: 0,
+        array_ctx: false,
         cur: 0,
         seen: HashMap::new(),
         powers: HashMap::new(),
@@ -122,13 +174,13 @@ pub fn compile<'m>(
         };
         outs.push(op);
     }
-    let rand_slots = c.rand_slots.clone();
+    let site_slots = c.site_slots.clone();
     let mut program = Program {
         instrs: c.instrs,
         slots: c.next,
     };
     let mut pinned: Vec<u32> = input_slots.clone();
-    pinned.extend(rand_slots.iter().map(|r| r.1));
+    pinned.extend(site_slots.iter().flatten().copied());
     pinned.extend(outs.iter().filter_map(|o| match o {
         Operand::Slot(s) => Some(*s),
         _ => None,
@@ -137,7 +189,7 @@ pub fn compile<'m>(
     let map = |s: u32| remap[s as usize];
     Ok(Compiled {
         input_slots: input_slots.iter().map(|&s| map(s)).collect(),
-        rand_slots: rand_slots.iter().map(|&(c, s)| (c, map(s))).collect(),
+        site_slots: site_slots.iter().map(|s| s.map(map)).collect(),
         outputs: outs
             .iter()
             .map(|o| match o {
@@ -174,9 +226,15 @@ impl Compiler<'_, '_> {
             return Ok(self.constant_of_cell(cell));
         };
         let f = &model.formulas[fid as usize];
-        if f.array.is_some() {
-            return Err("array formulas in the simulated part of the model".into());
-        }
+        // A single-cell array formula compiles like an ordinary one as long as no range stands
+        // where a single value is expected (there it would be an array, not an intersection).
+        self.array_ctx = match f.array {
+            None => false,
+            Some(a) if a.range.r1 == a.range.r2 && a.range.c1 == a.range.c2 => true,
+            Some(_) => {
+                return Err("array formulas over several cells in the simulated part".into());
+            }
+        };
         let e = f
             .expr
             .as_ref()
@@ -222,7 +280,7 @@ impl Compiler<'_, '_> {
                 }
             }
             ExprKind::Name { .. } => hit = true, // resolved below, conservatively
-            ExprKind::Call { name, .. } if is_random(name) => hit = true,
+            ExprKind::Call { name, .. } if is_random(name) || is_distribution(name) => hit = true,
             _ => {}
         });
         hit
@@ -368,10 +426,12 @@ impl Compiler<'_, '_> {
                 // Implicit intersection.
                 let (r0, c0) = if b.r1 == b.r2 && b.c1 == b.c2 {
                     (b.r1, b.c1)
-                } else if b.c1 == b.c2 && row >= b.r1 && row <= b.r2 {
+                } else if b.c1 == b.c2 && row >= b.r1 && row <= b.r2 && !self.array_ctx {
                     (row, b.c1)
-                } else if b.r1 == b.r2 && col >= b.c1 && col <= b.c2 {
+                } else if b.r1 == b.r2 && col >= b.c1 && col <= b.c2 && !self.array_ctx {
                     (b.r1, col)
+                } else if self.array_ctx {
+                    return Err(format!("the range {r} as an array in an array formula"));
                 } else {
                     return Err(format!("the range {r} used as a single value"));
                 };
@@ -414,7 +474,10 @@ impl Compiler<'_, '_> {
                 }))
             }
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs),
-            ExprKind::Call { name, args } => self.call(name, args),
+            ExprKind::Call { name, args } => {
+                self.call_offset = e.span.start;
+                self.call(name, args)
+            }
             ExprKind::Text(_) => Err("text in the simulated part of the model".into()),
             _ => Ok(self.fold(e)),
         }
@@ -522,6 +585,34 @@ impl Compiler<'_, '_> {
         }))
     }
 
+    /// The column of the random call site being compiled.
+    fn site(&mut self, name: &str) -> R<Operand> {
+        let d = &self.model.cells[self.cur as usize];
+        let key = SiteKey {
+            sheet: d.sheet,
+            row: d.row,
+            col: d.col,
+            offset: self.call_offset,
+        };
+        let Some(&(j, dynamic)) = self.sites.get(&key) else {
+            return Err(format!("{name} outside the sampled calls"));
+        };
+        if dynamic {
+            return Err(format!(
+                "{name} with parameters that change from iteration to iteration"
+            ));
+        }
+        let slot = match self.site_slots[j] {
+            Some(s) => s,
+            None => {
+                let s = self.slot();
+                self.site_slots[j] = Some(s);
+                s
+            }
+        };
+        Ok(Operand::Slot(slot))
+    }
+
     fn call(&mut self, name: &str, args: &[Expr]) -> R<Operand> {
         let arg = |i: usize| args.get(i);
         macro_rules! one {
@@ -540,11 +631,19 @@ impl Compiler<'_, '_> {
                 return Ok(self.emit(|dst| Instr::Call2 { f: $f, dst, a, b }));
             }};
         }
+        if name == "RAND" || is_distribution(name) {
+            return self.site(name);
+        }
         match name {
-            "RAND" => {
-                let dst = self.slot();
-                self.rand_slots.push((self.cur, dst));
-                Ok(Operand::Slot(dst))
+            "RANDBETWEEN" => {
+                let u = self.site(name)?;
+                let lo = self.expr(arg(0).ok_or("missing argument")?)?;
+                let hi = self.expr(arg(1).ok_or("missing argument")?)?;
+                Ok(self.emit(|dst| Instr::CallN {
+                    f: randbetween_kernel,
+                    dst,
+                    args: vec![lo, hi, u],
+                }))
             }
             "RISKOUTPUT" | "PSIOUTPUT" => Ok(Operand::Const(0.0)),
             "IF" => {
@@ -763,6 +862,10 @@ impl Compiler<'_, '_> {
 
 /// Marks a range cell that aggregates skip (empty, text, boolean).
 const SKIP: f64 = f64::from_bits(0x7ff8_dead_beef_0001);
+
+fn randbetween_kernel(a: &[f64]) -> Result<f64, ErrorKind> {
+    math::randbetween_kernel(a[0], a[1], a[2])
+}
 
 fn norm_inv_kernel(a: &[f64]) -> Result<f64, ErrorKind> {
     statistical::norm_inv_kernel(a[0], a[1], a[2])

@@ -319,6 +319,10 @@ mod tests {
             static_value: None,
             corrmat: None,
             ignored: vec![],
+            depc: None,
+            offset: 0,
+            index: 0,
+            dynamic: false,
             whole_cell: true,
         }
     }

@@ -23,44 +23,44 @@ fn both(
     let (m, g) = setup(cells);
     let ins: Vec<CellId> = inputs.iter().map(|a| id(&m, a)).collect();
     let outs: Vec<CellId> = outputs.iter().map(|a| id(&m, a)).collect();
-    let sim = Simulation::prepare(&m, &g, &ins, &outs, &[], &[]);
+    let sites = rand_sites(&m);
+    let spec = Spec {
+        inputs: &ins,
+        sites: &sites,
+        outputs: &outs,
+        ..Spec::default()
+    };
+    let sim = Simulation::prepare_with(&m, &g, &spec);
     let compiled = matches!(sim.plan(), Plan::Compiled(_));
+    let n_cols = sim.input_columns();
     let fill = |b: &mut Block<'_>| {
-        for k in 0..ins.len() {
+        for k in 0..n_cols {
             for (i, x) in b.input_mut(k).iter_mut().enumerate() {
-                *x = (i as f64 - lanes as f64 / 2.0) * 0.37 + k as f64;
+                *x = if k < ins.len() {
+                    (i as f64 - lanes as f64 / 2.0) * 0.37 + k as f64
+                } else {
+                    ((i * 7 + k * 13) % lanes) as f64 / lanes as f64
+                };
             }
         }
     };
     let mut b = sim.block(lanes);
     fill(&mut b);
     let mut out_c = vec![Vec::new(); outs.len()];
-    sim.run_block(&mut b, lanes, 0, 1, &mut out_c);
+    sim.run_block(&mut b, lanes, &mut out_c);
     // The interpreter on the same model.
-    let cone = g
-        .order
-        .iter()
-        .copied()
-        .filter(|&c| stochastic_cells(&m, &g, &ins)[c as usize] && !ins.contains(&c))
-        .collect();
-    let interp = Simulation {
-        model: &m,
-        base: sim.base.fork(),
-        inputs: ins.clone(),
-        outputs: outs.clone(),
-        plan: Plan::Interpreted {
-            cone,
-            reason: Unsupported {
-                cell: String::new(),
-                what: String::new(),
-            },
+    let interp = Simulation::prepare_with(
+        &m,
+        &g,
+        &Spec {
+            interpret: true,
+            ..spec
         },
-        deterministic_outputs: vec![],
-    };
+    );
     let mut b2 = interp.block(lanes);
     fill(&mut b2);
     let mut out_i = vec![Vec::new(); outs.len()];
-    interp.run_block(&mut b2, lanes, 0, 1, &mut out_i);
+    interp.run_block(&mut b2, lanes, &mut out_i);
     (out_c, out_i, compiled)
 }
 

@@ -13,8 +13,9 @@ pub mod config;
 
 use crate::error::OpsError;
 use config::ModelConfig;
-use mcsim_engine::sim::inputs::detect;
-use mcsim_engine::sim::{Plan, Simulation};
+use mcsim_engine::sim::inputs::{auto_name, auto_name_parts, detect, mark_dynamic};
+use mcsim_engine::sim::sites::DynamicDist;
+use mcsim_engine::sim::{Plan, Simulation, Site, SiteKey, SiteKind, Spec};
 use mcsim_engine::{CellId, Evaluator, Graph, Model, Value};
 use mcsim_results::{
     ConvergenceCheck, SamplesFormat, SamplesLayout, SamplesWriter, Sensitivity, Summary,
@@ -35,6 +36,10 @@ use std::time::Instant;
 pub const LANES: usize = 512;
 /// Default number of iterations.
 pub const DEFAULT_ITERATIONS: u64 = 10_000;
+/// RAND() calls kept as inputs (for sensitivity and the samples file) at most.
+const MAX_STORED_RAND: usize = 256;
+/// Values in one block's input columns at most (lanes × columns).
+const BLOCK_VALUES: usize = 1 << 19;
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -105,6 +110,61 @@ pub struct OutputReport {
     pub convergence: Vec<mcsim_results::ConvergencePoint>,
 }
 
+/// A `RiskSimtable` cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimtableInfo {
+    /// `Sheet!A1`.
+    pub cell: String,
+    /// Its value in each simulation.
+    pub values: Vec<serde_json::Value>,
+}
+
+/// One simulation of a `RiskSimtable` run.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimulationReport {
+    /// 1-based, as @RISK numbers simulations.
+    pub simulation: usize,
+    /// Each `RiskSimtable` cell's value in this simulation.
+    pub values: Vec<(String, serde_json::Value)>,
+    /// Outputs.
+    pub outputs: Vec<OutputReport>,
+    /// Statistics cells.
+    pub statistics: Vec<StatisticCell>,
+}
+
+/// A statistics function's cell after the simulation.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatisticCell {
+    /// `Sheet!A1`.
+    pub cell: String,
+    /// The formula.
+    pub formula: String,
+    /// The cell's value after the simulation (a number, text, boolean or `#ERROR`).
+    pub value: serde_json::Value,
+    /// The value the file stored (what @RISK computed in its last simulation), if any.
+    pub stored: serde_json::Value,
+    /// The cell whose simulated values the statistic summarises.
+    pub of: Option<String>,
+    /// For a cell that is a bare `RiskMean`, `RiskStdDev`, `RiskPercentile`/`RiskPtoX` or
+    /// `RiskTarget`/`RiskXtoP` call holding a stored number: (value − stored) divided by the
+    /// standard error of the difference of two runs of this many iterations (√2 × the
+    /// statistic's standard error here). |z| ≤ 4 means agreement within Monte Carlo error.
+    pub agreement_z: Option<f64>,
+}
+
+/// A cell's value after the simulation, for writing a copy of the workbook.
+#[derive(Debug, Clone)]
+pub struct CellValue {
+    /// Sheet name.
+    pub sheet: String,
+    /// Zero-based row.
+    pub row: u32,
+    /// Zero-based column.
+    pub col: u32,
+    /// The value.
+    pub value: Value,
+}
+
 /// A threshold condition and whether it held.
 #[derive(Debug, Clone, Serialize)]
 pub struct ThresholdResult {
@@ -151,8 +211,20 @@ pub struct RunReport {
     pub samples_file: Option<String>,
     /// Warnings (repaired correlation matrices, ignored properties, ...).
     pub warnings: Vec<String>,
+    /// Cells holding @RISK statistics functions (`=RiskMean(B5)`, `=RiskPercentile(NPV,0.9)/1e6`),
+    /// with the values they take after the simulation.
+    pub statistics: Vec<StatisticCell>,
+    /// Every cell whose value the simulation changed (the statistics cells and the cells that
+    /// depend on them): what `--save-as` writes.
+    #[serde(skip)]
+    pub cell_values: Vec<CellValue>,
     /// mcsim version.
     pub version: String,
+    /// `RiskSimtable` cells and their values (one simulation per value).
+    pub simtable: Vec<SimtableInfo>,
+    /// With `RiskSimtable`: every simulation's outputs and statistics cells (the top-level
+    /// `outputs` are the first simulation's).
+    pub simulations: Vec<SimulationReport>,
 }
 
 impl RunReport {
@@ -241,8 +313,13 @@ fn parse_value(text: &str) -> Value {
 /// One task: its first iteration, then its slices of the input and output columns.
 type Task<'a> = (u64, Vec<&'a mut [f64]>, Vec<&'a mut [f64]>);
 
+/// One sampled column: a cell whose whole value is sampled (model-file inputs), or a random call
+/// site (a distribution or RAND() call in a formula).
 struct Input {
-    cell: CellId,
+    cell: Option<CellId>,
+    site: Option<Site>,
+    /// Kept for sensitivity and the samples file.
+    stored: bool,
     info: InputInfo,
     sampler: Sampler,
     /// The random stream's key, from the input's identity ([`cell_key`]), so that adding or
@@ -271,8 +348,207 @@ pub fn cell_key(model: &Model, cell: CellId, call: u32) -> u64 {
 /// this (or at the maximum) where every output has converged, whatever the thread count.
 pub const CONVERGENCE_STEP: u64 = 2 * DESIGN_BLOCK as u64;
 
+fn site_of(model: &Model, cell: CellId, offset: u32, kind: SiteKind) -> Site {
+    let c = &model.cells[cell as usize];
+    Site {
+        key: SiteKey {
+            sheet: c.sheet,
+            row: c.row,
+            col: c.col,
+            offset,
+        },
+        kind,
+    }
+}
+
+/// Tracked cells' simulated values, sorted, for statistics functions in cells.
+#[derive(Default)]
+struct Tracked(std::collections::HashMap<CellId, (Vec<f64>, usize)>);
+
+impl mcsim_engine::eval::SimResults for Tracked {
+    fn sorted(&self, cell: CellId) -> Option<(&[f64], usize)> {
+        self.0.get(&cell).map(|(xs, e)| (xs.as_slice(), *e))
+    }
+}
+
+/// The standard error of a bare statistics call (`=RiskMean(B5)`, `=RiskPercentile(B5, 0.9)`)
+/// over these samples; `None` for other formulas and statistics.
+fn standard_error(
+    model: &Model,
+    st: &mcsim_engine::sim::inputs::StatCall,
+    samples: &[f64],
+) -> Option<f64> {
+    use mcsim_formula::ExprKind;
+    let fid = model.cells[st.cell as usize].formula?;
+    let expr = model.formulas[fid as usize].expr.as_ref().ok()?;
+    let ExprKind::Call { args, .. } = &expr.kind else {
+        return None;
+    };
+    let mut xs: Vec<f64> = samples.iter().copied().filter(|x| !x.is_nan()).collect();
+    let n = xs.len();
+    if n < 2 {
+        return None;
+    }
+    xs.sort_unstable_by(f64::total_cmp);
+    let nf = n as f64;
+    let mean = xs.iter().sum::<f64>() / nf;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (nf - 1.0);
+    let arg = |i: usize| -> Option<f64> {
+        match &args.get(i)?.kind {
+            ExprKind::Number(x) => Some(*x),
+            _ => None,
+        }
+    };
+    match st.function.as_str() {
+        "MEAN" => Some((var / nf).sqrt()),
+        "STDDEV" => {
+            let m4 = xs.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / nf;
+            let se_var = ((m4 - var * var) / nf).max(0.0).sqrt();
+            Some(se_var / (2.0 * var.sqrt()))
+        }
+        "PERCENTILE" | "PTOX" => {
+            // The order statistics one binomial standard deviation either side of the rank.
+            let p = arg(1)?;
+            let half = (nf * p * (1.0 - p)).sqrt();
+            let at = |r: f64| xs[(r.round().max(0.0) as usize).min(n - 1)];
+            Some((at(nf * p + half) - at(nf * p - half)) / 2.0)
+        }
+        "TARGET" | "XTOP" => {
+            let x = arg(1)?;
+            let q = xs.partition_point(|&v| v <= x) as f64 / nf;
+            Some((q * (1.0 - q) / nf).sqrt().max(1.0 / nf))
+        }
+        _ => None,
+    }
+}
+
+/// A cell value as JSON: numbers, text and booleans as such, errors as their text (`#N/A`).
+fn json_value(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Number(n) => serde_json::json!(n),
+        Value::Bool(b) => serde_json::json!(b),
+        Value::Empty => serde_json::Value::Null,
+        Value::Array(_) => json_value(&v.first()),
+        other => match other.to_text() {
+            Ok(t) => serde_json::json!(&*t),
+            Err(e) => serde_json::json!(e.to_string()),
+        },
+    }
+}
+
+/// The correlation matrix of the inputs at these 1-based `positions` of a worksheet matrix.
+/// Worksheets often hold one triangle only, the other blank or 0: either triangle or both are
+/// accepted, and a matrix whose two triangles disagree is refused, naming the entry. A blank
+/// diagonal counts as 1.
+fn corrmat_matrix(m: &mcsim_engine::Array, positions: &[usize]) -> Result<Vec<Vec<f64>>, String> {
+    let entry = |i: usize, j: usize| -> Result<Option<f64>, String> {
+        match m.get(i, j) {
+            None | Some(Value::Empty) => Ok(None),
+            Some(v) => v.to_number().map(Some).map_err(|_| {
+                format!(
+                    "the entry in row {}, column {} is not a number",
+                    i + 1,
+                    j + 1
+                )
+            }),
+        }
+    };
+    let mut out = vec![vec![0.0; positions.len()]; positions.len()];
+    for (a, &pi) in positions.iter().enumerate() {
+        if pi == 0 || pi > m.rows {
+            return Err(format!(
+                "position {pi} is outside the {}x{} matrix",
+                m.rows, m.cols
+            ));
+        }
+        for (b, &pj) in positions.iter().enumerate() {
+            let (i, j) = (pi - 1, pj - 1);
+            out[a][b] = if i == j {
+                match entry(i, i)? {
+                    None => 1.0,
+                    Some(1.0) => 1.0,
+                    Some(x) => {
+                        return Err(format!("the diagonal entry in row {} is {x}, not 1", i + 1));
+                    }
+                }
+            } else {
+                match (entry(i, j)?, entry(j, i)?) {
+                    (None, None) => 0.0,
+                    (Some(x), None) | (None, Some(x)) => x,
+                    (Some(x), Some(y)) if x == y => x,
+                    (Some(x), Some(0.0)) | (Some(0.0), Some(x)) => x,
+                    (Some(x), Some(y)) => {
+                        return Err(format!(
+                            "the matrix is not symmetric: row {}, column {} is {x} but row {}, column {} is {y}",
+                            i + 1,
+                            j + 1,
+                            j + 1,
+                            i + 1
+                        ));
+                    }
+                }
+            };
+        }
+    }
+    Ok(out)
+}
+
 /// Runs the simulation. `progress(done, total)` is called as tasks complete.
+///
+/// A workbook with `RiskSimtable(values)` cells runs one simulation per value, as @RISK's "number
+/// of simulations": the report's outputs are the first simulation's, and
+/// [`RunReport::simulations`] holds every simulation's outputs and statistics cells. Every
+/// simulation draws the same random numbers (the streams depend on the seed and the input, not
+/// on the simulation), so differences between simulations are not noise.
 pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<RunReport, OpsError> {
+    let mut report = run_simulation(opts, progress, 0)?;
+    let n = report
+        .simtable
+        .iter()
+        .map(|t| t.values.len())
+        .max()
+        .unwrap_or(1);
+    if n > 1 {
+        let first = SimulationReport {
+            simulation: 1,
+            values: simtable_values(&report.simtable, 0),
+            outputs: report.outputs.clone(),
+            statistics: report.statistics.clone(),
+        };
+        report.simulations.push(first);
+        for k in 1..n {
+            let r = run_simulation(opts, progress, k)?;
+            report.simulations.push(SimulationReport {
+                simulation: k + 1,
+                values: simtable_values(&report.simtable, k),
+                outputs: r.outputs,
+                statistics: r.statistics,
+            });
+            report.elapsed_seconds += r.elapsed_seconds;
+            report.simulation_seconds += r.simulation_seconds;
+        }
+    }
+    Ok(report)
+}
+
+fn simtable_values(tables: &[SimtableInfo], k: usize) -> Vec<(String, serde_json::Value)> {
+    tables
+        .iter()
+        .map(|t| {
+            (
+                t.cell.clone(),
+                t.values.get(k).cloned().unwrap_or(serde_json::Value::Null),
+            )
+        })
+        .collect()
+}
+
+/// One simulation (number `simulation`, 0-based, of a `RiskSimtable` run).
+fn run_simulation(
+    opts: &RunOptions,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    simulation: usize,
+) -> Result<RunReport, OpsError> {
     let started = Instant::now();
     let bytes = std::fs::read(&opts.workbook).map_err(|source| OpsError::Io {
         path: opts.workbook.clone(),
@@ -307,11 +583,28 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     };
     let input_err = |message: String| OpsError::Model { message };
 
-    // Deterministic pass and detection of in-cell distributions.
+    // Deterministic pass and detection of distribution calls, RAND() calls and statistics.
     let mut ev = Evaluator::new(&model);
+    ev.set_simulation(simulation);
     ev.run(&graph.order);
-    let detected = detect(&model, &mut ev);
+    let mut detected = detect(&model, &mut ev);
+    let base_values_all: Vec<Value> = ev.values().to_vec();
     drop(ev);
+
+    // What-if overrides remove a cell's uncertainty.
+    let mut overrides: Vec<(CellId, Value)> = Vec::new();
+    for (r, v) in &opts.sets {
+        let (s, row, col) = resolve(&model, r).map_err(|m| input_err(format!("--set {r}: {m}")))?;
+        let cell = model.find(s, row, col).ok_or_else(|| {
+            input_err(format!(
+                "--set {r}: the cell is empty in the workbook, so nothing reads it"
+            ))
+        })?;
+        overrides.push((cell, parse_value(v)));
+    }
+    let fixed: Vec<CellId> = overrides.iter().map(|o| o.0).collect();
+    // Names and cells of inputs fixed by `--set`: model-file correlation groups drop them.
+    let mut fixed_names: Vec<String> = Vec::new();
 
     let mut inputs: Vec<Input> = Vec::new();
     let mut by_cell: BTreeMap<CellId, usize> = BTreeMap::new();
@@ -334,9 +627,21 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         };
         let sampler = Sampler::with_modifiers(&dist, modifiers)
             .map_err(|e| input_err(format!("input `{}`: {e}", ic.cell)))?;
+        if fixed.contains(&cell) {
+            warnings.push(format!(
+                "--set {} fixes the input `{}` for this run",
+                model.cell_label(cell),
+                ic.name.clone().unwrap_or_else(|| model.cell_label(cell))
+            ));
+            fixed_names.extend(ic.name.clone());
+            fixed_names.extend([ic.cell.clone(), model.cell_label(cell)]);
+            continue;
+        }
         by_cell.insert(cell, inputs.len());
         inputs.push(Input {
-            cell,
+            cell: Some(cell),
+            site: None,
+            stored: true,
             info: InputInfo {
                 name: ic.name.clone().unwrap_or_else(|| model.cell_label(cell)),
                 cell: model.cell_label(cell),
@@ -348,28 +653,63 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             key: cell_key(&model, cell, 0),
         });
     }
-    // RiskCorrmat members by cell: indices are resolved after `--set` removes fixed inputs.
-    let mut corrmats: BTreeMap<String, Vec<(CellId, usize, Value)>> = BTreeMap::new();
+    let cell_inputs = inputs.len();
+
+    // Which distribution calls have parameters that change from iteration to iteration.
+    {
+        let mut all_sites: Vec<Site> = Vec::new();
+        for c in &detected.inputs {
+            all_sites.push(site_of(&model, c.cell, c.offset, SiteKind::Sampled));
+        }
+        for &(c, o) in &detected.rand_sites {
+            all_sites.push(site_of(&model, c, o, SiteKind::Rand));
+        }
+        let cells: Vec<CellId> = by_cell.keys().copied().collect();
+        let sto = mcsim_engine::sim::stochastic_cells(&model, &graph, &cells, &all_sites, &fixed);
+        mark_dynamic(&model, &mut detected, &sto);
+    }
+
+    let uniform_dist = Distribution::Uniform { min: 0.0, max: 1.0 };
+    let uniform = Sampler::new(&uniform_dist).map_err(|e| input_err(e.to_string()))?;
+    let mut corrmats: BTreeMap<String, Vec<(usize, usize, Value)>> = BTreeMap::new();
+    let mut depcs: BTreeMap<String, Vec<(usize, Option<f64>)>> = BTreeMap::new();
+    let mut set_warned: Vec<CellId> = Vec::new();
+    // Which inputs carry an automatic name (by position in `inputs`).
+    let mut auto_named: Vec<bool> = vec![false; inputs.len()];
     for call in &detected.inputs {
         if by_cell.contains_key(&call.cell) {
             continue; // The model file overrides the cell's own distribution.
         }
-        if !call.whole_cell {
-            return Err(input_err(format!(
-                "{}: a distribution function inside a larger formula is not supported yet; put `=Risk{}(..)` alone in its own cell and refer to that cell",
-                call.label,
-                call.dist.to_lowercase()
-            )));
+        if fixed.contains(&call.cell) {
+            fixed_names.extend(call.name.clone());
+            fixed_names.push(call.label.clone());
+            if !set_warned.contains(&call.cell) {
+                set_warned.push(call.cell);
+                warnings.push(format!(
+                    "--set {} fixes the input `{}` for this run",
+                    model.cell_label(call.cell),
+                    call.name.clone().unwrap_or_else(|| call.label.clone())
+                ));
+            }
+            continue;
         }
-        let dist = mcsim_engine::sim::dists::distribution(call)
-            .map_err(|m| input_err(format!("{}: {m}", call.label)))?;
-        // (`distribution` names the function in its message; the cell is added here.)
         let modifiers = Modifiers {
             truncate: call.truncate.map(|(min, max)| Truncation { min, max }),
             shift: call.shift.unwrap_or(0.0),
         };
-        let sampler = Sampler::with_modifiers(&dist, modifiers)
-            .map_err(|e| input_err(format!("{}: {e}", call.label)))?;
+        let (kind, sampler, dist) = if call.dynamic {
+            (
+                SiteKind::Dynamic(DynamicDist { modifiers }),
+                uniform.clone(),
+                None,
+            )
+        } else {
+            let dist = mcsim_engine::sim::dists::distribution(call)
+                .map_err(|m| input_err(format!("{}: {m}", call.label)))?;
+            let sampler = Sampler::with_modifiers(&dist, modifiers)
+                .map_err(|e| input_err(format!("{}: {e}", call.label)))?;
+            (SiteKind::Sampled, sampler, Some(dist))
+        };
         for ig in &call.ignored {
             warnings.push(format!("{}: {ig} is accepted and ignored", call.label));
         }
@@ -377,48 +717,109 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             corrmats
                 .entry(key.clone())
                 .or_default()
-                .push((call.cell, *pos, m.clone()));
+                .push((inputs.len(), *pos, m.clone()));
         }
-        by_cell.insert(call.cell, inputs.len());
+        if let Some((id, coef)) = &call.depc {
+            depcs
+                .entry(id.clone())
+                .or_default()
+                .push((inputs.len(), *coef));
+        }
+        auto_named.push(call.name.is_none());
+        let name = match &call.name {
+            Some(n) => n.clone(),
+            None => {
+                let auto = auto_name(&model, &base_values_all, call.cell)
+                    .unwrap_or_else(|| model.cell_label(call.cell));
+                if call.label.contains('#') {
+                    format!("{auto} #{}", call.index + 1)
+                } else {
+                    auto
+                }
+            }
+        };
         inputs.push(Input {
-            cell: call.cell,
+            cell: None,
+            site: Some(site_of(&model, call.cell, call.offset, kind)),
+            stored: true,
             info: InputInfo {
-                name: call.name.clone().unwrap_or_else(|| call.label.clone()),
+                name,
                 cell: call.label.clone(),
-                source: "cell",
-                distribution: Some(dist),
+                source: if call.dynamic {
+                    "cell (uniform)"
+                } else {
+                    "cell"
+                },
+                distribution: dist,
                 modifiers: Some(modifiers),
             },
             sampler,
-            key: cell_key(&model, call.cell, 0),
+            key: cell_key(&model, call.cell, call.index),
         });
     }
-
-    // What-if overrides remove an input's uncertainty.
-    let mut overrides: Vec<(CellId, Value)> = Vec::new();
-    for (r, v) in &opts.sets {
-        let (s, row, col) = resolve(&model, r).map_err(|m| input_err(format!("--set {r}: {m}")))?;
-        let cell = model.find(s, row, col).ok_or_else(|| {
-            input_err(format!(
-                "--set {r}: the cell is empty in the workbook, so nothing reads it"
-            ))
-        })?;
-        if let Some(&k) = by_cell.get(&cell) {
-            warnings.push(format!(
-                "--set {r} fixes the input `{}` for this run",
-                inputs[k].info.name
-            ));
-        }
-        overrides.push((cell, parse_value(v)));
-    }
-    let fixed: Vec<CellId> = overrides.iter().map(|o| o.0).collect();
-    // Names and cells of fixed inputs: correlation groups drop them.
-    let fixed_names: Vec<String> = inputs
+    // RAND() and RANDBETWEEN() calls: a uniform each. Kept for sensitivity when there are few;
+    // workbooks that unroll iterations into rows have thousands, drawn block by block instead.
+    let rand_sites: Vec<(CellId, u32)> = detected
+        .rand_sites
         .iter()
-        .filter(|i| fixed.contains(&i.cell))
-        .flat_map(|i| [i.info.name.clone(), i.info.cell.clone()])
+        .copied()
+        .filter(|(c, _)| !fixed.contains(c) && !by_cell.contains_key(c))
         .collect();
-    inputs.retain(|i| !fixed.contains(&i.cell));
+    let store_rand = rand_sites.len() <= MAX_STORED_RAND;
+    if !store_rand {
+        warnings.push(format!(
+            "{} RAND() calls: their uniforms are not kept for sensitivity or in the samples file",
+            rand_sites.len()
+        ));
+    }
+    let mut per_cell: BTreeMap<CellId, u32> = BTreeMap::new();
+    for &(c, o) in &rand_sites {
+        let k = per_cell.entry(c).or_insert(0);
+        *k += 1;
+        inputs.push(Input {
+            cell: None,
+            site: Some(site_of(&model, c, o, SiteKind::Rand)),
+            stored: store_rand,
+            info: InputInfo {
+                name: format!("RAND#{} {}", *k, model.cell_label(c)),
+                cell: model.cell_label(c),
+                source: "rand",
+                distribution: Some(uniform_dist.clone()),
+                modifiers: None,
+            },
+            sampler: uniform.clone(),
+            // The j-th RAND() call of a cell (j from 0).
+            key: cell_key(&model, c, 1000 + (*k - 1)),
+        });
+    }
+    // Names must tell inputs apart (reports, correlation lists, samples-file columns): automatic
+    // names shared by several inputs take their column label, then their cell.
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for i in &inputs {
+        *counts.entry(i.info.name.clone()).or_default() += 1;
+    }
+    for (i, auto) in inputs.iter_mut().zip(&auto_named) {
+        if *auto && counts.get(&i.info.name).copied().unwrap_or(0) > 1 {
+            let cell = i
+                .site
+                .as_ref()
+                .and_then(|s| model.find(s.key.sheet, s.key.row, s.key.col));
+            if let Some(c) = cell
+                && let (_, Some(col)) = auto_name_parts(&model, &base_values_all, c)
+            {
+                i.info.name = format!("{} / {col}", i.info.name);
+            }
+        }
+    }
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for i in &inputs {
+        *counts.entry(i.info.name.clone()).or_default() += 1;
+    }
+    for i in inputs.iter_mut() {
+        if counts.get(&i.info.name).copied().unwrap_or(0) > 1 {
+            i.info.name = format!("{} ({})", i.info.name, i.info.cell);
+        }
+    }
 
     // Outputs.
     let mut outputs: Vec<(CellId, String)> = Vec::new();
@@ -430,12 +831,18 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             oc.name.clone().unwrap_or_else(|| model.cell_label(cell)),
         ));
     }
+    let mut auto_outputs = vec![false; outputs.len()];
     for om in &detected.outputs {
         if !outputs.iter().any(|o| o.0 == om.cell) {
-            outputs.push((
-                om.cell,
-                om.name.clone().unwrap_or_else(|| model.cell_label(om.cell)),
-            ));
+            auto_outputs.push(om.name.is_none() && om.range.is_none());
+            let name = match (&om.name, &om.range) {
+                (Some(n), _) => n.clone(),
+                (None, Some((range, Some(pos)))) => format!("{range} ({pos})"),
+                (None, Some((range, None))) => range.clone(),
+                (None, None) => auto_name(&model, &base_values_all, om.cell)
+                    .unwrap_or_else(|| model.cell_label(om.cell)),
+            };
+            outputs.push((om.cell, name));
         }
     }
     if outputs.is_empty() {
@@ -443,19 +850,36 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             "no outputs: mark output cells with =RiskOutput()+... in the workbook, or list them as [[output]] in a model file (--config)".into(),
         ));
     }
-    let mut seen = std::collections::BTreeSet::new();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for (_, n) in &outputs {
-        if !seen.insert(n.clone()) {
-            return Err(input_err(format!(
-                "two outputs are named `{n}`; output names must be unique"
-            )));
+        *counts.entry(n.clone()).or_default() += 1;
+    }
+    for ((c, n), auto) in outputs.iter_mut().zip(&auto_outputs) {
+        if *auto
+            && counts.get(n.as_str()).copied().unwrap_or(0) > 1
+            && let (_, Some(col)) = auto_name_parts(&model, &base_values_all, *c)
+        {
+            *n = format!("{n} / {col}");
         }
     }
-    if inputs.is_empty() && detected.rand_cells.is_empty() {
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, n) in &outputs {
+        *counts.entry(n.clone()).or_default() += 1;
+    }
+    for (c, n) in outputs.iter_mut() {
+        if counts.get(n.as_str()).copied().unwrap_or(0) > 1 {
+            warnings.push(format!(
+                "two or more outputs are named `{n}`; this one is told apart by its cell"
+            ));
+            *n = format!("{n} ({})", model.cell_label(*c));
+        }
+    }
+    if inputs.is_empty() {
         return Err(input_err(
             "no uncertain inputs: use distribution functions (=RiskNormal(..)), RAND(), or [[input]] entries in a model file (--config)".into(),
         ));
     }
+    let _ = cell_inputs;
 
     // Correlation groups.
     let mut groups: Vec<(Vec<usize>, CorrelationPlan)> = Vec::new();
@@ -520,32 +944,75 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
                 m.rows, m.cols
             )));
         }
-        // Members fixed by `--set` are gone from `inputs`: they leave the group.
-        let mut order: Vec<(usize, usize)> = members
-            .iter()
-            .filter_map(|(cell, pos, _)| Some((*pos, inputs.iter().position(|i| i.cell == *cell)?)))
-            .collect();
+        // Members fixed by `--set` were never added: they leave the group.
+        let mut order: Vec<(usize, usize)> = members.iter().map(|(k, pos, _)| (*pos, *k)).collect();
         order.sort();
         let positions: Vec<usize> = order.iter().map(|o| o.0).collect();
-        let matrix: Vec<Vec<f64>> = positions
-            .iter()
-            .map(|&i| {
-                positions
-                    .iter()
-                    .map(|&j| {
-                        m.get(i.saturating_sub(1), j.saturating_sub(1))
-                            .and_then(|v| v.to_number().ok())
-                            .unwrap_or(f64::NAN)
-                    })
-                    .collect()
-            })
-            .collect();
+        let matrix = corrmat_matrix(&m, &positions)
+            .map_err(|e| input_err(format!("RiskCorrmat({key}): {e}")))?;
         let (plan, repair) = CorrelationPlan::new(&matrix)
             .map_err(|e| input_err(format!("RiskCorrmat({key}): {e}")))?;
         if let Some(r) = repair {
             warnings.push(format!("RiskCorrmat({key}): {r:?}"));
         }
         groups.push((order.iter().map(|o| o.1).collect(), plan));
+    }
+
+    // The older RiskIndepC("id") / RiskDepC("id", coefficient) pairs: each dependent input is
+    // rank-correlated with its independent one; two dependents of the same independent input get
+    // the product of their coefficients (what they would have if each depended on it alone).
+    for (id, members) in &depcs {
+        let Some(&(indep, _)) = members.iter().find(|m| m.1.is_none()) else {
+            return Err(input_err(format!(
+                "RiskDepC(\"{id}\", ..) without a RiskIndepC(\"{id}\") input"
+            )));
+        };
+        if members.iter().filter(|m| m.1.is_none()).count() > 1 {
+            return Err(input_err(format!(
+                "RiskIndepC(\"{id}\") is used by more than one input"
+            )));
+        }
+        let deps: Vec<(usize, f64)> = members
+            .iter()
+            .filter_map(|m| m.1.map(|c| (m.0, c)))
+            .collect();
+        if deps.is_empty() {
+            continue;
+        }
+        for &(k, c) in &deps {
+            if !(-1.0..=1.0).contains(&c) {
+                return Err(input_err(format!(
+                    "RiskDepC(\"{id}\", {c}) in {}: the coefficient must be between -1 and 1",
+                    inputs[k].info.cell
+                )));
+            }
+        }
+        let n = deps.len() + 1;
+        let coef = |i: usize| if i == 0 { 1.0 } else { deps[i - 1].1 };
+        let matrix: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                (0..n)
+                    .map(|j| {
+                        if i == j {
+                            1.0
+                        } else if i == 0 || j == 0 {
+                            coef(i.max(j))
+                        } else {
+                            coef(i) * coef(j)
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let (plan, repair) = CorrelationPlan::new(&matrix)
+            .map_err(|e| input_err(format!("RiskIndepC/RiskDepC(\"{id}\"): {e}")))?;
+        if let Some(r) = repair {
+            warnings.push(format!("RiskIndepC/RiskDepC(\"{id}\"): {r:?}"));
+        }
+        let idx: Vec<usize> = std::iter::once(indep)
+            .chain(deps.iter().map(|d| d.0))
+            .collect();
+        groups.push((idx, plan));
     }
 
     // Threshold conditions are checked before simulating, so a typo costs nothing.
@@ -589,24 +1056,41 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         },
     };
 
-    // Base values for the deterministic pass: each input at its mean (or RiskStatic).
+    // Base values for the deterministic pass: each sampled cell at its mean.
     let base: Vec<(CellId, Value)> = inputs
         .iter()
-        .map(|i| {
-            let stat = detected
-                .inputs
-                .iter()
-                .find(|c| c.cell == i.cell)
-                .and_then(|c| c.static_value);
-            (
-                i.cell,
-                Value::Number(stat.unwrap_or_else(|| i.sampler.mean())),
-            )
-        })
+        .filter_map(|i| i.cell.map(|c| (c, Value::Number(i.sampler.mean()))))
         .collect();
-    let in_cells: Vec<CellId> = inputs.iter().map(|i| i.cell).collect();
-    let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
-    let sim = Simulation::prepare(&model, &graph, &in_cells, &out_cells, &overrides, &base);
+    let in_cells: Vec<CellId> = inputs.iter().filter_map(|i| i.cell).collect();
+    let sites: Vec<Site> = inputs.iter().filter_map(|i| i.site.clone()).collect();
+    // Cells that statistics functions (`=RiskMean(B5)`) read are simulated and tracked too.
+    let mut tracked: Vec<CellId> = Vec::new();
+    for st in &detected.statistics {
+        if let Some(t) = st.target
+            && !outputs.iter().any(|o| o.0 == t)
+            && !tracked.contains(&t)
+        {
+            tracked.push(t);
+        }
+    }
+    let out_cells: Vec<CellId> = outputs
+        .iter()
+        .map(|o| o.0)
+        .chain(tracked.iter().copied())
+        .collect();
+    let sim = Simulation::prepare_with(
+        &model,
+        &graph,
+        &Spec {
+            inputs: &in_cells,
+            sites: &sites,
+            outputs: &out_cells,
+            overrides: &overrides,
+            base_values: &base,
+            simulation,
+            interpret: false,
+        },
+    );
     let evaluation = match sim.plan() {
         Plan::Compiled(_) => "compiled".to_string(),
         Plan::Interpreted { reason, .. } => {
@@ -618,27 +1102,13 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
             msg
         }
     };
-    let rand_sites = sim.rand_sites();
-    let n_in = inputs.len();
-    let mut infos: Vec<InputInfo> = inputs.iter().map(|i| i.info.clone()).collect();
-    // Stream keys of every sampled column: inputs, then RAND() sites (the j-th RAND call of a
-    // cell gets call index 1000 + j).
-    let mut keys: Vec<u64> = inputs.iter().map(|i| i.key).collect();
-    if let Plan::Compiled(c) = sim.plan() {
-        for (j, (cell, _)) in c.rand_slots.iter().enumerate() {
-            let nth = c.rand_slots[..j].iter().filter(|r| r.0 == *cell).count();
-            keys.push(cell_key(&model, *cell, 1000 + nth as u32));
-            infos.push(InputInfo {
-                name: format!("RAND#{} {}", j + 1, model.cell_label(*cell)),
-                cell: model.cell_label(*cell),
-                source: "rand",
-                distribution: Some(Distribution::Uniform { min: 0.0, max: 1.0 }),
-                modifiers: None,
-            });
-        }
-    }
-    let uniform = Sampler::new(&Distribution::Uniform { min: 0.0, max: 1.0 })
-        .map_err(|e| input_err(e.to_string()))?;
+    let infos: Vec<InputInfo> = inputs
+        .iter()
+        .filter(|i| i.stored)
+        .map(|i| i.info.clone())
+        .collect();
+    // Every sampled column's stream key (inputs, distribution calls and RAND() calls alike).
+    let keys: Vec<u64> = inputs.iter().map(|i| i.key).collect();
 
     let threads = opts
         .threads
@@ -661,8 +1131,12 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         .iter()
         .map(|(idx, _)| idx.iter().map(|&k| keys[k]).collect())
         .collect();
-    let n_cols_in = n_in + rand_sites;
-    let n_out = outputs.len();
+    let n_cols_in = infos.len();
+    let n_all_in = inputs.len();
+    let n_out = out_cells.len();
+    // Fewer lanes per block when a model has very many random calls, so that a block's columns
+    // stay within a few megabytes.
+    let lanes_per_block = (BLOCK_VALUES / n_all_in.max(1)).clamp(16, LANES);
 
     let mut in_samples: Vec<Vec<f64>> = vec![Vec::new(); n_cols_in];
     let mut out_samples: Vec<Vec<f64>> = vec![Vec::new(); n_out];
@@ -710,11 +1184,7 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
     let mut converged = None;
     let chunk_tasks = (threads * 4) as u64;
     let mut done: u64 = 0;
-    let samplers: Vec<&Sampler> = inputs
-        .iter()
-        .map(|i| &i.sampler)
-        .chain(std::iter::repeat_n(&uniform, rand_sites))
-        .collect();
+    let samplers: Vec<&Sampler> = inputs.iter().map(|i| &i.sampler).collect();
     // Reused across chunks (no fresh pages per chunk).
     let mut chunk_in: Vec<Vec<f64>> = vec![Vec::new(); n_cols_in];
     let mut chunk_out: Vec<Vec<f64>> = vec![Vec::new(); n_out];
@@ -761,7 +1231,12 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         let streams = &streams;
         pool.install(|| {
             tasks.into_par_iter().for_each_init(
-                || (sim.block(LANES), vec![Vec::with_capacity(LANES); n_out]),
+                || {
+                    (
+                        sim.block(lanes_per_block),
+                        vec![Vec::with_capacity(lanes_per_block); n_out],
+                    )
+                },
                 |(block, outbuf), (start, mut ins, mut outs)| {
                     let len = ins
                         .first()
@@ -790,11 +1265,22 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
                     }
                     let mut off = 0;
                     while off < len {
-                        let lanes = LANES.min(len - off);
+                        let lanes = lanes_per_block.min(len - off);
                         for (k, col) in ins.iter().enumerate() {
                             block.input_mut(k)[..lanes].copy_from_slice(&col[off..off + lanes]);
                         }
-                        sim.run_block(block, lanes, start + off as u64, seed, outbuf);
+                        // Inputs not kept are drawn here, block by block.
+                        for (k, sampler) in samplers.iter().enumerate().skip(ins.len()) {
+                            sampler.sample_into(
+                                method,
+                                streams,
+                                keys[k],
+                                iterations,
+                                start + off as u64,
+                                &mut block.input_mut(k)[..lanes],
+                            );
+                        }
+                        sim.run_block(block, lanes, outbuf);
                         for (o, buf) in outs.iter_mut().zip(outbuf.iter()) {
                             o[off..off + lanes].copy_from_slice(&buf[..lanes]);
                         }
@@ -951,6 +1437,79 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         }
         reports.push(r);
     }
+    // Statistics functions in cells take the simulated values, and the cells that depend on
+    // them are recalculated, as @RISK does at the end of a simulation.
+    let (statistics, cell_values) = if detected.statistics.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        let mut tracked_results = Tracked::default();
+        for (k, &c) in out_cells.iter().enumerate() {
+            let mut xs: Vec<f64> = out_samples[k]
+                .iter()
+                .copied()
+                .filter(|x| !x.is_nan())
+                .collect();
+            let errors = out_samples[k].len() - xs.len();
+            xs.sort_unstable_by(f64::total_cmp);
+            tracked_results.0.insert(c, (xs, errors));
+        }
+        let mut ev = Evaluator::new(&model);
+        ev.set_simulation(simulation);
+        for (c, v) in overrides.iter().chain(&base) {
+            ev.set_value(*c, v.clone());
+        }
+        ev.set_results(std::sync::Arc::new(tracked_results));
+        ev.run(&graph.order);
+        let mut seeds = vec![false; model.cells.len()];
+        for st in &detected.statistics {
+            seeds[st.cell as usize] = true;
+        }
+        let changed = graph.downstream(&model, &seeds);
+        let mut stats = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for st in &detected.statistics {
+            if !seen.insert(st.cell) {
+                continue;
+            }
+            let f = model.cells[st.cell as usize]
+                .formula
+                .map(|fid| model.formulas[fid as usize].text())
+                .unwrap_or_default();
+            let value = ev.value(st.cell).clone();
+            let stored = model.cells[st.cell as usize].stored.clone();
+            let agreement_z = match (&value, &stored, st.target) {
+                (Value::Number(v), Value::Number(sv), Some(t)) => {
+                    out_cells.iter().position(|&c| c == t).and_then(|k| {
+                        standard_error(&model, st, &out_samples[k])
+                            .map(|se| (v - sv) / (std::f64::consts::SQRT_2 * se.max(1e-300)))
+                    })
+                }
+                _ => None,
+            };
+            stats.push(StatisticCell {
+                cell: model.cell_label(st.cell),
+                formula: format!("={f}"),
+                value: json_value(&value),
+                stored: json_value(&stored),
+                of: st.target.map(|t| model.cell_label(t)),
+                agreement_z,
+            });
+        }
+        let mut values = Vec::new();
+        for (i, &ch) in changed.iter().enumerate() {
+            if ch {
+                let c = &model.cells[i];
+                values.push(CellValue {
+                    sheet: model.sheets[c.sheet as usize].name.clone(),
+                    row: c.row,
+                    col: c.col,
+                    value: ev.value(i as CellId).clone(),
+                });
+            }
+        }
+        (stats, values)
+    };
+
     let mut thresholds = Vec::new();
     let names: Vec<&str> = outputs.iter().map(|o| o.1.as_str()).collect();
     for (cond, t) in &conditions {
@@ -987,6 +1546,17 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         converged,
         samples_file: opts.out.as_ref().map(|p| p.to_string_lossy().into_owned()),
         warnings,
+        statistics,
+        cell_values,
         version,
+        simtable: detected
+            .simtables
+            .iter()
+            .map(|(c, vs)| SimtableInfo {
+                cell: model.cell_label(*c),
+                values: vs.iter().map(json_value).collect(),
+            })
+            .collect(),
+        simulations: Vec::new(),
     })
 }

@@ -199,19 +199,22 @@ impl Streams {
                     ((s as i64 as f64 * c) as i64 as u64).min(MAX_CELL)
                 }
             };
-            let mut put = |stratum: u64, v: &mut f64| {
+            // Two passes, each a tight loop: the strata (parked in `head` as integer bits), then
+            // each stratum's cell from the stream.
+            let mut values = head.iter_mut();
+            perm.for_range(offset, take, |stratum| {
+                if let Some(v) = values.next() {
+                    *v = f64::from_bits(stratum);
+                }
+            });
+            for v in head.iter_mut() {
+                let stratum = v.to_bits();
                 let (lo, hi) = (base(stratum), base(stratum + 1));
                 // The top 52 bits of the stream's word, scaled into the stratum's cells.
                 let word = rng.next_u64() & !0xfff;
                 let offset = (u128::from(word) * u128::from(hi.saturating_sub(lo))) >> 64;
                 *v = grid_uniform((lo + offset as u64).min(MAX_CELL));
-            };
-            let mut values = head.iter_mut();
-            perm.for_range(offset, take, |stratum| {
-                if let Some(v) = values.next() {
-                    put(stratum, v);
-                }
-            });
+            }
             i += take as u64;
             rest = tail;
         }

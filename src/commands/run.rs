@@ -35,6 +35,7 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
         until_converged: args.until_converged,
         fail_if: stats.fail_if,
         load: args.load.options(),
+        save_as: args.save_as,
     };
 
     let bar = progress_bar(printer);
@@ -133,6 +134,9 @@ fn write_table(
     }
     if let Some(file) = &report.samples_file {
         writeln!(out, "  samples      {file}")?;
+    }
+    if let Some(file) = &report.saved_as {
+        writeln!(out, "  saved as     {file}")?;
     }
 
     writeln!(out)?;

@@ -9,3 +9,5 @@ mod generate;
 mod parse;
 mod results;
 mod run;
+mod save_as;
+mod vose;

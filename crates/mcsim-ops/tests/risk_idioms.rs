@@ -442,3 +442,75 @@ fn simtable_runs_one_simulation_per_value_on_common_random_numbers() {
     assert!((means[2] - means[0] - 20.0).abs() < 1e-9, "{means:?}");
     assert_eq!(r.outputs[0].summary.mean, means[0]);
 }
+
+#[test]
+fn save_as_writes_the_statistics_cells_and_their_dependents() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = book(
+        dir.path(),
+        &[
+            ("A1", "=RiskNormal(100,10)"),
+            ("B1", "=RiskMean(A1)|0"),
+            ("B2", "=B1/100|0"),
+            ("B3", "=RiskPercentile(A1,0.9)|0"),
+            ("C1", "=RiskOutput(\"x\")+A1"),
+            ("D1", "untouched"),
+        ],
+        &[],
+    );
+    let copy = dir.path().join("results.xlsx");
+    let r = run(
+        &RunOptions {
+            workbook: p.clone(),
+            iterations: Some(5000),
+            seed: Some(9),
+            save_as: Some(copy.clone()),
+            ..RunOptions::default()
+        },
+        &|_, _| {},
+    )
+    .unwrap();
+    let bytes = std::fs::read(&copy).unwrap();
+    let wb = mcsim_workbook::load_bytes(
+        &bytes,
+        "results.xlsx",
+        &mcsim_workbook::LoadOptions::default(),
+    )
+    .unwrap();
+    let value = |row: u32, col: u32| -> f64 {
+        let c = wb.sheets[0]
+            .cells
+            .iter()
+            .find(|c| c.row == row && c.col == col)
+            .unwrap();
+        match &c.value {
+            mcsim_workbook::CellValue::Number(x) => *x,
+            v => panic!("{v:?}"),
+        }
+    };
+    let mean = r.statistics.iter().find(|s| s.cell == "Sheet1!B1").unwrap();
+    assert_eq!(value(0, 1), mean.value.as_f64().unwrap());
+    assert!((value(0, 1) - 100.0).abs() < 1.0);
+    assert!((value(1, 1) - value(0, 1) / 100.0).abs() < 1e-12);
+    assert!((value(2, 1) - (100.0 + 1.2816 * 10.0)).abs() < 1.0);
+    // The formulas are kept.
+    let b2 = wb.sheets[0]
+        .cells
+        .iter()
+        .find(|c| c.row == 1 && c.col == 1)
+        .unwrap();
+    assert!(b2.formula.is_some());
+    // Refuses to overwrite the input.
+    let e = run(
+        &RunOptions {
+            workbook: p.clone(),
+            iterations: Some(100),
+            save_as: Some(p.clone()),
+            ..RunOptions::default()
+        },
+        &|_, _| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("input"), "{e}");
+}

@@ -34,9 +34,12 @@ fn dist_value(ctx: &mut Ctx<'_, '_>, name: &str, args: &[Arg]) -> Value {
         Some((u, SiteKind::Dynamic(d))) => Some((u, d.modifiers)),
         _ => None,
     };
-    let (vendor, dist) = match name.strip_prefix("RISK") {
-        Some(r) => ("RISK", r),
-        None => ("PSI", name.strip_prefix("PSI").unwrap_or(name)),
+    let (vendor, dist) = if let Some(r) = name.strip_prefix("RISK") {
+        ("RISK", r)
+    } else if let Some(r) = name.strip_prefix("VOSE") {
+        ("VOSE", r)
+    } else {
+        ("PSI", name.strip_prefix("PSI").unwrap_or(name))
     };
     let mut params = Vec::with_capacity(args.len());
     for a in args {
@@ -304,6 +307,10 @@ macro_rules! dists {
             FnSpec::new("RISKOUTPUT", 0, VARIADIC, Lift::None, output),
             FnSpec::new("PSIOUTPUT", 0, VARIADIC, Lift::None, output),
             FnSpec::new("VOSEOUTPUT", 0, VARIADIC, Lift::None, output),
+            // `VoseInput("name")+VoseNormal(..)` labels an input; it adds 0.
+            FnSpec::new("VOSEINPUT", 0, VARIADIC, Lift::None, output),
+            FnSpec::new("VOSEXBOUNDS", 0, VARIADIC, Lift::None, property),
+            FnSpec::new("VOSESHIFT", 0, VARIADIC, Lift::None, property),
             FnSpec::new("RISKTRUNCATE", 0, VARIADIC, Lift::None, property),
             FnSpec::new("RISKTRUNCATE2", 0, VARIADIC, Lift::None, property),
             FnSpec::new("RISKSHIFT", 0, VARIADIC, Lift::None, property),
@@ -353,6 +360,14 @@ dists!(
     "RISKCHISQ",
     "RISKERLANG",
     "RISKEXTVALUE",
+    "RISKCUMULD",
+    "RISKEXTVALUEMIN",
+    "RISKLAPLACE",
+    "RISKLEVY",
+    "RISKRAYLEIGH",
+    "RISKPEARSON5",
+    "RISKPEARSON6",
+    "RISKINVGAUSS",
     "PSINORMAL",
     "PSILOGNORMAL",
     "PSILOGNORMAL2",
@@ -372,6 +387,43 @@ dists!(
     "PSILOGISTIC",
     "PSIPARETO",
     "PSIERLANG",
+    "VOSENORMAL",
+    "VOSELOGNORMAL",
+    "VOSETRIANGLE",
+    "VOSEPERT",
+    "VOSEMODPERT",
+    "VOSEUNIFORM",
+    "VOSEBETA",
+    "VOSEBETA4",
+    "VOSEGAMMA",
+    "VOSEWEIBULL",
+    "VOSEEXPON",
+    "VOSEPOISSON",
+    "VOSEBINOMIAL",
+    "VOSEBERNOULLI",
+    "VOSENEGBIN",
+    "VOSEGEOMETRIC",
+    "VOSEHYPERGEO",
+    "VOSEDISCRETE",
+    "VOSEDUNIFORM",
+    "VOSEINTUNIFORM",
+    "VOSECUMULA",
+    "VOSECUMULD",
+    "VOSERELATIVE",
+    "VOSEHISTOGRAM",
+    "VOSELOGISTIC",
+    "VOSELOGLOGISTIC",
+    "VOSEPARETO",
+    "VOSESTUDENT",
+    "VOSECHISQ",
+    "VOSEERLANG",
+    "VOSEEXTVALUEMAX",
+    "VOSEEXTVALUEMIN",
+    "VOSELAPLACE",
+    "VOSERAYLEIGH",
+    "VOSEPEARSON5",
+    "VOSEPEARSON6",
+    "VOSEINVGAUSS",
 );
 
 /// Is `name` one of the distributions registered here?
@@ -394,5 +446,26 @@ mod tests {
         assert_eq!(eval("=RiskOutput(\"NPV\")+5"), Value::Number(5.0));
         assert_eq!(eval("=PsiUniform(0,4)"), Value::Number(2.0));
         assert!(matches!(eval("=RiskNormal(10,-2)"), Value::Error(_)));
+    }
+
+    #[test]
+    fn modelrisk_and_new_risk_functions_show_their_mean() {
+        assert_eq!(eval("=VoseTriangle(1,2,6)"), Value::Number(3.0));
+        assert_eq!(
+            eval("=VoseInput(\"Demand\")+VoseNormal(5,1)"),
+            Value::Number(5.0)
+        );
+        assert_eq!(
+            eval("=VoseNormal(100,10,,VoseXBounds(90,120))"),
+            Value::Number(100.0)
+        );
+        assert_eq!(eval("=VoseOutput(\"y\")+2"), Value::Number(2.0));
+        assert!(matches!(eval("=VoseNormal(100,10,0.95)"), Value::Error(_)));
+        assert_eq!(
+            eval("=RiskCumul(0,10,{0,5,10},{0,0.5,1})"),
+            Value::Number(5.0)
+        );
+        assert_eq!(eval("=RiskLaplace(3,2)"), Value::Number(3.0));
+        assert_eq!(eval("=RiskInvGauss(2,5)"), Value::Number(2.0));
     }
 }

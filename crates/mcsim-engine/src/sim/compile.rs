@@ -108,7 +108,10 @@ struct Compiler<'a, 'm> {
     /// Offset of the call being compiled (its site key).
     call_offset: u32,
     /// Compiling a single-cell array formula: a range in a scalar position is an array there.
-    array_ctx: bool,
+    /// Compiling an element of an array formula: its (row, column) offset in the array's range.
+    /// A range in a single-value position then gives that element (broadcast along a single
+    /// row or column), as Excel evaluates array formulas element by element.
+    elem: Option<(u32, u32)>,
     cur: CellId,
     /// Value numbering: an instruction already emitted with the same operation and operands
     /// (slots are single-assignment before allocation, so equal keys mean equal values).
@@ -144,7 +147,7 @@ pub fn compile<'m>(
             .collect(),
         site_slots: vec![None; sites.len()],
         call_offset: 0,
-        array_ctx: false,
+        elem: None,
         cur: 0,
         seen: HashMap::new(),
         powers: HashMap::new(),
@@ -155,8 +158,10 @@ pub fn compile<'m>(
         c.cell_op.insert(i, Operand::Slot(s));
         input_slots.push(s);
     }
+    // Only the part of the cone that reaches the outputs is computed per iteration.
+    let needed = graph.upstream(model, outputs, &sto);
     for &cell in &graph.order {
-        if !sto[cell as usize] || c.cell_op.contains_key(&cell) {
+        if !sto[cell as usize] || !needed[cell as usize] || c.cell_op.contains_key(&cell) {
             continue;
         }
         c.cur = cell;
@@ -225,21 +230,25 @@ impl Compiler<'_, '_> {
         let Some(fid) = data.formula else {
             return Ok(self.constant_of_cell(cell));
         };
-        let f = &model.formulas[fid as usize];
-        // A single-cell array formula compiles like an ordinary one as long as no range stands
-        // where a single value is expected (there it would be an array, not an intersection).
-        self.array_ctx = match f.array {
-            None => false,
-            Some(a) if a.range.r1 == a.range.r2 && a.range.c1 == a.range.c2 => true,
-            Some(_) => {
-                return Err("array formulas over several cells in the simulated part".into());
+        let mut f = &model.formulas[fid as usize];
+        self.elem = None;
+        if let Some(part) = f.array {
+            // Every cell of an array formula is its element of the anchor's formula.
+            self.elem = Some((data.row - part.range.r1, data.col - part.range.c1));
+            if part.anchor != cell {
+                let Some(afid) = model.cells[part.anchor as usize].formula else {
+                    return Err("an array formula without its anchor".into());
+                };
+                f = &model.formulas[afid as usize];
             }
-        };
+        }
         let e = f
             .expr
             .as_ref()
             .map_err(|_| "a formula that does not parse".to_string())?;
-        self.expr(e)
+        let r = self.expr(e);
+        self.elem = None;
+        r
     }
 
     fn area_is_stochastic(&self, a: &Area) -> bool {
@@ -289,8 +298,29 @@ impl Compiler<'_, '_> {
     fn fold(&mut self, e: &Expr) -> Operand {
         let d = &self.model.cells[self.cur as usize];
         let (s, r, c) = (d.sheet, d.row, d.col);
-        let v = self.ev.eval_at(e, s, r, c, false);
-        Operand::Const(num(&v))
+        match self.elem {
+            None => Operand::Const(num(&self.ev.eval_at(e, s, r, c, false))),
+            Some((dr, dc)) => {
+                let v = self.ev.eval_at(e, s, r, c, true);
+                Operand::Const(num(&element(&v, dr as usize, dc as usize)))
+            }
+        }
+    }
+
+    /// Does the expression hold a reference (or a defined name) that may span several cells?
+    fn has_range(&self, e: &Expr) -> bool {
+        let mut hit = false;
+        e.walk(&mut |n| match &n.kind {
+            ExprKind::Ref(r) => {
+                let b = r.bounds();
+                if b.r1 != b.r2 || b.c1 != b.c2 {
+                    hit = true;
+                }
+            }
+            ExprKind::Name { .. } => hit = true,
+            _ => {}
+        });
+        hit
     }
 
     fn emit(&mut self, f: impl FnOnce(u32) -> Instr) -> Operand {
@@ -384,6 +414,18 @@ impl Compiler<'_, '_> {
     }
 
     fn resolve_area(&self, e: &Expr) -> Option<Area> {
+        // A defined name that is a reference aggregates as that reference (`SUM(Revenue)`).
+        if let ExprKind::Name { sheet, name } = &e.kind {
+            let scope = match sheet {
+                Some(s) => self.model.sheet_id(s),
+                None => Some(self.model.cells[self.cur as usize].sheet),
+            };
+            let ne = self.model.name(scope, name)?.expr.as_ref().ok()?;
+            return match &ne.kind {
+                ExprKind::Ref(_) => self.resolve_area(ne),
+                _ => None,
+            };
+        }
         let ExprKind::Ref(r) = &e.kind else {
             return None;
         };
@@ -402,6 +444,12 @@ impl Compiler<'_, '_> {
         for a in args {
             match self.resolve_area(a) {
                 Some(area) => out.extend(self.area_operands(area)?),
+                // In an array formula, `SUM(A1:A3*B1:B3)` sums an array: not compiled.
+                None if self.elem.is_some() && self.depends(a) && self.has_range(a) => {
+                    return Err(
+                        "an array expression inside an aggregate of an array formula".into(),
+                    );
+                }
                 None => out.push(self.expr(a)?),
             }
         }
@@ -423,15 +471,21 @@ impl Compiler<'_, '_> {
                     let d = &self.model.cells[self.cur as usize];
                     (d.row, d.col)
                 };
-                // Implicit intersection.
+                // Implicit intersection; in an array formula, the element.
                 let (r0, c0) = if b.r1 == b.r2 && b.c1 == b.c2 {
                     (b.r1, b.c1)
-                } else if b.c1 == b.c2 && row >= b.r1 && row <= b.r2 && !self.array_ctx {
+                } else if let Some((dr, dc)) = self.elem {
+                    let r0 = if b.r1 == b.r2 { b.r1 } else { b.r1 + dr };
+                    let c0 = if b.c1 == b.c2 { b.c1 } else { b.c1 + dc };
+                    if r0 > b.r2 || c0 > b.c2 {
+                        // Beyond the range: #N/A.
+                        return Ok(Operand::Const(f64::NAN));
+                    }
+                    (r0, c0)
+                } else if b.c1 == b.c2 && row >= b.r1 && row <= b.r2 {
                     (row, b.c1)
-                } else if b.r1 == b.r2 && col >= b.c1 && col <= b.c2 && !self.array_ctx {
+                } else if b.r1 == b.r2 && col >= b.c1 && col <= b.c2 {
                     (b.r1, col)
-                } else if self.array_ctx {
-                    return Err(format!("the range {r} as an array in an array formula"));
                 } else {
                     return Err(format!("the range {r} used as a single value"));
                 };
@@ -645,7 +699,7 @@ impl Compiler<'_, '_> {
                     args: vec![lo, hi, u],
                 }))
             }
-            "RISKOUTPUT" | "PSIOUTPUT" => Ok(Operand::Const(0.0)),
+            "RISKOUTPUT" | "PSIOUTPUT" | "VOSEOUTPUT" | "VOSEINPUT" => Ok(Operand::Const(0.0)),
             "IF" => {
                 let cond = self.expr(arg(0).ok_or("missing argument")?)?;
                 let t = match arg(1) {
@@ -862,6 +916,18 @@ impl Compiler<'_, '_> {
 
 /// Marks a range cell that aggregates skip (empty, text, boolean).
 const SKIP: f64 = f64::from_bits(0x7ff8_dead_beef_0001);
+
+/// Element (`dr`, `dc`) of an array value, a single row or column broadcast; beyond it #N/A.
+fn element(v: &Value, dr: usize, dc: usize) -> Value {
+    match v {
+        Value::Array(a) => {
+            let r = if a.rows == 1 { 0 } else { dr };
+            let c = if a.cols == 1 { 0 } else { dc };
+            a.get(r, c).cloned().unwrap_or(Value::Error(ErrorKind::Na))
+        }
+        v => v.clone(),
+    }
+}
 
 fn randbetween_kernel(a: &[f64]) -> Result<f64, ErrorKind> {
     math::randbetween_kernel(a[0], a[1], a[2])

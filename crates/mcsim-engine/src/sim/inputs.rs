@@ -110,6 +110,8 @@ const PROPERTY: &[&str] = &[
     "SIXSIGMA",
     "INDEPC",
     "DEPC",
+    // ModelRisk: VoseXBounds(min, max) truncates; VoseInput("name")+... labels an input.
+    "XBOUNDS",
     "INPUT",
 ];
 
@@ -322,6 +324,7 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
             continue;
         }
         let (core, out) = strip_output(expr);
+        let (core, vose_name) = super::dists::strip_vose_input(core);
         match out {
             Some(args) => d.outputs.push(output_mark(ev, f.cell, args)),
             None => {
@@ -433,7 +436,7 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
                     }
                     let num = |i: usize| nums.get(i).copied().flatten();
                     match prop {
-                        "TRUNCATE" => dc.truncate = Some((num(0), num(1))),
+                        "TRUNCATE" | "XBOUNDS" => dc.truncate = Some((num(0), num(1))),
                         "SHIFT" => dc.shift = num(0),
                         "STATIC" => dc.static_value = num(0),
                         "NAME" | "INPUT" => {
@@ -467,6 +470,10 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
                 }
                 dc.params
                     .push(ev.eval_at(a, cell.sheet, cell.row, cell.col, true));
+            }
+            if let (None, Some(e)) = (&dc.name, vose_name) {
+                let v = ev.eval_at(e, cell.sheet, cell.row, cell.col, false);
+                dc.name = v.to_text().ok().map(|s| s.to_string());
             }
             d.inputs.push(dc);
         }

@@ -182,11 +182,12 @@ impl<'m> Simulation<'m> {
             Ok(c) => Plan::Compiled(c),
             Err(reason) => {
                 let sto = stochastic_cells(model, graph, spec.inputs, spec.sites, &fixed);
+                let needed = graph.upstream(model, spec.outputs, &sto);
                 let cone = graph
                     .order
                     .iter()
                     .copied()
-                    .filter(|&c| sto[c as usize] && !spec.inputs.contains(&c))
+                    .filter(|&c| needed[c as usize] && !spec.inputs.contains(&c))
                     .collect();
                 Plan::Interpreted { cone, reason }
             }

@@ -133,3 +133,74 @@ fn slot_reuse_keeps_the_block_small() {
     };
     assert!(c.program.slots < 8, "{} slots", c.program.slots);
 }
+
+#[test]
+fn array_formulas_compile_element_by_element() {
+    // A row array over stochastic and constant rows, a name for a row range, broadcasting of a
+    // single cell, an element beyond a shorter range (#N/A), and an aggregate inside.
+    let cells = [
+        ("A1", "1"),
+        ("A2", "2"),
+        ("B1", "=A1*2"),
+        ("C1", "=A1+A2"),
+        ("D1", "=A2-A1"),
+        ("B5", "10"),
+        ("C5", "20"),
+        ("D5", "30"),
+        ("B3", "{=B1:D1*B5:D5+A2}@B3:D3"),
+        ("B4", "{=B1:C1+SUM(B1:D1)}@B4:D4"),
+        ("B6", "{=IF(B1:D1>A2,B1:D1,0)}@B6:D6"),
+        ("E1", "{=A1+A2}"),
+    ];
+    let outs = ["B3", "C3", "D3", "B4", "C4", "D4", "B6", "C6", "D6", "E1"];
+    let (c, i, compiled) = both(&cells, &["A1", "A2"], &outs, 64);
+    assert!(compiled);
+    assert_same(&c, &i);
+    // D4 lies beyond the two-column range B1:C1: #N/A (NaN) in every lane.
+    assert!(c[5].iter().all(|x| x.is_nan()));
+    // C3 = C1*C5 + A2.
+    let lane = 10;
+    let (a1, a2) = (
+        (lane as f64 - 32.0) * 0.37,
+        (lane as f64 - 32.0) * 0.37 + 1.0,
+    );
+    assert!((c[1][lane] - ((a1 + a2) * 20.0 + a2)).abs() < 1e-9);
+}
+
+#[test]
+fn an_array_expression_inside_an_aggregate_of_an_array_formula_is_not_compiled() {
+    let cells = [("A1", "1"), ("A2", "2"), ("B1", "{=SUM(A1:A2*A1:A2)}")];
+    let (c, i, compiled) = both(&cells, &["A1", "A2"], &["B1"], 16);
+    assert!(!compiled);
+    assert_same(&c, &i);
+}
+
+#[test]
+fn defined_names_of_ranges_aggregate_the_whole_range() {
+    let cells = [
+        ("A1", "1"),
+        ("A2", "2"),
+        ("A3", "=A1+A2"),
+        ("B2", "=SUM(Vals)*2"),
+    ];
+    let mut wb = workbook(&cells);
+    wb.names.push(mcsim_workbook::DefinedName {
+        name: "Vals".into(),
+        scope: None,
+        formula: "Sheet1!$A$1:$A$3".into(),
+        hidden: false,
+    });
+    let m = Model::from_workbook(&wb);
+    let g = Graph::build(&m);
+    let ins = [id(&m, "A1"), id(&m, "A2")];
+    let sim = Simulation::prepare(&m, &g, &ins, &[id(&m, "B2")], &[], &[]);
+    assert!(matches!(sim.plan(), Plan::Compiled(_)));
+    let mut b = sim.block(4);
+    for k in 0..2 {
+        b.input_mut(k).iter_mut().for_each(|x| *x = (k + 1) as f64);
+    }
+    let mut out = vec![Vec::new()];
+    sim.run_block(&mut b, 4, &mut out);
+    // SUM(A1:A3) = 1 + 2 + 3, not the intersection A2.
+    assert_eq!(out[0], vec![12.0; 4]);
+}

@@ -10,6 +10,7 @@
 //! (docs/reproducibility.md).
 
 pub mod config;
+pub mod save;
 
 use crate::error::OpsError;
 use config::ModelConfig;
@@ -75,6 +76,9 @@ pub struct RunOptions {
     pub fail_if: Vec<String>,
     /// Workbook loading limits.
     pub load: LoadOptions,
+    /// Write a copy of the workbook whose statistics cells hold the simulated values
+    /// (`.xlsx`/`.xlsm`, never the input itself).
+    pub save_as: Option<PathBuf>,
 }
 
 /// One input as run.
@@ -209,6 +213,8 @@ pub struct RunReport {
     pub converged: Option<bool>,
     /// The samples file written.
     pub samples_file: Option<String>,
+    /// The workbook copy written by `--save-as`.
+    pub saved_as: Option<String>,
     /// Warnings (repaired correlation matrices, ignored properties, ...).
     pub warnings: Vec<String>,
     /// Cells holding @RISK statistics functions (`=RiskMean(B5)`, `=RiskPercentile(NPV,0.9)/1e6`),
@@ -381,9 +387,10 @@ fn standard_error(
     use mcsim_formula::ExprKind;
     let fid = model.cells[st.cell as usize].formula?;
     let expr = model.formulas[fid as usize].expr.as_ref().ok()?;
-    let ExprKind::Call { args, .. } = &expr.kind else {
+    let ExprKind::Call { name, args } = &expr.kind else {
         return None;
     };
+    mcsim_engine::sim::inputs::statistic(name)?;
     let mut xs: Vec<f64> = samples.iter().copied().filter(|x| !x.is_nan()).collect();
     let n = xs.len();
     if n < 2 {
@@ -419,6 +426,22 @@ fn standard_error(
             Some((q * (1.0 - q) / nf).sqrt().max(1.0 / nf))
         }
         _ => None,
+    }
+}
+
+/// A cell value as the workbook writer stores it.
+fn update_value(v: &Value) -> mcsim_workbook::UpdateValue {
+    use mcsim_workbook::UpdateValue;
+    match v {
+        Value::Number(n) => UpdateValue::Number(*n),
+        Value::Bool(b) => UpdateValue::Bool(*b),
+        Value::Empty => UpdateValue::Number(0.0),
+        Value::Array(_) => update_value(&v.first()),
+        Value::Error(e) => UpdateValue::Error(e.to_string()),
+        other => match other.to_text() {
+            Ok(t) => UpdateValue::Text(t.to_string()),
+            Err(e) => UpdateValue::Error(e.to_string()),
+        },
     }
 }
 
@@ -550,6 +573,9 @@ fn run_simulation(
     simulation: usize,
 ) -> Result<RunReport, OpsError> {
     let started = Instant::now();
+    if let Some(out) = &opts.save_as {
+        save::check_save_as(&opts.workbook, out)?;
+    }
     let bytes = std::fs::read(&opts.workbook).map_err(|source| OpsError::Io {
         path: opts.workbook.clone(),
         source,
@@ -1480,8 +1506,14 @@ fn run_simulation(
             let agreement_z = match (&value, &stored, st.target) {
                 (Value::Number(v), Value::Number(sv), Some(t)) => {
                     out_cells.iter().position(|&c| c == t).and_then(|k| {
-                        standard_error(&model, st, &out_samples[k])
-                            .map(|se| (v - sv) / (std::f64::consts::SQRT_2 * se.max(1e-300)))
+                        standard_error(&model, st, &out_samples[k]).map(|se| {
+                            // Equal to 15 digits (a statistic of a constant) is agreement.
+                            if (v - sv).abs() <= 1e-9 * v.abs().max(sv.abs()) {
+                                0.0
+                            } else {
+                                (v - sv) / (std::f64::consts::SQRT_2 * se.max(1e-300))
+                            }
+                        })
                     })
                 }
                 _ => None,
@@ -1528,6 +1560,21 @@ fn run_simulation(
             holds: outcome.holds,
         });
     }
+    // `--save-as`: the statistics cells (and their dependents) with the simulated values.
+    // With RiskSimtable, the copy holds the first simulation's values (those of the report's
+    // top-level outputs).
+    if let Some(out) = opts.save_as.as_ref().filter(|_| simulation == 0) {
+        let updates: Vec<mcsim_workbook::CellUpdate> = cell_values
+            .iter()
+            .map(|c| mcsim_workbook::CellUpdate {
+                sheet: c.sheet.clone(),
+                row: c.row,
+                col: c.col,
+                value: update_value(&c.value),
+            })
+            .collect();
+        save::write_save_as(&opts.workbook, &bytes, out, &updates)?;
+    }
     let elapsed = started.elapsed().as_secs_f64();
     Ok(RunReport {
         workbook: opts.workbook.to_string_lossy().into_owned(),
@@ -1545,6 +1592,10 @@ fn run_simulation(
         thresholds,
         converged,
         samples_file: opts.out.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        saved_as: opts
+            .save_as
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
         warnings,
         statistics,
         cell_values,

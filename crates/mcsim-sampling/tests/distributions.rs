@@ -13,7 +13,7 @@ const SEED: u64 = 20_240_601;
 
 fn draw(sampler: &Sampler, input: u64, method: Method) -> Vec<f64> {
     let mut xs = vec![0.0; N];
-    sampler.sample_into(method, &Streams::new(SEED), input, 0, &mut xs);
+    sampler.sample_into(method, &Streams::new(SEED), input, N as u64, 0, &mut xs);
     xs
 }
 

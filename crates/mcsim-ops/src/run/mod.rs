@@ -1,11 +1,13 @@
 //! `run`: a workbook's Monte Carlo simulation, from the file to statistics, sensitivity and the
 //! samples file.
 //!
-//! Iterations are cut into tasks aligned to absolute iteration indices (a Latin Hypercube design
+//! Iterations are cut into tasks aligned to absolute iteration indices (an Iman-Conover design
 //! block when inputs are correlated, smaller otherwise). A task draws its inputs from counter-based
-//! streams and evaluates its iterations in blocks of [`LANES`]; tasks run on a rayon pool and write
-//! into their own slice of each column. Every number therefore depends only on the seed and the
-//! iteration index: the same seed gives bit-identical results whatever the thread count.
+//! streams keyed by each input's cell (Latin Hypercube strata spanning the whole run) and
+//! evaluates its iterations in blocks of [`LANES`]; tasks run on a rayon pool and write into their
+//! own slice of each column. Every number therefore depends only on the seed and the iteration
+//! index: the same seed gives bit-identical results whatever the thread count
+//! (docs/reproducibility.md).
 
 pub mod config;
 pub mod save;
@@ -22,6 +24,7 @@ use mcsim_results::{
 };
 use mcsim_sampling::{
     CorrelationPlan, DESIGN_BLOCK, Distribution, Method, Modifiers, Sampler, Streams, Truncation,
+    stream_key,
 };
 use mcsim_workbook::LoadOptions;
 use rayon::prelude::*;
@@ -65,6 +68,9 @@ pub struct RunOptions {
     /// Targets for P(output > target).
     pub targets: Vec<f64>,
     /// Stop once the mean and percentiles are stable within this relative tolerance (95% confidence).
+    /// Checked at fixed counts (every [`CONVERGENCE_STEP`] iterations and at the maximum), so the
+    /// stopping point does not depend on the thread count; Latin Hypercube strata span the
+    /// maximum number of iterations (see docs/reproducibility.md).
     pub until_converged: Option<f64>,
     /// Threshold conditions (`P(NPV < 0) > 0.2`); the report says which hold.
     pub fail_if: Vec<String>,
@@ -322,7 +328,31 @@ struct Input {
     stored: bool,
     info: InputInfo,
     sampler: Sampler,
+    /// The random stream's key, from the input's identity ([`cell_key`]), so that adding or
+    /// fixing other inputs never changes this input's draws.
+    key: u64,
 }
+
+/// The stream key of the `call`-th distribution call of a cell (0 for a cell holding one
+/// distribution, or an input from the model file); see [`mcsim_sampling::stream_key`].
+pub fn cell_key(model: &Model, cell: CellId, call: u32) -> u64 {
+    match model.cells.get(cell as usize) {
+        Some(c) => stream_key(
+            model
+                .sheets
+                .get(c.sheet as usize)
+                .map_or("", |s| s.name.as_str()),
+            c.row,
+            c.col,
+            call,
+        ),
+        None => stream_key("", u32::MAX, cell, call),
+    }
+}
+
+/// Iterations between two checks of `--until-converged`: the run stops at the first multiple of
+/// this (or at the maximum) where every output has converged, whatever the thread count.
+pub const CONVERGENCE_STEP: u64 = 2 * DESIGN_BLOCK as u64;
 
 fn site_of(model: &Model, cell: CellId, offset: u32, kind: SiteKind) -> Site {
     let c = &model.cells[cell as usize];
@@ -599,6 +629,8 @@ fn run_simulation(
         overrides.push((cell, parse_value(v)));
     }
     let fixed: Vec<CellId> = overrides.iter().map(|o| o.0).collect();
+    // Names and cells of inputs fixed by `--set`: model-file correlation groups drop them.
+    let mut fixed_names: Vec<String> = Vec::new();
 
     let mut inputs: Vec<Input> = Vec::new();
     let mut by_cell: BTreeMap<CellId, usize> = BTreeMap::new();
@@ -627,6 +659,8 @@ fn run_simulation(
                 model.cell_label(cell),
                 ic.name.clone().unwrap_or_else(|| model.cell_label(cell))
             ));
+            fixed_names.extend(ic.name.clone());
+            fixed_names.extend([ic.cell.clone(), model.cell_label(cell)]);
             continue;
         }
         by_cell.insert(cell, inputs.len());
@@ -642,6 +676,7 @@ fn run_simulation(
                 modifiers: Some(modifiers),
             },
             sampler,
+            key: cell_key(&model, cell, 0),
         });
     }
     let cell_inputs = inputs.len();
@@ -672,6 +707,8 @@ fn run_simulation(
             continue; // The model file overrides the cell's own distribution.
         }
         if fixed.contains(&call.cell) {
+            fixed_names.extend(call.name.clone());
+            fixed_names.push(call.label.clone());
             if !set_warned.contains(&call.cell) {
                 set_warned.push(call.cell);
                 warnings.push(format!(
@@ -743,6 +780,7 @@ fn run_simulation(
                 modifiers: Some(modifiers),
             },
             sampler,
+            key: cell_key(&model, call.cell, call.index),
         });
     }
     // RAND() and RANDBETWEEN() calls: a uniform each. Kept for sensitivity when there are few;
@@ -776,6 +814,8 @@ fn run_simulation(
                 modifiers: None,
             },
             sampler: uniform.clone(),
+            // The j-th RAND() call of a cell (j from 0).
+            key: cell_key(&model, c, 1000 + (*k - 1)),
         });
     }
     // Names must tell inputs apart (reports, correlation lists, samples-file columns): automatic
@@ -899,19 +939,44 @@ fn run_simulation(
             .position(|i| i.info.name == n || i.info.cell == n)
     };
     for cc in &cfg.correlations {
-        let idx: Result<Vec<usize>, OpsError> = cc
-            .inputs
+        // Members fixed by `--set` leave the group, with their rows and columns.
+        let kept: Vec<usize> = (0..cc.inputs.len())
+            .filter(|&j| !fixed_names.contains(&cc.inputs[j]))
+            .collect();
+        let idx: Result<Vec<usize>, OpsError> = kept
             .iter()
-            .map(|n| {
+            .map(|&j| {
+                let n = &cc.inputs[j];
                 name_index(n).ok_or_else(|| input_err(format!("correlation: no input named `{n}`")))
             })
             .collect();
         let idx = idx?;
+        let what = cc.inputs.join(", ");
         let (plan, repair) = CorrelationPlan::new(&cc.matrix)
-            .map_err(|e| input_err(format!("correlation of {}: {e}", cc.inputs.join(", "))))?;
-        if let Some(r) = repair {
-            warnings.push(format!("correlation of {}: {r:?}", cc.inputs.join(", ")));
+            .map_err(|e| input_err(format!("correlation of {what}: {e}")))?;
+        if plan.dim() != cc.inputs.len() {
+            return Err(input_err(format!(
+                "correlation of {what}: the matrix is {0}x{0} for {1} inputs",
+                plan.dim(),
+                cc.inputs.len()
+            )));
         }
+        if let Some(r) = repair {
+            warnings.push(format!("correlation of {what}: {r:?}"));
+        }
+        let plan = if kept.len() == cc.inputs.len() {
+            plan
+        } else {
+            // A principal submatrix of the (repaired) target stays positive semi-definite.
+            let full = plan.matrix();
+            let sub: Vec<Vec<f64>> = kept
+                .iter()
+                .map(|&i| kept.iter().map(|&j| full[i][j]).collect())
+                .collect();
+            CorrelationPlan::new(&sub)
+                .map_err(|e| input_err(format!("correlation of {what}: {e}")))?
+                .0
+        };
         groups.push((idx, plan));
     }
     for (key, members) in &corrmats {
@@ -929,6 +994,7 @@ fn run_simulation(
                 m.rows, m.cols
             )));
         }
+        // Members fixed by `--set` were never added: they leave the group.
         let mut order: Vec<(usize, usize)> = members.iter().map(|(k, pos, _)| (*pos, *k)).collect();
         order.sort();
         let positions: Vec<usize> = order.iter().map(|o| o.0).collect();
@@ -1091,6 +1157,8 @@ fn run_simulation(
         .filter(|i| i.stored)
         .map(|i| i.info.clone())
         .collect();
+    // Every sampled column's stream key (inputs, distribution calls and RAND() calls alike).
+    let keys: Vec<u64> = inputs.iter().map(|i| i.key).collect();
 
     let threads = opts
         .threads
@@ -1109,6 +1177,10 @@ fn run_simulation(
         DESIGN_BLOCK as u64
     };
     let streams = Streams::new(seed);
+    let group_keys: Vec<Vec<u64>> = groups
+        .iter()
+        .map(|(idx, _)| idx.iter().map(|&k| keys[k]).collect())
+        .collect();
     let n_cols_in = infos.len();
     let n_all_in = inputs.len();
     let n_out = out_cells.len();
@@ -1202,6 +1274,8 @@ fn run_simulation(
         let failure = std::sync::Mutex::new(None::<String>);
         let failure = &failure;
         let groups = &groups;
+        let group_keys = &group_keys;
+        let keys = &keys;
         let samplers = &samplers;
         let sim = &sim;
         let streams = &streams;
@@ -1217,10 +1291,12 @@ fn run_simulation(
                     let len = ins
                         .first()
                         .map_or_else(|| outs.first().map_or(0, |o| o.len()), |c| c.len());
+                    // Latin Hypercube strata span the whole run (the maximum with
+                    // `--until-converged`), so any task computes its own slice.
                     for (k, col) in ins.iter_mut().enumerate() {
-                        samplers[k].sample_into(method, streams, k as u64, start, col);
+                        samplers[k].sample_into(method, streams, keys[k], iterations, start, col);
                     }
-                    for (idx, plan) in groups {
+                    for ((idx, plan), gkeys) in groups.iter().zip(group_keys) {
                         let mut cols: Vec<&mut [f64]> = Vec::new();
                         // Borrow the group's columns in group order.
                         let mut rest: Vec<Option<&mut [f64]>> =
@@ -1230,7 +1306,8 @@ fn run_simulation(
                                 cols.push(c);
                             }
                         }
-                        if let Err(e) = plan.apply(start / DESIGN_BLOCK as u64, &mut cols, seed)
+                        if let Err(e) =
+                            plan.apply(start / DESIGN_BLOCK as u64, gkeys, &mut cols, seed)
                             && let Ok(mut slot) = failure.lock()
                         {
                             *slot = Some(e.to_string());
@@ -1247,7 +1324,8 @@ fn run_simulation(
                             sampler.sample_into(
                                 method,
                                 streams,
-                                k as u64,
+                                keys[k],
+                                iterations,
                                 start + off as u64,
                                 &mut block.input_mut(k)[..lanes],
                             );
@@ -1266,35 +1344,61 @@ fn run_simulation(
                 message: format!("correlating inputs: {msg}"),
             });
         }
-        if let Some(w) = writer.as_mut() {
-            let cols: Vec<&[f64]> = chunk_in
-                .iter()
-                .chain(chunk_out.iter())
-                .map(Vec::as_slice)
-                .collect();
-            w.write_block(&cols).map_err(|e| OpsError::Run {
-                message: format!("writing samples: {e}"),
-            })?;
-        }
         for (dst, src) in in_samples.iter_mut().zip(&chunk_in) {
             dst.extend_from_slice(src);
         }
         for (dst, src) in out_samples.iter_mut().zip(&chunk_out) {
             dst.extend_from_slice(src);
         }
-        done = chunk_end;
-        progress(done, iterations);
+        // `--until-converged` checks at fixed iteration counts (multiples of CONVERGENCE_STEP,
+        // and the maximum), never at chunk ends, which depend on the thread count: the stopping
+        // point and every statistic are the same for any `--threads`. Iterations computed past
+        // the stopping point are dropped.
+        let mut stop = chunk_end;
         if let Some(cs) = checks.as_mut() {
-            // Every output's check sees this checkpoint (no short-circuit), then all must agree.
-            let states: Vec<bool> = cs
-                .iter_mut()
-                .zip(&out_samples)
-                .map(|(c, s)| c.converged(s))
-                .collect();
-            if states.iter().all(|&b| b) {
-                converged = Some(true);
-                break;
+            let mut points: Vec<u64> = Vec::new();
+            let mut at = (done / CONVERGENCE_STEP + 1) * CONVERGENCE_STEP;
+            while at <= chunk_end && at < iterations {
+                points.push(at);
+                at += CONVERGENCE_STEP;
             }
+            if chunk_end == iterations {
+                points.push(iterations);
+            }
+            for point in points {
+                let upto = point as usize;
+                // Every output's check sees this checkpoint (no short-circuit), then all must
+                // agree.
+                let states: Vec<bool> = cs
+                    .iter_mut()
+                    .zip(&out_samples)
+                    .map(|(c, s)| c.converged(&s[..upto]))
+                    .collect();
+                if states.iter().all(|&b| b) {
+                    converged = Some(true);
+                    stop = point;
+                    break;
+                }
+            }
+        }
+        let keep = (stop - done) as usize;
+        if let Some(w) = writer.as_mut() {
+            let cols: Vec<&[f64]> = chunk_in
+                .iter()
+                .chain(chunk_out.iter())
+                .map(|c| &c[..keep])
+                .collect();
+            w.write_block(&cols).map_err(|e| OpsError::Run {
+                message: format!("writing samples: {e}"),
+            })?;
+        }
+        for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
+            v.truncate(stop as usize);
+        }
+        done = stop;
+        progress(done, iterations);
+        if converged.is_some() {
+            break;
         }
     }
     if checks.is_some() && converged.is_none() {
@@ -1329,7 +1433,7 @@ fn run_simulation(
         .collect();
     // Inputs are ranked once for every output's rank correlations; outputs in parallel.
     let ranked = pool.install(|| mcsim_results::RankedInputs::new(&named));
-    let per_output: Vec<Result<OutputReport, OpsError>> = pool.install(|| {
+    let per_output: Vec<Result<(OutputReport, Option<String>), OpsError>> = pool.install(|| {
         outputs
             .par_iter()
             .enumerate()
@@ -1340,29 +1444,41 @@ fn run_simulation(
                     message: e.to_string(),
                 })?;
                 let deterministic = det.get(k).copied().flatten().is_some();
+                let mut sensitivity_warning = None;
                 let sensitivity = if deterministic || named.is_empty() {
                     None
                 } else {
-                    Sensitivity::compute_ranked(name, samples, &ranked).ok()
+                    match Sensitivity::compute_ranked(name, samples, &ranked) {
+                        Ok(s) => Some(s),
+                        Err(e) => {
+                            sensitivity_warning =
+                                Some(format!("output `{name}`: no sensitivity analysis: {e}"));
+                            None
+                        }
+                    }
                 };
                 let convergence = mcsim_results::convergence_trace(samples, &[0.05, 0.5, 0.95], 10)
                     .map_err(|e| OpsError::Run {
                         message: e.to_string(),
                     })?;
-                Ok(OutputReport {
-                    name: name.clone(),
-                    cell: model.cell_label(*cell),
-                    deterministic,
-                    summary,
-                    sensitivity,
-                    convergence,
-                })
+                Ok((
+                    OutputReport {
+                        name: name.clone(),
+                        cell: model.cell_label(*cell),
+                        deterministic,
+                        summary,
+                        sensitivity,
+                        convergence,
+                    },
+                    sensitivity_warning,
+                ))
             })
             .collect()
     });
     let mut reports = Vec::with_capacity(n_out);
     for r in per_output {
-        let r = r?;
+        let (r, sensitivity_warning) = r?;
+        warnings.extend(sensitivity_warning);
         if r.deterministic {
             warnings.push(format!(
                 "output `{}` depends on no uncertain input: it is the same in every iteration",

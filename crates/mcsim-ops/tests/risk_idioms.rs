@@ -552,3 +552,26 @@ fn an_unsupported_addin_function_feeding_an_output_is_refused_by_name() {
     .to_string();
     assert!(e.contains("Sheet1!A3") && e.contains("RISKSPLICE"), "{e}");
 }
+
+#[test]
+fn a_corrmat_group_and_a_depc_group_stay_independent_of_each_other() {
+    let cols = correlated(
+        &[
+            ("E1", "1"),
+            ("E2", "0.8"),
+            ("F2", "1"),
+            ("A1", "=RiskNormal(0,1,RiskCorrmat(E1:F2,1))"),
+            ("A2", "=RiskNormal(0,1,RiskCorrmat(E1:F2,2))"),
+            ("A3", "=RiskUniform(0,1,RiskIndepC(\"k\"))"),
+            ("A4", "=RiskUniform(0,1,RiskDepC(\"k\",-0.6))"),
+            ("B1", "=RiskOutput(\"y\")+A1+A2+A3+A4"),
+        ],
+        &[],
+    );
+    assert!((spearman(&cols[0], &cols[1]) - 0.8).abs() < 0.03);
+    assert!((spearman(&cols[2], &cols[3]) + 0.6).abs() < 0.03);
+    for (a, b) in [(0, 2), (0, 3), (1, 2), (1, 3)] {
+        let c = spearman(&cols[a], &cols[b]);
+        assert!(c.abs() < 0.03, "inputs {a} and {b}: {c}");
+    }
+}

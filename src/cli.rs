@@ -280,6 +280,13 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
+    /// Write a copy of the workbook to FILE (.xlsx, or .xlsm for a macro-enabled workbook) in
+    /// which the statistics cells (RiskMean, RiskPercentile, ...) and the cells that depend on
+    /// them hold the simulated values; everything else is kept as it is. FILE must not be the
+    /// input workbook.
+    #[arg(long, value_name = "FILE")]
+    pub save_as: Option<PathBuf>,
+
     /// Fix a cell for this run (what-if): `Sheet!A1=VALUE`, split at the first `=`. VALUE is a
     /// number, TRUE/FALSE or text. A fixed input is no longer uncertain. Repeatable.
     #[arg(long = "set", value_name = "REF=VALUE", value_parser = parse_set)]

@@ -36,6 +36,7 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
         until_converged: args.until_converged,
         fail_if: stats.fail_if,
         load: args.load.options(),
+        save_as: args.save_as,
     };
 
     let bar = progress_bar(printer);
@@ -135,6 +136,9 @@ fn write_table(
     if let Some(file) = &report.samples_file {
         writeln!(out, "  samples      {file}")?;
     }
+    if let Some(file) = &report.saved_as {
+        writeln!(out, "  saved as     {file}")?;
+    }
 
     writeln!(out)?;
     writeln!(out, "Inputs ({})", report.inputs.len())?;
@@ -182,6 +186,48 @@ fn write_table(
                 },
                 top,
             },
+        )?;
+    }
+    if !report.statistics.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Statistics cells ({}): their values after the simulation",
+            report.statistics.len()
+        )?;
+        let rows: Vec<Vec<String>> = report
+            .statistics
+            .iter()
+            .map(|s| vec![s.cell.clone(), s.formula.clone(), value(&s.value)])
+            .collect();
+        report::write_table(
+            out,
+            &["cell", "formula", "value"],
+            &[
+                report::Align::Left,
+                report::Align::Left,
+                report::Align::Right,
+            ],
+            &rows,
+        )?;
+    }
+    for sim in &report.simulations {
+        writeln!(out)?;
+        let values: Vec<String> = sim
+            .values
+            .iter()
+            .map(|(c, v)| format!("{c} = {}", value(v)))
+            .collect();
+        writeln!(
+            out,
+            "Simulation {} of {} ({})",
+            sim.simulation,
+            report.simulations.len(),
+            values.join(", ")
+        )?;
+        report::write_statistics(
+            out,
+            sim.outputs.iter().map(|o| (o.name.as_str(), &o.summary)),
         )?;
     }
     report::write_thresholds(out, &report.thresholds)

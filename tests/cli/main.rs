@@ -10,3 +10,5 @@ mod parse;
 mod plain_excel;
 mod results;
 mod run;
+mod save_as;
+mod vose;

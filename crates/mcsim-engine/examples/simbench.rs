@@ -81,7 +81,7 @@ fn main() {
     let t = Instant::now();
     let mut n = 0u64;
     while t.elapsed().as_secs_f64() < 2.0 {
-        sim.run_block(&mut b, lanes, n, 1, &mut out);
+        sim.run_block(&mut b, lanes, &mut out);
         n += lanes as u64;
     }
     println!(

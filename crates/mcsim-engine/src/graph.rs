@@ -233,11 +233,23 @@ impl Graph {
     /// `seeds` (indexed by cell); the seeds stay marked. Formulas with OFFSET/INDIRECT are marked
     /// when anything is, since their targets are not known statically.
     pub fn downstream(&self, model: &Model, seeds: &[bool]) -> Vec<bool> {
+        self.downstream_except(model, seeds, &[])
+    }
+
+    /// [`Graph::downstream`], where the cells marked in `blocked` (indexed by cell; shorter means
+    /// unblocked) are never marked and so pass nothing on: cells fixed by a what-if override, or
+    /// cells that are not part of the model.
+    pub fn downstream_except(&self, model: &Model, seeds: &[bool], blocked: &[bool]) -> Vec<bool> {
         let mut marked = seeds.to_vec();
         marked.resize(model.cells.len(), false);
+        for (m, &b) in marked.iter_mut().zip(blocked) {
+            if b {
+                *m = false;
+            }
+        }
         let any = marked.iter().any(|&m| m);
         for &cell in &self.order {
-            if marked[cell as usize] {
+            if marked[cell as usize] || blocked.get(cell as usize).copied().unwrap_or(false) {
                 continue;
             }
             let Some(fid) = model.cells[cell as usize].formula else {
@@ -271,8 +283,60 @@ impl Graph {
         for f in &model.formulas {
             if let Some(p) = f.array
                 && marked[p.anchor as usize]
+                && !blocked.get(f.cell as usize).copied().unwrap_or(false)
             {
                 marked[f.cell as usize] = true;
+            }
+        }
+        marked
+    }
+
+    /// The cells among `within` (indexed by cell) that `targets` read, directly or through other
+    /// cells of `within`, the targets included: the part of the stochastic cone that reaches the
+    /// outputs. A formula with OFFSET/INDIRECT in that part makes all of `within` count.
+    pub fn upstream(&self, model: &Model, targets: &[CellId], within: &[bool]) -> Vec<bool> {
+        let mut marked = vec![false; model.cells.len()];
+        let mut stack: Vec<CellId> = Vec::new();
+        for &t in targets {
+            if within.get(t as usize).copied().unwrap_or(false) && !marked[t as usize] {
+                marked[t as usize] = true;
+                stack.push(t);
+            }
+        }
+        while let Some(cell) = stack.pop() {
+            let Some(fid) = model.cells[cell as usize].formula else {
+                continue;
+            };
+            if self.dynamic[fid as usize] {
+                return within.to_vec();
+            }
+            let f = &model.formulas[fid as usize];
+            if let Some(p) = f.array
+                && p.anchor != cell
+                && within.get(p.anchor as usize).copied().unwrap_or(false)
+                && !marked[p.anchor as usize]
+            {
+                marked[p.anchor as usize] = true;
+                stack.push(p.anchor);
+            }
+            for a in &self.reads[fid as usize] {
+                let Some(sheet) = model.sheets.get(a.sheet as usize) else {
+                    continue;
+                };
+                let b = a.bounds;
+                let c2 = b.c2.min((sheet.columns.len() as u32).saturating_sub(1));
+                if sheet.columns.is_empty() || b.c1 > c2 {
+                    continue;
+                }
+                for c in b.c1..=c2 {
+                    for &(_, id) in sheet.column_slice(c, b.r1, b.r2) {
+                        if within.get(id as usize).copied().unwrap_or(false) && !marked[id as usize]
+                        {
+                            marked[id as usize] = true;
+                            stack.push(id);
+                        }
+                    }
+                }
             }
         }
         marked

@@ -54,7 +54,7 @@ fn main() -> Result<(), SamplingError> {
     let mut uniforms = vec![0.0; BLOCK];
     streams.fill_uniforms(0, 0, &mut uniforms);
     let mc = rate(|i, b| streams.fill_uniforms(0, i, b));
-    let lhs = rate(|i, b| streams.fill_lhs_uniforms(0, i, b));
+    let lhs = rate(|i, b| streams.fill_lhs_uniforms(0, SAMPLES as u64, i, b));
     println!(
         "{:<34} {:>14.1} {:>14.1}",
         "uniforms only",
@@ -120,8 +120,9 @@ fn main() -> Result<(), SamplingError> {
             continue;
         }
         let s = Sampler::new(&d)?;
-        let mc = rate(|i, b| s.sample_into(Method::MonteCarlo, &streams, 1, i, b));
-        let lhs = rate(|i, b| s.sample_into(Method::LatinHypercube, &streams, 1, i, b));
+        let mc = rate(|i, b| s.sample_into(Method::MonteCarlo, &streams, 1, SAMPLES as u64, i, b));
+        let lhs =
+            rate(|i, b| s.sample_into(Method::LatinHypercube, &streams, 1, SAMPLES as u64, i, b));
         let inv = rate(|_, b| {
             b.copy_from_slice(&uniforms);
             s.transform(b);

@@ -3,7 +3,10 @@
 //! For a block of n iterations and k correlated inputs:
 //! 1. Build an n×k score matrix R whose columns are the van der Waerden scores
 //!    Φ⁻¹(r/(n+1)), r = 1..n, each column in its own keyed random order (a Feistel permutation
-//!    keyed by seed, block, column and n, so the result is a pure function of those).
+//!    keyed by seed, block, the input's stream key and n, so the result is a pure function of
+//!    those). Keying by the input's identity rather than its position in the group keeps two
+//!    groups independent of each other: with position keys, the first inputs of two groups would
+//!    get the same score order, and so the same ranks.
 //! 2. Whiten R by the Cholesky factor F of its sample correlation E and colour it with a factor P
 //!    of the score correlation S: T = R·F⁻ᵀ·Pᵀ has Pearson correlation exactly S.
 //! 3. Reorder each input column so that its ranks match the ranks of T's column. The values (the
@@ -14,8 +17,9 @@
 //! ≈ (6/π)·asin(C/2) plain Iman-Conover gives (0.786 for a target of 0.8).
 
 use crate::error::SamplingError;
+use crate::permutation::Permutation;
 use crate::special::normal_quantile;
-use crate::streams::{Permutation, hash_words};
+use crate::streams::hash_words;
 
 /// Eigenvalues below this are treated as negative when deciding whether a matrix needs repair.
 const PSD_TOLERANCE: f64 = 1e-10;
@@ -210,11 +214,18 @@ impl CorrelationPlan {
             .iter()
             .map(|&r| 2.0 * (std::f64::consts::PI * r / 6.0).sin())
             .collect();
+        // The mapped matrix can lose positive semi-definiteness (sin is not linear): clip it
+        // again. The clipped matrix has eigenvalues ≥ the floor, so the factorisation cannot
+        // fail short of a numerical breakdown, which is reported rather than papered over.
         let factor = match cholesky(&s, n) {
             Some(f) => f,
             None => {
                 s = clip_to_correlation(&s, n, EIGEN_FLOOR);
-                cholesky(&s, n).unwrap_or_else(|| vec![0.0; n * n])
+                cholesky(&s, n).ok_or_else(|| SamplingError::CorrelationFactor {
+                    detail: format!(
+                        "the {n}x{n} score correlation could not be factorised even after repair"
+                    ),
+                })?
             }
         };
         Ok((
@@ -241,17 +252,28 @@ impl CorrelationPlan {
     }
 
     /// Reorders the samples of one design block so that their rank correlation approaches the
-    /// target. `columns[j]` holds input j's samples for every iteration of design block
-    /// `block_index` (all [`crate::DESIGN_BLOCK`] of them, or the remainder at the end of a run),
-    /// in iteration order; all columns have the same length. Each column keeps its multiset of
-    /// values. The result depends only on (seed, block_index, the samples), never on threads.
+    /// target. `columns[j]` holds the samples of the input with stream key `keys[j]` (see
+    /// [`crate::stream_key`]) for every iteration of design block `block_index` (all
+    /// [`crate::DESIGN_BLOCK`] of them, or the remainder at the end of a run), in iteration
+    /// order; all columns have the same length. Each column keeps its multiset of values. The
+    /// result depends only on (seed, block_index, keys, the samples), never on threads; inputs
+    /// with different keys get independent score orders, so separate groups stay independent.
     pub fn apply(
         &self,
         block_index: u64,
+        keys: &[u64],
         columns: &mut [&mut [f64]],
         seed: u64,
     ) -> Result<(), SamplingError> {
         let k = self.dim;
+        if keys.len() != k {
+            return Err(SamplingError::BufferShape {
+                detail: format!(
+                    "{} stream keys given for a {k}x{k} correlation matrix",
+                    keys.len()
+                ),
+            });
+        }
         if columns.len() != k {
             return Err(SamplingError::BufferShape {
                 detail: format!(
@@ -277,14 +299,16 @@ impl CorrelationPlan {
             .map(|r| normal_quantile(r as f64 / (n as f64 + 1.0)))
             .collect();
         let mut r = vec![0.0; n * k];
-        for j in 0..k {
+        for (j, &key) in keys.iter().enumerate() {
             let perm = Permutation::new(
                 n as u64,
-                hash_words(&[seed, 0x4943, block_index, j as u64, n as u64]),
+                hash_words(&[seed, 0x4943_4b32, block_index, key, n as u64]),
             );
-            for i in 0..n {
-                r[i * k + j] = scores[perm.apply(i as u64) as usize];
-            }
+            let mut i = 0;
+            perm.for_range(0, n, |y| {
+                r[i * k + j] = scores[y as usize];
+                i += 1;
+            });
         }
         // 2. Sample correlation E of R; whiten with its Cholesky factor, colour with P.
         let mean_s = scores.iter().sum::<f64>() / n as f64;

@@ -160,8 +160,8 @@ pub enum Distribution {
     /// `RiskGeomet(p)`: failures before the first success (support 0, 1, 2, ...; mean (1 − p)/p).
     ///
     /// Convention note: @RISK's help describes the value as the number of failures before the
-    /// first success; this was not checked against @RISK output. Some tools count trials
-    /// (support 1, 2, ...), which would add 1.
+    /// first success; the page was not available to check (see `docs/distributions.md`). Some
+    /// tools count trials (support 1, 2, ...), which would add 1.
     Geomet {
         /// Success probability in (0, 1].
         p: f64,
@@ -170,7 +170,7 @@ pub enum Distribution {
     /// population of M holding D successes.
     ///
     /// Convention note: the argument order (sample size, successes in population, population size)
-    /// rests on secondary sources; not checked against @RISK output.
+    /// rests on secondary sources; unverified (see `docs/distributions.md`).
     Hypergeo {
         /// Sample size n, an integer in [0, M].
         n: f64,
@@ -200,44 +200,60 @@ pub enum Distribution {
     },
     /// `RiskCumul(min, max, {x}, {p})`: piecewise-linear CDF through (min, 0), (x_i, p_i), (max, 1).
     ///
-    /// The x values must lie strictly inside (min, max); whether @RISK also accepts points equal
-    /// to min or max was not checked, so they are rejected with a message.
+    /// The x values are strictly increasing within [min, max]. A point equal to min (or max) is
+    /// accepted as @RISK accepts it: the CDF jumps there, i.e. min takes probability p_1 (max
+    /// takes 1 − p_n).
     Cumul {
         /// Minimum.
         min: f64,
         /// Maximum, > min.
         max: f64,
-        /// Interior points, strictly increasing, inside (min, max).
+        /// Points, strictly increasing, within [min, max].
         xs: Vec<f64>,
         /// Cumulative probabilities at `xs`, non-decreasing, in [0, 1].
         ps: Vec<f64>,
     },
+    /// `RiskCumulD(min, max, {x}, {p})`: like [`Distribution::Cumul`] with descending
+    /// cumulative probabilities p_i = P(X > x_i) (non-increasing, in [0, 1]).
+    CumulD {
+        /// Minimum.
+        min: f64,
+        /// Maximum, > min.
+        max: f64,
+        /// Points, strictly increasing, within [min, max].
+        xs: Vec<f64>,
+        /// P(X > x_i), non-increasing, in [0, 1].
+        ps: Vec<f64>,
+    },
     /// `RiskGeneral(min, max, {x}, {weights})`: piecewise-linear density through (min, 0),
-    /// (x_i, w_i), (max, 0), normalised.
+    /// (x_i, w_i), (max, 0), normalised. Points equal to min or max are accepted (the density
+    /// then starts or ends at that point's weight).
     General {
         /// Minimum.
         min: f64,
         /// Maximum, > min.
         max: f64,
-        /// Interior points, strictly increasing, inside (min, max).
+        /// Points, strictly increasing, within [min, max].
         xs: Vec<f64>,
         /// Non-negative density weights at `xs`.
         weights: Vec<f64>,
     },
     /// `RiskHistogrm(min, max, {p})`: equal-width classes on [min, max] with the given
-    /// probabilities (normalised).
+    /// probabilities (normalised). min = max is accepted, as in @RISK, and gives the constant
+    /// min.
     Histogrm {
         /// Minimum.
         min: f64,
-        /// Maximum, > min.
+        /// Maximum, >= min.
         max: f64,
         /// Non-negative class weights, with a positive sum.
         probs: Vec<f64>,
     },
     /// `RiskLogistic(alpha, beta)`: F(x) = 1/(1 + exp(−(x − α)/β)).
     ///
-    /// Convention note: α location, β scale (not the standard deviation, which is βπ/√3); from
-    /// secondary sources.
+    /// Convention note: α location, β scale (not the standard deviation, which is βπ/√3); the
+    /// same order as ModelRisk's Logistic(a, b); unverified for @RISK (see
+    /// `docs/distributions.md`).
     Logistic {
         /// Location α.
         alpha: f64,
@@ -246,7 +262,8 @@ pub enum Distribution {
     },
     /// `RiskLoglogistic(gamma, beta, alpha)`: F(x) = 1/(1 + ((x − γ)/β)^(−α)) for x > γ.
     ///
-    /// Convention note: the order (location, scale, shape) rests on secondary sources.
+    /// Convention note: the order (location, scale, shape) rests on secondary sources;
+    /// unverified (see `docs/distributions.md`).
     Loglogistic {
         /// Location γ.
         gamma: f64,
@@ -257,8 +274,9 @@ pub enum Distribution {
     },
     /// `RiskPareto(theta, a)`: F(x) = 1 − (a/x)^θ for x >= a.
     ///
-    /// Convention note: shape first, then the scale (= the minimum); `RiskPareto2(b, q)` (scale,
-    /// shape, a Lomax form) is a different function and is not covered here.
+    /// Shape first, then the scale (= the minimum), as ModelRisk's Pareto(θ, a), whose help
+    /// example (70th percentile of Pareto(20, 0.95) = 1.00895) is a test; `RiskPareto2(b, q)`
+    /// (scale, shape, a Lomax form) is a different function and is not covered here.
     Pareto {
         /// Shape θ > 0.
         theta: f64,
@@ -267,7 +285,8 @@ pub enum Distribution {
     },
     /// `RiskStudent(nu)`: Student's t with ν degrees of freedom.
     ///
-    /// Convention note: @RISK documents ν as an integer; any ν > 0 is accepted here.
+    /// Convention note: @RISK documents ν as an integer; any ν > 0 is accepted here (unverified,
+    /// see `docs/distributions.md`).
     Student {
         /// Degrees of freedom ν > 0.
         nu: f64,
@@ -292,6 +311,56 @@ pub enum Distribution {
         alpha: f64,
         /// Scale β > 0.
         beta: f64,
+    },
+    /// `RiskExtValueMin(alpha, beta)`: Gumbel (minimum), F(x) = 1 − exp(−exp((x − α)/β)).
+    ExtValueMin {
+        /// Location α (the mode).
+        alpha: f64,
+        /// Scale β > 0.
+        beta: f64,
+    },
+    /// `RiskLaplace(mu, sigma)`: double exponential with location μ and standard deviation σ
+    /// (f(x) = exp(−√2|x − μ|/σ)/(√2σ)); σ = 0 gives the constant μ, as in @RISK.
+    Laplace {
+        /// Location μ (mean, median and mode).
+        mu: f64,
+        /// Scale σ >= 0 (the standard deviation).
+        sigma: f64,
+    },
+    /// `RiskLevy(a, c)`: Lévy with location a and scale c, F(x) = erfc(√(c/(2(x − a)))).
+    Levy {
+        /// Location a (the minimum).
+        a: f64,
+        /// Scale c > 0.
+        c: f64,
+    },
+    /// `RiskRayleigh(beta)`: F(x) = 1 − exp(−x²/(2β²)), x >= 0.
+    Rayleigh {
+        /// Scale β > 0 (the mode).
+        beta: f64,
+    },
+    /// `RiskPearson5(alpha, beta)`: inverse gamma, β/Gamma(α, 1).
+    Pearson5 {
+        /// Shape α > 0.
+        alpha: f64,
+        /// Scale β > 0.
+        beta: f64,
+    },
+    /// `RiskPearson6(beta1, beta2, beta)`: β·B/(1 − B) with B ~ Beta(β1, β2) (a beta prime).
+    Pearson6 {
+        /// Shape β1 > 0.
+        beta1: f64,
+        /// Shape β2 > 0.
+        beta2: f64,
+        /// Scale β > 0.
+        beta: f64,
+    },
+    /// `RiskInvGauss(mu, lambda)`: inverse Gaussian (Wald) with mean μ and shape λ.
+    InvGauss {
+        /// Mean μ > 0.
+        mu: f64,
+        /// Shape λ > 0.
+        lambda: f64,
     },
 }
 
@@ -453,17 +522,19 @@ impl Check {
     ) -> Result<(), SamplingError> {
         self.less(min, max)?;
         let mut prev = min;
+        let mut first = true;
         for &x in xs {
             self.finite("x values", x)?;
-            if x <= prev || x >= max {
+            if (first && x < min) || (!first && x <= prev) || x > max {
                 return Err(invalid(
                     self.0,
                     "x values",
-                    "must be strictly increasing and strictly between the minimum and the maximum",
+                    "must be strictly increasing and between the minimum and the maximum",
                     format_args!("{x} (min {min}, max {max})"),
                 ));
             }
             prev = x;
+            first = false;
         }
         Ok(())
     }
@@ -495,6 +566,14 @@ impl Distribution {
             Distribution::DUniform { .. } => "RiskDUniform",
             Distribution::IntUniform { .. } => "RiskIntUniform",
             Distribution::Cumul { .. } => "RiskCumul",
+            Distribution::CumulD { .. } => "RiskCumulD",
+            Distribution::ExtValueMin { .. } => "RiskExtValueMin",
+            Distribution::Laplace { .. } => "RiskLaplace",
+            Distribution::Levy { .. } => "RiskLevy",
+            Distribution::Rayleigh { .. } => "RiskRayleigh",
+            Distribution::Pearson5 { .. } => "RiskPearson5",
+            Distribution::Pearson6 { .. } => "RiskPearson6",
+            Distribution::InvGauss { .. } => "RiskInvGauss",
             Distribution::General { .. } => "RiskGeneral",
             Distribution::Histogrm { .. } => "RiskHistogrm",
             Distribution::Logistic { .. } => "RiskLogistic",
@@ -705,6 +784,29 @@ impl Distribution {
                 }
                 Ok(())
             }
+            Distribution::CumulD {
+                min,
+                max,
+                ref xs,
+                ref ps,
+            } => {
+                c.interior_points(min, max, xs)?;
+                c.same_len("cumulative probabilities", xs.len(), ps.len())?;
+                let mut prev = 1.0;
+                for &p in ps {
+                    c.probability("cumulative probabilities", p)?;
+                    if p > prev {
+                        return Err(invalid(
+                            c.0,
+                            "cumulative probabilities",
+                            "must be non-increasing (descending: P(X > x))",
+                            format_args!("{p} after {prev}"),
+                        ));
+                    }
+                    prev = p;
+                }
+                Ok(())
+            }
             Distribution::General {
                 min,
                 max,
@@ -720,10 +822,21 @@ impl Distribution {
                 max,
                 ref probs,
             } => {
-                c.less(min, max)?;
+                c.finite("minimum", min)?;
+                c.finite("maximum", max)?;
+                if min > max {
+                    return Err(invalid(
+                        c.0,
+                        "minimum",
+                        "must not exceed the maximum",
+                        format_args!("min {min}, max {max}"),
+                    ));
+                }
                 c.weights("class probabilities", probs)
             }
-            Distribution::Logistic { alpha, beta } | Distribution::ExtValue { alpha, beta } => {
+            Distribution::Logistic { alpha, beta }
+            | Distribution::ExtValue { alpha, beta }
+            | Distribution::ExtValueMin { alpha, beta } => {
                 c.finite("location (alpha)", alpha)?;
                 c.positive("scale (beta)", beta)
             }
@@ -742,6 +855,33 @@ impl Distribution {
             Distribution::Erlang { m, beta } => {
                 c.positive_integer("shape (m)", m)?;
                 c.positive("scale (beta)", beta)
+            }
+            Distribution::Laplace { mu, sigma } => {
+                c.finite("location (mu)", mu)?;
+                c.finite("scale (sigma)", sigma)?;
+                if sigma >= 0.0 {
+                    Ok(())
+                } else {
+                    Err(invalid(c.0, "scale (sigma)", "must not be negative", sigma))
+                }
+            }
+            Distribution::Levy { a, c: scale } => {
+                c.finite("location (a)", a)?;
+                c.positive("scale (c)", scale)
+            }
+            Distribution::Rayleigh { beta } => c.positive("scale (beta)", beta),
+            Distribution::Pearson5 { alpha, beta } => {
+                c.positive("shape (alpha)", alpha)?;
+                c.positive("scale (beta)", beta)
+            }
+            Distribution::Pearson6 { beta1, beta2, beta } => {
+                c.positive("shape (beta1)", beta1)?;
+                c.positive("shape (beta2)", beta2)?;
+                c.positive("scale (beta)", beta)
+            }
+            Distribution::InvGauss { mu, lambda } => {
+                c.positive("mean (mu)", mu)?;
+                c.positive("shape (lambda)", lambda)
             }
         }
     }
@@ -808,8 +948,28 @@ impl Distribution {
             }
             Distribution::IntUniform { min, max } => 0.5 * (min + max),
             Distribution::Cumul { .. }
+            | Distribution::CumulD { .. }
             | Distribution::General { .. }
             | Distribution::Histogrm { .. } => piecewise_moments(self).0,
+            Distribution::ExtValueMin { alpha, beta } => alpha - EULER_GAMMA * beta,
+            Distribution::Laplace { mu, .. } => mu,
+            Distribution::Levy { .. } => f64::INFINITY,
+            Distribution::Rayleigh { beta } => beta * (0.5 * PI).sqrt(),
+            Distribution::Pearson5 { alpha, beta } => {
+                if alpha <= 1.0 {
+                    f64::INFINITY
+                } else {
+                    beta / (alpha - 1.0)
+                }
+            }
+            Distribution::Pearson6 { beta1, beta2, beta } => {
+                if beta2 <= 1.0 {
+                    f64::INFINITY
+                } else {
+                    beta * beta1 / (beta2 - 1.0)
+                }
+            }
+            Distribution::InvGauss { mu, .. } => mu,
             Distribution::Logistic { alpha, .. } => alpha,
             Distribution::Loglogistic { gamma, beta, alpha } => {
                 if alpha <= 1.0 {
@@ -913,8 +1073,29 @@ impl Distribution {
             }
             Distribution::IntUniform { min, max } => ((max - min + 1.0).powi(2) - 1.0) / 12.0,
             Distribution::Cumul { .. }
+            | Distribution::CumulD { .. }
             | Distribution::General { .. }
             | Distribution::Histogrm { .. } => piecewise_moments(self).1,
+            Distribution::ExtValueMin { beta, .. } => PI * PI * beta * beta / 6.0,
+            Distribution::Laplace { sigma, .. } => sigma * sigma,
+            Distribution::Levy { .. } => f64::INFINITY,
+            Distribution::Rayleigh { beta } => (2.0 - 0.5 * PI) * beta * beta,
+            Distribution::Pearson5 { alpha, beta } => {
+                if alpha <= 2.0 {
+                    f64::INFINITY
+                } else {
+                    beta * beta / ((alpha - 1.0).powi(2) * (alpha - 2.0))
+                }
+            }
+            Distribution::Pearson6 { beta1, beta2, beta } => {
+                if beta2 <= 2.0 {
+                    f64::INFINITY
+                } else {
+                    beta * beta * beta1 * (beta1 + beta2 - 1.0)
+                        / ((beta2 - 1.0).powi(2) * (beta2 - 2.0))
+                }
+            }
+            Distribution::InvGauss { mu, lambda } => mu * mu * mu / lambda,
             Distribution::Logistic { beta, .. } => beta * beta * PI * PI / 3.0,
             Distribution::Loglogistic { beta, alpha, .. } => {
                 if alpha <= 2.0 {
@@ -965,14 +1146,22 @@ fn beta_variance(a: f64, b: f64) -> f64 {
 fn piecewise_moments(d: &Distribution) -> (f64, f64) {
     // Each segment [x0, x1] carries a linear density f0 -> f1 (uniform when f0 == f1); Simpson's
     // rule is exact for x^k times a linear density, k <= 2.
+    // Point masses: a vertical step of a Cumul CDF (a point equal to min or max).
+    let mut atoms: Vec<(f64, f64)> = Vec::new();
     let segments: Vec<(f64, f64, f64, f64)> = match Kind::new(d) {
+        Ok(Kind::Constant(c)) => return (c, 0.0),
         Ok(Kind::Cumul { xs, ps, .. }) => xs
             .windows(2)
             .zip(ps.windows(2))
             .filter(|(_, p)| p[1] > p[0])
-            .map(|(x, p)| {
-                let f = (p[1] - p[0]) / (x[1] - x[0]);
-                (x[0], x[1], f, f)
+            .filter_map(|(x, p)| {
+                if x[1] > x[0] {
+                    let f = (p[1] - p[0]) / (x[1] - x[0]);
+                    Some((x[0], x[1], f, f))
+                } else {
+                    atoms.push((x[0], p[1] - p[0]));
+                    None
+                }
             })
             .collect(),
         Ok(Kind::General { xs, dens, .. }) => xs
@@ -1002,8 +1191,8 @@ fn piecewise_moments(d: &Distribution) -> (f64, f64) {
             })
             .sum()
     };
-    let m0 = moment(0);
-    let m1 = moment(1) / m0;
+    let m0 = moment(0) + atoms.iter().map(|a| a.1).sum::<f64>();
+    let m1 = (moment(1) + atoms.iter().map(|a| a.0 * a.1).sum::<f64>()) / m0;
     // Variance about the mean, integrated directly to avoid cancellation in E[X²] − E[X]².
     let var = segments
         .iter()
@@ -1013,7 +1202,7 @@ fn piecewise_moments(d: &Distribution) -> (f64, f64) {
             let g = |x: f64| (x - m1) * (x - m1);
             (x1 - x0) / 6.0 * (g(x0) * f0 + 4.0 * g(xm) * fm + g(x1) * f1)
         })
-        .sum::<f64>()
-        / m0;
+        .sum::<f64>();
+    let var = (var + atoms.iter().map(|a| (a.0 - m1).powi(2) * a.1).sum::<f64>()) / m0;
     (m1, var)
 }

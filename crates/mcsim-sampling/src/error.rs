@@ -73,6 +73,12 @@ pub enum SamplingError {
         /// The value found.
         value: f64,
     },
+    /// A correlation matrix whose factorisation failed (a numerical breakdown after repair).
+    #[error("correlation matrix: {detail}")]
+    CorrelationFactor {
+        /// What failed.
+        detail: String,
+    },
     /// Buffers passed to a sampling or correlation call do not have the expected shape.
     #[error("buffer shape mismatch: {detail}")]
     BufferShape {

@@ -136,6 +136,43 @@ pub(crate) enum Kind {
         probs: Vec<f64>,
         table: CumTable,
     },
+    /// Gumbel for minima: F(x) = 1 − exp(−exp((x − loc)/scale)).
+    GumbelMin {
+        loc: f64,
+        scale: f64,
+    },
+    /// Laplace with scale `b` (= σ/√2): F(x) = ½·exp((x − loc)/b) below loc.
+    Laplace {
+        loc: f64,
+        b: f64,
+    },
+    /// Lévy: F(x) = 2·Φ(−√(c/(x − loc))).
+    Levy {
+        loc: f64,
+        c: f64,
+    },
+    /// Rayleigh: F(x) = 1 − exp(−x²/(2·scale²)).
+    Rayleigh {
+        scale: f64,
+    },
+    /// scale / G with G ~ Gamma(shape, 1); `lng` = ln Γ(shape).
+    InvGamma {
+        shape: f64,
+        scale: f64,
+        lng: f64,
+    },
+    /// scale · B/(1 − B) with B ~ Beta(a, b); `lnb` = ln B(a, b).
+    BetaPrime {
+        a: f64,
+        b: f64,
+        lnb: f64,
+        scale: f64,
+    },
+    /// Inverse Gaussian with mean `mu` and shape `lambda`, inverted numerically.
+    InvGauss {
+        mu: f64,
+        lambda: f64,
+    },
 }
 
 /// Solves RiskTrigen for the triangular (min, max): with α = F(mode) and W = max − min,
@@ -416,6 +453,48 @@ impl Kind {
                 ref weights,
             } => value_table(values, weights),
             Distribution::DUniform { ref values } => value_table(values, &vec![1.0; values.len()]),
+            Distribution::CumulD {
+                min,
+                max,
+                ref xs,
+                ref ps,
+            } => {
+                let ascending: Vec<f64> = ps.iter().map(|p| 1.0 - p).collect();
+                return Kind::new(&Distribution::Cumul {
+                    min,
+                    max,
+                    xs: xs.clone(),
+                    ps: ascending,
+                });
+            }
+            Distribution::ExtValueMin { alpha, beta } => Kind::GumbelMin {
+                loc: alpha,
+                scale: beta,
+            },
+            Distribution::Laplace { mu, sigma } => {
+                if sigma == 0.0 {
+                    Kind::Constant(mu)
+                } else {
+                    Kind::Laplace {
+                        loc: mu,
+                        b: sigma / std::f64::consts::SQRT_2,
+                    }
+                }
+            }
+            Distribution::Levy { a, c } => Kind::Levy { loc: a, c },
+            Distribution::Rayleigh { beta } => Kind::Rayleigh { scale: beta },
+            Distribution::Pearson5 { alpha, beta } => Kind::InvGamma {
+                shape: alpha,
+                scale: beta,
+                lng: ln_gamma(alpha),
+            },
+            Distribution::Pearson6 { beta1, beta2, beta } => Kind::BetaPrime {
+                a: beta1,
+                b: beta2,
+                lnb: ln_beta(beta1, beta2),
+                scale: beta,
+            },
+            Distribution::InvGauss { mu, lambda } => Kind::InvGauss { mu, lambda },
             Distribution::Cumul {
                 min,
                 max,
@@ -473,6 +552,9 @@ impl Kind {
                 ref probs,
             } => {
                 let total: f64 = probs.iter().sum();
+                if min == max {
+                    return Ok(Kind::Constant(min));
+                }
                 Kind::Histogram {
                     min,
                     width: (max - min) / probs.len() as f64,
@@ -636,6 +718,26 @@ impl Kind {
                 let frac = ((p - below) / probs[j]).clamp(0.0, 1.0);
                 min + width * (j as f64 + frac)
             }
+            Kind::GumbelMin { loc, scale } => loc + scale * (-ln_q(p, q)).ln(),
+            Kind::Laplace { loc, b } => {
+                if p < 0.5 {
+                    loc + b * (2.0 * p).ln()
+                } else {
+                    loc - b * (2.0 * q).ln()
+                }
+            }
+            Kind::Levy { loc, c } => {
+                // F(x) = 2Φ(−s) with s = √(c/(x − loc)).
+                let s = -normal_quantile(0.5 * p);
+                loc + c / (s * s)
+            }
+            Kind::Rayleigh { scale } => scale * (-2.0 * ln_q(p, q)).sqrt(),
+            Kind::InvGamma { shape, scale, lng } => scale / inv_gamma(q, p, shape, lng),
+            Kind::BetaPrime { a, b, lnb, scale } => {
+                let (x, y) = inv_beta(p, q, a, b, lnb);
+                scale * x / y
+            }
+            Kind::InvGauss { mu, lambda } => inv_gauss_quantile(p, q, mu, lambda),
         }
     }
 
@@ -779,7 +881,8 @@ impl Kind {
             }
             Kind::Cumul { ref xs, ref ps } => {
                 let last = xs.len() - 1;
-                if x <= xs[0] {
+                // `<`: a point equal to min makes min an atom, F(min) = p_1.
+                if x < xs[0] {
                     return (0.0, 1.0);
                 }
                 if x >= xs[last] {
@@ -824,6 +927,49 @@ impl Kind {
                 let below = if j == 0 { 0.0 } else { table.cum[j - 1] };
                 pair((below + probs[j] * (pos - j as f64)).min(1.0))
             }
+            Kind::GumbelMin { loc, scale } => {
+                let e = ((x - loc) / scale).exp();
+                (-(-e).exp_m1(), (-e).exp())
+            }
+            Kind::Laplace { loc, b } => {
+                let z = (x - loc) / b;
+                if z < 0.0 {
+                    let h = 0.5 * z.exp();
+                    (h, 1.0 - h)
+                } else {
+                    let h = 0.5 * (-z).exp();
+                    (1.0 - h, h)
+                }
+            }
+            Kind::Levy { loc, c } => {
+                if x <= loc {
+                    return (0.0, 1.0);
+                }
+                let s = (c / (x - loc)).sqrt();
+                let f = 2.0 * normal_cdf(-s);
+                (f, 1.0 - f)
+            }
+            Kind::Rayleigh { scale } => {
+                if x <= 0.0 {
+                    return (0.0, 1.0);
+                }
+                let t = 0.5 * (x / scale) * (x / scale);
+                (-(-t).exp_m1(), (-t).exp())
+            }
+            Kind::InvGamma { shape, scale, lng } => {
+                if x <= 0.0 {
+                    return (0.0, 1.0);
+                }
+                let (pg, qg) = gamma_pq(shape, scale / x, lng);
+                (qg, pg)
+            }
+            Kind::BetaPrime { a, b, lnb, scale } => {
+                if x <= 0.0 {
+                    return (0.0, 1.0);
+                }
+                beta_pq(a, b, lnb, x / (x + scale))
+            }
+            Kind::InvGauss { mu, lambda } => inv_gauss_cdf(x, mu, lambda),
         }
     }
 
@@ -924,6 +1070,83 @@ impl Kind {
             _ => each!(p, q => self.quantile(p, q)),
         }
     }
+}
+
+/// Φ(−b)/φ(b) (Mills' ratio) by its continued fraction, for b >= 8.
+fn mills_ratio(b: f64) -> f64 {
+    let mut t = b;
+    for k in (1..=80).rev() {
+        t = b + f64::from(k) / t;
+    }
+    1.0 / t
+}
+
+/// (F(x), 1 − F(x)) of the inverse Gaussian:
+/// F(x) = Φ(√(λ/x)(x/μ − 1)) + exp(2λ/μ)·Φ(−√(λ/x)(x/μ + 1)).
+fn inv_gauss_cdf(x: f64, mu: f64, lambda: f64) -> (f64, f64) {
+    if x <= 0.0 {
+        return (0.0, 1.0);
+    }
+    if x.is_infinite() {
+        return (1.0, 0.0);
+    }
+    let r = (lambda / x).sqrt();
+    let a = r * (x / mu - 1.0);
+    let b = r * (x / mu + 1.0);
+    // exp(2λ/μ)·Φ(−b) = exp(−λ(x − μ)²/(2μ²x))·R(b)/√(2π), R Mills' ratio; b >= 8 implies
+    // 2λ/μ <= b²/4 otherwise, so the direct product cannot overflow below 8.
+    let second = if b >= 8.0 {
+        let e = -lambda * (x - mu) * (x - mu) / (2.0 * mu * mu * x);
+        e.exp() * mills_ratio(b) / (2.0 * PI).sqrt()
+    } else {
+        (2.0 * lambda / mu).exp() * normal_cdf(-b)
+    };
+    let p = (normal_cdf(a) + second).min(1.0);
+    let q = (normal_cdf(-a) - second).max(0.0);
+    (p, q)
+}
+
+/// The inverse Gaussian quantile: bisection on the CDF (on the upper tail where p > ½), in
+/// ln x, to full precision.
+fn inv_gauss_quantile(p: f64, q: f64, mu: f64, lambda: f64) -> f64 {
+    if p <= 0.0 {
+        return 0.0;
+    }
+    if q <= 0.0 {
+        return f64::INFINITY;
+    }
+    // below(x): F(x) < p, read from the more accurate tail.
+    let below = |x: f64| {
+        let (f, g) = inv_gauss_cdf(x, mu, lambda);
+        if p <= 0.5 { f < p } else { g > q }
+    };
+    let (mut lo, mut hi) = (mu, mu);
+    for _ in 0..2100 {
+        if !below(lo) {
+            lo *= 0.5;
+        } else {
+            break;
+        }
+    }
+    for _ in 0..2100 {
+        if below(hi) {
+            hi *= 2.0;
+        } else {
+            break;
+        }
+    }
+    for _ in 0..200 {
+        let mid = (lo * hi).sqrt();
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if below(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    hi
 }
 
 /// The exact beta quantile scaled to [min, min + width], from whichever end is nearer.

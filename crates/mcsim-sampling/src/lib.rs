@@ -10,18 +10,23 @@
 //! - [`Sampler`]: a distribution prepared once (tables, converted parameters, `RiskTruncate` as a
 //!   window of the uniform, `RiskShift`) that turns blocks of uniforms into samples by inverse CDF
 //!   in one tight loop per distribution, allocating nothing.
-//! - [`Streams`]: the uniform of input k at iteration i is a pure function of (seed, k, i)
-//!   (ChaCha8, stream k, word position 2i); [`Streams::fill_lhs_uniforms`] stratifies each design
-//!   block of [`DESIGN_BLOCK`] iterations aligned to absolute iteration indices.
-//! - [`CorrelationPlan`]: Iman-Conover rank correlation applied per design block, with repair of a
-//!   matrix that is not positive semi-definite.
+//! - [`Streams`]: the uniform of the input with stream key k at iteration i is a pure function of
+//!   (seed, k, i) (ChaCha8, stream k, word position 2i); [`Streams::fill_lhs_uniforms`]
+//!   stratifies every input over the whole run of N iterations with a keyed random-access
+//!   permutation of the N strata, so any slice of iterations is computed on its own.
+//! - [`stream_key`]: an input's stream key from its identity (sheet, row, column, call index), so
+//!   adding or fixing other inputs never changes its draws.
+//! - [`CorrelationPlan`]: Iman-Conover rank correlation applied per design block of
+//!   [`DESIGN_BLOCK`] iterations, with repair of a matrix that is not positive semi-definite.
 //! - [`sample_block`]: fills the column-major block of many inputs.
 //!
 //! Every sampler is an inverse CDF, so samples are monotone in their uniforms: Latin Hypercube
 //! strata and Iman-Conover ranks carry over to every distribution, truncation included.
 //!
 //! ```
-//! use mcsim_sampling::{sample_block, Distribution, Method, Modifiers, Sampler, Streams, Truncation};
+//! use mcsim_sampling::{
+//!     sample_block, stream_key, Distribution, Method, Modifiers, Sampler, Streams, Truncation,
+//! };
 //!
 //! let inputs = [
 //!     Sampler::new(&Distribution::Pert { min: 10.0, mode: 12.0, max: 20.0, lambda: 4.0 })?,
@@ -33,8 +38,9 @@
 //! let streams = Streams::new(42);
 //! let n = 4096;
 //! let mut block = vec![0.0; inputs.len() * n];
-//! // Iterations 8192..12288, column-major: input 0 then input 1.
-//! sample_block(&inputs, Method::LatinHypercube, &streams, 8192, &mut block)?;
+//! let keys = [stream_key("Inputs", 2, 1, 0), stream_key("Inputs", 3, 1, 0)];
+//! // Iterations 8192..12288 of a 20,000-iteration run, column-major: input 0 then input 1.
+//! sample_block(&inputs, &keys, Method::LatinHypercube, &streams, 20_000, 8192, &mut block)?;
 //! assert!(block[n..].iter().all(|&x| x >= 80.0));
 //! # Ok::<(), mcsim_sampling::SamplingError>(())
 //! ```
@@ -45,6 +51,7 @@ mod distribution;
 mod error;
 mod inverse;
 mod kind;
+mod permutation;
 mod sampler;
 mod special;
 mod streams;
@@ -57,4 +64,4 @@ pub use sampler::{Modifiers, Sampler, Truncation, sample_block};
 /// The standard normal quantile (AS241), shared with the engine's NORM.S.INV so that every path
 /// computes it identically.
 pub use special::normal_quantile;
-pub use streams::{DESIGN_BLOCK, Method, Streams};
+pub use streams::{DESIGN_BLOCK, Method, Streams, stream_key};

@@ -48,7 +48,8 @@ struct Window {
 /// use mcsim_sampling::{Distribution, Method, Sampler, Streams};
 /// let s = Sampler::new(&Distribution::Triangular { min: 1.0, mode: 2.0, max: 4.0 })?;
 /// let mut xs = vec![0.0; 1000];
-/// s.sample_into(Method::LatinHypercube, &Streams::new(7), 0, 0, &mut xs);
+/// // Input with stream key 0, iterations 0..1000 of a 1000-iteration run.
+/// s.sample_into(Method::LatinHypercube, &Streams::new(7), 0, 1000, 0, &mut xs);
 /// assert!(xs.iter().all(|&x| (1.0..=4.0).contains(&x)));
 /// # Ok::<(), mcsim_sampling::SamplingError>(())
 /// ```
@@ -164,18 +165,20 @@ impl Sampler {
         }
     }
 
-    /// Draws the samples of `input` for iterations `first_iteration .. first_iteration +
-    /// out.len()` into `out`. The values depend only on (seed, input, iteration), never on how
-    /// the range is split.
+    /// Draws the samples of the input with stream key `key` (see [`crate::stream_key`]) for
+    /// iterations `first_iteration .. first_iteration + out.len()` of a run of `iterations`
+    /// iterations (the Latin Hypercube design size) into `out`. The values depend only on
+    /// (seed, key, iterations, iteration), never on how the range is split.
     pub fn sample_into(
         &self,
         method: Method,
         streams: &Streams,
-        input: u64,
+        key: u64,
+        iterations: u64,
         first_iteration: u64,
         out: &mut [f64],
     ) {
-        streams.fill(method, input, first_iteration, out);
+        streams.fill(method, key, iterations, first_iteration, out);
         self.transform(out);
     }
 
@@ -232,28 +235,40 @@ impl Sampler {
     }
 }
 
-/// Fills a column-major block: column `k` (input `k`, `out[k*n .. (k+1)*n]` with
-/// `n = out.len() / samplers.len()`) gets the samples of `samplers[k]` for iterations
-/// `first_iteration .. first_iteration + n`. The input index used for the random stream is the
-/// position in `samplers`; use [`Sampler::sample_into`] to choose stream ids yourself.
+/// Fills a column-major block: column `j` (`out[j*n .. (j+1)*n]` with
+/// `n = out.len() / samplers.len()`) gets the samples of `samplers[j]`, drawn from the stream
+/// `keys[j]`, for iterations `first_iteration .. first_iteration + n` of a run of `iterations`
+/// iterations.
 ///
 /// ```
-/// use mcsim_sampling::{sample_block, Distribution, Method, Sampler, Streams};
+/// use mcsim_sampling::{sample_block, stream_key, Distribution, Method, Sampler, Streams};
 /// let samplers = [
 ///     Sampler::new(&Distribution::Normal { mean: 0.0, sd: 1.0 })?,
 ///     Sampler::new(&Distribution::Poisson { lambda: 3.0 })?,
 /// ];
+/// let keys = [stream_key("Sheet1", 0, 0, 0), stream_key("Sheet1", 1, 0, 0)];
 /// let mut block = vec![0.0; 2 * 4096];
-/// sample_block(&samplers, Method::MonteCarlo, &Streams::new(1), 8192, &mut block)?;
+/// sample_block(&samplers, &keys, Method::MonteCarlo, &Streams::new(1), 20_000, 8192, &mut block)?;
 /// # Ok::<(), mcsim_sampling::SamplingError>(())
 /// ```
 pub fn sample_block(
     samplers: &[Sampler],
+    keys: &[u64],
     method: Method,
     streams: &Streams,
+    iterations: u64,
     first_iteration: u64,
     out: &mut [f64],
 ) -> Result<(), SamplingError> {
+    if keys.len() != samplers.len() {
+        return Err(SamplingError::BufferShape {
+            detail: format!(
+                "{} stream keys given for {} inputs",
+                keys.len(),
+                samplers.len()
+            ),
+        });
+    }
     if samplers.is_empty() {
         return if out.is_empty() {
             Ok(())
@@ -276,8 +291,8 @@ pub fn sample_block(
     if n == 0 {
         return Ok(());
     }
-    for (k, (sampler, column)) in samplers.iter().zip(out.chunks_exact_mut(n)).enumerate() {
-        sampler.sample_into(method, streams, k as u64, first_iteration, column);
+    for ((sampler, &key), column) in samplers.iter().zip(keys).zip(out.chunks_exact_mut(n)) {
+        sampler.sample_into(method, streams, key, iterations, first_iteration, column);
     }
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Counter-based uniform streams and the Latin Hypercube design.
+//! Counter-based uniform streams, stream keys and the Latin Hypercube design.
 //!
 //! # The uniform grid
 //!
@@ -7,33 +7,84 @@
 //! too), which lets quantile functions read upper tails from `1 − u` without losing digits.
 //! (Taking 53 bits and adding half an ulp would round the top value to exactly 1.0.)
 //!
+//! # Stream keys
+//!
+//! Each input draws from its own stream, named by a 64-bit key derived from the input's identity
+//! ([`stream_key`]: sheet, row, column and the index of the distribution call in the formula),
+//! never from its position in a list. Adding, removing or fixing another input therefore leaves
+//! an input's draws unchanged.
+//!
 //! # Reproducibility
 //!
-//! The uniform of input `k` at iteration `i` is a pure function of (seed, k, i): ChaCha8 keyed by
-//! the seed, stream `k`, word position `2i` (one `u64` per iteration). A block of iterations seeks
-//! once and then draws sequentially, so any split of the iteration range into blocks, over any
-//! number of threads, gives the same bits.
+//! The Monte Carlo uniform of the input with key `k` at iteration `i` is a pure function of
+//! (seed, k, i): ChaCha8 keyed by the seed, stream `k`, word position `2i` (one `u64` per
+//! iteration). A block of iterations seeks once and then draws sequentially, so any split of the
+//! iteration range into blocks, over any number of threads, gives the same bits.
 //!
-//! Latin Hypercube sampling uses fixed design blocks of [`DESIGN_BLOCK`] iterations aligned to
-//! absolute iteration indices: iteration `i` lies in block `i / B` and stratum
-//! `perm(i mod B)`, where `perm` is a keyed bijection of [0, B) (a Feistel network), keyed by
-//! (seed, k, block). The stratum is the top 14 bits of the 52-bit grid index and the jitter is the
-//! stream's 38 high bits, so LHS uniforms lie on the same grid and exactly one falls in each
-//! stratum of a full block.
+//! # Latin Hypercube over the whole run
+//!
+//! A run of `N` iterations is one Latin Hypercube design of `N` strata per input: iteration `i`
+//! of input `k` falls in stratum `π_k(i)`, where `π_k` is a keyed bijection of `[0, N)` (a
+//! mixed-radix Feistel network with cycle walking, keyed by (seed, k, N)) that can be evaluated at any `i`
+//! on its own. Its uniform is `(π_k(i) + v)/N` with `v` the stream's uniform jitter, computed on
+//! the 52-bit grid: grid cell `⌊(π_k(i)·2⁵² + J)/N⌋` for the stream's 52 random bits `J`. Strata
+//! are thus a partition of the grid (stratum `s` is the cells `⌊s·2⁵²/N⌋ ..` up to the next
+//! stratum's first cell), and every iteration of the run lands in a different one. The value is a
+//! pure function of (seed, k, N, i): any thread, chunk or shard computes its own slice.
+//!
+//! Iterations at or past `N` (never reached by a run of `N` iterations) continue with further
+//! designs of `N` strata: iteration `i` uses design `i / N`, stratum `π_{k, i/N}(i mod N)`.
 
+use crate::permutation::Permutation;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::{Rng, SeedableRng};
 
-/// Iterations per Latin Hypercube (and Iman-Conover) design block, aligned to absolute iteration
-/// indices: block `b` is iterations `b·DESIGN_BLOCK .. (b+1)·DESIGN_BLOCK`.
-pub const DESIGN_BLOCK: usize = 1 << DESIGN_BITS;
-const DESIGN_BITS: u32 = 14;
-/// Bits of the 52-bit grid index left for the jitter within a stratum.
-const JITTER_BITS: u32 = 52 - DESIGN_BITS;
+/// Iterations per Iman-Conover design block, aligned to absolute iteration indices: block `b` is
+/// iterations `b·DESIGN_BLOCK .. (b+1)·DESIGN_BLOCK`. (Latin Hypercube strata span the whole run;
+/// see the module documentation.)
+pub const DESIGN_BLOCK: usize = 1 << 14;
+/// Random bits of a grid index.
+const GRID_BITS: u32 = 52;
+/// The last grid cell.
+const MAX_CELL: u64 = (1 << GRID_BITS) - 1;
 /// 2⁻⁵², the grid step.
-const GRID: f64 = 1.0 / (1u64 << 52) as f64;
+const GRID: f64 = 1.0 / (1u64 << GRID_BITS) as f64;
 /// ChaCha words (u32) consumed per iteration.
 const WORDS_PER_SAMPLE: u128 = 2;
+
+/// The key of an input's random stream, from its identity: the sheet name (as stored in the
+/// workbook, case included), the cell's row and column (from 0) and `call`, the index of the
+/// distribution call within the cell's formula (0 for a cell that holds one distribution, and for
+/// an input from a model file).
+///
+/// The hash is fixed here (FNV-1a 64 over the name's UTF-8 bytes, a separator and the three
+/// numbers in little-endian, then the SplitMix64 finaliser) and will not change between releases:
+/// the same cell gets the same stream in every version, whatever other inputs the model has.
+///
+/// ```
+/// use mcsim_sampling::stream_key;
+/// assert_eq!(stream_key("Sheet1", 0, 0, 0), stream_key("Sheet1", 0, 0, 0));
+/// assert_ne!(stream_key("Sheet1", 0, 0, 0), stream_key("Sheet1", 0, 0, 1));
+/// assert_ne!(stream_key("Sheet1", 1, 0, 0), stream_key("Sheet1", 0, 1, 0));
+/// ```
+pub fn stream_key(sheet: &str, row: u32, col: u32, call: u32) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    for &b in sheet.as_bytes() {
+        eat(b);
+    }
+    // 0xFF never occurs in UTF-8: the name cannot run into the numbers.
+    eat(0xff);
+    for n in [row, col, call] {
+        for b in n.to_le_bytes() {
+            eat(b);
+        }
+    }
+    mix64(h)
+}
 
 /// How the uniforms of an input are drawn.
 #[derive(
@@ -44,7 +95,8 @@ const WORDS_PER_SAMPLE: u128 = 2;
 pub enum Method {
     /// Independent uniforms.
     MonteCarlo,
-    /// Latin Hypercube: one sample per stratum of each design block (@RISK's default).
+    /// Latin Hypercube: one sample per stratum, the strata spanning the whole run (@RISK's
+    /// default).
     #[default]
     LatinHypercube,
 }
@@ -70,110 +122,6 @@ pub(crate) fn hash_words(words: &[u64]) -> u64 {
     words.iter().fold(0x243f_6a88_85a3_08d3, |h, &w| {
         mix64(h.wrapping_add(GOLDEN) ^ w)
     })
-}
-
-/// A keyed bijection on [0, n): a balanced Feistel network on the smallest even number of bits
-/// covering n, with cycle walking for values that land in [n, 2^bits).
-#[derive(Debug, Clone)]
-pub(crate) struct Permutation {
-    n: u64,
-    half_bits: u32,
-    half_mask: u64,
-    keys: [u64; Permutation::ROUNDS],
-}
-
-impl Permutation {
-    const ROUNDS: usize = 6;
-
-    pub(crate) fn new(n: u64, key: u64) -> Permutation {
-        let bits = (64 - n.saturating_sub(1).leading_zeros()).max(2);
-        let half_bits = bits.div_ceil(2);
-        let mut keys = [0u64; Self::ROUNDS];
-        for (r, k) in keys.iter_mut().enumerate() {
-            *k = mix64(key ^ mix64(r as u64 + 1));
-        }
-        Permutation {
-            n,
-            half_bits,
-            half_mask: (1u64 << half_bits) - 1,
-            keys,
-        }
-    }
-
-    #[inline(always)]
-    fn encrypt(&self, x: u64) -> u64 {
-        let mut left = x >> self.half_bits;
-        let mut right = x & self.half_mask;
-        for &k in &self.keys {
-            let f = mix64(right ^ k) & self.half_mask;
-            let next = left ^ f;
-            left = right;
-            right = next;
-        }
-        (left << self.half_bits) | right
-    }
-
-    /// The round functions as lookup tables, when the halves have at most 8 bits (n <= 65536):
-    /// the same bijection, without the per-sample hashing.
-    fn tabulate(&self) -> Option<TabledPermutation> {
-        if self.half_bits > 8 {
-            return None;
-        }
-        let size = 1usize << self.half_bits;
-        let mut rounds = [[0u16; 256]; Permutation::ROUNDS];
-        for (table, &k) in rounds.iter_mut().zip(&self.keys) {
-            for (x, f) in table.iter_mut().take(size).enumerate() {
-                *f = (mix64(x as u64 ^ k) & self.half_mask) as u16;
-            }
-        }
-        Some(TabledPermutation {
-            n: self.n,
-            half_bits: self.half_bits,
-            half_mask: self.half_mask,
-            rounds,
-        })
-    }
-
-    /// The image of `x` (`x < n`).
-    #[inline(always)]
-    pub(crate) fn apply(&self, x: u64) -> u64 {
-        let mut y = self.encrypt(x);
-        while y >= self.n {
-            y = self.encrypt(y);
-        }
-        y
-    }
-}
-
-/// A [`Permutation`] with its round functions tabulated.
-struct TabledPermutation {
-    n: u64,
-    half_bits: u32,
-    half_mask: u64,
-    rounds: [[u16; 256]; Permutation::ROUNDS],
-}
-
-impl TabledPermutation {
-    #[inline(always)]
-    fn encrypt(&self, x: u64) -> u64 {
-        let mut left = x >> self.half_bits;
-        let mut right = x & self.half_mask;
-        for table in &self.rounds {
-            let next = left ^ u64::from(table[right as usize]);
-            left = right;
-            right = next;
-        }
-        (left << self.half_bits) | right
-    }
-
-    #[inline(always)]
-    fn apply(&self, x: u64) -> u64 {
-        let mut y = self.encrypt(x);
-        while y >= self.n {
-            y = self.encrypt(y);
-        }
-        y
-    }
 }
 
 /// The random streams of a simulation: one per input, addressed by iteration.
@@ -208,7 +156,7 @@ impl Streams {
         rng
     }
 
-    /// Fills `out` with the Monte Carlo uniforms of `input` for iterations
+    /// Fills `out` with the Monte Carlo uniforms of the input with stream key `input` for iterations
     /// `first_iteration .. first_iteration + out.len()`, each in (0, 1).
     pub fn fill_uniforms(&self, input: u64, first_iteration: u64, out: &mut [f64]) {
         let mut rng = self.rng(input, first_iteration);
@@ -217,54 +165,80 @@ impl Streams {
         }
     }
 
-    /// Fills `out` with the Latin Hypercube uniforms of `input` for iterations
-    /// `first_iteration .. first_iteration + out.len()`: in each full design block, exactly one
-    /// value falls in each of the [`DESIGN_BLOCK`] strata `[j/B, (j+1)/B)`.
-    pub fn fill_lhs_uniforms(&self, input: u64, first_iteration: u64, out: &mut [f64]) {
-        let mut rng = self.rng(input, first_iteration);
+    /// Fills `out` with the Latin Hypercube uniforms of the input with stream key `key` for
+    /// iterations `first_iteration .. first_iteration + out.len()` of a run of `iterations`
+    /// iterations: over iterations `0 .. iterations`, exactly one value falls in each of the
+    /// `iterations` strata (see the module documentation). `iterations = 0` is taken as 1.
+    pub fn fill_lhs_uniforms(
+        &self,
+        key: u64,
+        iterations: u64,
+        first_iteration: u64,
+        out: &mut [f64],
+    ) {
+        let n = iterations.max(1);
+        let mut rng = self.rng(key, first_iteration);
         let mut i = first_iteration;
         let mut rest = out;
         while !rest.is_empty() {
-            let block = i >> DESIGN_BITS;
-            let offset = (i & (DESIGN_BLOCK as u64 - 1)) as usize;
-            let take = (DESIGN_BLOCK - offset).min(rest.len());
+            let design = i / n;
+            let offset = i % n;
+            let take = usize::try_from(n - offset).map_or(rest.len(), |r| r.min(rest.len()));
             let (head, tail) = rest.split_at_mut(take);
-            let perm = self.lhs_permutation(input, block);
-            let mut put = |stratum: u64, v: &mut f64| {
-                let jitter = rng.next_u64() >> (64 - JITTER_BITS);
-                *v = grid_uniform((stratum << JITTER_BITS) | jitter);
+            let perm = self.lhs_permutation(key, n, design);
+            // Stratum s is the grid cells [base(s), base(s + 1)), base(s) = ⌊s·c⌋ with
+            // c = 2⁵²/N in floating point: exact IEEE products, so a partition of the grid
+            // (increasing while c ≥ 2, i.e. N ≤ 2⁵¹) within a cell of [s/N, (s+1)/N).
+            let c = (1u64 << GRID_BITS) as f64 / n as f64;
+            let base = |s: u64| {
+                if s >= n {
+                    1u64 << GRID_BITS
+                } else {
+                    // Through i64: one conversion instruction each way on x86-64 (s < N ≤ 2⁶³
+                    // in any run; the product is below 2⁵³).
+                    ((s as i64 as f64 * c) as i64 as u64).min(MAX_CELL)
+                }
             };
-            // Tabulating the rounds costs 6·2⁷ hashes: worth it beyond a few dozen samples.
-            match perm.tabulate().filter(|_| take >= 64) {
-                Some(t) => {
-                    for (j, v) in head.iter_mut().enumerate() {
-                        put(t.apply((offset + j) as u64), v);
-                    }
+            // Two passes, each a tight loop: the strata (parked in `head` as integer bits), then
+            // each stratum's cell from the stream.
+            let mut values = head.iter_mut();
+            perm.for_range(offset, take, |stratum| {
+                if let Some(v) = values.next() {
+                    *v = f64::from_bits(stratum);
                 }
-                None => {
-                    for (j, v) in head.iter_mut().enumerate() {
-                        put(perm.apply((offset + j) as u64), v);
-                    }
-                }
+            });
+            for v in head.iter_mut() {
+                let stratum = v.to_bits();
+                let (lo, hi) = (base(stratum), base(stratum + 1));
+                // The top 52 bits of the stream's word, scaled into the stratum's cells.
+                let word = rng.next_u64() & !0xfff;
+                let offset = (u128::from(word) * u128::from(hi.saturating_sub(lo))) >> 64;
+                *v = grid_uniform((lo + offset as u64).min(MAX_CELL));
             }
             i += take as u64;
             rest = tail;
         }
     }
 
-    /// The stratum permutation of an input's design block.
-    pub(crate) fn lhs_permutation(&self, input: u64, block: u64) -> Permutation {
-        Permutation::new(
-            DESIGN_BLOCK as u64,
-            hash_words(&[self.seed, 0x004c_4853, input, block]),
-        )
+    /// The stratum permutation of an input's design (`design` counts runs of `n` iterations; a
+    /// run only ever uses design 0).
+    pub(crate) fn lhs_permutation(&self, key: u64, n: u64, design: u64) -> Permutation {
+        Permutation::new(n, hash_words(&[self.seed, 0x4c48_5332, key, n, design]))
     }
 
-    /// Fills `out` with uniforms by `method`.
-    pub fn fill(&self, method: Method, input: u64, first_iteration: u64, out: &mut [f64]) {
+    /// Fills `out` with uniforms by `method` for iterations `first_iteration ..` of a run of
+    /// `iterations` iterations (the Latin Hypercube design size; unused by Monte Carlo).
+    pub fn fill(
+        &self,
+        method: Method,
+        key: u64,
+        iterations: u64,
+        first_iteration: u64,
+        out: &mut [f64],
+    ) {
         match method {
-            Method::MonteCarlo => self.fill_uniforms(input, first_iteration, out),
-            Method::LatinHypercube => self.fill_lhs_uniforms(input, first_iteration, out),
+            Method::MonteCarlo => self.fill_uniforms(key, first_iteration, out),
+            Method::LatinHypercube => self.fill_lhs_uniforms(key, iterations, first_iteration, out),
         }
     }
 }
@@ -272,28 +246,6 @@ impl Streams {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn permutation_is_a_bijection_for_awkward_sizes() {
-        for &n in &[1u64, 2, 3, 5, 17, 1000, 16384, 10007] {
-            let p = Permutation::new(n, 42);
-            let mut seen = vec![false; n as usize];
-            for x in 0..n {
-                let y = p.apply(x) as usize;
-                assert!(!seen[y], "n={n} repeated {y}");
-                seen[y] = true;
-            }
-        }
-    }
-
-    #[test]
-    fn tabled_permutation_is_the_same_bijection() {
-        for &n in &[5u64, 1000, 16384, 65536] {
-            let p = Permutation::new(n, 7);
-            let t = p.tabulate().unwrap_or_else(|| unreachable!());
-            assert!((0..n).all(|x| p.apply(x) == t.apply(x)));
-        }
-    }
 
     #[test]
     fn grid_extremes_stay_inside_the_open_interval() {

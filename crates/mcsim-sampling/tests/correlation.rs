@@ -46,6 +46,7 @@ fn samples(dists: &[Distribution], n: usize, seed: u64) -> Vec<Vec<f64>> {
                 Method::LatinHypercube,
                 &streams,
                 k as u64,
+                n as u64,
                 0,
                 &mut xs,
             );
@@ -84,7 +85,7 @@ fn reaches_the_target_spearman_within_0_02_and_keeps_marginals() {
         let mut cols = samples(&three_inputs(), 10_000, seed);
         let before: Vec<Vec<f64>> = cols.iter().map(|c| sorted(c)).collect();
         let mut views: Vec<&mut [f64]> = cols.iter_mut().map(|c| c.as_mut_slice()).collect();
-        plan.apply(0, &mut views, seed).unwrap();
+        plan.apply(0, &[0, 1, 2], &mut views, seed).unwrap();
         for (c, b) in cols.iter().zip(&before) {
             assert_eq!(&sorted(c), b, "marginal changed");
         }
@@ -130,7 +131,7 @@ fn a_full_design_block_of_five_inputs() {
     ];
     let mut cols = samples(&dists, mcsim_sampling::DESIGN_BLOCK, 77);
     let mut views: Vec<&mut [f64]> = cols.iter_mut().map(|c| c.as_mut_slice()).collect();
-    plan.apply(4, &mut views, 77).unwrap();
+    plan.apply(4, &[0, 1, 2, 3, 4], &mut views, 77).unwrap();
     for i in 0..5 {
         for j in 0..i {
             let rho = spearman(&cols[i], &cols[j]);
@@ -146,7 +147,7 @@ fn reordering_is_deterministic_and_keyed_by_seed_and_block() {
     let run = |block: u64, seed: u64| {
         let mut cols = samples(&three_inputs()[..2], 4000, 9);
         let mut views: Vec<&mut [f64]> = cols.iter_mut().map(|c| c.as_mut_slice()).collect();
-        plan.apply(block, &mut views, seed).unwrap();
+        plan.apply(block, &[0, 1], &mut views, seed).unwrap();
         cols
     };
     assert_eq!(run(0, 1), run(0, 1));
@@ -182,7 +183,7 @@ fn a_matrix_that_is_not_psd_is_repaired_and_the_change_reported() {
     let mut cols = samples(&three_inputs()[..2], 10_000, 4);
     cols.push(cols[0].iter().map(|x| x * 2.0).collect());
     let mut views: Vec<&mut [f64]> = cols.iter_mut().map(|c| c.as_mut_slice()).collect();
-    plan.apply(0, &mut views, 4).unwrap();
+    plan.apply(0, &[0, 1, 2], &mut views, 4).unwrap();
     let rho = spearman(&cols[0], &cols[1]);
     assert!(
         (rho - repair.matrix[1][0]).abs() < 0.03,
@@ -207,6 +208,47 @@ fn invalid_matrices_name_the_rule() {
     let (plan, _) = CorrelationPlan::new(&[vec![1.0, 0.2], vec![0.2, 1.0]]).unwrap();
     let mut a = vec![1.0; 10];
     let mut b = vec![1.0; 9];
-    let err = plan.apply(0, &mut [&mut a, &mut b], 1).unwrap_err();
+    let err = plan
+        .apply(0, &[0, 1], &mut [&mut a, &mut b], 1)
+        .unwrap_err();
     assert!(matches!(err, SamplingError::BufferShape { .. }));
+    let mut b = vec![1.0; 10];
+    let err = plan.apply(0, &[0], &mut [&mut a, &mut b], 1).unwrap_err();
+    assert!(matches!(err, SamplingError::BufferShape { .. }));
+}
+
+/// Two groups reordered with their own stream keys stay independent of each other (with keys
+/// by position in the group, the first inputs of both groups got the same score order and came
+/// out perfectly rank-correlated).
+#[test]
+fn separate_groups_stay_independent() {
+    let dists = vec![Distribution::Normal { mean: 0.0, sd: 1.0 }; 4];
+    let n = mcsim_sampling::DESIGN_BLOCK;
+    let mut cols = samples(&dists, n, 5);
+    let (g1, _) = CorrelationPlan::new(&[vec![1.0, 0.5], vec![0.5, 1.0]]).unwrap();
+    let (g2, _) = CorrelationPlan::new(&[vec![1.0, -0.3], vec![-0.3, 1.0]]).unwrap();
+    let (a, b) = cols.split_at_mut(2);
+    let (a0, a1) = a.split_at_mut(1);
+    let (b0, b1) = b.split_at_mut(1);
+    g1.apply(0, &[0, 1], &mut [&mut a0[0], &mut a1[0]], 5)
+        .unwrap();
+    g2.apply(0, &[2, 3], &mut [&mut b0[0], &mut b1[0]], 5)
+        .unwrap();
+    // 4/sqrt(n) ≈ 0.031 is four standard errors of a null rank correlation.
+    for (i, j, want) in [
+        (0, 1, 0.5),
+        (2, 3, -0.3),
+        (0, 2, 0.0),
+        (1, 3, 0.0),
+        (0, 3, 0.0),
+        (1, 2, 0.0),
+    ] {
+        let rho = spearman(&cols[i], &cols[j]);
+        let tol = if want == 0.0 {
+            4.0 / (n as f64).sqrt()
+        } else {
+            0.02
+        };
+        assert!((rho - want).abs() < tol, "({i},{j}): {rho} vs {want}");
+    }
 }

@@ -13,7 +13,7 @@ const SEED: u64 = 20_240_601;
 
 fn draw(sampler: &Sampler, input: u64, method: Method) -> Vec<f64> {
     let mut xs = vec![0.0; N];
-    sampler.sample_into(method, &Streams::new(SEED), input, 0, &mut xs);
+    sampler.sample_into(method, &Streams::new(SEED), input, N as u64, 0, &mut xs);
     xs
 }
 
@@ -24,8 +24,10 @@ fn ks_statistic(xs: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
     s.iter()
         .enumerate()
         .map(|(i, &x)| {
-            let f = cdf(x);
-            (f - i as f64 / n).max((i + 1) as f64 / n - f)
+            // F(x−) below the sample and F(x) at it, so an atom (a run of ties) is compared
+            // with its jump.
+            let (below, at) = (cdf(x.next_down()), cdf(x));
+            (below - i as f64 / n).max((i + 1) as f64 / n - at)
         })
         .fold(0.0, f64::max)
 }
@@ -301,7 +303,250 @@ fn continuous_cases() -> Vec<(Distribution, bool)> {
             },
             true,
         ),
+        // Points equal to min and max: atoms of 0.2 at 0 and 0.1 at 10.
+        (
+            Cumul {
+                min: 0.0,
+                max: 10.0,
+                xs: vec![0.0, 5.0, 10.0],
+                ps: vec![0.2, 0.5, 0.9],
+            },
+            true,
+        ),
+        (
+            CumulD {
+                min: 0.0,
+                max: 10.0,
+                xs: vec![1.0, 5.0, 9.0],
+                ps: vec![0.9, 0.3, 0.1],
+            },
+            true,
+        ),
+        (
+            General {
+                min: 0.0,
+                max: 10.0,
+                xs: vec![0.0, 5.0, 10.0],
+                weights: vec![1.0, 2.0, 1.0],
+            },
+            true,
+        ),
+        (
+            ExtValueMin {
+                alpha: 5.0,
+                beta: 2.0,
+            },
+            true,
+        ),
+        (
+            Laplace {
+                mu: 10.0,
+                sigma: 20.0,
+            },
+            true,
+        ),
+        (Levy { a: 1.0, c: 2.0 }, false),
+        (Rayleigh { beta: 3.0 }, true),
+        (
+            Pearson5 {
+                alpha: 6.0,
+                beta: 10.0,
+            },
+            true,
+        ),
+        (
+            Pearson6 {
+                beta1: 2.0,
+                beta2: 7.0,
+                beta: 3.0,
+            },
+            true,
+        ),
+        (
+            InvGauss {
+                mu: 3.0,
+                lambda: 5.0,
+            },
+            true,
+        ),
+        (
+            InvGauss {
+                mu: 1.0,
+                lambda: 400.0,
+            },
+            true,
+        ),
     ]
+}
+
+/// @RISK's rules for the piecewise distributions: x points may equal min or max
+/// (RiskCumul(0,10,{0,5,10},{0,0.5,1}) is accepted), must increase strictly and stay within
+/// [min, max]; RiskHistogrm accepts min = max; RiskCumulD takes descending probabilities.
+#[test]
+fn piecewise_argument_rules_follow_risk() {
+    use Distribution::*;
+    let ok = |d: Distribution| d.validate().unwrap_or_else(|e| panic!("{d:?}: {e}"));
+    let refused = |d: Distribution| assert!(d.validate().is_err(), "{d:?} must be refused");
+    ok(Cumul {
+        min: 0.0,
+        max: 10.0,
+        xs: vec![0.0, 5.0, 10.0],
+        ps: vec![0.0, 0.5, 1.0],
+    });
+    let d = Cumul {
+        min: 0.0,
+        max: 10.0,
+        xs: vec![0.0, 5.0, 10.0],
+        ps: vec![0.0, 0.5, 1.0],
+    };
+    // The same as RiskCumul(0,10,{5},{0.5}).
+    assert!((d.mean() - 5.0).abs() < 1e-12);
+    assert!((d.cdf(2.5) - 0.25).abs() < 1e-12);
+    assert!((d.quantile(0.75) - 7.5).abs() < 1e-12);
+    ok(General {
+        min: 0.0,
+        max: 10.0,
+        xs: vec![0.0, 10.0],
+        weights: vec![1.0, 1.0],
+    });
+    refused(Cumul {
+        min: 0.0,
+        max: 10.0,
+        xs: vec![-1.0, 5.0],
+        ps: vec![0.1, 0.5],
+    });
+    refused(Cumul {
+        min: 0.0,
+        max: 10.0,
+        xs: vec![5.0, 11.0],
+        ps: vec![0.1, 0.5],
+    });
+    refused(Cumul {
+        min: 0.0,
+        max: 10.0,
+        xs: vec![5.0, 5.0],
+        ps: vec![0.1, 0.5],
+    });
+    refused(Cumul {
+        min: 0.0,
+        max: 10.0,
+        xs: vec![2.0, 5.0],
+        ps: vec![0.6, 0.5],
+    });
+    // RiskCumulD(0,10,{1,5,9},{0.9,0.3,0.1}): 70% of the values are <= 5 (help example).
+    let d = CumulD {
+        min: 0.0,
+        max: 10.0,
+        xs: vec![1.0, 5.0, 9.0],
+        ps: vec![0.9, 0.3, 0.1],
+    };
+    d.validate().unwrap();
+    assert!((d.cdf(5.0) - 0.7).abs() < 1e-12);
+    assert!((d.cdf(1.0) - 0.1).abs() < 1e-12);
+    assert_eq!(d.function_name(), "RiskCumulD");
+    refused(CumulD {
+        min: 0.0,
+        max: 10.0,
+        xs: vec![1.0, 5.0, 9.0],
+        ps: vec![0.1, 0.7, 0.9],
+    });
+    // RiskHistogrm(5,5,{1,2}) is the constant 5; min > max is refused.
+    let h = Histogrm {
+        min: 5.0,
+        max: 5.0,
+        probs: vec![1.0, 2.0],
+    };
+    h.validate().unwrap();
+    assert_eq!(h.mean(), 5.0);
+    assert_eq!(h.variance(), 0.0);
+    assert_eq!(h.quantile(0.3), 5.0);
+    refused(Histogrm {
+        min: 6.0,
+        max: 5.0,
+        probs: vec![1.0],
+    });
+    // RiskLaplace(μ, 0) is supported (degenerate); a negative σ is not.
+    let l = Laplace {
+        mu: 3.0,
+        sigma: 0.0,
+    };
+    l.validate().unwrap();
+    assert_eq!(l.quantile(0.9), 3.0);
+    refused(Laplace {
+        mu: 3.0,
+        sigma: -1.0,
+    });
+    refused(Pearson5 {
+        alpha: 0.0,
+        beta: 1.0,
+    });
+    refused(InvGauss {
+        mu: 1.0,
+        lambda: 0.0,
+    });
+}
+
+/// The new distributions against independent forms: Pearson5 = β/Gamma(α, 1),
+/// Pearson6 = β·B/(1 − B) with B ~ Beta, Rayleigh's median β√(2 ln 2), Lévy's median
+/// a + c/(2·erfc⁻¹(½)²), ExtValueMin = −ExtValue(−α, β).
+#[test]
+fn new_distributions_match_independent_forms() {
+    use Distribution::*;
+    let p5 = Pearson5 {
+        alpha: 3.0,
+        beta: 2.0,
+    };
+    let g = Gamma {
+        shape: 3.0,
+        scale: 0.5,
+    };
+    let p6 = Pearson6 {
+        beta1: 2.0,
+        beta2: 3.0,
+        beta: 4.0,
+    };
+    let b = Beta {
+        alpha1: 2.0,
+        alpha2: 3.0,
+    };
+    let emin = ExtValueMin {
+        alpha: 1.0,
+        beta: 2.0,
+    };
+    let emax = ExtValue {
+        alpha: -1.0,
+        beta: 2.0,
+    };
+    for &x in &[0.1, 0.5, 1.0, 2.0, 7.5] {
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-10;
+        assert!(close(p5.cdf(x), 1.0 - g.cdf(1.0 / x)), "Pearson5 at {x}");
+        assert!(close(p6.cdf(x), b.cdf(x / (x + 4.0))), "Pearson6 at {x}");
+        assert!(close(emin.cdf(x), 1.0 - emax.cdf(-x)), "ExtValueMin at {x}");
+    }
+    for &u in &[0.01, 0.3, 0.5, 0.9, 0.999] {
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9 * b.abs().max(1.0);
+        assert!(close(p5.quantile(u), 1.0 / g.quantile(1.0 - u)), "{u}");
+        let bq = b.quantile(u);
+        assert!(close(p6.quantile(u), 4.0 * bq / (1.0 - bq)), "{u}");
+        let ig = InvGauss {
+            mu: 2.0,
+            lambda: 3.0,
+        };
+        assert!((ig.cdf(ig.quantile(u)) - u).abs() < 1e-12, "InvGauss {u}");
+    }
+    let r = Rayleigh { beta: 3.0 };
+    assert!((r.quantile(0.5) - 3.0 * (2.0 * 2f64.ln()).sqrt()).abs() < 1e-12);
+    // Lévy median: erfc(s/√2)=½ at s = 0.674489750196082 (the normal's 75th percentile).
+    let l = Levy { a: 1.0, c: 2.0 };
+    let s = 0.674_489_750_196_081_7_f64;
+    assert!((l.quantile(0.5) - (1.0 + 2.0 / (s * s))).abs() < 1e-9);
+    // The Laplace's σ is its standard deviation: P(|X − μ| <= σ) = 1 − exp(−√2).
+    let lp = Laplace {
+        mu: 10.0,
+        sigma: 20.0,
+    };
+    let inside = lp.cdf(30.0) - lp.cdf(-10.0);
+    assert!((inside - (1.0 - (-(2f64).sqrt()).exp())).abs() < 1e-12);
 }
 
 #[test]

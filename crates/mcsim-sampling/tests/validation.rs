@@ -179,7 +179,62 @@ fn each_rule_is_named() {
                 xs: vec![3.0, 12.0],
                 weights: vec![1.0, 1.0],
             },
-            "strictly between the minimum and the maximum",
+            "between the minimum and the maximum",
+        ),
+        (
+            CumulD {
+                min: 0.0,
+                max: 10.0,
+                xs: vec![3.0, 5.0],
+                ps: vec![0.5, 0.6],
+            },
+            "cumulative probabilities must be non-increasing",
+        ),
+        (
+            Histogrm {
+                min: 2.0,
+                max: 1.0,
+                probs: vec![1.0],
+            },
+            "minimum must not exceed the maximum",
+        ),
+        (
+            Laplace {
+                mu: 0.0,
+                sigma: -1.0,
+            },
+            "scale (sigma) must not be negative",
+        ),
+        (Levy { a: 0.0, c: 0.0 }, "scale (c) must be positive"),
+        (Rayleigh { beta: -1.0 }, "scale (beta) must be positive"),
+        (
+            Pearson5 {
+                alpha: 0.0,
+                beta: 1.0,
+            },
+            "shape (alpha) must be positive",
+        ),
+        (
+            Pearson6 {
+                beta1: 1.0,
+                beta2: -1.0,
+                beta: 1.0,
+            },
+            "shape (beta2) must be positive",
+        ),
+        (
+            InvGauss {
+                mu: 1.0,
+                lambda: 0.0,
+            },
+            "shape (lambda) must be positive",
+        ),
+        (
+            ExtValueMin {
+                alpha: 0.0,
+                beta: 0.0,
+            },
+            "scale (beta) must be positive",
         ),
         (
             Histogrm {

@@ -9,6 +9,7 @@ mod ops;
 
 use crate::functions::{self, Lift};
 use crate::model::{Area, CellId, Model, SheetId};
+use crate::sim::sites::{SiteKey, SiteKind, SiteTable};
 use crate::value::{Array, Value, compare};
 use mcsim_formula::{
     BinaryOp, Bounds, ErrorKind, Expr, ExprKind, MAX_COLS, MAX_ROWS, PostfixOp, RefKind, UnaryOp,
@@ -80,6 +81,22 @@ pub struct Evaluator<'m> {
     depth: u32,
     /// Cells found inside a circular reference while evaluating.
     pub circular: Vec<CellId>,
+    /// In a simulation: the random call sites and this iteration's value of each.
+    sites: Option<Arc<SiteTable>>,
+    site_values: Vec<f64>,
+    /// Offset in the formula text of the function call being evaluated (for [`SiteTable`]).
+    call_offset: u32,
+    /// After a simulation: the simulated values that statistics functions (`RiskMean`) read.
+    results: Option<Arc<dyn SimResults>>,
+    /// Which simulation of a `RiskSimtable` run (0 for the first).
+    simulation: usize,
+}
+
+/// The simulated values of tracked cells, for @RISK's statistics functions in cells.
+pub trait SimResults: Send + Sync {
+    /// The cell's values over the iterations, sorted ascending, error iterations left out; and
+    /// the number of error iterations. `None` when the cell was not tracked.
+    fn sorted(&self, cell: CellId) -> Option<(&[f64], usize)>;
 }
 
 /// What functions see of the evaluator: the calling cell and the workbook's values.
@@ -119,7 +136,35 @@ impl<'m> Evaluator<'m> {
             rng_state: 0x9E37_79B9_7F4A_7C15,
             depth: 0,
             circular: Vec::new(),
+            sites: None,
+            site_values: Vec::new(),
+            call_offset: 0,
+            results: None,
+            simulation: 0,
         }
+    }
+
+    /// After a simulation: statistics functions in cells read these values.
+    pub fn set_results(&mut self, results: Arc<dyn SimResults>) {
+        self.results = Some(results);
+    }
+
+    /// Selects the simulation of a `RiskSimtable` run (0-based): `RiskSimtable(values)` takes
+    /// its value number `k`.
+    pub fn set_simulation(&mut self, k: usize) {
+        self.simulation = k;
+    }
+
+    /// In a simulation: from now on the calls listed in `table` take their values from
+    /// [`Evaluator::site_values_mut`] instead of drawing or showing their mean.
+    pub fn set_sites(&mut self, table: Arc<SiteTable>) {
+        self.site_values = vec![0.0; table.len()];
+        self.sites = Some(table);
+    }
+
+    /// This iteration's value of each site (see [`Evaluator::set_sites`]).
+    pub fn site_values_mut(&mut self) -> &mut [f64] {
+        &mut self.site_values
     }
 
     /// The model.
@@ -154,6 +199,11 @@ impl<'m> Evaluator<'m> {
             rng_state: self.rng_state,
             depth: 0,
             circular: Vec::new(),
+            sites: self.sites.clone(),
+            site_values: self.site_values.clone(),
+            call_offset: 0,
+            results: self.results.clone(),
+            simulation: self.simulation,
         }
     }
 
@@ -436,7 +486,13 @@ impl<'m> Evaluator<'m> {
                     Arg::Value(binary_op(*op, &a, &b))
                 }
             },
-            ExprKind::Call { name, args } => self.call(name, args),
+            ExprKind::Call { name, args } => {
+                let saved = self.call_offset;
+                self.call_offset = e.span.start;
+                let r = self.call(name, args);
+                self.call_offset = saved;
+                r
+            }
         }
     }
 
@@ -893,9 +949,42 @@ impl<'m> Ctx<'_, 'm> {
         self.ev.pos.array_mode
     }
 
-    /// A uniform random number in [0, 1) (RAND outside a simulation).
+    /// A uniform random number in [0, 1): in a simulation, the value of this call's site; outside
+    /// one, any uniform.
     pub fn random(&mut self) -> f64 {
-        self.ev.next_random()
+        match self.site() {
+            Some((u, SiteKind::Rand)) => u,
+            _ => self.ev.next_random(),
+        }
+    }
+
+    /// After a simulation, the simulated values of a tracked cell (see [`SimResults`]).
+    pub fn results(&self, cell: CellId) -> Option<(&[f64], usize)> {
+        self.ev.results.as_ref()?.sorted(cell)
+    }
+
+    /// Were simulation results given (see [`Evaluator::set_results`])?
+    pub fn has_results(&self) -> bool {
+        self.ev.results.is_some()
+    }
+
+    /// Which simulation of a `RiskSimtable` run this is (0-based).
+    pub fn simulation(&self) -> usize {
+        self.ev.simulation
+    }
+
+    /// In a simulation, the site of the function call being evaluated: this iteration's value and
+    /// what it is (see [`crate::sim::sites`]).
+    pub fn site(&self) -> Option<(f64, &SiteKind)> {
+        let table = self.ev.sites.as_ref()?;
+        let key = SiteKey {
+            sheet: self.ev.pos.sheet,
+            row: self.ev.pos.row,
+            col: self.ev.pos.col,
+            offset: self.ev.call_offset,
+        };
+        let (j, kind) = table.get(&key)?;
+        Some((*self.ev.site_values.get(j)?, kind))
     }
 
     /// Makes the function return a reference instead of a value (INDEX, OFFSET, INDIRECT). Return

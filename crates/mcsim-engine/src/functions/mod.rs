@@ -125,6 +125,7 @@ fn registry() -> &'static HashMap<&'static str, &'static FnSpec> {
             text::FUNCTIONS,
             information::FUNCTIONS,
             risk::FUNCTIONS,
+            risk::STATISTICS,
         ] {
             for f in table {
                 m.insert(f.name, f);

@@ -7,8 +7,10 @@
 use super::{Arg, Ctx, FnSpec, Lift, VARIADIC};
 use crate::sim::dists::distribution;
 use crate::sim::inputs::{DistCall, is_distribution};
+use crate::sim::sites::SiteKind;
 use crate::value::Value;
 use mcsim_formula::ErrorKind;
+use mcsim_sampling::Sampler;
 use std::sync::Arc;
 
 /// What a property function (RiskTruncate, RiskName, ...) evaluates to inside a distribution's
@@ -26,9 +28,18 @@ fn property(_: &mut Ctx<'_, '_>, _: &[Arg]) -> Value {
 /// A distribution's value without a simulation: its mean (modifiers are applied by the callers
 /// that see them, e.g. `parse --recalc`, which uses the full cell).
 fn dist_value(ctx: &mut Ctx<'_, '_>, name: &str, args: &[Arg]) -> Value {
-    let (vendor, dist) = match name.strip_prefix("RISK") {
-        Some(r) => ("RISK", r),
-        None => ("PSI", name.strip_prefix("PSI").unwrap_or(name)),
+    // In a simulation the call is a site: its sampled value, or the quantile at its uniform.
+    let site = match ctx.site() {
+        Some((x, SiteKind::Sampled)) => return Value::number(x),
+        Some((u, SiteKind::Dynamic(d))) => Some((u, d.modifiers)),
+        _ => None,
+    };
+    let (vendor, dist) = if let Some(r) = name.strip_prefix("RISK") {
+        ("RISK", r)
+    } else if let Some(r) = name.strip_prefix("VOSE") {
+        ("VOSE", r)
+    } else {
+        ("PSI", name.strip_prefix("PSI").unwrap_or(name))
     };
     let mut params = Vec::with_capacity(args.len());
     for a in args {
@@ -66,13 +77,233 @@ fn dist_value(ctx: &mut Ctx<'_, '_>, name: &str, args: &[Arg]) -> Value {
         static_value: None,
         corrmat: None,
         ignored: Vec::new(),
+        depc: None,
+        offset: 0,
+        index: 0,
+        dynamic: false,
         whole_cell: true,
     };
-    match distribution(&call) {
-        Ok(d) => Value::number(d.mean()),
-        Err(_) => Value::Error(ErrorKind::Value),
+    let Ok(d) = distribution(&call) else {
+        return Value::Error(ErrorKind::Value);
+    };
+    match site {
+        None => Value::number(d.mean()),
+        Some((u, modifiers)) => match Sampler::with_modifiers(&d, modifiers) {
+            Ok(s) => Value::number(s.quantile(u)),
+            Err(_) => Value::Error(ErrorKind::Value),
+        },
     }
 }
+
+/// `RiskSimtable(values)`: value number `k` in simulation `k` (the first outside a simulation).
+fn simtable(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let Some(a) = args.first() else {
+        return Value::Error(ErrorKind::Value);
+    };
+    let k = ctx.simulation();
+    match a {
+        Arg::Value(Value::Array(arr)) => arr
+            .data
+            .get(k)
+            .cloned()
+            .unwrap_or(Value::Error(ErrorKind::Na)),
+        Arg::Value(v) => v.clone(),
+        other => match ctx.array(other) {
+            Ok(arr) => arr
+                .data
+                .get(k)
+                .cloned()
+                .unwrap_or(Value::Error(ErrorKind::Na)),
+            Err(e) => Value::Error(e),
+        },
+    }
+}
+
+/// The value a cell stored in the file (what @RISK left there after its last simulation).
+fn stored_value(ctx: &mut Ctx<'_, '_>) -> Value {
+    let (sheet, row, col) = ctx.position();
+    let model = ctx.model();
+    match model.find(sheet, row, col) {
+        Some(id) => match &model.cells[id as usize].stored {
+            Value::Empty => Value::Error(ErrorKind::Na),
+            v => v.clone(),
+        },
+        None => Value::Error(ErrorKind::Na),
+    }
+}
+
+/// Percentile of sorted values, interpolating between order statistics (Excel's PERCENTILE.INC).
+pub fn percentile_sorted(xs: &[f64], p: f64) -> f64 {
+    if xs.is_empty() || !(0.0..=1.0).contains(&p) {
+        return f64::NAN;
+    }
+    let h = p * (xs.len() - 1) as f64;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(xs.len() - 1);
+    xs[lo] + (h - lo as f64) * (xs[hi] - xs[lo])
+}
+
+/// Mean, variance (n − 1), third and fourth central moment sums of the values.
+fn moments(xs: &[f64]) -> (f64, f64, f64, f64) {
+    let n = xs.len() as f64;
+    let mean = xs.iter().sum::<f64>() / n;
+    let (mut m2, mut m3, mut m4) = (0.0, 0.0, 0.0);
+    for &x in xs {
+        let d = x - mean;
+        let d2 = d * d;
+        m2 += d2;
+        m3 += d2 * d;
+        m4 += d2 * d2;
+    }
+    (mean, m2 / (n - 1.0).max(1.0), m3 / n, m4 / n)
+}
+
+/// @RISK's statistics functions: after a simulation, the statistic of the referenced cell's
+/// simulated values; without one, the value the file stored.
+fn statistic(ctx: &mut Ctx<'_, '_>, stat: &str, args: &[Arg]) -> Value {
+    if !ctx.has_results() {
+        return stored_value(ctx);
+    }
+    let Some(Arg::Ref(area)) = args.first() else {
+        return Value::Error(ErrorKind::Value);
+    };
+    let Some(cell) = ctx.model().find(area.sheet, area.bounds.r1, area.bounds.c1) else {
+        return Value::Error(ErrorKind::Na);
+    };
+    let mut extra = Vec::with_capacity(args.len().saturating_sub(1));
+    for a in &args[1..] {
+        extra.push(match a {
+            Arg::Value(Value::Empty) => None,
+            a => Some(ctx.scalar(a)),
+        });
+    }
+    let num = |i: usize| -> Result<Option<f64>, ErrorKind> {
+        match extra.get(i) {
+            Some(Some(v)) => v.to_number().map(Some),
+            _ => Ok(None),
+        }
+    };
+    let Some((xs, _errors)) = ctx.results(cell) else {
+        return Value::Error(ErrorKind::Na);
+    };
+    if xs.is_empty() {
+        return Value::Error(ErrorKind::Div0);
+    }
+    let n = xs.len() as f64;
+    let r = (|| -> Result<f64, ErrorKind> {
+        Ok(match stat {
+            "MEAN" => moments(xs).0,
+            "STDDEV" => moments(xs).1.sqrt(),
+            "VARIANCE" => moments(xs).1,
+            "MIN" => xs[0],
+            "MAX" => xs[xs.len() - 1],
+            "RANGE" => xs[xs.len() - 1] - xs[0],
+            "SKEWNESS" => {
+                let (_, var, m3, _) = moments(xs);
+                let pop = var * (n - 1.0) / n;
+                m3 / pop.powf(1.5)
+            }
+            "KURTOSIS" => {
+                let (_, var, _, m4) = moments(xs);
+                let pop = var * (n - 1.0) / n;
+                m4 / (pop * pop)
+            }
+            "COEFFOFVARIATION" => {
+                let (mean, var, _, _) = moments(xs);
+                var.sqrt() / mean
+            }
+            "PERCENTILE" | "PTOX" => percentile_sorted(xs, num(0)?.ok_or(ErrorKind::Value)?),
+            "PERCENTILED" | "QTOX" => percentile_sorted(xs, 1.0 - num(0)?.ok_or(ErrorKind::Value)?),
+            "TARGET" | "XTOP" => {
+                let x = num(0)?.ok_or(ErrorKind::Value)?;
+                xs.partition_point(|&v| v <= x) as f64 / n
+            }
+            "TARGETD" | "XTOQ" => {
+                let x = num(0)?.ok_or(ErrorKind::Value)?;
+                1.0 - xs.partition_point(|&v| v <= x) as f64 / n
+            }
+            "CIMEAN" => {
+                let conf = num(0)?.unwrap_or(0.95);
+                let lower = match extra.get(1) {
+                    Some(Some(v)) => v.to_bool()?,
+                    _ => true,
+                };
+                if !(0.0 < conf && conf < 1.0) {
+                    return Err(ErrorKind::Num);
+                }
+                let (mean, var, _, _) = moments(xs);
+                let z = mcsim_sampling::normal_quantile(0.5 + conf / 2.0);
+                let half = z * (var / n).sqrt();
+                if lower { mean - half } else { mean + half }
+            }
+            "MODE" => mode(xs),
+            _ => return Err(ErrorKind::Na),
+        })
+    })();
+    match r {
+        Ok(x) => Value::number(x),
+        Err(e) => Value::Error(e),
+    }
+}
+
+/// The most frequent value when values repeat (discrete outputs); otherwise the middle of the
+/// fullest of 100 equal-width bins.
+fn mode(xs: &[f64]) -> f64 {
+    let (mut best, mut best_n, mut i) = (xs[0], 0usize, 0usize);
+    while i < xs.len() {
+        let j = xs[i..].partition_point(|&v| v <= xs[i]) + i;
+        if j - i > best_n {
+            best_n = j - i;
+            best = xs[i];
+        }
+        i = j;
+    }
+    if best_n > 1 {
+        return best;
+    }
+    let (lo, hi) = (xs[0], xs[xs.len() - 1]);
+    if hi <= lo {
+        return lo;
+    }
+    let w = (hi - lo) / 100.0;
+    let mut counts = [0usize; 100];
+    for &x in xs {
+        counts[(((x - lo) / w) as usize).min(99)] += 1;
+    }
+    let k = (0..100)
+        .max_by_key(|&k| (counts[k], std::cmp::Reverse(k)))
+        .unwrap_or(0);
+    lo + (k as f64 + 0.5) * w
+}
+
+macro_rules! stats {
+    ($($name:literal => $stat:literal),* $(,)?) => {
+        /// @RISK and Analytic Solver statistics functions.
+        pub const STATISTICS: &[FnSpec] = &[
+            $(FnSpec::new($name, 1, VARIADIC, Lift::None, |ctx, args| statistic(ctx, $stat, args)),)*
+            FnSpec::new("RISKSIMTABLE", 1, 1, Lift::None, simtable),
+            // RiskMakeInput(formula, ...): the formula's value, reported as an input by @RISK.
+            FnSpec::new("RISKMAKEINPUT", 1, VARIADIC, Lift::None, |ctx, args| match args.first() {
+                Some(a) => ctx.scalar(a),
+                None => Value::Error(ErrorKind::Value),
+            }),
+        ];
+    };
+}
+
+stats!(
+    "RISKMEAN" => "MEAN", "RISKSTDDEV" => "STDDEV", "RISKVARIANCE" => "VARIANCE",
+    "RISKMIN" => "MIN", "RISKMAX" => "MAX", "RISKRANGE" => "RANGE",
+    "RISKSKEWNESS" => "SKEWNESS", "RISKKURTOSIS" => "KURTOSIS", "RISKMODE" => "MODE",
+    "RISKPERCENTILE" => "PERCENTILE", "RISKPTOX" => "PTOX", "RISKPERCENTILED" => "PERCENTILED",
+    "RISKQTOX" => "QTOX", "RISKTARGET" => "TARGET", "RISKXTOP" => "XTOP",
+    "RISKTARGETD" => "TARGETD", "RISKXTOQ" => "XTOQ", "RISKCIMEAN" => "CIMEAN",
+    "RISKCOEFFOFVARIATION" => "COEFFOFVARIATION",
+    "PSIMEAN" => "MEAN", "PSISTDDEV" => "STDDEV", "PSIVARIANCE" => "VARIANCE",
+    "PSIMIN" => "MIN", "PSIMAX" => "MAX", "PSIRANGE" => "RANGE", "PSISKEWNESS" => "SKEWNESS",
+    "PSIKURTOSIS" => "KURTOSIS", "PSIPERCENTILE" => "PERCENTILE", "PSITARGET" => "TARGET",
+    "PSIMODE" => "MODE", "PSICIMEAN" => "CIMEAN",
+);
 
 macro_rules! dists {
     ($($name:literal),* $(,)?) => {
@@ -81,6 +312,10 @@ macro_rules! dists {
             FnSpec::new("RISKOUTPUT", 0, VARIADIC, Lift::None, output),
             FnSpec::new("PSIOUTPUT", 0, VARIADIC, Lift::None, output),
             FnSpec::new("VOSEOUTPUT", 0, VARIADIC, Lift::None, output),
+            // `VoseInput("name")+VoseNormal(..)` labels an input; it adds 0.
+            FnSpec::new("VOSEINPUT", 0, VARIADIC, Lift::None, output),
+            FnSpec::new("VOSEXBOUNDS", 0, VARIADIC, Lift::None, property),
+            FnSpec::new("VOSESHIFT", 0, VARIADIC, Lift::None, property),
             FnSpec::new("RISKTRUNCATE", 0, VARIADIC, Lift::None, property),
             FnSpec::new("RISKTRUNCATE2", 0, VARIADIC, Lift::None, property),
             FnSpec::new("RISKSHIFT", 0, VARIADIC, Lift::None, property),
@@ -93,6 +328,11 @@ macro_rules! dists {
             FnSpec::new("RISKCATEGORY", 0, VARIADIC, Lift::None, property),
             FnSpec::new("RISKCOLLECT", 0, VARIADIC, Lift::None, property),
             FnSpec::new("RISKLOCK", 0, VARIADIC, Lift::None, property),
+            FnSpec::new("RISKISDATE", 0, VARIADIC, Lift::None, property),
+            FnSpec::new("RISKISDISCRETE", 0, VARIADIC, Lift::None, property),
+            FnSpec::new("RISKSIXSIGMA", 0, VARIADIC, Lift::None, property),
+            FnSpec::new("RISKINDEPC", 0, VARIADIC, Lift::None, property),
+            FnSpec::new("RISKDEPC", 0, VARIADIC, Lift::None, property),
             $(FnSpec::new($name, 0, VARIADIC, Lift::None, |ctx, args| dist_value(ctx, $name, args)),)*
         ];
     };
@@ -130,6 +370,14 @@ dists!(
     "RISKCHISQ",
     "RISKERLANG",
     "RISKEXTVALUE",
+    "RISKCUMULD",
+    "RISKEXTVALUEMIN",
+    "RISKLAPLACE",
+    "RISKLEVY",
+    "RISKRAYLEIGH",
+    "RISKPEARSON5",
+    "RISKPEARSON6",
+    "RISKINVGAUSS",
     "PSINORMAL",
     "PSILOGNORMAL",
     "PSILOGNORMAL2",
@@ -149,6 +397,43 @@ dists!(
     "PSILOGISTIC",
     "PSIPARETO",
     "PSIERLANG",
+    "VOSENORMAL",
+    "VOSELOGNORMAL",
+    "VOSETRIANGLE",
+    "VOSEPERT",
+    "VOSEMODPERT",
+    "VOSEUNIFORM",
+    "VOSEBETA",
+    "VOSEBETA4",
+    "VOSEGAMMA",
+    "VOSEWEIBULL",
+    "VOSEEXPON",
+    "VOSEPOISSON",
+    "VOSEBINOMIAL",
+    "VOSEBERNOULLI",
+    "VOSENEGBIN",
+    "VOSEGEOMETRIC",
+    "VOSEHYPERGEO",
+    "VOSEDISCRETE",
+    "VOSEDUNIFORM",
+    "VOSEINTUNIFORM",
+    "VOSECUMULA",
+    "VOSECUMULD",
+    "VOSERELATIVE",
+    "VOSEHISTOGRAM",
+    "VOSELOGISTIC",
+    "VOSELOGLOGISTIC",
+    "VOSEPARETO",
+    "VOSESTUDENT",
+    "VOSECHISQ",
+    "VOSEERLANG",
+    "VOSEEXTVALUEMAX",
+    "VOSEEXTVALUEMIN",
+    "VOSELAPLACE",
+    "VOSERAYLEIGH",
+    "VOSEPEARSON5",
+    "VOSEPEARSON6",
+    "VOSEINVGAUSS",
 );
 
 /// Is `name` one of the distributions registered here?
@@ -171,5 +456,26 @@ mod tests {
         assert_eq!(eval("=RiskOutput(\"NPV\")+5"), Value::Number(5.0));
         assert_eq!(eval("=PsiUniform(0,4)"), Value::Number(2.0));
         assert!(matches!(eval("=RiskNormal(10,-2)"), Value::Error(_)));
+    }
+
+    #[test]
+    fn modelrisk_and_new_risk_functions_show_their_mean() {
+        assert_eq!(eval("=VoseTriangle(1,2,6)"), Value::Number(3.0));
+        assert_eq!(
+            eval("=VoseInput(\"Demand\")+VoseNormal(5,1)"),
+            Value::Number(5.0)
+        );
+        assert_eq!(
+            eval("=VoseNormal(100,10,,VoseXBounds(90,120))"),
+            Value::Number(100.0)
+        );
+        assert_eq!(eval("=VoseOutput(\"y\")+2"), Value::Number(2.0));
+        assert!(matches!(eval("=VoseNormal(100,10,0.95)"), Value::Error(_)));
+        assert_eq!(
+            eval("=RiskCumul(0,10,{0,5,10},{0,0.5,1})"),
+            Value::Number(5.0)
+        );
+        assert_eq!(eval("=RiskLaplace(3,2)"), Value::Number(3.0));
+        assert_eq!(eval("=RiskInvGauss(2,5)"), Value::Number(2.0));
     }
 }

@@ -7,7 +7,9 @@
 //! specialise, OFFSET, ...) makes [`compile`] return [`Unsupported`], and the caller falls back to
 //! evaluating the cone cell by cell per iteration with the scalar evaluator: slower, never wrong.
 
+use super::inputs::{is_bookkeeping_sheet, is_distribution, statistic};
 use super::program::{Arith, Cmp, Instr, Operand, Program, Reduce, RoundMode};
+use super::sites::{Site, SiteKey, SiteKind};
 use crate::eval::Evaluator;
 use crate::functions::{math, statistical};
 use crate::graph::Graph;
@@ -15,6 +17,10 @@ use crate::model::{Area, CellId, Model};
 use crate::value::Value;
 use mcsim_formula::{BinaryOp, ErrorKind, Expr, ExprKind, PostfixOp, UnaryOp};
 use std::collections::HashMap;
+
+mod ranges;
+mod typing;
+use typing::Ty;
 
 /// Why the cone could not be compiled (the run then uses the interpreter).
 #[derive(Debug, Clone, PartialEq)]
@@ -32,14 +38,23 @@ pub struct Compiled {
     pub program: Program,
     /// The slot each input's samples go into, in the order of the `inputs` given to [`compile`].
     pub input_slots: Vec<u32>,
-    /// RAND() call sites found in the cone: the cell and the slot of its uniform.
-    pub rand_slots: Vec<(CellId, u32)>,
+    /// The slot of each random call site (in the order of the `sites` given to [`compile`]);
+    /// `None` for a site the simulated part never reads.
+    pub site_slots: Vec<Option<u32>>,
     /// Each output's value: a column, or a constant when the output does not depend on any input.
     pub outputs: Vec<Operand>,
 }
 
-/// Which cells depend on the inputs (directly, through formulas, or by calling RAND).
-pub fn stochastic_cells(model: &Model, graph: &Graph, inputs: &[CellId]) -> Vec<bool> {
+/// Which cells depend on the inputs (directly, through formulas, or by calling RAND), with the
+/// cells holding random call `sites` as further seeds. Cells in `fixed` (what-if overrides) and
+/// cells on @RISK's bookkeeping sheets never count.
+pub fn stochastic_cells(
+    model: &Model,
+    graph: &Graph,
+    inputs: &[CellId],
+    sites: &[Site],
+    fixed: &[CellId],
+) -> Vec<bool> {
     let mut seeds = vec![false; model.cells.len()];
     for &i in inputs {
         seeds[i as usize] = true;
@@ -51,7 +66,34 @@ pub fn stochastic_cells(model: &Model, graph: &Graph, inputs: &[CellId]) -> Vec<
             seeds[f.cell as usize] = true;
         }
     }
-    graph.downstream(model, &seeds)
+    for s in sites {
+        if let Some(c) = model.find(s.key.sheet, s.key.row, s.key.col) {
+            seeds[c as usize] = true;
+        }
+    }
+    let bookkeeping: Vec<bool> = model
+        .sheets
+        .iter()
+        .map(|s| is_bookkeeping_sheet(&s.name))
+        .collect();
+    let mut blocked = vec![false; model.cells.len()];
+    for (b, c) in blocked.iter_mut().zip(&model.cells) {
+        *b = bookkeeping[c.sheet as usize];
+    }
+    for &c in fixed {
+        if let Some(b) = blocked.get_mut(c as usize) {
+            *b = true;
+        }
+    }
+    // `=RiskMean(B5)` reads B5's simulated values after the run, not B5 per iteration.
+    for f in &model.formulas {
+        if let Ok(e) = &f.expr
+            && e.functions().iter().any(|n| statistic(n).is_some())
+        {
+            blocked[f.cell as usize] = true;
+        }
+    }
+    graph.downstream_except(model, &seeds, &blocked)
 }
 
 fn is_random(name: &str) -> bool {
@@ -65,13 +107,25 @@ struct Compiler<'a, 'm> {
     cell_op: HashMap<CellId, Operand>,
     instrs: Vec<Instr>,
     next: u32,
-    rand_slots: Vec<(CellId, u32)>,
+    sites: HashMap<SiteKey, (usize, bool)>,
+    site_slots: Vec<Option<u32>>,
+    /// Offset of the call being compiled (its site key).
+    call_offset: u32,
+    /// Compiling a single-cell array formula: a range in a scalar position is an array there.
+    /// Compiling an element of an array formula: its (row, column) offset in the array's range.
+    /// A range in a single-value position then gives that element (broadcast along a single
+    /// row or column), as Excel evaluates array formulas element by element.
+    elem: Option<(u32, u32)>,
     cur: CellId,
     /// Value numbering: an instruction already emitted with the same operation and operands
     /// (slots are single-assignment before allocation, so equal keys mean equal values).
     seen: HashMap<String, Operand>,
     /// `x^n` already computed, by (base slot, n): the next power is one multiplication.
     powers: HashMap<(u32, i32), Operand>,
+    /// The type of each stochastic cell compiled (absent: a number).
+    cell_ty: HashMap<CellId, Ty>,
+    /// Set when a subexpression folded to text: the cell is declined (text is not a column).
+    folded_text: bool,
 }
 
 type R<T> = Result<T, String>;
@@ -82,9 +136,11 @@ pub fn compile<'m>(
     graph: &Graph,
     ev: &mut Evaluator<'m>,
     inputs: &[CellId],
+    sites: &[Site],
+    fixed: &[CellId],
     outputs: &[CellId],
 ) -> Result<Compiled, Unsupported> {
-    let sto = stochastic_cells(model, graph, inputs);
+    let sto = stochastic_cells(model, graph, inputs, sites, fixed);
     let mut c = Compiler {
         model,
         ev,
@@ -92,10 +148,19 @@ pub fn compile<'m>(
         cell_op: HashMap::new(),
         instrs: Vec::new(),
         next: 0,
-        rand_slots: Vec::new(),
+        sites: sites
+            .iter()
+            .enumerate()
+            .map(|(j, s)| (s.key, (j, matches!(s.kind, SiteKind::Dynamic(_)))))
+            .collect(),
+        site_slots: vec![None; sites.len()],
+        call_offset: 0,
+        elem: None,
         cur: 0,
         seen: HashMap::new(),
         powers: HashMap::new(),
+        cell_ty: HashMap::new(),
+        folded_text: false,
     };
     let mut input_slots = Vec::with_capacity(inputs.len());
     for &i in inputs {
@@ -103,8 +168,10 @@ pub fn compile<'m>(
         c.cell_op.insert(i, Operand::Slot(s));
         input_slots.push(s);
     }
+    // Only the part of the cone that reaches the outputs is computed per iteration.
+    let needed = graph.upstream(model, outputs, &sto);
     for &cell in &graph.order {
-        if !sto[cell as usize] || c.cell_op.contains_key(&cell) {
+        if !sto[cell as usize] || !needed[cell as usize] || c.cell_op.contains_key(&cell) {
             continue;
         }
         c.cur = cell;
@@ -122,13 +189,13 @@ pub fn compile<'m>(
         };
         outs.push(op);
     }
-    let rand_slots = c.rand_slots.clone();
+    let site_slots = c.site_slots.clone();
     let mut program = Program {
         instrs: c.instrs,
         slots: c.next,
     };
     let mut pinned: Vec<u32> = input_slots.clone();
-    pinned.extend(rand_slots.iter().map(|r| r.1));
+    pinned.extend(site_slots.iter().flatten().copied());
     pinned.extend(outs.iter().filter_map(|o| match o {
         Operand::Slot(s) => Some(*s),
         _ => None,
@@ -137,7 +204,7 @@ pub fn compile<'m>(
     let map = |s: u32| remap[s as usize];
     Ok(Compiled {
         input_slots: input_slots.iter().map(|&s| map(s)).collect(),
-        rand_slots: rand_slots.iter().map(|&(c, s)| (c, map(s))).collect(),
+        site_slots: site_slots.iter().map(|s| s.map(map)).collect(),
         outputs: outs
             .iter()
             .map(|o| match o {
@@ -147,6 +214,65 @@ pub fn compile<'m>(
             .collect(),
         program,
     })
+}
+
+/// Every cell of the cone the compiler declines, not only the first (for diagnostics and the
+/// differential test): a declined cell is treated as an error column and compiling goes on.
+pub fn unsupported_cells<'m>(
+    model: &'m Model,
+    graph: &Graph,
+    ev: &mut Evaluator<'m>,
+    inputs: &[CellId],
+) -> Vec<(CellId, Unsupported)> {
+    let sites = super::rand_sites(model);
+    let sto = stochastic_cells(model, graph, inputs, &sites, &[]);
+    let mut c = Compiler {
+        model,
+        ev,
+        sto: &sto,
+        cell_op: HashMap::new(),
+        instrs: Vec::new(),
+        next: 0,
+        sites: sites
+            .iter()
+            .enumerate()
+            .map(|(j, s)| (s.key, (j, matches!(s.kind, SiteKind::Dynamic(_)))))
+            .collect(),
+        site_slots: vec![None; sites.len()],
+        call_offset: 0,
+        elem: None,
+        cur: 0,
+        seen: HashMap::new(),
+        powers: HashMap::new(),
+        cell_ty: HashMap::new(),
+        folded_text: false,
+    };
+    for &i in inputs {
+        let s = c.slot();
+        c.cell_op.insert(i, Operand::Slot(s));
+    }
+    let mut out = Vec::new();
+    for &cell in &graph.order {
+        if !sto[cell as usize] || c.cell_op.contains_key(&cell) {
+            continue;
+        }
+        c.cur = cell;
+        let op = match c.cell(cell) {
+            Ok(op) => op,
+            Err(what) => {
+                out.push((
+                    cell,
+                    Unsupported {
+                        cell: model.cell_label(cell),
+                        what,
+                    },
+                ));
+                Operand::Const(f64::NAN)
+            }
+        };
+        c.cell_op.insert(cell, op);
+    }
+    out
 }
 
 fn num(v: &Value) -> f64 {
@@ -173,15 +299,34 @@ impl Compiler<'_, '_> {
         let Some(fid) = data.formula else {
             return Ok(self.constant_of_cell(cell));
         };
-        let f = &model.formulas[fid as usize];
-        if f.array.is_some() {
-            return Err("array formulas in the simulated part of the model".into());
+        let mut f = &model.formulas[fid as usize];
+        self.elem = None;
+        if let Some(part) = f.array {
+            // Every cell of an array formula is its element of the anchor's formula.
+            self.elem = Some((data.row - part.range.r1, data.col - part.range.c1));
+            if part.anchor != cell {
+                let Some(afid) = model.cells[part.anchor as usize].formula else {
+                    return Err("an array formula without its anchor".into());
+                };
+                f = &model.formulas[afid as usize];
+            }
         }
         let e = f
             .expr
             .as_ref()
             .map_err(|_| "a formula that does not parse".to_string())?;
-        self.expr(e)
+        self.folded_text = false;
+        let op = self.expr(e);
+        self.elem = None;
+        let op = op?;
+        if self.folded_text {
+            return Err("text in the simulated part of the model".into());
+        }
+        let ty = self.expr_ty(e).of_cell();
+        if ty != Ty::Num {
+            self.cell_ty.insert(cell, ty);
+        }
+        Ok(op)
     }
 
     fn area_is_stochastic(&self, a: &Area) -> bool {
@@ -222,7 +367,11 @@ impl Compiler<'_, '_> {
                 }
             }
             ExprKind::Name { .. } => hit = true, // resolved below, conservatively
-            ExprKind::Call { name, .. } if is_random(name) => hit = true,
+            ExprKind::Call { name, .. } if is_random(name) || is_distribution(name) => hit = true,
+            // Their targets are known only when evaluated.
+            ExprKind::Call { name, .. } if matches!(name.as_str(), "OFFSET" | "INDIRECT") => {
+                hit = true
+            }
             _ => {}
         });
         hit
@@ -231,8 +380,33 @@ impl Compiler<'_, '_> {
     fn fold(&mut self, e: &Expr) -> Operand {
         let d = &self.model.cells[self.cur as usize];
         let (s, r, c) = (d.sheet, d.row, d.col);
-        let v = self.ev.eval_at(e, s, r, c, false);
+        let v = match self.elem {
+            None => self.ev.eval_at(e, s, r, c, false),
+            Some((dr, dc)) => {
+                let v = self.ev.eval_at(e, s, r, c, true);
+                element(&v, dr as usize, dc as usize)
+            }
+        };
+        if matches!(v.first(), Value::Text(_)) {
+            self.folded_text = true;
+        }
         Operand::Const(num(&v))
+    }
+
+    /// Does the expression hold a reference (or a defined name) that may span several cells?
+    fn has_range(&self, e: &Expr) -> bool {
+        let mut hit = false;
+        e.walk(&mut |n| match &n.kind {
+            ExprKind::Ref(r) => {
+                let b = r.bounds();
+                if b.r1 != b.r2 || b.c1 != b.c2 {
+                    hit = true;
+                }
+            }
+            ExprKind::Name { .. } => hit = true,
+            _ => {}
+        });
+        hit
     }
 
     fn emit(&mut self, f: impl FnOnce(u32) -> Instr) -> Operand {
@@ -296,38 +470,24 @@ impl Compiler<'_, '_> {
         Operand::Slot(dst)
     }
 
-    /// The cells of a reference, each as an operand, row by row.
-    fn area_operands(&mut self, a: Area) -> R<Vec<Operand>> {
-        let b = a.bounds;
-        let n = b.rows() as u64 * b.cols() as u64;
-        if n > 100_000 {
-            return Err("a range of more than 100,000 cells in the simulated part".into());
-        }
-        let mut out = Vec::with_capacity(n as usize);
-        for r in b.r1..=b.r2 {
-            for c in b.c1..=b.c2 {
-                out.push(match self.model.find(a.sheet, r, c) {
-                    Some(id) => match self.cell_op.get(&id) {
-                        Some(op) => *op,
-                        None if self.sto[id as usize] => {
-                            return Err("a reference the dependency order did not see".into());
-                        }
-                        None => match self.ev.value(id) {
-                            // Text and booleans in ranges are skipped by aggregates; mark them.
-                            Value::Text(_) | Value::Bool(_) | Value::Empty => Operand::Const(SKIP),
-                            v => Operand::Const(num(v)),
-                        },
-                    },
-                    None => Operand::Const(SKIP),
-                });
-            }
-        }
-        Ok(out)
-    }
-
+    /// The area a reference (in parentheses, or through a defined name) stands for.
     fn resolve_area(&self, e: &Expr) -> Option<Area> {
-        let ExprKind::Ref(r) = &e.kind else {
-            return None;
+        let r = match &e.kind {
+            ExprKind::Ref(r) => r,
+            ExprKind::Paren(inner) => return self.resolve_area(inner),
+            ExprKind::Name { sheet, name } => {
+                let scope = match sheet {
+                    Some(s) => self.model.sheet_id(s),
+                    None => Some(self.model.cells[self.cur as usize].sheet),
+                };
+                return match self.model.name(scope, name).map(|n| &n.expr) {
+                    Some(Ok(ne)) if !matches!(ne.kind, ExprKind::Name { .. }) => {
+                        self.resolve_area(ne)
+                    }
+                    _ => None,
+                };
+            }
+            _ => return None,
         };
         let sheet = match &r.sheet {
             None => self.model.cells[self.cur as usize].sheet,
@@ -337,17 +497,6 @@ impl Compiler<'_, '_> {
             sheet,
             bounds: r.bounds(),
         })
-    }
-
-    fn list(&mut self, args: &[Expr]) -> R<Vec<Operand>> {
-        let mut out = Vec::new();
-        for a in args {
-            match self.resolve_area(a) {
-                Some(area) => out.extend(self.area_operands(area)?),
-                None => out.push(self.expr(a)?),
-            }
-        }
-        Ok(out)
     }
 
     fn expr(&mut self, e: &Expr) -> R<Operand> {
@@ -365,9 +514,17 @@ impl Compiler<'_, '_> {
                     let d = &self.model.cells[self.cur as usize];
                     (d.row, d.col)
                 };
-                // Implicit intersection.
+                // Implicit intersection; in an array formula, the element.
                 let (r0, c0) = if b.r1 == b.r2 && b.c1 == b.c2 {
                     (b.r1, b.c1)
+                } else if let Some((dr, dc)) = self.elem {
+                    let r0 = if b.r1 == b.r2 { b.r1 } else { b.r1 + dr };
+                    let c0 = if b.c1 == b.c2 { b.c1 } else { b.c1 + dc };
+                    if r0 > b.r2 || c0 > b.c2 {
+                        // Beyond the range: #N/A.
+                        return Ok(Operand::Const(f64::NAN));
+                    }
+                    (r0, c0)
                 } else if b.c1 == b.c2 && row >= b.r1 && row <= b.r2 {
                     (row, b.c1)
                 } else if b.r1 == b.r2 && col >= b.c1 && col <= b.c2 {
@@ -378,7 +535,14 @@ impl Compiler<'_, '_> {
                 match self.model.find(area.sheet, r0, c0) {
                     Some(id) => match self.cell_op.get(&id) {
                         Some(op) => Ok(*op),
-                        None => Ok(self.constant_of_cell(id)),
+                        // A stochastic cell not compiled yet: a circular reference.
+                        None if self.sto[id as usize] => {
+                            Err("a reference the dependency order did not see".into())
+                        }
+                        None => {
+                            let v = self.ev.value(id).clone();
+                            self.direct_constant(&v)
+                        }
                     },
                     None => Ok(Operand::Const(0.0)),
                 }
@@ -406,15 +570,19 @@ impl Compiler<'_, '_> {
                 expr,
             } => {
                 let a = self.expr(expr)?;
+                // `/ 100` as the interpreter computes it (`* 0.01` rounds differently).
                 Ok(self.emit(|dst| Instr::Arith {
-                    op: Arith::Mul,
+                    op: Arith::Div,
                     dst,
                     a,
-                    b: Operand::Const(0.01),
+                    b: Operand::Const(100.0),
                 }))
             }
             ExprKind::Binary { op, lhs, rhs } => self.binary(*op, lhs, rhs),
-            ExprKind::Call { name, args } => self.call(name, args),
+            ExprKind::Call { name, args } => {
+                self.call_offset = e.span.start;
+                self.call(name, args)
+            }
             ExprKind::Text(_) => Err("text in the simulated part of the model".into()),
             _ => Ok(self.fold(e)),
         }
@@ -460,6 +628,7 @@ impl Compiler<'_, '_> {
         let a = self.expr(lhs)?;
         let b = self.expr(rhs)?;
         if let Some(c) = cmp(op) {
+            self.comparable(lhs, rhs)?;
             return Ok(self.emit(|dst| Instr::Compare { op: c, dst, a, b }));
         }
         let ar = match op {
@@ -474,52 +643,32 @@ impl Compiler<'_, '_> {
         Ok(self.emit(|dst| Instr::Arith { op: ar, dst, a, b }))
     }
 
-    fn reduce(&mut self, op: Reduce, args: &[Expr]) -> R<Operand> {
-        let items = self.list(args)?;
-        let mut slots = Vec::new();
-        let mut konst: Option<f64> = None;
-        let mut count = 0u32;
-        for it in items {
-            match it {
-                Operand::Const(k) if k.to_bits() == SKIP.to_bits() => {}
-                Operand::Const(k) => {
-                    count += 1;
-                    konst = Some(match (op, konst) {
-                        (_, None) => k,
-                        (Reduce::Sum | Reduce::Average, Some(s)) => s + k,
-                        (Reduce::Product, Some(s)) => s * k,
-                        (Reduce::Min, Some(s)) => {
-                            if k.is_nan() || k < s {
-                                k
-                            } else {
-                                s
-                            }
-                        }
-                        (Reduce::Max, Some(s)) => {
-                            if k.is_nan() || k > s {
-                                k
-                            } else {
-                                s
-                            }
-                        }
-                    });
-                }
-                Operand::Slot(s) => {
-                    count += 1;
-                    slots.push(s);
-                }
+    /// The column of the random call site being compiled.
+    fn site(&mut self, name: &str) -> R<Operand> {
+        let d = &self.model.cells[self.cur as usize];
+        let key = SiteKey {
+            sheet: d.sheet,
+            row: d.row,
+            col: d.col,
+            offset: self.call_offset,
+        };
+        let Some(&(j, dynamic)) = self.sites.get(&key) else {
+            return Err(format!("{name} outside the sampled calls"));
+        };
+        if dynamic {
+            return Err(format!(
+                "{name} with parameters that change from iteration to iteration"
+            ));
+        }
+        let slot = match self.site_slots[j] {
+            Some(s) => s,
+            None => {
+                let s = self.slot();
+                self.site_slots[j] = Some(s);
+                s
             }
-        }
-        if op == Reduce::Average && count == 0 {
-            return Ok(Operand::Const(f64::NAN));
-        }
-        Ok(self.emit(|dst| Instr::Reduce {
-            op,
-            dst,
-            slots,
-            konst,
-            count,
-        }))
+        };
+        Ok(Operand::Slot(slot))
     }
 
     fn call(&mut self, name: &str, args: &[Expr]) -> R<Operand> {
@@ -540,13 +689,21 @@ impl Compiler<'_, '_> {
                 return Ok(self.emit(|dst| Instr::Call2 { f: $f, dst, a, b }));
             }};
         }
+        if name == "RAND" || is_distribution(name) {
+            return self.site(name);
+        }
         match name {
-            "RAND" => {
-                let dst = self.slot();
-                self.rand_slots.push((self.cur, dst));
-                Ok(Operand::Slot(dst))
+            "RANDBETWEEN" => {
+                let u = self.site(name)?;
+                let lo = self.expr(arg(0).ok_or("missing argument")?)?;
+                let hi = self.expr(arg(1).ok_or("missing argument")?)?;
+                Ok(self.emit(|dst| Instr::CallN {
+                    f: randbetween_kernel,
+                    dst,
+                    args: vec![lo, hi, u],
+                }))
             }
-            "RISKOUTPUT" | "PSIOUTPUT" => Ok(Operand::Const(0.0)),
+            "RISKOUTPUT" | "PSIOUTPUT" | "VOSEOUTPUT" | "VOSEINPUT" => Ok(Operand::Const(0.0)),
             "IF" => {
                 let cond = self.expr(arg(0).ok_or("missing argument")?)?;
                 let t = match arg(1) {
@@ -566,53 +723,27 @@ impl Compiler<'_, '_> {
                 Ok(self.emit(|dst| Instr::IfError { dst, a, alt }))
             }
             "ISERROR" | "ISNUMBER" => {
-                let a = self.expr(arg(0).ok_or("missing argument")?)?;
+                let e = arg(0).ok_or("missing argument")?;
+                let a = self.expr(e)?;
                 let negate = name == "ISNUMBER";
+                if negate {
+                    // ISNUMBER of a reference to a blank (`INDEX(r, i)`, `IF(c, A1, 0)`) is
+                    // FALSE, where the blank read as a value is 0.
+                    if self.may_be_reference(e) && !matches!(e.kind, ExprKind::Ref(_)) {
+                        return Err("ISNUMBER of a function that may return a reference".into());
+                    }
+                    // ISNUMBER(TRUE) is FALSE.
+                    match self.expr_ty(e) {
+                        Ty::Num | Ty::Empty => {}
+                        Ty::Bool => return Ok(Operand::Const(0.0)),
+                        Ty::Mixed => {
+                            return Err("ISNUMBER of a number-or-boolean cell".into());
+                        }
+                    }
+                }
                 Ok(self.emit(|dst| Instr::IsError { dst, a, negate }))
             }
-            "AND" | "OR" => {
-                let items = self.list(args)?;
-                let mut acc: Option<Operand> = None;
-                for it in items {
-                    if let Operand::Const(k) = it
-                        && k.to_bits() == SKIP.to_bits()
-                    {
-                        continue;
-                    }
-                    let t = self.emit(|dst| Instr::Compare {
-                        op: Cmp::Ne,
-                        dst,
-                        a: it,
-                        b: Operand::Const(0.0),
-                    });
-                    acc = Some(match acc {
-                        None => t,
-                        Some(p) => {
-                            let (op, thr) = if name == "AND" {
-                                (Arith::Mul, None)
-                            } else {
-                                (Arith::Add, Some(0.0))
-                            };
-                            let s = self.emit(|dst| Instr::Arith {
-                                op,
-                                dst,
-                                a: p,
-                                b: t,
-                            });
-                            match thr {
-                                None => s,
-                                Some(z) => self.emit(|dst| Instr::Compare {
-                                    op: Cmp::Gt,
-                                    dst,
-                                    a: s,
-                                    b: Operand::Const(z),
-                                }),
-                            }
-                        }
-                    });
-                }
-                acc.ok_or_else(|| format!("{name} without values"))
-            }
+            "AND" | "OR" => self.and_or(name == "AND", args),
             "NOT" => {
                 let a = self.expr(arg(0).ok_or("missing argument")?)?;
                 Ok(self.emit(|dst| Instr::Compare {
@@ -627,81 +758,17 @@ impl Compiler<'_, '_> {
             "MIN" => self.reduce(Reduce::Min, args),
             "MAX" => self.reduce(Reduce::Max, args),
             "AVERAGE" => self.reduce(Reduce::Average, args),
-            "NPV" => {
-                let rate = self.expr(arg(0).ok_or("missing argument")?)?;
-                let flows: Vec<Operand> = self
-                    .list(&args[1..])?
-                    .into_iter()
-                    .filter(|o| !matches!(o, Operand::Const(k) if k.to_bits() == SKIP.to_bits()))
-                    .collect();
-                Ok(self.emit(|dst| Instr::Npv { dst, rate, flows }))
-            }
-            "SUMPRODUCT" if args.len() == 2 => {
-                let a = self.list(&args[..1])?;
-                let b = self.list(&args[1..])?;
-                if a.len() != b.len() {
-                    return Ok(Operand::Const(f64::NAN));
-                }
-                let z = |v: Vec<Operand>| -> Vec<Operand> {
-                    v.into_iter()
-                        .map(|o| match o {
-                            Operand::Const(k) if k.to_bits() == SKIP.to_bits() => {
-                                Operand::Const(0.0)
-                            }
-                            o => o,
-                        })
-                        .collect()
-                };
-                let (a, b) = (z(a), z(b));
-                Ok(self.emit(|dst| Instr::SumProduct { dst, a, b }))
-            }
-            "COUNTIF" if args.len() == 2 && !self.depends(&args[1]) => {
-                let crit = {
-                    let d = &self.model.cells[self.cur as usize];
-                    let (s, r, c) = (d.sheet, d.row, d.col);
-                    self.ev.eval_at(&args[1], s, r, c, false)
-                };
-                let (op, rhs) =
-                    numeric_criterion(&crit).ok_or("a COUNTIF criterion that is not numeric")?;
-                let items: Vec<Operand> = self
-                    .list(&args[..1])?
-                    .into_iter()
-                    .filter(|o| !matches!(o, Operand::Const(k) if k.to_bits() == SKIP.to_bits()))
-                    .collect();
-                Ok(self.emit(|dst| Instr::CountIf {
-                    dst,
-                    items,
-                    op,
-                    rhs,
-                }))
-            }
+            "NPV" if args.len() >= 2 => self.npv(args),
+            "SUMPRODUCT" if args.len() == 2 => self.sumproduct(args),
+            "COUNTIF" if args.len() == 2 && !self.depends(&args[1]) => self.countif(args),
             "MATCH" if args.len() == 3 && !self.depends(&args[2]) => {
                 let mt = self.fold(&args[2]);
                 if mt != Operand::Const(0.0) {
                     return Err("MATCH with approximate matching in the simulated part".into());
                 }
-                let key = self.expr(&args[0])?;
-                let items = self.list(&args[1..2])?;
-                Ok(self.emit(|dst| Instr::MatchExact { dst, key, items }))
+                self.match_exact(args)
             }
-            "INDEX" if args.len() == 2 => {
-                let area = self
-                    .resolve_area(&args[0])
-                    .ok_or("INDEX over something other than a range")?;
-                if area.bounds.rows() > 1 && area.bounds.cols() > 1 {
-                    return Err("two-dimensional INDEX in the simulated part".into());
-                }
-                let items = self.area_operands(area)?;
-                let items = items
-                    .into_iter()
-                    .map(|o| match o {
-                        Operand::Const(k) if k.to_bits() == SKIP.to_bits() => Operand::Const(0.0),
-                        o => o,
-                    })
-                    .collect();
-                let idx = self.expr(&args[1])?;
-                Ok(self.emit(|dst| Instr::Index { dst, items, idx }))
-            }
+            "INDEX" if args.len() == 2 => self.index(args),
             // The same kernels as the scalar evaluator's functions: one definition for both paths.
             "ABS" => one!(math::abs_kernel),
             "SQRT" => one!(math::sqrt_kernel),
@@ -718,7 +785,8 @@ impl Compiler<'_, '_> {
                         None => Some(0.0),
                         Some(d) if matches!(d.kind, ExprKind::Missing) => Some(0.0),
                         Some(d) => match self.fold(d) {
-                            Operand::Const(k) if k.is_finite() && k.abs() <= 15.0 => {
+                            // Negative digits divide (as the kernel does): the kernel path.
+                            Operand::Const(k) if k.is_finite() && (0.0..=15.0).contains(&k) => {
                                 Some(k.trunc())
                             }
                             _ => None,
@@ -761,8 +829,21 @@ impl Compiler<'_, '_> {
     }
 }
 
-/// Marks a range cell that aggregates skip (empty, text, boolean).
-const SKIP: f64 = f64::from_bits(0x7ff8_dead_beef_0001);
+/// Element (`dr`, `dc`) of an array value, a single row or column broadcast; beyond it #N/A.
+fn element(v: &Value, dr: usize, dc: usize) -> Value {
+    match v {
+        Value::Array(a) => {
+            let r = if a.rows == 1 { 0 } else { dr };
+            let c = if a.cols == 1 { 0 } else { dc };
+            a.get(r, c).cloned().unwrap_or(Value::Error(ErrorKind::Na))
+        }
+        v => v.clone(),
+    }
+}
+
+fn randbetween_kernel(a: &[f64]) -> Result<f64, ErrorKind> {
+    math::randbetween_kernel(a[0], a[1], a[2])
+}
 
 fn norm_inv_kernel(a: &[f64]) -> Result<f64, ErrorKind> {
     statistical::norm_inv_kernel(a[0], a[1], a[2])
@@ -770,35 +851,6 @@ fn norm_inv_kernel(a: &[f64]) -> Result<f64, ErrorKind> {
 
 fn lognorm_inv_kernel(a: &[f64]) -> Result<f64, ErrorKind> {
     statistical::lognorm_inv_kernel(a[0], a[1], a[2])
-}
-
-/// `">=0"`, `"<0"`, `5`: a numeric criterion.
-fn numeric_criterion(v: &Value) -> Option<(Cmp, f64)> {
-    match v {
-        Value::Number(n) => Some((Cmp::Eq, *n)),
-        Value::Text(s) => {
-            let s = s.trim();
-            let (op, rest) = if let Some(r) = s.strip_prefix(">=") {
-                (Cmp::Ge, r)
-            } else if let Some(r) = s.strip_prefix("<=") {
-                (Cmp::Le, r)
-            } else if let Some(r) = s.strip_prefix("<>") {
-                (Cmp::Ne, r)
-            } else if let Some(r) = s.strip_prefix('>') {
-                (Cmp::Gt, r)
-            } else if let Some(r) = s.strip_prefix('<') {
-                (Cmp::Lt, r)
-            } else if let Some(r) = s.strip_prefix('=') {
-                (Cmp::Eq, r)
-            } else {
-                (Cmp::Eq, s)
-            };
-            let n: f64 = rest.trim().parse().ok()?;
-            // `<>5` also counts text and blanks in Excel; only safe when the list is all numbers.
-            (op != Cmp::Ne).then_some((op, n))
-        }
-        _ => None,
-    }
 }
 
 /// Assigns physical slots so that columns whose values are dead are reused (keeps a block's

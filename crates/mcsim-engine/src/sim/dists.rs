@@ -23,12 +23,17 @@ fn numbers(v: &Value) -> Vec<f64> {
 
 /// The distribution a call describes, or a message naming what is wrong.
 pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
-    let p = &call.params;
     let name = format!(
         "{}{}",
-        if call.vendor == "PSI" { "Psi" } else { "Risk" },
+        match call.vendor {
+            "PSI" => "Psi",
+            "VOSE" => "Vose",
+            _ => "Risk",
+        },
         title(&call.dist)
     );
+    let vose = vose_params(call, &name)?;
+    let p = vose.as_ref().unwrap_or(&call.params);
     let num = |i: usize| -> Result<f64, String> {
         match p.get(i) {
             Some(Value::Number(n)) => Ok(*n),
@@ -68,6 +73,22 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
             Ok(())
         }
     };
+    // A range distribution whose range is one point (`RiskTriang(0,0,0)`, seen in real models
+    // where a scenario switches an uncertainty off) is that constant, as in @RISK.
+    if matches!(
+        call.dist.as_str(),
+        "TRIANG" | "TRIANGULAR" | "TRIANGLE" | "PERT" | "MODPERT" | "UNIFORM"
+    ) && p.len() >= 2
+        && p.iter().take(3).all(|v| matches!(v, Value::Number(_)))
+    {
+        let first = num(0)?;
+        if (0..p.len().min(3)).all(|i| num(i).is_ok_and(|x| x == first)) {
+            return Ok(Distribution::Discrete {
+                values: vec![first],
+                weights: vec![1.0],
+            });
+        }
+    }
     let d = match (call.vendor, call.dist.as_str()) {
         (_, "NORMAL") => {
             arity(2)?;
@@ -76,7 +97,7 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
                 sd: num(1)?,
             }
         }
-        ("RISK", "LOGNORM") | ("PSI", "LOGNORMAL") => {
+        ("RISK", "LOGNORM") | ("PSI" | "VOSE", "LOGNORMAL") => {
             arity(2)?;
             Distribution::Lognormal {
                 mean: num(0)?,
@@ -90,7 +111,7 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
                 sigma: num(1)?,
             }
         }
-        ("RISK", "TRIANG") | ("PSI", "TRIANGULAR") => {
+        ("RISK", "TRIANG") | ("PSI", "TRIANGULAR") | ("VOSE", "TRIANGLE") => {
             arity(3)?;
             Distribution::Triangular {
                 min: num(0)?,
@@ -117,6 +138,15 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
                 lambda: mcsim_sampling::DEFAULT_PERT_LAMBDA,
             }
         }
+        ("VOSE", "MODPERT") => {
+            arity(4)?;
+            Distribution::Pert {
+                min: num(0)?,
+                mode: num(1)?,
+                max: num(2)?,
+                lambda: num(3)?,
+            }
+        }
         (_, "UNIFORM") => {
             arity(2)?;
             Distribution::Uniform {
@@ -131,7 +161,7 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
                 alpha2: num(1)?,
             }
         }
-        ("RISK", "BETAGENERAL") | ("PSI", "BETAGEN") => {
+        ("RISK", "BETAGENERAL") | ("PSI", "BETAGEN") | ("VOSE", "BETA4") => {
             arity(4)?;
             Distribution::BetaGeneral {
                 alpha1: num(0)?,
@@ -154,7 +184,7 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
                 scale: num(1)?,
             }
         }
-        ("RISK", "EXPON") => {
+        ("RISK" | "VOSE", "EXPON") => {
             arity(1)?;
             Distribution::Expon { mean: num(0)? }
         }
@@ -178,18 +208,18 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
             arity(1)?;
             Distribution::Bernoulli { p: num(0)? }
         }
-        ("RISK", "NEGBIN") | ("PSI", "NEGBINOMIAL") => {
+        ("RISK" | "VOSE", "NEGBIN") | ("PSI", "NEGBINOMIAL") => {
             arity(2)?;
             Distribution::Negbin {
                 s: num(0)?,
                 p: num(1)?,
             }
         }
-        ("RISK", "GEOMET") | ("PSI", "GEOMETRIC") => {
+        ("RISK", "GEOMET") | ("PSI" | "VOSE", "GEOMETRIC") => {
             arity(1)?;
             Distribution::Geomet { p: num(0)? }
         }
-        ("RISK", "HYPERGEO") | ("PSI", "HYPERGEO") => {
+        ("RISK" | "PSI" | "VOSE", "HYPERGEO") => {
             arity(3)?;
             Distribution::Hypergeo {
                 n: num(0)?,
@@ -204,18 +234,27 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
                 weights: list(1)?,
             }
         }
-        ("RISK", "DUNIFORM") | ("PSI", "DISCUNIFORM") => {
+        ("RISK" | "VOSE", "DUNIFORM") | ("PSI", "DISCUNIFORM") => {
             arity(1)?;
             Distribution::DUniform { values: list(0)? }
         }
-        ("RISK", "INTUNIFORM") | ("PSI", "INTUNIFORM") => {
+        ("RISK" | "PSI" | "VOSE", "INTUNIFORM") => {
             arity(2)?;
             Distribution::IntUniform {
                 min: num(0)?,
                 max: num(1)?,
             }
         }
-        (_, "CUMUL") => {
+        ("RISK" | "VOSE", "CUMULD") => {
+            arity(4)?;
+            Distribution::CumulD {
+                min: num(0)?,
+                max: num(1)?,
+                xs: list(2)?,
+                ps: list(3)?,
+            }
+        }
+        ("RISK" | "PSI", "CUMUL") | ("VOSE", "CUMULA") => {
             arity(4)?;
             Distribution::Cumul {
                 min: num(0)?,
@@ -224,7 +263,7 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
                 ps: list(3)?,
             }
         }
-        (_, "GENERAL") => {
+        ("RISK" | "PSI", "GENERAL") | ("VOSE", "RELATIVE") => {
             arity(4)?;
             Distribution::General {
                 min: num(0)?,
@@ -233,7 +272,7 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
                 weights: list(3)?,
             }
         }
-        ("RISK", "HISTOGRM") => {
+        ("RISK", "HISTOGRM") | ("VOSE", "HISTOGRAM") => {
             arity(3)?;
             Distribution::Histogrm {
                 min: num(0)?,
@@ -246,6 +285,15 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
             Distribution::Logistic {
                 alpha: num(0)?,
                 beta: num(1)?,
+            }
+        }
+        ("VOSE", "LOGLOGISTIC") => {
+            // ModelRisk's LogLogistic(alpha, beta): shape, scale, no location.
+            arity(2)?;
+            Distribution::Loglogistic {
+                gamma: 0.0,
+                beta: num(1)?,
+                alpha: num(0)?,
             }
         }
         (_, "LOGLOGISTIC") => {
@@ -263,11 +311,11 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
                 a: num(1)?,
             }
         }
-        ("RISK", "STUDENT") | ("PSI", "STUDENT") => {
+        ("RISK" | "PSI" | "VOSE", "STUDENT") => {
             arity(1)?;
             Distribution::Student { nu: num(0)? }
         }
-        ("RISK", "CHISQ") | ("PSI", "CHISQUARE") => {
+        ("RISK" | "VOSE", "CHISQ") | ("PSI", "CHISQUARE") => {
             arity(1)?;
             Distribution::ChiSq { nu: num(0)? }
         }
@@ -278,18 +326,146 @@ pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
                 beta: num(1)?,
             }
         }
-        ("RISK", "EXTVALUE") | ("PSI", "EXTVALUE") => {
+        ("RISK" | "PSI", "EXTVALUE") | ("VOSE", "EXTVALUEMAX") => {
             arity(2)?;
             Distribution::ExtValue {
                 alpha: num(0)?,
                 beta: num(1)?,
             }
         }
+        ("RISK" | "VOSE", "EXTVALUEMIN") => {
+            arity(2)?;
+            Distribution::ExtValueMin {
+                alpha: num(0)?,
+                beta: num(1)?,
+            }
+        }
+        ("RISK", "LAPLACE") => {
+            arity(2)?;
+            Distribution::Laplace {
+                mu: num(0)?,
+                sigma: num(1)?,
+            }
+        }
+        ("VOSE", "LAPLACE") => {
+            // ModelRisk's Laplace(m, s) is m + Expon(s) − Expon(s): s is the exponential scale,
+            // so the standard deviation is s·√2.
+            arity(2)?;
+            Distribution::Laplace {
+                mu: num(0)?,
+                sigma: num(1)? * std::f64::consts::SQRT_2,
+            }
+        }
+        ("RISK", "LEVY") => {
+            arity(2)?;
+            Distribution::Levy {
+                a: num(0)?,
+                c: num(1)?,
+            }
+        }
+        ("RISK" | "VOSE", "RAYLEIGH") => {
+            arity(1)?;
+            Distribution::Rayleigh { beta: num(0)? }
+        }
+        ("RISK" | "VOSE", "PEARSON5") => {
+            arity(2)?;
+            Distribution::Pearson5 {
+                alpha: num(0)?,
+                beta: num(1)?,
+            }
+        }
+        ("RISK" | "VOSE", "PEARSON6") => {
+            arity(3)?;
+            Distribution::Pearson6 {
+                beta1: num(0)?,
+                beta2: num(1)?,
+                beta: num(2)?,
+            }
+        }
+        ("RISK" | "VOSE", "INVGAUSS") => {
+            arity(2)?;
+            Distribution::InvGauss {
+                mu: num(0)?,
+                lambda: num(1)?,
+            }
+        }
         _ => return Err(format!("{name} is not a supported distribution")),
     };
-    // The sampler's message already names the function (`RiskNormal: standard deviation ...`).
-    d.validate().map_err(|e| e.to_string())?;
+    // The sampler's message names the @RISK function (`RiskNormal: standard deviation ...`);
+    // a Psi or Vose call is named as written.
+    d.validate().map_err(|e| {
+        let text = e.to_string();
+        match text.strip_prefix(d.function_name()) {
+            Some(rest) if call.vendor != "RISK" => format!("{name}{rest}"),
+            _ => text,
+        }
+    })?;
     Ok(d)
+}
+
+/// The number of parameters of each ModelRisk distribution mapped here, before its optional
+/// U argument.
+fn vose_arity(dist: &str) -> Option<usize> {
+    Some(match dist {
+        "EXPON" | "POISSON" | "BERNOULLI" | "GEOMETRIC" | "DUNIFORM" | "STUDENT" | "CHISQ"
+        | "RAYLEIGH" => 1,
+        "NORMAL" | "LOGNORMAL" | "UNIFORM" | "BETA" | "GAMMA" | "WEIBULL" | "BINOMIAL"
+        | "NEGBIN" | "DISCRETE" | "INTUNIFORM" | "LOGISTIC" | "LOGLOGISTIC" | "PARETO"
+        | "ERLANG" | "EXTVALUEMAX" | "EXTVALUEMIN" | "LAPLACE" | "PEARSON5" | "INVGAUSS" => 2,
+        "TRIANGLE" | "PERT" | "HYPERGEO" | "HISTOGRAM" | "PEARSON6" => 3,
+        "MODPERT" | "BETA4" | "CUMULA" | "CUMULD" | "RELATIVE" => 4,
+        _ => return None,
+    })
+}
+
+/// A ModelRisk call's parameters without its optional U argument (`VoseNormal(100,10)`,
+/// `VoseNormal(100,10,,VoseXBounds(90,120))`: the empty U is dropped). A given U makes the
+/// function return that percentile, usually fed by a copula cell; that is not a sampled input,
+/// so it is refused with a message. `None` for calls of other vendors.
+fn vose_params(call: &DistCall, name: &str) -> Result<Option<Vec<Value>>, String> {
+    if call.vendor != "VOSE" {
+        return Ok(None);
+    }
+    let Some(n) = vose_arity(&call.dist) else {
+        return Err(format!(
+            "{name} is not a supported distribution (ModelRisk functions mapped: see              docs/distributions.md)"
+        ));
+    };
+    let mut params = call.params.clone();
+    while params.len() > n && matches!(params.last(), Some(Value::Empty)) {
+        params.pop();
+    }
+    if params.len() > n {
+        return Err(format!(
+            "{name}: the U argument (argument {}) asks for a fixed percentile, usually from a              copula; mcsim samples the distribution itself, so leave U empty and correlate              inputs with RiskCorrmat or the model file",
+            n + 1
+        ));
+    }
+    Ok(Some(params))
+}
+
+/// Splits a ModelRisk input label off a formula: `VoseInput(name, ...)+formula` (or
+/// `formula+VoseInput(...)`) gives (`formula`, the `name` argument to evaluate); any other
+/// formula is returned as it is, with `None`.
+pub fn strip_vose_input(
+    e: &mcsim_formula::Expr,
+) -> (&mcsim_formula::Expr, Option<&mcsim_formula::Expr>) {
+    use mcsim_formula::{BinaryOp, ExprKind};
+    if let ExprKind::Binary {
+        op: BinaryOp::Add,
+        lhs,
+        rhs,
+    } = &e.kind
+    {
+        for (label, rest) in [(lhs, rhs), (rhs, lhs)] {
+            if let ExprKind::Call { name, args } = &label.kind
+                && name == "VOSEINPUT"
+            {
+                return (rest, args.first());
+            }
+        }
+    }
+    (e, None)
 }
 
 fn title(s: &str) -> String {
@@ -319,6 +495,10 @@ mod tests {
             static_value: None,
             corrmat: None,
             ignored: vec![],
+            depc: None,
+            offset: 0,
+            index: 0,
+            dynamic: false,
             whole_cell: true,
         }
     }
@@ -359,6 +539,122 @@ mod tests {
                 weights: vec![0.25, 0.75]
             }
         );
+    }
+
+    #[test]
+    fn modelrisk_calls_map_to_the_same_distributions() {
+        let n = |x: f64| Value::Number(x);
+        assert_eq!(
+            distribution(&call("VOSE", "TRIANGLE", vec![n(1.0), n(2.0), n(4.0)])).unwrap(),
+            Distribution::Triangular {
+                min: 1.0,
+                mode: 2.0,
+                max: 4.0
+            }
+        );
+        // An empty U argument (`VoseNormal(100,10,,VoseXBounds(90,120))`) is dropped.
+        assert_eq!(
+            distribution(&call(
+                "VOSE",
+                "NORMAL",
+                vec![n(100.0), n(10.0), Value::Empty]
+            ))
+            .unwrap(),
+            Distribution::Normal {
+                mean: 100.0,
+                sd: 10.0
+            }
+        );
+        assert_eq!(
+            distribution(&call(
+                "VOSE",
+                "MODPERT",
+                vec![n(1.0), n(2.0), n(5.0), n(6.0)]
+            ))
+            .unwrap(),
+            Distribution::Pert {
+                min: 1.0,
+                mode: 2.0,
+                max: 5.0,
+                lambda: 6.0
+            }
+        );
+        assert_eq!(
+            distribution(&call(
+                "VOSE",
+                "BETA4",
+                vec![n(2.0), n(3.0), n(10.0), n(20.0)]
+            ))
+            .unwrap(),
+            Distribution::BetaGeneral {
+                alpha1: 2.0,
+                alpha2: 3.0,
+                min: 10.0,
+                max: 20.0
+            }
+        );
+        // ModelRisk's help: the 70th percentile of Pareto(20, 0.95) is 1.00895.
+        let d = distribution(&call("VOSE", "PARETO", vec![n(20.0), n(0.95)])).unwrap();
+        assert!(
+            (d.quantile(0.7) - 1.00895).abs() < 5e-6,
+            "{}",
+            d.quantile(0.7)
+        );
+        // ModelRisk's Laplace(m, s) has standard deviation s·√2.
+        let d = distribution(&call("VOSE", "LAPLACE", vec![n(0.0), n(1.0)])).unwrap();
+        assert!((d.variance() - 2.0).abs() < 1e-12);
+        // A U argument fixes a percentile: refused with a message naming it.
+        let e =
+            distribution(&call("VOSE", "NORMAL", vec![n(100.0), n(10.0), n(0.95)])).unwrap_err();
+        assert!(e.starts_with("VoseNormal: the U argument"), "{e}");
+        // Messages name the function as written.
+        let e = distribution(&call("VOSE", "NORMAL", vec![n(1.0), n(-2.0)])).unwrap_err();
+        assert!(e.starts_with("VoseNormal: standard deviation"), "{e}");
+        let e = distribution(&call("VOSE", "COPULAMULTINORMAL", vec![n(1.0)])).unwrap_err();
+        assert!(e.contains("not a supported distribution"), "{e}");
+    }
+
+    #[test]
+    fn risk_piecewise_points_may_equal_min_and_max() {
+        let n = |x: f64| Value::Number(x);
+        let arr = |v: &[f64]| {
+            Value::Array(Arc::new(crate::Array::row(
+                v.iter().map(|&x| Value::Number(x)).collect(),
+            )))
+        };
+        let d = distribution(&call(
+            "RISK",
+            "CUMUL",
+            vec![
+                n(0.0),
+                n(10.0),
+                arr(&[0.0, 5.0, 10.0]),
+                arr(&[0.0, 0.5, 1.0]),
+            ],
+        ))
+        .unwrap();
+        assert!((d.mean() - 5.0).abs() < 1e-12);
+        let d = distribution(&call(
+            "RISK",
+            "CUMULD",
+            vec![
+                n(0.0),
+                n(10.0),
+                arr(&[1.0, 5.0, 9.0]),
+                arr(&[0.9, 0.3, 0.1]),
+            ],
+        ))
+        .unwrap();
+        assert!((d.cdf(5.0) - 0.7).abs() < 1e-12);
+        assert!(
+            distribution(&call(
+                "RISK",
+                "CUMUL",
+                vec![n(0.0), n(10.0), arr(&[-1.0, 5.0]), arr(&[0.1, 0.5])],
+            ))
+            .is_err()
+        );
+        assert!(distribution(&call("RISK", "HISTOGRM", vec![n(5.0), n(5.0), arr(&[1.0])])).is_ok());
     }
 
     #[test]

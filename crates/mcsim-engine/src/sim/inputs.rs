@@ -10,18 +10,20 @@ use crate::model::{CellId, Model};
 use crate::value::Value;
 use mcsim_formula::{BinaryOp, Expr, ExprKind};
 
-/// A distribution call found in a cell.
+/// A distribution call found in a formula.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DistCall {
     /// The cell.
     pub cell: CellId,
-    /// `Sheet1!B3`.
+    /// `Sheet1!B3`, with `#k` appended for the k-th (1-based) distribution call of a formula
+    /// that holds more than one.
     pub label: String,
-    /// The distribution, upper case, without its `RISK`/`PSI` prefix: `NORMAL`, `TRIANG`, `PERT`, ...
+    /// The distribution, upper case, without its `RISK`/`PSI`/`VOSE` prefix: `NORMAL`, `TRIANG`, ...
     pub dist: String,
-    /// The prefix it was written with (`RISK` or `PSI`).
+    /// The prefix it was written with (`RISK`, `PSI` or `VOSE`).
     pub vendor: &'static str,
-    /// Evaluated parameters (numbers, or arrays for `{values}` and ranges).
+    /// Evaluated parameters (numbers, or arrays for `{values}` and ranges). For a call whose
+    /// parameters are uncertain ([`DistCall::dynamic`]) these are the values at the base case.
     pub params: Vec<Value>,
     /// `RiskTruncate(min, max)`: either bound may be missing.
     pub truncate: Option<(Option<f64>, Option<f64>)>,
@@ -31,13 +33,22 @@ pub struct DistCall {
     pub name: Option<String>,
     /// `RiskStatic(x)`: the value shown when not simulating.
     pub static_value: Option<f64>,
-    /// `RiskCorrmat(matrix, position)`: the matrix (as evaluated) and this input's 1-based position.
+    /// `RiskCorrmat(matrix, position[, instance])`: the matrix (as evaluated), this input's
+    /// 1-based position, and a key that identifies the matrix and instance.
     pub corrmat: Option<(Value, usize, String)>,
+    /// `RiskIndepC("id")` (coefficient `None`) or `RiskDepC("id", coefficient)`.
+    pub depc: Option<(String, Option<f64>)>,
     /// Other property functions seen and ignored (RiskSeed, RiskUnits, ...).
     pub ignored: Vec<String>,
-    /// The whole formula is the call (otherwise the call is part of a larger formula, which the
-    /// simulation does not support yet).
+    /// The whole formula is the call (after a `RiskOutput()+` marker).
     pub whole_cell: bool,
+    /// Byte offset of the call in the formula text: with the cell, the call's identity.
+    pub offset: u32,
+    /// Index of the call among the distribution calls of its formula (0 for the first).
+    pub index: u32,
+    /// The parameters depend on uncertain cells or other distribution calls, so the
+    /// distribution changes from iteration to iteration (set by [`mark_dynamic`]).
+    pub dynamic: bool,
 }
 
 /// An output marker.
@@ -47,17 +58,38 @@ pub struct OutputMark {
     pub cell: CellId,
     /// The name given (`RiskOutput("NPV")`), if any.
     pub name: Option<String>,
+    /// `RiskOutput(name, range name, position)`: the output range's name and this cell's
+    /// position in it.
+    pub range: Option<(String, Option<f64>)>,
+}
+
+/// A statistics function in a cell (`=RiskMean(B5)`, `=RiskPercentile(NPV, 0.9)/10^6`): its
+/// value is known only after a simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatCall {
+    /// The cell holding the call.
+    pub cell: CellId,
+    /// The function, upper case, without its prefix: `MEAN`, `PERCENTILE`, ...
+    pub function: String,
+    /// The cells whose simulated values it summarises (the first cell of the reference).
+    pub target: Option<CellId>,
 }
 
 /// What the formulas say about the simulation.
 #[derive(Debug, Clone, Default)]
 pub struct Detected {
-    /// Distribution cells.
+    /// Distribution calls, in formula order.
     pub inputs: Vec<DistCall>,
     /// Output cells.
     pub outputs: Vec<OutputMark>,
     /// Cells that call RAND() or RANDBETWEEN() (each call is an independent uniform per iteration).
     pub rand_cells: Vec<CellId>,
+    /// Each RAND()/RANDBETWEEN() call: its cell and offset in the formula.
+    pub rand_sites: Vec<(CellId, u32)>,
+    /// Statistics functions in cells.
+    pub statistics: Vec<StatCall>,
+    /// `RiskSimtable(values)` cells and their values (one simulation per value).
+    pub simtables: Vec<(CellId, Vec<Value>)>,
 }
 
 const PROPERTY: &[&str] = &[
@@ -76,13 +108,65 @@ const PROPERTY: &[&str] = &[
     "ISDATE",
     "ISDISCRETE",
     "SIXSIGMA",
+    "INDEPC",
+    "DEPC",
+    // ModelRisk: VoseXBounds(min, max) truncates; VoseInput("name")+... labels an input.
+    "XBOUNDS",
+    "INPUT",
+];
+
+/// @RISK's statistics functions (without the prefix), evaluated after a simulation.
+pub const STATISTICS: &[&str] = &[
+    "MEAN",
+    "STDDEV",
+    "VARIANCE",
+    "MIN",
+    "MAX",
+    "PERCENTILE",
+    "PTOX",
+    "PERCENTILED",
+    "QTOX",
+    "XTOP",
+    "XTOQ",
+    "TARGET",
+    "TARGETD",
+    "SKEWNESS",
+    "KURTOSIS",
+    "RANGE",
+    "MODE",
+    "CIMEAN",
+    "CIPERCENTILE",
+    "COEFFOFVARIATION",
+];
+
+/// Other @RISK functions that are neither distributions nor properties.
+const OTHER: &[&str] = &[
+    "OUTPUT",
+    "SIMTABLE",
+    "CORRELATION",
+    "OPTIONS",
+    "DATA",
+    "CONVERGED",
+    "CONVERGENCELEVEL",
+    "SENSITIVITY",
+    "CURRENTITER",
+    "CURRENTSIM",
+    "STOPRUN",
+    "MAKEINPUT",
+    "COMPOUND",
+    "CORRMATRIX",
+    "SIMULATIONINFO",
 ];
 
 fn split_vendor(name: &str) -> Option<(&'static str, &str)> {
+    // Add-in functions may be stored with the `_xll.` prefix.
+    let name = name.strip_prefix("_XLL.").unwrap_or(name);
     if let Some(r) = name.strip_prefix("RISK") {
         Some(("RISK", r))
     } else if let Some(r) = name.strip_prefix("PSI") {
         Some(("PSI", r))
+    } else if let Some(r) = name.strip_prefix("VOSE") {
+        Some(("VOSE", r))
     } else {
         None
     }
@@ -91,36 +175,54 @@ fn split_vendor(name: &str) -> Option<(&'static str, &str)> {
 /// Is this call a distribution (not a property function, output marker or statistic)?
 pub fn is_distribution(name: &str) -> bool {
     match split_vendor(name) {
-        Some((_, rest)) => {
-            !PROPERTY.contains(&rest)
-                && !matches!(
-                    rest,
-                    "OUTPUT"
-                        | "MEAN"
-                        | "STDDEV"
-                        | "PERCENTILE"
-                        | "PTOX"
-                        | "XTOP"
-                        | "MIN"
-                        | "MAX"
-                        | "SIMTABLE"
-                        | "CORRELATION"
-                        | "TARGET"
-                        | "VARIANCE"
-                        | "SKEWNESS"
-                        | "KURTOSIS"
-                        | "MODE"
-                        | "RANGE"
-                        | "OPTIONS"
-                        | "DATA"
-                )
+        Some((vendor, rest)) => {
+            let excluded = rest.is_empty()
+                || PROPERTY.contains(&rest)
+                || STATISTICS.contains(&rest)
+                || OTHER.contains(&rest)
+                || rest.starts_with("THEO")
+                || (vendor == "PSI" && is_psi_statistic(rest));
+            // ModelRisk has hundreds of functions; only the distributions mcsim maps count.
+            let unmapped_vose = vendor == "VOSE"
+                && !crate::functions::risk::FUNCTIONS
+                    .iter()
+                    .any(|f| f.name == name.strip_prefix("_XLL.").unwrap_or(name));
+            !excluded && !unmapped_vose
         }
         None => false,
     }
 }
 
-fn strip_output(e: &Expr) -> (&Expr, Option<Option<String>>) {
-    // `RiskOutput(..)+X` or `X+RiskOutput(..)`
+/// Analytic Solver's statistics (`PsiMean`, `PsiPercentile`, ...) share @RISK's names.
+fn is_psi_statistic(rest: &str) -> bool {
+    STATISTICS.contains(&rest) || matches!(rest, "STDDEV" | "FREQUENCY" | "BVAR" | "CVAR")
+}
+
+/// The statistic a call computes (`MEAN` for `RiskMean`/`PsiMean`), if it is one.
+pub fn statistic(name: &str) -> Option<&'static str> {
+    let (_, rest) = split_vendor(name)?;
+    STATISTICS.iter().copied().find(|s| *s == rest)
+}
+
+/// Is this an output marker (`RiskOutput`, `PsiOutput`, `VoseOutput`)?
+pub fn is_output_marker(name: &str) -> bool {
+    matches!(split_vendor(name), Some((_, "OUTPUT")))
+}
+
+/// Sheets where @RISK keeps its own bookkeeping (`RiskSerializationData*`, `rsklibSimData`):
+/// never part of the simulated model.
+pub fn is_bookkeeping_sheet(name: &str) -> bool {
+    let up = name.to_ascii_uppercase();
+    up.starts_with("RISKSERIALIZATIONDATA") || up.starts_with("RSKLIBSIMDATA")
+}
+
+fn strip_output(e: &Expr) -> (&Expr, Option<&[Expr]>) {
+    // `RiskOutput(..)+X` or `X+RiskOutput(..)`, or `RiskOutput(..)` alone.
+    if let ExprKind::Call { name, args } = &e.kind
+        && is_output_marker(name)
+    {
+        return (e, Some(args));
+    }
     if let ExprKind::Binary {
         op: BinaryOp::Add,
         lhs,
@@ -129,57 +231,161 @@ fn strip_output(e: &Expr) -> (&Expr, Option<Option<String>>) {
     {
         for (a, b) in [(lhs, rhs), (rhs, lhs)] {
             if let ExprKind::Call { name, args } = &a.kind
-                && matches!(name.as_str(), "RISKOUTPUT" | "PSIOUTPUT" | "VOSEOUTPUT")
+                && is_output_marker(name)
             {
-                let n = args.first().and_then(|x| match &x.kind {
-                    ExprKind::Text(s) if !s.is_empty() => Some(s.clone()),
-                    _ => None,
-                });
-                return (b, Some(n));
+                return (b, Some(args));
             }
+        }
+        // `RiskOutput()+A+B` parses as `(RiskOutput()+A)+B`.
+        if let (inner, Some(args)) = strip_output(lhs)
+            && !std::ptr::eq(inner, &**lhs)
+        {
+            return (e, Some(args));
         }
     }
     (e, None)
 }
 
+/// The text an argument evaluates to (a literal or a cell holding a label).
+fn text_arg(ev: &mut Evaluator<'_>, cell: &crate::model::CellData, e: &Expr) -> Option<String> {
+    if matches!(e.kind, ExprKind::Missing) {
+        return None;
+    }
+    match ev.eval_at(e, cell.sheet, cell.row, cell.col, false) {
+        Value::Text(t) if !t.is_empty() => Some(t.to_string()),
+        v @ Value::Number(_) => Some(v.to_text().ok()?.to_string()),
+        _ => None,
+    }
+}
+
+fn output_mark(ev: &mut Evaluator<'_>, cell_id: CellId, args: &[Expr]) -> OutputMark {
+    let cell = &ev.model().cells[cell_id as usize];
+    let name = args.first().and_then(|e| text_arg(ev, cell, e));
+    let range = args.get(1).and_then(|e| text_arg(ev, cell, e)).map(|r| {
+        let pos = args.get(2).and_then(|e| {
+            ev.eval_at(e, cell.sheet, cell.row, cell.col, false)
+                .to_number()
+                .ok()
+        });
+        (r, pos)
+    });
+    OutputMark {
+        cell: cell_id,
+        name,
+        range,
+    }
+}
+
+/// The cell a statistics function's first argument points at (a reference or a defined name).
+fn stat_target(model: &Model, cell: &crate::model::CellData, e: &Expr) -> Option<CellId> {
+    match &e.kind {
+        ExprKind::Ref(r) => {
+            let sheet = match &r.sheet {
+                None => cell.sheet,
+                Some(n) => model.sheet_id(n)?,
+            };
+            let b = r.bounds();
+            model.find(sheet, b.r1, b.c1)
+        }
+        ExprKind::Name { sheet, name } => {
+            let scope = match sheet {
+                Some(s) => model.sheet_id(s),
+                None => Some(cell.sheet),
+            };
+            let n = model.name(scope, name)?;
+            let ne = n.expr.as_ref().ok()?;
+            let at = crate::model::CellData {
+                sheet: n.scope.unwrap_or(cell.sheet),
+                ..cell.clone()
+            };
+            stat_target(model, &at, ne)
+        }
+        ExprKind::Paren(inner) => stat_target(model, cell, inner),
+        _ => None,
+    }
+}
+
 /// Scans every formula (evaluating distribution arguments with `ev`, which should have run).
+/// Formulas on @RISK's bookkeeping sheets are skipped.
 pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
     let mut d = Detected::default();
     for f in &model.formulas {
         let Ok(expr) = &f.expr else { continue };
         let cell = &model.cells[f.cell as usize];
+        if model
+            .sheets
+            .get(cell.sheet as usize)
+            .is_some_and(|s| is_bookkeeping_sheet(&s.name))
+        {
+            continue;
+        }
+        // Only the anchor of an array formula holds the calls.
+        if f.array.is_some_and(|a| a.anchor != f.cell) {
+            continue;
+        }
         let (core, out) = strip_output(expr);
-        if let Some(name) = out {
-            d.outputs.push(OutputMark { cell: f.cell, name });
-        } else {
-            let mut found = None;
-            expr.walk(&mut |n| {
-                if let ExprKind::Call { name, args } = &n.kind
-                    && matches!(name.as_str(), "RISKOUTPUT" | "PSIOUTPUT" | "VOSEOUTPUT")
-                {
-                    found = Some(args.first().and_then(|x| match &x.kind {
-                        ExprKind::Text(s) if !s.is_empty() => Some(s.clone()),
-                        _ => None,
-                    }));
+        let (core, vose_name) = super::dists::strip_vose_input(core);
+        match out {
+            Some(args) => d.outputs.push(output_mark(ev, f.cell, args)),
+            None => {
+                let mut found: Option<&[Expr]> = None;
+                expr.walk(&mut |n| {
+                    if let ExprKind::Call { name, args } = &n.kind
+                        && is_output_marker(name)
+                        && found.is_none()
+                    {
+                        found = Some(args);
+                    }
+                });
+                if let Some(args) = found {
+                    d.outputs.push(output_mark(ev, f.cell, args));
                 }
-            });
-            if let Some(name) = found {
-                d.outputs.push(OutputMark { cell: f.cell, name });
             }
         }
-        let names = expr.functions();
-        if names.iter().any(|n| matches!(*n, "RAND" | "RANDBETWEEN")) {
-            d.rand_cells.push(f.cell);
-        }
-        // Distribution calls.
+        // Calls: distributions (not inside property functions), RAND sites, statistics.
         let mut calls: Vec<&Expr> = Vec::new();
-        core.walk(&mut |n| {
-            if let ExprKind::Call { name, .. } = &n.kind
-                && is_distribution(name)
+        let mut rand_sites: Vec<u32> = Vec::new();
+        let mut skip_until: u32 = 0;
+        expr.walk(&mut |n| {
+            if n.span.start < skip_until {
+                return;
+            }
+            let ExprKind::Call { name, args } = &n.kind else {
+                return;
+            };
+            if let Some((_, rest)) = split_vendor(name)
+                && PROPERTY.contains(&rest)
             {
+                skip_until = n.span.end;
+                return;
+            }
+            if is_distribution(name) {
                 calls.push(n);
+            } else if matches!(name.as_str(), "RAND" | "RANDBETWEEN") {
+                rand_sites.push(n.span.start);
+            } else if let Some(stat) = statistic(name) {
+                d.statistics.push(StatCall {
+                    cell: f.cell,
+                    function: stat.to_string(),
+                    target: args.first().and_then(|a| stat_target(model, cell, a)),
+                });
+            } else if let Some((_, "SIMTABLE")) = split_vendor(name)
+                && let Some(a) = args.first()
+            {
+                let v = ev.eval_at(a, cell.sheet, cell.row, cell.col, true);
+                let values = match v {
+                    Value::Array(arr) => arr.data.clone(),
+                    v => vec![v],
+                };
+                d.simtables.push((f.cell, values));
             }
         });
+        if !rand_sites.is_empty() {
+            d.rand_cells.push(f.cell);
+            d.rand_sites
+                .extend(rand_sites.into_iter().map(|o| (f.cell, o)));
+        }
+        let many = calls.len() > 1;
         for (k, call) in calls.iter().enumerate() {
             let ExprKind::Call { name, args } = &call.kind else {
                 continue;
@@ -187,9 +393,14 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
             let Some((vendor, dist)) = split_vendor(name) else {
                 continue;
             };
+            let label = if many {
+                format!("{}#{}", model.cell_label(f.cell), k + 1)
+            } else {
+                model.cell_label(f.cell)
+            };
             let mut dc = DistCall {
                 cell: f.cell,
-                label: model.cell_label(f.cell),
+                label,
                 dist: dist.to_string(),
                 vendor,
                 params: Vec::new(),
@@ -198,8 +409,12 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
                 name: None,
                 static_value: None,
                 corrmat: None,
+                depc: None,
                 ignored: Vec::new(),
-                whole_cell: k == 0 && calls.len() == 1 && std::ptr::eq(*call, core),
+                whole_cell: std::ptr::eq(*call, core) || is_paren_of(core, call),
+                offset: call.span.start,
+                index: k as u32,
+                dynamic: false,
             };
             for a in args {
                 if let ExprKind::Call {
@@ -221,16 +436,11 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
                     }
                     let num = |i: usize| nums.get(i).copied().flatten();
                     match prop {
-                        "TRUNCATE" => dc.truncate = Some((num(0), num(1))),
+                        "TRUNCATE" | "XBOUNDS" => dc.truncate = Some((num(0), num(1))),
                         "SHIFT" => dc.shift = num(0),
                         "STATIC" => dc.static_value = num(0),
-                        "NAME" => {
-                            dc.name = pargs.first().and_then(|e| {
-                                ev.eval_at(e, cell.sheet, cell.row, cell.col, false)
-                                    .to_text()
-                                    .ok()
-                                    .map(|s| s.to_string())
-                            })
+                        "NAME" | "INPUT" => {
+                            dc.name = pargs.first().and_then(|e| text_arg(ev, cell, e));
                         }
                         "CORRMAT" => {
                             let m = pargs
@@ -238,8 +448,21 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
                                 .map(|e| ev.eval_at(e, cell.sheet, cell.row, cell.col, true))
                                 .unwrap_or(Value::Empty);
                             let pos = num(1).unwrap_or(0.0) as usize;
-                            let key = pargs.first().map(|e| e.to_string()).unwrap_or_default();
+                            let mut key = pargs.first().map(|e| e.to_string()).unwrap_or_default();
+                            if let Some(inst) = pargs.get(2).and_then(|e| text_arg(ev, cell, e)) {
+                                key = format!("{key}, instance {inst}");
+                            }
                             dc.corrmat = Some((m, pos, key));
+                        }
+                        "INDEPC" => {
+                            if let Some(id) = pargs.first().and_then(|e| text_arg(ev, cell, e)) {
+                                dc.depc = Some((id, None));
+                            }
+                        }
+                        "DEPC" => {
+                            if let Some(id) = pargs.first().and_then(|e| text_arg(ev, cell, e)) {
+                                dc.depc = Some((id, Some(num(1).unwrap_or(f64::NAN))));
+                            }
                         }
                         other => dc.ignored.push(format!("Risk{}", other.to_lowercase())),
                     }
@@ -248,52 +471,141 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
                 dc.params
                     .push(ev.eval_at(a, cell.sheet, cell.row, cell.col, true));
             }
+            if let (None, Some(e)) = (&dc.name, vose_name) {
+                let v = ev.eval_at(e, cell.sheet, cell.row, cell.col, false);
+                dc.name = v.to_text().ok().map(|s| s.to_string());
+            }
             d.inputs.push(dc);
         }
     }
     d
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use crate::Graph;
-    use crate::quick::workbook;
-
-    #[test]
-    fn finds_distributions_properties_and_outputs() {
-        let wb = workbook(&[
-            ("A1", "10"),
-            (
-                "B1",
-                "=RiskNormal(A1*10,5,RiskTruncate(0,),RiskName(\"Price\"),RiskStatic(99))",
-            ),
-            ("B2", "=RiskDiscrete({1,2,3},{0.2,0.3,0.5})"),
-            ("B3", "=PsiTriangular(1,2,4)"),
-            ("B4", "=RiskOutput(\"Total\")+B1+B2"),
-            ("B5", "=PsiOutput()+B3*2"),
-            ("B6", "=NORM.INV(RAND(),0,1)"),
-        ]);
-        let m = Model::from_workbook(&wb);
-        let g = Graph::build(&m);
-        let mut ev = Evaluator::new(&m);
-        ev.run(&g.order);
-        let d = detect(&m, &mut ev);
-        assert_eq!(d.inputs.len(), 3);
-        let n = &d.inputs[0];
-        assert_eq!(n.dist, "NORMAL");
-        assert_eq!(n.params, vec![Value::Number(100.0), Value::Number(5.0)]);
-        assert_eq!(n.truncate, Some((Some(0.0), None)));
-        assert_eq!(n.name.as_deref(), Some("Price"));
-        assert_eq!(n.static_value, Some(99.0));
-        assert!(n.whole_cell);
-        assert!(matches!(d.inputs[1].params[0], Value::Array(_)));
-        assert_eq!(d.inputs[2].vendor, "PSI");
-        assert_eq!(d.inputs[2].dist, "TRIANGULAR");
-        assert_eq!(d.outputs.len(), 2);
-        assert_eq!(d.outputs[0].name.as_deref(), Some("Total"));
-        assert_eq!(d.outputs[1].name, None);
-        assert_eq!(d.rand_cells.len(), 1);
+fn is_paren_of(core: &Expr, call: &Expr) -> bool {
+    match &core.kind {
+        ExprKind::Paren(inner) => std::ptr::eq(&**inner, call) || is_paren_of(inner, call),
+        _ => false,
     }
+}
+
+/// Marks the distribution calls whose parameters change from iteration to iteration: an argument
+/// refers to a cell that depends on an uncertain input (`stochastic`, by cell), or holds another
+/// distribution or RAND call.
+pub fn mark_dynamic(model: &Model, detected: &mut Detected, stochastic: &[bool]) {
+    for dc in &mut detected.inputs {
+        let Some(fid) = model.cells[dc.cell as usize].formula else {
+            continue;
+        };
+        let Ok(expr) = &model.formulas[fid as usize].expr else {
+            continue;
+        };
+        let sheet = model.cells[dc.cell as usize].sheet;
+        let mut call: Option<&Expr> = None;
+        expr.walk(&mut |n| {
+            if n.span.start == dc.offset
+                && matches!(n.kind, ExprKind::Call { .. })
+                && call.is_none()
+            {
+                call = Some(n);
+            }
+        });
+        let Some(ExprKind::Call { args, .. }) = call.map(|c| &c.kind) else {
+            continue;
+        };
+        let mut dynamic = false;
+        for a in args {
+            if let ExprKind::Call { name, .. } = &a.kind
+                && split_vendor(name).is_some_and(|(_, p)| PROPERTY.contains(&p))
+            {
+                continue;
+            }
+            a.walk(&mut |n| match &n.kind {
+                ExprKind::Call { name, .. }
+                    if is_distribution(name)
+                        || matches!(name.as_str(), "RAND" | "RANDBETWEEN" | "RANDARRAY") =>
+                {
+                    dynamic = true;
+                }
+                ExprKind::Ref(r) => {
+                    let s = match &r.sheet {
+                        None => Some(sheet),
+                        Some(name) => model.sheet_id(name),
+                    };
+                    if let Some(s) = s
+                        && area_touches(model, s, r.bounds(), stochastic)
+                    {
+                        dynamic = true;
+                    }
+                }
+                ExprKind::Name { sheet: qs, name } => {
+                    let scope = match qs {
+                        Some(q) => model.sheet_id(q),
+                        None => Some(sheet),
+                    };
+                    if let Some(Ok(ne)) = model.name(scope, name).map(|n| &n.expr) {
+                        ne.walk(&mut |m| {
+                            if let ExprKind::Ref(r) = &m.kind {
+                                let s = match &r.sheet {
+                                    None => Some(sheet),
+                                    Some(q) => model.sheet_id(q),
+                                };
+                                if let Some(s) = s
+                                    && area_touches(model, s, r.bounds(), stochastic)
+                                {
+                                    dynamic = true;
+                                }
+                            }
+                        });
+                    }
+                }
+                _ => {}
+            });
+        }
+        dc.dynamic = dynamic;
+    }
+}
+
+fn area_touches(model: &Model, sheet: u32, b: mcsim_formula::Bounds, stochastic: &[bool]) -> bool {
+    let Some(sh) = model.sheets.get(sheet as usize) else {
+        return false;
+    };
+    let Some(b) = sh.clip(b) else { return false };
+    (b.c1..=b.c2).any(|c| {
+        sh.column_slice(c, b.r1, b.r2)
+            .iter()
+            .any(|&(_, id)| stochastic.get(id as usize).copied().unwrap_or(false))
+    })
+}
+
+/// @RISK's automatic name for a cell without one: the nearest text label to the left in its row,
+/// else the nearest text label above in its column. `None` when neither exists. Where several
+/// cells share a row label (a table of years across), [`auto_name_parts`] gives the column label
+/// to tell them apart.
+pub fn auto_name(model: &Model, values: &[Value], cell: CellId) -> Option<String> {
+    let (row, col) = auto_name_parts(model, values, cell);
+    row.or(col)
+}
+
+/// The row label (nearest text to the left) and column label (nearest text above) of a cell.
+pub fn auto_name_parts(
+    model: &Model,
+    values: &[Value],
+    cell: CellId,
+) -> (Option<String>, Option<String>) {
+    let Some(c) = model.cells.get(cell as usize) else {
+        return (None, None);
+    };
+    let Some(sheet) = model.sheets.get(c.sheet as usize) else {
+        return (None, None);
+    };
+    let label_at = |r: u32, col: u32| -> Option<String> {
+        let id = sheet.find(r, col)?;
+        match values.get(id as usize)? {
+            Value::Text(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+            _ => None,
+        }
+    };
+    let row_label = (0..c.col).rev().find_map(|col| label_at(c.row, col));
+    let col_label = (0..c.row).rev().find_map(|r| label_at(r, c.col));
+    (row_label, col_label)
 }

@@ -8,9 +8,11 @@
 //! sampler and the values of iteration `i` depend only on the seed and `i`.
 
 pub mod compile;
+pub mod differential;
 pub mod dists;
 pub mod inputs;
 pub mod program;
+pub mod sites;
 
 use crate::eval::Evaluator;
 use crate::graph::Graph;
@@ -18,6 +20,8 @@ use crate::model::{CellId, Model};
 use crate::value::Value;
 pub use compile::{Compiled, Unsupported, stochastic_cells};
 pub use program::{Columns, Operand, Program};
+pub use sites::{Site, SiteKey, SiteKind, SiteTable};
+use std::sync::Arc;
 
 /// How the cone is evaluated.
 #[derive(Debug, Clone)]
@@ -34,11 +38,32 @@ pub enum Plan {
     },
 }
 
+/// What to simulate (see [`Simulation::prepare_with`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Spec<'a> {
+    /// Cells whose whole value is sampled (inputs of a model file, which replace the cell's
+    /// formula).
+    pub inputs: &'a [CellId],
+    /// Random call sites: distribution and RAND() calls, wherever they stand in formulas.
+    pub sites: &'a [Site],
+    /// The cells to report.
+    pub outputs: &'a [CellId],
+    /// What-if overrides: these cells hold these values and are no longer computed.
+    pub overrides: &'a [(CellId, Value)],
+    /// Values of the `inputs` for the single deterministic pass (their means or static values).
+    pub base_values: &'a [(CellId, Value)],
+    /// Which simulation of a `RiskSimtable` run (0-based).
+    pub simulation: usize,
+    /// Evaluate with the interpreter even where the compiler could (for differential tests).
+    pub interpret: bool,
+}
+
 /// A model prepared for simulation.
 pub struct Simulation<'m> {
     model: &'m Model,
     base: Evaluator<'m>,
     inputs: Vec<CellId>,
+    n_sites: usize,
     outputs: Vec<CellId>,
     plan: Plan,
     deterministic_outputs: Vec<Option<f64>>,
@@ -53,9 +78,11 @@ pub struct Block<'m> {
 }
 
 impl<'m> Block<'m> {
-    /// The column of input `k` (fill it with the block's samples before [`Simulation::run_block`]).
+    /// The column of input `k` (fill it with the block's samples before [`Simulation::run_block`]):
+    /// the `inputs` cells first, then the sites, in the order of the [`Spec`].
+    /// The column is as long as the lanes the block was made for.
     pub fn input_mut(&mut self, k: usize) -> &mut [f64] {
-        &mut self.inputs[k][..self.lanes]
+        &mut self.inputs[k]
     }
 
     /// Lanes in this block.
@@ -74,9 +101,34 @@ fn num(v: &Value) -> f64 {
     }
 }
 
+/// Every `RAND()`/`RANDBETWEEN()` call of the model as a site (what [`Simulation::prepare`]
+/// samples when no sites are given).
+pub fn rand_sites(model: &Model) -> Vec<Site> {
+    let mut out = Vec::new();
+    for f in &model.formulas {
+        let Ok(e) = &f.expr else { continue };
+        let c = &model.cells[f.cell as usize];
+        e.walk(&mut |n| {
+            if let mcsim_formula::ExprKind::Call { name, .. } = &n.kind
+                && matches!(name.as_str(), "RAND" | "RANDBETWEEN")
+            {
+                out.push(Site {
+                    key: SiteKey {
+                        sheet: c.sheet,
+                        row: c.row,
+                        col: c.col,
+                        offset: n.span.start,
+                    },
+                    kind: SiteKind::Rand,
+                });
+            }
+        });
+    }
+    out
+}
+
 impl<'m> Simulation<'m> {
-    /// Evaluates everything once (with the inputs at their base values, and `overrides` applied),
-    /// then compiles the cone of `inputs` that reaches `outputs`.
+    /// [`Simulation::prepare_with`] for sampled input cells, with every RAND() call as a site.
     pub fn prepare(
         model: &'m Model,
         graph: &Graph,
@@ -85,34 +137,77 @@ impl<'m> Simulation<'m> {
         overrides: &[(CellId, Value)],
         base_values: &[(CellId, Value)],
     ) -> Simulation<'m> {
+        let sites = rand_sites(model);
+        Simulation::prepare_with(
+            model,
+            graph,
+            &Spec {
+                inputs,
+                sites: &sites,
+                outputs,
+                overrides,
+                base_values,
+                simulation: 0,
+                interpret: false,
+            },
+        )
+    }
+
+    /// Evaluates everything once (with the inputs at their base values, and the overrides
+    /// applied), then compiles the cone of the inputs and sites that reaches the outputs.
+    pub fn prepare_with(model: &'m Model, graph: &Graph, spec: &Spec<'_>) -> Simulation<'m> {
         let mut base = Evaluator::new(model);
-        for (c, v) in overrides.iter().chain(base_values) {
+        base.set_simulation(spec.simulation);
+        for (c, v) in spec.overrides.iter().chain(spec.base_values) {
             base.set_value(*c, v.clone());
         }
         base.run(&graph.order);
-        let plan = match compile::compile(model, graph, &mut base, inputs, outputs) {
+        let fixed: Vec<CellId> = spec.overrides.iter().map(|o| o.0).collect();
+        let compiled = if spec.interpret {
+            Err(Unsupported {
+                cell: String::new(),
+                what: "the interpreter, as asked".into(),
+            })
+        } else {
+            compile::compile(
+                model,
+                graph,
+                &mut base,
+                spec.inputs,
+                spec.sites,
+                &fixed,
+                spec.outputs,
+            )
+        };
+        let plan = match compiled {
             Ok(c) => Plan::Compiled(c),
             Err(reason) => {
-                let sto = stochastic_cells(model, graph, inputs);
+                let sto = stochastic_cells(model, graph, spec.inputs, spec.sites, &fixed);
+                let needed = graph.upstream(model, spec.outputs, &sto);
                 let cone = graph
                     .order
                     .iter()
                     .copied()
-                    .filter(|&c| sto[c as usize] && !inputs.contains(&c))
+                    .filter(|&c| needed[c as usize] && !spec.inputs.contains(&c))
                     .collect();
                 Plan::Interpreted { cone, reason }
             }
         };
-        let sto = stochastic_cells(model, graph, inputs);
-        let deterministic_outputs = outputs
+        let sto = stochastic_cells(model, graph, spec.inputs, spec.sites, &fixed);
+        let deterministic_outputs = spec
+            .outputs
             .iter()
             .map(|&o| (!sto[o as usize]).then(|| num(base.value(o))))
             .collect();
+        if matches!(plan, Plan::Interpreted { .. }) {
+            base.set_sites(Arc::new(SiteTable::new(spec.sites)));
+        }
         Simulation {
             model,
             base,
-            inputs: inputs.to_vec(),
-            outputs: outputs.to_vec(),
+            inputs: spec.inputs.to_vec(),
+            n_sites: spec.sites.len(),
+            outputs: spec.outputs.to_vec(),
             plan,
             deterministic_outputs,
         }
@@ -128,18 +223,19 @@ impl<'m> Simulation<'m> {
         &self.deterministic_outputs
     }
 
-    /// Number of RAND() call sites that need one uniform column each (compiled plan only; the
-    /// interpreter draws RAND() from its own per-iteration stream).
-    pub fn rand_sites(&self) -> usize {
-        match &self.plan {
-            Plan::Compiled(c) => c.rand_slots.len(),
-            Plan::Interpreted { .. } => 0,
-        }
+    /// The value of a cell in the single deterministic pass.
+    pub fn base_value(&mut self, cell: CellId) -> Value {
+        self.base.value(cell).clone()
+    }
+
+    /// Number of input columns a block needs: the sampled cells, then the sites.
+    pub fn input_columns(&self) -> usize {
+        self.inputs.len() + self.n_sites
     }
 
     /// Working storage for blocks of up to `lanes` iterations.
     pub fn block(&self, lanes: usize) -> Block<'m> {
-        let n_in = self.inputs.len() + self.rand_sites();
+        let n_in = self.input_columns();
         let (cols, ev) = match &self.plan {
             Plan::Compiled(c) => (Columns::new(c.program.slots, lanes), None),
             Plan::Interpreted { .. } => (Columns::new(0, lanes), Some(self.base.fork())),
@@ -152,17 +248,10 @@ impl<'m> Simulation<'m> {
         }
     }
 
-    /// Evaluates one block: `block`'s input columns (inputs, then RAND sites) must be filled for
-    /// `lanes` iterations starting at `first_iteration`. Writes each output's column into `out`
-    /// (NaN marks an iteration where the output was an Excel error).
-    pub fn run_block(
-        &self,
-        block: &mut Block<'m>,
-        lanes: usize,
-        first_iteration: u64,
-        rand_seed: u64,
-        out: &mut [Vec<f64>],
-    ) {
+    /// Evaluates one block: `block`'s input columns (inputs, then sites) must be filled for
+    /// `lanes` iterations. Writes each output's column into `out` (NaN marks an iteration where
+    /// the output was an Excel error).
+    pub fn run_block(&self, block: &mut Block<'m>, lanes: usize, out: &mut [Vec<f64>]) {
         block.lanes = lanes;
         match &self.plan {
             Plan::Compiled(c) => {
@@ -176,11 +265,13 @@ impl<'m> Simulation<'m> {
                         .copy_from_slice(&block.inputs[k][..lanes]);
                 }
                 let n = c.input_slots.len();
-                for (j, &(_, slot)) in c.rand_slots.iter().enumerate() {
-                    block
-                        .cols
-                        .col_mut(slot)
-                        .copy_from_slice(&block.inputs[n + j][..lanes]);
+                for (j, slot) in c.site_slots.iter().enumerate() {
+                    if let Some(slot) = slot {
+                        block
+                            .cols
+                            .col_mut(*slot)
+                            .copy_from_slice(&block.inputs[n + j][..lanes]);
+                    }
                 }
                 c.program.run(&mut block.cols);
                 for (o, op) in out.iter_mut().zip(&c.outputs) {
@@ -202,14 +293,14 @@ impl<'m> Simulation<'m> {
                 for o in out.iter_mut() {
                     o.clear();
                 }
+                let n = self.inputs.len();
                 for lane in 0..lanes {
                     ev.reset_cells(cone);
-                    ev.seed_rand(
-                        rand_seed
-                            ^ (first_iteration + lane as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                    );
                     for (k, &cell) in self.inputs.iter().enumerate() {
                         ev.set_value(cell, Value::Number(block.inputs[k][lane]));
+                    }
+                    for (j, v) in ev.site_values_mut().iter_mut().enumerate() {
+                        *v = block.inputs[n + j][lane];
                     }
                     for (o, &cell) in out.iter_mut().zip(&self.outputs) {
                         o.push(num(ev.value(cell)));

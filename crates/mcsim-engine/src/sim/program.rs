@@ -74,28 +74,32 @@ pub enum RoundMode {
     Down,
 }
 
-#[inline(always)]
+/// The interpreter's ROUND/ROUNDUP/ROUNDDOWN (`functions::math`), for the lanes the fast path
+/// cannot round exactly as it does.
+#[inline(never)]
 fn round_lane(x: f64, scale: f64, mode: RoundMode) -> f64 {
-    let y = x.abs() * scale;
-    let fl = y.floor();
-    let fr = y - fl;
-    // Excel first rounds the scaled value to 15 significant digits (ROUND(21.9/0.2,0) = 110); that
-    // only matters a hair away from a boundary, so the slow path is rare.
-    let near = match mode {
-        RoundMode::Nearest => (fr - 0.5).abs() < 1e-9,
-        _ => !(1e-9..=1.0 - 1e-9).contains(&fr),
-    };
-    let y = if near {
-        crate::functions::math::round_sig15(y)
-    } else {
-        y
-    };
+    use crate::functions::math;
+    let digits = scale.log10().round();
     let r = match mode {
-        RoundMode::Nearest => (y + 0.5).floor(),
-        RoundMode::Up => y.ceil(),
-        RoundMode::Down => y.floor(),
+        RoundMode::Nearest => math::round_kernel(x, digits),
+        RoundMode::Up => math::roundup_kernel(x, digits),
+        RoundMode::Down => math::rounddown_kernel(x, digits),
     };
-    r / scale * x.signum()
+    r.unwrap_or(f64::NAN)
+}
+
+/// Does the fast path (`y = |x| * scale`, then floor/ceil) possibly differ from the interpreter,
+/// which first rounds `y` to 15 significant digits? Only a hair from a rounding boundary (that
+/// hair grows with `y`: 15 digits of 1e13 are tenths), or for huge `y`.
+#[inline(always)]
+fn round_near(y: f64, mode: RoundMode) -> bool {
+    let fr = y - y.floor();
+    let hair = 1e-9 + y * 1e-14;
+    let dist = match mode {
+        RoundMode::Nearest => (fr - 0.5).abs(),
+        _ => fr.min(1.0 - fr),
+    };
+    y.is_nan() || y >= 1e15 || dist <= hair
 }
 
 /// A scalar kernel of one argument.
@@ -298,6 +302,12 @@ fn err_if_nonfinite(x: f64) -> f64 {
     if x.is_finite() { x } else { f64::NAN }
 }
 
+/// `value::numbers_equal` without branches: equal, or within 1e-15 relative (false for NaN).
+#[inline(always)]
+fn near_eq(x: f64, y: f64) -> bool {
+    (x == y) | ((x - y).abs() <= x.abs().max(y.abs()) * 1e-15)
+}
+
 /// Column storage for one block: `slots` columns of `lanes` values, reused across blocks.
 #[derive(Debug, Clone, Default)]
 pub struct Columns {
@@ -404,21 +414,20 @@ fn exec(ins: &Instr, c: &mut Columns) {
             let mut d = c.take(*dst);
             {
                 let (sa, sb) = (src(c, *a), src(c, *b));
+                // Overflow to ±infinity is #NUM! in Excel (an error lane), as in the interpreter's
+                // `arith`: a branch-free select in the same loop, which still vectorises.
                 match op {
-                    Arith::Add => lanes2!(d, sa, sb, |x, y| x + y),
-                    Arith::Sub => lanes2!(d, sa, sb, |x, y| x - y),
-                    Arith::Mul => lanes2!(d, sa, sb, |x, y| x * y),
+                    Arith::Add => lanes2!(d, sa, sb, |x, y| err_if_nonfinite(x + y)),
+                    Arith::Sub => lanes2!(d, sa, sb, |x, y| err_if_nonfinite(x - y)),
+                    Arith::Mul => lanes2!(d, sa, sb, |x, y| err_if_nonfinite(x * y)),
                     Arith::Div => lanes2!(d, sa, sb, |x, y| {
                         // Computed unconditionally so the select vectorises.
-                        let q = x / y;
+                        let q = err_if_nonfinite(x / y);
                         if y == 0.0 { f64::NAN } else { q }
                     }),
                     Arith::Pow => lanes2!(d, sa, sb, |x, y| crate::eval::pow_kernel(x, y)),
                 }
             }
-            // Overflow to ±infinity (#NUM! in Excel) is not checked here, per operation: an
-            // infinity propagates through arithmetic (or becomes NaN), and outputs are checked
-            // when they are collected (`Simulation::run_block`).
             c.put(*dst, d);
         }
         Instr::PowI { dst, a, n } => {
@@ -471,22 +480,24 @@ fn exec(ins: &Instr, c: &mut Columns) {
             let mut d = c.take(*dst);
             let (sa, sb) = (src(c, *a), src(c, *b));
             // One loop per operator (no match per lane), branch-free so it vectorises; an error
-            // (NaN) on either side gives an error lane.
+            // (NaN) on either side gives an error lane. Numbers equal to 15 significant digits
+            // are equal, as for the interpreter (`value::compare`).
             macro_rules! cmp {
-                ($t:tt) => {
-                    lanes2!(d, sa, sb, |x, y| {
-                        let r = if x $t y { 1.0 } else { 0.0 };
-                        if (x - y).is_nan() { f64::NAN } else { r }
+                (|$e:ident, $x:ident, $y:ident| $r:expr) => {
+                    lanes2!(d, sa, sb, |$x, $y| {
+                        let $e = near_eq($x, $y);
+                        let r = if $r { 1.0 } else { 0.0 };
+                        if ($x - $y).is_nan() { f64::NAN } else { r }
                     })
                 };
             }
             match op {
-                Cmp::Eq => cmp!(==),
-                Cmp::Ne => cmp!(!=),
-                Cmp::Lt => cmp!(<),
-                Cmp::Le => cmp!(<=),
-                Cmp::Gt => cmp!(>),
-                Cmp::Ge => cmp!(>=),
+                Cmp::Eq => cmp!(|e, x, y| e),
+                Cmp::Ne => cmp!(|e, x, y| !e),
+                Cmp::Lt => cmp!(|e, x, y| !e & (x < y)),
+                Cmp::Le => cmp!(|e, x, y| e | (x < y)),
+                Cmp::Gt => cmp!(|e, x, y| !e & (x > y)),
+                Cmp::Ge => cmp!(|e, x, y| e | (x > y)),
             }
             c.put(*dst, d);
         }
@@ -639,34 +650,57 @@ fn exec(ins: &Instr, c: &mut Columns) {
             c.put(*dst, d);
         }
         Instr::Npv { dst, rate, flows } => {
+            // The interpreter's `financial::npv`, operation for operation (same rounding):
+            // disc *= 1 + rate; sum += flow / disc.
             let mut d = c.take(*dst);
-            let mut factor = std::mem::take(&mut c.scratch);
-            match src(c, *rate) {
-                Src::Col(r) => factor
-                    .iter_mut()
-                    .zip(r.iter())
-                    .for_each(|(f, &r)| *f = if r == -1.0 { f64::NAN } else { 1.0 / (1.0 + r) }),
-                Src::K(r) => {
-                    let v = if r == -1.0 { f64::NAN } else { 1.0 / (1.0 + r) };
-                    factor.iter_mut().for_each(|f| *f = v)
-                }
-            }
-            // Horner from the last flow: NPV = f*(c1 + f*(c2 + f*(c3 + ...))).
+            let mut disc = std::mem::take(&mut c.scratch);
+            disc.iter_mut().for_each(|v| *v = 1.0);
             d.iter_mut().for_each(|v| *v = 0.0);
-            for fl in flows.iter().rev() {
-                match src(c, *fl) {
-                    Src::Col(a) => d
-                        .iter_mut()
-                        .zip(a.iter().zip(factor.iter()))
-                        .for_each(|(v, (&x, &f))| *v = (*v + x) * f),
-                    Src::K(x) => d
-                        .iter_mut()
-                        .zip(factor.iter())
-                        .for_each(|(v, &f)| *v = (*v + x) * f),
+            let r = src(c, *rate);
+            for fl in flows {
+                match (&r, src(c, *fl)) {
+                    (Src::Col(r), Src::Col(a)) => {
+                        for ((v, q), (&x, &r)) in d
+                            .iter_mut()
+                            .zip(disc.iter_mut())
+                            .zip(a.iter().zip(r.iter()))
+                        {
+                            *q *= 1.0 + r;
+                            *v += x / *q;
+                        }
+                    }
+                    (Src::Col(r), Src::K(x)) => {
+                        for ((v, q), &r) in d.iter_mut().zip(disc.iter_mut()).zip(r.iter()) {
+                            *q *= 1.0 + r;
+                            *v += x / *q;
+                        }
+                    }
+                    (Src::K(r), Src::Col(a)) => {
+                        let f = 1.0 + r;
+                        for ((v, q), &x) in d.iter_mut().zip(disc.iter_mut()).zip(a.iter()) {
+                            *q *= f;
+                            *v += x / *q;
+                        }
+                    }
+                    (Src::K(r), Src::K(x)) => {
+                        let f = 1.0 + r;
+                        for (v, q) in d.iter_mut().zip(disc.iter_mut()) {
+                            *q *= f;
+                            *v += x / *q;
+                        }
+                    }
                 }
             }
-            d.iter_mut().for_each(|v| *v = err_if_nonfinite(*v));
-            c.scratch = factor;
+            // A rate of -1 is #DIV/0!; an error rate is an error even without flows.
+            for (i, v) in d.iter_mut().enumerate() {
+                let r = r.at(i);
+                *v = if r == -1.0 || r.is_nan() {
+                    f64::NAN
+                } else {
+                    err_if_nonfinite(*v)
+                };
+            }
+            c.scratch = disc;
             c.put(*dst, d);
         }
         Instr::SumProduct { dst, a, b } => {
@@ -684,6 +718,7 @@ fn exec(ins: &Instr, c: &mut Columns) {
                     (Src::K(p), Src::K(q)) => d.iter_mut().for_each(|v| *v += p * q),
                 }
             }
+            d.iter_mut().for_each(|v| *v = err_if_nonfinite(*v));
             c.put(*dst, d);
         }
         Instr::CountIf {
@@ -696,27 +731,31 @@ fn exec(ins: &Instr, c: &mut Columns) {
             let mut konst = 0.0;
             d.iter_mut().for_each(|v| *v = 0.0);
             let rhs = *rhs;
+            // `criteria::Criterion::matches` for a number: equal to 15 significant digits is
+            // equal; an error satisfies only `<>n` (NaN is never near-equal, never ordered).
             macro_rules! count {
-                ($t:tt) => {
+                (|$e:ident, $x:ident| $t:expr) => {
                     for it in items {
                         match src(c, *it) {
-                            // An error value never matches a numeric criterion (NaN compares false).
-                            Src::Col(a) => d
-                                .iter_mut()
-                                .zip(a.iter())
-                                .for_each(|(v, &x)| *v += if x $t rhs { 1.0 } else { 0.0 }),
-                            Src::K(x) => konst += if x $t rhs { 1.0 } else { 0.0 },
+                            Src::Col(a) => d.iter_mut().zip(a.iter()).for_each(|(v, &$x)| {
+                                let $e = near_eq($x, rhs);
+                                *v += if $t { 1.0 } else { 0.0 }
+                            }),
+                            Src::K($x) => {
+                                let $e = near_eq($x, rhs);
+                                konst += if $t { 1.0 } else { 0.0 }
+                            }
                         }
                     }
                 };
             }
             match op {
-                Cmp::Eq => count!(==),
-                Cmp::Ne => count!(!=),
-                Cmp::Lt => count!(<),
-                Cmp::Le => count!(<=),
-                Cmp::Gt => count!(>),
-                Cmp::Ge => count!(>=),
+                Cmp::Eq => count!(|e, x| e),
+                Cmp::Ne => count!(|e, x| !e),
+                Cmp::Lt => count!(|e, x| !e & (x < rhs)),
+                Cmp::Le => count!(|e, x| e | (x < rhs)),
+                Cmp::Gt => count!(|e, x| !e & (x > rhs)),
+                Cmp::Ge => count!(|e, x| e | (x > rhs)),
             }
             if konst != 0.0 {
                 d.iter_mut().for_each(|v| *v += konst);
@@ -784,18 +823,14 @@ fn exec(ins: &Instr, c: &mut Columns) {
                 RoundMode::Up => fast!(f64::ceil),
                 RoundMode::Down => fast!(f64::floor),
             }
-            if let Src::Col(a) = src(c, *a) {
-                for (v, &x) in d.iter_mut().zip(a.iter()) {
-                    let y = x.abs() * scale;
-                    let fr = y - y.floor();
-                    let near = match mode {
-                        RoundMode::Nearest => (fr - 0.5).abs() < 1e-9,
-                        _ => !(1e-9..=1.0 - 1e-9).contains(&fr),
-                    };
-                    if near {
-                        *v = round_lane(x, scale, mode);
-                    }
+            let redo = |v: &mut f64, x: f64| {
+                if x != 0.0 && round_near(x.abs() * scale, mode) {
+                    *v = round_lane(x, scale, mode);
                 }
+            };
+            match src(c, *a) {
+                Src::Col(a) => d.iter_mut().zip(a.iter()).for_each(|(v, &x)| redo(v, x)),
+                Src::K(x) => d.iter_mut().for_each(|v| redo(v, x)),
             }
             c.put(*dst, d);
         }

@@ -23,44 +23,44 @@ fn both(
     let (m, g) = setup(cells);
     let ins: Vec<CellId> = inputs.iter().map(|a| id(&m, a)).collect();
     let outs: Vec<CellId> = outputs.iter().map(|a| id(&m, a)).collect();
-    let sim = Simulation::prepare(&m, &g, &ins, &outs, &[], &[]);
+    let sites = rand_sites(&m);
+    let spec = Spec {
+        inputs: &ins,
+        sites: &sites,
+        outputs: &outs,
+        ..Spec::default()
+    };
+    let sim = Simulation::prepare_with(&m, &g, &spec);
     let compiled = matches!(sim.plan(), Plan::Compiled(_));
+    let n_cols = sim.input_columns();
     let fill = |b: &mut Block<'_>| {
-        for k in 0..ins.len() {
+        for k in 0..n_cols {
             for (i, x) in b.input_mut(k).iter_mut().enumerate() {
-                *x = (i as f64 - lanes as f64 / 2.0) * 0.37 + k as f64;
+                *x = if k < ins.len() {
+                    (i as f64 - lanes as f64 / 2.0) * 0.37 + k as f64
+                } else {
+                    ((i * 7 + k * 13) % lanes) as f64 / lanes as f64
+                };
             }
         }
     };
     let mut b = sim.block(lanes);
     fill(&mut b);
     let mut out_c = vec![Vec::new(); outs.len()];
-    sim.run_block(&mut b, lanes, 0, 1, &mut out_c);
+    sim.run_block(&mut b, lanes, &mut out_c);
     // The interpreter on the same model.
-    let cone = g
-        .order
-        .iter()
-        .copied()
-        .filter(|&c| stochastic_cells(&m, &g, &ins)[c as usize] && !ins.contains(&c))
-        .collect();
-    let interp = Simulation {
-        model: &m,
-        base: sim.base.fork(),
-        inputs: ins.clone(),
-        outputs: outs.clone(),
-        plan: Plan::Interpreted {
-            cone,
-            reason: Unsupported {
-                cell: String::new(),
-                what: String::new(),
-            },
+    let interp = Simulation::prepare_with(
+        &m,
+        &g,
+        &Spec {
+            interpret: true,
+            ..spec
         },
-        deterministic_outputs: vec![],
-    };
+    );
     let mut b2 = interp.block(lanes);
     fill(&mut b2);
     let mut out_i = vec![Vec::new(); outs.len()];
-    interp.run_block(&mut b2, lanes, 0, 1, &mut out_i);
+    interp.run_block(&mut b2, lanes, &mut out_i);
     (out_c, out_i, compiled)
 }
 
@@ -132,4 +132,75 @@ fn slot_reuse_keeps_the_block_small() {
         panic!()
     };
     assert!(c.program.slots < 8, "{} slots", c.program.slots);
+}
+
+#[test]
+fn array_formulas_compile_element_by_element() {
+    // A row array over stochastic and constant rows, a name for a row range, broadcasting of a
+    // single cell, an element beyond a shorter range (#N/A), and an aggregate inside.
+    let cells = [
+        ("A1", "1"),
+        ("A2", "2"),
+        ("B1", "=A1*2"),
+        ("C1", "=A1+A2"),
+        ("D1", "=A2-A1"),
+        ("B5", "10"),
+        ("C5", "20"),
+        ("D5", "30"),
+        ("B3", "{=B1:D1*B5:D5+A2}@B3:D3"),
+        ("B4", "{=B1:C1+SUM(B1:D1)}@B4:D4"),
+        ("B6", "{=IF(B1:D1>A2,B1:D1,0)}@B6:D6"),
+        ("E1", "{=A1+A2}"),
+    ];
+    let outs = ["B3", "C3", "D3", "B4", "C4", "D4", "B6", "C6", "D6", "E1"];
+    let (c, i, compiled) = both(&cells, &["A1", "A2"], &outs, 64);
+    assert!(compiled);
+    assert_same(&c, &i);
+    // D4 lies beyond the two-column range B1:C1: #N/A (NaN) in every lane.
+    assert!(c[5].iter().all(|x| x.is_nan()));
+    // C3 = C1*C5 + A2.
+    let lane = 10;
+    let (a1, a2) = (
+        (lane as f64 - 32.0) * 0.37,
+        (lane as f64 - 32.0) * 0.37 + 1.0,
+    );
+    assert!((c[1][lane] - ((a1 + a2) * 20.0 + a2)).abs() < 1e-9);
+}
+
+#[test]
+fn an_array_expression_inside_an_aggregate_of_an_array_formula_is_not_compiled() {
+    let cells = [("A1", "1"), ("A2", "2"), ("B1", "{=SUM(A1:A2*A1:A2)}")];
+    let (c, i, compiled) = both(&cells, &["A1", "A2"], &["B1"], 16);
+    assert!(!compiled);
+    assert_same(&c, &i);
+}
+
+#[test]
+fn defined_names_of_ranges_aggregate_the_whole_range() {
+    let cells = [
+        ("A1", "1"),
+        ("A2", "2"),
+        ("A3", "=A1+A2"),
+        ("B2", "=SUM(Vals)*2"),
+    ];
+    let mut wb = workbook(&cells);
+    wb.names.push(mcsim_workbook::DefinedName {
+        name: "Vals".into(),
+        scope: None,
+        formula: "Sheet1!$A$1:$A$3".into(),
+        hidden: false,
+    });
+    let m = Model::from_workbook(&wb);
+    let g = Graph::build(&m);
+    let ins = [id(&m, "A1"), id(&m, "A2")];
+    let sim = Simulation::prepare(&m, &g, &ins, &[id(&m, "B2")], &[], &[]);
+    assert!(matches!(sim.plan(), Plan::Compiled(_)));
+    let mut b = sim.block(4);
+    for k in 0..2 {
+        b.input_mut(k).iter_mut().for_each(|x| *x = (k + 1) as f64);
+    }
+    let mut out = vec![Vec::new()];
+    sim.run_block(&mut b, 4, &mut out);
+    // SUM(A1:A3) = 1 + 2 + 3, not the intersection A2.
+    assert_eq!(out[0], vec![12.0; 4]);
 }

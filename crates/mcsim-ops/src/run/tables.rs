@@ -91,7 +91,11 @@ pub(crate) fn table_outputs(
         .map(|(t, _)| t.runs());
     let mut cells: Vec<CellId> = Vec::new();
     for (t, u) in tables {
-        let formulas = t.result_formulas(model);
+        let formulas: Vec<CellId> = t
+            .result_formulas(model)
+            .into_iter()
+            .filter(|&c| !cells.contains(&c) && !cells.iter().any(|&o| same_reference(model, o, c)))
+            .collect();
         if formulas.is_empty() {
             continue;
         }
@@ -115,13 +119,28 @@ pub(crate) fn table_outputs(
             if formulas.len() == 1 { "is" } else { "are" },
             if formulas.len() == 1 { "" } else { "s" },
         ));
-        for c in formulas {
-            if !cells.contains(&c) {
-                cells.push(c);
-            }
-        }
+        cells.extend(formulas);
     }
     (cells, iterations)
+}
+
+/// Two cells whose formulas are the same plain reference (`=B26` in both): the same output.
+fn same_reference(model: &Model, a: CellId, b: CellId) -> bool {
+    let target = |c: CellId| {
+        let cell = &model.cells[c as usize];
+        let f = &model.formulas[cell.formula? as usize];
+        let e = f.expr.as_ref().ok()?;
+        let ExprKind::Ref(r) = &e.kind else {
+            return None;
+        };
+        let sheet = match &r.sheet {
+            Some(s) => model.sheet_id(s)?,
+            None => cell.sheet,
+        };
+        let b = r.bounds();
+        (b.r1 == b.r2 && b.c1 == b.c2).then_some((sheet, b.r1, b.c1))
+    };
+    matches!((target(a), target(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// Values fixed for the run besides the what-if overrides:
@@ -268,6 +287,44 @@ mod tests {
             });
         }
         Model::from_workbook(&wb)
+    }
+
+    #[test]
+    fn table_result_formulas_are_outputs_once() {
+        // Two what-if tables over a RAND() model whose result formulas are both `=B1`, and a
+        // simulation-loop table (input Z1 unused) with its own result formula E1.
+        let mut wb = workbook(&[
+            ("A1", "=RAND()"),
+            ("B1", "=A1*C1"),
+            ("C1", "2"),
+            ("D1", "=B1"),
+            ("G1", "=B1"),
+            ("E1", "=A1+1"),
+            ("C2", "1"),
+            ("C3", "2"),
+        ]);
+        let t = |range: (u32, u32, u32, u32), r1: (u32, u32)| mcsim_workbook::DataTable {
+            sheet: 0,
+            range,
+            two_d: false,
+            row_input: false,
+            r1: Some(r1),
+            r2: None,
+        };
+        wb.data_tables = vec![
+            t((1, 3, 2, 3), (0, 2)),  // D2:D3 over C1
+            t((1, 6, 2, 6), (0, 2)),  // G2:G3 over C1
+            t((1, 4, 2, 4), (0, 25)), // E2:E3 over Z1 (unused)
+        ];
+        let m = Model::from_workbook(&wb);
+        let graph = Graph::build(&m);
+        let mut warnings = Vec::new();
+        let (cells, iterations) = table_outputs(&m, &graph, &mut warnings);
+        let labels: Vec<String> = cells.iter().map(|&c| m.cell_label(c)).collect();
+        assert_eq!(labels, vec!["Sheet1!E1", "Sheet1!D1"]);
+        assert_eq!(iterations, Some(2));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("simulation loop"), "{warnings:?}");
     }
 
     #[test]

@@ -46,10 +46,42 @@ fn write_model(path: &Path) {
             ("G1", "0.7"),
             ("F2", "0.7"),
             ("G2", "1"),
+            // Statistics functions, recalculated on the simulated values.
+            ("D1", "=RiskMean(B1)"),
+            ("D2", "=RiskStdDev(B2)"),
+            ("D3", "=RiskVariance(B4)"),
+            ("D4", "=RiskMin(B1)"),
+            ("D5", "=RiskMax(B2)"),
+            ("D6", "=RiskRange(B4)"),
+            ("D7", "=RiskSkewness(B2)"),
+            ("D8", "=RiskKurtosis(B1)"),
+            ("D9", "=RiskPercentile(B1,0.9)"),
+            ("D10", "=RiskPtoX(B2,0.05)"),
+            ("D11", "=RiskPercentileD(B4,0.1)"),
+            ("D12", "=RiskTarget(B3,3)"),
+            ("D13", "=RiskTargetD(B2,20)"),
+            ("D14", "=RiskCIMean(B1,0.9)"),
+            ("D15", "=RiskCIMean(B2,0.95,FALSE)"),
+            ("D16", "=RiskCoeffOfVariation(B4)"),
+            ("D17", "=RiskMode(B3)"),
         ],
         &[],
     );
 }
+
+/// Threshold conditions, one per statistic kind of the grammar.
+const FAIL_IF: [&str; 10] = [
+    "P(skewed < 20) > 0.5",
+    "P(count >= 3) <= 0.5",
+    "mean(ratio) > 0",
+    "std(mixed) < 100",
+    "min(count) >= 0",
+    "max(skewed) < 1e9",
+    "median(ratio) > 0",
+    "p99.5(skewed) > 0",
+    "var(mixed, 0.05) < 0",
+    "cvar(ratio, 0.1) < 0",
+];
 
 fn python_with_numpy() -> bool {
     Command::new("python3")
@@ -75,6 +107,7 @@ fn run_model(dir: &Path, samples: &str) -> RunReport {
         percentiles: PERCENTILES.to_vec(),
         risk_levels: RISK_LEVELS.to_vec(),
         targets: TARGETS.to_vec(),
+        fail_if: FAIL_IF.iter().map(|s| s.to_string()).collect(),
         ..RunOptions::default()
     };
     run(&opts, &|_, _| {}).unwrap()
@@ -93,6 +126,8 @@ fn every_report_statistic_matches_numpy() {
         "{:?}",
         ratio.summary
     );
+    assert_eq!(report.statistics.len(), 17);
+    assert_eq!(report.thresholds.len(), FAIL_IF.len());
     let json = dir.join("report.json");
     std::fs::write(&json, serde_json::to_string(&report).unwrap()).unwrap();
 
@@ -112,6 +147,7 @@ fn every_report_statistic_matches_numpy() {
                 "percentiles": PERCENTILES,
                 "risk_levels": RISK_LEVELS,
                 "targets": TARGETS,
+                "fail_if": FAIL_IF,
             })
             .to_string(),
         )

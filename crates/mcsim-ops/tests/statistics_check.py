@@ -4,7 +4,9 @@
 Usage: statistics_check.py SAMPLES.csv REPORT.json OPTIONS_JSON
 
 OPTIONS_JSON holds the run's requested {"percentiles": [...], "risk_levels": [...],
-"targets": [...]}. Uses numpy, and scipy when it is importable (otherwise numpy only). Prints one
+"targets": [...], "fail_if": [...]}. Checks each output's summary, convergence trace and
+sensitivity, every statistics-function cell (RiskMean, RiskPercentile, ...) and every --fail-if
+threshold. Uses numpy, and scipy when it is importable (otherwise numpy only). Prints one
 line per output with the number of comparisons, every mismatch, and exits 1 if there is any.
 
 Definitions (from crates/mcsim-results/src/summary.rs, sensitivity.rs, convergence.rs):
@@ -31,6 +33,7 @@ mcsim's Cholesky of the correlation matrix).
 import csv
 import json
 import math
+import re
 import sys
 
 import numpy as np
@@ -164,6 +167,116 @@ def quantile_checks(where, what, got, sorted_x, p, spread):
         fail(where, what + " (numpy linear)", got, q)
 
 
+def finite_sorted(x):
+    return np.sort(x[np.isfinite(x)])
+
+
+def statistic_cell(c, by_cell, cols):
+    """A RiskMean/RiskPercentile/... cell, recomputed from the output it names (definitions in
+    crates/mcsim-engine/src/functions/risk.rs: sd/variance n - 1, skewness and kurtosis as the
+    summary's, RiskTarget = P(X <= x), RiskTargetD = 1 - RiskTarget, RiskPercentileD(p) =
+    RiskPercentile(1 - p), RiskCIMean(conf, lower=TRUE) = mean -/+ z_(0.5+conf/2) sd/sqrt(n),
+    RiskMode of a discrete output = its most frequent value, the smallest on a tie)."""
+    where = f"statistics cell {c['cell']} {c['formula']}"
+    m = re.fullmatch(r"=Risk(\w+)\((B\d+)(?:,([-\d.]+))?(?:,(TRUE|FALSE))?\)", c["formula"])
+    if m is None:
+        fail(where, "formula", c["formula"], "a known statistics call")
+        return
+    stat, ref, arg, flag = m.group(1).upper(), "Sheet1!" + m.group(2), m.group(3), m.group(4)
+    check_exact(where, "of", c["of"], ref)
+    x = finite_sorted(cols[by_cell[ref]])
+    n = len(x)
+    floor = float(np.mean(np.abs(x)))
+    got = c["value"]
+    mean, sd = float(np.mean(x)), float(np.std(x, ddof=1))
+    d = x - mean
+    m2, m3, m4 = np.mean(d**2), np.mean(d**3), np.mean(d**4)
+    a = float(arg) if arg is not None else None
+    if stat == "MEAN":
+        check_close(where, "value", got, mean, floor=floor)
+    elif stat == "STDDEV":
+        check_close(where, "value", got, sd)
+    elif stat == "VARIANCE":
+        check_close(where, "value", got, sd * sd)
+    elif stat == "MIN":
+        check_exact(where, "value", got, float(x[0]))
+    elif stat == "MAX":
+        check_exact(where, "value", got, float(x[-1]))
+    elif stat == "RANGE":
+        check_exact(where, "value", got, float(x[-1] - x[0]))
+    elif stat == "SKEWNESS":
+        check_close(where, "value", got, float(m3 / m2**1.5), floor=1e-6)
+    elif stat == "KURTOSIS":
+        check_close(where, "value", got, float(m4 / m2**2))
+    elif stat in ("PERCENTILE", "PTOX"):
+        quantile_checks(where, "value", got, x, a, float(np.ptp(x)))
+    elif stat == "PERCENTILED":
+        quantile_checks(where, "value", got, x, 1.0 - a, float(np.ptp(x)))
+    elif stat == "TARGET":
+        check_exact(where, "value", got, int(np.sum(x <= a)) / n)
+    elif stat == "TARGETD":
+        check_exact(where, "value", got, 1.0 - int(np.sum(x <= a)) / n)
+    elif stat == "CIMEAN":
+        z = float(st.norm.ppf(0.5 + a / 2.0)) if st is not None else {0.9: 1.6448536269514722, 0.95: Z95}[a]
+        half = z * sd / math.sqrt(n)
+        check_close(where, "value", got, mean + half if flag == "FALSE" else mean - half, floor=floor)
+    elif stat == "COEFFOFVARIATION":
+        check_close(where, "value", got, sd / mean)
+    elif stat == "MODE":
+        values, counts = np.unique(x, return_counts=True)
+        check_exact(where, "value", got, float(values[np.argmax(counts)]))
+    else:
+        fail(where, "statistic", stat, "one this script knows")
+
+
+CMP = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "==": lambda a, b: a == b,
+}
+
+
+def threshold(t, cols):
+    """A --fail-if condition (grammar in crates/mcsim-results/src/threshold.rs): its statistic
+    recomputed, and `holds` = the comparison applied to the reported value."""
+    where = f"threshold `{t['condition']}`"
+    m = re.fullmatch(r"(.+) (<=|>=|==|<|>) ([-+\d.eE]+)", t["condition"])
+    stat, op, bound = m.group(1), m.group(2), float(m.group(3))
+    check_exact(where, "holds", t["holds"], CMP[op](t["value"], bound))
+    if mp := re.fullmatch(r"P\((\w+) (<=|>=|==|<|>) ([-+\d.eE]+)\)", stat):
+        x = finite_sorted(cols[mp.group(1)])
+        value = int(np.sum(CMP[mp.group(2)](x, float(mp.group(3))))) / len(x)
+        check_exact(where, "value", t["value"], value)
+        return
+    if mp := re.fullmatch(r"(mean|std|min|max|median)\((\w+)\)", stat):
+        x = finite_sorted(cols[mp.group(2)])
+        f = mp.group(1)
+        if f in ("min", "max"):
+            check_exact(where, "value", t["value"], float(x[0] if f == "min" else x[-1]))
+        elif f == "median":
+            quantile_checks(where, "value", t["value"], x, 0.5, float(np.ptp(x)))
+        else:
+            value = float(np.mean(x)) if f == "mean" else float(np.std(x, ddof=1))
+            check_close(where, "value", t["value"], value, floor=float(np.mean(np.abs(x))))
+        return
+    if mp := re.fullmatch(r"p([\d.]+)\((\w+)\)", stat):
+        x = finite_sorted(cols[mp.group(2)])
+        quantile_checks(where, "value", t["value"], x, float(mp.group(1)) / 100.0, float(np.ptp(x)))
+        return
+    if mp := re.fullmatch(r"(var|cvar)\((\w+), ([\d.]+)\)", stat):
+        x = finite_sorted(cols[mp.group(2)])
+        a = float(mp.group(3))
+        if mp.group(1) == "var":
+            quantile_checks(where, "value", t["value"], x, a, float(np.ptp(x)))
+        else:
+            tail = x[x <= percentile_inc(x, a)]
+            check_close(where, "value", t["value"], float(np.mean(tail)), floor=float(np.mean(np.abs(x))))
+        return
+    fail(where, "statistic", stat, "one this script knows")
+
+
 def main():
     samples_path, report_path, options = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     with open(samples_path, newline="") as f:
@@ -286,6 +399,17 @@ def main():
             contrib = rho * rho / total if rho is not None and total > 0 else None
             check_abs(ew, "contribution", e["contribution"], contrib, 1e-9)
         print(f"{name}: {checks - before} comparisons (n={n}, errors={int(np.sum(~finite))})")
+
+    by_cell = {o["cell"]: o["name"] for o in report["outputs"]}
+    before = checks
+    for c in report["statistics"]:
+        statistic_cell(c, by_cell, cols)
+    print(f"statistics cells: {checks - before} comparisons")
+    before = checks
+    check_exact("thresholds", "conditions", [t["condition"] for t in report["thresholds"]], options["fail_if"])
+    for t in report["thresholds"]:
+        threshold(t, cols)
+    print(f"thresholds: {checks - before} comparisons")
 
     if mismatches:
         print(f"{len(mismatches)} mismatch(es) in {checks} comparisons:")

@@ -83,9 +83,10 @@ const FAIL_IF: [&str; 10] = [
     "cvar(ratio, 0.1) < 0",
 ];
 
-fn python_with_numpy() -> bool {
+/// Whether `python3 -c "import <module>"` succeeds.
+fn python_has(module: &str) -> bool {
     Command::new("python3")
-        .args(["-c", "import numpy"])
+        .args(["-c", &format!("import {module}")])
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
@@ -128,19 +129,35 @@ fn every_report_statistic_matches_numpy() {
     );
     assert_eq!(report.statistics.len(), 17);
     assert_eq!(report.thresholds.len(), FAIL_IF.len());
-    let json = dir.join("report.json");
-    std::fs::write(&json, serde_json::to_string(&report).unwrap()).unwrap();
-
-    if !python_with_numpy() {
+    if !python_has("numpy") {
         println!(
             "note: skipping every_report_statistic_matches_numpy: `python3 -c 'import numpy'` failed"
         );
         return;
     }
+    check_with_numpy(&dir, "samples.csv", &report);
+    // The same run through a Parquet samples file (nulls for the error iterations), when pyarrow
+    // can read it; the report must be the same whatever the file format.
+    if python_has("pyarrow") {
+        let again = run_model(&dir, "samples.parquet");
+        assert_eq!(
+            serde_json::to_value(&again.outputs).unwrap(),
+            serde_json::to_value(&report.outputs).unwrap()
+        );
+        check_with_numpy(&dir, "samples.parquet", &again);
+    } else {
+        println!("note: Parquet variant skipped: `python3 -c 'import pyarrow'` failed");
+    }
+}
+
+/// Runs `statistics_check.py` on a samples file in `dir` and the report; fails on any mismatch.
+fn check_with_numpy(dir: &Path, samples: &str, report: &RunReport) {
+    let json = dir.join(format!("{samples}.report.json"));
+    std::fs::write(&json, serde_json::to_string(report).unwrap()).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/statistics_check.py");
     let out = Command::new("python3")
         .arg(&script)
-        .arg(dir.join("samples.csv"))
+        .arg(dir.join(samples))
         .arg(&json)
         .arg(
             serde_json::json!({
@@ -155,10 +172,10 @@ fn every_report_statistic_matches_numpy() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}{stderr}");
+    println!("{samples}:\n{stdout}{stderr}");
     assert!(
         out.status.success(),
-        "statistics differ from numpy:\n{stdout}\n{stderr}"
+        "{samples}: statistics differ from numpy:\n{stdout}\n{stderr}"
     );
     // The script checked something: one line per output with its count of comparisons.
     assert!(

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Recomputes every statistic of an mcsim run report from its samples file, independently.
 
-Usage: statistics_check.py SAMPLES.csv REPORT.json OPTIONS_JSON
+Usage: statistics_check.py SAMPLES.csv|SAMPLES.parquet REPORT.json OPTIONS_JSON
+
+A .parquet samples file is read with pyarrow.
 
 OPTIONS_JSON holds the run's requested {"percentiles": [...], "risk_levels": [...],
 "targets": [...], "fail_if": [...]}. Checks each output's summary, convergence trace and
@@ -279,16 +281,23 @@ def threshold(t, cols):
 
 def main():
     samples_path, report_path, options = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
-    with open(samples_path, newline="") as f:
-        rows = list(csv.reader(f))
-    header, body = rows[0], rows[1:]
-    cols = {
-        name: np.array([float(r[i]) if r[i] != "" else np.nan for r in body])
-        for i, name in enumerate(header)
-    }
+    if samples_path.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(samples_path)
+        # Nulls (error iterations) become NaN.
+        cols = {n: np.array(table.column(n).to_pylist(), dtype=float) for n in table.column_names}
+    else:
+        with open(samples_path, newline="") as f:
+            rows = list(csv.reader(f))
+        header, body = rows[0], rows[1:]
+        cols = {
+            name: np.array([float(r[i]) if r[i] != "" else np.nan for r in body])
+            for i, name in enumerate(header)
+        }
     with open(report_path) as f:
         report = json.load(f)
-    iterations = len(body)
+    iterations = len(cols["iteration"])
     check_exact("run", "iterations", report["iterations"], iterations)
     check_exact("run", "iteration column", list(cols["iteration"]), list(range(1, iterations + 1)))
     inputs = [i["name"] for i in report["inputs"]]

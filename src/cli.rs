@@ -72,9 +72,12 @@ pub enum Command {
         long_about = "Run a Monte Carlo simulation of a workbook.\n\n\
             Uncertain inputs are cells holding @RISK-style distribution functions \
             (=RiskNormal(100, 10), =RiskPert(..), ...) or RAND(), and inputs listed in a model \
-            file (--config). Outputs are cells marked with =RiskOutput(\"name\")+... or listed in \
-            the model file. Without --config, a file named mcsim.toml beside the workbook is used \
-            when there is one.\n\n\
+            file (--config). Outputs are cells marked with =RiskOutput(\"name\")+..., listed in \
+            the model file, or named with --output. Without any, the result formulas of a \
+            What-If data table over a RAND() model are the outputs; a data table used as the \
+            simulation loop (its input cell blank or unused) also sets the default number of \
+            iterations to its row count. Data tables are recalculated as Excel does. Without \
+            --config, a file named mcsim.toml beside the workbook is used when there is one.\n\n\
             Each iteration draws every input, recalculates the workbook and records every output. \
             The report gives, per output, the mean, standard deviation, percentiles, VaR/CVaR and \
             the inputs it is most sensitive to (Spearman rank correlation, standardized regression \
@@ -107,6 +110,7 @@ pub enum Command {
             mcsim run model.xlsx -n 100000 --seed 42\n  \
             mcsim run model.xlsx --config model.mcsim.toml --out samples.parquet\n  \
             mcsim run model.xlsx --set Inputs!B9=0.10 --percentile 0.5 --percentile 99.5\n  \
+            mcsim run sim.xlsx --output Model!B12=Profit --output 'Summary!C5'\n  \
             mcsim run model.xlsx --until-converged 0.005 -n 1000000\n  \
             mcsim run model.xlsx --fail-if 'P(NPV < 0) > 0.2' --format json > report.json"
     )]
@@ -287,6 +291,13 @@ pub struct RunArgs {
     /// number, TRUE/FALSE or text. A fixed input is no longer uncertain. Repeatable.
     #[arg(long = "set", value_name = "REF=VALUE", value_parser = parse_set)]
     pub sets: Vec<(String, String)>,
+
+    /// Simulate this cell as an output, without a model file: `Sheet!B5`, `B5` (first sheet) or
+    /// a defined name, optionally `=NAME` to name it. Repeatable; adds to the outputs the
+    /// workbook marks (RiskOutput) and the model file lists. Without any outputs, the result
+    /// formulas of a data table over a RAND() model are used.
+    #[arg(long = "output", value_name = "REF[=NAME]", value_parser = parse_output)]
+    pub outputs: Vec<(String, Option<String>)>,
 
     /// Statistics and threshold options.
     #[command(flatten)]
@@ -480,6 +491,20 @@ fn parse_set(text: &str) -> Result<(String, String), String> {
             "`{text}` is not REF=VALUE (example: --set Inputs!B9=0.1)"
         )),
     }
+}
+
+/// `REF` or `REF=NAME`.
+fn parse_output(text: &str) -> Result<(String, Option<String>), String> {
+    let (reference, name) = match text.split_once('=') {
+        Some((r, n)) => (r.trim(), Some(n.trim())),
+        None => (text.trim(), None),
+    };
+    if reference.is_empty() || name.is_some_and(str::is_empty) {
+        return Err(format!(
+            "`{text}` is not REF or REF=NAME (example: --output Model!B12=Profit)"
+        ));
+    }
+    Ok((reference.to_owned(), name.map(str::to_owned)))
 }
 
 fn parse_number(text: &str) -> Result<f64, String> {

@@ -218,6 +218,64 @@ fn write_table(out: &mut impl Write, report: &ParseReport, show: usize) -> io::R
         }
     }
 
+    if !report.data_tables.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Data tables ({})", report.data_tables.len())?;
+        for t in report.data_tables.iter().take(show) {
+            let kind = if t.simulation_loop {
+                "data table used as a simulation loop"
+            } else if t.volatile {
+                "what-if table over a RAND() model"
+            } else {
+                "what-if table"
+            };
+            writeln!(
+                out,
+                "  {} {}  {} recalculation{}; {kind}; result formula{}: {}",
+                t.range,
+                t.formula,
+                t.runs,
+                plural(t.runs as usize),
+                plural(t.result_formulas.len()),
+                truncate(&t.result_formulas.join(", "), 60)
+            )?;
+        }
+        more_line(out, report.data_tables.len(), show)?;
+    }
+    if let Some(cmd) = &sim.suggested_command {
+        writeln!(out)?;
+        if let Some(t) = report.data_tables.iter().find(|t| t.simulation_loop) {
+            writeln!(
+                out,
+                "No outputs are marked; the data table {} is the simulation loop: `mcsim run` simulates its result formula{} ({}) directly, {} iterations by default:",
+                t.range,
+                plural(t.result_formulas.len()),
+                t.result_formulas.join(", "),
+                t.runs
+            )?;
+        } else if !report.data_tables.is_empty()
+            && sim.suggested_outputs.iter().all(|o| {
+                report
+                    .data_tables
+                    .iter()
+                    .any(|t| t.result_formulas.contains(o))
+            })
+        {
+            writeln!(
+                out,
+                "No outputs are marked; `mcsim run` simulates the data tables' result formulas ({}):",
+                sim.suggested_outputs.join(", ")
+            )?;
+        } else {
+            writeln!(
+                out,
+                "No outputs are marked; name some with --output (suggested: {}):",
+                sim.suggested_outputs.join(", ")
+            )?;
+        }
+        writeln!(out, "  {cmd}")?;
+    }
+
     if let Some(recalc) = &report.recalc {
         let s = &recalc.summary;
         writeln!(out)?;

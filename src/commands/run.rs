@@ -29,6 +29,7 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
         threads: args.threads,
         out: args.out,
         sets: args.sets,
+        outputs: args.outputs,
         percentiles: stats.percentiles.clone(),
         risk_levels: stats.risk_levels,
         targets: stats.targets,

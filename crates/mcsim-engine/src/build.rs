@@ -153,6 +153,7 @@ impl Model {
                     }
                 }
             }
+            crate::table::add_cells(&mut m, wb, si, &mut pos);
             // Column index.
             let sheet = &mut m.sheets[si];
             for (&(r, c), &id) in &pos {
@@ -178,6 +179,7 @@ impl Model {
                 text: n.formula.clone(),
             });
         }
+        m.tables = crate::table::from_workbook(&m, wb);
         m
     }
 }

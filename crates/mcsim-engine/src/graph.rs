@@ -28,7 +28,22 @@ fn collect(
     dynamic: &mut bool,
     depth: u32,
 ) {
+    // A reference given straight to ROW/COLUMN/ROWS/COLUMNS is not read (`ROW(E3)` in E3 is no
+    // circular reference in Excel).
+    let mut shape_only: Vec<*const Expr> = Vec::new();
+    e.walk(&mut |n| {
+        if let ExprKind::Call { name, args } = &n.kind
+            && matches!(name.as_str(), "ROW" | "COLUMN" | "ROWS" | "COLUMNS")
+        {
+            shape_only.extend(
+                args.iter()
+                    .filter(|a| matches!(a.kind, ExprKind::Ref(_)))
+                    .map(|a| a as *const Expr),
+            );
+        }
+    });
     e.walk(&mut |n| match &n.kind {
+        ExprKind::Ref(_) if shape_only.contains(&(n as *const Expr)) => {}
         ExprKind::Ref(r) => {
             let s = match &r.sheet {
                 None => Some(sheet),

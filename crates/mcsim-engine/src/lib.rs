@@ -42,6 +42,7 @@ pub mod graph;
 pub mod model;
 pub mod quick;
 pub mod sim;
+pub mod table;
 pub mod value;
 
 pub use build::cell_value;

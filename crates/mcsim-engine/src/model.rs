@@ -165,6 +165,8 @@ pub struct Model {
     pub date1904: bool,
     /// Loader warnings.
     pub warnings: Vec<String>,
+    /// What-If data tables (their cells are constants here; see [`crate::table::recalc`]).
+    pub tables: Vec<crate::table::DataTable>,
 }
 
 impl Model {

@@ -77,6 +77,27 @@ pub struct ParseReport {
     pub recalc: Option<Recalc>,
     /// What a simulation would use: distribution cells (inputs), output markers, RAND() cells.
     pub simulation: SimulationSummary,
+    /// What-If data tables (`{=TABLE(..)}`), recalculated with `--recalc` and in runs.
+    pub data_tables: Vec<TableSummary>,
+}
+
+/// One What-If data table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableSummary {
+    /// The result cells: `Sheet!B2:C20`.
+    pub range: String,
+    /// `=TABLE(row_input,col_input)`.
+    pub formula: String,
+    /// The result formulas' cells (the cells the table recalculates for each input value).
+    pub result_formulas: Vec<String>,
+    /// Recalculations the table does (its number of input values).
+    pub runs: u64,
+    /// The result formulas depend on RAND() or another volatile function.
+    pub volatile: bool,
+    /// The table is the simulation loop: a RAND() model whose input cell is blank or unused, so
+    /// each row is one more draw. `mcsim run` then simulates the result formulas directly, with
+    /// as many iterations as the table has rows.
+    pub simulation_loop: bool,
 }
 
 /// The uncertain inputs and outputs the workbook declares in its formulas.
@@ -90,6 +111,12 @@ pub struct SimulationSummary {
     pub rand_cells: Vec<String>,
     /// Distribution cells that cannot be simulated as written, with the reason.
     pub problems: Vec<String>,
+    /// When the workbook has uncertainty but marks no outputs: cells a user would likely pick
+    /// as outputs (data-table result formulas, else summaries such as AVERAGE/PERCENTILE of
+    /// stochastic cells, else stochastic formula cells no other formula reads).
+    pub suggested_outputs: Vec<String>,
+    /// The `mcsim run` command line to start from, when the workbook marks no outputs.
+    pub suggested_command: Option<String>,
 }
 
 /// One distribution cell.
@@ -277,7 +304,15 @@ pub fn parse(options: &ParseOptions) -> Result<ParseReport, OpsError> {
     );
 
     let mut report = analyse(&options.path, &model, &graph);
-    let (simulation, fixed) = simulation_summary(&model, &graph);
+    let (mut simulation, fixed) = simulation_summary(&model, &graph);
+    report.data_tables = table_summaries(&model, &graph);
+    suggest(
+        &options.path,
+        &model,
+        &graph,
+        &report.data_tables,
+        &mut simulation,
+    );
     report.simulation = simulation;
     if options.recalc {
         let started = Instant::now();
@@ -473,6 +508,7 @@ fn analyse(path: &Path, model: &Model, graph: &Graph) -> ParseReport {
         warnings: model.warnings.clone(),
         recalc: None,
         simulation: SimulationSummary::default(),
+        data_tables: Vec::new(),
     }
 }
 
@@ -485,11 +521,35 @@ fn recalc(model: &Model, graph: &Graph, fixed: &[(CellId, f64)]) -> Recalc {
         evaluator.set_value(cell, Value::Number(v));
     }
     evaluator.run(&graph.order);
+    let keep: Vec<CellId> = fixed.iter().map(|f| f.0).collect();
+    let tables = mcsim_engine::table::recalc(model, graph, &mut evaluator, &keep);
     let values = evaluator.values();
 
     // A cell is volatile when it calls a volatile function (RAND, NOW, TODAY, ...) or depends on
-    // one: Excel's stored value is from another moment. Array cells follow their anchor.
-    let volatile = graph.volatile_cells(model);
+    // one: Excel's stored value is from another moment. Array cells follow their anchor. The
+    // cells of a data table whose model is volatile are volatile too, and so are their readers.
+    let mut volatile = graph.volatile_cells(model);
+    let uses = mcsim_engine::table::uses(model, graph);
+    let mut table_formula: HashMap<CellId, String> = HashMap::new();
+    let mut volatile_table = false;
+    for (t, u) in model.tables.iter().zip(&uses) {
+        let text = format!("={}", t.formula_text(model));
+        for c in t.cells(model) {
+            table_formula.insert(c, text.clone());
+            if u.volatile {
+                volatile[c as usize] = true;
+                volatile_table = true;
+            }
+        }
+    }
+    if volatile_table {
+        volatile = graph.downstream(model, &volatile);
+    }
+    let volatile_cells: HashSet<CellId> = tables
+        .iter()
+        .map(|t| t.0)
+        .filter(|&c| volatile[c as usize])
+        .collect();
     let volatile_formula: HashSet<CellId> = model
         .formulas
         .iter()
@@ -501,11 +561,19 @@ fn recalc(model: &Model, graph: &Graph, fixed: &[(CellId, f64)]) -> Recalc {
     let mut cells = Vec::new();
     for cell_id in workbook_order(model) {
         let cell = &model.cells[cell_id as usize];
-        let Some(fid) = cell.formula else { continue };
-        let formula = &model.formulas[fid as usize];
-        let owner = formula.array.map_or(cell_id, |part| part.anchor);
+        let (text, owner) = match (cell.formula, table_formula.get(&cell_id)) {
+            (Some(fid), _) => {
+                let formula = &model.formulas[fid as usize];
+                (
+                    format!("={}", formula.text()),
+                    formula.array.map_or(cell_id, |part| part.anchor),
+                )
+            }
+            (None, Some(text)) => (text.clone(), cell_id),
+            (None, None) => continue,
+        };
         let computed = values.get(cell_id as usize).unwrap_or(&Value::Empty);
-        let status = if volatile_formula.contains(&owner) {
+        let status = if volatile_formula.contains(&owner) || volatile_cells.contains(&owner) {
             summary.skipped_volatile += 1;
             CellStatus::Volatile
         } else if cell.stored.is_empty() {
@@ -524,13 +592,222 @@ fn recalc(model: &Model, graph: &Graph, fixed: &[(CellId, f64)]) -> Recalc {
         summary.formula_cells += 1;
         cells.push(CellResult {
             reference: model.cell_label(cell_id),
-            formula: format!("={}", formula.text()),
+            formula: text,
             value: JsonValue::from(computed),
             cached: JsonValue::from(&cell.stored),
             status,
         });
     }
     Recalc { summary, cells }
+}
+
+/// The data tables and how each is used.
+fn table_summaries(model: &Model, graph: &Graph) -> Vec<TableSummary> {
+    let uses = mcsim_engine::table::uses(model, graph);
+    model
+        .tables
+        .iter()
+        .zip(uses)
+        .map(|(t, u)| TableSummary {
+            range: t.label(model),
+            formula: format!("={}", t.formula_text(model)),
+            result_formulas: t
+                .result_formulas(model)
+                .into_iter()
+                .map(|c| model.cell_label(c))
+                .collect(),
+            runs: t.runs(),
+            volatile: u.volatile,
+            simulation_loop: u.simulation_loop(),
+        })
+        .collect()
+}
+
+/// Summary functions whose cell a user would pick as an output, best first.
+const SUMMARY_FUNCTIONS: &[&[&str]] = &[
+    &[
+        "AVERAGE",
+        "PERCENTILE",
+        "PERCENTILE.INC",
+        "PERCENTILE.EXC",
+        "MEDIAN",
+    ],
+    &[
+        "STDEV",
+        "STDEV.S",
+        "STDEV.P",
+        "VAR",
+        "VAR.S",
+        "VAR.P",
+        "QUARTILE",
+        "QUARTILE.INC",
+        "COUNTIF",
+        "COUNTIFS",
+        "AVERAGEIF",
+        "AVERAGEIFS",
+    ],
+];
+
+/// Quotes a reference for a POSIX shell: `'Sheet 1!B5'` (the sheet's own quotes dropped,
+/// which `mcsim run --output` accepts).
+fn shell_ref(model: &Model, cell: CellId) -> String {
+    let c = &model.cells[cell as usize];
+    let sheet = &model.sheets[c.sheet as usize].name;
+    let plain = format!("{sheet}!{}", mcsim_formula::a1(c.row, c.col));
+    if plain
+        .chars()
+        .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '!' | '_' | '.' | '-'))
+    {
+        plain
+    } else if !plain.contains('\'') {
+        format!("'{plain}'")
+    } else {
+        format!("\"{}\"", plain.replace('"', "\\\""))
+    }
+}
+
+fn shell_path(path: &Path) -> String {
+    let p = path.display().to_string();
+    if p.chars()
+        .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '/' | '_' | '.' | '-'))
+    {
+        p
+    } else {
+        format!("'{}'", p.replace('\'', "'\\''"))
+    }
+}
+
+/// Suggests outputs and a command line for a workbook with uncertainty and no outputs.
+fn suggest(
+    path: &Path,
+    model: &Model,
+    graph: &Graph,
+    tables: &[TableSummary],
+    sim: &mut SimulationSummary,
+) {
+    if !sim.outputs.is_empty() || (sim.inputs.is_empty() && sim.rand_cells.is_empty()) {
+        return;
+    }
+    let path_text = shell_path(path);
+    // Data tables: their result formulas are the outputs, no flag needed.
+    if tables.iter().any(|t| t.volatile || t.simulation_loop) {
+        sim.suggested_outputs = tables
+            .iter()
+            .filter(|t| t.volatile)
+            .flat_map(|t| t.result_formulas.iter().cloned())
+            .collect();
+        sim.suggested_outputs.dedup();
+        sim.suggested_command = Some(format!("mcsim run {path_text}"));
+        return;
+    }
+    // Stochastic formula cells: downstream of RAND() cells and distribution cells.
+    let mut seeds = vec![false; model.cells.len()];
+    for label in sim
+        .rand_cells
+        .iter()
+        .chain(sim.inputs.iter().map(|i| &i.cell))
+    {
+        if let Some(id) = find_label(model, label) {
+            seeds[id as usize] = true;
+        }
+    }
+    let stochastic = graph.downstream(model, &seeds);
+    // Cells some formula reads.
+    let mut read = vec![false; model.cells.len()];
+    for areas in &graph.reads {
+        for a in areas {
+            let Some(sheet) = model.sheets.get(a.sheet as usize) else {
+                continue;
+            };
+            let Some(b) = sheet.clip(a.bounds) else {
+                continue;
+            };
+            for col in b.c1..=b.c2 {
+                for &(_, id) in sheet.column_slice(col, b.r1, b.r2) {
+                    read[id as usize] = true;
+                }
+            }
+        }
+    }
+    let calls = |cell: CellId, names: &[&str]| {
+        model.cells[cell as usize]
+            .formula
+            .and_then(|f| model.formulas[f as usize].expr.as_ref().ok())
+            .is_some_and(|e| e.functions().iter().any(|n| names.contains(n)))
+    };
+    let candidates: Vec<CellId> = workbook_order(model)
+        .into_iter()
+        .filter(|&c| {
+            stochastic[c as usize]
+                && !seeds[c as usize]
+                && model.cells[c as usize].formula.is_some()
+        })
+        .collect();
+    let mut picked: Vec<CellId> = Vec::new();
+    for names in SUMMARY_FUNCTIONS {
+        if picked.is_empty() {
+            picked = candidates
+                .iter()
+                .copied()
+                .filter(|&c| calls(c, names))
+                .collect();
+        }
+    }
+    if !picked.is_empty() {
+        // Summaries that feed a model result (an option price from an average payoff): the
+        // results nothing else reads.
+        let mut marks = vec![false; model.cells.len()];
+        for &c in &picked {
+            marks[c as usize] = true;
+        }
+        let fed = graph.downstream(model, &marks);
+        let results: Vec<CellId> = candidates
+            .iter()
+            .copied()
+            .filter(|&c| fed[c as usize] && !marks[c as usize] && !read[c as usize])
+            .collect();
+        if (1..=4).contains(&results.len()) {
+            picked = results;
+        }
+    }
+    if picked.is_empty() {
+        // Stochastic formula cells nothing reads (a per-iteration model's results), RAND() cells
+        // included: all of them when few, else the first and the last.
+        let sinks: Vec<CellId> = workbook_order(model)
+            .into_iter()
+            .filter(|&c| {
+                stochastic[c as usize]
+                    && !read[c as usize]
+                    && model.cells[c as usize].formula.is_some()
+            })
+            .collect();
+        picked = if sinks.len() <= 3 {
+            sinks
+        } else {
+            vec![sinks[0], sinks[sinks.len() - 1]]
+        };
+    }
+    picked.truncate(4);
+    if picked.is_empty() {
+        return;
+    }
+    sim.suggested_outputs = picked.iter().map(|&c| model.cell_label(c)).collect();
+    let flags: Vec<String> = picked
+        .iter()
+        .map(|&c| format!("--output {}", shell_ref(model, c)))
+        .collect();
+    sim.suggested_command = Some(format!("mcsim run {path_text} {}", flags.join(" ")));
+}
+
+/// The cell of a `Sheet!A1` label.
+fn find_label(model: &Model, label: &str) -> Option<CellId> {
+    let (sheet, addr) = label.rsplit_once('!')?;
+    let sheet = sheet
+        .strip_prefix('\'')
+        .and_then(|s| s.strip_suffix('\''))
+        .map_or_else(|| sheet.to_string(), |s| s.replace("''", "'"));
+    let (r, c) = mcsim_formula::parse_a1(addr)?;
+    model.find(model.sheet_id(&sheet)?, r, c)
 }
 
 /// A cell's position for sorting: sheet, row, column.

@@ -39,6 +39,6 @@ mod xml;
 
 pub use error::{BoxError, LoadError, ZipLimit};
 pub use load::{load, load_bytes};
-pub use model::{Cell, CellValue, DefinedName, Formula, Sheet, Workbook};
+pub use model::{Cell, CellValue, DataTable, DefinedName, Formula, Sheet, Workbook};
 pub use options::{LoadOptions, RATIO_CHECK_MIN_BYTES};
 pub use save::{CellUpdate, SaveError, UpdateValue, save_with_values};

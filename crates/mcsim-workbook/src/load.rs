@@ -7,7 +7,7 @@ use calamine::{Reader, Xlsx, XlsxError};
 
 use crate::error::LoadError;
 use crate::guard::{self, Package};
-use crate::model::{DefinedName, Sheet, Workbook};
+use crate::model::{DataTable, DefinedName, Sheet, Workbook};
 use crate::options::LoadOptions;
 use crate::package::{self, SheetKind, WorkbookInfo};
 use crate::rawsheet;
@@ -48,8 +48,8 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Workbook, LoadError> {
 ///   warning;
 /// - the 1904 date system flag.
 ///
-/// Data tables (What-If Analysis) are not recomputed: their cells keep their cached values,
-/// with a warning.
+/// Data tables (What-If Analysis) are listed in [`Workbook::data_tables`]; their cells keep
+/// their cached values as constants (the engine recalculates them).
 ///
 /// # Errors
 ///
@@ -100,6 +100,7 @@ pub(crate) fn load_impl(
 
     let mut warnings = Vec::new();
     let mut sheets = Vec::new();
+    let mut data_tables = Vec::new();
     // Index in `<sheets>` (what localSheetId counts) → index in `sheets`.
     let mut loaded_index: Vec<Option<usize>> = Vec::with_capacity(info.sheets.len());
     let mut strings: Option<Vec<String>> = None;
@@ -136,7 +137,7 @@ pub(crate) fn load_impl(
                 format!("sheet '{}' is not in calamine's sheet list", entry.name),
             ));
         }
-        let cells = read_sheet(
+        let (cells, tables) = read_sheet(
             &mut pkg,
             &mut xlsx,
             &info,
@@ -148,6 +149,16 @@ pub(crate) fn load_impl(
             source,
         )?;
         loaded_index.push(Some(sheets.len()));
+        for (range, spec) in tables {
+            data_tables.push(DataTable {
+                sheet: sheets.len(),
+                range,
+                two_d: spec.two_d,
+                row_input: spec.row_input,
+                r1: spec.r1,
+                r2: spec.r2,
+            });
+        }
         sheets.push(Sheet {
             name: entry.name.clone(),
             cells,
@@ -200,6 +211,7 @@ pub(crate) fn load_impl(
         names,
         date1904,
         warnings,
+        data_tables,
     })
 }
 
@@ -216,7 +228,7 @@ fn read_sheet(
     strings: &mut Option<Vec<String>>,
     warnings: &mut Vec<String>,
     source: CellSource,
-) -> Result<Vec<crate::model::Cell>, LoadError> {
+) -> Result<SheetContent, LoadError> {
     let file = pkg.file;
     let mut builder = SheetBuilder::default();
     let outcome = match source {
@@ -254,8 +266,15 @@ fn read_sheet(
             ));
         }
     }
-    Ok(builder.finish(name, warnings))
+    let tables = builder.data_tables();
+    Ok((builder.finish(name, warnings), tables))
 }
+
+/// A sheet's cells and data tables.
+type SheetContent = (
+    Vec<crate::model::Cell>,
+    Vec<((u32, u32, u32, u32), crate::rawsheet::TableSpec)>,
+);
 
 /// The shared strings, read from where calamine reads them (`<workbook folder>sharedStrings.xml`).
 fn read_shared_strings(pkg: &mut Package<'_>, dir: &str) -> Result<Vec<String>, LoadError> {

@@ -11,6 +11,35 @@ pub struct Workbook {
     pub date1904: bool,
     /// Non-fatal problems met while loading (unreadable sheet parts and the like).
     pub warnings: Vec<String>,
+    /// What-If data tables (`{=TABLE(row_input, col_input)}`), in sheet order. Their cells are
+    /// loaded as constants with the cached values; the engine recalculates them.
+    pub data_tables: Vec<DataTable>,
+}
+
+/// A What-If data table, as stored on its top-left result cell
+/// (`<f t="dataTable" ref="B2:C20" dt2D="0" dtr="0" r1="A1" r2=".."/>`).
+///
+/// `range` holds the result cells only. For a one-variable table whose input values run down a
+/// column (`row_input == false`), the input values are in the column left of `range` and the
+/// result formulas in the row above it; for one whose input values run along a row
+/// (`row_input == true`), the input values are in the row above and the formulas in the column
+/// left. A two-variable table has its one formula at the corner (row above, column left), the row
+/// input cell `r1` takes the values of the row above and the column input cell `r2` those of the
+/// column left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataTable {
+    /// Index in [`Workbook::sheets`].
+    pub sheet: usize,
+    /// Zero-based inclusive result range `(first_row, first_col, last_row, last_col)`.
+    pub range: (u32, u32, u32, u32),
+    /// `dt2D="1"`: a two-variable table.
+    pub two_d: bool,
+    /// `dtr="1"`: a one-variable table whose input values run along a row.
+    pub row_input: bool,
+    /// The first input cell (`r1`), zero-based `(row, col)` on the same sheet.
+    pub r1: Option<(u32, u32)>,
+    /// The second input cell (`r2`, two-variable tables).
+    pub r2: Option<(u32, u32)>,
 }
 
 /// One worksheet.

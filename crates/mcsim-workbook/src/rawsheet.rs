@@ -29,11 +29,23 @@ pub(crate) enum RawFormula {
         range: (u32, u32, u32, u32),
     },
     /// `<f t="dataTable" ref="...">`: a What-If data table over `range`.
-    DataTable { range: (u32, u32, u32, u32) },
+    DataTable {
+        range: (u32, u32, u32, u32),
+        spec: TableSpec,
+    },
     /// The anchor of shared formula `si` (it carries `ref` and the text).
     SharedAnchor { si: usize, text: String },
     /// A cell sharing formula `si`.
     SharedDerived { si: usize },
+}
+
+/// The attributes of a data table's `<f>` besides its range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct TableSpec {
+    pub(crate) two_d: bool,
+    pub(crate) row_input: bool,
+    pub(crate) r1: Option<(u32, u32)>,
+    pub(crate) r2: Option<(u32, u32)>,
 }
 
 /// One `<c>` element.
@@ -116,12 +128,29 @@ pub(crate) fn read_sheet<R: BufRead>(
                                 let ft = xml::attr(&child, "t")?;
                                 let si = xml::attr(&child, "si")?;
                                 let range = xml::attr(&child, "ref")?;
+                                let spec = if ft.as_deref() == Some("dataTable") {
+                                    let flag = |v: Option<String>| {
+                                        matches!(v.as_deref().map(str::trim), Some("1" | "true"))
+                                    };
+                                    let cell = |v: Option<String>| {
+                                        v.as_deref().and_then(xml::parse_cell_ref)
+                                    };
+                                    TableSpec {
+                                        two_d: flag(xml::attr(&child, "dt2D")?),
+                                        row_input: flag(xml::attr(&child, "dtr")?),
+                                        r1: cell(xml::attr(&child, "r1")?),
+                                        r2: cell(xml::attr(&child, "r2")?),
+                                    }
+                                } else {
+                                    TableSpec::default()
+                                };
                                 formula = read_formula(
                                     &mut reader,
                                     &mut text_buf,
                                     ft.as_deref(),
                                     si.as_deref(),
                                     range.as_deref(),
+                                    spec,
                                     (row, col),
                                     full,
                                 )?;
@@ -179,12 +208,14 @@ pub(crate) fn read_sheet<R: BufRead>(
 
 /// Reads an `<f>` element just opened. In formulas-only mode only array and data-table
 /// formulas are read; the others are skipped.
+#[allow(clippy::too_many_arguments)]
 fn read_formula<R: BufRead>(
     reader: &mut quick_xml::Reader<R>,
     buf: &mut Vec<u8>,
     typ: Option<&str>,
     si: Option<&str>,
     range: Option<&str>,
+    spec: TableSpec,
     pos: (u32, u32),
     full: bool,
 ) -> Result<Option<RawFormula>, BoxError> {
@@ -202,7 +233,7 @@ fn read_formula<R: BufRead>(
             let range = range
                 .and_then(xml::parse_range_ref)
                 .unwrap_or_else(cell_range);
-            Ok(Some(RawFormula::DataTable { range }))
+            Ok(Some(RawFormula::DataTable { range, spec }))
         }
         _ if !full => {
             xml::skip(reader, buf, "f")?;
@@ -407,7 +438,13 @@ mod tests {
         assert_eq!(
             got[1].formula,
             Some(RawFormula::DataTable {
-                range: (1, 3, 4, 4)
+                range: (1, 3, 4, 4),
+                spec: TableSpec {
+                    two_d: true,
+                    row_input: false,
+                    r1: Some((0, 0)),
+                    r2: Some((1, 0)),
+                }
             })
         );
     }

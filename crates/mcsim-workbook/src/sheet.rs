@@ -10,7 +10,7 @@ use memchr::memmem;
 use crate::error::LoadError;
 use crate::guard::Package;
 use crate::model::{Cell, CellValue, Formula};
-use crate::rawsheet::{self, Mode, RawFormula, a1};
+use crate::rawsheet::{self, Mode, RawFormula, TableSpec};
 use crate::values;
 
 /// Array and data-table formulas of one sheet, by anchor position.
@@ -25,7 +25,7 @@ pub(crate) struct SheetBuilder {
     /// Cells (index in `cells`) sharing a formula whose anchor had not been seen yet.
     pending: Vec<(usize, usize)>,
     empty_formulas: usize,
-    data_tables: Vec<(u32, u32, u32, u32)>,
+    data_tables: Vec<(u32, u32, u32, u32, TableSpec)>,
 }
 
 impl SheetBuilder {
@@ -43,8 +43,9 @@ impl SheetBuilder {
             Some(RawFormula::Array { text, range }) => {
                 self.text_formula(text, |text| Formula::Array { text, range })
             }
-            Some(RawFormula::DataTable { range }) => {
-                self.data_tables.push(range);
+            Some(RawFormula::DataTable { range, spec }) => {
+                self.data_tables
+                    .push((range.0, range.1, range.2, range.3, spec));
                 None
             }
             Some(RawFormula::SharedAnchor { si, text }) => {
@@ -90,6 +91,14 @@ impl SheetBuilder {
         }
     }
 
+    /// The sheet's data tables: `(range, attributes)`.
+    pub(crate) fn data_tables(&self) -> Vec<((u32, u32, u32, u32), TableSpec)> {
+        self.data_tables
+            .iter()
+            .map(|&(a, b, c, d, spec)| ((a, b, c, d), spec))
+            .collect()
+    }
+
     /// The sheet's cells in row-major order, without empty cells; problems go to `warnings`.
     pub(crate) fn finish(mut self, sheet: &str, warnings: &mut Vec<String>) -> Vec<Cell> {
         let mut orphans = 0usize;
@@ -115,20 +124,6 @@ impl SheetBuilder {
                 "sheet '{sheet}': {} cell(s) have an empty formula; their cached values are used \
                  as constants",
                 self.empty_formulas
-            ));
-        }
-        for &(r0, c0, r1, c1) in self.data_tables.iter().take(5) {
-            warnings.push(format!(
-                "sheet '{sheet}': {}:{} is a data table (What-If Analysis); it is not \
-                 recomputed, its cached values are used as constants",
-                a1(r0, c0),
-                a1(r1, c1)
-            ));
-        }
-        if self.data_tables.len() > 5 {
-            warnings.push(format!(
-                "sheet '{sheet}': {} more data tables",
-                self.data_tables.len() - 5
             ));
         }
         self.cells
@@ -166,9 +161,10 @@ pub(crate) fn read_with_calamine(
                 text: formula,
                 range: *range,
             }),
-            (_, Some(RawFormula::DataTable { range })) => {
-                Some(RawFormula::DataTable { range: *range })
-            }
+            (_, Some(RawFormula::DataTable { range, spec })) => Some(RawFormula::DataTable {
+                range: *range,
+                spec: *spec,
+            }),
             (Some(XlsxFormulaMetadata::Normal { formula }), _) => Some(RawFormula::Normal(formula)),
             (
                 Some(XlsxFormulaMetadata::Shared {

@@ -285,7 +285,7 @@ fn error_values_calamine_does_not_know() {
 }
 
 #[test]
-fn data_tables_keep_cached_values_with_a_warning() {
+fn data_tables_keep_cached_values_and_are_listed() {
     let wb = load(&one_sheet(
         r#"<row r="1"><c r="A1"><v>1</v></c><c r="B1"><f>A1*2</f><v>2</v></c></row>
            <row r="2"><c r="A2"><v>5</v></c><c r="B2"><f t="dataTable" ref="B2:B3" dt2D="0" dtr="0" r1="A1"/><v>10</v></c></row>
@@ -295,8 +295,33 @@ fn data_tables_keep_cached_values_with_a_warning() {
     assert_eq!(cell(s, "B2").formula, None);
     assert_eq!(cell(s, "B2").value, CellValue::Number(10.0));
     assert_eq!(cell(s, "B3").value, CellValue::Number(12.0));
-    assert_eq!(wb.warnings.len(), 1, "{:?}", wb.warnings);
-    assert!(wb.warnings[0].contains("B2:B3") && wb.warnings[0].contains("data table"));
+    assert!(wb.warnings.is_empty(), "{:?}", wb.warnings);
+    assert_eq!(
+        wb.data_tables,
+        vec![mcsim_workbook::DataTable {
+            sheet: 0,
+            range: (1, 1, 2, 1),
+            two_d: false,
+            row_input: false,
+            r1: Some((0, 0)),
+            r2: None,
+        }]
+    );
+}
+
+#[test]
+fn two_variable_data_table_attributes() {
+    let wb = load(&one_sheet(
+        r#"<row r="1"><c r="A1"><f>C5+C6</f><v>0</v></c><c r="B1"><v>1</v></c><c r="C1"><v>2</v></c></row>
+           <row r="2"><c r="A2"><v>5</v></c><c r="B2"><f t="dataTable" ref="B2:C2" dt2D="1" dtr="1" r1="C5" r2="C6" ca="1"/><v>6</v></c><c r="C2"><v>7</v></c></row>"#,
+    ));
+    assert_eq!(wb.data_tables.len(), 1);
+    let t = &wb.data_tables[0];
+    assert!(t.two_d && t.row_input);
+    assert_eq!(
+        (t.range, t.r1, t.r2),
+        ((1, 1, 1, 2), Some((4, 2)), Some((5, 2)))
+    );
 }
 
 #[test]

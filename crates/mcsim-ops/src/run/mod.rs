@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod save;
+mod tables;
 
 use crate::error::OpsError;
 use config::ModelConfig;
@@ -61,6 +62,8 @@ pub struct RunOptions {
     pub out: Option<PathBuf>,
     /// What-if overrides: (`Sheet!A1`, value text).
     pub sets: Vec<(String, String)>,
+    /// Outputs named on the command line: (`Sheet!B5`, `B5` or a defined name; optional name).
+    pub outputs: Vec<(String, Option<String>)>,
     /// Extra percentiles (fractions in (0,1)).
     pub percentiles: Vec<f64>,
     /// VaR/CVaR tail levels (default 0.05).
@@ -873,9 +876,29 @@ fn run_simulation(
             outputs.push((om.cell, name));
         }
     }
+    for (r, name) in &opts.outputs {
+        let cell =
+            tables::output_cell(&model, r).map_err(|m| input_err(format!("--output {r}: {m}")))?;
+        match outputs.iter_mut().find(|o| o.0 == cell) {
+            Some(o) => {
+                if let Some(n) = name {
+                    o.1 = n.clone();
+                }
+            }
+            None => outputs.push((cell, name.clone().unwrap_or_else(|| model.cell_label(cell)))),
+        }
+    }
+    // Without outputs, a data table's result formulas (a table used as the simulation loop
+    // also sets the default number of iterations).
+    let mut table_iterations = None;
+    if outputs.is_empty() {
+        let (cells, n) = tables::table_outputs(&model, &graph, &mut warnings);
+        table_iterations = n;
+        outputs.extend(cells.into_iter().map(|c| (c, model.cell_label(c))));
+    }
     if outputs.is_empty() {
         return Err(input_err(
-            "no outputs: mark output cells with =RiskOutput()+... in the workbook, or list them as [[output]] in a model file (--config)".into(),
+            "no outputs: name output cells with --output Sheet!B5, mark them with =RiskOutput()+... in the workbook, or list them as [[output]] in a model file (--config)".into(),
         ));
     }
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
@@ -1089,6 +1112,7 @@ fn run_simulation(
     let iterations = opts
         .iterations
         .or(cfg.iterations)
+        .or(table_iterations)
         .unwrap_or(DEFAULT_ITERATIONS);
     if iterations == 0 {
         return Err(input_err(
@@ -1130,6 +1154,29 @@ fn run_simulation(
         .map(|o| o.0)
         .chain(tracked.iter().copied())
         .collect();
+    {
+        // Data tables read by an output, and cells that cannot be evaluated (tables.rs).
+        let mut uncertain: Vec<CellId> = in_cells
+            .iter()
+            .chain(&detected.rand_cells)
+            .copied()
+            .collect();
+        for st in &sites {
+            if let Some(c) = model.find(st.key.sheet, st.key.row, st.key.col) {
+                uncertain.push(c);
+            }
+        }
+        let fixed: Vec<(CellId, Value)> = overrides.iter().chain(&base).cloned().collect();
+        let extra = tables::fixed_values(
+            &model,
+            &graph,
+            &uncertain,
+            &fixed,
+            &out_cells,
+            &mut warnings,
+        );
+        overrides.extend(extra);
+    }
     let sim = Simulation::prepare_with(
         &model,
         &graph,

@@ -94,7 +94,7 @@ pub enum SaveError {
 
 /// Returns a copy of the workbook `original` (the bytes of an `.xlsx`/`.xlsm` file) in which
 /// the cells of `updates` hold the given cached values. When a cell is named twice, the last
-/// update wins. See the [module documentation](self) for what is preserved.
+/// update wins. See the `save` module documentation for what is preserved.
 ///
 /// The original goes through the loader's checks ([`LoadOptions::default`] limits) first.
 ///

@@ -242,6 +242,48 @@ impl<'m> Evaluator<'m> {
         }
     }
 
+    /// Recalculates circular references by iteration, as Excel does with iterative calculation
+    /// (up to `max_iterations` passes over the cycles' cells, until no numeric value changes by
+    /// more than `max_change`). Each pass reads the previous pass's values where a cell is
+    /// still being computed. Returns the passes made and whether the values settled.
+    pub fn iterate_cycles(
+        &mut self,
+        cycles: &[Vec<CellId>],
+        max_iterations: u32,
+        max_change: f64,
+    ) -> (u32, bool) {
+        let cells: Vec<CellId> = cycles.iter().flatten().copied().collect();
+        if cells.is_empty() {
+            return (0, true);
+        }
+        let mut before: Vec<Value> = cells
+            .iter()
+            .map(|&c| self.values[c as usize].clone())
+            .collect();
+        for pass in 1..=max_iterations {
+            self.reset_cells(&cells);
+            for &c in &cells {
+                self.eval_cell(c);
+            }
+            let mut settled = true;
+            for (b, &c) in before.iter_mut().zip(&cells) {
+                let now = &self.values[c as usize];
+                let same = match (&*b, now) {
+                    (Value::Number(x), Value::Number(y)) => (x - y).abs() <= max_change,
+                    (x, y) => x == y,
+                };
+                if !same {
+                    settled = false;
+                    *b = now.clone();
+                }
+            }
+            if settled {
+                return (pass, true);
+            }
+        }
+        (max_iterations, false)
+    }
+
     /// The current value of a cell (evaluating it first if needed).
     pub fn value(&mut self, cell: CellId) -> &Value {
         self.eval_cell(cell);

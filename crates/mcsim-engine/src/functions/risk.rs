@@ -88,6 +88,11 @@ fn dist_value(ctx: &mut Ctx<'_, '_>, name: &str, args: &[Arg]) -> Value {
     };
     match site {
         None => Value::number(d.mean()),
+        // Without truncation, the exact quantile without preparing tables (the parameters
+        // change every iteration); with it, a prepared sampler's window.
+        Some((u, modifiers)) if modifiers.truncate.is_none() => {
+            Value::number(d.quantile(u) + modifiers.shift)
+        }
         Some((u, modifiers)) => match Sampler::with_modifiers(&d, modifiers) {
             Ok(s) => Value::number(s.quantile(u)),
             Err(_) => Value::Error(ErrorKind::Value),

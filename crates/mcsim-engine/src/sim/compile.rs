@@ -744,6 +744,7 @@ impl Compiler<'_, '_> {
                 Ok(self.emit(|dst| Instr::IsError { dst, a, negate }))
             }
             "AND" | "OR" => self.and_or(name == "AND", args),
+            "COUNT" => self.count(args),
             "NOT" => {
                 let a = self.expr(arg(0).ok_or("missing argument")?)?;
                 Ok(self.emit(|dst| Instr::Compare {

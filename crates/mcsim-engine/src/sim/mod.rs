@@ -38,6 +38,25 @@ pub enum Plan {
     },
 }
 
+/// Passes over circular references at most (Excel's default for iterative calculation).
+pub const CYCLE_ITERATIONS: u32 = 100;
+/// Circular references are settled when no value changes by more than this (Excel's default).
+pub const CYCLE_MAX_CHANGE: f64 = 0.001;
+
+/// Evaluates every cell in dependency order; circular references are then computed by
+/// iteration ([`Evaluator::iterate_cycles`], Excel's defaults) and the cells after them again.
+/// `kept` are cells whose values were set (overrides) and must not be recomputed.
+pub fn recalculate(ev: &mut Evaluator<'_>, graph: &Graph, kept: &[CellId]) {
+    ev.run(&graph.order);
+    if !graph.cycles.is_empty() {
+        ev.iterate_cycles(&graph.cycles, CYCLE_ITERATIONS, CYCLE_MAX_CHANGE);
+        let mut keep: Vec<CellId> = graph.cycles.iter().flatten().copied().collect();
+        keep.extend_from_slice(kept);
+        ev.reset(&keep);
+        ev.run(&graph.order);
+    }
+}
+
 /// What to simulate (see [`Simulation::prepare_with`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Spec<'a> {
@@ -67,6 +86,9 @@ pub struct Simulation<'m> {
     outputs: Vec<CellId>,
     plan: Plan,
     deterministic_outputs: Vec<Option<f64>>,
+    /// Circular references in the simulated part, and their cells' base values.
+    cycles: Vec<Vec<CellId>>,
+    cycle_start: Vec<(CellId, Value)>,
 }
 
 /// Per-thread working storage for one block.
@@ -161,7 +183,13 @@ impl<'m> Simulation<'m> {
         for (c, v) in spec.overrides.iter().chain(spec.base_values) {
             base.set_value(*c, v.clone());
         }
-        base.run(&graph.order);
+        let kept: Vec<CellId> = spec
+            .overrides
+            .iter()
+            .chain(spec.base_values)
+            .map(|o| o.0)
+            .collect();
+        recalculate(&mut base, graph, &kept);
         let fixed: Vec<CellId> = spec.overrides.iter().map(|o| o.0).collect();
         let compiled = if spec.interpret {
             Err(Unsupported {
@@ -202,7 +230,27 @@ impl<'m> Simulation<'m> {
         if matches!(plan, Plan::Interpreted { .. }) {
             base.set_sites(Arc::new(SiteTable::new(spec.sites)));
         }
+        let cycles: Vec<Vec<CellId>> = match &plan {
+            Plan::Interpreted { cone, .. } if !graph.cycles.is_empty() => {
+                let mut in_cone = vec![false; model.cells.len()];
+                cone.iter().for_each(|&c| in_cone[c as usize] = true);
+                graph
+                    .cycles
+                    .iter()
+                    .filter(|cy| cy.iter().any(|&c| in_cone[c as usize]))
+                    .cloned()
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        let cycle_start = cycles
+            .iter()
+            .flatten()
+            .map(|&c| (c, base.value(c).clone()))
+            .collect();
         Simulation {
+            cycles,
+            cycle_start,
             model,
             base,
             inputs: spec.inputs.to_vec(),
@@ -301,6 +349,14 @@ impl<'m> Simulation<'m> {
                     }
                     for (j, v) in ev.site_values_mut().iter_mut().enumerate() {
                         *v = block.inputs[n + j][lane];
+                    }
+                    if !self.cycles.is_empty() {
+                        // Every iteration starts its circular references from the base values,
+                        // so a lane's result does not depend on the lane before it.
+                        for (c, v) in &self.cycle_start {
+                            ev.set_value(*c, v.clone());
+                        }
+                        ev.iterate_cycles(&self.cycles, CYCLE_ITERATIONS, CYCLE_MAX_CHANGE);
                     }
                     for (o, &cell) in out.iter_mut().zip(&self.outputs) {
                         o.push(num(ev.value(cell)));

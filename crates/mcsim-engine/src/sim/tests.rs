@@ -204,3 +204,23 @@ fn defined_names_of_ranges_aggregate_the_whole_range() {
     // SUM(A1:A3) = 1 + 2 + 3, not the intersection A2.
     assert_eq!(out[0], vec![12.0; 4]);
 }
+
+#[test]
+fn count_skips_errors_booleans_text_and_blanks_in_references() {
+    let cells = [
+        ("A1", "1"),
+        ("A2", "2"),
+        ("B1", "=1/A1"),
+        ("B2", "=A2>1"),
+        ("B3", "'text"),
+        ("B4", "7"),
+        ("B6", "=A1+A2"),
+        ("C1", "=COUNT(B1:B6)+COUNT(A1:A2)*10"),
+    ];
+    let (c, i, compiled) = both(&cells, &["A1", "A2"], &["C1"], 64);
+    assert!(compiled);
+    assert_same(&c, &i);
+    // Lane 32: A1 = 0, so B1 is #DIV/0! and is not counted: B4, B6 and the two inputs.
+    assert_eq!(c[0][32], 2.0 + 20.0);
+    assert_eq!(c[0][0], 3.0 + 20.0);
+}

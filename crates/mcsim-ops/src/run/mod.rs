@@ -589,8 +589,10 @@ fn run_simulation(
     let mut warnings: Vec<String> = Vec::new();
     if !graph.cycles.is_empty() {
         warnings.push(format!(
-            "{} circular reference(s); their cells evaluate to 0 as in Excel without iteration",
-            graph.cycles.len()
+            "{} circular reference(s): computed by iteration (up to {} passes, until no value changes by more than {}), as Excel's iterative calculation does",
+            graph.cycles.len(),
+            mcsim_engine::sim::CYCLE_ITERATIONS,
+            mcsim_engine::sim::CYCLE_MAX_CHANGE
         ));
     }
 
@@ -615,7 +617,7 @@ fn run_simulation(
     // Deterministic pass and detection of distribution calls, RAND() calls and statistics.
     let mut ev = Evaluator::new(&model);
     ev.set_simulation(simulation);
-    ev.run(&graph.order);
+    mcsim_engine::sim::recalculate(&mut ev, &graph, &[]);
     let mut detected = detect(&model, &mut ev);
     let base_values_all: Vec<Value> = ev.values().to_vec();
     drop(ev);
@@ -1556,7 +1558,8 @@ fn run_simulation(
             ev.set_value(*c, v.clone());
         }
         ev.set_results(std::sync::Arc::new(tracked_results));
-        ev.run(&graph.order);
+        let kept: Vec<CellId> = overrides.iter().chain(&base).map(|o| o.0).collect();
+        mcsim_engine::sim::recalculate(&mut ev, &graph, &kept);
         let mut seeds = vec![false; model.cells.len()];
         for st in &detected.statistics {
             seeds[st.cell as usize] = true;

@@ -126,6 +126,50 @@ impl Compiler<'_, '_> {
         Ok(self.with_mask(r, mask))
     }
 
+    /// COUNT over references: a constant number counts once; a stochastic cell that is a number
+    /// counts in the iterations where it is not an error (COUNT skips errors, booleans, text and
+    /// blanks in references). Values given directly are left to the interpreter.
+    pub(super) fn count(&mut self, args: &[Expr]) -> R<Operand> {
+        let mut konst = 0.0;
+        let mut slots = Vec::new();
+        for a in args {
+            let Some(area) = self.resolve_area(a) else {
+                return Err("COUNT of something other than references".into());
+            };
+            for it in self.area_items(area)? {
+                match it {
+                    Item::Const(Value::Number(_)) => konst += 1.0,
+                    Item::Const(_) => {}
+                    Item::Cell(op, Ty::Num | Ty::Empty) => {
+                        match self.emit(|dst| Instr::IsError {
+                            dst,
+                            a: op,
+                            negate: true,
+                        }) {
+                            Operand::Slot(s) => slots.push(s),
+                            Operand::Const(k) => konst += k,
+                        }
+                    }
+                    Item::Cell(_, Ty::Bool) => {}
+                    Item::Cell(..) => {
+                        return Err("COUNT over a number-or-boolean cell".into());
+                    }
+                }
+            }
+        }
+        if slots.is_empty() {
+            return Ok(Operand::Const(konst));
+        }
+        let count = slots.len() as u32;
+        Ok(self.emit(|dst| Instr::Reduce {
+            op: Reduce::Sum,
+            dst,
+            slots,
+            konst: Some(konst),
+            count,
+        }))
+    }
+
     /// NPV(rate, flows...).
     pub(super) fn npv(&mut self, args: &[Expr]) -> R<Operand> {
         let rate = self.expr(&args[0])?;

@@ -26,6 +26,7 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
     };
     let options = ResultsOptions {
         path: args.file,
+        in_format: args.in_format.map(|f| f.format()),
         output: args.output,
         compare: args.compare,
         percentiles: stats.percentiles.clone(),

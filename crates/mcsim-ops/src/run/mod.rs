@@ -57,8 +57,11 @@ pub struct RunOptions {
     pub sampling: Option<Method>,
     /// Worker threads (default: all cores).
     pub threads: Option<usize>,
-    /// Where to write every sample (format from the extension: .parquet, .arrow/.feather/.ipc, .csv).
+    /// Where to write every sample (format from the extension: .parquet, .arrow/.feather/.ipc, .csv);
+    /// `-` writes them to stdout (see [`samples_writer`]).
     pub out: Option<PathBuf>,
+    /// The samples format, overriding the extension (for `-`: Parquet unless given).
+    pub out_format: Option<SamplesFormat>,
     /// What-if overrides: (`Sheet!A1`, value text).
     pub sets: Vec<(String, String)>,
     /// Extra percentiles (fractions in (0,1)).
@@ -1197,9 +1200,6 @@ fn run_simulation(
     let workbook_hash = format!("{:016x}", fnv1a(&bytes));
     let mut writer = match &opts.out {
         Some(path) => {
-            let format = SamplesFormat::from_path(path).map_err(|e| OpsError::Run {
-                message: e.to_string(),
-            })?;
             let layout = SamplesLayout::new(
                 infos.iter().map(|i| i.name.clone()),
                 outputs.iter().map(|o| o.1.clone()),
@@ -1218,11 +1218,7 @@ fn run_simulation(
                 "mcsim.inputs".into(),
                 serde_json::to_string(&infos).unwrap_or_default(),
             );
-            Some(
-                SamplesWriter::create(path, format, &layout, &meta).map_err(|e| OpsError::Run {
-                    message: format!("{}: {e}", path.display()),
-                })?,
-            )
+            Some(samples_writer(path, opts.out_format, &layout, &meta)?)
         }
         None => None,
     };
@@ -1637,4 +1633,29 @@ fn run_simulation(
             .collect(),
         simulations: Vec::new(),
     })
+}
+
+/// The samples writer for `--out PATH`: a file (format from `format`, else the extension), or
+/// stdout for `-` (Parquet unless `format` says otherwise; Arrow in the IPC stream format).
+pub fn samples_writer(
+    path: &Path,
+    format: Option<SamplesFormat>,
+    layout: &SamplesLayout,
+    meta: &BTreeMap<String, String>,
+) -> Result<SamplesWriter, OpsError> {
+    let run_err = |e: mcsim_results::ResultsError| OpsError::Run {
+        message: format!("{}: {e}", path.display()),
+    };
+    if path.as_os_str() == "-" {
+        let format = format.unwrap_or(SamplesFormat::Parquet);
+        return SamplesWriter::to_stream(std::io::stdout(), "<stdout>", format, layout, meta)
+            .map_err(run_err);
+    }
+    let format = match format {
+        Some(f) => f,
+        None => SamplesFormat::from_path(path).map_err(|e| OpsError::Run {
+            message: e.to_string(),
+        })?,
+    };
+    SamplesWriter::create(path, format, layout, meta).map_err(run_err)
 }

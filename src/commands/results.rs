@@ -87,7 +87,9 @@ fn write_table(
     writeln!(
         out,
         "  file         {} ({}, {} rows)",
-        report.file, report.format, report.rows
+        shown(&report.file),
+        report.format,
+        report.rows
     )?;
     let run = &report.run;
     if let Some(workbook) = &run.workbook {
@@ -153,7 +155,10 @@ fn write_comparison(
     writeln!(
         out,
         "Comparison: B = {} ({} rows) against A = {} ({} rows); differences are B - A",
-        c.file, c.rows, report.file, report.rows
+        shown(&c.file),
+        c.rows,
+        shown(&report.file),
+        report.rows
     )?;
     let rows: Vec<Vec<String>> = c
         .outputs
@@ -337,4 +342,9 @@ fn write_comparison_csv(out: &mut impl Write, c: &ComparisonReport) -> io::Resul
         writeln!(out, "{}", row.join(","))?;
     }
     Ok(())
+}
+
+/// A samples file's name for people: `stdin` for `-`.
+fn shown(file: &str) -> &str {
+    if file == "-" { "stdin" } else { file }
 }

@@ -7,6 +7,7 @@ mod common;
 mod errors;
 mod generate;
 mod parse;
+mod pipes;
 mod results;
 mod run;
 mod save_as;

@@ -465,6 +465,9 @@ fn read(path: &Path, stdin_format: Option<SamplesFormat>) -> Result<SamplesFile,
         e @ (ResultsError::UnknownFormat { .. } | ResultsError::MalformedFile { .. }) => {
             OpsError::Run { message: chain(&e) }
         }
+        e if path.as_os_str() == "-" => OpsError::Run {
+            message: format!("stdin is not a readable samples stream: {}", chain(&e)),
+        },
         e => OpsError::Run {
             message: format!(
                 "`{}` is not a readable samples file: {}",

@@ -102,9 +102,10 @@ print(json.dumps({"columns": t.column_names, "data": data, "seed": meta.get("mcs
 "#;
 
 #[test]
+#[allow(clippy::print_stderr)]
 fn run_to_stdout_is_read_by_pyarrow_and_matches_a_file_run_in_each_format() {
     if !python_has("pyarrow") {
-        println!("note: skipping: `python3 -c 'import pyarrow'` failed");
+        eprintln!("note: skipping: `python3 -c 'import pyarrow'` failed");
         return;
     }
     let dir = temp();

@@ -147,7 +147,7 @@ fn a_stream_gets_each_block_as_soon_as_it_is_written() {
         // Not finished: a reader of the stream so far already has the first block.
         let partial = read_samples_stream(&sink.bytes()[..], Some(format)).unwrap();
         assert_eq!(partial.iterations, [1, 2, 3, 4], "{format:?}");
-        assert!(same(&partial.values("Price").unwrap(), &block(0, 4)[0]));
+        assert!(same(partial.values("Price").unwrap(), &block(0, 4)[0]));
         write_block(&mut w, 4, 9);
         let partial = read_samples_stream(&sink.bytes()[..], Some(format)).unwrap();
         assert_eq!(partial.iterations.len(), 9, "{format:?}");

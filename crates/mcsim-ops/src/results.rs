@@ -506,7 +506,7 @@ fn format_name(format: SamplesFormat) -> &'static str {
 
 /// An error and its sources on one line (`a: b: c`), leaving out a message that the previous
 /// one already ends with, and replacing one that the next merely starts.
-fn chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = vec![error.to_string()];
     let mut source = error.source();
     while let Some(cause) = source {

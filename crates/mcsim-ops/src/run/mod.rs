@@ -1387,7 +1387,7 @@ fn run_simulation(
                 .map(|c| &c[..keep])
                 .collect();
             w.write_block(&cols).map_err(|e| OpsError::Run {
-                message: format!("writing samples: {e}"),
+                message: format!("writing samples: {}", crate::results::chain(&e)),
             })?;
         }
         for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
@@ -1404,7 +1404,7 @@ fn run_simulation(
     }
     if let Some(w) = writer {
         w.finish().map_err(|e| OpsError::Run {
-            message: format!("writing samples: {e}"),
+            message: format!("writing samples: {}", crate::results::chain(&e)),
         })?;
     }
 
@@ -1643,10 +1643,19 @@ pub fn samples_writer(
     layout: &SamplesLayout,
     meta: &BTreeMap<String, String>,
 ) -> Result<SamplesWriter, OpsError> {
+    let stdout = path.as_os_str() == "-";
     let run_err = |e: mcsim_results::ResultsError| OpsError::Run {
-        message: format!("{}: {e}", path.display()),
+        message: format!(
+            "{}: {}",
+            if stdout {
+                "stdout".into()
+            } else {
+                path.display().to_string()
+            },
+            crate::results::chain(&e)
+        ),
     };
-    if path.as_os_str() == "-" {
+    if stdout {
         let format = format.unwrap_or(SamplesFormat::Parquet);
         return SamplesWriter::to_stream(std::io::stdout(), "<stdout>", format, layout, meta)
             .map_err(run_err);

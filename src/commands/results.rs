@@ -1,8 +1,8 @@
 //! `mcsim results`: statistics, sensitivities, comparisons and charts from a samples file.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use mcsim_ops::results::{Chart, ComparisonReport, PlotRequest, ResultsOptions, ResultsReport};
 
 use super::report::{self, Align, Details, csv_field, csv_number, num, percentile_label};
@@ -24,6 +24,14 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
         // clap requires --plot and --to together.
         _ => None,
     };
+    let reads_stdin = |p: &std::path::Path| p.as_os_str() == "-";
+    if (reads_stdin(&args.file) || args.compare.as_deref().is_some_and(reads_stdin))
+        && io::stdin().is_terminal()
+    {
+        bail!(
+            "`-` reads samples from stdin, which is a terminal: pipe them in (`mcsim run WB --out - | mcsim results -`)"
+        );
+    }
     let options = ResultsOptions {
         path: args.file,
         in_format: args.in_format.map(|f| f.format()),

@@ -152,12 +152,16 @@ _mcsim() {
             return 0
             ;;
         mcsim__subcmd__results)
-            opts="-v -q -h -V --format --output --compare --plot --to --percentile --var-level --target --fail-if --top --verbose --quiet --help --version"
+            opts="-v -q -h -V --in-format --format --output --compare --plot --to --percentile --var-level --target --fail-if --top --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --in-format)
+                    COMPREPLY=($(compgen -W "parquet arrow csv" -- "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
                     return 0
@@ -206,7 +210,7 @@ _mcsim() {
             return 0
             ;;
         mcsim__subcmd__run)
-            opts="-c -n -o -v -q -h -V --config --iterations --seed --sampling --threads --out --format --save-as --set --output --percentile --var-level --target --fail-if --until-converged --top --max-decompressed-bytes --max-entries --max-zip-entries --max-entry-ratio --verbose --quiet --help --version"
+            opts="-c -n -o -v -q -h -V --config --iterations --seed --sampling --threads --out --out-format --report --format --save-as --set --output --percentile --var-level --target --fail-if --until-converged --top --max-decompressed-bytes --max-entries --max-zip-entries --max-entry-ratio --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -245,6 +249,14 @@ _mcsim() {
                     return 0
                     ;;
                 -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out-format)
+                    COMPREPLY=($(compgen -W "parquet arrow csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --report)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

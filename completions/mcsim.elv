@@ -56,8 +56,10 @@ set edit:completion:arg-completer[mcsim] = {|@words|
             cand --seed 'Seed of the random streams. Default: the model file''s `seed`, else a random one; the seed used is always reported, so any run can be repeated exactly'
             cand --sampling 'Sampling method: `lhs` (Latin Hypercube) or `mc` (plain Monte Carlo). Default: the model file''s `sampling`, else `lhs`'
             cand --threads 'Worker threads. Default: all cores. Results do not depend on it'
-            cand -o 'Write every iteration''s inputs and outputs to FILE; the format follows the extension: .parquet, .arrow (.feather, .ipc) or .csv (with the run''s metadata in FILE.meta.json). Read it back with `mcsim results FILE`'
-            cand --out 'Write every iteration''s inputs and outputs to FILE; the format follows the extension: .parquet, .arrow (.feather, .ipc) or .csv (with the run''s metadata in FILE.meta.json). Read it back with `mcsim results FILE`'
+            cand -o 'Write every iteration''s inputs and outputs to FILE; the format follows the extension: .parquet, .arrow (.feather, .ipc) or .csv (with the run''s metadata in FILE.meta.json). Read it back with `mcsim results FILE`. `-` writes them to stdout (Parquet unless --out-format says otherwise) for a pipe; the report then goes to stderr, or to --report'
+            cand --out 'Write every iteration''s inputs and outputs to FILE; the format follows the extension: .parquet, .arrow (.feather, .ipc) or .csv (with the run''s metadata in FILE.meta.json). Read it back with `mcsim results FILE`. `-` writes them to stdout (Parquet unless --out-format says otherwise) for a pipe; the report then goes to stderr, or to --report'
+            cand --out-format 'The samples format of --out, whatever its extension. With `--out -`: `arrow` is the Arrow IPC stream format (`pyarrow.ipc.open_stream`), written block by block as the run goes, so a reader starts before the run ends; `csv` has a header row and no metadata'
+            cand --report 'Write the report (table or JSON, per --format) to FILE instead of stdout. Without it, `--out -` sends the report to stderr, keeping stdout for the samples alone'
             cand --format 'Output format: `table` prints a summary for people; `json` prints the whole report (every statistic, sensitivity and threshold) to stdout'
             cand --save-as 'Write a copy of the workbook to FILE (.xlsx, or .xlsm for a macro-enabled workbook) in which the statistics cells (RiskMean, RiskPercentile, ...) and the cells that depend on them hold the simulated values; everything else is kept as it is. FILE must not be the input workbook'
             cand --set 'Fix a cell for this run (what-if): `Sheet!A1=VALUE`, split at the first `=`. VALUE is a number, TRUE/FALSE or text. A fixed input is no longer uncertain. Repeatable'
@@ -82,6 +84,7 @@ set edit:completion:arg-completer[mcsim] = {|@words|
             cand --version 'Print version'
         }
         &'mcsim;results'= {
+            cand --in-format 'The format of the samples read from stdin (`-`), when not to be told from their first bytes'
             cand --format 'Output format: `table` prints a summary; `json` the whole report; `csv` one row per output (its statistics; with --compare, the comparison)'
             cand --output 'Report only this output (default: every output)'
             cand --compare 'Compare with another samples file (B), output by output: B minus this file (A)'

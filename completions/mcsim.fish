@@ -49,7 +49,11 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l seed -d 'Seed of the
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l sampling -d 'Sampling method: `lhs` (Latin Hypercube) or `mc` (plain Monte Carlo). Default: the model file\'s `sampling`, else `lhs`' -r -f -a "lhs\t'Latin Hypercube: stratified, so statistics converge faster (the default)'
 mc\t'Plain Monte Carlo: independent draws'"
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l threads -d 'Worker threads. Default: all cores. Results do not depend on it' -r
-complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s o -l out -d 'Write every iteration\'s inputs and outputs to FILE; the format follows the extension: .parquet, .arrow (.feather, .ipc) or .csv (with the run\'s metadata in FILE.meta.json). Read it back with `mcsim results FILE`' -r -F
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s o -l out -d 'Write every iteration\'s inputs and outputs to FILE; the format follows the extension: .parquet, .arrow (.feather, .ipc) or .csv (with the run\'s metadata in FILE.meta.json). Read it back with `mcsim results FILE`. `-` writes them to stdout (Parquet unless --out-format says otherwise) for a pipe; the report then goes to stderr, or to --report' -r -F
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l out-format -d 'The samples format of --out, whatever its extension. With `--out -`: `arrow` is the Arrow IPC stream format (`pyarrow.ipc.open_stream`), written block by block as the run goes, so a reader starts before the run ends; `csv` has a header row and no metadata' -r -f -a "parquet\t'Apache Parquet (Snappy-compressed)'
+arrow\t'Arrow IPC: the file format (Feather v2) to a file, the stream format to a pipe'
+csv\t'Comma-separated values with a header row'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l report -d 'Write the report (table or JSON, per --format) to FILE instead of stdout. Without it, `--out -` sends the report to stderr, keeping stdout for the samples alone' -r -F
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l format -d 'Output format: `table` prints a summary for people; `json` prints the whole report (every statistic, sensitivity and threshold) to stdout' -r -f -a "table\t'A summary for people'
 json\t'The full report as one JSON document (for scripts)'"
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l save-as -d 'Write a copy of the workbook to FILE (.xlsx, or .xlsm for a macro-enabled workbook) in which the statistics cells (RiskMean, RiskPercentile, ...) and the cells that depend on them hold the simulated values; everything else is kept as it is. FILE must not be the input workbook' -r -F
@@ -68,6 +72,9 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s v -l verbose -d 'Log
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l in-format -d 'The format of the samples read from stdin (`-`), when not to be told from their first bytes' -r -f -a "parquet\t'Apache Parquet (Snappy-compressed)'
+arrow\t'Arrow IPC: the file format (Feather v2) to a file, the stream format to a pipe'
+csv\t'Comma-separated values with a header row'"
 complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l format -d 'Output format: `table` prints a summary; `json` the whole report; `csv` one row per output (its statistics; with --compare, the comparison)' -r -f -a "table\t'A summary for people'
 json\t'The full report as one JSON document (for scripts)'
 csv\t'One CSV row per output: its statistics, or with --compare the comparison'"

@@ -271,9 +271,21 @@ pub struct RunArgs {
 
     /// Write every iteration's inputs and outputs to FILE; the format follows the extension:
     /// .parquet, .arrow (.feather, .ipc) or .csv (with the run's metadata in FILE.meta.json).
-    /// Read it back with `mcsim results FILE`.
+    /// Read it back with `mcsim results FILE`. `-` writes them to stdout (Parquet unless
+    /// --out-format says otherwise) for a pipe; the report then goes to stderr, or to --report.
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+
+    /// The samples format of --out, whatever its extension. With `--out -`: `arrow` is the Arrow
+    /// IPC stream format (`pyarrow.ipc.open_stream`), written block by block as the run goes, so
+    /// a reader starts before the run ends; `csv` has a header row and no metadata.
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "out")]
+    pub out_format: Option<SamplesFormatArg>,
+
+    /// Write the report (table or JSON, per --format) to FILE instead of stdout. Without it,
+    /// `--out -` sends the report to stderr, keeping stdout for the samples alone.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 
     /// Output format: `table` prints a summary for people; `json` prints the whole report
     /// (every statistic, sensitivity and threshold) to stdout.
@@ -342,6 +354,28 @@ pub struct StatsArgs {
     pub fail_if: Vec<String>,
 }
 
+/// A samples file format (`--out-format`, `--in-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SamplesFormatArg {
+    /// Apache Parquet (Snappy-compressed).
+    Parquet,
+    /// Arrow IPC: the file format (Feather v2) to a file, the stream format to a pipe.
+    Arrow,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+impl SamplesFormatArg {
+    /// The library's format.
+    pub fn format(self) -> mcsim_results::SamplesFormat {
+        match self {
+            SamplesFormatArg::Parquet => mcsim_results::SamplesFormat::Parquet,
+            SamplesFormatArg::Arrow => mcsim_results::SamplesFormat::ArrowIpc,
+            SamplesFormatArg::Csv => mcsim_results::SamplesFormat::Csv,
+        }
+    }
+}
+
 /// Output format of `mcsim results`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ResultsFormat {
@@ -368,8 +402,16 @@ pub enum PlotKind {
 #[derive(Debug, Args)]
 pub struct ResultsArgs {
     /// The samples file (.parquet, .arrow/.feather/.ipc or .csv) written by `mcsim run --out`.
+    /// `-` reads the samples from stdin (`mcsim run WB --out - | mcsim results -`), in the
+    /// format told from their first bytes or given by --in-format; a Parquet stream is held in
+    /// memory whole (its footer is at the end), up to 4 GiB; Arrow streams and CSV are not.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+
+    /// The format of the samples read from stdin (`-`), when not to be told from their first
+    /// bytes.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub in_format: Option<SamplesFormatArg>,
 
     /// Output format: `table` prints a summary; `json` the whole report; `csv` one row per
     /// output (its statistics; with --compare, the comparison).

@@ -1,8 +1,8 @@
 //! `mcsim results`: statistics, sensitivities, comparisons and charts from a samples file.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use mcsim_ops::results::{Chart, ComparisonReport, PlotRequest, ResultsOptions, ResultsReport};
 
 use super::report::{self, Align, Details, csv_field, csv_number, num, percentile_label};
@@ -24,8 +24,17 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
         // clap requires --plot and --to together.
         _ => None,
     };
+    let reads_stdin = |p: &std::path::Path| p.as_os_str() == "-";
+    if (reads_stdin(&args.file) || args.compare.as_deref().is_some_and(reads_stdin))
+        && io::stdin().is_terminal()
+    {
+        bail!(
+            "`-` reads samples from stdin, which is a terminal: pipe them in (`mcsim run WB --out - | mcsim results -`)"
+        );
+    }
     let options = ResultsOptions {
         path: args.file,
+        in_format: args.in_format.map(|f| f.format()),
         output: args.output,
         compare: args.compare,
         percentiles: stats.percentiles.clone(),
@@ -86,7 +95,9 @@ fn write_table(
     writeln!(
         out,
         "  file         {} ({}, {} rows)",
-        report.file, report.format, report.rows
+        shown(&report.file),
+        report.format,
+        report.rows
     )?;
     let run = &report.run;
     if let Some(workbook) = &run.workbook {
@@ -152,7 +163,10 @@ fn write_comparison(
     writeln!(
         out,
         "Comparison: B = {} ({} rows) against A = {} ({} rows); differences are B - A",
-        c.file, c.rows, report.file, report.rows
+        shown(&c.file),
+        c.rows,
+        shown(&report.file),
+        report.rows
     )?;
     let rows: Vec<Vec<String>> = c
         .outputs
@@ -336,4 +350,9 @@ fn write_comparison_csv(out: &mut impl Write, c: &ComparisonReport) -> io::Resul
         writeln!(out, "{}", row.join(","))?;
     }
     Ok(())
+}
+
+/// A samples file's name for people: `stdin` for `-`.
+fn shown(file: &str) -> &str {
+    if file == "-" { "stdin" } else { file }
 }

@@ -1,10 +1,13 @@
 //! `mcsim run`: simulate a workbook.
 
+use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use mcsim_ops::run::{InputInfo, RunOptions, RunReport, parse_method};
+use mcsim_results::SamplesFormat;
 
 use super::report::{self, Details, num};
 use super::{ExitStatus, Printer, StatsOptions};
@@ -28,6 +31,7 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
         sampling,
         threads: args.threads,
         out: args.out,
+        out_format: args.out_format.map(|f| f.format()),
         sets: args.sets,
         outputs: args.outputs,
         percentiles: stats.percentiles.clone(),
@@ -38,6 +42,16 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
         load: args.load.options(),
         save_as: args.save_as,
     };
+
+    if options.out.as_deref() == Some(Path::new("-"))
+        && options.out_format != Some(SamplesFormat::Csv)
+        && io::stdout().is_terminal()
+    {
+        bail!(
+            "--out - writes binary samples to stdout, which is a terminal: pipe it \
+             (`| mcsim results -`), redirect it, or add --out-format csv"
+        );
+    }
 
     let bar = progress_bar(printer);
     let progress = |done: u64, total: u64| {
@@ -55,7 +69,17 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
     for warning in &report.warnings {
         printer.warn(warning);
     }
-    let mut out = BufWriter::new(io::stdout().lock());
+    // With the samples on stdout (`--out -`), the report goes to stderr unless --report says where.
+    let samples_on_stdout = options.out.as_deref() == Some(Path::new("-"));
+    let sink: Box<dyn Write> = match &args.report {
+        Some(path) => Box::new(
+            File::create(path)
+                .with_context(|| format!("cannot create the report file {}", path.display()))?,
+        ),
+        None if samples_on_stdout => Box::new(io::stderr().lock()),
+        None => Box::new(io::stdout().lock()),
+    };
+    let mut out = BufWriter::new(sink);
     match args.format {
         Format::Json => {
             let json = serde_json::to_string_pretty(&report)
@@ -134,6 +158,7 @@ fn write_table(
         )?;
     }
     if let Some(file) = &report.samples_file {
+        let file = if file == "-" { "stdout" } else { file };
         writeln!(out, "  samples      {file}")?;
     }
     if let Some(file) = &report.saved_as {

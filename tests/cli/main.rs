@@ -7,6 +7,7 @@ mod common;
 mod errors;
 mod generate;
 mod parse;
+mod pipes;
 mod plain_excel;
 mod results;
 mod run;

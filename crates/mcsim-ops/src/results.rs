@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use mcsim_results::{
     Comparison, ResultsError, SamplesFile, SamplesFormat, Sensitivity, Summary, SummaryOptions,
     Threshold, compare, ks_two_sample, plot_cdf, plot_histogram, plot_tornado, read_samples,
+    read_samples_stream,
 };
 use serde::Serialize;
 
@@ -29,8 +30,10 @@ const TORNADO_BARS: usize = 15;
 /// What to report from a samples file.
 #[derive(Debug, Clone, Default)]
 pub struct ResultsOptions {
-    /// The samples file (`.parquet`, `.arrow`/`.feather`/`.ipc` or `.csv`).
+    /// The samples file (`.parquet`, `.arrow`/`.feather`/`.ipc` or `.csv`); `-` reads stdin.
     pub path: PathBuf,
+    /// The format of the samples read from stdin (default: told from its first bytes).
+    pub in_format: Option<SamplesFormat>,
     /// Report only this output (default: every output).
     pub output: Option<String>,
     /// A second samples file to compare with this one (`B - A`, this file being A).
@@ -231,7 +234,12 @@ pub fn results(opts: &ResultsOptions) -> Result<ResultsReport, OpsError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
 
-    let file = read(&opts.path)?;
+    if opts.path.as_os_str() == "-" && opts.compare.as_deref() == Some(Path::new("-")) {
+        return Err(OpsError::Model {
+            message: "stdin (`-`) can be only one of the two samples compared".into(),
+        });
+    }
+    let file = read(&opts.path, opts.in_format)?;
     let mut warnings = Vec::new();
     let all_outputs: Vec<&str> = file.outputs().map(|c| c.name.as_str()).collect();
     if all_outputs.is_empty() {
@@ -292,6 +300,7 @@ pub fn results(opts: &ResultsOptions) -> Result<ResultsReport, OpsError> {
     let comparison = match &opts.compare {
         Some(other) => Some(compare_with(
             other,
+            opts.in_format,
             &file,
             &outputs,
             &summary_options,
@@ -333,12 +342,13 @@ pub fn results(opts: &ResultsOptions) -> Result<ResultsReport, OpsError> {
 
 fn compare_with(
     other: &Path,
+    stdin_format: Option<SamplesFormat>,
     a: &SamplesFile,
     outputs: &[OutputResults],
     summary_options: &SummaryOptions,
     warnings: &mut Vec<String>,
 ) -> Result<ComparisonReport, OpsError> {
-    let b = read(other)?;
+    let b = read(other, stdin_format)?;
     let mut compared = Vec::new();
     let mut missing = Vec::new();
     for out in outputs {
@@ -443,13 +453,21 @@ fn draw(
     })
 }
 
-/// Reads a samples file, with errors that name it.
-fn read(path: &Path) -> Result<SamplesFile, OpsError> {
-    read_samples(path).map_err(|e| match e {
+/// Reads a samples file (stdin for `-`), with errors that name it.
+fn read(path: &Path, stdin_format: Option<SamplesFormat>) -> Result<SamplesFile, OpsError> {
+    let read = if path.as_os_str() == "-" {
+        read_samples_stream(std::io::stdin().lock(), stdin_format)
+    } else {
+        read_samples(path)
+    };
+    read.map_err(|e| match e {
         ResultsError::Io { path, source } => OpsError::Io { path, source },
         e @ (ResultsError::UnknownFormat { .. } | ResultsError::MalformedFile { .. }) => {
             OpsError::Run { message: chain(&e) }
         }
+        e if path.as_os_str() == "-" => OpsError::Run {
+            message: format!("stdin is not a readable samples stream: {}", chain(&e)),
+        },
         e => OpsError::Run {
             message: format!(
                 "`{}` is not a readable samples file: {}",
@@ -488,7 +506,7 @@ fn format_name(format: SamplesFormat) -> &'static str {
 
 /// An error and its sources on one line (`a: b: c`), leaving out a message that the previous
 /// one already ends with, and replacing one that the next merely starts.
-fn chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn chain(error: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = vec![error.to_string()];
     let mut source = error.source();
     while let Some(cause) = source {

@@ -47,7 +47,7 @@ pub use convergence::{ConvergenceCheck, ConvergencePoint, ConvergenceStatus, con
 pub use error::{Result, ResultsError};
 pub use samples::{
     ColumnRole, SampleColumn, SamplesFile, SamplesFormat, SamplesLayout, SamplesWriter,
-    read_samples,
+    read_samples, read_samples_stream,
 };
 pub use sensitivity::{
     RankedInputs, Sensitivity, SensitivityEntry, pearson, ranks, spearman, standardized_regression,

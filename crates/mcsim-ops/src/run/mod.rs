@@ -58,8 +58,11 @@ pub struct RunOptions {
     pub sampling: Option<Method>,
     /// Worker threads (default: all cores).
     pub threads: Option<usize>,
-    /// Where to write every sample (format from the extension: .parquet, .arrow/.feather/.ipc, .csv).
+    /// Where to write every sample (format from the extension: .parquet, .arrow/.feather/.ipc, .csv);
+    /// `-` writes them to stdout (see [`samples_writer`]).
     pub out: Option<PathBuf>,
+    /// The samples format, overriding the extension (for `-`: Parquet unless given).
+    pub out_format: Option<SamplesFormat>,
     /// What-if overrides: (`Sheet!A1`, value text).
     pub sets: Vec<(String, String)>,
     /// Outputs named on the command line: (`Sheet!B5`, `B5` or a defined name; optional name).
@@ -1244,9 +1247,6 @@ fn run_simulation(
     let workbook_hash = format!("{:016x}", fnv1a(&bytes));
     let mut writer = match &opts.out {
         Some(path) => {
-            let format = SamplesFormat::from_path(path).map_err(|e| OpsError::Run {
-                message: e.to_string(),
-            })?;
             let layout = SamplesLayout::new(
                 infos.iter().map(|i| i.name.clone()),
                 outputs.iter().map(|o| o.1.clone()),
@@ -1265,11 +1265,7 @@ fn run_simulation(
                 "mcsim.inputs".into(),
                 serde_json::to_string(&infos).unwrap_or_default(),
             );
-            Some(
-                SamplesWriter::create(path, format, &layout, &meta).map_err(|e| OpsError::Run {
-                    message: format!("{}: {e}", path.display()),
-                })?,
-            )
+            Some(samples_writer(path, opts.out_format, &layout, &meta)?)
         }
         None => None,
     };
@@ -1438,7 +1434,7 @@ fn run_simulation(
                 .map(|c| &c[..keep])
                 .collect();
             w.write_block(&cols).map_err(|e| OpsError::Run {
-                message: format!("writing samples: {e}"),
+                message: format!("writing samples: {}", crate::results::chain(&e)),
             })?;
         }
         for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
@@ -1455,7 +1451,7 @@ fn run_simulation(
     }
     if let Some(w) = writer {
         w.finish().map_err(|e| OpsError::Run {
-            message: format!("writing samples: {e}"),
+            message: format!("writing samples: {}", crate::results::chain(&e)),
         })?;
     }
 
@@ -1684,4 +1680,38 @@ fn run_simulation(
             .collect(),
         simulations: Vec::new(),
     })
+}
+
+/// The samples writer for `--out PATH`: a file (format from `format`, else the extension), or
+/// stdout for `-` (Parquet unless `format` says otherwise; Arrow in the IPC stream format).
+pub fn samples_writer(
+    path: &Path,
+    format: Option<SamplesFormat>,
+    layout: &SamplesLayout,
+    meta: &BTreeMap<String, String>,
+) -> Result<SamplesWriter, OpsError> {
+    let stdout = path.as_os_str() == "-";
+    let run_err = |e: mcsim_results::ResultsError| OpsError::Run {
+        message: format!(
+            "{}: {}",
+            if stdout {
+                "stdout".into()
+            } else {
+                path.display().to_string()
+            },
+            crate::results::chain(&e)
+        ),
+    };
+    if stdout {
+        let format = format.unwrap_or(SamplesFormat::Parquet);
+        return SamplesWriter::to_stream(std::io::stdout(), "<stdout>", format, layout, meta)
+            .map_err(run_err);
+    }
+    let format = match format {
+        Some(f) => f,
+        None => SamplesFormat::from_path(path).map_err(|e| OpsError::Run {
+            message: e.to_string(),
+        })?,
+    };
+    SamplesWriter::create(path, format, layout, meta).map_err(run_err)
 }

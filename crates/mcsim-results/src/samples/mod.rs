@@ -22,6 +22,14 @@
 //!   to a sidecar JSON file next to it, named after the whole file name plus `.meta.json`
 //!   (`run.csv` → `run.csv.meta.json`), holding one JSON object of string keys to string values.
 //!
+//! # Streams
+//!
+//! [`SamplesWriter::to_stream`] writes the same formats to a pipe (`mcsim run --out -`), block by
+//! block: Parquet as a file; Arrow in the IPC **stream** format (no footer; read with
+//! `pyarrow.ipc.open_stream`); CSV without its sidecar, so without metadata.
+//! [`read_samples_stream`] reads any of them back from stdin, telling the format from the first
+//! bytes.
+//!
 //! # Metadata
 //!
 //! The caller's key-value pairs (seed, iterations, sampling method, workbook hash, mcsim version,
@@ -40,7 +48,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, ResultsError};
 use crate::threshold::{Threshold, ThresholdOutcome};
 
-pub use reader::read_samples;
+pub use reader::{STREAM_BUFFER_LIMIT, read_samples, read_samples_stream};
 pub use writer::SamplesWriter;
 
 /// The metadata key holding the [`SamplesLayout`] as JSON.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, UInt64Array};
-use arrow_ipc::writer::FileWriter;
+use arrow_ipc::writer::{FileWriter, StreamWriter};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -19,10 +19,17 @@ use super::{
 };
 use crate::error::{Result, ResultsError};
 
+/// Where the bytes go: a file, or any stream (stdout).
+type Out = BufWriter<Box<dyn Write + Send>>;
+
+/// Bytes buffered before a write reaches the file or stream.
+const OUT_BUFFER: usize = 1 << 20;
+
 enum Sink {
-    Parquet(Box<ArrowWriter<BufWriter<File>>>),
-    Ipc(Box<FileWriter<BufWriter<File>>>),
-    Csv(Box<csv::Writer<BufWriter<File>>>),
+    Parquet(Box<ArrowWriter<Out>>),
+    Ipc(Box<FileWriter<Out>>),
+    IpcStream(Box<StreamWriter<Out>>),
+    Csv(Box<csv::Writer<Out>>),
 }
 
 /// Writes a samples file block by block (see the [module docs](super) for the layout).
@@ -49,6 +56,8 @@ enum Sink {
 /// ```
 pub struct SamplesWriter {
     path: PathBuf,
+    /// Writing to a stream: flush after every block, so that a reader sees it at once.
+    stream: bool,
     schema: SchemaRef,
     columns: usize,
     next_iteration: u64,
@@ -59,6 +68,7 @@ impl std::fmt::Debug for SamplesWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SamplesWriter")
             .field("path", &self.path)
+            .field("stream", &self.stream)
             .field("columns", &self.columns)
             .field("next_iteration", &self.next_iteration)
             .finish_non_exhaustive()
@@ -76,6 +86,63 @@ impl SamplesWriter {
     ) -> Result<SamplesWriter> {
         let path = path.as_ref();
         layout.validate()?;
+        let file: Box<dyn Write + Send> = Box::new(File::create(path).map_err(io_err(path))?);
+        Self::build(path, false, file, format, layout, metadata)
+    }
+
+    /// Writes the samples to a stream (such as stdout) instead of a file; `label` names it in
+    /// error messages (`<stdout>`).
+    ///
+    /// What differs from a file: `ArrowIpc` is written in the Arrow IPC **stream** format (no
+    /// footer, so nothing needs seeking; pyarrow reads it with `pyarrow.ipc.open_stream`), and
+    /// CSV has no sidecar, so its run metadata is not written. Every block is flushed to the
+    /// stream as it is written, so a reader of an Arrow stream or CSV sees the rows of finished
+    /// blocks before the run ends (a Parquet reader needs the footer, written by
+    /// [`finish`](Self::finish)).
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use mcsim_results::{SamplesFormat, SamplesLayout, SamplesWriter, read_samples_stream};
+    /// let layout = SamplesLayout::new(["Price"], ["NPV"]);
+    /// let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    /// struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    /// impl std::io::Write for Shared {
+    ///     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> { self.0.lock().unwrap().write(b) }
+    ///     fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+    /// }
+    /// let mut w = SamplesWriter::to_stream(Shared(buf.clone()), "<memory>", SamplesFormat::ArrowIpc, &layout, &BTreeMap::new()).unwrap();
+    /// w.write_block(&[&[1.0, 2.0], &[10.0, 20.0]]).unwrap();
+    /// w.finish().unwrap();
+    /// let bytes = buf.lock().unwrap().clone();
+    /// let file = read_samples_stream(&bytes[..], None).unwrap();
+    /// assert_eq!(file.values("NPV").unwrap(), [10.0, 20.0]);
+    /// ```
+    pub fn to_stream(
+        writer: impl Write + Send + 'static,
+        label: &str,
+        format: SamplesFormat,
+        layout: &SamplesLayout,
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<SamplesWriter> {
+        layout.validate()?;
+        Self::build(
+            Path::new(label),
+            true,
+            Box::new(writer),
+            format,
+            layout,
+            metadata,
+        )
+    }
+
+    fn build(
+        path: &Path,
+        stream: bool,
+        out: Box<dyn Write + Send>,
+        format: SamplesFormat,
+        layout: &SamplesLayout,
+        metadata: &BTreeMap<String, String>,
+    ) -> Result<SamplesWriter> {
         let mut meta = metadata.clone();
         meta.insert(COLUMNS_KEY.to_string(), serde_json::to_string(layout)?);
 
@@ -85,19 +152,22 @@ impl SamplesWriter {
                 .names()
                 .map(|n| Field::new(n, DataType::Float64, true)),
         );
-        let file = BufWriter::new(File::create(path).map_err(io_err(path))?);
+        let file: Out = BufWriter::with_capacity(OUT_BUFFER, out);
+        let with_meta = |fields: Vec<Field>| {
+            Arc::new(
+                Schema::new(fields).with_metadata(
+                    meta.clone()
+                        .into_iter()
+                        .collect::<std::collections::HashMap<_, _>>(),
+                ),
+            )
+        };
 
         let (schema, sink) = match format {
             SamplesFormat::Parquet => {
                 // In both places: the file's key_value_metadata for Parquet readers, and the
                 // Arrow schema (stored as `ARROW:schema`), which pyarrow shows instead.
-                let schema = Arc::new(
-                    Schema::new(fields).with_metadata(
-                        meta.clone()
-                            .into_iter()
-                            .collect::<std::collections::HashMap<_, _>>(),
-                    ),
-                );
+                let schema = with_meta(fields);
                 let kv = meta
                     .iter()
                     .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
@@ -110,30 +180,37 @@ impl SamplesWriter {
                 let w = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
                 (schema, Sink::Parquet(Box::new(w)))
             }
+            SamplesFormat::ArrowIpc if stream => {
+                let schema = with_meta(fields);
+                let mut w = StreamWriter::try_new(file, &schema)?;
+                // The schema message now, so that a reader can start before the first block.
+                w.flush()?;
+                (schema, Sink::IpcStream(Box::new(w)))
+            }
             SamplesFormat::ArrowIpc => {
-                let schema = Arc::new(
-                    Schema::new(fields).with_metadata(
-                        meta.clone()
-                            .into_iter()
-                            .collect::<std::collections::HashMap<_, _>>(),
-                    ),
-                );
+                let schema = with_meta(fields);
                 let w = FileWriter::try_new(file, &schema)?;
                 (schema, Sink::Ipc(Box::new(w)))
             }
             SamplesFormat::Csv => {
                 let schema = Arc::new(Schema::new(fields));
-                let sidecar = csv_sidecar_path(path);
-                let json = serde_json::to_vec_pretty(&meta)?;
-                std::fs::write(&sidecar, json).map_err(io_err(&sidecar))?;
+                if !stream {
+                    let sidecar = csv_sidecar_path(path);
+                    let json = serde_json::to_vec_pretty(&meta)?;
+                    std::fs::write(&sidecar, json).map_err(io_err(&sidecar))?;
+                }
                 let mut w = csv::Writer::from_writer(file);
                 w.write_record(schema.fields().iter().map(|f| f.name().as_str()))?;
+                if stream {
+                    w.flush().map_err(io_err(path))?;
+                }
                 (schema, Sink::Csv(Box::new(w)))
             }
         };
-        tracing::debug!(path = %path.display(), ?format, columns = layout.len(), "samples file created");
+        tracing::debug!(path = %path.display(), ?format, stream, columns = layout.len(), "samples file created");
         Ok(SamplesWriter {
             path: path.to_path_buf(),
+            stream,
             schema,
             columns: layout.len(),
             next_iteration: 1,
@@ -177,6 +254,11 @@ impl SamplesWriter {
                 let batch = record_batch(&self.schema, first, columns)?;
                 w.write(&batch)?;
             }
+            Sink::IpcStream(w) => {
+                let batch = record_batch(&self.schema, first, columns)?;
+                w.write(&batch)?;
+                w.flush()?;
+            }
             Sink::Csv(w) => {
                 let mut rec = csv::ByteRecord::with_capacity(64, columns.len() + 1);
                 let mut buf = String::new();
@@ -190,7 +272,14 @@ impl SamplesWriter {
                     }
                     w.write_byte_record(&rec)?;
                 }
+                if self.stream {
+                    w.flush().map_err(io_err(&self.path))?;
+                }
             }
+        }
+        if let (true, Sink::Parquet(w)) = (self.stream, &mut self.sink) {
+            // The row group out of the buffer too (a Parquet reader still waits for the footer).
+            w.inner_mut().flush().map_err(io_err(&self.path))?;
         }
         self.next_iteration += rows as u64;
         Ok(())
@@ -213,6 +302,10 @@ impl SamplesWriter {
                     .map_err(io_err(&path))?;
             }
             Sink::Ipc(mut w) => {
+                w.finish()?;
+                w.get_mut().flush().map_err(io_err(&path))?;
+            }
+            Sink::IpcStream(mut w) => {
                 w.finish()?;
                 w.get_mut().flush().map_err(io_err(&path))?;
             }

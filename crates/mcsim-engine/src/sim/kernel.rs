@@ -7,7 +7,7 @@
 //! scalar interpreter, so both paths give bit-identical results.
 //!
 //! The CPU executor dispatches on the id once per instruction, outside the loop over lanes
-//! ([`Kernel1::with`] and its siblings hand the lane loop the kernel as a concrete function type),
+//! (`Kernel1::with` and its siblings hand the lane loop the kernel as a concrete function type),
 //! so every kernel gets its own monomorphic loop.
 
 use crate::functions::{math, statistical};

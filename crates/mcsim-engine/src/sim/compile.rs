@@ -8,10 +8,11 @@
 //! evaluating the cone cell by cell per iteration with the scalar evaluator: slower, never wrong.
 
 use super::inputs::{is_bookkeeping_sheet, is_distribution, statistic};
-use super::program::{Arith, Cmp, Instr, Operand, Program, Reduce, RoundMode};
+use super::program::{
+    Arith, Cmp, Instr, Kernel1, Kernel2, Kernel3, Operand, Program, Reduce, RoundMode,
+};
 use super::sites::{Site, SiteKey, SiteKind};
 use crate::eval::Evaluator;
-use crate::functions::{math, statistical};
 use crate::graph::Graph;
 use crate::model::{Area, CellId, Model};
 use crate::value::Value;
@@ -612,7 +613,7 @@ impl Compiler<'_, '_> {
             }
             if n == 0.5 {
                 return Ok(self.emit(|dst| Instr::Call1 {
-                    f: math::sqrt_kernel,
+                    f: Kernel1::Sqrt,
                     dst,
                     a,
                 }));
@@ -697,10 +698,10 @@ impl Compiler<'_, '_> {
                 let u = self.site(name)?;
                 let lo = self.expr(arg(0).ok_or("missing argument")?)?;
                 let hi = self.expr(arg(1).ok_or("missing argument")?)?;
-                Ok(self.emit(|dst| Instr::CallN {
-                    f: randbetween_kernel,
+                Ok(self.emit(|dst| Instr::Call3 {
+                    f: Kernel3::RandBetween,
                     dst,
-                    args: vec![lo, hi, u],
+                    args: [lo, hi, u],
                 }))
             }
             "RISKOUTPUT" | "PSIOUTPUT" | "VOSEOUTPUT" | "VOSEINPUT" => Ok(Operand::Const(0.0)),
@@ -771,14 +772,14 @@ impl Compiler<'_, '_> {
             }
             "INDEX" if args.len() == 2 => self.index(args),
             // The same kernels as the scalar evaluator's functions: one definition for both paths.
-            "ABS" => one!(math::abs_kernel),
-            "SQRT" => one!(math::sqrt_kernel),
-            "EXP" => one!(math::exp_kernel),
-            "LN" => one!(math::ln_kernel),
-            "LOG10" => one!(math::log10_kernel),
-            "INT" => one!(math::int_kernel),
-            "SIGN" => one!(math::sign_kernel),
-            "NORM.S.INV" | "NORMSINV" => one!(statistical::norm_s_inv_kernel),
+            "ABS" => one!(Kernel1::Abs),
+            "SQRT" => one!(Kernel1::Sqrt),
+            "EXP" => one!(Kernel1::Exp),
+            "LN" => one!(Kernel1::Ln),
+            "LOG10" => one!(Kernel1::Log10),
+            "INT" => one!(Kernel1::Int),
+            "SIGN" => one!(Kernel1::Sign),
+            "NORM.S.INV" | "NORMSINV" => one!(Kernel1::NormSInv),
             "ROUND" | "ROUNDUP" | "ROUNDDOWN"
                 if args.len() <= 2
                     && args.get(1).is_none_or(|d| !self.depends(d))
@@ -808,22 +809,22 @@ impl Compiler<'_, '_> {
                     mode,
                 }))
             }
-            "ROUND" => two!(math::round_kernel, 0.0),
-            "ROUNDUP" => two!(math::roundup_kernel, 0.0),
-            "ROUNDDOWN" | "TRUNC" => two!(math::rounddown_kernel, 0.0),
-            "MOD" => two!(math::mod_kernel, f64::NAN),
-            "POWER" => two!(math::power_kernel, f64::NAN),
+            "ROUND" => two!(Kernel2::Round, 0.0),
+            "ROUNDUP" => two!(Kernel2::RoundUp, 0.0),
+            "ROUNDDOWN" | "TRUNC" => two!(Kernel2::RoundDown, 0.0),
+            "MOD" => two!(Kernel2::Mod, f64::NAN),
+            "POWER" => two!(Kernel2::Power, f64::NAN),
             "NORM.INV" | "NORMINV" | "LOGNORM.INV" | "LOGINV" => {
-                let mut ops = Vec::new();
-                for i in 0..3 {
-                    ops.push(self.expr(arg(i).ok_or("missing argument")?)?);
+                let mut ops = [Operand::Const(0.0); 3];
+                for (i, o) in ops.iter_mut().enumerate() {
+                    *o = self.expr(arg(i).ok_or("missing argument")?)?;
                 }
-                let f: super::program::KernelN = if name.starts_with("NORM") {
-                    norm_inv_kernel
+                let f = if name.starts_with("NORM") {
+                    Kernel3::NormInv
                 } else {
-                    lognorm_inv_kernel
+                    Kernel3::LogNormInv
                 };
-                Ok(self.emit(|dst| Instr::CallN { f, dst, args: ops }))
+                Ok(self.emit(|dst| Instr::Call3 { f, dst, args: ops }))
             }
             _ => Err(format!("the function {name}")),
         }
@@ -840,18 +841,6 @@ fn element(v: &Value, dr: usize, dc: usize) -> Value {
         }
         v => v.clone(),
     }
-}
-
-fn randbetween_kernel(a: &[f64]) -> Result<f64, ErrorKind> {
-    math::randbetween_kernel(a[0], a[1], a[2])
-}
-
-fn norm_inv_kernel(a: &[f64]) -> Result<f64, ErrorKind> {
-    statistical::norm_inv_kernel(a[0], a[1], a[2])
-}
-
-fn lognorm_inv_kernel(a: &[f64]) -> Result<f64, ErrorKind> {
-    statistical::lognorm_inv_kernel(a[0], a[1], a[2])
 }
 
 /// Assigns physical slots so that columns whose values are dead are reused (keeps a block's
@@ -916,7 +905,7 @@ fn ops_of(ins: &Instr) -> Vec<Operand> {
         | Instr::Round { a, .. }
         | Instr::Copy { a, .. } => vec![*a],
         Instr::Select { cond, t, f, .. } => vec![*cond, *t, *f],
-        Instr::CallN { args, .. } => args.clone(),
+        Instr::Call3 { args, .. } => args.to_vec(),
         Instr::Reduce { slots, .. } => slots.iter().map(|&s| Operand::Slot(s)).collect(),
         Instr::Npv { rate, flows, .. } => std::iter::once(*rate)
             .chain(flows.iter().copied())
@@ -953,7 +942,7 @@ fn set_dst(mut ins: Instr, d: u32) -> Instr {
         | Instr::IsError { dst, .. }
         | Instr::Call1 { dst, .. }
         | Instr::Call2 { dst, .. }
-        | Instr::CallN { dst, .. }
+        | Instr::Call3 { dst, .. }
         | Instr::Reduce { dst, .. }
         | Instr::Npv { dst, .. }
         | Instr::SumProduct { dst, .. }
@@ -977,7 +966,7 @@ fn dst_of(ins: &Instr) -> u32 {
         | Instr::IsError { dst, .. }
         | Instr::Call1 { dst, .. }
         | Instr::Call2 { dst, .. }
-        | Instr::CallN { dst, .. }
+        | Instr::Call3 { dst, .. }
         | Instr::Reduce { dst, .. }
         | Instr::Npv { dst, .. }
         | Instr::SumProduct { dst, .. }
@@ -1024,7 +1013,7 @@ fn rewrite(ins: &mut Instr, map: &[u32]) {
             m(t);
             m(f);
         }
-        Instr::CallN { dst, args, .. } => {
+        Instr::Call3 { dst, args, .. } => {
             ms(dst);
             args.iter_mut().for_each(m);
         }

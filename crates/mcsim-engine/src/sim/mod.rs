@@ -7,10 +7,12 @@
 //! [`Block::input_mut`]) from counter-based streams, so the engine stays independent of the
 //! sampler and the values of iteration `i` depend only on the seed and `i`.
 
+pub mod backend;
 pub mod compile;
 pub mod differential;
 pub mod dists;
 pub mod inputs;
+pub mod kernel;
 pub mod program;
 pub mod sites;
 
@@ -18,6 +20,7 @@ use crate::eval::Evaluator;
 use crate::graph::Graph;
 use crate::model::{CellId, Model};
 use crate::value::Value;
+use backend::{Backend, CpuBackend, CpuProgram, LoadedProgram};
 pub use compile::{Compiled, Unsupported, stochastic_cells};
 pub use program::{Columns, Operand, Program};
 pub use sites::{Site, SiteKey, SiteKind, SiteTable};
@@ -85,6 +88,8 @@ pub struct Simulation<'m> {
     n_sites: usize,
     outputs: Vec<CellId>,
     plan: Plan,
+    /// The compiled program, loaded onto the CPU backend.
+    cpu: Option<CpuProgram>,
     deterministic_outputs: Vec<Option<f64>>,
     /// Circular references in the simulated part, and their cells' base values.
     cycles: Vec<Vec<CellId>>,
@@ -207,8 +212,20 @@ impl<'m> Simulation<'m> {
                 spec.outputs,
             )
         };
+        // The compiler's programs always load; were one rejected, the interpreter runs instead.
+        let compiled = compiled.and_then(|c| match CpuBackend.load(&c.program) {
+            Ok(p) => Ok((c, p)),
+            Err(e) => Err(Unsupported {
+                cell: String::new(),
+                what: format!("a program the CPU backend rejects ({e})"),
+            }),
+        });
+        let mut cpu = None;
         let plan = match compiled {
-            Ok(c) => Plan::Compiled(c),
+            Ok((c, p)) => {
+                cpu = Some(p);
+                Plan::Compiled(c)
+            }
             Err(reason) => {
                 let sto = stochastic_cells(model, graph, spec.inputs, spec.sites, &fixed);
                 let needed = graph.upstream(model, spec.outputs, &sto);
@@ -257,6 +274,7 @@ impl<'m> Simulation<'m> {
             n_sites: spec.sites.len(),
             outputs: spec.outputs.to_vec(),
             plan,
+            cpu,
             deterministic_outputs,
         }
     }
@@ -321,7 +339,15 @@ impl<'m> Simulation<'m> {
                             .copy_from_slice(&block.inputs[n + j][..lanes]);
                     }
                 }
-                c.program.run(&mut block.cols);
+                let ran = self.cpu.as_ref().map(|p| p.run_block(&mut block.cols));
+                if !matches!(ran, Some(Ok(()))) {
+                    // Not reached: `prepare_with` loaded the program, `block` sized the columns.
+                    for o in out.iter_mut() {
+                        o.clear();
+                        o.resize(lanes, f64::NAN);
+                    }
+                    return;
+                }
                 for (o, op) in out.iter_mut().zip(&c.outputs) {
                     o.clear();
                     match op {

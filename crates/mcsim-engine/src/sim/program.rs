@@ -4,20 +4,59 @@
 //! instruction per block, never per cell per iteration, and the loops vectorise. An Excel error in a
 //! lane is a NaN in that lane: it propagates through arithmetic for free, IFERROR/ISERROR test for
 //! it, and the results count it as an error iteration.
+//!
+//! A [`Program`] is plain data: kernels are named by enumerated ids ([`Kernel1`], [`Kernel2`],
+//! [`Kernel3`]), never by function pointers, and the program serialises with serde (a non-finite
+//! constant as the string `"NaN"`, `"inf"` or `"-inf"`), so a code generator for another device can
+//! translate the program the CPU runs.
+//!
+//! # What a backend implements
+//!
+//! A backend ([`super::backend::Backend`]) runs a program over blocks; the CPU executor below
+//! ([`Program::run`]) is the reference, and another backend must give the same bits:
+//!
+//! - **Storage.** A block is `slots` columns of `lanes` `f64`s ([`Columns`]); lane `i` is one
+//!   iteration, and lanes never interact. The caller fills the input columns (the compiler's
+//!   `input_slots` and `site_slots`) and reads the output operands afterwards; turning a
+//!   non-finite output into an error is the caller's job ([`super::Simulation::run_block`]).
+//! - **Loading.** [`Program::validate`] first (a program may come from a file): every slot is
+//!   below `slots`, and no instruction reads the slot it writes.
+//! - **Order.** Instructions run in order; each writes its `dst` column for every lane. A slot is
+//!   reused once its value is dead, so an instruction may overwrite a column read earlier.
+//! - **Operands.** [`Operand::Slot`] reads the lane's value of a column; [`Operand::Const`] is the
+//!   same value for every lane (NaN = an error constant).
+//! - **Errors.** NaN is the error lane. Arithmetic that overflows to ±infinity is an error (NaN)
+//!   where the instruction's docs say so; comparisons with an error side are errors; IFERROR and
+//!   ISERROR/ISNUMBER test `is_nan`.
+//! - **Kernels.** A call instruction gives NaN when any argument is NaN; otherwise it evaluates
+//!   the kernel (`Kernel1::eval` and its siblings: the function library's arithmetic), and an
+//!   `Err` is NaN. A device port must reproduce each kernel's operations exactly.
+//! - **Bit-identity.** The same IEEE operations in the same order as the executor here: no fused
+//!   multiply-add contraction, no fast-math, reductions in operand order (SUM adds the folded
+//!   constant first, then each column in turn; NPV does `disc *= 1 + rate; sum += flow / disc`
+//!   per flow). The differential tests (`sim::differential`) compare a backend's columns with
+//!   the scalar interpreter.
 
+use super::kernel::{Apply1, Apply2, Apply3};
+pub use super::kernel::{Kernel1, Kernel2, Kernel3};
 use mcsim_formula::ErrorKind;
+use serde::{Deserialize, Serialize};
+pub use validate::ProgramError;
+
+mod float;
+mod validate;
 
 /// A value an instruction reads: a column, or a constant folded at compile time.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Operand {
     /// A column (slot index).
     Slot(u32),
     /// A constant (NaN = an error constant).
-    Const(f64),
+    Const(#[serde(with = "float")] f64),
 }
 
 /// Arithmetic operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Arith {
     /// `+`
     Add,
@@ -32,7 +71,7 @@ pub enum Arith {
 }
 
 /// Comparison operators (numeric).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Cmp {
     /// `=`
     Eq,
@@ -49,7 +88,7 @@ pub enum Cmp {
 }
 
 /// Reductions over a list of operands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Reduce {
     /// SUM
     Sum,
@@ -64,7 +103,7 @@ pub enum Reduce {
 }
 
 /// ROUND's variants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RoundMode {
     /// Half away from zero.
     Nearest,
@@ -102,15 +141,8 @@ fn round_near(y: f64, mode: RoundMode) -> bool {
     y.is_nan() || y >= 1e15 || dist <= hair
 }
 
-/// A scalar kernel of one argument.
-pub type Kernel1 = fn(f64) -> Result<f64, ErrorKind>;
-/// A scalar kernel of two arguments.
-pub type Kernel2 = fn(f64, f64) -> Result<f64, ErrorKind>;
-/// A scalar kernel of several arguments.
-pub type KernelN = fn(&[f64]) -> Result<f64, ErrorKind>;
-
 /// One instruction. `dst` is always a slot that no operand of the same instruction uses.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Instr {
     /// `dst = a op b`
     Arith {
@@ -199,14 +231,14 @@ pub enum Instr {
         /// Second argument.
         b: Operand,
     },
-    /// A kernel over several arguments (NORM.INV, PMT, ...).
-    CallN {
+    /// A three-argument kernel (NORM.INV, LOGNORM.INV, RANDBETWEEN).
+    Call3 {
         /// The kernel.
-        f: KernelN,
+        f: Kernel3,
         /// Destination slot.
         dst: u32,
         /// Arguments.
-        args: Vec<Operand>,
+        args: [Operand; 3],
     },
     /// A reduction (SUM, MIN, ...) over operands; constants are pre-combined into `konst`.
     Reduce {
@@ -217,6 +249,7 @@ pub enum Instr {
         /// Column operands.
         slots: Vec<u32>,
         /// Folded constants (their SUM, PRODUCT, MIN or MAX; for AVERAGE their sum).
+        #[serde(with = "float::opt")]
         konst: Option<f64>,
         /// For AVERAGE: how many values in all.
         count: u32,
@@ -248,6 +281,7 @@ pub enum Instr {
         /// The test.
         op: Cmp,
         /// The criterion's number.
+        #[serde(with = "float")]
         rhs: f64,
     },
     /// MATCH(key, list, 0): the 1-based position of the first equal item, or an error lane.
@@ -275,6 +309,7 @@ pub enum Instr {
         /// Value.
         a: Operand,
         /// 10^digits.
+        #[serde(with = "float")]
         scale: f64,
         /// Which rounding.
         mode: RoundMode,
@@ -289,7 +324,7 @@ pub enum Instr {
 }
 
 /// A compiled program.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Program {
     /// Instructions in execution order.
     pub instrs: Vec<Instr>,
@@ -324,6 +359,11 @@ impl Columns {
             scratch: vec![0.0; lanes],
             lanes,
         }
+    }
+
+    /// Number of columns.
+    pub fn slots(&self) -> usize {
+        self.cols.len()
     }
 
     /// Lanes per column.
@@ -397,6 +437,64 @@ macro_rules! lanes2 {
             }
         }
     };
+}
+
+/// The lane loop of a one-argument call: an error argument is an error lane, and so is an
+/// `Err` from the kernel.
+struct Lanes1<'a, 'b>(&'a mut [f64], Src<'b>);
+
+impl Apply1 for Lanes1<'_, '_> {
+    type Out = ();
+    #[inline(always)]
+    fn apply<F: Fn(f64) -> Result<f64, ErrorKind>>(self, f: F) {
+        let Lanes1(d, sa) = self;
+        for (i, d) in d.iter_mut().enumerate() {
+            let x = sa.at(i);
+            *d = if x.is_nan() {
+                f64::NAN
+            } else {
+                f(x).unwrap_or(f64::NAN)
+            };
+        }
+    }
+}
+
+/// The lane loop of a two-argument call (see [`Lanes1`]).
+struct Lanes2<'a, 'b>(&'a mut [f64], Src<'b>, Src<'b>);
+
+impl Apply2 for Lanes2<'_, '_> {
+    type Out = ();
+    #[inline(always)]
+    fn apply<F: Fn(f64, f64) -> Result<f64, ErrorKind>>(self, f: F) {
+        let Lanes2(d, sa, sb) = self;
+        for (i, d) in d.iter_mut().enumerate() {
+            let (x, y) = (sa.at(i), sb.at(i));
+            *d = if x.is_nan() || y.is_nan() {
+                f64::NAN
+            } else {
+                f(x, y).unwrap_or(f64::NAN)
+            };
+        }
+    }
+}
+
+/// The lane loop of a three-argument call (see [`Lanes1`]).
+struct Lanes3<'a, 'b>(&'a mut [f64], Src<'b>, Src<'b>, Src<'b>);
+
+impl Apply3 for Lanes3<'_, '_> {
+    type Out = ();
+    #[inline(always)]
+    fn apply<F: Fn(f64, f64, f64) -> Result<f64, ErrorKind>>(self, f: F) {
+        let Lanes3(d, sa, sb, sc) = self;
+        for (i, d) in d.iter_mut().enumerate() {
+            let (x, y, z) = (sa.at(i), sb.at(i), sc.at(i));
+            *d = if x.is_nan() || y.is_nan() || z.is_nan() {
+                f64::NAN
+            } else {
+                f(x, y, z).unwrap_or(f64::NAN)
+            };
+        }
+    }
 }
 
 impl Program {
@@ -554,48 +652,21 @@ fn exec(ins: &Instr, c: &mut Columns) {
             }
             c.put(*dst, d);
         }
+        // The kernel is picked once (`with`), outside the lane loop: one loop per kernel.
         Instr::Call1 { f, dst, a } => {
             let mut d = c.take(*dst);
-            let sa = src(c, *a);
-            for (i, d) in d.iter_mut().enumerate() {
-                let x = sa.at(i);
-                *d = if x.is_nan() {
-                    f64::NAN
-                } else {
-                    f(x).unwrap_or(f64::NAN)
-                };
-            }
+            f.with(Lanes1(&mut d, src(c, *a)));
             c.put(*dst, d);
         }
         Instr::Call2 { f, dst, a, b } => {
             let mut d = c.take(*dst);
-            let (sa, sb) = (src(c, *a), src(c, *b));
-            for (i, d) in d.iter_mut().enumerate() {
-                let (x, y) = (sa.at(i), sb.at(i));
-                *d = if x.is_nan() || y.is_nan() {
-                    f64::NAN
-                } else {
-                    f(x, y).unwrap_or(f64::NAN)
-                };
-            }
+            f.with(Lanes2(&mut d, src(c, *a), src(c, *b)));
             c.put(*dst, d);
         }
-        Instr::CallN { f, dst, args } => {
+        Instr::Call3 { f, dst, args } => {
             let mut d = c.take(*dst);
-            let srcs: Vec<Src<'_>> = args.iter().map(|o| src(c, *o)).collect();
-            let mut buf = vec![0.0; args.len()];
-            for (i, d) in d.iter_mut().enumerate() {
-                let mut bad = false;
-                for (b, s) in buf.iter_mut().zip(&srcs) {
-                    *b = s.at(i);
-                    bad |= b.is_nan();
-                }
-                *d = if bad {
-                    f64::NAN
-                } else {
-                    f(&buf).unwrap_or(f64::NAN)
-                };
-            }
+            let [x, y, z] = args.map(|o| src(c, o));
+            f.with(Lanes3(&mut d, x, y, z));
             c.put(*dst, d);
         }
         Instr::Reduce {
@@ -873,3 +944,7 @@ impl Program {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "program_tests.rs"]
+mod tests;

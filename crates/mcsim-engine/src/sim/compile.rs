@@ -814,6 +814,10 @@ impl Compiler<'_, '_> {
             "ROUNDDOWN" | "TRUNC" => two!(Kernel2::RoundDown, 0.0),
             "MOD" => two!(Kernel2::Mod, f64::NAN),
             "POWER" => two!(Kernel2::Power, f64::NAN),
+            "CEILING" => two!(Kernel2::Ceiling, 1.0),
+            "FLOOR" => two!(Kernel2::Floor, 1.0),
+            "CEILING.PRECISE" | "ISO.CEILING" => two!(Kernel2::CeilingPrecise, 1.0),
+            "FLOOR.PRECISE" => two!(Kernel2::FloorPrecise, 1.0),
             "NORM.INV" | "NORMINV" | "LOGNORM.INV" | "LOGINV" => {
                 let mut ops = [Operand::Const(0.0); 3];
                 for (i, o) in ops.iter_mut().enumerate() {

@@ -119,6 +119,14 @@ kernels! {
         Mod = "mod" => math::mod_kernel,
         /// POWER(x, y)
         Power = "power" => math::power_kernel,
+        /// CEILING(x, significance)
+        Ceiling = "ceiling" => math::ceiling_kernel,
+        /// FLOOR(x, significance)
+        Floor = "floor" => math::floor_kernel,
+        /// CEILING.PRECISE(x, significance), ISO.CEILING
+        CeilingPrecise = "ceiling_precise" => math::ceiling_precise_kernel,
+        /// FLOOR.PRECISE(x, significance)
+        FloorPrecise = "floor_precise" => math::floor_precise_kernel,
     }
 }
 

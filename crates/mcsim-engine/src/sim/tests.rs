@@ -224,3 +224,18 @@ fn count_skips_errors_booleans_text_and_blanks_in_references() {
     assert_eq!(c[0][32], 2.0 + 20.0);
     assert_eq!(c[0][0], 3.0 + 20.0);
 }
+
+#[test]
+fn ceiling_and_floor_compile_to_the_library_kernels() {
+    let cells = [
+        ("A1", "1"),
+        ("A2", "2"),
+        ("B1", "=CEILING(A1*3.7,0.5)+FLOOR(A2,2)"),
+        ("B2", "=CEILING(A1)+FLOOR(A2*1.3)"),
+        ("B3", "=CEILING.PRECISE(A1,0.25)+FLOOR.PRECISE(A2-A1,3)"),
+        ("B4", "=CEILING(A1,-1)"),
+    ];
+    let (c, i, compiled) = both(&cells, &["A1", "A2"], &["B1", "B2", "B3", "B4"], 64);
+    assert!(compiled);
+    assert_same(&c, &i);
+}

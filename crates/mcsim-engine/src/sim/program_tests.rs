@@ -30,6 +30,10 @@ const CELLS: &[(&str, &str)] = &[
     ("B17", "=MOD(A1)"),
     ("B18", "=IF(A1>0.5,A1,1/0)"),
     ("B19", "=A1^0.5+ROUND(A1,2)"),
+    ("B20", "=CEILING(A1*7,0.5)"),
+    ("B21", "=FLOOR(A1*7,0.5)"),
+    ("B22", "=CEILING.PRECISE(A1*7,2)"),
+    ("B23", "=FLOOR.PRECISE(A1*7,2)"),
 ];
 
 fn id(m: &Model, a1: &str) -> CellId {

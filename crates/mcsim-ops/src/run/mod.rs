@@ -38,6 +38,8 @@ use std::time::Instant;
 pub const LANES: usize = 512;
 /// Default number of iterations.
 pub const DEFAULT_ITERATIONS: u64 = 10_000;
+/// Iterations per task when the model is interpreted.
+const INTERPRETED_TASK: u64 = 32;
 /// RAND() calls kept as inputs (for sensitivity and the samples file) at most.
 const MAX_STORED_RAND: usize = 256;
 /// Values in one block's input columns at most (lanes × columns).
@@ -1223,10 +1225,14 @@ fn run_simulation(
             message: format!("could not start {threads} worker threads: {e}"),
         })?;
 
-    let task_len: u64 = if groups.is_empty() {
-        8 * LANES as u64
-    } else {
+    // Iman-Conover works per design block; otherwise the interpreter's iterations are slow
+    // enough that small tasks keep every thread busy (and the progress bar moving).
+    let task_len: u64 = if !groups.is_empty() {
         DESIGN_BLOCK as u64
+    } else if matches!(sim.plan(), Plan::Interpreted { .. }) {
+        INTERPRETED_TASK
+    } else {
+        8 * LANES as u64
     };
     let streams = Streams::new(seed);
     let group_keys: Vec<Vec<u64>> = groups

@@ -338,20 +338,35 @@ fn simulation_summary(model: &Model, graph: &Graph) -> (SimulationSummary, Vec<(
         return (summary, Vec::new());
     }
     let mut ev = Evaluator::new(model);
-    ev.run(&graph.order);
-    let detected = mcsim_engine::sim::inputs::detect(model, &mut ev);
+    mcsim_engine::sim::recalculate(&mut ev, graph, &[]);
+    let mut detected = mcsim_engine::sim::inputs::detect(model, &mut ev);
+    {
+        let sites: Vec<mcsim_engine::sim::Site> = detected
+            .inputs
+            .iter()
+            .map(|c| {
+                let d = &model.cells[c.cell as usize];
+                mcsim_engine::sim::Site {
+                    key: mcsim_engine::sim::SiteKey {
+                        sheet: d.sheet,
+                        row: d.row,
+                        col: d.col,
+                        offset: c.offset,
+                    },
+                    kind: mcsim_engine::sim::SiteKind::Sampled,
+                }
+            })
+            .collect();
+        let sto = mcsim_engine::sim::stochastic_cells(model, graph, &[], &sites, &[]);
+        mcsim_engine::sim::inputs::mark_dynamic(model, &mut detected, &sto);
+    }
     let mut fixed = Vec::new();
     let mut seeds = vec![false; model.cells.len()];
     for call in &detected.inputs {
         seeds[call.cell as usize] = true;
-        if !call.whole_cell {
-            summary.problems.push(format!(
-                "{}: a distribution function inside a larger formula; put it alone in its own cell to simulate it",
-                call.label
-            ));
-            continue;
-        }
         let dist = match mcsim_engine::sim::dists::distribution(call) {
+            // Parameters that change from iteration to iteration may be invalid at the base case.
+            Err(_) if call.dynamic => continue,
             Ok(d) => d,
             Err(m) => {
                 summary.problems.push(format!("{}: {m}", call.label));
@@ -371,7 +386,11 @@ fn simulation_summary(model: &Model, graph: &Graph) -> (SimulationSummary, Vec<(
                 continue;
             }
         };
-        fixed.push((call.cell, value));
+        // A cell that is only the call shows its static value or mean; a call inside a larger
+        // formula is computed with the formula.
+        if call.whole_cell {
+            fixed.push((call.cell, value));
+        }
         summary.inputs.push(ParsedInput {
             cell: call.label.clone(),
             name: call.name.clone().unwrap_or_else(|| call.label.clone()),
@@ -520,8 +539,9 @@ fn recalc(model: &Model, graph: &Graph, fixed: &[(CellId, f64)]) -> Recalc {
     for &(cell, v) in fixed {
         evaluator.set_value(cell, Value::Number(v));
     }
-    evaluator.run(&graph.order);
     let keep: Vec<CellId> = fixed.iter().map(|f| f.0).collect();
+    // Circular references by iteration, as Excel's iterative calculation.
+    mcsim_engine::sim::recalculate(&mut evaluator, graph, &keep);
     let tables = mcsim_engine::table::recalc(model, graph, &mut evaluator, &keep);
     let values = evaluator.values();
 

@@ -616,3 +616,34 @@ fn rand_draws_the_same_values_compiled_and_interpreted() {
         "the samples differ between the compiled and interpreted runs"
     );
 }
+
+#[test]
+fn modelrisk_statistics_functions_take_the_simulated_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = book(
+        dir.path(),
+        &[
+            ("A1", "=VoseNormal(50,5)"),
+            ("A2", "=VoseOutput(\"y\")+A1*2"),
+            ("B1", "=VoseSimMean(A2)"),
+            ("B2", "=VoseSimPercentile(A2,0.5)"),
+            ("B3", "=VoseSimProbability(A2,100)"),
+            ("B4", "=VoseSimStdev(A2)"),
+        ],
+        &[],
+    );
+    let r = simulate(&p, 10_000);
+    let stat = |cell: &str| -> f64 {
+        r.statistics
+            .iter()
+            .find(|s| s.cell == cell)
+            .unwrap_or_else(|| panic!("no statistic {cell}: {:?}", r.statistics))
+            .value
+            .as_f64()
+            .unwrap()
+    };
+    assert!((stat("Sheet1!B1") - 100.0).abs() < 0.4);
+    assert!((stat("Sheet1!B2") - 100.0).abs() < 0.5);
+    assert!((stat("Sheet1!B3") - 0.5).abs() < 0.02);
+    assert!((stat("Sheet1!B4") - 10.0).abs() < 0.3);
+}

@@ -200,9 +200,30 @@ fn is_psi_statistic(rest: &str) -> bool {
 
 /// The statistic a call computes (`MEAN` for `RiskMean`/`PsiMean`), if it is one.
 pub fn statistic(name: &str) -> Option<&'static str> {
-    let (_, rest) = split_vendor(name)?;
+    let (vendor, rest) = split_vendor(name)?;
+    if vendor == "VOSE" {
+        // ModelRisk's VoseSimMean, VoseSimPercentile, ...
+        return VOSE_STATISTICS
+            .iter()
+            .find(|(v, _)| *v == rest)
+            .map(|(_, s)| *s);
+    }
     STATISTICS.iter().copied().find(|s| *s == rest)
 }
+
+/// ModelRisk's statistics functions (without `VOSE`) and the @RISK statistic each computes.
+const VOSE_STATISTICS: &[(&str, &str)] = &[
+    ("SIMMEAN", "MEAN"),
+    ("SIMMIN", "MIN"),
+    ("SIMMAX", "MAX"),
+    ("SIMPERCENTILE", "PERCENTILE"),
+    ("SIMPROBABILITY", "TARGET"),
+    ("SIMSTDEV", "STDDEV"),
+    ("SIMVARIANCE", "VARIANCE"),
+    ("SIMCOFV", "COEFFOFVARIATION"),
+    ("SIMSKEWNESS", "SKEWNESS"),
+    ("SIMKURTOSIS", "KURTOSIS"),
+];
 
 /// Is this an output marker (`RiskOutput`, `PsiOutput`, `VoseOutput`)?
 pub fn is_output_marker(name: &str) -> bool {

@@ -1227,13 +1227,17 @@ fn run_simulation(
 
     // Iman-Conover works per design block; otherwise the interpreter's iterations are slow
     // enough that small tasks keep every thread busy (and the progress bar moving).
+    let interpreted = matches!(sim.plan(), Plan::Interpreted { .. });
     let task_len: u64 = if !groups.is_empty() {
         DESIGN_BLOCK as u64
-    } else if matches!(sim.plan(), Plan::Interpreted { .. }) {
+    } else if interpreted {
         INTERPRETED_TASK
     } else {
         8 * LANES as u64
     };
+    // An interpreted model with correlation groups samples per design block, then evaluates in
+    // small tasks (a design block is far more work than one thread should take alone).
+    let two_phase = interpreted && !groups.is_empty();
     let streams = Streams::new(seed);
     let group_keys: Vec<Vec<u64>> = groups
         .iter()
@@ -1364,6 +1368,9 @@ fn run_simulation(
                             *slot = Some(e.to_string());
                         }
                     }
+                    if two_phase {
+                        return;
+                    }
                     let mut off = 0;
                     while off < len {
                         let lanes = lanes_per_block.min(len - off);
@@ -1393,6 +1400,60 @@ fn run_simulation(
         if let Some(msg) = failure.lock().ok().and_then(|mut f| f.take()) {
             return Err(OpsError::Run {
                 message: format!("correlating inputs: {msg}"),
+            });
+        }
+        if two_phase {
+            let eval_len = INTERPRETED_TASK as usize;
+            let mut eval_tasks: Vec<(u64, Vec<&[f64]>, Vec<&mut [f64]>)> = Vec::new();
+            {
+                let mut in_iters: Vec<_> = chunk_in.iter().map(|c| c.chunks(eval_len)).collect();
+                let mut out_iters: Vec<_> = chunk_out
+                    .iter_mut()
+                    .map(|c| c.chunks_mut(eval_len))
+                    .collect();
+                let mut start = done;
+                while start < chunk_end {
+                    let ins: Vec<&[f64]> = in_iters.iter_mut().filter_map(|it| it.next()).collect();
+                    let outs: Vec<&mut [f64]> =
+                        out_iters.iter_mut().filter_map(|it| it.next()).collect();
+                    eval_tasks.push((start, ins, outs));
+                    start = (start + eval_len as u64).min(chunk_end);
+                }
+            }
+            pool.install(|| {
+                eval_tasks.into_par_iter().for_each_init(
+                    || {
+                        (
+                            sim.block(lanes_per_block),
+                            vec![Vec::with_capacity(lanes_per_block); n_out],
+                        )
+                    },
+                    |(block, outbuf), (start, ins, mut outs)| {
+                        let len = outs.first().map_or(0, |o| o.len());
+                        let mut off = 0;
+                        while off < len {
+                            let lanes = lanes_per_block.min(len - off);
+                            for (k, col) in ins.iter().enumerate() {
+                                block.input_mut(k)[..lanes].copy_from_slice(&col[off..off + lanes]);
+                            }
+                            for (k, sampler) in samplers.iter().enumerate().skip(ins.len()) {
+                                sampler.sample_into(
+                                    method,
+                                    &streams,
+                                    keys[k],
+                                    iterations,
+                                    start + off as u64,
+                                    &mut block.input_mut(k)[..lanes],
+                                );
+                            }
+                            sim.run_block(block, lanes, outbuf);
+                            for (o, buf) in outs.iter_mut().zip(outbuf.iter()) {
+                                o[off..off + lanes].copy_from_slice(&buf[..lanes]);
+                            }
+                            off += lanes;
+                        }
+                    },
+                );
             });
         }
         for (dst, src) in in_samples.iter_mut().zip(&chunk_in) {

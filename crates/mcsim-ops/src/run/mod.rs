@@ -324,6 +324,10 @@ fn parse_value(text: &str) -> Value {
     Value::from(t.trim_matches('"'))
 }
 
+/// An evaluation task of a two-phase chunk: its first iteration, the inputs drawn already, and
+/// its slices of the output columns.
+type EvalTask<'a> = (u64, Vec<&'a [f64]>, Vec<&'a mut [f64]>);
+
 /// One task: its first iteration, then its slices of the input and output columns.
 type Task<'a> = (u64, Vec<&'a mut [f64]>, Vec<&'a mut [f64]>);
 
@@ -1404,7 +1408,7 @@ fn run_simulation(
         }
         if two_phase {
             let eval_len = INTERPRETED_TASK as usize;
-            let mut eval_tasks: Vec<(u64, Vec<&[f64]>, Vec<&mut [f64]>)> = Vec::new();
+            let mut eval_tasks: Vec<EvalTask<'_>> = Vec::new();
             {
                 let mut in_iters: Vec<_> = chunk_in.iter().map(|c| c.chunks(eval_len)).collect();
                 let mut out_iters: Vec<_> = chunk_out
@@ -1439,7 +1443,7 @@ fn run_simulation(
                             for (k, sampler) in samplers.iter().enumerate().skip(ins.len()) {
                                 sampler.sample_into(
                                     method,
-                                    &streams,
+                                    streams,
                                     keys[k],
                                     iterations,
                                     start + off as u64,

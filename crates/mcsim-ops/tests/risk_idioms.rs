@@ -694,3 +694,31 @@ fn interpreted_with_correlation_is_the_same_for_any_thread_count_and_as_compiled
     assert_eq!(format!("{p1:?}"), format!("{p2:?}"));
     assert_eq!((m1.to_bits(), s1.to_bits()), (m3.to_bits(), s3.to_bits()));
 }
+
+#[test]
+fn the_report_names_every_cell_that_forces_the_interpreter() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = book(
+        dir.path(),
+        &[
+            ("A1", "=RiskNormal(10,1)"),
+            ("B1", "=LEN(A1&\"x\")"),
+            ("B2", "=A1&\"y\""),
+            ("B3", "=A1*2"),
+            ("B4", "=TEXT(A1,\"0.0\")"),
+            ("C1", "=RiskOutput(\"y\")+B1+LEN(B2)+B3"),
+        ],
+        &[],
+    );
+    let r = simulate(&p, 100);
+    assert!(r.evaluation.starts_with("interpreted"));
+    let cells: Vec<&str> = r
+        .interpreted_because
+        .iter()
+        .map(|s| s.split(':').next().unwrap())
+        .collect();
+    // B1 and B2 feed the output and are declined; B4 does not feed it and is not listed.
+    assert!(cells.contains(&"Sheet1!B1"), "{:?}", r.interpreted_because);
+    assert!(cells.contains(&"Sheet1!B2"), "{:?}", r.interpreted_because);
+    assert!(!cells.contains(&"Sheet1!B4"), "{:?}", r.interpreted_because);
+}

@@ -226,7 +226,27 @@ pub fn unsupported_cells<'m>(
     inputs: &[CellId],
 ) -> Vec<(CellId, Unsupported)> {
     let sites = super::rand_sites(model);
-    let sto = stochastic_cells(model, graph, inputs, &sites, &[]);
+    unsupported_cells_with(model, graph, ev, inputs, &sites, &[], None)
+}
+
+/// [`unsupported_cells`] for a simulation's inputs, sites and fixed cells; with `outputs`, only
+/// the part of the cone that reaches them.
+pub fn unsupported_cells_with<'m>(
+    model: &'m Model,
+    graph: &Graph,
+    ev: &mut Evaluator<'m>,
+    inputs: &[CellId],
+    sites: &[Site],
+    fixed: &[CellId],
+    outputs: Option<&[CellId]>,
+) -> Vec<(CellId, Unsupported)> {
+    let mut sto = stochastic_cells(model, graph, inputs, sites, fixed);
+    if let Some(outs) = outputs {
+        sto = graph.upstream(model, outs, &sto);
+        for &i in inputs {
+            sto[i as usize] = true;
+        }
+    }
     let mut c = Compiler {
         model,
         ev,

@@ -38,6 +38,9 @@ pub enum Plan {
         cone: Vec<CellId>,
         /// Why the compiler declined.
         reason: Unsupported,
+        /// Every cell of the cone the compiler declines, the first one included (empty when the
+        /// interpreter was asked for).
+        declined: Vec<Unsupported>,
     },
 }
 
@@ -235,7 +238,27 @@ impl<'m> Simulation<'m> {
                     .copied()
                     .filter(|&c| needed[c as usize] && !spec.inputs.contains(&c))
                     .collect();
-                Plan::Interpreted { cone, reason }
+                let declined = if spec.interpret {
+                    Vec::new()
+                } else {
+                    compile::unsupported_cells_with(
+                        model,
+                        graph,
+                        &mut base,
+                        spec.inputs,
+                        spec.sites,
+                        &fixed,
+                        Some(spec.outputs),
+                    )
+                    .into_iter()
+                    .map(|(_, u)| u)
+                    .collect()
+                };
+                Plan::Interpreted {
+                    cone,
+                    reason,
+                    declined,
+                }
             }
         };
         let sto = stochastic_cells(model, graph, spec.inputs, spec.sites, &fixed);

@@ -211,6 +211,9 @@ pub struct RunReport {
     pub iterations_per_second: f64,
     /// `compiled`, or `interpreted` with the reason.
     pub evaluation: String,
+    /// When interpreted: every cell that forces the interpreter (`Sheet!A1: what`), for the
+    /// part of the model the outputs read.
+    pub interpreted_because: Vec<String>,
     /// Inputs.
     pub inputs: Vec<InputInfo>,
     /// Outputs.
@@ -1201,14 +1204,29 @@ fn run_simulation(
     );
     let evaluation = match sim.plan() {
         Plan::Compiled(_) => "compiled".to_string(),
-        Plan::Interpreted { reason, .. } => {
+        Plan::Interpreted {
+            reason, declined, ..
+        } => {
             let msg = format!(
                 "interpreted ({} uses {}, which the compiler does not handle yet)",
                 reason.cell, reason.what
             );
             warnings.push(format!("evaluation is {msg}: slower than compiled"));
+            if declined.len() > 1 {
+                warnings.push(format!(
+                    "{} cells force the interpreter (`interpreted_because` in --format json lists them)",
+                    declined.len()
+                ));
+            }
             msg
         }
+    };
+    let interpreted_because: Vec<String> = match sim.plan() {
+        Plan::Interpreted { declined, .. } => declined
+            .iter()
+            .map(|u| format!("{}: {}", u.cell, u.what))
+            .collect(),
+        Plan::Compiled(_) => Vec::new(),
     };
     let infos: Vec<InputInfo> = inputs
         .iter()
@@ -1728,6 +1746,7 @@ fn run_simulation(
         simulation_seconds,
         iterations_per_second: done as f64 / simulation_seconds.max(1e-9),
         evaluation,
+        interpreted_because,
         inputs: infos,
         outputs: reports,
         thresholds,

@@ -376,9 +376,9 @@ impl Matcher {
 /// Excel's binary search. `cmp` orders an element against the target, or says it is to be stepped
 /// over (to the right); `go_right(ordering)` says whether the answer lies right of the element.
 /// Returns the last element where `go_right` held and the first where it failed.
-fn bsearch(
-    v: &[Value],
-    cmp: impl Fn(&Value) -> Option<Ordering>,
+fn bsearch<T>(
+    v: &[T],
+    cmp: impl Fn(&T) -> Option<Ordering>,
     go_right: impl Fn(Ordering) -> bool,
 ) -> (Option<usize>, Option<usize>) {
     let (mut lo, mut hi) = (0usize, v.len());
@@ -432,6 +432,17 @@ fn xcmp(x: &Value, t: &Value) -> Option<Ordering> {
 /// The largest element `<=` the target in an ascending vector (MATCH type 1, VLOOKUP TRUE).
 fn approx_asc(v: &[Value], t: &Value) -> Option<usize> {
     bsearch(v, typed(t), |o| o != Ordering::Greater).0
+}
+
+/// [`approx_asc`] for a number among keys that are numbers (NaN marks a key that is not a
+/// number, which the search steps over): the same positions, for the block compiler.
+pub fn approx_asc_numbers(keys: &[f64], t: f64) -> Option<usize> {
+    bsearch(
+        keys,
+        |x: &f64| (!x.is_nan()).then(|| x.partial_cmp(&t).unwrap_or(Ordering::Equal)),
+        |o| o != Ordering::Greater,
+    )
+    .0
 }
 
 /// The smallest element `>=` the target in a descending vector (MATCH type -1).

@@ -766,6 +766,8 @@ impl Compiler<'_, '_> {
             }
             "AND" | "OR" => self.and_or(name == "AND", args),
             "COUNT" => self.count(args),
+            "VLOOKUP" => self.table_lookup(true, args),
+            "HLOOKUP" => self.table_lookup(false, args),
             "NOT" => {
                 let a = self.expr(arg(0).ok_or("missing argument")?)?;
                 Ok(self.emit(|dst| Instr::Compare {
@@ -939,6 +941,9 @@ fn ops_of(ins: &Instr) -> Vec<Operand> {
         Instr::MatchExact { key, items, .. } => {
             std::iter::once(*key).chain(items.iter().copied()).collect()
         }
+        Instr::LookupApprox { key, values, .. } => std::iter::once(*key)
+            .chain(values.iter().copied())
+            .collect(),
         Instr::Index { items, idx, .. } => {
             std::iter::once(*idx).chain(items.iter().copied()).collect()
         }
@@ -972,6 +977,7 @@ fn set_dst(mut ins: Instr, d: u32) -> Instr {
         | Instr::SumProduct { dst, .. }
         | Instr::CountIf { dst, .. }
         | Instr::MatchExact { dst, .. }
+        | Instr::LookupApprox { dst, .. }
         | Instr::Index { dst, .. }
         | Instr::Round { dst, .. }
         | Instr::Copy { dst, .. } => *dst = d,
@@ -996,6 +1002,7 @@ fn dst_of(ins: &Instr) -> u32 {
         | Instr::SumProduct { dst, .. }
         | Instr::CountIf { dst, .. }
         | Instr::MatchExact { dst, .. }
+        | Instr::LookupApprox { dst, .. }
         | Instr::Index { dst, .. }
         | Instr::Round { dst, .. }
         | Instr::Copy { dst, .. } => *dst,
@@ -1063,6 +1070,13 @@ fn rewrite(ins: &mut Instr, map: &[u32]) {
             ms(dst);
             m(key);
             items.iter_mut().for_each(m);
+        }
+        Instr::LookupApprox {
+            dst, key, values, ..
+        } => {
+            ms(dst);
+            m(key);
+            values.iter_mut().for_each(m);
         }
         Instr::Index { dst, items, idx } => {
             ms(dst);

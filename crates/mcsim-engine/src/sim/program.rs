@@ -293,6 +293,19 @@ pub enum Instr {
         /// The list.
         items: Vec<Operand>,
     },
+    /// VLOOKUP/HLOOKUP/LOOKUP with an approximate match over constant keys (`NaN` for a key
+    /// that is not a number): the value beside the largest key `<=` the number, searched as
+    /// Excel does.
+    LookupApprox {
+        /// Destination slot.
+        dst: u32,
+        /// The number looked up.
+        key: Operand,
+        /// The keys: constants.
+        keys: Vec<Operand>,
+        /// The values beside them.
+        values: Vec<Operand>,
+    },
     /// INDEX(list, i) over a one-dimensional list.
     Index {
         /// Destination slot.
@@ -849,6 +862,35 @@ fn exec(ins: &Instr, c: &mut Columns) {
                         break;
                     }
                 }
+            }
+            c.put(*dst, d);
+        }
+        Instr::LookupApprox {
+            dst,
+            key,
+            keys,
+            values,
+        } => {
+            let mut d = c.take(*dst);
+            let k = src(c, *key);
+            let ks: Vec<f64> = keys
+                .iter()
+                .map(|o| match o {
+                    Operand::Const(x) => *x,
+                    Operand::Slot(_) => f64::NAN,
+                })
+                .collect();
+            let srcs: Vec<Src<'_>> = values.iter().map(|o| src(c, *o)).collect();
+            for (i, v) in d.iter_mut().enumerate() {
+                let t = k.at(i);
+                *v = if t.is_nan() {
+                    f64::NAN
+                } else {
+                    match crate::functions::lookup::approx_asc_numbers(&ks, t) {
+                        Some(j) => srcs.get(j).map_or(f64::NAN, |s| s.at(i)),
+                        None => f64::NAN,
+                    }
+                };
             }
             c.put(*dst, d);
         }

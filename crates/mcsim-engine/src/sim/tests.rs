@@ -239,3 +239,46 @@ fn ceiling_and_floor_compile_to_the_library_kernels() {
     assert!(compiled);
     assert_same(&c, &i);
 }
+
+#[test]
+fn approximate_lookups_over_constant_tables_compile_as_excel_searches() {
+    // A cumulative table (the discrete-sampling idiom), one with a text key and an unsorted one
+    // (Excel's binary search, not a scan), and HLOOKUP.
+    let cells = [
+        ("A1", "1"),
+        ("A2", "2"),
+        ("D1", "0"),
+        ("E1", "10"),
+        ("D2", "0.2"),
+        ("E2", "20"),
+        ("D3", "'x"),
+        ("E3", "25"),
+        ("D4", "0.7"),
+        ("E4", "30"),
+        ("F1", "5"),
+        ("G1", "1"),
+        ("F2", "1"),
+        ("G2", "2"),
+        ("F3", "3"),
+        ("G3", "3"),
+        ("H1", "0"),
+        ("I1", "0.5"),
+        ("H2", "7"),
+        ("I2", "8"),
+        ("B1", "=VLOOKUP(A1/40+0.5,D1:E4,2)"),
+        ("B2", "=VLOOKUP(A2/10,D1:E4,2,TRUE)"),
+        ("B3", "=VLOOKUP(A1,F1:G3,2)"),
+        ("B4", "=HLOOKUP(A1/40+0.5,H1:I2,2)"),
+        ("B5", "=VLOOKUP(A1,D1:E4,2,FALSE)+A1"),
+    ];
+    let outs = ["B1", "B2", "B3", "B4"];
+    let (c, i, compiled) = both(&cells, &["A1", "A2"], &outs, 64);
+    assert!(compiled);
+    assert_same(&c, &i);
+    // Lane 32: A1 = 0, so the key 0.5 falls on 0.2 -> 20.
+    assert_eq!(c[0][32], 20.0);
+    // The exact match is left to the interpreter.
+    let (c, i, compiled) = both(&cells, &["A1", "A2"], &["B5"], 64);
+    assert!(!compiled);
+    assert_same(&c, &i);
+}

@@ -6,6 +6,7 @@
 use super::typing::{Item, Ty};
 use super::{Compiler, R};
 use crate::functions::criteria::Criterion;
+use crate::model::Area;
 use crate::sim::program::{Arith, Cmp, Instr, Operand, Reduce};
 use crate::value::{Value, parse_number};
 use mcsim_formula::{Expr, ExprKind};
@@ -167,6 +168,87 @@ impl Compiler<'_, '_> {
             slots,
             konst: Some(konst),
             count,
+        }))
+    }
+
+    /// VLOOKUP/HLOOKUP(number, table, index[, TRUE]) with an approximate match over constant
+    /// keys (the discrete-sampling idiom `VLOOKUP(RAND(), cumulative table, 2)`). Exact matches,
+    /// keys that change per iteration and results that are not numbers are left to the
+    /// interpreter.
+    pub(super) fn table_lookup(&mut self, vertical: bool, args: &[Expr]) -> R<Operand> {
+        if args.len() < 3 || args.len() > 4 {
+            return Err("VLOOKUP/HLOOKUP with the wrong number of arguments".into());
+        }
+        let area = self
+            .resolve_area(&args[1])
+            .ok_or("VLOOKUP/HLOOKUP in something other than a range")?;
+        let approx = match args.get(3) {
+            None => true,
+            Some(e) if matches!(e.kind, ExprKind::Missing) || self.depends(e) => {
+                return Err("VLOOKUP/HLOOKUP whose match type is not a constant".into());
+            }
+            Some(e) => match self.fold(e) {
+                Operand::Const(x) if !x.is_nan() => x != 0.0,
+                _ => return Err("VLOOKUP/HLOOKUP whose match type is not a constant".into()),
+            },
+        };
+        if !approx {
+            return Err("VLOOKUP/HLOOKUP with an exact match".into());
+        }
+        if self.depends(&args[2]) {
+            return Err("VLOOKUP/HLOOKUP whose column index changes".into());
+        }
+        let b = area.bounds;
+        let width = if vertical { b.cols() } else { b.rows() } as f64;
+        let idx = match self.fold(&args[2]) {
+            Operand::Const(x) if x.trunc() >= 1.0 && x.trunc() <= width => x.trunc() as u32 - 1,
+            _ => return Err("VLOOKUP/HLOOKUP with a column index outside the table".into()),
+        };
+        if self.expr_ty(&args[0]) != Ty::Num
+            || (self.may_be_reference(&args[0]) && !matches!(args[0].kind, ExprKind::Ref(_)))
+        {
+            return Err("VLOOKUP/HLOOKUP of a key that may not be a number".into());
+        }
+        let key = self.expr(&args[0])?;
+        let line = |at: u32| -> Area {
+            let mut bounds = b;
+            if vertical {
+                bounds.c1 = b.c1 + at;
+                bounds.c2 = b.c1 + at;
+            } else {
+                bounds.r1 = b.r1 + at;
+                bounds.r2 = b.r1 + at;
+            }
+            Area {
+                sheet: area.sheet,
+                bounds,
+            }
+        };
+        let mut keys = Vec::new();
+        for it in self.area_items(line(0))? {
+            keys.push(match it {
+                // Only numbers are compared with a number; the search steps over the rest.
+                Item::Const(Value::Number(n)) => Operand::Const(n),
+                Item::Const(_) => Operand::Const(f64::NAN),
+                Item::Cell(..) => {
+                    return Err("VLOOKUP/HLOOKUP over keys that change per iteration".into());
+                }
+            });
+        }
+        let mut values = Vec::new();
+        for it in self.area_items(line(idx))? {
+            values.push(match it {
+                Item::Const(Value::Number(n)) => Operand::Const(n),
+                Item::Const(Value::Error(_)) => Operand::Const(f64::NAN),
+                Item::Cell(op, Ty::Num) => op,
+                _ => return Err("VLOOKUP/HLOOKUP of a value that is not a number".into()),
+            });
+        }
+        Ok(self.emit(|dst| Instr::LookupApprox {
+            dst,
+            key,
+            keys,
+            values,
         }))
     }
 

@@ -45,6 +45,7 @@ impl Instr {
             | Instr::SumProduct { dst, .. }
             | Instr::CountIf { dst, .. }
             | Instr::MatchExact { dst, .. }
+            | Instr::LookupApprox { dst, .. }
             | Instr::Index { dst, .. }
             | Instr::Round { dst, .. }
             | Instr::Copy { dst, .. } => *dst,
@@ -85,6 +86,12 @@ impl Instr {
             Instr::MatchExact { key, items, .. } => {
                 op(key);
                 items.iter().for_each(op);
+            }
+            Instr::LookupApprox {
+                key, keys, values, ..
+            } => {
+                op(key);
+                keys.iter().chain(values).for_each(op);
             }
             Instr::Index { items, idx, .. } => {
                 op(idx);

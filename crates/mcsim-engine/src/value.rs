@@ -271,8 +271,17 @@ pub fn number_to_text(n: f64) -> String {
 
 /// Reads text as a number the way Excel coerces it: `" 1.5 "`, `"1,000"`, `"50%"`, `"$12"`,
 /// `"1e3"`, `"(5)"`; dates and times (`"2024-01-31"`, `"12:30"`) are handled by the date module.
+/// Unlike a number, a date or time padded with spaces (`" 2024-01-10 "`) is not coerced: Excel
+/// answers `#VALUE!` (DATEVALUE/TIMEVALUE/VALUE still accept it).
 pub fn parse_number(s: &str) -> Option<f64> {
     let t = s.trim();
+    let date = |s: &str| {
+        if s.len() != s.trim().len() {
+            None
+        } else {
+            crate::functions::date::parse_date_time(s)
+        }
+    };
     if t.is_empty() {
         return None;
     }
@@ -308,7 +317,7 @@ pub fn parse_number(s: &str) -> Option<f64> {
                 }
                 last_comma = Some(i);
             }
-            _ => return crate::functions::date::parse_date_time(s),
+            _ => return date(s),
         }
     }
     if !seen_dot && last_comma.is_some_and(|p| t.len() - p != 4) {
@@ -319,7 +328,7 @@ pub fn parse_number(s: &str) -> Option<f64> {
     }
     let Ok(v) = cleaned.parse::<f64>() else {
         // `2024-01-31` is made of digits and dashes but is a date.
-        return crate::functions::date::parse_date_time(s);
+        return date(s);
     };
     let v = if neg { -v } else { v };
     Some(if pct { v / 100.0 } else { v })

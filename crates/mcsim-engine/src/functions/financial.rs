@@ -673,33 +673,45 @@ pub fn db(cost: f64, salvage: f64, life: f64, period: f64, month: f64) -> Result
     finite(dep)
 }
 
-/// VDB's inner sum: depreciation over the first `period` periods with a switch to straight line.
-fn vdb_inner(cost: f64, salvage: f64, life: f64, life1: f64, period: f64, factor: f64) -> f64 {
-    let end = period.ceil();
-    let mut remaining = cost - salvage;
+/// VDB with the switch to straight line, as Excel computes it: the schedule is walked in
+/// one-period steps aligned on `start` (pieces `[0, frac(start)]`, `[frac(start), frac(start)+1]`,
+/// ..., the last one cut at `end`); on each piece of length `L` starting at `a` with book value
+/// `B`, the declining-balance charge is `min(B * factor / life * L, B - salvage)` and the
+/// straight-line one `(B - salvage) / (life - a) * L`; once straight line is larger it is kept.
+/// (Excel: `VDB(1,0,14,13.5,14,1.25)` = 0.03436314522734203, half of `VDB(1,0,14,12.5,13.5,1.25)`.)
+fn vdb_switch(cost: f64, salvage: f64, life: f64, start: f64, end: f64, factor: f64) -> f64 {
+    let rate = (factor / life).min(1.0);
+    let offset = start - start.floor();
+    let mut book = cost;
     let mut switched = false;
-    let mut sln = 0.0;
     let mut total = 0.0;
-    let mut i = 1.0;
-    while i <= end {
-        let mut term = if switched {
-            sln
+    let mut a = 0.0;
+    let mut k = 0.0;
+    while a < end {
+        let mut b = if offset > 0.0 { offset + k } else { k + 1.0 };
+        k += 1.0;
+        if b <= a {
+            continue;
+        }
+        b = b.min(end);
+        let len = b - a;
+        let sl = (book - salvage) / (life - a) * len;
+        let dep = if switched {
+            sl
         } else {
-            let d = ddb_raw(cost, salvage, life, i, factor);
-            sln = remaining / (life1 - (i - 1.0));
-            if sln > d {
+            let ddb = (book * rate * len).min(book - salvage).max(0.0);
+            if sl > ddb {
                 switched = true;
-                sln
+                sl
             } else {
-                remaining -= d;
-                d
+                ddb
             }
         };
-        if i == end {
-            term *= period + 1.0 - end;
+        if a >= start {
+            total += dep;
         }
-        total += term;
-        i += 1.0;
+        book -= dep;
+        a = b;
     }
     total
 }
@@ -745,27 +757,7 @@ pub fn vdb(
         }
         return finite(total);
     }
-    let mut part = 0.0;
-    if start > int_start {
-        let value = cost - vdb_inner(cost, salvage, life, life, int_start, factor);
-        part +=
-            (start - int_start) * vdb_inner(value, salvage, life, life - int_start, 1.0, factor);
-    }
-    if end < int_end {
-        let s = int_end - 1.0;
-        let value = cost - vdb_inner(cost, salvage, life, life, s, factor);
-        part += (int_end - end) * vdb_inner(value, salvage, life, life - s, int_end - s, factor);
-    }
-    let value = cost - vdb_inner(cost, salvage, life, life, int_start, factor);
-    let whole = vdb_inner(
-        value,
-        salvage,
-        life,
-        life - int_start,
-        int_end - int_start,
-        factor,
-    );
-    finite(whole - part)
+    finite(vdb_switch(cost, salvage, life, start, end, factor))
 }
 
 /// ISPMT: interest paid in period `per` of a straight-line loan.
@@ -1944,6 +1936,16 @@ mod tests {
         close("=VDB(2400,300,10*365,0,1)", 1.3150684931506849, 1e-12);
         close("=VDB(2400,300,10*12,0,1)", 40.0, 1e-12);
         close("=VDB(2400,300,10,0,0.875,1.5)", 315.0, 1e-12);
+        // Fractional periods (Excel's values, xlcalculator VDB.xlsx): the schedule is aligned on
+        // the start, so the straight-line charge differs from the whole-period schedule.
+        close("=VDB(1,0,14,0,0.5,1.25)", 0.044642857142857144, 1e-12);
+        close("=VDB(1,0,14,0.5,1.5,1.25)", 0.08529974489795919, 1e-12);
+        close("=VDB(1,0,14,2.5,3.5,1.25)", 0.07074765193864536, 1e-12);
+        close("=VDB(1,0,14,3.5,4.5,1.25)", 0.06872629045468406, 1e-12);
+        close("=VDB(1,0,14,11.5,12.5,1.25)", 0.06872629045468406, 1e-12);
+        close("=VDB(1,0,14,13.5,14,1.25)", 0.03436314522734203, 1e-12);
+        close("=VDB(1,0,14,11,12,1.25)", 0.06866789938377948, 1e-12);
+        close("=VDB(1,0,14,13,14,1.25)", 0.06866789938377948, 1e-12);
         close("=ISPMT(0.1/12,1,3*12,8000000)", -64814.814814814818, 1e-12);
         close("=PDURATION(0.025,2000,2200)", 3.8598661626226, 1e-12);
         close("=RRI(96,10000,11000)", 0.0009933073762913303, 1e-9);

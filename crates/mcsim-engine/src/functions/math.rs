@@ -537,17 +537,57 @@ fn trig_arg(x: f64) -> Result<f64, ErrorKind> {
     }
 }
 
+/// pi/2 split as `HI + LO`, where `HI` is the double nearest pi/2 and `HI + LO` is pi/2 with a
+/// 64-bit mantissa (the x87 extended-precision pi Excel reduces its trigonometric arguments
+/// with): near the zeros and poles this is what makes `TAN(PI()/2)` 1.6324552277619072E+16 and
+/// `TAN(PI())` -1.22514845490862E-16, as in Excel.
+const EXCEL_PIO2_HI: f64 = std::f64::consts::FRAC_PI_2;
+const EXCEL_PIO2_LO: f64 = 6.125_742_274_543_1e-17;
+
+/// `x` as `r + q * pi/2` with Excel's pi: returns `(r, q mod 4)`.
+fn excel_reduce(x: f64) -> (f64, u8) {
+    let k = (x / EXCEL_PIO2_HI).round();
+    let r = (-k).mul_add(EXCEL_PIO2_HI, x) - k * EXCEL_PIO2_LO;
+    // |k| < 2^27 / (pi/2): the cast cannot overflow.
+    (r, (k as i64).rem_euclid(4) as u8)
+}
+
+fn excel_sin(x: f64) -> f64 {
+    let (r, q) = excel_reduce(x);
+    match q {
+        0 => r.sin(),
+        1 => r.cos(),
+        2 => -r.sin(),
+        _ => -r.cos(),
+    }
+}
+
+fn excel_cos(x: f64) -> f64 {
+    let (r, q) = excel_reduce(x);
+    match q {
+        0 => r.cos(),
+        1 => -r.sin(),
+        2 => -r.cos(),
+        _ => r.sin(),
+    }
+}
+
+fn excel_tan(x: f64) -> f64 {
+    let (r, q) = excel_reduce(x);
+    if q % 2 == 0 { r.tan() } else { -1.0 / r.tan() }
+}
+
 /// SIN (`#NUM!` from 2^27, as Excel).
 pub fn sin_kernel(x: f64) -> Result<f64, ErrorKind> {
-    Ok(trig_arg(x)?.sin())
+    Ok(excel_sin(trig_arg(x)?))
 }
 /// COS.
 pub fn cos_kernel(x: f64) -> Result<f64, ErrorKind> {
-    Ok(trig_arg(x)?.cos())
+    Ok(excel_cos(trig_arg(x)?))
 }
 /// TAN.
 pub fn tan_kernel(x: f64) -> Result<f64, ErrorKind> {
-    finite(trig_arg(x)?.tan())
+    finite(excel_tan(trig_arg(x)?))
 }
 /// ASIN.
 pub fn asin_kernel(x: f64) -> Result<f64, ErrorKind> {
@@ -614,11 +654,11 @@ pub fn cot_kernel(x: f64) -> Result<f64, ErrorKind> {
     if x == 0.0 {
         return Err(ErrorKind::Div0);
     }
-    finite(1.0 / x.tan())
+    finite(1.0 / excel_tan(x))
 }
 /// SEC.
 pub fn sec_kernel(x: f64) -> Result<f64, ErrorKind> {
-    finite(1.0 / trig_arg(x)?.cos())
+    finite(1.0 / excel_cos(trig_arg(x)?))
 }
 /// CSC.
 pub fn csc_kernel(x: f64) -> Result<f64, ErrorKind> {
@@ -626,7 +666,7 @@ pub fn csc_kernel(x: f64) -> Result<f64, ErrorKind> {
     if x == 0.0 {
         return Err(ErrorKind::Div0);
     }
-    finite(1.0 / x.sin())
+    finite(1.0 / excel_sin(x))
 }
 /// COTH.
 pub fn coth_kernel(x: f64) -> Result<f64, ErrorKind> {
@@ -1458,6 +1498,41 @@ mod tests {
             ),
             other => panic!("expected {want}, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn excel_trig_reduction_near_poles_and_zeros() {
+        // Excel's own values (ironcalc docs/TAN.xlsx, calc_tests TRIGONOMETRIC.xlsx): Excel
+        // reduces with a 64-bit-mantissa pi, not the exact one.
+        assert_eq!(eval("=TAN(PI()/2)"), n(1.632_455_227_761_907_2e16));
+        assert_eq!(eval("=TAN(-PI()/2)"), n(-1.632_455_227_761_907_2e16));
+        assert_eq!(eval("=TAN(3*PI()/2)"), n(5_441_517_425_873_024.0));
+        assert_eq!(eval("=TAN(-3*PI()/2)"), n(-5_441_517_425_873_024.0));
+        close(eval("=TAN(PI())"), -1.225_148_454_908_62e-16);
+        close(eval("=TAN(0.5)"), 0.546_302_489_843_790_5);
+        close(eval("=COT(PI()-0.000000000001)"), -999_788_629_259.203_7);
+        close(eval("=CSC(PI()-0.000000000001)"), 999_788_629_259.203_7);
+        close(eval("=SEC(PI()/2-0.000000000001)"), 999_849_864_538.954_8);
+        close(eval("=SIN(PI())"), 1.225_148_454_908_62e-16);
+        close(eval("=SIN(1)"), 0.841_470_984_807_896_5);
+        close(eval("=COS(-2)"), -0.416_146_836_547_142_4);
+        close(eval("=SIN(100000)"), 0.035_748_797_972_016_5);
+        assert_eq!(eval("=TAN(0)"), n(0.0));
+        assert_eq!(eval("=COT(0)"), Value::Error(ErrorKind::Div0));
+    }
+
+    #[test]
+    fn padded_date_text_is_not_a_number() {
+        // Excel: " 2024-01-10 " (spaces around a date) does not coerce to a number, while
+        // " 10 " does and "2024-01-10" does; VALUE/DATEVALUE still read it.
+        let v = Value::Error(ErrorKind::Value);
+        assert_eq!(eval("=FLOOR(\" 2024-01-10 \",1)"), v);
+        assert_eq!(eval("=CEILING.MATH(\" 2024-01-10 \")"), v);
+        assert_eq!(eval("=MROUND(\" 2024-01-10 \",7)"), v);
+        assert_eq!(eval("=GCD(\" 2024-01-10 \",7)"), v);
+        assert_eq!(eval("=FLOOR(\"2024-01-10\",1)"), n(45301.0));
+        assert_eq!(eval("=FLOOR(\" 10 \",1)"), n(10.0));
+        assert_eq!(eval("=VALUE(\" 2024-01-10 \")"), n(45301.0));
     }
 
     #[test]

@@ -195,8 +195,8 @@ impl Permutation {
 
     /// Calls `put` with the images of `first, first + 1, .., first + count − 1` (all `< n`), in
     /// order. Uses tabulated round functions (see [`Permutation::tables_for`]).
-    pub(crate) fn for_range(&self, first: u64, count: usize, mut put: impl FnMut(u64)) {
-        let (mut l, mut r) = (first / self.b, first % self.b);
+    pub(crate) fn for_range(&self, first: u64, count: usize, put: impl FnMut(u64)) {
+        let (l, r) = (first / self.b, first % self.b);
         let tables = self.tables_for(count);
         let rounds: Option<[&[u32]; ROUNDS]> = tables.as_ref().map(|t| {
             std::array::from_fn(|i| {
@@ -204,11 +204,26 @@ impl Permutation {
                 &t.values[t.start[i]..end]
             })
         });
+        // One loop per way of evaluating the rounds, so the choice is not made per value.
+        match &rounds {
+            Some(t) => self.walk(l, r, count, put, |l, r| self.encrypt_tabled(t, l, r)),
+            None => self.walk(l, r, count, put, |l, r| self.encrypt_parts(l, r)),
+        }
+    }
+
+    /// Calls `put` with the images of `count` values from `(l, r)` on, `encrypt` applying one
+    /// pass of the network.
+    #[inline(always)]
+    fn walk(
+        &self,
+        mut l: u64,
+        mut r: u64,
+        count: usize,
+        mut put: impl FnMut(u64),
+        encrypt: impl Fn(u64, u64) -> u64,
+    ) {
         for _ in 0..count {
-            let mut y = match &rounds {
-                Some(t) => self.encrypt_tabled(t, l, r),
-                None => self.encrypt_parts(l, r),
-            };
+            let mut y = encrypt(l, r);
             while y >= self.n {
                 y = self.encrypt(y);
             }

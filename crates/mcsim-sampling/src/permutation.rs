@@ -17,6 +17,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 use crate::streams::mix64;
@@ -46,11 +47,39 @@ const CACHE_ENTRIES_MAX: u64 = 1 << 16;
 /// Bytes of tables a thread keeps before it forgets them all and starts again.
 const CACHE_BYTES: usize = 64 << 20;
 
+/// What identifies a permutation's tables: `(a, b, keys)`.
+type TableId = (u64, u64, [u64; ROUNDS]);
+
 /// A thread's tables, by permutation (shape and keys, compared exactly).
 #[derive(Default)]
 struct TableCache {
-    tables: HashMap<(u64, u64, [u64; ROUNDS]), Rc<Tables>>,
+    tables: HashMap<TableId, Rc<Tables>, BuildHasherDefault<KeyHasher>>,
     bytes: usize,
+}
+
+/// Hashes cache keys, which are already random (keyed 64-bit hashes): a multiply-fold of the words
+/// is enough, and cheaper than SipHash on every call of a small block.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(23) ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn write_usize(&mut self, w: usize) {
+        self.write_u64(w as u64);
+    }
 }
 
 thread_local! {

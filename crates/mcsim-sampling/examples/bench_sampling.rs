@@ -26,15 +26,20 @@ const REPS: usize = 8;
 
 /// Samples per second of `f` filling blocks: the best of `REPS` runs of `SAMPLES / REPS` samples
 /// (the best run is the least disturbed by other load on the machine).
-fn rate(mut f: impl FnMut(u64, &mut [f64])) -> f64 {
-    let mut buf = vec![0.0; BLOCK];
+fn rate(f: impl FnMut(u64, &mut [f64])) -> f64 {
+    rate_in(BLOCK, f)
+}
+
+/// [`rate`] with blocks of `block` iterations.
+fn rate_in(block: usize, mut f: impl FnMut(u64, &mut [f64])) -> f64 {
+    let mut buf = vec![0.0; block];
     f(0, &mut buf); // warm up
     let per_rep = SAMPLES / REPS;
     let mut best: f64 = 0.0;
     for rep in 0..REPS {
         let start = Instant::now();
-        for b in 0..per_rep / BLOCK {
-            f((rep * per_rep + b * BLOCK) as u64, &mut buf);
+        for b in 0..per_rep / block {
+            f((rep * per_rep + b * block) as u64, &mut buf);
             black_box(&buf);
         }
         best = best.max(per_rep as f64 / start.elapsed().as_secs_f64());
@@ -61,6 +66,19 @@ fn main() -> Result<(), SamplingError> {
         mc / 1e6,
         lhs / 1e6
     );
+    // The run pipeline also draws in blocks of as few as 16 iterations.
+    for block in [512, 64] {
+        let mc = rate_in(block, |i, b| streams.fill_uniforms(0, i, b));
+        let lhs = rate_in(block, |i, b| {
+            streams.fill_lhs_uniforms(0, SAMPLES as u64, i, b)
+        });
+        println!(
+            "{:<34} {:>14.1} {:>14.1}",
+            format!("uniforms only, blocks of {block}"),
+            mc / 1e6,
+            lhs / 1e6
+        );
+    }
     let cases = [
         (
             "normal(10, 2)",

@@ -9,8 +9,16 @@
 //! the next power of four, which walks up to 3 times in 4.
 //!
 //! The round functions are keyed 64-bit hashes reduced into range by multiply-high. For a
-//! contiguous range of inputs, [`Permutation::for_range`] tabulates them when that is cheaper
-//! and steps `(l, r)` without dividing.
+//! contiguous range of inputs, [`Permutation::for_range`] tabulates them and steps `(l, r)`
+//! without dividing. The tables of a permutation depend only on its keys and shape, so each thread
+//! keeps the tables it has built (up to [`CACHE_BYTES`]): a run builds them once per input and
+//! thread instead of once per task. Tables are only a faster way to evaluate the same round
+//! functions; the values never depend on whether they are used.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
 
 use crate::streams::mix64;
 
@@ -29,6 +37,53 @@ fn reduce(h: u64, m: u64) -> u64 {
 fn add_mod(x: u64, y: u64, m: u64) -> u64 {
     let s = x + y;
     if s >= m { s - m } else { s }
+}
+
+/// Tables larger than this many entries (`u32`s) are only built for one call, when that call
+/// alone pays for them, never cached: 2¹⁶ entries (256 KiB) is `a + b ≤ 2¹⁵`, `n` up to about
+/// 2.7·10⁸.
+const CACHE_ENTRIES_MAX: u64 = 1 << 16;
+
+/// Bytes of tables a thread keeps before it forgets them all and starts again.
+const CACHE_BYTES: usize = 64 << 20;
+
+/// What identifies a permutation's tables: `(a, b, keys)`.
+type TableId = (u64, u64, [u64; ROUNDS]);
+
+/// A thread's tables, by permutation (shape and keys, compared exactly).
+#[derive(Default)]
+struct TableCache {
+    tables: HashMap<TableId, Rc<Tables>, BuildHasherDefault<KeyHasher>>,
+    bytes: usize,
+}
+
+/// Hashes cache keys, which are already random (keyed 64-bit hashes): a multiply-fold of the words
+/// is enough, and cheaper than SipHash on every call of a small block.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(23) ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn write_usize(&mut self, w: usize) {
+        self.write_u64(w as u64);
+    }
+}
+
+thread_local! {
+    static TABLES: RefCell<TableCache> = RefCell::new(TableCache::default());
 }
 
 /// A keyed bijection of `[0, n)`.
@@ -135,26 +190,69 @@ impl Permutation {
         Tables { values, start }
     }
 
-    /// Calls `put` with the images of `first, first + 1, .., first + count − 1` (all `< n`), in
-    /// order. Tabulates the round functions when that costs fewer hashes than evaluating them.
-    pub(crate) fn for_range(&self, first: u64, count: usize, mut put: impl FnMut(u64)) {
-        let (mut l, mut r) = (first / self.b, first % self.b);
+    /// The tables for a call on `count` values: the thread's cached ones, or new ones (cached
+    /// when small enough), or none when evaluating directly costs fewer hashes.
+    fn tables_for(&self, count: usize) -> Option<Rc<Tables>> {
         // Tables hold u32 values (a, b ≤ 2³² always) and cost ROUNDS/2·(a + b) hashes; direct
         // evaluation costs ROUNDS per value.
-        let table_cost = (self.a + self.b).saturating_mul(ROUNDS as u64 / 2);
-        let tables =
-            (table_cost <= (count as u64).saturating_mul(ROUNDS as u64)).then(|| self.tabulate());
+        let entries = (self.a + self.b).saturating_mul(ROUNDS as u64 / 2);
+        let pays_now = entries <= (count as u64).saturating_mul(ROUNDS as u64);
+        if entries > CACHE_ENTRIES_MAX {
+            return pays_now.then(|| Rc::new(self.tabulate()));
+        }
+        let id = (self.a, self.b, self.keys);
+        TABLES
+            .try_with(|cache| {
+                let mut cache = cache.try_borrow_mut().ok()?;
+                if let Some(t) = cache.tables.get(&id) {
+                    return Some(Rc::clone(t));
+                }
+                let t = Rc::new(self.tabulate());
+                let bytes = t.values.len() * size_of::<u32>() + 64;
+                if cache.bytes + bytes > CACHE_BYTES {
+                    cache.tables.clear();
+                    cache.bytes = 0;
+                }
+                cache.bytes += bytes;
+                cache.tables.insert(id, Rc::clone(&t));
+                Some(t)
+            })
+            .ok()
+            .flatten()
+            .or_else(|| pays_now.then(|| Rc::new(self.tabulate())))
+    }
+
+    /// Calls `put` with the images of `first, first + 1, .., first + count − 1` (all `< n`), in
+    /// order. Uses tabulated round functions (see [`Permutation::tables_for`]).
+    pub(crate) fn for_range(&self, first: u64, count: usize, put: impl FnMut(u64)) {
+        let (l, r) = (first / self.b, first % self.b);
+        let tables = self.tables_for(count);
         let rounds: Option<[&[u32]; ROUNDS]> = tables.as_ref().map(|t| {
             std::array::from_fn(|i| {
                 let end = t.start.get(i + 1).copied().unwrap_or(t.values.len());
                 &t.values[t.start[i]..end]
             })
         });
+        // One loop per way of evaluating the rounds, so the choice is not made per value.
+        match &rounds {
+            Some(t) => self.walk(l, r, count, put, |l, r| self.encrypt_tabled(t, l, r)),
+            None => self.walk(l, r, count, put, |l, r| self.encrypt_parts(l, r)),
+        }
+    }
+
+    /// Calls `put` with the images of `count` values from `(l, r)` on, `encrypt` applying one
+    /// pass of the network.
+    #[inline(always)]
+    fn walk(
+        &self,
+        mut l: u64,
+        mut r: u64,
+        count: usize,
+        mut put: impl FnMut(u64),
+        encrypt: impl Fn(u64, u64) -> u64,
+    ) {
         for _ in 0..count {
-            let mut y = match &rounds {
-                Some(t) => self.encrypt_tabled(t, l, r),
-                None => self.encrypt_parts(l, r),
-            };
+            let mut y = encrypt(l, r);
             while y >= self.n {
                 y = self.encrypt(y);
             }
@@ -197,6 +295,28 @@ mod tests {
                 assert_eq!(got, want, "n {n} first {first}");
             }
         }
+    }
+
+    #[test]
+    fn cached_tables_give_the_images_of_direct_evaluation() {
+        // Short calls: the first builds and caches the tables, later ones (other offsets, other
+        // permutations of the same shape in between) read them back.
+        let n = 1_000_003u64;
+        let (p, q) = (Permutation::new(n, 11), Permutation::new(n, 12));
+        for first in [0u64, 5, n / 2, n - 3] {
+            for perm in [&p, &q] {
+                let mut got = Vec::new();
+                perm.for_range(first, 3, |y| got.push(y));
+                let want: Vec<u64> = (first..first + 3).map(|x| perm.apply(x)).collect();
+                assert_eq!(got, want, "first {first}");
+            }
+        }
+        // Entries for p and q, each keyed by the full keys (equal shapes do not share).
+        let cached = TABLES.with(|c| {
+            let c = c.borrow();
+            [&p, &q].map(|perm| c.tables.contains_key(&(perm.a, perm.b, perm.keys)))
+        });
+        assert_eq!(cached, [true, true]);
     }
 
     #[test]

@@ -293,12 +293,15 @@ pub enum Instr {
         /// The list.
         items: Vec<Operand>,
     },
-    /// VLOOKUP/HLOOKUP/LOOKUP with an approximate match over constant keys (`NaN` for a key
-    /// that is not a number): the value beside the largest key `<=` the number, searched as
-    /// Excel does.
+    /// VLOOKUP/HLOOKUP/LOOKUP over constant keys (`NaN` for a key that is not a number): with an
+    /// approximate match, the value beside the largest key `<=` the number, searched as Excel
+    /// does; with an exact one, beside the first key equal to it.
     LookupApprox {
         /// Destination slot.
         dst: u32,
+        /// An exact match.
+        #[serde(default)]
+        exact: bool,
         /// The number looked up.
         key: Operand,
         /// The keys: constants.
@@ -867,6 +870,7 @@ fn exec(ins: &Instr, c: &mut Columns) {
         }
         Instr::LookupApprox {
             dst,
+            exact,
             key,
             keys,
             values,
@@ -886,7 +890,12 @@ fn exec(ins: &Instr, c: &mut Columns) {
                 *v = if t.is_nan() {
                     f64::NAN
                 } else {
-                    match crate::functions::lookup::approx_asc_numbers(&ks, t) {
+                    let at = if *exact {
+                        ks.iter().position(|&x| x == t)
+                    } else {
+                        crate::functions::lookup::approx_asc_numbers(&ks, t)
+                    };
+                    match at {
                         Some(j) => srcs.get(j).map_or(f64::NAN, |s| s.at(i)),
                         None => f64::NAN,
                     }

@@ -277,8 +277,9 @@ fn approximate_lookups_over_constant_tables_compile_as_excel_searches() {
     assert_same(&c, &i);
     // Lane 32: A1 = 0, so the key 0.5 falls on 0.2 -> 20.
     assert_eq!(c[0][32], 20.0);
-    // The exact match is left to the interpreter.
+    // An exact match: the key equals a number only in some lanes (#N/A elsewhere).
     let (c, i, compiled) = both(&cells, &["A1", "A2"], &["B5"], 64);
-    assert!(!compiled);
+    assert!(compiled);
     assert_same(&c, &i);
+    assert!(c[0].iter().any(|x| x.is_nan()) && c[0].iter().any(|x| !x.is_nan()));
 }

@@ -171,10 +171,9 @@ impl Compiler<'_, '_> {
         }))
     }
 
-    /// VLOOKUP/HLOOKUP(number, table, index[, TRUE]) with an approximate match over constant
-    /// keys (the discrete-sampling idiom `VLOOKUP(RAND(), cumulative table, 2)`). Exact matches,
-    /// keys that change per iteration and results that are not numbers are left to the
-    /// interpreter.
+    /// VLOOKUP/HLOOKUP(number, table, index[, match]) over constant keys (the discrete-sampling
+    /// idiom `VLOOKUP(RAND(), cumulative table, 2)`, or an exact match of a number). Keys that
+    /// change per iteration and results that are not numbers are left to the interpreter.
     pub(super) fn table_lookup(&mut self, vertical: bool, args: &[Expr]) -> R<Operand> {
         if args.len() < 3 || args.len() > 4 {
             return Err("VLOOKUP/HLOOKUP with the wrong number of arguments".into());
@@ -192,9 +191,6 @@ impl Compiler<'_, '_> {
                 _ => return Err("VLOOKUP/HLOOKUP whose match type is not a constant".into()),
             },
         };
-        if !approx {
-            return Err("VLOOKUP/HLOOKUP with an exact match".into());
-        }
         if self.depends(&args[2]) {
             return Err("VLOOKUP/HLOOKUP whose column index changes".into());
         }
@@ -246,6 +242,7 @@ impl Compiler<'_, '_> {
         }
         Ok(self.emit(|dst| Instr::LookupApprox {
             dst,
+            exact: !approx,
             key,
             keys,
             values,

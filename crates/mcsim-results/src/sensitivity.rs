@@ -10,8 +10,8 @@ use crate::sum::stable_sum;
 /// Ranks of `x`, 1-based, with tied values given the average of the ranks they span (so `[10, 20,
 /// 20, 30]` ranks as `[1, 2.5, 2.5, 4]`). `NaN`s sort last (callers drop them first).
 pub fn ranks(x: &[f64]) -> Vec<f64> {
-    // A radix sort of the bit patterns in `total_cmp` order; ties are averaged.
-    crate::sorted::radix_ranks(x)
+    // One sort of the bit patterns in `total_cmp` order; ties are averaged.
+    crate::sorted::ranks_by_key(x)
 }
 
 /// Pearson correlation of two rank vectors (as [`ranks`] returns them: multiples of 1/2), in exact

@@ -1,7 +1,7 @@
 //! One sort per column: the sorted view of an output's samples, shared by every statistic.
 //!
-//! Sorting is done by an LSD radix sort of the `f64` bit patterns, mapped so that unsigned order
-//! is exactly [`f64::total_cmp`]'s order; the result is therefore the same sequence of values as
+//! Sorting is by the `f64` bit patterns, mapped so that unsigned order is exactly
+//! [`f64::total_cmp`]'s order; the result is therefore the same sequence of values as
 //! `sort_unstable_by(f64::total_cmp)` gives (values that compare equal under `total_cmp` have the
 //! same bits), so every statistic read from it is bit-identical to one read from a comparison sort.
 
@@ -18,52 +18,11 @@ fn unkey(k: u64) -> f64 {
     f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
 }
 
-const DIGIT: usize = 11;
-const BUCKETS: usize = 1 << DIGIT;
-const PASSES: usize = 64usize.div_ceil(DIGIT);
-
-/// Sorts `keys` ascending, permuting `idx` alongside (stable: equal keys keep their index order).
-fn radix_sort_pairs(keys: &mut Vec<u64>, idx: &mut Vec<u32>) {
-    let n = keys.len();
-    if n < 1024 {
-        let mut p: Vec<(u64, u32)> = keys.iter().copied().zip(idx.iter().copied()).collect();
-        p.sort_unstable();
-        for (i, (k, j)) in p.into_iter().enumerate() {
-            keys[i] = k;
-            idx[i] = j;
-        }
-        return;
-    }
-    let mut hist = vec![[0usize; BUCKETS]; PASSES];
-    for &k in keys.iter() {
-        for (p, h) in hist.iter_mut().enumerate() {
-            h[((k >> (p * DIGIT)) as usize) & (BUCKETS - 1)] += 1;
-        }
-    }
-    let mut k2 = vec![0u64; n];
-    let mut i2 = vec![0u32; n];
-    for (p, h) in hist.iter().enumerate() {
-        // A digit that is the same for every key leaves the order as it is.
-        if h.contains(&n) {
-            continue;
-        }
-        let mut offs = [0usize; BUCKETS];
-        let mut acc = 0;
-        for (o, &c) in offs.iter_mut().zip(h.iter()) {
-            *o = acc;
-            acc += c;
-        }
-        let shift = p * DIGIT;
-        for (&k, &j) in keys.iter().zip(idx.iter()) {
-            let d = ((k >> shift) as usize) & (BUCKETS - 1);
-            let o = offs[d];
-            k2[o] = k;
-            i2[o] = j;
-            offs[d] = o + 1;
-        }
-        std::mem::swap(keys, &mut k2);
-        std::mem::swap(idx, &mut i2);
-    }
+/// Sorts `(key, position)` pairs by key. A comparison sort of the integer keys: an LSD radix
+/// sort (11-bit digits, 6 passes, with and without a separate position array) measured slower on
+/// 3 million samples (107-150 ms against 85-95 ms), so the sort is `sort_unstable_by_key`.
+fn sort_pairs(pairs: &mut [(u64, u32)]) {
+    pairs.sort_unstable_by_key(|p| p.0);
 }
 
 /// The finite values of a column, sorted ascending once, with the iteration each came from.
@@ -80,18 +39,16 @@ pub struct SortedColumn {
 impl SortedColumn {
     /// Sorts the finite values of `samples`.
     pub fn new(samples: &[f64]) -> SortedColumn {
-        let mut keys = Vec::with_capacity(samples.len());
-        let mut idx = Vec::with_capacity(samples.len());
-        for (i, &x) in samples.iter().enumerate() {
-            if x.is_finite() {
-                keys.push(key(x));
-                idx.push(i as u32);
-            }
-        }
-        radix_sort_pairs(&mut keys, &mut idx);
+        let mut pairs: Vec<(u64, u32)> = samples
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| x.is_finite())
+            .map(|(i, &x)| (key(x), i as u32))
+            .collect();
+        sort_pairs(&mut pairs);
         SortedColumn {
-            sorted: keys.into_iter().map(unkey).collect(),
-            order: idx,
+            sorted: pairs.iter().map(|p| unkey(p.0)).collect(),
+            order: pairs.into_iter().map(|p| p.1).collect(),
             len: samples.len(),
         }
     }
@@ -123,20 +80,23 @@ impl SortedColumn {
 }
 
 /// Average ranks of every value of `x` in `total_cmp` order (as [`ranks`](crate::ranks)).
-pub(crate) fn radix_ranks(x: &[f64]) -> Vec<f64> {
-    let mut keys: Vec<u64> = x.iter().map(|&v| key(v)).collect();
-    let mut idx: Vec<u32> = (0..x.len() as u32).collect();
-    radix_sort_pairs(&mut keys, &mut idx);
+pub(crate) fn ranks_by_key(x: &[f64]) -> Vec<f64> {
+    let mut pairs: Vec<(u64, u32)> = x
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (key(v), i as u32))
+        .collect();
+    sort_pairs(&mut pairs);
     let mut r = vec![0.0; x.len()];
     let mut i = 0;
-    while i < keys.len() {
-        let vi = unkey(keys[i]);
+    while i < pairs.len() {
+        let vi = unkey(pairs[i].0);
         let mut j = i + 1;
-        while j < keys.len() && unkey(keys[j]) == vi {
+        while j < pairs.len() && unkey(pairs[j].0) == vi {
             j += 1;
         }
         let avg = (i + 1 + j) as f64 / 2.0;
-        for &k in &idx[i..j] {
+        for &(_, k) in &pairs[i..j] {
             r[k as usize] = avg;
         }
         i = j;
@@ -202,7 +162,7 @@ mod tests {
     }
 
     #[test]
-    fn radix_order_is_total_cmp_order() {
+    fn order_is_total_cmp_order() {
         for n in [0, 1, 5, 1000, 5000, 70_000] {
             let x = data(n, n as u64 + 3);
             let s = SortedColumn::new(&x);
@@ -222,7 +182,7 @@ mod tests {
         for n in [3, 900, 5000] {
             let x: Vec<f64> = data(n, 11).into_iter().filter(|v| !v.is_nan()).collect();
             let want = ranks(&x);
-            assert_eq!(radix_ranks(&x), want);
+            assert_eq!(ranks_by_key(&x), want);
             let s = SortedColumn::new(&x);
             let finite: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
             let got: Vec<f64> = s

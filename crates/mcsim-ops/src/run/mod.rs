@@ -1484,51 +1484,65 @@ fn run_simulation(
         .collect();
     // Inputs are ranked once for every output's rank correlations; outputs in parallel.
     let ranked = pool.install(|| mcsim_results::RankedInputs::new(&named));
-    let per_output: Vec<Result<(OutputReport, Option<String>), OpsError>> = pool.install(|| {
-        outputs
-            .par_iter()
-            .enumerate()
-            .map(|(k, (cell, name))| {
-                let samples = &out_samples[k];
-                // Error iterations are NaN in the samples; the summary counts and excludes them.
-                let summary = Summary::compute(samples, 0, &sopts).map_err(|e| OpsError::Run {
-                    message: e.to_string(),
-                })?;
-                let deterministic = det.get(k).copied().flatten().is_some();
-                let mut sensitivity_warning = None;
-                let sensitivity = if deterministic || named.is_empty() {
-                    None
-                } else {
-                    match Sensitivity::compute_ranked(name, samples, &ranked) {
-                        Ok(s) => Some(s),
-                        Err(e) => {
-                            sensitivity_warning =
-                                Some(format!("output `{name}`: no sensitivity analysis: {e}"));
-                            None
+    #[allow(clippy::type_complexity)]
+    let per_output: Vec<Result<(OutputReport, Option<String>, Vec<f64>), OpsError>> =
+        pool.install(|| {
+            outputs
+                .par_iter()
+                .enumerate()
+                .map(|(k, (cell, name))| {
+                    let samples = &out_samples[k];
+                    // Error iterations are NaN in the samples; the summary counts and excludes them.
+                    // Each output is sorted once: the summary, ranks and convergence trace read the
+                    // sorted view, and its values are kept for `--fail-if` and statistics cells.
+                    let sorted = mcsim_results::SortedColumn::new(samples);
+                    let summary = Summary::compute_with_sorted(samples, &sorted.sorted, 0, &sopts)
+                        .map_err(|e| OpsError::Run {
+                            message: e.to_string(),
+                        })?;
+                    let deterministic = det.get(k).copied().flatten().is_some();
+                    let mut sensitivity_warning = None;
+                    let sensitivity = if deterministic || named.is_empty() {
+                        None
+                    } else {
+                        match Sensitivity::compute_ranked_sorted(name, samples, &sorted, &ranked) {
+                            Ok(s) => Some(s),
+                            Err(e) => {
+                                sensitivity_warning =
+                                    Some(format!("output `{name}`: no sensitivity analysis: {e}"));
+                                None
+                            }
                         }
-                    }
-                };
-                let convergence = mcsim_results::convergence_trace(samples, &[0.05, 0.5, 0.95], 10)
+                    };
+                    let convergence = mcsim_results::convergence_trace_sorted(
+                        samples,
+                        &sorted,
+                        &[0.05, 0.5, 0.95],
+                        10,
+                    )
                     .map_err(|e| OpsError::Run {
                         message: e.to_string(),
                     })?;
-                Ok((
-                    OutputReport {
-                        name: name.clone(),
-                        cell: model.cell_label(*cell),
-                        deterministic,
-                        summary,
-                        sensitivity,
-                        convergence,
-                    },
-                    sensitivity_warning,
-                ))
-            })
-            .collect()
-    });
+                    Ok((
+                        OutputReport {
+                            name: name.clone(),
+                            cell: model.cell_label(*cell),
+                            deterministic,
+                            summary,
+                            sensitivity,
+                            convergence,
+                        },
+                        sensitivity_warning,
+                        sorted.sorted,
+                    ))
+                })
+                .collect()
+        });
     let mut reports = Vec::with_capacity(n_out);
+    let mut sorted_cols: Vec<Vec<f64>> = Vec::with_capacity(n_out);
     for r in per_output {
-        let (r, sensitivity_warning) = r?;
+        let (r, sensitivity_warning, sorted) = r?;
+        sorted_cols.push(sorted);
         warnings.extend(sensitivity_warning);
         if r.deterministic {
             warnings.push(format!(
@@ -1545,13 +1559,20 @@ fn run_simulation(
     } else {
         let mut tracked_results = Tracked::default();
         for (k, &c) in out_cells.iter().enumerate() {
-            let mut xs: Vec<f64> = out_samples[k]
-                .iter()
-                .copied()
-                .filter(|x| !x.is_nan())
-                .collect();
+            let non_nan = out_samples[k].iter().filter(|x| !x.is_nan()).count();
+            let xs: Vec<f64> = if non_nan == sorted_cols[k].len() {
+                // No infinities: the sorted view is exactly the non-NaN values, sorted.
+                sorted_cols[k].clone()
+            } else {
+                let mut xs: Vec<f64> = out_samples[k]
+                    .iter()
+                    .copied()
+                    .filter(|x| !x.is_nan())
+                    .collect();
+                xs.sort_unstable_by(f64::total_cmp);
+                xs
+            };
             let errors = out_samples[k].len() - xs.len();
-            xs.sort_unstable_by(f64::total_cmp);
             tracked_results.0.insert(c, (xs, errors));
         }
         let mut ev = Evaluator::new(&model);
@@ -1625,10 +1646,10 @@ fn run_simulation(
             outputs
                 .iter()
                 .position(|o| o.1 == n)
-                .map(|k| out_samples[k].as_slice())
+                .map(|k| sorted_cols[k].as_slice())
         };
         let outcome = t
-            .evaluate_detail(&lookup, &names)
+            .evaluate_detail_sorted(&lookup, &names)
             .map_err(|e| input_err(format!("--fail-if `{cond}`: {e}")))?;
         thresholds.push(ThresholdResult {
             condition: cond.clone(),

@@ -1484,6 +1484,8 @@ fn run_simulation(
         .collect();
     // Inputs are ranked once for every output's rank correlations; outputs in parallel.
     let ranked = pool.install(|| mcsim_results::RankedInputs::new(&named));
+    // The sorted values outlive the loop only for `--fail-if` and statistics cells.
+    let keep_sorted = !conditions.is_empty() || !detected.statistics.is_empty();
     #[allow(clippy::type_complexity)]
     let per_output: Vec<Result<(OutputReport, Option<String>, Vec<f64>), OpsError>> =
         pool.install(|| {
@@ -1533,7 +1535,11 @@ fn run_simulation(
                             convergence,
                         },
                         sensitivity_warning,
-                        sorted.sorted,
+                        if keep_sorted {
+                            sorted.sorted
+                        } else {
+                            Vec::new()
+                        },
                     ))
                 })
                 .collect()
@@ -1560,9 +1566,10 @@ fn run_simulation(
         let mut tracked_results = Tracked::default();
         for (k, &c) in out_cells.iter().enumerate() {
             let non_nan = out_samples[k].iter().filter(|x| !x.is_nan()).count();
-            let xs: Vec<f64> = if non_nan == sorted_cols[k].len() {
-                // No infinities: the sorted view is exactly the non-NaN values, sorted.
-                sorted_cols[k].clone()
+            // Outputs without infinities: the sorted view is exactly the non-NaN values, sorted
+            // (tracked cells that are not outputs come after the outputs and are sorted here).
+            let xs: Vec<f64> = if let Some(s) = sorted_cols.get(k).filter(|s| s.len() == non_nan) {
+                s.clone()
             } else {
                 let mut xs: Vec<f64> = out_samples[k]
                     .iter()

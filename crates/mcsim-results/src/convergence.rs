@@ -114,10 +114,14 @@ pub fn convergence_trace_sorted(
         wanted.sort_by_key(|w| w.0);
         wanted.dedup_by_key(|w| w.0);
         if !wanted.is_empty() {
+            // Branch-free counting: whether a value is in the prefix is unpredictable, so it is
+            // added as 0 or 1, and only a hit on a wanted position branches.
             let mut next = 0;
-            let mut c = 0;
+            let mut target = wanted[0].0;
+            let mut c = 0usize;
             for (&v, &i) in sorted.sorted.iter().zip(&sorted.order) {
-                if (i as usize) < end {
+                let inside = (i as usize) < end;
+                if inside & (c == target) {
                     while next < wanted.len() && wanted[next].0 == c {
                         wanted[next].1 = v;
                         next += 1;
@@ -125,8 +129,9 @@ pub fn convergence_trace_sorted(
                     if next == wanted.len() {
                         break;
                     }
-                    c += 1;
+                    target = wanted[next].0;
                 }
+                c += usize::from(inside);
             }
         }
         let at = |i: usize| {

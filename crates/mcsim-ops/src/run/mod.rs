@@ -1486,64 +1486,63 @@ fn run_simulation(
     let ranked = pool.install(|| mcsim_results::RankedInputs::new(&named));
     // The sorted values outlive the loop only for `--fail-if` and statistics cells.
     let keep_sorted = !conditions.is_empty() || !detected.statistics.is_empty();
-    #[allow(clippy::type_complexity)]
-    let per_output: Vec<Result<(OutputReport, Option<String>, Vec<f64>), OpsError>> =
-        pool.install(|| {
-            outputs
-                .par_iter()
-                .enumerate()
-                .map(|(k, (cell, name))| {
-                    let samples = &out_samples[k];
-                    // Error iterations are NaN in the samples; the summary counts and excludes them.
-                    // Each output is sorted once: the summary, ranks and convergence trace read the
-                    // sorted view, and its values are kept for `--fail-if` and statistics cells.
-                    let sorted = mcsim_results::SortedColumn::new(samples);
-                    let summary = Summary::compute_with_sorted(samples, &sorted.sorted, 0, &sopts)
-                        .map_err(|e| OpsError::Run {
-                            message: e.to_string(),
-                        })?;
-                    let deterministic = det.get(k).copied().flatten().is_some();
-                    let mut sensitivity_warning = None;
-                    let sensitivity = if deterministic || named.is_empty() {
-                        None
-                    } else {
-                        match Sensitivity::compute_ranked_sorted(name, samples, &sorted, &ranked) {
-                            Ok(s) => Some(s),
-                            Err(e) => {
-                                sensitivity_warning =
-                                    Some(format!("output `{name}`: no sensitivity analysis: {e}"));
-                                None
-                            }
-                        }
-                    };
-                    let convergence = mcsim_results::convergence_trace_sorted(
-                        samples,
-                        &sorted,
-                        &[0.05, 0.5, 0.95],
-                        10,
-                    )
+    type PerOutput = Result<(OutputReport, Option<String>, Vec<f64>), OpsError>;
+    let per_output: Vec<PerOutput> = pool.install(|| {
+        outputs
+            .par_iter()
+            .enumerate()
+            .map(|(k, (cell, name))| {
+                let samples = &out_samples[k];
+                // Error iterations are NaN in the samples; the summary counts and excludes them.
+                // Each output is sorted once: the summary, ranks and convergence trace read the
+                // sorted view, and its values are kept for `--fail-if` and statistics cells.
+                let sorted = mcsim_results::SortedColumn::new(samples);
+                let summary = Summary::compute_with_sorted(samples, &sorted.sorted, 0, &sopts)
                     .map_err(|e| OpsError::Run {
                         message: e.to_string(),
                     })?;
-                    Ok((
-                        OutputReport {
-                            name: name.clone(),
-                            cell: model.cell_label(*cell),
-                            deterministic,
-                            summary,
-                            sensitivity,
-                            convergence,
-                        },
-                        sensitivity_warning,
-                        if keep_sorted {
-                            sorted.sorted
-                        } else {
-                            Vec::new()
-                        },
-                    ))
-                })
-                .collect()
-        });
+                let deterministic = det.get(k).copied().flatten().is_some();
+                let mut sensitivity_warning = None;
+                let sensitivity = if deterministic || named.is_empty() {
+                    None
+                } else {
+                    match Sensitivity::compute_ranked_sorted(name, samples, &sorted, &ranked) {
+                        Ok(s) => Some(s),
+                        Err(e) => {
+                            sensitivity_warning =
+                                Some(format!("output `{name}`: no sensitivity analysis: {e}"));
+                            None
+                        }
+                    }
+                };
+                let convergence = mcsim_results::convergence_trace_sorted(
+                    samples,
+                    &sorted,
+                    &[0.05, 0.5, 0.95],
+                    10,
+                )
+                .map_err(|e| OpsError::Run {
+                    message: e.to_string(),
+                })?;
+                Ok((
+                    OutputReport {
+                        name: name.clone(),
+                        cell: model.cell_label(*cell),
+                        deterministic,
+                        summary,
+                        sensitivity,
+                        convergence,
+                    },
+                    sensitivity_warning,
+                    if keep_sorted {
+                        sorted.sorted
+                    } else {
+                        Vec::new()
+                    },
+                ))
+            })
+            .collect()
+    });
     let mut reports = Vec::with_capacity(n_out);
     let mut sorted_cols: Vec<Vec<f64>> = Vec::with_capacity(n_out);
     for r in per_output {

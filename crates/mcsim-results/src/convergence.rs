@@ -3,8 +3,11 @@
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::sorted::SortedColumn;
 use crate::sum::StableSum;
-use crate::summary::{Moments, PercentileValue, Z95, check_level, percentile_inc};
+use crate::summary::{
+    Moments, PercentileValue, Z95, check_level, inc_positions, percentile_inc, percentile_inc_by,
+};
 
 /// The statistics after the first `iterations` samples.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -43,6 +46,27 @@ pub fn convergence_trace(
     for &p in percentiles {
         check_level("percentile", p, true)?;
     }
+    convergence_trace_sorted(
+        samples,
+        &SortedColumn::new(samples),
+        percentiles,
+        checkpoints,
+    )
+}
+
+/// Like [`convergence_trace`], with the column's sorted view `sorted` (which must be
+/// [`SortedColumn::new`] of `samples`): the percentiles of each prefix are read from the one
+/// sorted order (the values whose iteration falls in the prefix, in that order, are the sorted
+/// prefix), so no prefix is sorted again. The result is identical.
+pub fn convergence_trace_sorted(
+    samples: &[f64],
+    sorted: &SortedColumn,
+    percentiles: &[f64],
+    checkpoints: usize,
+) -> Result<Vec<ConvergencePoint>> {
+    for &p in percentiles {
+        check_level("percentile", p, true)?;
+    }
     let len = samples.len();
     let checkpoints = checkpoints.max(1);
     let mut ends: Vec<usize> = (1..=checkpoints)
@@ -51,58 +75,86 @@ pub fn convergence_trace(
     ends.dedup();
     ends.retain(|&e| e > 0);
 
-    let mut sorted: Vec<f64> = Vec::new();
     let mut sum = StableSum::new();
     let mut start = 0;
     let mut out = Vec::with_capacity(ends.len());
+    let mut wanted: Vec<(usize, f64)> = Vec::new();
     for end in ends {
-        let mut chunk: Vec<f64> = samples[start..end]
+        samples[start..end]
             .iter()
-            .copied()
             .filter(|x| x.is_finite())
-            .collect();
-        chunk.iter().for_each(|&x| sum.add(x));
-        chunk.sort_by(f64::total_cmp);
-        sorted = merge_sorted(&sorted, &chunk);
-        let m = Moments::of(&samples[..end]);
-        let n = m.n;
+            .for_each(|&x| sum.add(x));
+        let n = sum.count() as usize;
+        let mean = if n > 0 {
+            sum.value() / n as f64
+        } else {
+            f64::NAN
+        };
+        // The sample standard deviation of the prefix, two-pass around the running mean (the
+        // same sums, in the same order, as `Moments::of(&samples[..end])`).
+        let std_dev = if n > 1 {
+            let mut m2 = StableSum::new();
+            for &x in &samples[..end] {
+                if x.is_finite() {
+                    m2.add((x - mean) * (x - mean));
+                }
+            }
+            (m2.value() / (n as f64 - 1.0)).sqrt()
+        } else {
+            f64::NAN
+        };
+        // Order statistics of the prefix that the percentiles need, by one scan of the sorted
+        // order (stopping at the largest needed).
+        wanted.clear();
+        for &p in percentiles {
+            for i in inc_positions(n, p) {
+                wanted.push((i, f64::NAN));
+            }
+        }
+        wanted.sort_by_key(|w| w.0);
+        wanted.dedup_by_key(|w| w.0);
+        if !wanted.is_empty() {
+            // Branch-free counting: whether a value is in the prefix is unpredictable, so it is
+            // added as 0 or 1, and only a hit on a wanted position branches.
+            let mut next = 0;
+            let mut target = wanted[0].0;
+            let mut c = 0usize;
+            for (&v, &i) in sorted.sorted.iter().zip(&sorted.order) {
+                let inside = (i as usize) < end;
+                if inside & (c == target) {
+                    while next < wanted.len() && wanted[next].0 == c {
+                        wanted[next].1 = v;
+                        next += 1;
+                    }
+                    if next == wanted.len() {
+                        break;
+                    }
+                    target = wanted[next].0;
+                }
+                c += usize::from(inside);
+            }
+        }
+        let at = |i: usize| {
+            wanted
+                .binary_search_by_key(&i, |w| w.0)
+                .map_or(f64::NAN, |k| wanted[k].1)
+        };
         out.push(ConvergencePoint {
             iterations: end,
             n,
-            mean: if n > 0 {
-                sum.value() / n as f64
-            } else {
-                f64::NAN
-            },
-            ci95_half_width: Z95 * m.std_dev / (n as f64).sqrt(),
+            mean,
+            ci95_half_width: Z95 * std_dev / (n as f64).sqrt(),
             percentiles: percentiles
                 .iter()
                 .map(|&p| PercentileValue {
                     p,
-                    value: percentile_inc(&sorted, p),
+                    value: percentile_inc_by(n, p, at),
                 })
                 .collect(),
         });
         start = end;
     }
     Ok(out)
-}
-
-fn merge_sorted(a: &[f64], b: &[f64]) -> Vec<f64> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i].total_cmp(&b[j]).is_le() {
-            out.push(a[i]);
-            i += 1;
-        } else {
-            out.push(b[j]);
-            j += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
 }
 
 /// The state of a [`ConvergenceCheck`] after one checkpoint.
@@ -247,6 +299,73 @@ impl ConvergenceCheck {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// The trace computed the plain way: every prefix sorted from scratch.
+    fn reference(samples: &[f64], ps: &[f64], checkpoints: usize) -> Vec<ConvergencePoint> {
+        let len = samples.len();
+        let mut ends: Vec<usize> = (1..=checkpoints)
+            .map(|k| (k * len).div_ceil(checkpoints))
+            .collect();
+        ends.dedup();
+        ends.retain(|&e| e > 0);
+        ends.into_iter()
+            .map(|end| {
+                let mut sorted: Vec<f64> = samples[..end]
+                    .iter()
+                    .copied()
+                    .filter(|x| x.is_finite())
+                    .collect();
+                sorted.sort_by(f64::total_cmp);
+                let m = Moments::of(&samples[..end]);
+                ConvergencePoint {
+                    iterations: end,
+                    n: m.n,
+                    mean: m.mean,
+                    ci95_half_width: Z95 * m.std_dev / (m.n as f64).sqrt(),
+                    percentiles: ps
+                        .iter()
+                        .map(|&p| PercentileValue {
+                            p,
+                            value: percentile_inc(&sorted, p),
+                        })
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn trace_matches_sorting_every_prefix_bit_for_bit() {
+        let mut s = 99u64;
+        let x: Vec<f64> = (0..20_011)
+            .map(|i| {
+                s = s
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let u = (s >> 11) as f64 / (1u64 << 53) as f64;
+                match i % 53 {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => (u * 5.0).round(),
+                    _ => (u - 0.4).powi(3) * 1e4,
+                }
+            })
+            .collect();
+        let ps = [0.0, 0.05, 0.5, 0.95, 1.0, 0.333];
+        for (data, cp) in [(&x[..], 10), (&x[..7], 10), (&x[..1], 3), (&x[..0], 10)] {
+            let got = convergence_trace(data, &ps, cp).unwrap();
+            let want = reference(data, &ps, cp);
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!((g.iterations, g.n), (w.iterations, w.n));
+                assert_eq!(g.mean.to_bits(), w.mean.to_bits());
+                assert_eq!(g.ci95_half_width.to_bits(), w.ci95_half_width.to_bits());
+                for (a, b) in g.percentiles.iter().zip(&w.percentiles) {
+                    assert_eq!(a.value.to_bits(), b.value.to_bits(), "p {}", a.p);
+                }
+            }
+        }
+    }
 
     #[test]
     fn trace_checkpoints() {

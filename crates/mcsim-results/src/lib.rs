@@ -37,13 +37,17 @@ mod convergence;
 mod error;
 pub mod samples;
 mod sensitivity;
+mod sorted;
 mod sum;
 mod summary;
 pub mod threshold;
 
 pub use chart::{plot_cdf, plot_histogram, plot_tornado};
 pub use compare::{Comparison, KsTest, PercentileDiff, compare, compare_samples, ks_two_sample};
-pub use convergence::{ConvergenceCheck, ConvergencePoint, ConvergenceStatus, convergence_trace};
+pub use convergence::{
+    ConvergenceCheck, ConvergencePoint, ConvergenceStatus, convergence_trace,
+    convergence_trace_sorted,
+};
 pub use error::{Result, ResultsError};
 pub use samples::{
     ColumnRole, SampleColumn, SamplesFile, SamplesFormat, SamplesLayout, SamplesWriter,
@@ -52,6 +56,7 @@ pub use samples::{
 pub use sensitivity::{
     RankedInputs, Sensitivity, SensitivityEntry, pearson, ranks, spearman, standardized_regression,
 };
+pub use sorted::SortedColumn;
 pub use sum::StableSum;
 pub use summary::{
     DEFAULT_PERCENTILES, PercentileValue, RiskMeasure, Summary, SummaryOptions, TargetProbability,

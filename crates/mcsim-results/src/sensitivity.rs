@@ -4,30 +4,14 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::error::{Result, ResultsError};
+use crate::sorted::{SortedColumn, subset_ranks};
 use crate::sum::stable_sum;
 
 /// Ranks of `x`, 1-based, with tied values given the average of the ranks they span (so `[10, 20,
 /// 20, 30]` ranks as `[1, 2.5, 2.5, 4]`). `NaN`s sort last (callers drop them first).
 pub fn ranks(x: &[f64]) -> Vec<f64> {
-    // Sorting (value, position) pairs keeps the comparisons in cache; ties are averaged below, so
-    // an unstable sort is fine.
-    let mut pairs: Vec<(f64, u32)> = x.iter().enumerate().map(|(i, &v)| (v, i as u32)).collect();
-    pairs.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let mut r = vec![0.0; x.len()];
-    let mut i = 0;
-    while i < pairs.len() {
-        let mut j = i + 1;
-        while j < pairs.len() && pairs[j].0 == pairs[i].0 {
-            j += 1;
-        }
-        // Positions i..j (0-based) share ranks i+1..=j: average (i + 1 + j) / 2.
-        let avg = (i + 1 + j) as f64 / 2.0;
-        for &(_, k) in &pairs[i..j] {
-            r[k as usize] = avg;
-        }
-        i = j;
-    }
-    r
+    // One sort of the bit patterns in `total_cmp` order; ties are averaged.
+    crate::sorted::ranks_by_key(x)
 }
 
 /// Pearson correlation of two rank vectors (as [`ranks`] returns them: multiples of 1/2), in exact
@@ -372,20 +356,50 @@ impl Sensitivity {
         Ok(Self::assemble(output, rows.len(), inputs, rho, src))
     }
 
-    /// Like [`Sensitivity::compute`], reusing the inputs' ranks when no iteration has to be
-    /// dropped (the common case); the results are identical.
+    /// Like [`Sensitivity::compute`], reusing the inputs' ranks (the results are identical).
     pub fn compute_ranked(
         output: &str,
         samples: &[f64],
         ranked: &RankedInputs<'_>,
     ) -> Result<Self> {
+        Self::compute_ranked_sorted(output, samples, &SortedColumn::new(samples), ranked)
+    }
+
+    /// Like [`Sensitivity::compute_ranked`], with the output's sorted view `sorted` (which must
+    /// be [`SortedColumn::new`] of `samples`) giving its ranks without another sort. When the
+    /// output has error iterations (`NaN` rows, dropped), the inputs' ranks over the remaining
+    /// rows are derived from their full ranks in linear time rather than by sorting each input
+    /// again; the results are identical to [`Sensitivity::compute`].
+    pub fn compute_ranked_sorted(
+        output: &str,
+        samples: &[f64],
+        sorted: &SortedColumn,
+        ranked: &RankedInputs<'_>,
+    ) -> Result<Self> {
         for (name, x) in &ranked.inputs {
             check_len(&format!("input `{name}`"), x.len(), samples.len())?;
         }
-        if !ranked.all_finite || !samples.iter().all(|v| v.is_finite()) {
+        if !ranked.all_finite || sorted.len != samples.len() {
             return Self::compute(output, samples, &ranked.inputs);
         }
-        let ry = ranks(samples);
+        if !sorted.all_finite() {
+            // The rows kept are those where the output is finite (every input is).
+            let keep: Vec<bool> = samples.iter().map(|v| v.is_finite()).collect();
+            let pick = |x: &[f64]| -> Vec<f64> {
+                x.iter().zip(&keep).filter(|p| *p.1).map(|p| *p.0).collect()
+            };
+            let y = pick(samples);
+            let ry = pick(&sorted.ranks_in_place());
+            let mut rho = Vec::with_capacity(ranked.ranks.len());
+            for rx in &ranked.ranks {
+                rho.push(pearson(&subset_ranks(rx, &keep), &ry)?);
+            }
+            let xs: Vec<Vec<f64>> = ranked.inputs.iter().map(|(_, x)| pick(x)).collect();
+            let refs: Vec<&[f64]> = xs.iter().map(Vec::as_slice).collect();
+            let src = standardized_regression(&refs, &y)?;
+            return Ok(Self::assemble(output, y.len(), &ranked.inputs, rho, src));
+        }
+        let ry = sorted.ranks_in_place();
         let mut rho = Vec::with_capacity(ranked.ranks.len());
         for rx in &ranked.ranks {
             rho.push(rank_correlation(rx, &ry));
@@ -560,6 +574,34 @@ mod ranked_tests {
             assert!((x - z).abs() <= 1e-13, "{x} vs {z}");
             let (x, z) = (p.src.unwrap(), r.src.unwrap());
             assert!((x - z).abs() <= 1e-12 * x.abs(), "{x} vs {z}");
+        }
+    }
+
+    #[test]
+    fn nan_rows_reuse_input_ranks_with_identical_results() {
+        let n = 3000;
+        let a: Vec<f64> = (0..n).map(|i| ((i * 7919) % 613) as f64 * 0.37).collect();
+        let b: Vec<f64> = (0..n).map(|i| ((i * 104_729) % 1999) as f64).collect();
+        let y: Vec<f64> = a
+            .iter()
+            .zip(&b)
+            .enumerate()
+            .map(|(i, (a, b))| {
+                if i % 17 == 3 {
+                    f64::NAN
+                } else {
+                    2.0 * a - b + (a * b).sin()
+                }
+            })
+            .collect();
+        let inputs = [("a", a.as_slice()), ("b", b.as_slice())];
+        let plain = Sensitivity::compute("y", &y, &inputs).unwrap();
+        let ranked = Sensitivity::compute_ranked("y", &y, &RankedInputs::new(&inputs)).unwrap();
+        assert_eq!(plain.n, ranked.n);
+        assert!(plain.n < n);
+        for (p, r) in plain.entries.iter().zip(&ranked.entries) {
+            assert_eq!(p.spearman.unwrap().to_bits(), r.spearman.unwrap().to_bits());
+            assert_eq!(p.src.unwrap().to_bits(), r.src.unwrap().to_bits());
         }
     }
 }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::error::{Result, ResultsError};
-use crate::sum::stable_sum;
+use crate::sum::{StableSum, stable_sum};
 
 /// Percentiles reported by default, as fractions: 1, 5, 10, 25, 50, 75, 90, 95 and 99 %.
 pub const DEFAULT_PERCENTILES: [f64; 9] = [0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99];
@@ -24,7 +24,12 @@ pub const Z95: f64 = 1.959_963_984_540_054;
 /// assert_eq!(percentile_inc(&x, 0.05), 5.95); // =PERCENTILE.INC(1..100, 0.05)
 /// ```
 pub fn percentile_inc(sorted: &[f64], p: f64) -> f64 {
-    let n = sorted.len();
+    percentile_inc_by(sorted.len(), p, |i| sorted[i])
+}
+
+/// [`percentile_inc`] of `n` sorted values read through `at(i)` (the `i`-th smallest, 0-based);
+/// only the positions [`inc_positions`] lists are read.
+pub(crate) fn percentile_inc_by(n: usize, p: f64, at: impl Fn(usize) -> f64) -> f64 {
     if n == 0 || !(0.0..=1.0).contains(&p) {
         return f64::NAN;
     }
@@ -32,21 +37,37 @@ pub fn percentile_inc(sorted: &[f64], p: f64) -> f64 {
     let lo = h.floor();
     let i = lo as usize;
     if i + 1 >= n {
-        return sorted[n - 1];
+        return at(n - 1);
     }
     let frac = h - lo;
     if frac == 0.0 {
-        sorted[i]
+        at(i)
     } else {
-        sorted[i] + frac * (sorted[i + 1] - sorted[i])
+        let (a, b) = (at(i), at(i + 1));
+        a + frac * (b - a)
+    }
+}
+
+/// The positions (0-based, in sorted order) that [`percentile_inc_by`] reads for `n` and `p`.
+pub(crate) fn inc_positions(n: usize, p: f64) -> Vec<usize> {
+    if n == 0 || !(0.0..=1.0).contains(&p) {
+        return Vec::new();
+    }
+    let h = (n - 1) as f64 * p;
+    let lo = h.floor();
+    let i = lo as usize;
+    if i + 1 >= n {
+        vec![n - 1]
+    } else if h - lo == 0.0 {
+        vec![i]
+    } else {
+        vec![i, i + 1]
     }
 }
 
 /// Copies the finite values of `samples` and sorts them ascending.
 pub(crate) fn sorted_finite(samples: &[f64]) -> Vec<f64> {
-    let mut v: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
-    v.sort_unstable_by(f64::total_cmp);
-    v
+    crate::sorted::SortedColumn::new(samples).sorted
 }
 
 /// Checks that `p` is a probability in `[0, 1]` (inclusive when `closed`, else open).
@@ -224,6 +245,25 @@ impl Summary {
         Ok(Self::from_parts(samples, &sorted, errors, options))
     }
 
+    /// Like [`Summary::compute`], reading percentiles, VaR/CVaR, targets, min and max from
+    /// `sorted`, which must be the finite values of `samples` sorted ascending (as
+    /// [`SortedColumn::sorted`](crate::SortedColumn) holds them), so a caller that already sorted
+    /// the column does not sort it again. The result is identical.
+    pub fn compute_with_sorted(
+        samples: &[f64],
+        sorted: &[f64],
+        errors: usize,
+        options: &SummaryOptions,
+    ) -> Result<Summary> {
+        for &p in &options.percentiles {
+            check_level("percentile", p, true)?;
+        }
+        for &a in &options.risk_levels {
+            check_level("VaR level", a, false)?;
+        }
+        Ok(Self::from_parts(samples, sorted, errors, options))
+    }
+
     fn from_parts(
         samples: &[f64],
         sorted: &[f64],
@@ -307,8 +347,15 @@ pub(crate) struct Moments {
 
 impl Moments {
     pub(crate) fn of(samples: &[f64]) -> Moments {
-        let finite = || samples.iter().copied().filter(|x| x.is_finite());
-        let n = finite().count();
+        // One pass for the count and the sum, one for the three central moments; each sum is
+        // in sample order, so the values are those of separate passes.
+        let mut total = StableSum::new();
+        for &x in samples {
+            if x.is_finite() {
+                total.add(x);
+            }
+        }
+        let n = total.count() as usize;
         let nf = n as f64;
         if n == 0 {
             return Moments {
@@ -320,10 +367,17 @@ impl Moments {
                 kurtosis: f64::NAN,
             };
         }
-        let mean = stable_sum(finite()) / nf;
-        let m2s = stable_sum(finite().map(|x| (x - mean) * (x - mean)));
-        let m3s = stable_sum(finite().map(|x| (x - mean).powi(3)));
-        let m4s = stable_sum(finite().map(|x| (x - mean).powi(4)));
+        let mean = total.value() / nf;
+        let (mut s2, mut s3, mut s4) = (StableSum::new(), StableSum::new(), StableSum::new());
+        for &x in samples {
+            if x.is_finite() {
+                let d = x - mean;
+                s2.add(d * d);
+                s3.add(d.powi(3));
+                s4.add(d.powi(4));
+            }
+        }
+        let (m2s, m3s, m4s) = (s2.value(), s3.value(), s4.value());
         let variance = if n > 1 { m2s / (nf - 1.0) } else { f64::NAN };
         let (m2, m3, m4) = (m2s / nf, m3s / nf, m4s / nf);
         let (skewness, kurtosis) = if m2 > 0.0 {

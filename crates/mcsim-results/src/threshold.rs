@@ -134,12 +134,18 @@ impl Statistic {
 
     /// Computes the statistic over `samples` (non-finite values ignored).
     pub fn compute(&self, samples: &[f64]) -> Result<f64> {
+        self.compute_sorted(&sorted_finite(samples))
+    }
+
+    /// Computes the statistic from the finite samples already sorted ascending (as
+    /// [`SortedColumn::sorted`](crate::SortedColumn) holds them); same result as
+    /// [`compute`](Self::compute) without sorting again.
+    pub fn compute_sorted(&self, sorted: &[f64]) -> Result<f64> {
         let undefined = |reason| ResultsError::Undefined {
             statistic: self.to_string(),
             output: self.output().to_string(),
             reason,
         };
-        let sorted = sorted_finite(samples);
         if sorted.is_empty() {
             return Err(undefined("no valid samples"));
         }
@@ -147,18 +153,18 @@ impl Statistic {
             Statistic::Probability { op, value, .. } => {
                 sorted.iter().filter(|&&x| op.apply(x, *value)).count() as f64 / sorted.len() as f64
             }
-            Statistic::Mean(_) => Moments::of(&sorted).mean,
+            Statistic::Mean(_) => Moments::of(sorted).mean,
             Statistic::Std(_) => {
                 if sorted.len() < 2 {
                     return Err(undefined("fewer than two valid samples"));
                 }
-                Moments::of(&sorted).std_dev
+                Moments::of(sorted).std_dev
             }
             Statistic::Min(_) => sorted[0],
             Statistic::Max(_) => sorted[sorted.len() - 1],
-            Statistic::Percentile { p, .. } => percentile_inc(&sorted, *p),
-            Statistic::Var { level, .. } => var_cvar_sorted(&sorted, *level).0,
-            Statistic::CVar { level, .. } => var_cvar_sorted(&sorted, *level).1,
+            Statistic::Percentile { p, .. } => percentile_inc(sorted, *p),
+            Statistic::Var { level, .. } => var_cvar_sorted(sorted, *level).0,
+            Statistic::CVar { level, .. } => var_cvar_sorted(sorted, *level).1,
         })
     }
 }
@@ -269,11 +275,32 @@ impl Threshold {
             available: available.iter().map(|s| s.to_string()).collect(),
         })?;
         let v = self.statistic.compute(samples)?;
-        Ok(ThresholdOutcome {
+        Ok(self.outcome(v))
+    }
+
+    /// Like [`evaluate_detail`](Self::evaluate_detail), with `lookup_sorted` returning an
+    /// output's finite samples sorted ascending (as [`SortedColumn::sorted`](crate::SortedColumn)
+    /// holds them), so the samples are not sorted again; the outcome is identical.
+    pub fn evaluate_detail_sorted<'s>(
+        &self,
+        lookup_sorted: &dyn Fn(&str) -> Option<&'s [f64]>,
+        available: &[&str],
+    ) -> Result<ThresholdOutcome> {
+        let name = self.output();
+        let sorted = lookup_sorted(name).ok_or_else(|| ResultsError::UnknownOutput {
+            name: name.to_string(),
+            available: available.iter().map(|s| s.to_string()).collect(),
+        })?;
+        let v = self.statistic.compute_sorted(sorted)?;
+        Ok(self.outcome(v))
+    }
+
+    fn outcome(&self, v: f64) -> ThresholdOutcome {
+        ThresholdOutcome {
             threshold: self.to_string(),
             statistic_value: v,
             holds: self.op.apply(v, self.value),
-        })
+        }
     }
 }
 

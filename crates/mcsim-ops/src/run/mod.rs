@@ -1567,22 +1567,29 @@ fn run_simulation(
         .collect();
     // Inputs are ranked once for every output's rank correlations; outputs in parallel.
     let ranked = pool.install(|| mcsim_results::RankedInputs::new(&named));
-    let per_output: Vec<Result<(OutputReport, Option<String>), OpsError>> = pool.install(|| {
+    // The sorted values outlive the loop only for `--fail-if` and statistics cells.
+    let keep_sorted = !conditions.is_empty() || !detected.statistics.is_empty();
+    type PerOutput = Result<(OutputReport, Option<String>, Vec<f64>), OpsError>;
+    let per_output: Vec<PerOutput> = pool.install(|| {
         outputs
             .par_iter()
             .enumerate()
             .map(|(k, (cell, name))| {
                 let samples = &out_samples[k];
                 // Error iterations are NaN in the samples; the summary counts and excludes them.
-                let summary = Summary::compute(samples, 0, &sopts).map_err(|e| OpsError::Run {
-                    message: e.to_string(),
-                })?;
+                // Each output is sorted once: the summary, ranks and convergence trace read the
+                // sorted view, and its values are kept for `--fail-if` and statistics cells.
+                let sorted = mcsim_results::SortedColumn::new(samples);
+                let summary = Summary::compute_with_sorted(samples, &sorted.sorted, 0, &sopts)
+                    .map_err(|e| OpsError::Run {
+                        message: e.to_string(),
+                    })?;
                 let deterministic = det.get(k).copied().flatten().is_some();
                 let mut sensitivity_warning = None;
                 let sensitivity = if deterministic || named.is_empty() {
                     None
                 } else {
-                    match Sensitivity::compute_ranked(name, samples, &ranked) {
+                    match Sensitivity::compute_ranked_sorted(name, samples, &sorted, &ranked) {
                         Ok(s) => Some(s),
                         Err(e) => {
                             sensitivity_warning =
@@ -1591,10 +1598,15 @@ fn run_simulation(
                         }
                     }
                 };
-                let convergence = mcsim_results::convergence_trace(samples, &[0.05, 0.5, 0.95], 10)
-                    .map_err(|e| OpsError::Run {
-                        message: e.to_string(),
-                    })?;
+                let convergence = mcsim_results::convergence_trace_sorted(
+                    samples,
+                    &sorted,
+                    &[0.05, 0.5, 0.95],
+                    10,
+                )
+                .map_err(|e| OpsError::Run {
+                    message: e.to_string(),
+                })?;
                 Ok((
                     OutputReport {
                         name: name.clone(),
@@ -1605,13 +1617,20 @@ fn run_simulation(
                         convergence,
                     },
                     sensitivity_warning,
+                    if keep_sorted {
+                        sorted.sorted
+                    } else {
+                        Vec::new()
+                    },
                 ))
             })
             .collect()
     });
     let mut reports = Vec::with_capacity(n_out);
+    let mut sorted_cols: Vec<Vec<f64>> = Vec::with_capacity(n_out);
     for r in per_output {
-        let (r, sensitivity_warning) = r?;
+        let (r, sensitivity_warning, sorted) = r?;
+        sorted_cols.push(sorted);
         warnings.extend(sensitivity_warning);
         if r.deterministic {
             warnings.push(format!(
@@ -1628,13 +1647,21 @@ fn run_simulation(
     } else {
         let mut tracked_results = Tracked::default();
         for (k, &c) in out_cells.iter().enumerate() {
-            let mut xs: Vec<f64> = out_samples[k]
-                .iter()
-                .copied()
-                .filter(|x| !x.is_nan())
-                .collect();
+            let non_nan = out_samples[k].iter().filter(|x| !x.is_nan()).count();
+            // Outputs without infinities: the sorted view is exactly the non-NaN values, sorted
+            // (tracked cells that are not outputs come after the outputs and are sorted here).
+            let xs: Vec<f64> = if let Some(s) = sorted_cols.get(k).filter(|s| s.len() == non_nan) {
+                s.clone()
+            } else {
+                let mut xs: Vec<f64> = out_samples[k]
+                    .iter()
+                    .copied()
+                    .filter(|x| !x.is_nan())
+                    .collect();
+                xs.sort_unstable_by(f64::total_cmp);
+                xs
+            };
             let errors = out_samples[k].len() - xs.len();
-            xs.sort_unstable_by(f64::total_cmp);
             tracked_results.0.insert(c, (xs, errors));
         }
         let mut ev = Evaluator::new(&model);
@@ -1708,10 +1735,10 @@ fn run_simulation(
             outputs
                 .iter()
                 .position(|o| o.1 == n)
-                .map(|k| out_samples[k].as_slice())
+                .map(|k| sorted_cols[k].as_slice())
         };
         let outcome = t
-            .evaluate_detail(&lookup, &names)
+            .evaluate_detail_sorted(&lookup, &names)
             .map_err(|e| input_err(format!("--fail-if `{cond}`: {e}")))?;
         thresholds.push(ThresholdResult {
             condition: cond.clone(),

@@ -434,7 +434,7 @@ fn approx_asc(v: &[Value], t: &Value) -> Option<usize> {
     bsearch(v, typed(t), |o| o != Ordering::Greater).0
 }
 
-/// [`approx_asc`] for a number among keys that are numbers (NaN marks a key that is not a
+/// `approx_asc` for a number among keys that are numbers (NaN marks a key that is not a
 /// number, which the search steps over): the same positions, for the block compiler.
 pub fn approx_asc_numbers(keys: &[f64], t: f64) -> Option<usize> {
     bsearch(

@@ -722,3 +722,21 @@ fn the_report_names_every_cell_that_forces_the_interpreter() {
     assert!(cells.contains(&"Sheet1!B2"), "{:?}", r.interpreted_because);
     assert!(!cells.contains(&"Sheet1!B4"), "{:?}", r.interpreted_because);
 }
+
+#[test]
+fn a_distribution_with_an_uncertain_parameter_compiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = book(
+        dir.path(),
+        &[
+            ("A1", "=RiskUniform(1,3)"),
+            ("A2", "=RiskPoisson(A1*10)"),
+            ("B1", "=RiskOutput(\"cases\")+A2"),
+        ],
+        &[],
+    );
+    let r = simulate(&p, 20_000);
+    assert_eq!(r.evaluation, "compiled", "{:?}", r.warnings);
+    // Poisson(10 U(1,3)): mean 20, variance 20 + 100 Var(U) = 20 + 100/3.
+    assert_mean(&r, "cases", 20.0, (20.0f64 + 100.0 / 3.0).sqrt());
+}

@@ -17,6 +17,7 @@ use crate::graph::Graph;
 use crate::model::{Area, CellId, Model};
 use crate::value::Value;
 use mcsim_formula::{BinaryOp, ErrorKind, Expr, ExprKind, PostfixOp, UnaryOp};
+use mcsim_sampling::Modifiers;
 use std::collections::HashMap;
 
 mod ranges;
@@ -108,7 +109,9 @@ struct Compiler<'a, 'm> {
     cell_op: HashMap<CellId, Operand>,
     instrs: Vec<Instr>,
     next: u32,
-    sites: HashMap<SiteKey, (usize, bool)>,
+    /// Each site's column, and for a distribution whose parameters change per iteration, its
+    /// truncation and shift.
+    sites: HashMap<SiteKey, (usize, Option<Modifiers>)>,
     site_slots: Vec<Option<u32>>,
     /// Offset of the call being compiled (its site key).
     call_offset: u32,
@@ -152,7 +155,13 @@ pub fn compile<'m>(
         sites: sites
             .iter()
             .enumerate()
-            .map(|(j, s)| (s.key, (j, matches!(s.kind, SiteKind::Dynamic(_)))))
+            .map(|(j, s)| {
+                let dynamic = match &s.kind {
+                    SiteKind::Dynamic(d) => Some(d.modifiers),
+                    _ => None,
+                };
+                (s.key, (j, dynamic))
+            })
             .collect(),
         site_slots: vec![None; sites.len()],
         call_offset: 0,
@@ -257,7 +266,13 @@ pub fn unsupported_cells_with<'m>(
         sites: sites
             .iter()
             .enumerate()
-            .map(|(j, s)| (s.key, (j, matches!(s.kind, SiteKind::Dynamic(_)))))
+            .map(|(j, s)| {
+                let dynamic = match &s.kind {
+                    SiteKind::Dynamic(d) => Some(d.modifiers),
+                    _ => None,
+                };
+                (s.key, (j, dynamic))
+            })
             .collect(),
         site_slots: vec![None; sites.len()],
         call_offset: 0,
@@ -665,7 +680,7 @@ impl Compiler<'_, '_> {
     }
 
     /// The column of the random call site being compiled.
-    fn site(&mut self, name: &str) -> R<Operand> {
+    fn site(&mut self, name: &str, args: &[Expr]) -> R<Operand> {
         let d = &self.model.cells[self.cur as usize];
         let key = SiteKey {
             sheet: d.sheet,
@@ -676,11 +691,6 @@ impl Compiler<'_, '_> {
         let Some(&(j, dynamic)) = self.sites.get(&key) else {
             return Err(format!("{name} outside the sampled calls"));
         };
-        if dynamic {
-            return Err(format!(
-                "{name} with parameters that change from iteration to iteration"
-            ));
-        }
         let slot = match self.site_slots[j] {
             Some(s) => s,
             None => {
@@ -689,7 +699,81 @@ impl Compiler<'_, '_> {
                 s
             }
         };
-        Ok(Operand::Slot(slot))
+        match dynamic {
+            None => Ok(Operand::Slot(slot)),
+            Some(modifiers) => self.dynamic_distribution(name, args, modifiers, slot),
+        }
+    }
+
+    /// A distribution whose parameters change from iteration to iteration: its quantile at the
+    /// site's uniform with the iteration's parameters (scalar numbers; truncation is left to the
+    /// interpreter).
+    fn dynamic_distribution(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        modifiers: Modifiers,
+        u: u32,
+    ) -> R<Operand> {
+        let decline = || {
+            Err(format!(
+                "{name} with parameters that change from iteration to iteration"
+            ))
+        };
+        if modifiers.truncate.is_some() {
+            return decline();
+        }
+        let (vendor, dist) = if let Some(r) = name.strip_prefix("RISK") {
+            ("RISK", r)
+        } else if let Some(r) = name.strip_prefix("VOSE") {
+            ("VOSE", r)
+        } else if let Some(r) = name.strip_prefix("PSI") {
+            ("PSI", r)
+        } else {
+            return decline();
+        };
+        let mut ops = Vec::with_capacity(args.len());
+        for a in args {
+            if let ExprKind::Call { name: pn, .. } = &a.kind
+                && super::inputs::is_property(pn)
+            {
+                continue;
+            }
+            if matches!(a.kind, ExprKind::Missing | ExprKind::Array(_))
+                || self.has_multi_cell_reference(a)
+                || self.expr_ty(a) != Ty::Num
+            {
+                return decline();
+            }
+            ops.push(self.expr(a)?);
+        }
+        Ok(self.emit(|dst| Instr::Quantile {
+            dst,
+            vendor: vendor.to_string(),
+            dist: dist.to_string(),
+            shift: modifiers.shift,
+            args: ops,
+            u: Operand::Slot(u),
+        }))
+    }
+
+    /// Does the expression read a range of several cells (directly or through a defined name)?
+    fn has_multi_cell_reference(&self, e: &Expr) -> bool {
+        let mut hit = false;
+        e.walk(&mut |n| match &n.kind {
+            ExprKind::Ref(r) => {
+                let b = r.bounds();
+                hit |= b.r1 != b.r2 || b.c1 != b.c2;
+            }
+            ExprKind::Name { .. } => {
+                if let Some(area) = self.resolve_area(n) {
+                    let b = area.bounds;
+                    hit |= b.r1 != b.r2 || b.c1 != b.c2;
+                }
+            }
+            _ => {}
+        });
+        hit
     }
 
     fn call(&mut self, name: &str, args: &[Expr]) -> R<Operand> {
@@ -711,11 +795,11 @@ impl Compiler<'_, '_> {
             }};
         }
         if name == "RAND" || is_distribution(name) {
-            return self.site(name);
+            return self.site(name, args);
         }
         match name {
             "RANDBETWEEN" => {
-                let u = self.site(name)?;
+                let u = self.site(name, args)?;
                 let lo = self.expr(arg(0).ok_or("missing argument")?)?;
                 let hi = self.expr(arg(1).ok_or("missing argument")?)?;
                 Ok(self.emit(|dst| Instr::Call3 {
@@ -944,6 +1028,9 @@ fn ops_of(ins: &Instr) -> Vec<Operand> {
         Instr::LookupApprox { key, values, .. } => std::iter::once(*key)
             .chain(values.iter().copied())
             .collect(),
+        Instr::Quantile { u, args, .. } => {
+            std::iter::once(*u).chain(args.iter().copied()).collect()
+        }
         Instr::Index { items, idx, .. } => {
             std::iter::once(*idx).chain(items.iter().copied()).collect()
         }
@@ -978,6 +1065,7 @@ fn set_dst(mut ins: Instr, d: u32) -> Instr {
         | Instr::CountIf { dst, .. }
         | Instr::MatchExact { dst, .. }
         | Instr::LookupApprox { dst, .. }
+        | Instr::Quantile { dst, .. }
         | Instr::Index { dst, .. }
         | Instr::Round { dst, .. }
         | Instr::Copy { dst, .. } => *dst = d,
@@ -1003,6 +1091,7 @@ fn dst_of(ins: &Instr) -> u32 {
         | Instr::CountIf { dst, .. }
         | Instr::MatchExact { dst, .. }
         | Instr::LookupApprox { dst, .. }
+        | Instr::Quantile { dst, .. }
         | Instr::Index { dst, .. }
         | Instr::Round { dst, .. }
         | Instr::Copy { dst, .. } => *dst,
@@ -1077,6 +1166,11 @@ fn rewrite(ins: &mut Instr, map: &[u32]) {
             ms(dst);
             m(key);
             values.iter_mut().for_each(m);
+        }
+        Instr::Quantile { dst, u, args, .. } => {
+            ms(dst);
+            m(u);
+            args.iter_mut().for_each(m);
         }
         Instr::Index { dst, items, idx } => {
             ms(dst);

@@ -21,6 +21,40 @@ fn numbers(v: &Value) -> Vec<f64> {
     }
 }
 
+/// The quantile at `u`, plus `shift`, of the distribution `vendor`+`dist` (`"RISK"`, `"NORMAL"`)
+/// with these numeric parameters: a distribution call whose parameters change from iteration to
+/// iteration, without truncation. NaN when the parameters are invalid. The block program and the
+/// interpreter both take this, so their values agree bit for bit.
+pub fn dynamic_quantile(vendor: &str, dist: &str, params: &[f64], shift: f64, u: f64) -> f64 {
+    let vendor: &'static str = match vendor {
+        "PSI" => "PSI",
+        "VOSE" => "VOSE",
+        _ => "RISK",
+    };
+    let call = DistCall {
+        cell: 0,
+        label: String::new(),
+        dist: dist.to_string(),
+        vendor,
+        params: params.iter().map(|&x| Value::Number(x)).collect(),
+        truncate: None,
+        shift: None,
+        name: None,
+        static_value: None,
+        corrmat: None,
+        depc: None,
+        ignored: Vec::new(),
+        whole_cell: true,
+        offset: 0,
+        index: 0,
+        dynamic: true,
+    };
+    match distribution(&call) {
+        Ok(d) => d.quantile(u) + shift,
+        Err(_) => f64::NAN,
+    }
+}
+
 /// The distribution a call describes, or a message naming what is wrong.
 pub fn distribution(call: &DistCall) -> Result<Distribution, String> {
     let name = format!(

@@ -225,6 +225,12 @@ const VOSE_STATISTICS: &[(&str, &str)] = &[
     ("SIMKURTOSIS", "KURTOSIS"),
 ];
 
+/// Is this a property function (`RiskTruncate`, `RiskName`, `VoseXBounds`, ...), which a
+/// distribution's arguments may hold?
+pub fn is_property(name: &str) -> bool {
+    split_vendor(name).is_some_and(|(_, p)| PROPERTY.contains(&p))
+}
+
 /// Is this an output marker (`RiskOutput`, `PsiOutput`, `VoseOutput`)?
 pub fn is_output_marker(name: &str) -> bool {
     matches!(split_vendor(name), Some((_, "OUTPUT")))

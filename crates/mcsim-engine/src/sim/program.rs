@@ -309,6 +309,24 @@ pub enum Instr {
         /// The values beside them.
         values: Vec<Operand>,
     },
+    /// A distribution call whose parameters change from iteration to iteration: the quantile at
+    /// the site's uniform `u` with the iteration's parameters, plus `shift`
+    /// ([`crate::sim::dists::dynamic_quantile`]).
+    Quantile {
+        /// Destination slot.
+        dst: u32,
+        /// `RISK`, `PSI` or `VOSE`.
+        vendor: String,
+        /// The distribution without its prefix (`NORMAL`).
+        dist: String,
+        /// `RiskShift`.
+        #[serde(with = "float")]
+        shift: f64,
+        /// The parameters.
+        args: Vec<Operand>,
+        /// The uniform.
+        u: Operand,
+    },
     /// INDEX(list, i) over a one-dimensional list.
     Index {
         /// Destination slot.
@@ -899,6 +917,32 @@ fn exec(ins: &Instr, c: &mut Columns) {
                         Some(j) => srcs.get(j).map_or(f64::NAN, |s| s.at(i)),
                         None => f64::NAN,
                     }
+                };
+            }
+            c.put(*dst, d);
+        }
+        Instr::Quantile {
+            dst,
+            vendor,
+            dist,
+            shift,
+            args,
+            u,
+        } => {
+            let mut d = c.take(*dst);
+            let us = src(c, *u);
+            let srcs: Vec<Src<'_>> = args.iter().map(|o| src(c, *o)).collect();
+            let mut buf = vec![0.0; args.len()];
+            for (i, v) in d.iter_mut().enumerate() {
+                let mut bad = us.at(i).is_nan();
+                for (b, s) in buf.iter_mut().zip(&srcs) {
+                    *b = s.at(i);
+                    bad |= b.is_nan();
+                }
+                *v = if bad {
+                    f64::NAN
+                } else {
+                    crate::sim::dists::dynamic_quantile(vendor, dist, &buf, *shift, us.at(i))
                 };
             }
             c.put(*dst, d);

@@ -283,3 +283,87 @@ fn approximate_lookups_over_constant_tables_compile_as_excel_searches() {
     assert_same(&c, &i);
     assert!(c[0].iter().any(|x| x.is_nan()) && c[0].iter().any(|x| !x.is_nan()));
 }
+
+#[test]
+fn distributions_with_changing_parameters_compile_to_the_interpreters_quantiles() {
+    use crate::sim::sites::DynamicDist;
+    use mcsim_sampling::Modifiers;
+    // B1 = RiskNormal(A1, A2^2+1, RiskName("x")) with A1, A2 inputs; B2 a Poisson whose mean is
+    // uncertain, shifted; B3 a Triang whose mode may fall outside its range (#VALUE! lanes).
+    let cells = [
+        ("A1", "1"),
+        ("A2", "2"),
+        ("B1", "=RiskNormal(A1,A2^2+1,RiskName(\"x\"))"),
+        ("B2", "=RiskPoisson(ABS(A1)+1,RiskShift(3))"),
+        ("B3", "=RiskTriang(0,A2,10)"),
+        ("C1", "=B1+B2+B3"),
+    ];
+    let (m, g) = setup(&cells);
+    let ins = [id(&m, "A1"), id(&m, "A2")];
+    let site = |a1: &str, shift: f64| {
+        let c = &m.cells[id(&m, a1) as usize];
+        Site {
+            key: SiteKey {
+                sheet: c.sheet,
+                row: c.row,
+                col: c.col,
+                offset: 0,
+            },
+            kind: SiteKind::Dynamic(DynamicDist {
+                modifiers: Modifiers {
+                    truncate: None,
+                    shift,
+                },
+            }),
+        }
+    };
+    let sites = [site("B1", 0.0), site("B2", 3.0), site("B3", 0.0)];
+    let outs = [id(&m, "B1"), id(&m, "B2"), id(&m, "B3"), id(&m, "C1")];
+    let spec = Spec {
+        inputs: &ins,
+        sites: &sites,
+        outputs: &outs,
+        ..Spec::default()
+    };
+    let fill = |b: &mut Block<'_>| {
+        for k in 0..5 {
+            for (i, x) in b.input_mut(k).iter_mut().enumerate() {
+                *x = if k < 2 {
+                    (i as f64 - 32.0) * 0.37
+                } else {
+                    (i as f64 + 0.5) / 64.0
+                };
+            }
+        }
+    };
+    let compiled = Simulation::prepare_with(&m, &g, &spec);
+    assert!(matches!(compiled.plan(), Plan::Compiled(_)));
+    let interp = Simulation::prepare_with(
+        &m,
+        &g,
+        &Spec {
+            interpret: true,
+            ..spec
+        },
+    );
+    let (mut b1, mut b2) = (compiled.block(64), interp.block(64));
+    fill(&mut b1);
+    fill(&mut b2);
+    let (mut o1, mut o2) = (vec![Vec::new(); 4], vec![Vec::new(); 4]);
+    compiled.run_block(&mut b1, 64, &mut o1);
+    interp.run_block(&mut b2, 64, &mut o2);
+    for (x, y) in o1.iter().zip(&o2) {
+        for (p, q) in x.iter().zip(y) {
+            assert!(
+                p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()),
+                "{p} vs {q}"
+            );
+        }
+    }
+    // Lane 40: A1 = 2.96, A2 = 2.96: the normal's quantile at u = 40.5/64.
+    let z = mcsim_sampling::normal_quantile(40.5 / 64.0);
+    let a = (40.0 - 32.0) * 0.37;
+    assert!((o1[0][40] - (a + z * (a * a + 1.0))).abs() < 1e-9);
+    // B3's mode A2 < 0 is invalid: an error in those lanes.
+    assert!(o1[2][0].is_nan() && !o1[2][40].is_nan());
+}

@@ -46,6 +46,7 @@ impl Instr {
             | Instr::CountIf { dst, .. }
             | Instr::MatchExact { dst, .. }
             | Instr::LookupApprox { dst, .. }
+            | Instr::Quantile { dst, .. }
             | Instr::Index { dst, .. }
             | Instr::Round { dst, .. }
             | Instr::Copy { dst, .. } => *dst,
@@ -86,6 +87,10 @@ impl Instr {
             Instr::MatchExact { key, items, .. } => {
                 op(key);
                 items.iter().for_each(op);
+            }
+            Instr::Quantile { args, u, .. } => {
+                op(u);
+                args.iter().for_each(op);
             }
             Instr::LookupApprox {
                 key, keys, values, ..

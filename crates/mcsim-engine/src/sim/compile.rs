@@ -145,33 +145,7 @@ pub fn compile<'m>(
     outputs: &[CellId],
 ) -> Result<Compiled, Unsupported> {
     let sto = stochastic_cells(model, graph, inputs, sites, fixed);
-    let mut c = Compiler {
-        model,
-        ev,
-        sto: &sto,
-        cell_op: HashMap::new(),
-        instrs: Vec::new(),
-        next: 0,
-        sites: sites
-            .iter()
-            .enumerate()
-            .map(|(j, s)| {
-                let dynamic = match &s.kind {
-                    SiteKind::Dynamic(d) => Some(d.modifiers),
-                    _ => None,
-                };
-                (s.key, (j, dynamic))
-            })
-            .collect(),
-        site_slots: vec![None; sites.len()],
-        call_offset: 0,
-        elem: None,
-        cur: 0,
-        seen: HashMap::new(),
-        powers: HashMap::new(),
-        cell_ty: HashMap::new(),
-        folded_text: false,
-    };
+    let mut c = Compiler::new(model, ev, &sto, sites);
     let mut input_slots = Vec::with_capacity(inputs.len());
     for &i in inputs {
         let s = c.slot();
@@ -256,33 +230,7 @@ pub fn unsupported_cells_with<'m>(
             sto[i as usize] = true;
         }
     }
-    let mut c = Compiler {
-        model,
-        ev,
-        sto: &sto,
-        cell_op: HashMap::new(),
-        instrs: Vec::new(),
-        next: 0,
-        sites: sites
-            .iter()
-            .enumerate()
-            .map(|(j, s)| {
-                let dynamic = match &s.kind {
-                    SiteKind::Dynamic(d) => Some(d.modifiers),
-                    _ => None,
-                };
-                (s.key, (j, dynamic))
-            })
-            .collect(),
-        site_slots: vec![None; sites.len()],
-        call_offset: 0,
-        elem: None,
-        cur: 0,
-        seen: HashMap::new(),
-        powers: HashMap::new(),
-        cell_ty: HashMap::new(),
-        folded_text: false,
-    };
+    let mut c = Compiler::new(model, ev, &sto, sites);
     for &i in inputs {
         let s = c.slot();
         c.cell_op.insert(i, Operand::Slot(s));
@@ -316,6 +264,38 @@ fn num(v: &Value) -> f64 {
         Value::Array(_) => num(&v.first()),
         Value::Error(_) | Value::Text(_) => f64::NAN,
         v => v.to_number().unwrap_or(f64::NAN),
+    }
+}
+
+impl<'a, 'm> Compiler<'a, 'm> {
+    fn new(model: &'m Model, ev: &'a mut Evaluator<'m>, sto: &'a [bool], sites: &[Site]) -> Self {
+        Compiler {
+            model,
+            ev,
+            sto,
+            cell_op: HashMap::new(),
+            instrs: Vec::new(),
+            next: 0,
+            sites: sites
+                .iter()
+                .enumerate()
+                .map(|(j, s)| {
+                    let dynamic = match &s.kind {
+                        SiteKind::Dynamic(d) => Some(d.modifiers),
+                        _ => None,
+                    };
+                    (s.key, (j, dynamic))
+                })
+                .collect(),
+            site_slots: vec![None; sites.len()],
+            call_offset: 0,
+            elem: None,
+            cur: 0,
+            seen: HashMap::new(),
+            powers: HashMap::new(),
+            cell_ty: HashMap::new(),
+            folded_text: false,
+        }
     }
 }
 

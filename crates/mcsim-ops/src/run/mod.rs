@@ -331,6 +331,56 @@ fn parse_value(text: &str) -> Value {
 /// its slices of the output columns.
 type EvalTask<'a> = (u64, Vec<&'a [f64]>, Vec<&'a mut [f64]>);
 
+/// How the inputs a task does not keep are drawn.
+#[derive(Clone, Copy)]
+struct Draws<'a> {
+    samplers: &'a [&'a Sampler],
+    keys: &'a [u64],
+    method: Method,
+    streams: &'a Streams,
+    iterations: u64,
+    /// Lanes per block.
+    lanes: usize,
+}
+
+/// Evaluates a task's iterations block by block: the kept inputs from `ins`, the others drawn
+/// here; each output's values go to `outs`.
+#[allow(clippy::too_many_arguments)]
+fn evaluate_task<'m>(
+    sim: &Simulation<'m>,
+    block: &mut mcsim_engine::sim::Block<'m>,
+    outbuf: &mut [Vec<f64>],
+    draws: Draws<'_>,
+    start: u64,
+    ins: &[&[f64]],
+    outs: &mut [&mut [f64]],
+) {
+    let len = outs.first().map_or(0, |o| o.len());
+    let lanes_per_block = draws.lanes;
+    let mut off = 0;
+    while off < len {
+        let lanes = lanes_per_block.min(len - off);
+        for (k, col) in ins.iter().enumerate() {
+            block.input_mut(k)[..lanes].copy_from_slice(&col[off..off + lanes]);
+        }
+        for (k, sampler) in draws.samplers.iter().enumerate().skip(ins.len()) {
+            sampler.sample_into(
+                draws.method,
+                draws.streams,
+                draws.keys[k],
+                draws.iterations,
+                start + off as u64,
+                &mut block.input_mut(k)[..lanes],
+            );
+        }
+        sim.run_block(block, lanes, outbuf);
+        for (o, buf) in outs.iter_mut().zip(outbuf.iter()) {
+            o[off..off + lanes].copy_from_slice(&buf[..lanes]);
+        }
+        off += lanes;
+    }
+}
+
 /// One task: its first iteration, then its slices of the input and output columns.
 type Task<'a> = (u64, Vec<&'a mut [f64]>, Vec<&'a mut [f64]>);
 
@@ -1365,9 +1415,6 @@ fn run_simulation(
                     )
                 },
                 |(block, outbuf), (start, mut ins, mut outs)| {
-                    let len = ins
-                        .first()
-                        .map_or_else(|| outs.first().map_or(0, |o| o.len()), |c| c.len());
                     // Latin Hypercube strata span the whole run (the maximum with
                     // `--until-converged`), so any task computes its own slice.
                     for (k, col) in ins.iter_mut().enumerate() {
@@ -1393,29 +1440,23 @@ fn run_simulation(
                     if two_phase {
                         return;
                     }
-                    let mut off = 0;
-                    while off < len {
-                        let lanes = lanes_per_block.min(len - off);
-                        for (k, col) in ins.iter().enumerate() {
-                            block.input_mut(k)[..lanes].copy_from_slice(&col[off..off + lanes]);
-                        }
-                        // Inputs not kept are drawn here, block by block.
-                        for (k, sampler) in samplers.iter().enumerate().skip(ins.len()) {
-                            sampler.sample_into(
-                                method,
-                                streams,
-                                keys[k],
-                                iterations,
-                                start + off as u64,
-                                &mut block.input_mut(k)[..lanes],
-                            );
-                        }
-                        sim.run_block(block, lanes, outbuf);
-                        for (o, buf) in outs.iter_mut().zip(outbuf.iter()) {
-                            o[off..off + lanes].copy_from_slice(&buf[..lanes]);
-                        }
-                        off += lanes;
-                    }
+                    let ins: Vec<&[f64]> = ins.iter().map(|c| &**c).collect();
+                    evaluate_task(
+                        sim,
+                        block,
+                        outbuf,
+                        Draws {
+                            samplers,
+                            keys,
+                            method,
+                            streams,
+                            iterations,
+                            lanes: lanes_per_block,
+                        },
+                        start,
+                        &ins,
+                        &mut outs,
+                    );
                 },
             );
         });
@@ -1451,29 +1492,22 @@ fn run_simulation(
                         )
                     },
                     |(block, outbuf), (start, ins, mut outs)| {
-                        let len = outs.first().map_or(0, |o| o.len());
-                        let mut off = 0;
-                        while off < len {
-                            let lanes = lanes_per_block.min(len - off);
-                            for (k, col) in ins.iter().enumerate() {
-                                block.input_mut(k)[..lanes].copy_from_slice(&col[off..off + lanes]);
-                            }
-                            for (k, sampler) in samplers.iter().enumerate().skip(ins.len()) {
-                                sampler.sample_into(
-                                    method,
-                                    streams,
-                                    keys[k],
-                                    iterations,
-                                    start + off as u64,
-                                    &mut block.input_mut(k)[..lanes],
-                                );
-                            }
-                            sim.run_block(block, lanes, outbuf);
-                            for (o, buf) in outs.iter_mut().zip(outbuf.iter()) {
-                                o[off..off + lanes].copy_from_slice(&buf[..lanes]);
-                            }
-                            off += lanes;
-                        }
+                        evaluate_task(
+                            sim,
+                            block,
+                            outbuf,
+                            Draws {
+                                samplers,
+                                keys,
+                                method,
+                                streams,
+                                iterations,
+                                lanes: lanes_per_block,
+                            },
+                            start,
+                            &ins,
+                            &mut outs,
+                        );
                     },
                 );
             });

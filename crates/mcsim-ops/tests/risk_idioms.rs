@@ -740,3 +740,46 @@ fn a_distribution_with_an_uncertain_parameter_compiles() {
     // Poisson(10 U(1,3)): mean 20, variance 20 + 100 Var(U) = 20 + 100/3.
     assert_mean(&r, "cases", 20.0, (20.0f64 + 100.0 / 3.0).sqrt());
 }
+
+#[test]
+fn an_invalid_distribution_is_an_error_only_where_an_output_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = book(
+        dir.path(),
+        &[
+            ("A1", "=RiskNormal(10,1)"),
+            ("A2", "=RiskTriang(5,1,2)"),
+            ("B1", "=RiskOutput(\"y\")+A1"),
+        ],
+        &[],
+    );
+    let r = simulate(&p, 500);
+    assert_eq!(r.inputs.len(), 1);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("Sheet1!A2") && w.contains("no output reads")),
+        "{:?}",
+        r.warnings
+    );
+    let p = book(
+        dir.path(),
+        &[
+            ("A1", "=RiskNormal(10,1)"),
+            ("A2", "=RiskTriang(5,1,2)"),
+            ("B1", "=RiskOutput(\"y\")+A1+A2"),
+        ],
+        &[],
+    );
+    let e = run(
+        &RunOptions {
+            workbook: p,
+            iterations: Some(100),
+            ..RunOptions::default()
+        },
+        &|_, _| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("Sheet1!A2") && e.contains("RiskTriang"), "{e}");
+}

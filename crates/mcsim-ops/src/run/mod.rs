@@ -767,6 +767,8 @@ fn run_simulation(
     let mut corrmats: BTreeMap<String, Vec<(usize, usize, Value)>> = BTreeMap::new();
     let mut depcs: BTreeMap<String, Vec<(usize, Option<f64>)>> = BTreeMap::new();
     let mut set_warned: Vec<CellId> = Vec::new();
+    // Distribution calls that cannot be sampled (invalid parameters, unknown distribution).
+    let mut unusable: Vec<(CellId, String)> = Vec::new();
     // Which inputs carry an automatic name (by position in `inputs`).
     let mut auto_named: Vec<bool> = vec![false; inputs.len()];
     for call in &detected.inputs {
@@ -797,11 +799,21 @@ fn run_simulation(
                 None,
             )
         } else {
-            let dist = mcsim_engine::sim::dists::distribution(call)
-                .map_err(|m| input_err(format!("{}: {m}", call.label)))?;
-            let sampler = Sampler::with_modifiers(&dist, modifiers)
-                .map_err(|e| input_err(format!("{}: {e}", call.label)))?;
-            (SiteKind::Sampled, sampler, Some(dist))
+            let built = mcsim_engine::sim::dists::distribution(call)
+                .map_err(|m| format!("{}: {m}", call.label))
+                .and_then(|dist| {
+                    Sampler::with_modifiers(&dist, modifiers)
+                        .map(|s| (s, dist))
+                        .map_err(|e| format!("{}: {e}", call.label))
+                });
+            match built {
+                Ok((sampler, dist)) => (SiteKind::Sampled, sampler, Some(dist)),
+                Err(message) => {
+                    // An error only if an output reads the cell (decided below).
+                    unusable.push((call.cell, message));
+                    continue;
+                }
+            }
         };
         for ig in &call.ignored {
             warnings.push(format!("{}: {ig} is accepted and ignored", call.label));
@@ -999,6 +1011,17 @@ fn run_simulation(
         let everything = vec![true; model.cells.len()];
         let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
         let feeds = graph.upstream(&model, &out_cells, &everything);
+        // A distribution that cannot be sampled is an error where an output reads it, and
+        // otherwise a warning (@RISK would refuse the whole model; a cell nothing reads does not
+        // change the results).
+        for (cell, message) in &unusable {
+            if feeds[*cell as usize] {
+                return Err(input_err(message.clone()));
+            }
+            warnings.push(format!(
+                "{message}; no output reads the cell, so it is left out of the simulation"
+            ));
+        }
         for f in &model.formulas {
             if !feeds[f.cell as usize] {
                 continue;

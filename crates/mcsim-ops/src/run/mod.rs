@@ -999,6 +999,22 @@ fn run_simulation(
             *n = format!("{n} ({})", model.cell_label(*c));
         }
     }
+    // A distribution that cannot be sampled is an error where an output reads it, and otherwise
+    // a warning (@RISK would refuse the whole model; a cell nothing reads does not change the
+    // results).
+    if !unusable.is_empty() {
+        let everything = vec![true; model.cells.len()];
+        let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
+        let feeds = graph.upstream(&model, &out_cells, &everything);
+        for (cell, message) in &unusable {
+            if feeds[*cell as usize] {
+                return Err(input_err(message.clone()));
+            }
+            warnings.push(format!(
+                "{message}; no output reads the cell, so it is left out of the simulation"
+            ));
+        }
+    }
     if inputs.is_empty() {
         return Err(input_err(
             "no uncertain inputs: use distribution functions (=RiskNormal(..)), RAND(), or [[input]] entries in a model file (--config)".into(),
@@ -1011,17 +1027,6 @@ fn run_simulation(
         let everything = vec![true; model.cells.len()];
         let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
         let feeds = graph.upstream(&model, &out_cells, &everything);
-        // A distribution that cannot be sampled is an error where an output reads it, and
-        // otherwise a warning (@RISK would refuse the whole model; a cell nothing reads does not
-        // change the results).
-        for (cell, message) in &unusable {
-            if feeds[*cell as usize] {
-                return Err(input_err(message.clone()));
-            }
-            warnings.push(format!(
-                "{message}; no output reads the cell, so it is left out of the simulation"
-            ));
-        }
         for f in &model.formulas {
             if !feeds[f.cell as usize] {
                 continue;

@@ -172,6 +172,10 @@ impl Model {
             let scope = n.scope.map(|s| s as u32);
             let idx = m.names.len();
             m.name_index.insert((scope, n.name.to_uppercase()), idx);
+            m.names_by_upper
+                .entry(n.name.to_uppercase())
+                .or_default()
+                .push((scope, idx));
             m.names.push(Name {
                 name: n.name.clone(),
                 scope,

@@ -159,6 +159,8 @@ pub struct Model {
     pub names: Vec<Name>,
     /// `(scope, upper-case name)` → index in `names`.
     pub name_index: HashMap<(Option<SheetId>, String), usize>,
+    /// Upper-case name → its scopes and indices in `names` (looked up without allocating).
+    pub names_by_upper: HashMap<String, Vec<(Option<SheetId>, usize)>>,
     /// Upper-case sheet name → id.
     pub sheet_index: HashMap<String, SheetId>,
     /// The 1904 date system.
@@ -172,6 +174,15 @@ pub struct Model {
 impl Model {
     /// The sheet with this name (case-insensitive).
     pub fn sheet_id(&self, name: &str) -> Option<SheetId> {
+        // Without allocating (references name sheets in every evaluation): the sheets are few, so
+        // a scan with ASCII case folding, and the upper-case index for other names.
+        if name.is_ascii() {
+            return self
+                .sheets
+                .iter()
+                .position(|s| s.name.eq_ignore_ascii_case(name))
+                .map(|i| i as SheetId);
+        }
         self.sheet_index.get(&name.to_uppercase()).copied()
     }
 
@@ -182,15 +193,27 @@ impl Model {
 
     /// The defined name visible from `sheet` (sheet scope first, then workbook scope).
     pub fn name(&self, sheet: Option<SheetId>, name: &str) -> Option<&Name> {
-        let up = name.to_uppercase();
-        if let Some(s) = sheet
-            && let Some(&i) = self.name_index.get(&(Some(s), up.clone()))
-        {
-            return self.names.get(i);
+        // Short ASCII names are upper-cased on the stack (defined names are read in every
+        // evaluation of the formulas that use them).
+        let mut buf = [0u8; 64];
+        if name.is_ascii() && name.len() <= buf.len() {
+            for (b, c) in buf.iter_mut().zip(name.bytes()) {
+                *b = c.to_ascii_uppercase();
+            }
+            if let Ok(up) = std::str::from_utf8(&buf[..name.len()]) {
+                return self.name_upper(sheet, up);
+            }
         }
-        self.name_index
-            .get(&(None, up))
-            .and_then(|&i| self.names.get(i))
+        self.name_upper(sheet, &name.to_uppercase())
+    }
+
+    fn name_upper(&self, sheet: Option<SheetId>, up: &str) -> Option<&Name> {
+        let scopes = self.names_by_upper.get(up)?;
+        // The last definition wins, as in `name_index`.
+        let find =
+            |want: Option<SheetId>| scopes.iter().rev().find(|(s, _)| *s == want).map(|e| e.1);
+        let i = sheet.and_then(|s| find(Some(s))).or_else(|| find(None))?;
+        self.names.get(i)
     }
 
     /// `Sheet1!B3` for a cell.

@@ -58,10 +58,36 @@ pub struct Site {
     pub kind: SiteKind,
 }
 
+/// A hasher for [`SiteKey`]s, which the interpreter looks up at every random call of every
+/// iteration: the four numbers mixed by multiplication (SipHash's resistance to chosen keys buys
+/// nothing here and costs most of the lookup).
+#[derive(Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(x as u64);
+    }
+
+    fn write_u64(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// Sites by position, for the evaluator: each site's column index.
 #[derive(Debug, Clone, Default)]
 pub struct SiteTable {
-    index: HashMap<SiteKey, u32>,
+    index: HashMap<SiteKey, u32, std::hash::BuildHasherDefault<KeyHasher>>,
     kinds: Vec<SiteKind>,
 }
 

@@ -58,6 +58,17 @@ fn assert_mean(r: &RunReport, name: &str, mean: f64, sd: f64) {
     );
 }
 
+/// The value a statistics cell took after the run.
+fn statistic(r: &RunReport, cell: &str) -> f64 {
+    r.statistics
+        .iter()
+        .find(|s| s.cell == cell)
+        .unwrap_or_else(|| panic!("no statistic {cell}: {:?}", r.statistics))
+        .value
+        .as_f64()
+        .unwrap()
+}
+
 fn sd_of(r: &RunReport, name: &str) -> f64 {
     output(r, name).summary.std_dev
 }
@@ -164,15 +175,7 @@ fn statistics_functions_in_cells_take_the_simulated_values() {
         &[],
     );
     let r = simulate(&p, 20_000);
-    let stat = |cell: &str| -> f64 {
-        r.statistics
-            .iter()
-            .find(|s| s.cell == cell)
-            .unwrap_or_else(|| panic!("no statistic {cell}: {:?}", r.statistics))
-            .value
-            .as_f64()
-            .unwrap()
-    };
+    let stat = |cell: &str| statistic(&r, cell);
     // A2 is not an output, yet it is simulated and tracked.
     let se = 20.0 / (20_000f64).sqrt();
     assert!((stat("Sheet1!B1") - 200.0).abs() < 4.0 * se);
@@ -633,15 +636,7 @@ fn modelrisk_statistics_functions_take_the_simulated_values() {
         &[],
     );
     let r = simulate(&p, 10_000);
-    let stat = |cell: &str| -> f64 {
-        r.statistics
-            .iter()
-            .find(|s| s.cell == cell)
-            .unwrap_or_else(|| panic!("no statistic {cell}: {:?}", r.statistics))
-            .value
-            .as_f64()
-            .unwrap()
-    };
+    let stat = |cell: &str| statistic(&r, cell);
     assert!((stat("Sheet1!B1") - 100.0).abs() < 0.4);
     assert!((stat("Sheet1!B2") - 100.0).abs() < 0.5);
     assert!((stat("Sheet1!B3") - 0.5).abs() < 0.02);

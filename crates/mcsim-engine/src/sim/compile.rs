@@ -959,7 +959,7 @@ fn allocate(p: &mut Program, pinned: &[u32]) -> Vec<u32> {
     }
     for (i, ins) in p.instrs.iter_mut().enumerate() {
         let rd = reads(ins);
-        let d = dst_of(ins);
+        let d = ins.dst();
         if map[d as usize] == u32::MAX {
             map[d as usize] = free.pop().unwrap_or_else(|| {
                 next_phys += 1;
@@ -982,49 +982,11 @@ fn allocate(p: &mut Program, pinned: &[u32]) -> Vec<u32> {
     map
 }
 
-fn ops_of(ins: &Instr) -> Vec<Operand> {
-    match ins {
-        Instr::Arith { a, b, .. } | Instr::Compare { a, b, .. } | Instr::Call2 { a, b, .. } => {
-            vec![*a, *b]
-        }
-        Instr::IfError { a, alt, .. } => vec![*a, *alt],
-        Instr::PowI { a, .. }
-        | Instr::Neg { a, .. }
-        | Instr::IsError { a, .. }
-        | Instr::Call1 { a, .. }
-        | Instr::Round { a, .. }
-        | Instr::Copy { a, .. } => vec![*a],
-        Instr::Select { cond, t, f, .. } => vec![*cond, *t, *f],
-        Instr::Call3 { args, .. } => args.to_vec(),
-        Instr::Reduce { slots, .. } => slots.iter().map(|&s| Operand::Slot(s)).collect(),
-        Instr::Npv { rate, flows, .. } => std::iter::once(*rate)
-            .chain(flows.iter().copied())
-            .collect(),
-        Instr::SumProduct { a, b, .. } => a.iter().chain(b.iter()).copied().collect(),
-        Instr::CountIf { items, .. } => items.clone(),
-        Instr::MatchExact { key, items, .. } => {
-            std::iter::once(*key).chain(items.iter().copied()).collect()
-        }
-        Instr::LookupApprox { key, values, .. } => std::iter::once(*key)
-            .chain(values.iter().copied())
-            .collect(),
-        Instr::Quantile { u, args, .. } => {
-            std::iter::once(*u).chain(args.iter().copied()).collect()
-        }
-        Instr::Index { items, idx, .. } => {
-            std::iter::once(*idx).chain(items.iter().copied()).collect()
-        }
-    }
-}
-
+/// The slots an instruction reads ([`Instr::for_each_read`]).
 fn reads(ins: &Instr) -> Vec<u32> {
-    ops_of(ins)
-        .into_iter()
-        .filter_map(|o| match o {
-            Operand::Slot(s) => Some(s),
-            _ => None,
-        })
-        .collect()
+    let mut v = Vec::new();
+    ins.for_each_read(|s| v.push(s));
+    v
 }
 
 fn set_dst(mut ins: Instr, d: u32) -> Instr {
@@ -1051,31 +1013,6 @@ fn set_dst(mut ins: Instr, d: u32) -> Instr {
         | Instr::Copy { dst, .. } => *dst = d,
     }
     ins
-}
-
-fn dst_of(ins: &Instr) -> u32 {
-    match ins {
-        Instr::Arith { dst, .. }
-        | Instr::PowI { dst, .. }
-        | Instr::Neg { dst, .. }
-        | Instr::Compare { dst, .. }
-        | Instr::Select { dst, .. }
-        | Instr::IfError { dst, .. }
-        | Instr::IsError { dst, .. }
-        | Instr::Call1 { dst, .. }
-        | Instr::Call2 { dst, .. }
-        | Instr::Call3 { dst, .. }
-        | Instr::Reduce { dst, .. }
-        | Instr::Npv { dst, .. }
-        | Instr::SumProduct { dst, .. }
-        | Instr::CountIf { dst, .. }
-        | Instr::MatchExact { dst, .. }
-        | Instr::LookupApprox { dst, .. }
-        | Instr::Quantile { dst, .. }
-        | Instr::Index { dst, .. }
-        | Instr::Round { dst, .. }
-        | Instr::Copy { dst, .. } => *dst,
-    }
 }
 
 fn rewrite(ins: &mut Instr, map: &[u32]) {

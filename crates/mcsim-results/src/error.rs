@@ -76,6 +76,13 @@ pub enum ResultsError {
         /// What is wrong.
         message: String,
     },
+    /// Streaming accumulators that do not fit together: a second pass that saw other values than
+    /// the first, a collector from another plan, or statistics without a requested target.
+    #[error("streaming statistics: {what}")]
+    StreamMismatch {
+        /// What does not match.
+        what: String,
+    },
     /// `write_block` after `finish`, or a similar misuse of the writer.
     #[error("samples writer: {0}")]
     WriterState(&'static str),

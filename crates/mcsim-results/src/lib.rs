@@ -10,6 +10,9 @@
 //! - [`Threshold`]: CI gating expressions such as `P(NPV < 0) > 0.2`.
 //! - [`SamplesWriter`] / [`read_samples`]: the per-iteration samples file (Parquet, Arrow IPC or
 //!   CSV; layout in [`samples`]), written block by block in bounded memory.
+//! - [`stream`]: the same statistics in constant memory, from mergeable per-block accumulators
+//!   ([`BlockStats`], [`Histogram`]) and exact order statistics by a further pass over
+//!   recomputed iterations ([`QuantilePlan`]).
 //! - [`compare`] / [`compare_samples`]: two runs side by side (Welch t, percentiles, KS).
 //! - [`plot_histogram`], [`plot_cdf`], [`plot_tornado`]: SVG or PNG charts.
 //!
@@ -38,6 +41,7 @@ mod error;
 pub mod samples;
 mod sensitivity;
 mod sorted;
+pub mod stream;
 mod sum;
 mod summary;
 pub mod threshold;
@@ -57,6 +61,10 @@ pub use sensitivity::{
     RankedInputs, Sensitivity, SensitivityEntry, pearson, ranks, spearman, standardized_regression,
 };
 pub use sorted::SortedColumn;
+pub use stream::{
+    BlockStats, Collector, Histogram, OrderStats, QuantilePlan, RankMap, Resolved,
+    SensitivityStats, summary_positions,
+};
 pub use sum::StableSum;
 pub use summary::{
     DEFAULT_PERCENTILES, PercentileValue, RiskMeasure, Summary, SummaryOptions, TargetProbability,

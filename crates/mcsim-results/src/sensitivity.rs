@@ -262,7 +262,7 @@ fn scale_of(x: &[f64]) -> Option<(f64, f64)> {
 /// Solves `a x = b` for a symmetric positive semi-definite `a` (unit diagonal scale) by Cholesky,
 /// skipping any column whose pivot falls below `tol` (dependent on earlier columns): its
 /// coefficient is `None` and it is left out of the system.
-fn solve_spd_dropping(a: &[Vec<f64>], b: &[f64], tol: f64) -> Vec<Option<f64>> {
+pub(crate) fn solve_spd_dropping(a: &[Vec<f64>], b: &[f64], tol: f64) -> Vec<Option<f64>> {
     let m = b.len();
     let mut l = vec![vec![0.0; m]; m];
     let mut keep = vec![false; m];
@@ -434,11 +434,24 @@ impl Sensitivity {
         rho: Vec<Option<f64>>,
         src: Vec<Option<f64>>,
     ) -> Self {
+        let names: Vec<&str> = inputs.iter().map(|(name, _)| *name).collect();
+        Self::assemble_names(output, n, &names, rho, src)
+    }
+
+    /// The entries from per-input correlations and coefficients; contributions are the squared
+    /// correlations' shares.
+    pub(crate) fn assemble_names(
+        output: &str,
+        n: usize,
+        inputs: &[&str],
+        rho: Vec<Option<f64>>,
+        src: Vec<Option<f64>>,
+    ) -> Self {
         let total: f64 = rho.iter().flatten().map(|r| r * r).sum();
         let entries = inputs
             .iter()
             .zip(rho.iter().zip(src))
-            .map(|((name, _), (r, s))| SensitivityEntry {
+            .map(|(name, (r, s))| SensitivityEntry {
                 input: (*name).to_string(),
                 spearman: *r,
                 src: s,

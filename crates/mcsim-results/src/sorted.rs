@@ -7,14 +7,14 @@
 
 /// Maps `x`'s bits to a `u64` whose unsigned order is `f64::total_cmp`'s order.
 #[inline]
-fn key(x: f64) -> u64 {
+pub(crate) fn key(x: f64) -> u64 {
     let b = x.to_bits();
     if b >> 63 == 1 { !b } else { b | (1 << 63) }
 }
 
 /// Inverse of [`key`].
 #[inline]
-fn unkey(k: u64) -> f64 {
+pub(crate) fn unkey(k: u64) -> f64 {
     f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
 }
 

@@ -325,6 +325,158 @@ impl Summary {
         }
     }
 
+    /// Moments, min, max, errors and targets from `stats`, percentiles/VaR/CVaR from the exact
+    /// sorted finite values `sorted` (ascending, as [`SortedColumn::sorted`](crate::SortedColumn)
+    /// holds them; `stats.n()` of them). Targets `stats` was not made with are counted in
+    /// `sorted`.
+    ///
+    /// Differences from [`Summary::compute`]: moments come from the merged block moments (equal
+    /// to the two-pass figures to ~1e-14 relative, see [`BlockStats`](crate::BlockStats)), and
+    /// CVaR's tail sum is exact (rounded once) instead of compensated, which can differ in the
+    /// last bit. Percentiles, VaR, targets, min and max are bit-identical.
+    pub fn from_stats_sorted(
+        stats: &crate::stream::BlockStats,
+        sorted: &[f64],
+        options: &SummaryOptions,
+    ) -> Result<Summary> {
+        if sorted.len() as u64 != stats.n() {
+            return Err(ResultsError::LengthMismatch {
+                what: "sorted finite values (against the block statistics' count)".to_string(),
+                got: sorted.len(),
+                expected: stats.n() as usize,
+            });
+        }
+        Self::from_stats_with(
+            stats,
+            options,
+            &|i| sorted[i],
+            &|var| {
+                let k = sorted.partition_point(|&x| x <= var);
+                Ok((k as u64, crate::stream::ExactSum::of(&sorted[..k])))
+            },
+            &|t| Ok(below_above(sorted, t)),
+        )
+    }
+
+    /// Same as [`Summary::from_stats_sorted`] from a streaming run: percentiles/VaR/CVaR from
+    /// `order` (exact order statistics at [`summary_positions`](crate::summary_positions)`(stats.n(),
+    /// options)`). Gives the same `Summary`, bit for bit, as `from_stats_sorted` on the same data.
+    /// Fails when `order` lacks a position the options need, covers another count of values, or
+    /// a target was not counted in `stats`.
+    pub fn from_stats_order(
+        stats: &crate::stream::BlockStats,
+        order: &crate::stream::OrderStats,
+        options: &SummaryOptions,
+    ) -> Result<Summary> {
+        let missing = |what: String| ResultsError::StreamMismatch { what };
+        if order.n() != stats.n() {
+            return Err(missing(format!(
+                "order statistics over {} values, block statistics over {}",
+                order.n(),
+                stats.n()
+            )));
+        }
+        for p in crate::stream::summary_positions(stats.n(), options) {
+            if order.value(p).is_none() {
+                return Err(missing(format!(
+                    "order statistic at position {p} was not planned (plan with summary_positions)"
+                )));
+            }
+        }
+        Self::from_stats_with(
+            stats,
+            options,
+            &|i| order.value(i as u64).unwrap_or(f64::NAN),
+            &|var| {
+                order.tail(var).ok_or_else(|| {
+                    missing(format!("the values up to VaR {var} were not collected"))
+                })
+            },
+            &|t| {
+                Err(missing(format!(
+                    "target {t} was not counted (pass it to BlockStats::new)"
+                )))
+            },
+        )
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn from_stats_with(
+        stats: &crate::stream::BlockStats,
+        options: &SummaryOptions,
+        at: &dyn Fn(usize) -> f64,
+        tail: &dyn Fn(f64) -> Result<(u64, crate::stream::ExactSum)>,
+        target_fallback: &dyn Fn(f64) -> Result<(f64, f64)>,
+    ) -> Result<Summary> {
+        for &p in &options.percentiles {
+            check_level("percentile", p, true)?;
+        }
+        for &a in &options.risk_levels {
+            check_level("VaR level", a, false)?;
+        }
+        let n = stats.n() as usize;
+        let mut percentiles: Vec<PercentileValue> = options
+            .percentiles
+            .iter()
+            .map(|&p| PercentileValue {
+                p,
+                value: percentile_inc_by(n, p, at),
+            })
+            .collect();
+        percentiles.sort_by(|a, b| a.p.total_cmp(&b.p));
+        percentiles.dedup_by(|a, b| a.p == b.p);
+        let mut risk = Vec::with_capacity(options.risk_levels.len());
+        for &level in &options.risk_levels {
+            let var = percentile_inc_by(n, level, at);
+            let cvar = if var.is_nan() {
+                f64::NAN
+            } else {
+                let (k, sum) = tail(var)?;
+                sum.value() / k as f64
+            };
+            risk.push(RiskMeasure { level, var, cvar });
+        }
+        let mut targets = Vec::with_capacity(options.targets.len());
+        for &target in &options.targets {
+            let (p_below, p_above) = match stats.target_counts(target) {
+                Some(_) if n == 0 => (f64::NAN, f64::NAN),
+                Some((below, at_or_below)) => (
+                    below as f64 / n as f64,
+                    (stats.n() - at_or_below) as f64 / n as f64,
+                ),
+                None => target_fallback(target)?,
+            };
+            targets.push(TargetProbability {
+                target,
+                p_below,
+                p_above,
+            });
+        }
+        let nf = n as f64;
+        let std_dev = stats.std_dev();
+        let (skewness, kurtosis) = stats.shape();
+        let mean = stats.mean();
+        let std_error = std_dev / nf.sqrt();
+        Ok(Summary {
+            n,
+            errors: stats.errors() as usize,
+            mean,
+            std_dev,
+            variance: stats.variance(),
+            min: stats.min(),
+            max: stats.max(),
+            skewness,
+            kurtosis,
+            excess_kurtosis: kurtosis - 3.0,
+            std_error,
+            ci95_low: mean - Z95 * std_error,
+            ci95_high: mean + Z95 * std_error,
+            percentiles,
+            risk,
+            targets,
+        })
+    }
+
     /// The reported value of percentile `p` (a fraction), if it was requested.
     pub fn percentile(&self, p: f64) -> Option<f64> {
         self.percentiles

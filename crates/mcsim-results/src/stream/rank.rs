@@ -1,0 +1,402 @@
+//! Streaming sensitivity: approximate ranks from a first pass, sums merged per block.
+
+use serde::{Deserialize, Serialize};
+
+use crate::sensitivity::{Sensitivity, solve_spd_dropping};
+use crate::sorted::key;
+
+use super::histogram::{Histogram, MANY_KEYS, clamped_range};
+use super::moments::{Dd, dd_add_f64};
+
+/// How one bucket maps values to ranks: `clamp(base + (x - lo) * scale, rmin, rmax)`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    lo: f64,
+    scale: f64,
+    base: f64,
+    rmin: f64,
+    rmax: f64,
+}
+
+/// Maps a value to its approximate mid-rank (1-based, among `n`) from a first pass's histogram:
+/// cumulative count below its bucket + linear interpolation inside the bucket (bucket bounds
+/// clamped by `min`/`max`), i.e. the first pass's empirical CDF made piecewise linear between
+/// bucket bounds.
+///
+/// Point masses: a bucket whose values all had the same bits (the histogram records it) maps to
+/// its exact mid-rank `below + (count + 1) / 2`, so discrete inputs (binomial, integer, rounded)
+/// get exact ranks. In a bucket with several distinct values the rank is
+/// `below + 0.5 + count * (x - lo) / (hi - lo)`, clamped to `[below + 1, below + count]`: its error
+/// is at most the bucket's count, and small when the values spread over many buckets (the
+/// buckets are 1/16 of a binade wide). A value in a bucket the first pass never saw gets
+/// `below + 0.5`. Non-finite values map to `NaN`.
+///
+/// Lookup is O(1) (a page table over the top 12 key bits); memory ~40 KiB plus 640 bytes per 16
+/// buckets the column hit. One per column, shared read-only by all workers.
+#[derive(Debug, Clone)]
+pub struct RankMap {
+    n: u64,
+    /// 1 + the page's position in `slots`, or 0.
+    index: Vec<u16>,
+    /// Values in lower pages, for pages the first pass never hit.
+    page_below: Vec<f64>,
+    slots: Vec<[Slot; 16]>,
+}
+
+impl RankMap {
+    /// The rank map of a column from its first-pass histogram and its min and max.
+    pub fn new(hist: &Histogram, min: f64, max: f64) -> Self {
+        let mut index = vec![0u16; 4096];
+        let mut page_below = vec![0.0; 4096];
+        let mut slots: Vec<[Slot; 16]> = Vec::new();
+        let entries: Vec<_> = hist.counts.entries().collect();
+        let mut below = 0u64;
+        let mut ei = 0;
+        for p in 0..4096usize {
+            page_below[p] = below as f64 + 0.5;
+            if ei >= entries.len() || (entries[ei].bucket as usize >> 4) != p {
+                continue;
+            }
+            let mut page = [Slot::default(); 16];
+            for (s, slot) in page.iter_mut().enumerate() {
+                let bucket = ((p << 4) | s) as u16;
+                let b = below as f64;
+                if ei < entries.len() && entries[ei].bucket == bucket {
+                    let e = entries[ei];
+                    ei += 1;
+                    let c = e.count as f64;
+                    let mid = b + (c + 1.0) / 2.0;
+                    let (lo, hi) = clamped_range(bucket, min, max);
+                    *slot = if e.key != MANY_KEYS
+                        || hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater)
+                    {
+                        Slot {
+                            lo: 0.0,
+                            scale: 0.0,
+                            base: mid,
+                            rmin: mid,
+                            rmax: mid,
+                        }
+                    } else {
+                        Slot {
+                            lo,
+                            scale: c / (hi - lo),
+                            base: b + 0.5,
+                            rmin: b + 1.0,
+                            rmax: b + c,
+                        }
+                    };
+                    below += e.count;
+                } else {
+                    let r = b + 0.5;
+                    *slot = Slot {
+                        lo: 0.0,
+                        scale: 0.0,
+                        base: r,
+                        rmin: r,
+                        rmax: r,
+                    };
+                }
+            }
+            slots.push(page);
+            index[p] = slots.len() as u16;
+        }
+        RankMap {
+            n: below,
+            index,
+            page_below,
+            slots,
+        }
+    }
+
+    /// Number of values the ranks are among.
+    pub fn n(&self) -> u64 {
+        self.n
+    }
+
+    /// The approximate mid-rank of `x` (1-based); `NaN` for a non-finite `x`.
+    #[inline]
+    pub fn rank(&self, x: f64) -> f64 {
+        if !x.is_finite() {
+            return f64::NAN;
+        }
+        let b = (key(x) >> 48) as usize;
+        let i = self.index[b >> 4] as usize;
+        if i == 0 {
+            return self.page_below[b >> 4];
+        }
+        let s = &self.slots[i - 1][b & 15];
+        (s.base + (x - s.lo) * s.scale).max(s.rmin).min(s.rmax)
+    }
+}
+
+/// Per-block sums for the Spearman correlation (approximate ranks) of each input with the
+/// output, and for the standardized regression (values centred by first-pass means: `X'X`, `X'y`,
+/// `y'y`), merged in block order.
+///
+/// Sums are plain `f64` within a block and double-double across blocks; merging
+/// strictly in block order gives the same bits for any thread count. The regression is exact up
+/// to rounding (centring by the first-pass means and correcting by the sums makes it independent
+/// of how close those means are); Spearman's correlation uses [`RankMap`] ranks, which are
+/// approximate (see its docs for the error). Memory: `(k + 1)(k + 2) / 2 + 3k + 3` double-doubles
+/// for `k` inputs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SensitivityStats {
+    k: usize,
+    n: u64,
+    /// The centres the values were taken relative to: `(input means, output mean)`.
+    centres: Option<(Vec<f64>, f64)>,
+    rank_x: Vec<Dd>,
+    rank_xx: Vec<Dd>,
+    rank_xy: Vec<Dd>,
+    rank_y: Dd,
+    rank_yy: Dd,
+    x: Vec<Dd>,
+    /// Lower triangle, row-major: `(i, j)` with `j <= i` at `i (i + 1) / 2 + j`.
+    xx: Vec<Dd>,
+    xy: Vec<Dd>,
+    y: Dd,
+    yy: Dd,
+}
+
+/// Σ a·b over equally long slices, in four lanes.
+#[inline]
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..4 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+fn total(v: &[f64]) -> f64 {
+    let ones = vec![1.0; v.len()];
+    dot(v, &ones)
+}
+
+fn dd_val(d: Dd) -> f64 {
+    d[0] + d[1]
+}
+
+impl SensitivityStats {
+    /// Empty sums for `n_inputs` inputs.
+    pub fn new(n_inputs: usize) -> Self {
+        let k = n_inputs;
+        SensitivityStats {
+            k,
+            n: 0,
+            centres: None,
+            rank_x: vec![[0.0; 2]; k],
+            rank_xx: vec![[0.0; 2]; k],
+            rank_xy: vec![[0.0; 2]; k],
+            rank_y: [0.0; 2],
+            rank_yy: [0.0; 2],
+            x: vec![[0.0; 2]; k],
+            xx: vec![[0.0; 2]; k * (k + 1) / 2],
+            xy: vec![[0.0; 2]; k],
+            y: [0.0; 2],
+            yy: [0.0; 2],
+        }
+    }
+
+    /// Rows used so far (the output and every input finite).
+    pub fn n(&self) -> u64 {
+        self.n
+    }
+
+    /// Adds one block: rows where the output and every input are finite only; `inputs[j][i]`,
+    /// `output[i]`. `input_ranks`/`output_rank` are the columns' [`RankMap`]s and
+    /// `input_means`/`output_mean` their first-pass means (any fixed values work; the means keep
+    /// the sums well conditioned). Slices shorter than `output` limit the rows read; the
+    /// centres of the first block are kept (later ones are assumed equal).
+    pub fn add_block(
+        &mut self,
+        input_ranks: &[&RankMap],
+        input_means: &[f64],
+        inputs: &[&[f64]],
+        output_rank: &RankMap,
+        output_mean: f64,
+        output: &[f64],
+    ) {
+        let k = self.k;
+        if input_ranks.len() < k || input_means.len() < k || inputs.len() < k {
+            return;
+        }
+        let rows = inputs[..k]
+            .iter()
+            .map(|x| x.len())
+            .fold(output.len(), usize::min);
+        let keep: Vec<usize> = (0..rows)
+            .filter(|&i| output[i].is_finite() && inputs[..k].iter().all(|x| x[i].is_finite()))
+            .collect();
+        if keep.is_empty() {
+            return;
+        }
+        let (xc, yc) = self
+            .centres
+            .get_or_insert_with(|| (input_means[..k].to_vec(), output_mean))
+            .clone();
+        let rc = |r: &RankMap| (r.n as f64 + 1.0) / 2.0;
+        let ry_c = rc(output_rank);
+        let ry: Vec<f64> = keep
+            .iter()
+            .map(|&i| output_rank.rank(output[i]) - ry_c)
+            .collect();
+        let yv: Vec<f64> = keep.iter().map(|&i| output[i] - yc).collect();
+        let mut xs: Vec<Vec<f64>> = Vec::with_capacity(k);
+        for j in 0..k {
+            let (x, rmap) = (inputs[j], input_ranks[j]);
+            let c = rc(rmap);
+            let rx: Vec<f64> = keep.iter().map(|&i| rmap.rank(x[i]) - c).collect();
+            self.rank_x[j] = dd_add_f64(self.rank_x[j], total(&rx));
+            self.rank_xx[j] = dd_add_f64(self.rank_xx[j], dot(&rx, &rx));
+            self.rank_xy[j] = dd_add_f64(self.rank_xy[j], dot(&rx, &ry));
+            let xv: Vec<f64> = keep.iter().map(|&i| x[i] - xc[j]).collect();
+            self.x[j] = dd_add_f64(self.x[j], total(&xv));
+            self.xy[j] = dd_add_f64(self.xy[j], dot(&xv, &yv));
+            xs.push(xv);
+        }
+        for i in 0..k {
+            for j in 0..=i {
+                let t = i * (i + 1) / 2 + j;
+                self.xx[t] = dd_add_f64(self.xx[t], dot(&xs[i], &xs[j]));
+            }
+        }
+        self.rank_y = dd_add_f64(self.rank_y, total(&ry));
+        self.rank_yy = dd_add_f64(self.rank_yy, dot(&ry, &ry));
+        self.y = dd_add_f64(self.y, total(&yv));
+        self.yy = dd_add_f64(self.yy, dot(&yv, &yv));
+        self.n += keep.len() as u64;
+    }
+
+    /// Merges `later` (the sums of the blocks right after `self`'s; same inputs and centres).
+    pub fn merge(&mut self, later: &SensitivityStats) {
+        if later.n == 0 || later.k != self.k {
+            return;
+        }
+        if self.centres.is_none() {
+            self.centres = later.centres.clone();
+        }
+        let add = |a: &mut Vec<Dd>, b: &[Dd]| {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x = super::moments::dd_add(*x, *y);
+            }
+        };
+        add(&mut self.rank_x, &later.rank_x);
+        add(&mut self.rank_xx, &later.rank_xx);
+        add(&mut self.rank_xy, &later.rank_xy);
+        add(&mut self.x, &later.x);
+        add(&mut self.xx, &later.xx);
+        add(&mut self.xy, &later.xy);
+        let add1 = |a: Dd, b: Dd| super::moments::dd_add(a, b);
+        self.rank_y = add1(self.rank_y, later.rank_y);
+        self.rank_yy = add1(self.rank_yy, later.rank_yy);
+        self.y = add1(self.y, later.y);
+        self.yy = add1(self.yy, later.yy);
+        self.n += later.n;
+    }
+
+    /// Spearman correlations (of the approximate ranks) of each input with the output.
+    fn spearman(&self) -> Vec<Option<f64>> {
+        let n = self.n as f64;
+        if self.n < 2 {
+            return vec![None; self.k];
+        }
+        let (sy, syy) = (dd_val(self.rank_y), dd_val(self.rank_yy));
+        let vy = syy - sy * sy / n;
+        (0..self.k)
+            .map(|j| {
+                let (sx, sxx, sxy) = (
+                    dd_val(self.rank_x[j]),
+                    dd_val(self.rank_xx[j]),
+                    dd_val(self.rank_xy[j]),
+                );
+                let vx = sxx - sx * sx / n;
+                // Constant ranks (a constant column) give zero up to rounding.
+                if !(vx > 1e-12 * sxx && vy > 1e-12 * syy) {
+                    return None;
+                }
+                let c = sxy - sx * sy / n;
+                Some((c / (vx.sqrt() * vy.sqrt())).clamp(-1.0, 1.0))
+            })
+            .collect()
+    }
+
+    /// Standardized regression coefficients, as
+    /// [`standardized_regression`](crate::standardized_regression) computes them.
+    fn regression(&self) -> Vec<Option<f64>> {
+        let k = self.k;
+        let mut out = vec![None; k];
+        let Some((xc, yc)) = &self.centres else {
+            return out;
+        };
+        if self.n < 2 {
+            return out;
+        }
+        let n = self.n as f64;
+        let d = n - 1.0;
+        let cov = |sab: Dd, sa: Dd, sb: Dd| (dd_val(sab) - dd_val(sa) * dd_val(sb) / n) / d;
+        // A column whose spread is rounding noise relative to its level is constant (as
+        // `Sensitivity::compute` decides).
+        let scale = |v: f64, mean: f64| -> Option<f64> {
+            let sd = v.sqrt();
+            (sd.is_finite() && sd > 0.0 && sd > mean.abs() * 1e-13).then_some(sd)
+        };
+        let Some(sdy) = scale(cov(self.yy, self.y, self.y), yc + dd_val(self.y) / n) else {
+            return out;
+        };
+        let sd: Vec<Option<f64>> = (0..k)
+            .map(|j| {
+                let t = j * (j + 1) / 2 + j;
+                scale(
+                    cov(self.xx[t], self.x[j], self.x[j]),
+                    xc[j] + dd_val(self.x[j]) / n,
+                )
+            })
+            .collect();
+        let active: Vec<usize> = (0..k).filter(|&j| sd[j].is_some()).collect();
+        let m = active.len();
+        let mut r = vec![vec![0.0; m]; m];
+        let mut ry = vec![0.0; m];
+        for (a, &i) in active.iter().enumerate() {
+            let si = sd[i].unwrap_or(1.0);
+            for (b, &j) in active.iter().enumerate().take(a + 1) {
+                let sj = sd[j].unwrap_or(1.0);
+                let t = i * (i + 1) / 2 + j;
+                let v = cov(self.xx[t], self.x[i], self.x[j]) / (si * sj);
+                r[a][b] = v;
+                r[b][a] = v;
+            }
+            ry[a] = cov(self.xy[i], self.x[i], self.y) / (si * sdy);
+        }
+        let beta = solve_spd_dropping(&r, &ry, 1e-9);
+        for (a, b) in active.iter().zip(beta) {
+            out[*a] = b;
+        }
+        out
+    }
+}
+
+impl Sensitivity {
+    /// The sensitivity of `output` to `inputs` (names, in the order the stats were built with)
+    /// from streaming sums: Spearman correlations from the approximate ranks of [`RankMap`],
+    /// standardized regression coefficients from the centred sums (exact up to rounding),
+    /// contributions to variance from the correlations (as [`Sensitivity::compute`]). Ranks are
+    /// each column's ranks among all its finite values (the exact path ranks among the rows
+    /// kept); the two agree when no row has an error.
+    pub fn from_stream(output: &str, inputs: &[&str], stats: &SensitivityStats) -> Sensitivity {
+        let mut rho = stats.spearman();
+        let mut src = stats.regression();
+        rho.resize(inputs.len(), None);
+        src.resize(inputs.len(), None);
+        Sensitivity::assemble_names(output, stats.n as usize, inputs, rho, src)
+    }
+}

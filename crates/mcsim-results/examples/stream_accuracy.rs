@@ -253,6 +253,16 @@ fn main() {
         );
         assert!(same);
     }
+    // Stated tolerances (measured values are far below; see the printout).
+    assert!(
+        worst.0 < 1e-3 && worst.2 < 1e-3,
+        "Spearman/contribution beyond 1e-3"
+    );
+    assert!(worst.1 < 1e-10, "regression beyond 1e-10");
+    assert!(
+        worst_q_rank < 2e-3,
+        "quantile_estimate rank error beyond 2e-3"
+    );
     println!(
         "WORST: spearman {:.2e}, regression {:.2e}, contribution {:.2e}, sd rel {:.1e}, \
          quantile_estimate rank {:.2e}",

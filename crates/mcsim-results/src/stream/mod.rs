@@ -19,8 +19,58 @@
 //!    from the first pass's histogram through a [`RankMap`]) and the standardized regression;
 //!    [`Sensitivity::from_stream`](crate::Sensitivity::from_stream) finishes them.
 //!
-//! Everything here serializes (serde) where it crosses machines (shards, GPU results):
-//! [`BlockStats`], [`Histogram`] and [`SensitivityStats`].
+//! Memory, per column: `BlockStats` < 0.2 KiB; `Histogram` 10 to 60 KiB (sparse; 2 KiB more
+//! per heavy bucket); `RankMap` 40 KiB plus 10 KiB per heavy bucket (one per column, shared);
+//! the pass-2 merged `Collector` 8 bytes per kept value (at most the plan's budget share) plus
+//! ~1 KiB per planned key range; per-block collectors hold only their block's kept values.
+//!
+//! Passes: one after the simulation when every bucket holding a requested rank fits the budget
+//! (the plan keeps the values of those buckets only, typically a few percent of the column per
+//! requested percentile for a narrow distribution, far less for a wide one); at most three more
+//! otherwise. [`QuantilePlan::kept_values`] of a plan made with `usize::MAX` tells a column's
+//! need, to share the budget between columns.
+//!
+//! Everything that may cross machines (shards, GPU results) serializes with serde, exactly
+//! (JSON floats round-trip): [`BlockStats`], [`Histogram`] and [`SensitivityStats`].
+//!
+//! ```
+//! use mcsim_results::stream::{BlockStats, Histogram, QuantilePlan, Resolved, summary_positions};
+//! use mcsim_results::{Summary, SummaryOptions};
+//! // A recomputable "simulation": iteration i gives value(i).
+//! let value = |i: usize| ((i * 7919) % 1000) as f64 * 0.25 - 50.0;
+//! let (n, block) = (10_000, 1024);
+//! let opts = SummaryOptions::default().with_target(0.0);
+//! // Pass 1: per block, merged in block order.
+//! let (mut stats, mut hist) = (BlockStats::new(&opts.targets), Histogram::new());
+//! for start in (0..n).step_by(block) {
+//!     let xs: Vec<f64> = (start..(start + block).min(n)).map(value).collect();
+//!     let mut b = BlockStats::new(&opts.targets);
+//!     b.add_block(&xs);
+//!     stats.merge(&b);
+//!     hist.add(&xs);
+//! }
+//! // Pass 2 (and more if needed): recompute, keep only what the plan asks for.
+//! let mut plan = QuantilePlan::new(&hist, &summary_positions(stats.n(), &opts), 1 << 20);
+//! let order = loop {
+//!     let mut all = plan.collector();
+//!     for start in (0..n).step_by(block) {
+//!         let xs: Vec<f64> = (start..(start + block).min(n)).map(value).collect();
+//!         let mut c = plan.collector();
+//!         c.add(&xs);
+//!         all.merge(c);
+//!     }
+//!     match plan.resolve(all) {
+//!         Resolved::Done(order) => break order,
+//!         Resolved::Refine(finer) => plan = finer,
+//!         Resolved::Failed(e) => panic!("{e}"),
+//!     }
+//! };
+//! let streamed = Summary::from_stats_order(&stats, &order, &opts).unwrap();
+//! let samples: Vec<f64> = (0..n).map(value).collect();
+//! let in_memory = Summary::compute(&samples, 0, &opts).unwrap();
+//! assert_eq!(streamed.percentiles, in_memory.percentiles);
+//! assert_eq!(streamed.targets, in_memory.targets);
+//! ```
 
 mod exact;
 mod histogram;

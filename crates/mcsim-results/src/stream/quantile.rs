@@ -309,14 +309,18 @@ impl QuantilePlan {
                     _ => cells.push(c.clone()),
                 }
             }
+            // Cells kept this pass are kept again (so a pass never undoes an earlier choice and
+            // the passes are bounded: every counted cell is 16 key bits finer next time, and a
+            // cell of all 64 bits is a single value); the new, finer cells share what is left.
+            let used: u64 = cells
+                .iter()
+                .filter(|c| c.mode == Mode::Keep)
+                .map(|c| c.count)
+                .sum();
+            let left = (plan.budget as u64).saturating_sub(used);
+            assign_budget(&mut refined, usize::try_from(left).unwrap_or(usize::MAX));
             cells.extend(refined);
             cells.sort_by_key(|c| c.lo);
-            for c in cells.iter_mut() {
-                if c.mode == Mode::Keep {
-                    c.mode = Mode::Count; // re-decided below
-                }
-            }
-            assign_budget(&mut cells, plan.budget);
             return Resolved::Refine(QuantilePlan {
                 inner: Arc::new(PlanInner {
                     n: plan.n,

@@ -152,7 +152,7 @@ _mcsim() {
             return 0
             ;;
         mcsim__subcmd__results)
-            opts="-v -q -h -V --in-format --format --output --compare --plot --to --percentile --var-level --target --fail-if --top --verbose --quiet --help --version"
+            opts="-v -q -h -V --in-format --format --output --compare --plot --to --percentile --var-level --target --fail-if --memory --top --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -198,6 +198,10 @@ _mcsim() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --memory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --top)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -210,7 +214,7 @@ _mcsim() {
             return 0
             ;;
         mcsim__subcmd__run)
-            opts="-c -n -o -v -q -h -V --config --iterations --seed --sampling --threads --out --out-format --report --format --save-as --set --output --percentile --var-level --target --fail-if --until-converged --top --max-decompressed-bytes --max-entries --max-zip-entries --max-entry-ratio --verbose --quiet --help --version"
+            opts="-c -n -o -v -q -h -V --config --iterations --seed --sampling --threads --out --out-format --report --format --save-as --set --output --percentile --var-level --target --fail-if --until-converged --memory --top --max-decompressed-bytes --max-entries --max-zip-entries --max-entry-ratio --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -293,6 +297,10 @@ _mcsim() {
                     return 0
                     ;;
                 --until-converged)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --memory)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -320,6 +320,14 @@ pub struct RunArgs {
     #[arg(long, value_name = "TOL", value_parser = parse_tolerance)]
     pub until_converged: Option<f64>,
 
+    /// Memory for keeping every sample in RAM (`512MiB`, `2GiB`, `1GB`, or bytes; default
+    /// `1GiB`). Below it, statistics are exact from the kept samples. Beyond it, statistics
+    /// stream in constant memory: moments, targets, percentiles, VaR and CVaR stay exact
+    /// (percentiles by a second pass that recomputes the iterations), rank correlations use ranks
+    /// estimated from the first pass; the JSON key `statistics_mode` says which.
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub memory: Option<u64>,
+
     /// Show at most N inputs per output in the sensitivity tables (`table` format).
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub top: usize,
@@ -651,4 +659,9 @@ mod tests {
         assert!(parse_tolerance("1").is_err());
         assert!(parse_tolerance("0").is_err());
     }
+}
+
+/// `--memory SIZE`: bytes from `512MiB`, `2GiB`, `1.5GB`, `100000`.
+fn parse_memory(s: &str) -> Result<u64, String> {
+    mcsim_ops::run::parse_size(s)
 }

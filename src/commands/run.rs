@@ -38,6 +38,7 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
         risk_levels: stats.risk_levels,
         targets: stats.targets,
         until_converged: args.until_converged,
+        memory: args.memory,
         fail_if: stats.fail_if,
         load: args.load.options(),
         save_as: args.save_as,
@@ -146,6 +147,13 @@ fn write_table(
         report.elapsed_seconds,
         report.iterations_per_second.round()
     )?;
+    if report.statistics_mode == mcsim_ops::run::StatisticsMode::Streaming {
+        writeln!(
+            out,
+            "  statistics   streaming ({} passes; beyond --memory: exact moments and percentiles, rank correlations from estimated ranks)",
+            report.simulation_passes
+        )?;
+    }
     if let Some(converged) = report.converged {
         writeln!(
             out,

@@ -46,4 +46,49 @@ pub enum OpsError {
         /// What went wrong.
         message: String,
     },
+
+    /// A request option is invalid (`--memory 12XB`, a percentile of 1.5, ...).
+    #[error("{option}: {message}")]
+    Option {
+        /// The option as the user wrote it (`--memory`).
+        option: String,
+        /// What is wrong and what is accepted.
+        message: String,
+    },
+
+    /// The caller cancelled the operation (see [`run::Control`](crate::run::Control)).
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// What kind of failure an [`OpsError`] is, for callers that map errors to exit codes or HTTP
+/// statuses without looking at messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request is wrong (an option, the model file, the model itself): the caller should
+    /// change what it asks (HTTP 400/422).
+    Invalid,
+    /// The workbook cannot be read or is over a limit (HTTP 422 or 413).
+    Workbook,
+    /// A file could not be read or written on this side (HTTP 500).
+    Io,
+    /// The run failed while running (HTTP 500).
+    Failed,
+    /// Cancelled by the caller (HTTP 499).
+    Cancelled,
+}
+
+impl OpsError {
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            OpsError::Load(_) => ErrorKind::Workbook,
+            OpsError::Io { .. } => ErrorKind::Io,
+            OpsError::Config { .. } | OpsError::Model { .. } | OpsError::Option { .. } => {
+                ErrorKind::Invalid
+            }
+            OpsError::Run { .. } => ErrorKind::Failed,
+            OpsError::Cancelled => ErrorKind::Cancelled,
+        }
+    }
 }

@@ -32,6 +32,6 @@ pub mod results;
 pub mod run;
 
 pub use compare::{ABSOLUTE_TOLERANCE, JsonValue, RELATIVE_TOLERANCE, values_match};
-pub use error::OpsError;
+pub use error::{ErrorKind, OpsError};
 pub use parse::{ParseOptions, ParseReport, parse};
 pub use run::{RunOptions, RunReport, run};

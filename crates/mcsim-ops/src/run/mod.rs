@@ -9,26 +9,25 @@
 //! index: the same seed gives bit-identical results whatever the thread count
 //! (docs/reproducibility.md).
 
+mod analyse;
 pub mod config;
+mod prepare;
 pub mod save;
+mod simulate;
 mod tables;
+
+pub use analyse::analyse;
+pub use prepare::{LoadedModel, PrepareSpec, Prepared, cell_key, prepare};
+pub use simulate::{Control, STATS_BLOCK, SampleSink, SimulateSpec, Simulated, simulate};
 
 use crate::error::OpsError;
 use config::ModelConfig;
-use mcsim_engine::sim::inputs::{auto_name, auto_name_parts, detect, mark_dynamic};
-use mcsim_engine::sim::sites::DynamicDist;
-use mcsim_engine::sim::{Plan, Simulation, Site, SiteKey, SiteKind, Spec};
-use mcsim_engine::{CellId, Evaluator, Graph, Model, Value};
+use mcsim_engine::Value;
 use mcsim_results::{
-    ConvergenceCheck, SamplesFormat, SamplesLayout, SamplesWriter, Sensitivity, Summary,
-    SummaryOptions, Threshold,
+    SamplesFormat, SamplesLayout, SamplesWriter, Sensitivity, Summary, SummaryOptions,
 };
-use mcsim_sampling::{
-    CorrelationPlan, DESIGN_BLOCK, Distribution, Method, Modifiers, Sampler, Streams, Truncation,
-    stream_key,
-};
+use mcsim_sampling::{DESIGN_BLOCK, Distribution, Method, Modifiers};
 use mcsim_workbook::LoadOptions;
-use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,8 +39,6 @@ pub const LANES: usize = 512;
 pub const DEFAULT_ITERATIONS: u64 = 10_000;
 /// Iterations per task when the model is interpreted.
 const INTERPRETED_TASK: u64 = 32;
-/// RAND() calls kept as inputs (for sensitivity and the samples file) at most.
-const MAX_STORED_RAND: usize = 256;
 /// Values in one block's input columns at most (lanes × columns).
 const BLOCK_VALUES: usize = 1 << 19;
 
@@ -87,6 +84,61 @@ pub struct RunOptions {
     /// Write a copy of the workbook whose statistics cells hold the simulated values
     /// (`.xlsx`/`.xlsm`, never the input itself).
     pub save_as: Option<PathBuf>,
+    /// Bytes the kept samples may take in memory (default [`DEFAULT_MEMORY`]); beyond it the
+    /// statistics stream in constant memory (see [`StatisticsMode`]).
+    pub memory: Option<u64>,
+}
+
+/// How a run's statistics were computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatisticsMode {
+    /// Every sample kept in memory: one sort per column gives every statistic exactly.
+    Exact,
+    /// Beyond the memory budget: moments, min/max, error counts and target probabilities
+    /// accumulate block by block; percentiles, VaR and CVaR are exact from a second pass that
+    /// recomputes the iterations and keeps only the values near the requested ranks; Spearman
+    /// correlations use ranks estimated from the first pass's histogram (error measured in
+    /// docs/benchmarks.md); the convergence trace's percentiles are histogram estimates.
+    Streaming,
+}
+
+/// Default memory budget for kept samples: 1 GiB.
+pub const DEFAULT_MEMORY: u64 = 1 << 30;
+
+/// Parses a memory size: a number of bytes, or a number with a unit, binary (`KiB`, `MiB`,
+/// `GiB`, `TiB`) or decimal (`kB`/`KB`, `MB`, `GB`, `TB`); `512MiB`, `2GiB`, `1.5GB`. Units
+/// are case-insensitive and a space before them is allowed.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num.parse().map_err(|_| {
+        format!("`{text}` is not a size: use a number with a unit such as 512MiB or 2GiB")
+    })?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "t" | "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "`{text}`: unknown unit `{other}` (use B, KiB, MiB, GiB, TiB, kB, MB, GB or TB)"
+            ));
+        }
+    };
+    let bytes = value * factor;
+    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
+        return Err(format!("`{text}` is too large"));
+    }
+    Ok(bytes as u64)
 }
 
 /// One input as run.
@@ -222,6 +274,13 @@ pub struct RunReport {
     pub thresholds: Vec<ThresholdResult>,
     /// Stopped early by `--until-converged`.
     pub converged: Option<bool>,
+    /// How the statistics were computed: `exact` (every sample kept in memory) or `streaming`
+    /// (beyond the `--memory` budget: constant memory, exact moments and percentiles,
+    /// sensitivity from ranks estimated by the first pass).
+    pub statistics_mode: StatisticsMode,
+    /// Passes over the iterations (1, or 2-3 when streaming: the later passes recompute the
+    /// iterations to find the exact percentiles).
+    pub simulation_passes: u32,
     /// The samples file written.
     pub samples_file: Option<String>,
     /// The workbook copy written by `--save-as`.
@@ -267,15 +326,6 @@ pub fn parse_method(s: &str) -> Option<Method> {
     }
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= *b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 fn random_seed() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -288,298 +338,9 @@ fn random_seed() -> u64 {
     h.finish() % 1_000_000_000_000
 }
 
-/// Resolves `Sheet!A1` (or `A1` on the first sheet) to a cell, creating nothing.
-fn resolve(model: &Model, r: &str) -> Result<(u32, u32, u32), String> {
-    let (sheet, addr) = match r.rsplit_once('!') {
-        Some((s, a)) => (s.trim_matches('\'').replace("''", "'"), a),
-        None => (
-            model
-                .sheets
-                .first()
-                .map(|s| s.name.clone())
-                .unwrap_or_default(),
-            r,
-        ),
-    };
-    let sid = model
-        .sheet_id(&sheet)
-        .ok_or_else(|| format!("no sheet named `{sheet}` (in `{r}`)"))?;
-    let (row, col) = mcsim_formula::parse_a1(addr)
-        .ok_or_else(|| format!("`{addr}` is not a cell reference (in `{r}`)"))?;
-    Ok((sid, row, col))
-}
-
-fn cell_id(model: &Model, r: &str) -> Result<CellId, String> {
-    let (s, row, col) = resolve(model, r)?;
-    model
-        .find(s, row, col)
-        .ok_or_else(|| format!("`{r}` is an empty cell"))
-}
-
-fn parse_value(text: &str) -> Value {
-    let t = text.trim();
-    if let Ok(n) = t.parse::<f64>() {
-        return Value::Number(n);
-    }
-    if t.eq_ignore_ascii_case("true") || t.eq_ignore_ascii_case("false") {
-        return Value::Bool(t.eq_ignore_ascii_case("true"));
-    }
-    Value::from(t.trim_matches('"'))
-}
-
-/// An evaluation task of a two-phase chunk: its first iteration, the inputs drawn already, and
-/// its slices of the output columns.
-type EvalTask<'a> = (u64, Vec<&'a [f64]>, Vec<&'a mut [f64]>);
-
-/// How the inputs a task does not keep are drawn.
-#[derive(Clone, Copy)]
-struct Draws<'a> {
-    samplers: &'a [&'a Sampler],
-    keys: &'a [u64],
-    method: Method,
-    streams: &'a Streams,
-    iterations: u64,
-    /// Lanes per block.
-    lanes: usize,
-}
-
-/// Evaluates a task's iterations block by block: the kept inputs from `ins`, the others drawn
-/// here; each output's values go to `outs`.
-#[allow(clippy::too_many_arguments)]
-fn evaluate_task<'m>(
-    sim: &Simulation<'m>,
-    block: &mut mcsim_engine::sim::Block<'m>,
-    outbuf: &mut [Vec<f64>],
-    draws: Draws<'_>,
-    start: u64,
-    ins: &[&[f64]],
-    outs: &mut [&mut [f64]],
-) {
-    let len = outs.first().map_or(0, |o| o.len());
-    let lanes_per_block = draws.lanes;
-    let mut off = 0;
-    while off < len {
-        let lanes = lanes_per_block.min(len - off);
-        for (k, col) in ins.iter().enumerate() {
-            block.input_mut(k)[..lanes].copy_from_slice(&col[off..off + lanes]);
-        }
-        for (k, sampler) in draws.samplers.iter().enumerate().skip(ins.len()) {
-            sampler.sample_into(
-                draws.method,
-                draws.streams,
-                draws.keys[k],
-                draws.iterations,
-                start + off as u64,
-                &mut block.input_mut(k)[..lanes],
-            );
-        }
-        sim.run_block(block, lanes, outbuf);
-        for (o, buf) in outs.iter_mut().zip(outbuf.iter()) {
-            o[off..off + lanes].copy_from_slice(&buf[..lanes]);
-        }
-        off += lanes;
-    }
-}
-
-/// One task: its first iteration, then its slices of the input and output columns.
-type Task<'a> = (u64, Vec<&'a mut [f64]>, Vec<&'a mut [f64]>);
-
-/// One sampled column: a cell whose whole value is sampled (model-file inputs), or a random call
-/// site (a distribution or RAND() call in a formula).
-struct Input {
-    cell: Option<CellId>,
-    site: Option<Site>,
-    /// Kept for sensitivity and the samples file.
-    stored: bool,
-    info: InputInfo,
-    sampler: Sampler,
-    /// The random stream's key, from the input's identity ([`cell_key`]), so that adding or
-    /// fixing other inputs never changes this input's draws.
-    key: u64,
-}
-
-/// The stream key of the `call`-th distribution call of a cell (0 for a cell holding one
-/// distribution, or an input from the model file); see [`mcsim_sampling::stream_key`].
-pub fn cell_key(model: &Model, cell: CellId, call: u32) -> u64 {
-    match model.cells.get(cell as usize) {
-        Some(c) => stream_key(
-            model
-                .sheets
-                .get(c.sheet as usize)
-                .map_or("", |s| s.name.as_str()),
-            c.row,
-            c.col,
-            call,
-        ),
-        None => stream_key("", u32::MAX, cell, call),
-    }
-}
-
 /// Iterations between two checks of `--until-converged`: the run stops at the first multiple of
 /// this (or at the maximum) where every output has converged, whatever the thread count.
 pub const CONVERGENCE_STEP: u64 = 2 * DESIGN_BLOCK as u64;
-
-fn site_of(model: &Model, cell: CellId, offset: u32, kind: SiteKind) -> Site {
-    let c = &model.cells[cell as usize];
-    Site {
-        key: SiteKey {
-            sheet: c.sheet,
-            row: c.row,
-            col: c.col,
-            offset,
-        },
-        kind,
-    }
-}
-
-/// Tracked cells' simulated values, sorted, for statistics functions in cells.
-#[derive(Default)]
-struct Tracked(std::collections::HashMap<CellId, (Vec<f64>, usize)>);
-
-impl mcsim_engine::eval::SimResults for Tracked {
-    fn sorted(&self, cell: CellId) -> Option<(&[f64], usize)> {
-        self.0.get(&cell).map(|(xs, e)| (xs.as_slice(), *e))
-    }
-}
-
-/// The standard error of a bare statistics call (`=RiskMean(B5)`, `=RiskPercentile(B5, 0.9)`)
-/// over these samples; `None` for other formulas and statistics.
-fn standard_error(
-    model: &Model,
-    st: &mcsim_engine::sim::inputs::StatCall,
-    samples: &[f64],
-) -> Option<f64> {
-    use mcsim_formula::ExprKind;
-    let fid = model.cells[st.cell as usize].formula?;
-    let expr = model.formulas[fid as usize].expr.as_ref().ok()?;
-    let ExprKind::Call { name, args } = &expr.kind else {
-        return None;
-    };
-    mcsim_engine::sim::inputs::statistic(name)?;
-    let mut xs: Vec<f64> = samples.iter().copied().filter(|x| !x.is_nan()).collect();
-    let n = xs.len();
-    if n < 2 {
-        return None;
-    }
-    xs.sort_unstable_by(f64::total_cmp);
-    let nf = n as f64;
-    let mean = xs.iter().sum::<f64>() / nf;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (nf - 1.0);
-    let arg = |i: usize| -> Option<f64> {
-        match &args.get(i)?.kind {
-            ExprKind::Number(x) => Some(*x),
-            _ => None,
-        }
-    };
-    match st.function.as_str() {
-        "MEAN" => Some((var / nf).sqrt()),
-        "STDDEV" => {
-            let m4 = xs.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / nf;
-            let se_var = ((m4 - var * var) / nf).max(0.0).sqrt();
-            Some(se_var / (2.0 * var.sqrt()))
-        }
-        "PERCENTILE" | "PTOX" => {
-            // The order statistics one binomial standard deviation either side of the rank.
-            let p = arg(1)?;
-            let half = (nf * p * (1.0 - p)).sqrt();
-            let at = |r: f64| xs[(r.round().max(0.0) as usize).min(n - 1)];
-            Some((at(nf * p + half) - at(nf * p - half)) / 2.0)
-        }
-        "TARGET" | "XTOP" => {
-            let x = arg(1)?;
-            let q = xs.partition_point(|&v| v <= x) as f64 / nf;
-            Some((q * (1.0 - q) / nf).sqrt().max(1.0 / nf))
-        }
-        _ => None,
-    }
-}
-
-/// A cell value as the workbook writer stores it.
-fn update_value(v: &Value) -> mcsim_workbook::UpdateValue {
-    use mcsim_workbook::UpdateValue;
-    match v {
-        Value::Number(n) => UpdateValue::Number(*n),
-        Value::Bool(b) => UpdateValue::Bool(*b),
-        Value::Empty => UpdateValue::Number(0.0),
-        Value::Array(_) => update_value(&v.first()),
-        Value::Error(e) => UpdateValue::Error(e.to_string()),
-        other => match other.to_text() {
-            Ok(t) => UpdateValue::Text(t.to_string()),
-            Err(e) => UpdateValue::Error(e.to_string()),
-        },
-    }
-}
-
-/// A cell value as JSON: numbers, text and booleans as such, errors as their text (`#N/A`).
-fn json_value(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Number(n) => serde_json::json!(n),
-        Value::Bool(b) => serde_json::json!(b),
-        Value::Empty => serde_json::Value::Null,
-        Value::Array(_) => json_value(&v.first()),
-        other => match other.to_text() {
-            Ok(t) => serde_json::json!(&*t),
-            Err(e) => serde_json::json!(e.to_string()),
-        },
-    }
-}
-
-/// The correlation matrix of the inputs at these 1-based `positions` of a worksheet matrix.
-/// Worksheets often hold one triangle only, the other blank or 0: either triangle or both are
-/// accepted, and a matrix whose two triangles disagree is refused, naming the entry. A blank
-/// diagonal counts as 1.
-fn corrmat_matrix(m: &mcsim_engine::Array, positions: &[usize]) -> Result<Vec<Vec<f64>>, String> {
-    let entry = |i: usize, j: usize| -> Result<Option<f64>, String> {
-        match m.get(i, j) {
-            None | Some(Value::Empty) => Ok(None),
-            Some(v) => v.to_number().map(Some).map_err(|_| {
-                format!(
-                    "the entry in row {}, column {} is not a number",
-                    i + 1,
-                    j + 1
-                )
-            }),
-        }
-    };
-    let mut out = vec![vec![0.0; positions.len()]; positions.len()];
-    for (a, &pi) in positions.iter().enumerate() {
-        if pi == 0 || pi > m.rows {
-            return Err(format!(
-                "position {pi} is outside the {}x{} matrix",
-                m.rows, m.cols
-            ));
-        }
-        for (b, &pj) in positions.iter().enumerate() {
-            let (i, j) = (pi - 1, pj - 1);
-            out[a][b] = if i == j {
-                match entry(i, i)? {
-                    None => 1.0,
-                    Some(1.0) => 1.0,
-                    Some(x) => {
-                        return Err(format!("the diagonal entry in row {} is {x}, not 1", i + 1));
-                    }
-                }
-            } else {
-                match (entry(i, j)?, entry(j, i)?) {
-                    (None, None) => 0.0,
-                    (Some(x), None) | (None, Some(x)) => x,
-                    (Some(x), Some(y)) if x == y => x,
-                    (Some(x), Some(0.0)) | (Some(0.0), Some(x)) => x,
-                    (Some(x), Some(y)) => {
-                        return Err(format!(
-                            "the matrix is not symmetric: row {}, column {} is {x} but row {}, column {} is {y}",
-                            i + 1,
-                            j + 1,
-                            j + 1,
-                            i + 1
-                        ));
-                    }
-                }
-            };
-        }
-    }
-    Ok(out)
-}
 
 /// Runs the simulation. `progress(done, total)` is called as tasks complete.
 ///
@@ -632,6 +393,8 @@ fn simtable_values(tables: &[SimtableInfo], k: usize) -> Vec<(String, serde_json
 }
 
 /// One simulation (number `simulation`, 0-based, of a `RiskSimtable` run).
+/// One simulation (number `simulation`, 0-based, of a `RiskSimtable` run): reads the files,
+/// then [`prepare`], [`simulate`] and [`analyse`].
 fn run_simulation(
     opts: &RunOptions,
     progress: &(dyn Fn(u64, u64) + Sync),
@@ -645,721 +408,39 @@ fn run_simulation(
         path: opts.workbook.clone(),
         source,
     })?;
-    let wb = mcsim_workbook::load_bytes(&bytes, &opts.workbook.to_string_lossy(), &opts.load)?;
-    let model = Model::from_workbook(&wb);
-    let graph = Graph::build(&model);
-    let mut warnings: Vec<String> = Vec::new();
-    if !graph.cycles.is_empty() {
-        warnings.push(format!(
-            "{} circular reference(s): computed by iteration (up to {} passes, until no value changes by more than {}), as Excel's iterative calculation does",
-            graph.cycles.len(),
-            mcsim_engine::sim::CYCLE_ITERATIONS,
-            mcsim_engine::sim::CYCLE_MAX_CHANGE
-        ));
-    }
-
-    // The model file.
-    let config_path = match &opts.config {
-        Some(p) => Some(p.clone()),
-        None => {
-            let beside = opts
-                .workbook
-                .parent()
-                .unwrap_or(Path::new("."))
-                .join("mcsim.toml");
-            beside.exists().then_some(beside)
-        }
-    };
-    let cfg = match &config_path {
-        Some(p) => ModelConfig::load(p)?,
+    let loaded = LoadedModel::from_bytes(bytes, &opts.workbook.to_string_lossy(), &opts.load)?;
+    let cfg = match model_file(opts) {
+        Some(p) => ModelConfig::load(&p)?,
         None => ModelConfig::default(),
     };
-    let input_err = |message: String| OpsError::Model { message };
-
-    // Deterministic pass and detection of distribution calls, RAND() calls and statistics.
-    let mut ev = Evaluator::new(&model);
-    ev.set_simulation(simulation);
-    mcsim_engine::sim::recalculate(&mut ev, &graph, &[]);
-    let mut detected = detect(&model, &mut ev);
-    let base_values_all: Vec<Value> = ev.values().to_vec();
-    drop(ev);
-
-    // What-if overrides remove a cell's uncertainty.
-    let mut overrides: Vec<(CellId, Value)> = Vec::new();
-    for (r, v) in &opts.sets {
-        let (s, row, col) = resolve(&model, r).map_err(|m| input_err(format!("--set {r}: {m}")))?;
-        let cell = model.find(s, row, col).ok_or_else(|| {
-            input_err(format!(
-                "--set {r}: the cell is empty in the workbook, so nothing reads it"
-            ))
-        })?;
-        overrides.push((cell, parse_value(v)));
-    }
-    let fixed: Vec<CellId> = overrides.iter().map(|o| o.0).collect();
-    // Names and cells of inputs fixed by `--set`: model-file correlation groups drop them.
-    let mut fixed_names: Vec<String> = Vec::new();
-
-    let mut inputs: Vec<Input> = Vec::new();
-    let mut by_cell: BTreeMap<CellId, usize> = BTreeMap::new();
-    for ic in &cfg.inputs {
-        let cell = cell_id(&model, &ic.cell).map_err(|m| {
-            input_err(format!(
-                "model file input `{}`: {m}; give the cell a base value in the workbook",
-                ic.cell
-            ))
-        })?;
-        let dist = ic
-            .distribution()
-            .map_err(|m| input_err(format!("input `{}`: {m}", ic.cell)))?;
-        let modifiers = Modifiers {
-            truncate: ic.truncate.map(|t| Truncation {
-                min: t.min,
-                max: t.max,
-            }),
-            shift: ic.shift.unwrap_or(0.0),
-        };
-        let sampler = Sampler::with_modifiers(&dist, modifiers)
-            .map_err(|e| input_err(format!("input `{}`: {e}", ic.cell)))?;
-        if fixed.contains(&cell) {
-            warnings.push(format!(
-                "--set {} fixes the input `{}` for this run",
-                model.cell_label(cell),
-                ic.name.clone().unwrap_or_else(|| model.cell_label(cell))
-            ));
-            fixed_names.extend(ic.name.clone());
-            fixed_names.extend([ic.cell.clone(), model.cell_label(cell)]);
-            continue;
-        }
-        by_cell.insert(cell, inputs.len());
-        inputs.push(Input {
-            cell: Some(cell),
-            site: None,
-            stored: true,
-            info: InputInfo {
-                name: ic.name.clone().unwrap_or_else(|| model.cell_label(cell)),
-                cell: model.cell_label(cell),
-                source: "config",
-                distribution: Some(dist),
-                modifiers: Some(modifiers),
-            },
-            sampler,
-            key: cell_key(&model, cell, 0),
-        });
-    }
-    let cell_inputs = inputs.len();
-
-    // Which distribution calls have parameters that change from iteration to iteration.
-    {
-        let mut all_sites: Vec<Site> = Vec::new();
-        for c in &detected.inputs {
-            all_sites.push(site_of(&model, c.cell, c.offset, SiteKind::Sampled));
-        }
-        for &(c, o) in &detected.rand_sites {
-            all_sites.push(site_of(&model, c, o, SiteKind::Rand));
-        }
-        let cells: Vec<CellId> = by_cell.keys().copied().collect();
-        let sto = mcsim_engine::sim::stochastic_cells(&model, &graph, &cells, &all_sites, &fixed);
-        mark_dynamic(&model, &mut detected, &sto);
-    }
-
-    let uniform_dist = Distribution::Uniform { min: 0.0, max: 1.0 };
-    let uniform = Sampler::new(&uniform_dist).map_err(|e| input_err(e.to_string()))?;
-    let mut corrmats: BTreeMap<String, Vec<(usize, usize, Value)>> = BTreeMap::new();
-    let mut depcs: BTreeMap<String, Vec<(usize, Option<f64>)>> = BTreeMap::new();
-    let mut set_warned: Vec<CellId> = Vec::new();
-    // Distribution calls that cannot be sampled (invalid parameters, unknown distribution).
-    let mut unusable: Vec<(CellId, String)> = Vec::new();
-    // Which inputs carry an automatic name (by position in `inputs`).
-    let mut auto_named: Vec<bool> = vec![false; inputs.len()];
-    for call in &detected.inputs {
-        if by_cell.contains_key(&call.cell) {
-            continue; // The model file overrides the cell's own distribution.
-        }
-        if fixed.contains(&call.cell) {
-            fixed_names.extend(call.name.clone());
-            fixed_names.push(call.label.clone());
-            if !set_warned.contains(&call.cell) {
-                set_warned.push(call.cell);
-                warnings.push(format!(
-                    "--set {} fixes the input `{}` for this run",
-                    model.cell_label(call.cell),
-                    call.name.clone().unwrap_or_else(|| call.label.clone())
-                ));
-            }
-            continue;
-        }
-        let modifiers = Modifiers {
-            truncate: call.truncate.map(|(min, max)| Truncation { min, max }),
-            shift: call.shift.unwrap_or(0.0),
-        };
-        let (kind, sampler, dist) = if call.dynamic {
-            (
-                SiteKind::Dynamic(DynamicDist { modifiers }),
-                uniform.clone(),
-                None,
-            )
-        } else {
-            let built = mcsim_engine::sim::dists::distribution(call)
-                .map_err(|m| format!("{}: {m}", call.label))
-                .and_then(|dist| {
-                    Sampler::with_modifiers(&dist, modifiers)
-                        .map(|s| (s, dist))
-                        .map_err(|e| format!("{}: {e}", call.label))
-                });
-            match built {
-                Ok((sampler, dist)) => (SiteKind::Sampled, sampler, Some(dist)),
-                Err(message) => {
-                    // An error only if an output reads the cell (decided below).
-                    unusable.push((call.cell, message));
-                    continue;
-                }
-            }
-        };
-        for ig in &call.ignored {
-            warnings.push(format!("{}: {ig} is accepted and ignored", call.label));
-        }
-        if let Some((m, pos, key)) = &call.corrmat {
-            corrmats
-                .entry(key.clone())
-                .or_default()
-                .push((inputs.len(), *pos, m.clone()));
-        }
-        if let Some((id, coef)) = &call.depc {
-            depcs
-                .entry(id.clone())
-                .or_default()
-                .push((inputs.len(), *coef));
-        }
-        auto_named.push(call.name.is_none());
-        let name = match &call.name {
-            Some(n) => n.clone(),
-            None => {
-                let auto = auto_name(&model, &base_values_all, call.cell)
-                    .unwrap_or_else(|| model.cell_label(call.cell));
-                if call.label.contains('#') {
-                    format!("{auto} #{}", call.index + 1)
-                } else {
-                    auto
-                }
-            }
-        };
-        inputs.push(Input {
-            cell: None,
-            site: Some(site_of(&model, call.cell, call.offset, kind)),
-            stored: true,
-            info: InputInfo {
-                name,
-                cell: call.label.clone(),
-                source: if call.dynamic {
-                    "cell (uniform)"
-                } else {
-                    "cell"
-                },
-                distribution: dist,
-                modifiers: Some(modifiers),
-            },
-            sampler,
-            key: cell_key(&model, call.cell, call.index),
-        });
-    }
-    // RAND() and RANDBETWEEN() calls: a uniform each. Kept for sensitivity when there are few;
-    // workbooks that unroll iterations into rows have thousands, drawn block by block instead.
-    let rand_sites: Vec<(CellId, u32)> = detected
-        .rand_sites
-        .iter()
-        .copied()
-        .filter(|(c, _)| !fixed.contains(c) && !by_cell.contains_key(c))
-        .collect();
-    let store_rand = rand_sites.len() <= MAX_STORED_RAND;
-    if !store_rand {
-        warnings.push(format!(
-            "{} RAND() calls: their uniforms are not kept for sensitivity or in the samples file",
-            rand_sites.len()
-        ));
-    }
-    let mut per_cell: BTreeMap<CellId, u32> = BTreeMap::new();
-    for &(c, o) in &rand_sites {
-        let k = per_cell.entry(c).or_insert(0);
-        *k += 1;
-        inputs.push(Input {
-            cell: None,
-            site: Some(site_of(&model, c, o, SiteKind::Rand)),
-            stored: store_rand,
-            info: InputInfo {
-                name: format!("RAND#{} {}", *k, model.cell_label(c)),
-                cell: model.cell_label(c),
-                source: "rand",
-                distribution: Some(uniform_dist.clone()),
-                modifiers: None,
-            },
-            sampler: uniform.clone(),
-            // The j-th RAND() call of a cell (j from 0).
-            key: cell_key(&model, c, 1000 + (*k - 1)),
-        });
-    }
-    // Names must tell inputs apart (reports, correlation lists, samples-file columns): automatic
-    // names shared by several inputs take their column label, then their cell.
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for i in &inputs {
-        *counts.entry(i.info.name.clone()).or_default() += 1;
-    }
-    for (i, auto) in inputs.iter_mut().zip(&auto_named) {
-        if *auto && counts.get(&i.info.name).copied().unwrap_or(0) > 1 {
-            let cell = i
-                .site
-                .as_ref()
-                .and_then(|s| model.find(s.key.sheet, s.key.row, s.key.col));
-            if let Some(c) = cell
-                && let (_, Some(col)) = auto_name_parts(&model, &base_values_all, c)
-            {
-                i.info.name = format!("{} / {col}", i.info.name);
-            }
-        }
-    }
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for i in &inputs {
-        *counts.entry(i.info.name.clone()).or_default() += 1;
-    }
-    for i in inputs.iter_mut() {
-        if counts.get(&i.info.name).copied().unwrap_or(0) > 1 {
-            i.info.name = format!("{} ({})", i.info.name, i.info.cell);
-        }
-    }
-
-    // Outputs.
-    let mut outputs: Vec<(CellId, String)> = Vec::new();
-    for oc in &cfg.outputs {
-        let cell =
-            cell_id(&model, &oc.cell).map_err(|m| input_err(format!("model file output: {m}")))?;
-        outputs.push((
-            cell,
-            oc.name.clone().unwrap_or_else(|| model.cell_label(cell)),
-        ));
-    }
-    let mut auto_outputs = vec![false; outputs.len()];
-    for om in &detected.outputs {
-        if !outputs.iter().any(|o| o.0 == om.cell) {
-            auto_outputs.push(om.name.is_none() && om.range.is_none());
-            let name = match (&om.name, &om.range) {
-                (Some(n), _) => n.clone(),
-                (None, Some((range, Some(pos)))) => format!("{range} ({pos})"),
-                (None, Some((range, None))) => range.clone(),
-                (None, None) => auto_name(&model, &base_values_all, om.cell)
-                    .unwrap_or_else(|| model.cell_label(om.cell)),
-            };
-            outputs.push((om.cell, name));
-        }
-    }
-    for (r, name) in &opts.outputs {
-        let cell =
-            tables::output_cell(&model, r).map_err(|m| input_err(format!("--output {r}: {m}")))?;
-        match outputs.iter_mut().find(|o| o.0 == cell) {
-            Some(o) => {
-                if let Some(n) = name {
-                    o.1 = n.clone();
-                }
-            }
-            None => outputs.push((cell, name.clone().unwrap_or_else(|| model.cell_label(cell)))),
-        }
-    }
-    // Without outputs, a data table's result formulas (a table used as the simulation loop
-    // also sets the default number of iterations).
-    let mut table_iterations = None;
-    if outputs.is_empty() {
-        let (cells, n) = tables::table_outputs(&model, &graph, &mut warnings);
-        table_iterations = n;
-        outputs.extend(cells.into_iter().map(|c| (c, model.cell_label(c))));
-    }
-    if outputs.is_empty() {
-        return Err(input_err(
-            "no outputs: name output cells with --output Sheet!B5, mark them with =RiskOutput()+... in the workbook, or list them as [[output]] in a model file (--config)".into(),
-        ));
-    }
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for (_, n) in &outputs {
-        *counts.entry(n.clone()).or_default() += 1;
-    }
-    for ((c, n), auto) in outputs.iter_mut().zip(&auto_outputs) {
-        if *auto
-            && counts.get(n.as_str()).copied().unwrap_or(0) > 1
-            && let (_, Some(col)) = auto_name_parts(&model, &base_values_all, *c)
-        {
-            *n = format!("{n} / {col}");
-        }
-    }
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for (_, n) in &outputs {
-        *counts.entry(n.clone()).or_default() += 1;
-    }
-    for (c, n) in outputs.iter_mut() {
-        if counts.get(n.as_str()).copied().unwrap_or(0) > 1 {
-            warnings.push(format!(
-                "two or more outputs are named `{n}`; this one is told apart by its cell"
-            ));
-            *n = format!("{n} ({})", model.cell_label(*c));
-        }
-    }
-    // A distribution that cannot be sampled is an error where an output reads it, and otherwise
-    // a warning (@RISK would refuse the whole model; a cell nothing reads does not change the
-    // results).
-    if !unusable.is_empty() {
-        let everything = vec![true; model.cells.len()];
-        let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
-        let feeds = graph.upstream(&model, &out_cells, &everything);
-        for (cell, message) in &unusable {
-            if feeds[*cell as usize] {
-                return Err(input_err(message.clone()));
-            }
-            warnings.push(format!(
-                "{message}; no output reads the cell, so it is left out of the simulation"
-            ));
-        }
-    }
-    if inputs.is_empty() {
-        return Err(input_err(
-            "no uncertain inputs: use distribution functions (=RiskNormal(..)), RAND(), or [[input]] entries in a model file (--config)".into(),
-        ));
-    }
-    let _ = cell_inputs;
-    // An add-in function mcsim does not implement, in a cell the outputs read, would give #NAME?
-    // in every iteration: refuse, naming the cell and the function.
-    {
-        let everything = vec![true; model.cells.len()];
-        let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
-        let feeds = graph.upstream(&model, &out_cells, &everything);
-        for f in &model.formulas {
-            if !feeds[f.cell as usize] {
-                continue;
-            }
-            let Ok(e) = &f.expr else { continue };
-            for name in e.functions() {
-                let addin = ["RISK", "PSI", "VOSE", "CB."]
-                    .iter()
-                    .any(|p| name.starts_with(p));
-                if addin && !mcsim_engine::functions::is_supported(name) {
-                    return Err(input_err(format!(
-                        "{}: {name} is not supported by mcsim (the cell feeds the outputs)",
-                        model.cell_label(f.cell)
-                    )));
-                }
-            }
-        }
-    }
-
-    // Correlation groups.
-    let mut groups: Vec<(Vec<usize>, CorrelationPlan)> = Vec::new();
-    let name_index = |n: &str| {
-        inputs
-            .iter()
-            .position(|i| i.info.name == n || i.info.cell == n)
-    };
-    for cc in &cfg.correlations {
-        // Members fixed by `--set` leave the group, with their rows and columns.
-        let kept: Vec<usize> = (0..cc.inputs.len())
-            .filter(|&j| !fixed_names.contains(&cc.inputs[j]))
-            .collect();
-        let idx: Result<Vec<usize>, OpsError> = kept
-            .iter()
-            .map(|&j| {
-                let n = &cc.inputs[j];
-                name_index(n).ok_or_else(|| input_err(format!("correlation: no input named `{n}`")))
-            })
-            .collect();
-        let idx = idx?;
-        let what = cc.inputs.join(", ");
-        let (plan, repair) = CorrelationPlan::new(&cc.matrix)
-            .map_err(|e| input_err(format!("correlation of {what}: {e}")))?;
-        if plan.dim() != cc.inputs.len() {
-            return Err(input_err(format!(
-                "correlation of {what}: the matrix is {0}x{0} for {1} inputs",
-                plan.dim(),
-                cc.inputs.len()
-            )));
-        }
-        if let Some(r) = repair {
-            warnings.push(format!("correlation of {what}: {r:?}"));
-        }
-        let plan = if kept.len() == cc.inputs.len() {
-            plan
-        } else {
-            // A principal submatrix of the (repaired) target stays positive semi-definite.
-            let full = plan.matrix();
-            let sub: Vec<Vec<f64>> = kept
-                .iter()
-                .map(|&i| kept.iter().map(|&j| full[i][j]).collect())
-                .collect();
-            CorrelationPlan::new(&sub)
-                .map_err(|e| input_err(format!("correlation of {what}: {e}")))?
-                .0
-        };
-        groups.push((idx, plan));
-    }
-    for (key, members) in &corrmats {
-        let m = match &members[0].2 {
-            Value::Array(a) => a.clone(),
-            _ => {
-                return Err(input_err(format!(
-                    "RiskCorrmat({key}): the matrix must be a square range of numbers"
-                )));
-            }
-        };
-        if m.rows != m.cols {
-            return Err(input_err(format!(
-                "RiskCorrmat({key}): the matrix is {}x{}, not square",
-                m.rows, m.cols
-            )));
-        }
-        // Members fixed by `--set` were never added: they leave the group.
-        let mut order: Vec<(usize, usize)> = members.iter().map(|(k, pos, _)| (*pos, *k)).collect();
-        order.sort();
-        let positions: Vec<usize> = order.iter().map(|o| o.0).collect();
-        let matrix = corrmat_matrix(&m, &positions)
-            .map_err(|e| input_err(format!("RiskCorrmat({key}): {e}")))?;
-        let (plan, repair) = CorrelationPlan::new(&matrix)
-            .map_err(|e| input_err(format!("RiskCorrmat({key}): {e}")))?;
-        if let Some(r) = repair {
-            warnings.push(format!("RiskCorrmat({key}): {r:?}"));
-        }
-        groups.push((order.iter().map(|o| o.1).collect(), plan));
-    }
-
-    // The older RiskIndepC("id") / RiskDepC("id", coefficient) pairs: each dependent input is
-    // rank-correlated with its independent one; two dependents of the same independent input get
-    // the product of their coefficients (what they would have if each depended on it alone).
-    for (id, members) in &depcs {
-        let Some(&(indep, _)) = members.iter().find(|m| m.1.is_none()) else {
-            return Err(input_err(format!(
-                "RiskDepC(\"{id}\", ..) without a RiskIndepC(\"{id}\") input"
-            )));
-        };
-        if members.iter().filter(|m| m.1.is_none()).count() > 1 {
-            return Err(input_err(format!(
-                "RiskIndepC(\"{id}\") is used by more than one input"
-            )));
-        }
-        let deps: Vec<(usize, f64)> = members
-            .iter()
-            .filter_map(|m| m.1.map(|c| (m.0, c)))
-            .collect();
-        if deps.is_empty() {
-            continue;
-        }
-        for &(k, c) in &deps {
-            if !(-1.0..=1.0).contains(&c) {
-                return Err(input_err(format!(
-                    "RiskDepC(\"{id}\", {c}) in {}: the coefficient must be between -1 and 1",
-                    inputs[k].info.cell
-                )));
-            }
-        }
-        let n = deps.len() + 1;
-        let coef = |i: usize| if i == 0 { 1.0 } else { deps[i - 1].1 };
-        let matrix: Vec<Vec<f64>> = (0..n)
-            .map(|i| {
-                (0..n)
-                    .map(|j| {
-                        if i == j {
-                            1.0
-                        } else if i == 0 || j == 0 {
-                            coef(i.max(j))
-                        } else {
-                            coef(i) * coef(j)
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        let (plan, repair) = CorrelationPlan::new(&matrix)
-            .map_err(|e| input_err(format!("RiskIndepC/RiskDepC(\"{id}\"): {e}")))?;
-        if let Some(r) = repair {
-            warnings.push(format!("RiskIndepC/RiskDepC(\"{id}\"): {r:?}"));
-        }
-        let idx: Vec<usize> = std::iter::once(indep)
-            .chain(deps.iter().map(|d| d.0))
-            .collect();
-        groups.push((idx, plan));
-    }
-
-    // Threshold conditions are checked before simulating, so a typo costs nothing.
-    let mut conditions = Vec::with_capacity(opts.fail_if.len());
-    for cond in &opts.fail_if {
-        let t =
-            Threshold::parse(cond).map_err(|e| input_err(format!("--fail-if `{cond}`: {e}")))?;
-        if !outputs.iter().any(|o| o.1 == t.output()) {
-            return Err(input_err(format!(
-                "--fail-if `{cond}`: no output named `{}`; the outputs are {}",
-                t.output(),
-                outputs
-                    .iter()
-                    .map(|o| format!("`{}`", o.1))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        conditions.push((cond.clone(), t));
-    }
-
+    let prepared = prepare(
+        &loaded,
+        &cfg,
+        &PrepareSpec {
+            sets: opts.sets.clone(),
+            outputs: opts.outputs.clone(),
+            fail_if: opts.fail_if.clone(),
+            simulation,
+        },
+    )?;
     let iterations = opts
         .iterations
-        .or(cfg.iterations)
-        .or(table_iterations)
+        .or(prepared.default_iterations())
         .unwrap_or(DEFAULT_ITERATIONS);
-    if iterations == 0 {
-        return Err(input_err(
-            "the number of iterations must be at least 1".into(),
-        ));
-    }
-    let seed = opts.seed.or(cfg.seed).unwrap_or_else(random_seed);
-    let method = match opts.sampling {
-        Some(m) => m,
-        None => match &cfg.sampling {
-            Some(s) => parse_method(s).ok_or_else(|| {
-                input_err(format!(
-                    "model file: unknown sampling `{s}` (use `lhs` or `mc`)"
-                ))
-            })?,
-            None => Method::LatinHypercube,
-        },
-    };
-
-    // Base values for the deterministic pass: each sampled cell at its mean.
-    let base: Vec<(CellId, Value)> = inputs
-        .iter()
-        .filter_map(|i| i.cell.map(|c| (c, Value::Number(i.sampler.mean()))))
-        .collect();
-    let in_cells: Vec<CellId> = inputs.iter().filter_map(|i| i.cell).collect();
-    let sites: Vec<Site> = inputs.iter().filter_map(|i| i.site.clone()).collect();
-    // Cells that statistics functions (`=RiskMean(B5)`) read are simulated and tracked too.
-    let mut tracked: Vec<CellId> = Vec::new();
-    for st in &detected.statistics {
-        if let Some(t) = st.target
-            && !outputs.iter().any(|o| o.0 == t)
-            && !tracked.contains(&t)
-        {
-            tracked.push(t);
-        }
-    }
-    let out_cells: Vec<CellId> = outputs
-        .iter()
-        .map(|o| o.0)
-        .chain(tracked.iter().copied())
-        .collect();
-    {
-        // Data tables read by an output, and cells that cannot be evaluated (tables.rs).
-        let mut uncertain: Vec<CellId> = in_cells
-            .iter()
-            .chain(&detected.rand_cells)
-            .copied()
-            .collect();
-        for st in &sites {
-            if let Some(c) = model.find(st.key.sheet, st.key.row, st.key.col) {
-                uncertain.push(c);
-            }
-        }
-        let fixed: Vec<(CellId, Value)> = overrides.iter().chain(&base).cloned().collect();
-        let extra = tables::fixed_values(
-            &model,
-            &graph,
-            &uncertain,
-            &fixed,
-            &out_cells,
-            &mut warnings,
-        );
-        overrides.extend(extra);
-    }
-    let sim = Simulation::prepare_with(
-        &model,
-        &graph,
-        &Spec {
-            inputs: &in_cells,
-            sites: &sites,
-            outputs: &out_cells,
-            overrides: &overrides,
-            base_values: &base,
-            simulation,
-            interpret: false,
-        },
-    );
-    let evaluation = match sim.plan() {
-        Plan::Compiled(_) => "compiled".to_string(),
-        Plan::Interpreted {
-            reason, declined, ..
-        } => {
-            let msg = format!(
-                "interpreted ({} uses {}, which the compiler does not handle yet)",
-                reason.cell, reason.what
-            );
-            warnings.push(format!("evaluation is {msg}: slower than compiled"));
-            if declined.len() > 1 {
-                warnings.push(format!(
-                    "{} cells force the interpreter (`interpreted_because` in --format json lists them)",
-                    declined.len()
-                ));
-            }
-            msg
-        }
-    };
-    let interpreted_because: Vec<String> = match sim.plan() {
-        Plan::Interpreted { declined, .. } => declined
-            .iter()
-            .map(|u| format!("{}: {}", u.cell, u.what))
-            .collect(),
-        Plan::Compiled(_) => Vec::new(),
-    };
-    let infos: Vec<InputInfo> = inputs
-        .iter()
-        .filter(|i| i.stored)
-        .map(|i| i.info.clone())
-        .collect();
-    // Every sampled column's stream key (inputs, distribution calls and RAND() calls alike).
-    let keys: Vec<u64> = inputs.iter().map(|i| i.key).collect();
-
-    let threads = opts
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| OpsError::Run {
-            message: format!("could not start {threads} worker threads: {e}"),
-        })?;
-
-    // Iman-Conover works per design block; otherwise the interpreter's iterations are slow
-    // enough that small tasks keep every thread busy (and the progress bar moving).
-    let interpreted = matches!(sim.plan(), Plan::Interpreted { .. });
-    let task_len: u64 = if !groups.is_empty() {
-        DESIGN_BLOCK as u64
-    } else if interpreted {
-        INTERPRETED_TASK
-    } else {
-        8 * LANES as u64
-    };
-    // An interpreted model with correlation groups samples per design block, then evaluates in
-    // small tasks (a design block is far more work than one thread should take alone).
-    let two_phase = interpreted && !groups.is_empty();
-    let streams = Streams::new(seed);
-    let group_keys: Vec<Vec<u64>> = groups
-        .iter()
-        .map(|(idx, _)| idx.iter().map(|&k| keys[k]).collect())
-        .collect();
-    let n_cols_in = infos.len();
-    let n_all_in = inputs.len();
-    let n_out = out_cells.len();
-    // Fewer lanes per block when a model has very many random calls, so that a block's columns
-    // stay within a few megabytes.
-    let lanes_per_block = (BLOCK_VALUES / n_all_in.max(1)).clamp(16, LANES);
-
-    let mut in_samples: Vec<Vec<f64>> = vec![Vec::new(); n_cols_in];
-    let mut out_samples: Vec<Vec<f64>> = vec![Vec::new(); n_out];
-
-    let version = env!("CARGO_PKG_VERSION").to_string();
-    let workbook_hash = format!("{:016x}", fnv1a(&bytes));
+    let seed = opts
+        .seed
+        .or(prepared.default_seed())
+        .unwrap_or_else(random_seed);
+    let method = opts
+        .sampling
+        .or(prepared.default_method())
+        .unwrap_or(Method::LatinHypercube);
+    let pool = thread_pool(opts.threads)?;
     let mut writer = match &opts.out {
         Some(path) => {
             let layout = SamplesLayout::new(
-                infos.iter().map(|i| i.name.clone()),
-                outputs.iter().map(|o| o.1.clone()),
+                prepared.inputs().iter().map(|i| i.name.clone()),
+                prepared.output_names().map(str::to_string),
             );
             let mut meta = BTreeMap::new();
             meta.insert("mcsim.seed".into(), seed.to_string());
@@ -1369,246 +450,93 @@ fn run_simulation(
                 "mcsim.workbook".into(),
                 opts.workbook.to_string_lossy().into_owned(),
             );
-            meta.insert("mcsim.workbook_hash".into(), workbook_hash.clone());
-            meta.insert("mcsim.version".into(), version.clone());
+            meta.insert("mcsim.workbook_hash".into(), loaded.hash.clone());
+            meta.insert("mcsim.version".into(), env!("CARGO_PKG_VERSION").into());
             meta.insert(
                 "mcsim.inputs".into(),
-                serde_json::to_string(&infos).unwrap_or_default(),
+                serde_json::to_string(prepared.inputs()).unwrap_or_default(),
             );
             Some(samples_writer(path, opts.out_format, &layout, &meta)?)
         }
         None => None,
     };
-
-    let sim_started = Instant::now();
-    let mut checks: Option<Vec<ConvergenceCheck>> = opts.until_converged.map(|tol| {
-        (0..n_out)
-            .map(|_| ConvergenceCheck::new(tol).with_min_samples(1000))
-            .collect()
-    });
-    let mut converged = None;
-    let chunk_tasks = (threads * 4) as u64;
-    let mut done: u64 = 0;
-    let samplers: Vec<&Sampler> = inputs.iter().map(|i| &i.sampler).collect();
-    // Reused across chunks (no fresh pages per chunk).
-    let mut chunk_in: Vec<Vec<f64>> = vec![Vec::new(); n_cols_in];
-    let mut chunk_out: Vec<Vec<f64>> = vec![Vec::new(); n_out];
-    for (v, c) in in_samples
-        .iter_mut()
-        .chain(out_samples.iter_mut())
-        .zip(std::iter::repeat(iterations))
-    {
-        v.reserve_exact(c.min(1 << 26) as usize);
-    }
-    while done < iterations {
-        let chunk_end = (done + chunk_tasks * task_len).min(iterations);
-        let chunk_n = (chunk_end - done) as usize;
-        for c in chunk_in.iter_mut().chain(chunk_out.iter_mut()) {
-            c.resize(chunk_n, 0.0);
-        }
-        // Split every column into per-task slices.
-        let mut tasks: Vec<Task<'_>> = Vec::new();
-        {
-            let mut in_iters: Vec<_> = chunk_in
-                .iter_mut()
-                .map(|c| c.chunks_mut(task_len as usize))
-                .collect();
-            let mut out_iters: Vec<_> = chunk_out
-                .iter_mut()
-                .map(|c| c.chunks_mut(task_len as usize))
-                .collect();
-            let mut start = done;
-            while start < chunk_end {
-                let ins: Vec<&mut [f64]> = in_iters.iter_mut().filter_map(|it| it.next()).collect();
-                let outs: Vec<&mut [f64]> =
-                    out_iters.iter_mut().filter_map(|it| it.next()).collect();
-                tasks.push((start, ins, outs));
-                start = (start + task_len).min(chunk_end);
-            }
-        }
-        let failure = std::sync::Mutex::new(None::<String>);
-        let failure = &failure;
-        let groups = &groups;
-        let group_keys = &group_keys;
-        let keys = &keys;
-        let samplers = &samplers;
-        let sim = &sim;
-        let streams = &streams;
-        pool.install(|| {
-            tasks.into_par_iter().for_each_init(
-                || {
-                    (
-                        sim.block(lanes_per_block),
-                        vec![Vec::with_capacity(lanes_per_block); n_out],
-                    )
-                },
-                |(block, outbuf), (start, mut ins, mut outs)| {
-                    // Latin Hypercube strata span the whole run (the maximum with
-                    // `--until-converged`), so any task computes its own slice.
-                    for (k, col) in ins.iter_mut().enumerate() {
-                        samplers[k].sample_into(method, streams, keys[k], iterations, start, col);
-                    }
-                    for ((idx, plan), gkeys) in groups.iter().zip(group_keys) {
-                        let mut cols: Vec<&mut [f64]> = Vec::new();
-                        // Borrow the group's columns in group order.
-                        let mut rest: Vec<Option<&mut [f64]>> =
-                            ins.iter_mut().map(|c| Some(&mut **c)).collect();
-                        for &k in idx {
-                            if let Some(c) = rest.get_mut(k).and_then(Option::take) {
-                                cols.push(c);
-                            }
-                        }
-                        if let Err(e) =
-                            plan.apply(start / DESIGN_BLOCK as u64, gkeys, &mut cols, seed)
-                            && let Ok(mut slot) = failure.lock()
-                        {
-                            *slot = Some(e.to_string());
-                        }
-                    }
-                    if two_phase {
-                        return;
-                    }
-                    let ins: Vec<&[f64]> = ins.iter().map(|c| &**c).collect();
-                    evaluate_task(
-                        sim,
-                        block,
-                        outbuf,
-                        Draws {
-                            samplers,
-                            keys,
-                            method,
-                            streams,
-                            iterations,
-                            lanes: lanes_per_block,
-                        },
-                        start,
-                        &ins,
-                        &mut outs,
-                    );
-                },
-            );
-        });
-        if let Some(msg) = failure.lock().ok().and_then(|mut f| f.take()) {
-            return Err(OpsError::Run {
-                message: format!("correlating inputs: {msg}"),
-            });
-        }
-        if two_phase {
-            let eval_len = INTERPRETED_TASK as usize;
-            let mut eval_tasks: Vec<EvalTask<'_>> = Vec::new();
-            {
-                let mut in_iters: Vec<_> = chunk_in.iter().map(|c| c.chunks(eval_len)).collect();
-                let mut out_iters: Vec<_> = chunk_out
-                    .iter_mut()
-                    .map(|c| c.chunks_mut(eval_len))
-                    .collect();
-                let mut start = done;
-                while start < chunk_end {
-                    let ins: Vec<&[f64]> = in_iters.iter_mut().filter_map(|it| it.next()).collect();
-                    let outs: Vec<&mut [f64]> =
-                        out_iters.iter_mut().filter_map(|it| it.next()).collect();
-                    eval_tasks.push((start, ins, outs));
-                    start = (start + eval_len as u64).min(chunk_end);
-                }
-            }
-            pool.install(|| {
-                eval_tasks.into_par_iter().for_each_init(
-                    || {
-                        (
-                            sim.block(lanes_per_block),
-                            vec![Vec::with_capacity(lanes_per_block); n_out],
-                        )
-                    },
-                    |(block, outbuf), (start, ins, mut outs)| {
-                        evaluate_task(
-                            sim,
-                            block,
-                            outbuf,
-                            Draws {
-                                samplers,
-                                keys,
-                                method,
-                                streams,
-                                iterations,
-                                lanes: lanes_per_block,
-                            },
-                            start,
-                            &ins,
-                            &mut outs,
-                        );
-                    },
-                );
-            });
-        }
-        for (dst, src) in in_samples.iter_mut().zip(&chunk_in) {
-            dst.extend_from_slice(src);
-        }
-        for (dst, src) in out_samples.iter_mut().zip(&chunk_out) {
-            dst.extend_from_slice(src);
-        }
-        // `--until-converged` checks at fixed iteration counts (multiples of CONVERGENCE_STEP,
-        // and the maximum), never at chunk ends, which depend on the thread count: the stopping
-        // point and every statistic are the same for any `--threads`. Iterations computed past
-        // the stopping point are dropped.
-        let mut stop = chunk_end;
-        if let Some(cs) = checks.as_mut() {
-            let mut points: Vec<u64> = Vec::new();
-            let mut at = (done / CONVERGENCE_STEP + 1) * CONVERGENCE_STEP;
-            while at <= chunk_end && at < iterations {
-                points.push(at);
-                at += CONVERGENCE_STEP;
-            }
-            if chunk_end == iterations {
-                points.push(iterations);
-            }
-            for point in points {
-                let upto = point as usize;
-                // Every output's check sees this checkpoint (no short-circuit), then all must
-                // agree.
-                let states: Vec<bool> = cs
-                    .iter_mut()
-                    .zip(&out_samples)
-                    .map(|(c, s)| c.converged(&s[..upto]))
-                    .collect();
-                if states.iter().all(|&b| b) {
-                    converged = Some(true);
-                    stop = point;
-                    break;
-                }
-            }
-        }
-        let keep = (stop - done) as usize;
-        if let Some(w) = writer.as_mut() {
-            let cols: Vec<&[f64]> = chunk_in
-                .iter()
-                .chain(chunk_out.iter())
-                .map(|c| &c[..keep])
-                .collect();
-            w.write_block(&cols).map_err(|e| OpsError::Run {
-                message: format!("writing samples: {}", crate::results::chain(&e)),
-            })?;
-        }
-        for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
-            v.truncate(stop as usize);
-        }
-        done = stop;
-        progress(done, iterations);
-        if converged.is_some() {
-            break;
-        }
-    }
-    if checks.is_some() && converged.is_none() {
-        converged = Some(false);
-    }
+    let simulated = simulate(
+        &prepared,
+        &SimulateSpec {
+            iterations,
+            seed,
+            method,
+            until_converged: opts.until_converged,
+            memory: opts.memory.unwrap_or(DEFAULT_MEMORY),
+            keep_samples: opts.save_as.is_some() || !prepared.detected.statistics.is_empty(),
+            summary: analyse::threshold_options(&prepared, &summary_options(opts)),
+        },
+        &pool,
+        &Control {
+            progress,
+            cancel: None,
+        },
+        writer.as_mut().map(|w| w as &mut dyn SampleSink),
+    )?;
     if let Some(w) = writer {
         w.finish().map_err(|e| OpsError::Run {
             message: format!("writing samples: {}", crate::results::chain(&e)),
         })?;
     }
+    let mut report = analyse(&prepared, simulated, &summary_options(opts), &pool)?;
+    // `--save-as`: the statistics cells (and their dependents) with the simulated values.
+    // With RiskSimtable, the copy holds the first simulation's values (those of the report's
+    // top-level outputs).
+    if let Some(out) = opts.save_as.as_ref().filter(|_| simulation == 0) {
+        let updates: Vec<mcsim_workbook::CellUpdate> = report
+            .cell_values
+            .iter()
+            .map(|c| mcsim_workbook::CellUpdate {
+                sheet: c.sheet.clone(),
+                row: c.row,
+                col: c.col,
+                value: analyse::update_value(&c.value),
+            })
+            .collect();
+        save::write_save_as(&opts.workbook, &loaded.bytes, out, &updates)?;
+        report.saved_as = Some(out.to_string_lossy().into_owned());
+    }
+    report.samples_file = opts.out.as_ref().map(|p| p.to_string_lossy().into_owned());
+    report.workbook = opts.workbook.to_string_lossy().into_owned();
+    report.elapsed_seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
 
-    let simulation_seconds = sim_started.elapsed().as_secs_f64();
+/// The model file: `--config`, else `mcsim.toml` beside the workbook if there is one.
+fn model_file(opts: &RunOptions) -> Option<PathBuf> {
+    match &opts.config {
+        Some(p) => Some(p.clone()),
+        None => {
+            let beside = opts
+                .workbook
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("mcsim.toml");
+            beside.exists().then_some(beside)
+        }
+    }
+}
 
-    // Statistics.
+/// A worker pool of `threads` threads (default: one per core).
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, OpsError> {
+    let threads = threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| OpsError::Run {
+            message: format!("could not start {threads} worker threads: {e}"),
+        })
+}
+
+/// The statistics the options ask for.
+pub fn summary_options(opts: &RunOptions) -> SummaryOptions {
     let mut sopts = SummaryOptions::default();
     for &p in &opts.percentiles {
         sopts = sopts.with_percentile(p);
@@ -1621,244 +549,7 @@ fn run_simulation(
     for &t in &opts.targets {
         sopts = sopts.with_target(t);
     }
-    let det = sim.deterministic_outputs();
-    let named: Vec<(&str, &[f64])> = infos
-        .iter()
-        .map(|i| i.name.as_str())
-        .zip(in_samples.iter().map(Vec::as_slice))
-        .collect();
-    // Inputs are ranked once for every output's rank correlations; outputs in parallel.
-    let ranked = pool.install(|| mcsim_results::RankedInputs::new(&named));
-    // The sorted values outlive the loop only for `--fail-if` and statistics cells.
-    let keep_sorted = !conditions.is_empty() || !detected.statistics.is_empty();
-    type PerOutput = Result<(OutputReport, Option<String>, Vec<f64>), OpsError>;
-    let per_output: Vec<PerOutput> = pool.install(|| {
-        outputs
-            .par_iter()
-            .enumerate()
-            .map(|(k, (cell, name))| {
-                let samples = &out_samples[k];
-                // Error iterations are NaN in the samples; the summary counts and excludes them.
-                // Each output is sorted once: the summary, ranks and convergence trace read the
-                // sorted view, and its values are kept for `--fail-if` and statistics cells.
-                let sorted = mcsim_results::SortedColumn::new(samples);
-                let summary = Summary::compute_with_sorted(samples, &sorted.sorted, 0, &sopts)
-                    .map_err(|e| OpsError::Run {
-                        message: e.to_string(),
-                    })?;
-                let deterministic = det.get(k).copied().flatten().is_some();
-                let mut sensitivity_warning = None;
-                let sensitivity = if deterministic || named.is_empty() {
-                    None
-                } else {
-                    match Sensitivity::compute_ranked_sorted(name, samples, &sorted, &ranked) {
-                        Ok(s) => Some(s),
-                        Err(e) => {
-                            sensitivity_warning =
-                                Some(format!("output `{name}`: no sensitivity analysis: {e}"));
-                            None
-                        }
-                    }
-                };
-                let convergence = mcsim_results::convergence_trace_sorted(
-                    samples,
-                    &sorted,
-                    &[0.05, 0.5, 0.95],
-                    10,
-                )
-                .map_err(|e| OpsError::Run {
-                    message: e.to_string(),
-                })?;
-                Ok((
-                    OutputReport {
-                        name: name.clone(),
-                        cell: model.cell_label(*cell),
-                        deterministic,
-                        summary,
-                        sensitivity,
-                        convergence,
-                    },
-                    sensitivity_warning,
-                    if keep_sorted {
-                        sorted.sorted
-                    } else {
-                        Vec::new()
-                    },
-                ))
-            })
-            .collect()
-    });
-    let mut reports = Vec::with_capacity(n_out);
-    let mut sorted_cols: Vec<Vec<f64>> = Vec::with_capacity(n_out);
-    for r in per_output {
-        let (r, sensitivity_warning, sorted) = r?;
-        sorted_cols.push(sorted);
-        warnings.extend(sensitivity_warning);
-        if r.deterministic {
-            warnings.push(format!(
-                "output `{}` depends on no uncertain input: it is the same in every iteration",
-                r.name
-            ));
-        }
-        reports.push(r);
-    }
-    // Statistics functions in cells take the simulated values, and the cells that depend on
-    // them are recalculated, as @RISK does at the end of a simulation.
-    let (statistics, cell_values) = if detected.statistics.is_empty() {
-        (Vec::new(), Vec::new())
-    } else {
-        let mut tracked_results = Tracked::default();
-        for (k, &c) in out_cells.iter().enumerate() {
-            let non_nan = out_samples[k].iter().filter(|x| !x.is_nan()).count();
-            // Outputs without infinities: the sorted view is exactly the non-NaN values, sorted
-            // (tracked cells that are not outputs come after the outputs and are sorted here).
-            let xs: Vec<f64> = if let Some(s) = sorted_cols.get(k).filter(|s| s.len() == non_nan) {
-                s.clone()
-            } else {
-                let mut xs: Vec<f64> = out_samples[k]
-                    .iter()
-                    .copied()
-                    .filter(|x| !x.is_nan())
-                    .collect();
-                xs.sort_unstable_by(f64::total_cmp);
-                xs
-            };
-            let errors = out_samples[k].len() - xs.len();
-            tracked_results.0.insert(c, (xs, errors));
-        }
-        let mut ev = Evaluator::new(&model);
-        ev.set_simulation(simulation);
-        for (c, v) in overrides.iter().chain(&base) {
-            ev.set_value(*c, v.clone());
-        }
-        ev.set_results(std::sync::Arc::new(tracked_results));
-        let kept: Vec<CellId> = overrides.iter().chain(&base).map(|o| o.0).collect();
-        mcsim_engine::sim::recalculate(&mut ev, &graph, &kept);
-        let mut seeds = vec![false; model.cells.len()];
-        for st in &detected.statistics {
-            seeds[st.cell as usize] = true;
-        }
-        let changed = graph.downstream(&model, &seeds);
-        let mut stats = Vec::new();
-        let mut seen = std::collections::BTreeSet::new();
-        for st in &detected.statistics {
-            if !seen.insert(st.cell) {
-                continue;
-            }
-            let f = model.cells[st.cell as usize]
-                .formula
-                .map(|fid| model.formulas[fid as usize].text())
-                .unwrap_or_default();
-            let value = ev.value(st.cell).clone();
-            let stored = model.cells[st.cell as usize].stored.clone();
-            let agreement_z = match (&value, &stored, st.target) {
-                (Value::Number(v), Value::Number(sv), Some(t)) => {
-                    out_cells.iter().position(|&c| c == t).and_then(|k| {
-                        standard_error(&model, st, &out_samples[k]).map(|se| {
-                            // Equal to 15 digits (a statistic of a constant) is agreement.
-                            if (v - sv).abs() <= 1e-9 * v.abs().max(sv.abs()) {
-                                0.0
-                            } else {
-                                (v - sv) / (std::f64::consts::SQRT_2 * se.max(1e-300))
-                            }
-                        })
-                    })
-                }
-                _ => None,
-            };
-            stats.push(StatisticCell {
-                cell: model.cell_label(st.cell),
-                formula: format!("={f}"),
-                value: json_value(&value),
-                stored: json_value(&stored),
-                of: st.target.map(|t| model.cell_label(t)),
-                agreement_z,
-            });
-        }
-        let mut values = Vec::new();
-        for (i, &ch) in changed.iter().enumerate() {
-            if ch {
-                let c = &model.cells[i];
-                values.push(CellValue {
-                    sheet: model.sheets[c.sheet as usize].name.clone(),
-                    row: c.row,
-                    col: c.col,
-                    value: ev.value(i as CellId).clone(),
-                });
-            }
-        }
-        (stats, values)
-    };
-
-    let mut thresholds = Vec::new();
-    let names: Vec<&str> = outputs.iter().map(|o| o.1.as_str()).collect();
-    for (cond, t) in &conditions {
-        let lookup = |n: &str| {
-            outputs
-                .iter()
-                .position(|o| o.1 == n)
-                .map(|k| sorted_cols[k].as_slice())
-        };
-        let outcome = t
-            .evaluate_detail_sorted(&lookup, &names)
-            .map_err(|e| input_err(format!("--fail-if `{cond}`: {e}")))?;
-        thresholds.push(ThresholdResult {
-            condition: cond.clone(),
-            value: outcome.statistic_value,
-            holds: outcome.holds,
-        });
-    }
-    // `--save-as`: the statistics cells (and their dependents) with the simulated values.
-    // With RiskSimtable, the copy holds the first simulation's values (those of the report's
-    // top-level outputs).
-    if let Some(out) = opts.save_as.as_ref().filter(|_| simulation == 0) {
-        let updates: Vec<mcsim_workbook::CellUpdate> = cell_values
-            .iter()
-            .map(|c| mcsim_workbook::CellUpdate {
-                sheet: c.sheet.clone(),
-                row: c.row,
-                col: c.col,
-                value: update_value(&c.value),
-            })
-            .collect();
-        save::write_save_as(&opts.workbook, &bytes, out, &updates)?;
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    Ok(RunReport {
-        workbook: opts.workbook.to_string_lossy().into_owned(),
-        workbook_hash,
-        seed,
-        iterations: done,
-        sampling: method_name(method),
-        threads,
-        elapsed_seconds: elapsed,
-        simulation_seconds,
-        iterations_per_second: done as f64 / simulation_seconds.max(1e-9),
-        evaluation,
-        interpreted_because,
-        inputs: infos,
-        outputs: reports,
-        thresholds,
-        converged,
-        samples_file: opts.out.as_ref().map(|p| p.to_string_lossy().into_owned()),
-        saved_as: opts
-            .save_as
-            .as_ref()
-            .map(|p| p.to_string_lossy().into_owned()),
-        warnings,
-        statistics,
-        cell_values,
-        version,
-        simtable: detected
-            .simtables
-            .iter()
-            .map(|(c, vs)| SimtableInfo {
-                cell: model.cell_label(*c),
-                values: vs.iter().map(json_value).collect(),
-            })
-            .collect(),
-        simulations: Vec::new(),
-    })
+    sopts
 }
 
 /// The samples writer for `--out PATH`: a file (format from `format`, else the extension), or

@@ -1,0 +1,786 @@
+//! Simulating a [`Prepared`] model: iterations cut into tasks aligned to absolute iteration
+//! indices, run on the caller's thread pool, chunk after chunk; after each chunk its values go to
+//! the samples sink, to the kept samples (exact statistics) and to mergeable accumulators.
+//!
+//! Two statistics modes ([`StatisticsMode`]):
+//! - **exact**: every sample is kept in memory (the run fits the memory budget, or something
+//!   needs the samples: `--until-converged`, statistics cells, `--save-as`); statistics, ranks and
+//!   thresholds read one sort per column.
+//! - **streaming**: beyond the budget. Pass 1 fills, per column, [`BlockStats`] (moments, min, max,
+//!   errors, target counts) and a [`Histogram`] of the f64 bit patterns; pass 2 recomputes the
+//!   iterations (the streams are counter-based, so pass 2 draws the same numbers) and keeps only
+//!   the values in the buckets that hold the requested ranks ([`QuantilePlan`]), so percentiles,
+//!   VaR and CVaR are exact; a bucket too big for the budget is refined by one more pass.
+//!   Sensitivity uses ranks read from pass 1's histograms ([`RankMap`]).
+//!
+//! Every accumulator reads each column in iteration order, cut into blocks of [`STATS_BLOCK`]
+//! iterations at absolute positions (and at the convergence checkpoints), so every number is
+//! the same for any thread count.
+
+use super::prepare::Prepared;
+use super::{BLOCK_VALUES, CONVERGENCE_STEP, INTERPRETED_TASK, LANES, StatisticsMode};
+use crate::error::OpsError;
+use mcsim_engine::sim::{Plan, Simulation};
+use mcsim_results::{
+    BlockStats, Collector, ConvergenceCheck, ConvergencePoint, Histogram, OrderStats,
+    PercentileValue, QuantilePlan, RankMap, Resolved, SamplesWriter, SensitivityStats,
+    SummaryOptions, Z95, summary_positions,
+};
+use mcsim_sampling::{DESIGN_BLOCK, Method, Sampler, Streams};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// Iterations per accumulator block: statistics are merged block by block in this grid of
+/// absolute iteration positions, whatever the thread count.
+pub const STATS_BLOCK: u64 = 4096;
+
+/// Points of the convergence trace: the ten tenths of the run.
+const CHECKPOINTS: u64 = 10;
+
+/// How to simulate.
+#[derive(Debug, Clone)]
+pub struct SimulateSpec {
+    /// Iterations (the maximum with `until_converged`).
+    pub iterations: u64,
+    /// Seed.
+    pub seed: u64,
+    /// Sampling method.
+    pub method: Method,
+    /// Stop once the mean and percentiles are stable within this relative tolerance.
+    pub until_converged: Option<f64>,
+    /// Bytes the kept samples may take; beyond it the statistics stream.
+    pub memory: u64,
+    /// Keep every sample whatever the budget (statistics cells and `--save-as` read them).
+    pub keep_samples: bool,
+    /// The statistics the accumulators must answer (percentiles, VaR levels, targets).
+    pub summary: SummaryOptions,
+}
+
+/// Progress and cancellation of a simulation.
+#[derive(Clone, Copy)]
+pub struct Control<'a> {
+    /// Called after each chunk of iterations with (done, total); a streaming run's passes count
+    /// together (total = passes × iterations once the number of passes is known).
+    pub progress: &'a (dyn Fn(u64, u64) + Sync),
+    /// When set (by another thread), the simulation stops at the next chunk with
+    /// [`OpsError::Cancelled`].
+    pub cancel: Option<&'a AtomicBool>,
+}
+
+/// Where the samples go as blocks of iterations finish, in iteration order: the input columns
+/// then the output columns, each the same length.
+pub trait SampleSink {
+    /// Writes one block.
+    fn write_block(&mut self, columns: &[&[f64]]) -> Result<(), OpsError>;
+}
+
+impl SampleSink for SamplesWriter {
+    fn write_block(&mut self, columns: &[&[f64]]) -> Result<(), OpsError> {
+        SamplesWriter::write_block(self, columns).map_err(|e| OpsError::Run {
+            message: format!("writing samples: {}", crate::results::chain(&e)),
+        })
+    }
+}
+
+/// A finished simulation: what [`analyse`](super::analyse()) reads.
+#[derive(Debug)]
+pub struct Simulated {
+    /// Iterations run.
+    pub iterations: u64,
+    /// Seed.
+    pub seed: u64,
+    /// Sampling method.
+    pub method: Method,
+    /// Worker threads.
+    pub threads: usize,
+    /// With `until_converged`: whether it converged before the maximum.
+    pub converged: Option<bool>,
+    /// Seconds spent sampling and evaluating (every pass, and writing samples).
+    pub simulation_seconds: f64,
+    /// How the statistics are computed.
+    pub mode: StatisticsMode,
+    /// Passes over the iterations (1 when exact; 2 or 3 when streaming).
+    pub passes: u32,
+    /// Warnings (a budget that could not be kept, ...).
+    pub warnings: Vec<String>,
+    /// Per output, over every iteration.
+    pub(crate) out_stats: Vec<BlockStats>,
+    /// Exact mode: every kept input's and output's samples.
+    pub(crate) in_samples: Vec<Vec<f64>>,
+    pub(crate) out_samples: Vec<Vec<f64>>,
+    /// Streaming mode.
+    pub(crate) streamed: Option<Streamed>,
+}
+
+/// What a streaming run keeps per output.
+#[derive(Debug)]
+pub(crate) struct Streamed {
+    pub(crate) order: Vec<OrderStats>,
+    pub(crate) sensitivity: Vec<SensitivityStats>,
+    pub(crate) convergence: Vec<Vec<ConvergencePoint>>,
+}
+
+/// The checkpoints of the convergence trace: after `ceil(k * n / 10)` iterations.
+fn checkpoints(n: u64) -> Vec<u64> {
+    let mut v: Vec<u64> = (1..=CHECKPOINTS)
+        .map(|k| (k * n).div_ceil(CHECKPOINTS))
+        .collect();
+    v.dedup();
+    v
+}
+
+/// The accumulator blocks of iterations `start..start + len`: cut at multiples of
+/// [`STATS_BLOCK`] and at `cuts`; each as (from, to) offsets and the cut it ends at, if any.
+fn blocks(start: u64, len: usize, cuts: &[u64]) -> Vec<(usize, usize, Option<u64>)> {
+    let end = start + len as u64;
+    let mut out = Vec::new();
+    let mut i = start;
+    while i < end {
+        let next_block = (i / STATS_BLOCK + 1) * STATS_BLOCK;
+        let next_cut = cuts.iter().copied().find(|&c| c > i).unwrap_or(u64::MAX);
+        let j = end.min(next_block).min(next_cut);
+        out.push((
+            (i - start) as usize,
+            (j - start) as usize,
+            (j == next_cut).then_some(j),
+        ));
+        i = j;
+    }
+    out
+}
+
+/// A streaming run's convergence point after `at` iterations: the mean and its confidence
+/// interval exactly (from the block statistics so far), the 5th/50th/95th percentiles estimated
+/// from the histogram so far (see [`Histogram::quantile_estimate`]).
+fn trace_point(at: u64, stats: &BlockStats, hist: &Histogram) -> ConvergencePoint {
+    let n = stats.n();
+    ConvergencePoint {
+        iterations: at as usize,
+        n: n as usize,
+        mean: stats.mean(),
+        ci95_half_width: Z95 * stats.std_dev() / (n as f64).sqrt(),
+        percentiles: [0.05, 0.5, 0.95]
+            .iter()
+            .map(|&p| PercentileValue {
+                p,
+                value: hist.quantile_estimate(p, stats.min(), stats.max()),
+            })
+            .collect(),
+    }
+}
+
+/// The fixed part of a simulation: how iterations are cut into tasks and drawn.
+struct Runner<'p, 'm> {
+    p: &'p Prepared<'m>,
+    iterations: u64,
+    seed: u64,
+    method: Method,
+    streams: Streams,
+    samplers: Vec<&'p Sampler>,
+    group_keys: Vec<Vec<u64>>,
+    task_len: u64,
+    chunk_len: u64,
+    two_phase: bool,
+    lanes_per_block: usize,
+    n_out: usize,
+}
+
+impl<'p, 'm> Runner<'p, 'm> {
+    fn new(p: &'p Prepared<'m>, spec: &SimulateSpec, threads: usize) -> Self {
+        // Iman-Conover works per design block; otherwise the interpreter's iterations are slow
+        // enough that small tasks keep every thread busy (and the progress bar moving).
+        let interpreted = matches!(p.sim.plan(), Plan::Interpreted { .. });
+        let task_len: u64 = if !p.groups.is_empty() {
+            DESIGN_BLOCK as u64
+        } else if interpreted {
+            INTERPRETED_TASK
+        } else {
+            8 * LANES as u64
+        };
+        // Chunks end on the accumulators' block grid, so no block is cut by a chunk end (which
+        // depends on the thread count).
+        let grid = task_len.max(STATS_BLOCK);
+        let chunk_len = ((threads as u64 * 4 * task_len).div_ceil(grid)) * grid;
+        Runner {
+            p,
+            iterations: spec.iterations,
+            seed: spec.seed,
+            method: spec.method,
+            streams: Streams::new(spec.seed),
+            samplers: p.inputs.iter().map(|i| &i.sampler).collect(),
+            group_keys: p
+                .groups
+                .iter()
+                .map(|(idx, _)| idx.iter().map(|&k| p.keys[k]).collect())
+                .collect(),
+            task_len,
+            chunk_len,
+            // An interpreted model with correlation groups samples per design block, then
+            // evaluates in small tasks (a design block is far more work than one thread should
+            // take alone).
+            two_phase: interpreted && !p.groups.is_empty(),
+            // Fewer lanes per block when a model has very many random calls, so that a block's
+            // columns stay within a few megabytes.
+            lanes_per_block: (BLOCK_VALUES / p.inputs.len().max(1)).clamp(16, LANES),
+            n_out: p.out_cells.len(),
+        }
+    }
+
+    /// One pass over every iteration: each chunk is computed into `chunk_in`/`chunk_out`, then
+    /// handed to `consume(start, ins, outs)`, which returns where the run stops (`None`: go on).
+    fn pass(
+        &self,
+        pool: &rayon::ThreadPool,
+        control: &Control<'_>,
+        progress: (u64, u64),
+        consume: &mut dyn FnMut(u64, &[Vec<f64>], &[Vec<f64>]) -> Result<Option<u64>, OpsError>,
+    ) -> Result<u64, OpsError> {
+        let iterations = self.iterations;
+        let mut chunk_in: Vec<Vec<f64>> = vec![Vec::new(); self.p.infos.len()];
+        let mut chunk_out: Vec<Vec<f64>> = vec![Vec::new(); self.n_out];
+        let mut done = 0;
+        while done < iterations {
+            if control.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                return Err(OpsError::Cancelled);
+            }
+            let chunk_end = (done + self.chunk_len).min(iterations);
+            let chunk_n = (chunk_end - done) as usize;
+            for c in chunk_in.iter_mut().chain(chunk_out.iter_mut()) {
+                c.resize(chunk_n, 0.0);
+            }
+            self.chunk(pool, done, chunk_end, &mut chunk_in, &mut chunk_out)?;
+            let stop = consume(done, &chunk_in, &chunk_out)?;
+            done = stop.unwrap_or(chunk_end);
+            (control.progress)(progress.0 + done, progress.1);
+            if stop.is_some() {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Computes iterations `done..chunk_end` into the chunk columns.
+    fn chunk(
+        &self,
+        pool: &rayon::ThreadPool,
+        done: u64,
+        chunk_end: u64,
+        chunk_in: &mut [Vec<f64>],
+        chunk_out: &mut [Vec<f64>],
+    ) -> Result<(), OpsError> {
+        let (task_len, method, seed, iterations) =
+            (self.task_len, self.method, self.seed, self.iterations);
+        let (two_phase, lanes_per_block, n_out) =
+            (self.two_phase, self.lanes_per_block, self.n_out);
+        // Split every column into per-task slices.
+        let mut tasks: Vec<Task<'_>> = Vec::new();
+        {
+            let mut in_iters: Vec<_> = chunk_in
+                .iter_mut()
+                .map(|c| c.chunks_mut(task_len as usize))
+                .collect();
+            let mut out_iters: Vec<_> = chunk_out
+                .iter_mut()
+                .map(|c| c.chunks_mut(task_len as usize))
+                .collect();
+            let mut start = done;
+            while start < chunk_end {
+                let ins: Vec<&mut [f64]> = in_iters.iter_mut().filter_map(|it| it.next()).collect();
+                let outs: Vec<&mut [f64]> =
+                    out_iters.iter_mut().filter_map(|it| it.next()).collect();
+                tasks.push((start, ins, outs));
+                start = (start + task_len).min(chunk_end);
+            }
+        }
+        let failure = std::sync::Mutex::new(None::<String>);
+        let failure = &failure;
+        let groups = &self.p.groups;
+        let group_keys = &self.group_keys;
+        let keys = &self.p.keys[..];
+        let samplers = &self.samplers[..];
+        let sim = &self.p.sim;
+        let streams = &self.streams;
+        pool.install(|| {
+            tasks.into_par_iter().for_each_init(
+                || {
+                    (
+                        sim.block(lanes_per_block),
+                        vec![Vec::with_capacity(lanes_per_block); n_out],
+                    )
+                },
+                |(block, outbuf), (start, mut ins, mut outs)| {
+                    // Latin Hypercube strata span the whole run (the maximum with
+                    // `--until-converged`), so any task computes its own slice.
+                    for (k, col) in ins.iter_mut().enumerate() {
+                        samplers[k].sample_into(method, streams, keys[k], iterations, start, col);
+                    }
+                    for ((idx, plan), gkeys) in groups.iter().zip(group_keys) {
+                        let mut cols: Vec<&mut [f64]> = Vec::new();
+                        // Borrow the group's columns in group order.
+                        let mut rest: Vec<Option<&mut [f64]>> =
+                            ins.iter_mut().map(|c| Some(&mut **c)).collect();
+                        for &k in idx {
+                            if let Some(c) = rest.get_mut(k).and_then(Option::take) {
+                                cols.push(c);
+                            }
+                        }
+                        if let Err(e) =
+                            plan.apply(start / DESIGN_BLOCK as u64, gkeys, &mut cols, seed)
+                            && let Ok(mut slot) = failure.lock()
+                        {
+                            *slot = Some(e.to_string());
+                        }
+                    }
+                    if two_phase {
+                        return;
+                    }
+                    let ins: Vec<&[f64]> = ins.iter().map(|c| &**c).collect();
+                    evaluate_task(
+                        sim,
+                        block,
+                        outbuf,
+                        Draws {
+                            samplers,
+                            keys,
+                            method,
+                            streams,
+                            iterations,
+                            lanes: lanes_per_block,
+                        },
+                        start,
+                        &ins,
+                        &mut outs,
+                    );
+                },
+            );
+        });
+        if let Some(msg) = failure.lock().ok().and_then(|mut f| f.take()) {
+            return Err(OpsError::Run {
+                message: format!("correlating inputs: {msg}"),
+            });
+        }
+        if two_phase {
+            let eval_len = INTERPRETED_TASK as usize;
+            let mut eval_tasks: Vec<EvalTask<'_>> = Vec::new();
+            {
+                let mut in_iters: Vec<_> = chunk_in.iter().map(|c| c.chunks(eval_len)).collect();
+                let mut out_iters: Vec<_> = chunk_out
+                    .iter_mut()
+                    .map(|c| c.chunks_mut(eval_len))
+                    .collect();
+                let mut start = done;
+                while start < chunk_end {
+                    let ins: Vec<&[f64]> = in_iters.iter_mut().filter_map(|it| it.next()).collect();
+                    let outs: Vec<&mut [f64]> =
+                        out_iters.iter_mut().filter_map(|it| it.next()).collect();
+                    eval_tasks.push((start, ins, outs));
+                    start = (start + eval_len as u64).min(chunk_end);
+                }
+            }
+            pool.install(|| {
+                eval_tasks.into_par_iter().for_each_init(
+                    || {
+                        (
+                            sim.block(lanes_per_block),
+                            vec![Vec::with_capacity(lanes_per_block); n_out],
+                        )
+                    },
+                    |(block, outbuf), (start, ins, mut outs)| {
+                        evaluate_task(
+                            sim,
+                            block,
+                            outbuf,
+                            Draws {
+                                samplers,
+                                keys,
+                                method,
+                                streams,
+                                iterations,
+                                lanes: lanes_per_block,
+                            },
+                            start,
+                            &ins,
+                            &mut outs,
+                        );
+                    },
+                );
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Simulates `p` on `pool`.
+pub fn simulate(
+    p: &Prepared<'_>,
+    spec: &SimulateSpec,
+    pool: &rayon::ThreadPool,
+    control: &Control<'_>,
+    mut sink: Option<&mut dyn SampleSink>,
+) -> Result<Simulated, OpsError> {
+    let iterations = spec.iterations;
+    if iterations == 0 {
+        return Err(OpsError::Model {
+            message: "the number of iterations must be at least 1".into(),
+        });
+    }
+    let threads = pool.current_num_threads();
+    let runner = Runner::new(p, spec, threads);
+    let n_in = p.infos.len();
+    let n_out = p.out_cells.len();
+    let needed = iterations.saturating_mul(p.bytes_per_iteration());
+    let mode = if spec.keep_samples || spec.until_converged.is_some() || needed <= spec.memory {
+        StatisticsMode::Exact
+    } else {
+        StatisticsMode::Streaming
+    };
+    let exact = mode == StatisticsMode::Exact;
+    let mut warnings = Vec::new();
+    if exact && needed > spec.memory {
+        let why = if spec.until_converged.is_some() {
+            "--until-converged"
+        } else {
+            "statistics cells or --save-as"
+        };
+        warnings.push(format!(
+            "{why} needs every sample in memory: about {} MiB, over the --memory budget of {} MiB",
+            needed >> 20,
+            spec.memory >> 20
+        ));
+    }
+    let cuts = checkpoints(iterations);
+    let targets = &spec.summary.targets;
+    let sim_started = Instant::now();
+
+    let mut in_samples: Vec<Vec<f64>> = vec![Vec::new(); if exact { n_in } else { 0 }];
+    let mut out_samples: Vec<Vec<f64>> = vec![Vec::new(); if exact { n_out } else { 0 }];
+    for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
+        v.reserve_exact(iterations.min(1 << 26) as usize);
+    }
+    let mut out_stats: Vec<BlockStats> = (0..n_out).map(|_| BlockStats::new(targets)).collect();
+    // Streaming: the inputs' stats (means) and every column's histogram, with the outputs'
+    // convergence points.
+    let mut in_stats: Vec<BlockStats> = Vec::new();
+    let mut in_hist: Vec<Histogram> = Vec::new();
+    let mut out_hist: Vec<Histogram> = Vec::new();
+    let mut trace: Vec<Vec<ConvergencePoint>> = vec![Vec::new(); n_out];
+    if !exact {
+        in_stats = (0..n_in).map(|_| BlockStats::new(&[])).collect();
+        in_hist = (0..n_in).map(|_| Histogram::new()).collect();
+        out_hist = (0..n_out).map(|_| Histogram::new()).collect();
+    }
+    let mut checks: Option<Vec<ConvergenceCheck>> = spec.until_converged.map(|tol| {
+        (0..n_out)
+            .map(|_| ConvergenceCheck::new(tol).with_min_samples(1000))
+            .collect()
+    });
+    let mut converged = None;
+    let passes_hint = if exact { 1 } else { 2 };
+    let done = runner.pass(
+        pool,
+        control,
+        (0, passes_hint * iterations),
+        &mut |start, chunk_in, chunk_out| {
+            let chunk_end = start + chunk_out.first().map_or(0, |c| c.len()) as u64;
+            let mut stop = None;
+            if exact {
+                for (dst, src) in in_samples.iter_mut().zip(chunk_in) {
+                    dst.extend_from_slice(src);
+                }
+                for (dst, src) in out_samples.iter_mut().zip(chunk_out) {
+                    dst.extend_from_slice(src);
+                }
+                // `--until-converged` checks at fixed iteration counts (multiples of
+                // CONVERGENCE_STEP, and the maximum), never at chunk ends, which depend on the
+                // thread count: the stopping point and every statistic are the same for any
+                // `--threads`. Iterations computed past the stopping point are dropped.
+                if let Some(cs) = checks.as_mut() {
+                    let mut points: Vec<u64> = Vec::new();
+                    let mut at = (start / CONVERGENCE_STEP + 1) * CONVERGENCE_STEP;
+                    while at <= chunk_end && at < iterations {
+                        points.push(at);
+                        at += CONVERGENCE_STEP;
+                    }
+                    if chunk_end == iterations {
+                        points.push(iterations);
+                    }
+                    for point in points {
+                        let upto = point as usize;
+                        // Every output's check sees this checkpoint (no short-circuit), then
+                        // all must agree.
+                        let states: Vec<bool> = cs
+                            .iter_mut()
+                            .zip(&out_samples)
+                            .map(|(c, s)| c.converged(&s[..upto]))
+                            .collect();
+                        if states.iter().all(|&b| b) {
+                            converged = Some(true);
+                            stop = Some(point);
+                            break;
+                        }
+                    }
+                }
+                if let Some(at) = stop {
+                    for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
+                        v.truncate(at as usize);
+                    }
+                }
+            }
+            let keep = (stop.unwrap_or(chunk_end) - start) as usize;
+            if let Some(w) = sink.as_mut() {
+                let cols: Vec<&[f64]> = chunk_in
+                    .iter()
+                    .chain(chunk_out.iter())
+                    .map(|c| &c[..keep])
+                    .collect();
+                w.write_block(&cols)?;
+            }
+            // Accumulators, a column per task, each column in iteration order. Streaming runs
+            // also fill histograms and read the convergence trace at each checkpoint.
+            let segments = blocks(start, keep, &cuts);
+            let segments = &segments;
+            pool.install(|| {
+                if exact {
+                    out_stats
+                        .par_iter_mut()
+                        .zip(chunk_out.par_iter())
+                        .for_each(|(stats, col)| {
+                            for &(a, b, _) in segments {
+                                stats.add_block(&col[a..b]);
+                            }
+                        });
+                    return;
+                }
+                out_stats
+                    .par_iter_mut()
+                    .zip(out_hist.par_iter_mut())
+                    .zip(chunk_out.par_iter())
+                    .zip(trace.par_iter_mut())
+                    .for_each(|(((stats, hist), col), points)| {
+                        for &(a, b, cut) in segments {
+                            stats.add_block(&col[a..b]);
+                            hist.add(&col[a..b]);
+                            if let Some(at) = cut {
+                                points.push(trace_point(at, stats, hist));
+                            }
+                        }
+                    });
+                in_stats
+                    .par_iter_mut()
+                    .zip(in_hist.par_iter_mut())
+                    .zip(chunk_in.par_iter())
+                    .for_each(|((stats, hist), col)| {
+                        for &(a, b, _) in segments {
+                            stats.add_block(&col[a..b]);
+                            hist.add(&col[a..b]);
+                        }
+                    });
+            });
+            Ok(stop)
+        },
+    )?;
+    if checks.is_some() && converged.is_none() {
+        converged = Some(false);
+    }
+    let mut passes = 1;
+    let streamed = if exact {
+        None
+    } else {
+        let (streamed, more) = stream_passes(
+            &runner, pool, control, spec, &out_stats, &out_hist, &in_stats, &in_hist, trace,
+        )?;
+        passes += more;
+        Some(streamed)
+    };
+    let simulation_seconds = sim_started.elapsed().as_secs_f64();
+    Ok(Simulated {
+        iterations: done,
+        seed: spec.seed,
+        method: spec.method,
+        threads,
+        converged,
+        simulation_seconds,
+        mode,
+        passes,
+        warnings,
+        out_stats,
+        in_samples,
+        out_samples,
+        streamed,
+    })
+}
+
+/// The streaming passes after the first: exact order statistics (and refinements), and the
+/// sensitivity sums over ranks from the first pass's histograms. Returns the passes run.
+#[allow(clippy::too_many_arguments)]
+fn stream_passes(
+    runner: &Runner<'_, '_>,
+    pool: &rayon::ThreadPool,
+    control: &Control<'_>,
+    spec: &SimulateSpec,
+    out_stats: &[BlockStats],
+    out_hist: &[Histogram],
+    in_stats: &[BlockStats],
+    in_hist: &[Histogram],
+    trace: Vec<Vec<ConvergencePoint>>,
+) -> Result<(Streamed, u32), OpsError> {
+    let iterations = runner.iterations;
+    let n_out = out_stats.len();
+    // The budget is shared by the outputs' kept values.
+    let budget_values = ((spec.memory / 8) as usize / n_out.max(1)).max(1 << 16);
+    let mut plans: Vec<QuantilePlan> = out_stats
+        .iter()
+        .zip(out_hist)
+        .map(|(s, h)| QuantilePlan::new(h, &summary_positions(s.n(), &spec.summary), budget_values))
+        .collect();
+    let in_ranks: Vec<RankMap> = in_hist
+        .iter()
+        .zip(in_stats)
+        .map(|(h, s)| RankMap::new(h, s.min(), s.max()))
+        .collect();
+    let out_ranks: Vec<RankMap> = out_hist
+        .iter()
+        .zip(out_stats)
+        .map(|(h, s)| RankMap::new(h, s.min(), s.max()))
+        .collect();
+    let in_means: Vec<f64> = in_stats.iter().map(BlockStats::mean).collect();
+    let in_rank_refs: Vec<&RankMap> = in_ranks.iter().collect();
+    let mut sensitivity: Vec<SensitivityStats> = (0..n_out)
+        .map(|_| SensitivityStats::new(in_stats.len()))
+        .collect();
+    let mut order: Vec<Option<OrderStats>> = vec![None; n_out];
+    let mut passes = 0u32;
+    let mut first = true;
+    while order.iter().any(Option::is_none) {
+        passes += 1;
+        if passes > 4 {
+            return Err(OpsError::Run {
+                message: "streaming percentiles did not resolve in 4 passes".into(),
+            });
+        }
+        let mut collectors: Vec<Option<Collector>> = plans
+            .iter()
+            .zip(&order)
+            .map(|(plan, o)| o.is_none().then(|| plan.collector()))
+            .collect();
+        let with_sensitivity = first;
+        runner.pass(
+            pool,
+            control,
+            (iterations * passes as u64, iterations * (passes as u64 + 1)),
+            &mut |start, chunk_in, chunk_out| {
+                let len = chunk_out.first().map_or(0, |c| c.len());
+                pool.install(|| {
+                    collectors
+                        .par_iter_mut()
+                        .zip(chunk_out.par_iter())
+                        .zip(sensitivity.par_iter_mut())
+                        .enumerate()
+                        .for_each(|(k, ((collector, col), sens))| {
+                            if let Some(c) = collector.as_mut() {
+                                c.add(col);
+                            }
+                            if with_sensitivity && !in_rank_refs.is_empty() {
+                                for (a, b, _) in blocks(start, len, &[]) {
+                                    let ins: Vec<&[f64]> =
+                                        chunk_in.iter().map(|c| &c[a..b]).collect();
+                                    sens.add_block(
+                                        &in_rank_refs,
+                                        &in_means,
+                                        &ins,
+                                        &out_ranks[k],
+                                        out_stats[k].mean(),
+                                        &col[a..b],
+                                    );
+                                }
+                            }
+                        });
+                });
+                Ok(None)
+            },
+        )?;
+        first = false;
+        for k in 0..n_out {
+            if let Some(c) = collectors[k].take() {
+                match plans[k].resolve(c) {
+                    Resolved::Done(o) => order[k] = Some(o),
+                    Resolved::Refine(finer) => plans[k] = finer,
+                    Resolved::Failed(e) => {
+                        return Err(OpsError::Run {
+                            message: format!(
+                                "streaming percentiles: {}",
+                                crate::results::chain(&e)
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok((
+        Streamed {
+            order: order.into_iter().flatten().collect(),
+            sensitivity,
+            convergence: trace,
+        },
+        passes,
+    ))
+}
+
+/// An evaluation task of a two-phase chunk: its first iteration, the inputs drawn already, and
+/// its slices of the output columns.
+type EvalTask<'a> = (u64, Vec<&'a [f64]>, Vec<&'a mut [f64]>);
+
+/// How the inputs a task does not keep are drawn.
+#[derive(Clone, Copy)]
+struct Draws<'a> {
+    samplers: &'a [&'a Sampler],
+    keys: &'a [u64],
+    method: Method,
+    streams: &'a Streams,
+    iterations: u64,
+    /// Lanes per block.
+    lanes: usize,
+}
+
+/// Evaluates a task's iterations block by block: the kept inputs from `ins`, the others drawn
+/// here; each output's values go to `outs`.
+#[allow(clippy::too_many_arguments)]
+fn evaluate_task<'m>(
+    sim: &Simulation<'m>,
+    block: &mut mcsim_engine::sim::Block<'m>,
+    outbuf: &mut [Vec<f64>],
+    draws: Draws<'_>,
+    start: u64,
+    ins: &[&[f64]],
+    outs: &mut [&mut [f64]],
+) {
+    let len = outs.first().map_or(0, |o| o.len());
+    let lanes_per_block = draws.lanes;
+    let mut off = 0;
+    while off < len {
+        let lanes = lanes_per_block.min(len - off);
+        for (k, col) in ins.iter().enumerate() {
+            block.input_mut(k)[..lanes].copy_from_slice(&col[off..off + lanes]);
+        }
+        for (k, sampler) in draws.samplers.iter().enumerate().skip(ins.len()) {
+            sampler.sample_into(
+                draws.method,
+                draws.streams,
+                draws.keys[k],
+                draws.iterations,
+                start + off as u64,
+                &mut block.input_mut(k)[..lanes],
+            );
+        }
+        sim.run_block(block, lanes, outbuf);
+        for (o, buf) in outs.iter_mut().zip(outbuf.iter()) {
+            o[off..off + lanes].copy_from_slice(&buf[..lanes]);
+        }
+        off += lanes;
+    }
+}
+
+/// One task: its first iteration, then its slices of the input and output columns.
+type Task<'a> = (u64, Vec<&'a mut [f64]>, Vec<&'a mut [f64]>);

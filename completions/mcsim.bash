@@ -152,7 +152,7 @@ _mcsim() {
             return 0
             ;;
         mcsim__subcmd__results)
-            opts="-v -q -h -V --in-format --format --output --compare --plot --to --percentile --var-level --target --fail-if --memory --top --verbose --quiet --help --version"
+            opts="-v -q -h -V --in-format --format --output --compare --plot --to --percentile --var-level --target --fail-if --top --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -195,10 +195,6 @@ _mcsim() {
                     return 0
                     ;;
                 --fail-if)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --memory)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -616,6 +616,11 @@ fn parse_tolerance(text: &str) -> Result<f64, String> {
     }
 }
 
+/// `--memory SIZE`: bytes from `512MiB`, `2GiB`, `1.5GB`, `100000`.
+fn parse_memory(s: &str) -> Result<u64, String> {
+    mcsim_ops::run::parse_size(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -659,9 +664,4 @@ mod tests {
         assert!(parse_tolerance("1").is_err());
         assert!(parse_tolerance("0").is_err());
     }
-}
-
-/// `--memory SIZE`: bytes from `512MiB`, `2GiB`, `1.5GB`, `100000`.
-fn parse_memory(s: &str) -> Result<u64, String> {
-    mcsim_ops::run::parse_size(s)
 }

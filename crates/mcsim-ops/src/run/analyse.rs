@@ -156,19 +156,19 @@ pub fn analyse(
             let errors = out_samples[k].len() - xs.len();
             tracked_results.0.insert(c, (xs, errors));
         }
-        let mut ev = Evaluator::new(&model);
+        let mut ev = Evaluator::new(model);
         ev.set_simulation(simulation);
         for (c, v) in overrides.iter().chain(base.iter()) {
             ev.set_value(*c, v.clone());
         }
         ev.set_results(std::sync::Arc::new(tracked_results));
         let kept: Vec<CellId> = overrides.iter().chain(base.iter()).map(|o| o.0).collect();
-        mcsim_engine::sim::recalculate(&mut ev, &graph, &kept);
+        mcsim_engine::sim::recalculate(&mut ev, graph, &kept);
         let mut seeds = vec![false; model.cells.len()];
         for st in &detected.statistics {
             seeds[st.cell as usize] = true;
         }
-        let changed = graph.downstream(&model, &seeds);
+        let changed = graph.downstream(model, &seeds);
         let mut stats = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
         for st in &detected.statistics {
@@ -184,7 +184,7 @@ pub fn analyse(
             let agreement_z = match (&value, &stored, st.target) {
                 (Value::Number(v), Value::Number(sv), Some(t)) => {
                     out_cells.iter().position(|&c| c == t).and_then(|k| {
-                        standard_error(&model, st, &out_samples[k]).map(|se| {
+                        standard_error(model, st, &out_samples[k]).map(|se| {
                             // Equal to 15 digits (a statistic of a constant) is agreement.
                             if (v - sv).abs() <= 1e-9 * v.abs().max(sv.abs()) {
                                 0.0
@@ -359,15 +359,13 @@ pub fn threshold_options(p: &Prepared<'_>, options: &SummaryOptions) -> SummaryO
     for (_, t) in &p.conditions {
         match &t.statistic {
             Statistic::Percentile { p, .. } => o = o.with_percentile(*p),
-            Statistic::Var { level, .. } | Statistic::CVar { level, .. } => {
-                if !o.risk_levels.iter().any(|&x| (x - level).abs() < 1e-12) {
-                    o = o.with_risk_level(*level);
-                }
+            Statistic::Var { level, .. } | Statistic::CVar { level, .. }
+                if !o.risk_levels.iter().any(|&x| (x - level).abs() < 1e-12) =>
+            {
+                o = o.with_risk_level(*level);
             }
-            Statistic::Probability { value, .. } => {
-                if !o.targets.contains(value) {
-                    o = o.with_target(*value);
-                }
+            Statistic::Probability { value, .. } if !o.targets.contains(value) => {
+                o = o.with_target(*value);
             }
             _ => {}
         }

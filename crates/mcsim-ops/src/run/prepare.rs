@@ -181,17 +181,17 @@ pub fn prepare<'m>(
     let input_err = |message: String| OpsError::Model { message };
 
     // Deterministic pass and detection of distribution calls, RAND() calls and statistics.
-    let mut ev = Evaluator::new(&model);
+    let mut ev = Evaluator::new(model);
     ev.set_simulation(simulation);
-    mcsim_engine::sim::recalculate(&mut ev, &graph, &[]);
-    let mut detected = detect(&model, &mut ev);
+    mcsim_engine::sim::recalculate(&mut ev, graph, &[]);
+    let mut detected = detect(model, &mut ev);
     let base_values_all: Vec<Value> = ev.values().to_vec();
     drop(ev);
 
     // What-if overrides remove a cell's uncertainty.
     let mut overrides: Vec<(CellId, Value)> = Vec::new();
     for (r, v) in &opts.sets {
-        let (s, row, col) = resolve(&model, r).map_err(|m| input_err(format!("--set {r}: {m}")))?;
+        let (s, row, col) = resolve(model, r).map_err(|m| input_err(format!("--set {r}: {m}")))?;
         let cell = model.find(s, row, col).ok_or_else(|| {
             input_err(format!(
                 "--set {r}: the cell is empty in the workbook, so nothing reads it"
@@ -206,7 +206,7 @@ pub fn prepare<'m>(
     let mut inputs: Vec<Input> = Vec::new();
     let mut by_cell: BTreeMap<CellId, usize> = BTreeMap::new();
     for ic in &cfg.inputs {
-        let cell = cell_id(&model, &ic.cell).map_err(|m| {
+        let cell = cell_id(model, &ic.cell).map_err(|m| {
             input_err(format!(
                 "model file input `{}`: {m}; give the cell a base value in the workbook",
                 ic.cell
@@ -247,7 +247,7 @@ pub fn prepare<'m>(
                 modifiers: Some(modifiers),
             },
             sampler,
-            key: cell_key(&model, cell, 0),
+            key: cell_key(model, cell, 0),
         });
     }
     let cell_inputs = inputs.len();
@@ -256,14 +256,14 @@ pub fn prepare<'m>(
     {
         let mut all_sites: Vec<Site> = Vec::new();
         for c in &detected.inputs {
-            all_sites.push(site_of(&model, c.cell, c.offset, SiteKind::Sampled));
+            all_sites.push(site_of(model, c.cell, c.offset, SiteKind::Sampled));
         }
         for &(c, o) in &detected.rand_sites {
-            all_sites.push(site_of(&model, c, o, SiteKind::Rand));
+            all_sites.push(site_of(model, c, o, SiteKind::Rand));
         }
         let cells: Vec<CellId> = by_cell.keys().copied().collect();
-        let sto = mcsim_engine::sim::stochastic_cells(&model, &graph, &cells, &all_sites, &fixed);
-        mark_dynamic(&model, &mut detected, &sto);
+        let sto = mcsim_engine::sim::stochastic_cells(model, graph, &cells, &all_sites, &fixed);
+        mark_dynamic(model, &mut detected, &sto);
     }
 
     let uniform_dist = Distribution::Uniform { min: 0.0, max: 1.0 };
@@ -338,7 +338,7 @@ pub fn prepare<'m>(
         let name = match &call.name {
             Some(n) => n.clone(),
             None => {
-                let auto = auto_name(&model, &base_values_all, call.cell)
+                let auto = auto_name(model, &base_values_all, call.cell)
                     .unwrap_or_else(|| model.cell_label(call.cell));
                 if call.label.contains('#') {
                     format!("{auto} #{}", call.index + 1)
@@ -349,7 +349,7 @@ pub fn prepare<'m>(
         };
         inputs.push(Input {
             cell: None,
-            site: Some(site_of(&model, call.cell, call.offset, kind)),
+            site: Some(site_of(model, call.cell, call.offset, kind)),
             stored: true,
             info: InputInfo {
                 name,
@@ -363,7 +363,7 @@ pub fn prepare<'m>(
                 modifiers: Some(modifiers),
             },
             sampler,
-            key: cell_key(&model, call.cell, call.index),
+            key: cell_key(model, call.cell, call.index),
         });
     }
     // RAND() and RANDBETWEEN() calls: a uniform each. Kept for sensitivity when there are few;
@@ -387,7 +387,7 @@ pub fn prepare<'m>(
         *k += 1;
         inputs.push(Input {
             cell: None,
-            site: Some(site_of(&model, c, o, SiteKind::Rand)),
+            site: Some(site_of(model, c, o, SiteKind::Rand)),
             stored: store_rand,
             info: InputInfo {
                 name: format!("RAND#{} {}", *k, model.cell_label(c)),
@@ -398,7 +398,7 @@ pub fn prepare<'m>(
             },
             sampler: uniform.clone(),
             // The j-th RAND() call of a cell (j from 0).
-            key: cell_key(&model, c, 1000 + (*k - 1)),
+            key: cell_key(model, c, 1000 + (*k - 1)),
         });
     }
     // Names must tell inputs apart (reports, correlation lists, samples-file columns): automatic
@@ -414,7 +414,7 @@ pub fn prepare<'m>(
                 .as_ref()
                 .and_then(|s| model.find(s.key.sheet, s.key.row, s.key.col));
             if let Some(c) = cell
-                && let (_, Some(col)) = auto_name_parts(&model, &base_values_all, c)
+                && let (_, Some(col)) = auto_name_parts(model, &base_values_all, c)
             {
                 i.info.name = format!("{} / {col}", i.info.name);
             }
@@ -434,7 +434,7 @@ pub fn prepare<'m>(
     let mut outputs: Vec<(CellId, String)> = Vec::new();
     for oc in &cfg.outputs {
         let cell =
-            cell_id(&model, &oc.cell).map_err(|m| input_err(format!("model file output: {m}")))?;
+            cell_id(model, &oc.cell).map_err(|m| input_err(format!("model file output: {m}")))?;
         outputs.push((
             cell,
             oc.name.clone().unwrap_or_else(|| model.cell_label(cell)),
@@ -448,7 +448,7 @@ pub fn prepare<'m>(
                 (Some(n), _) => n.clone(),
                 (None, Some((range, Some(pos)))) => format!("{range} ({pos})"),
                 (None, Some((range, None))) => range.clone(),
-                (None, None) => auto_name(&model, &base_values_all, om.cell)
+                (None, None) => auto_name(model, &base_values_all, om.cell)
                     .unwrap_or_else(|| model.cell_label(om.cell)),
             };
             outputs.push((om.cell, name));
@@ -456,7 +456,7 @@ pub fn prepare<'m>(
     }
     for (r, name) in &opts.outputs {
         let cell =
-            tables::output_cell(&model, r).map_err(|m| input_err(format!("--output {r}: {m}")))?;
+            tables::output_cell(model, r).map_err(|m| input_err(format!("--output {r}: {m}")))?;
         match outputs.iter_mut().find(|o| o.0 == cell) {
             Some(o) => {
                 if let Some(n) = name {
@@ -470,7 +470,7 @@ pub fn prepare<'m>(
     // also sets the default number of iterations).
     let mut table_iterations = None;
     if outputs.is_empty() {
-        let (cells, n) = tables::table_outputs(&model, &graph, &mut warnings);
+        let (cells, n) = tables::table_outputs(model, graph, &mut warnings);
         table_iterations = n;
         outputs.extend(cells.into_iter().map(|c| (c, model.cell_label(c))));
     }
@@ -486,7 +486,7 @@ pub fn prepare<'m>(
     for ((c, n), auto) in outputs.iter_mut().zip(&auto_outputs) {
         if *auto
             && counts.get(n.as_str()).copied().unwrap_or(0) > 1
-            && let (_, Some(col)) = auto_name_parts(&model, &base_values_all, *c)
+            && let (_, Some(col)) = auto_name_parts(model, &base_values_all, *c)
         {
             *n = format!("{n} / {col}");
         }
@@ -509,7 +509,7 @@ pub fn prepare<'m>(
     if !unusable.is_empty() {
         let everything = vec![true; model.cells.len()];
         let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
-        let feeds = graph.upstream(&model, &out_cells, &everything);
+        let feeds = graph.upstream(model, &out_cells, &everything);
         for (cell, message) in &unusable {
             if feeds[*cell as usize] {
                 return Err(input_err(message.clone()));
@@ -530,7 +530,7 @@ pub fn prepare<'m>(
     {
         let everything = vec![true; model.cells.len()];
         let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
-        let feeds = graph.upstream(&model, &out_cells, &everything);
+        let feeds = graph.upstream(model, &out_cells, &everything);
         for f in &model.formulas {
             if !feeds[f.cell as usize] {
                 continue;
@@ -752,19 +752,13 @@ pub fn prepare<'m>(
             }
         }
         let fixed: Vec<(CellId, Value)> = overrides.iter().chain(&base).cloned().collect();
-        let extra = tables::fixed_values(
-            &model,
-            &graph,
-            &uncertain,
-            &fixed,
-            &out_cells,
-            &mut warnings,
-        );
+        let extra =
+            tables::fixed_values(model, graph, &uncertain, &fixed, &out_cells, &mut warnings);
         overrides.extend(extra);
     }
     let sim = Simulation::prepare_with(
-        &model,
-        &graph,
+        model,
+        graph,
         &Spec {
             inputs: &in_cells,
             sites: &sites,

@@ -170,6 +170,10 @@ fn trace_point(at: u64, stats: &BlockStats, hist: &Histogram) -> ConvergencePoin
     }
 }
 
+/// What a pass does with each chunk: `(start, inputs, outputs)` → where the run stops, if it
+/// stops in this chunk.
+type Consumer<'a> = dyn FnMut(u64, &[Vec<f64>], &[Vec<f64>]) -> Result<Option<u64>, OpsError> + 'a;
+
 /// The fixed part of a simulation: how iterations are cut into tasks and drawn.
 struct Runner<'p, 'm> {
     p: &'p Prepared<'m>,
@@ -234,7 +238,7 @@ impl<'p, 'm> Runner<'p, 'm> {
         pool: &rayon::ThreadPool,
         control: &Control<'_>,
         progress: (u64, u64),
-        consume: &mut dyn FnMut(u64, &[Vec<f64>], &[Vec<f64>]) -> Result<Option<u64>, OpsError>,
+        consume: &mut Consumer<'_>,
     ) -> Result<u64, OpsError> {
         let iterations = self.iterations;
         let mut chunk_in: Vec<Vec<f64>> = vec![Vec::new(); self.p.infos.len()];

@@ -27,6 +27,7 @@
 
 mod compare;
 mod error;
+pub mod merge;
 pub mod parse;
 pub mod results;
 pub mod run;

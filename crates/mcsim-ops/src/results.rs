@@ -267,7 +267,11 @@ pub fn results(opts: &ResultsOptions) -> Result<ResultsReport, OpsError> {
     let mut outputs = Vec::with_capacity(selected.len());
     for &name in &selected {
         let values = file.values(name).unwrap_or_default();
-        let summary = Summary::compute(values, 0, &summary_options)
+        // The same accumulators and block grid as `run`, so the moments match the run's bit for
+        // bit (percentiles and the rest come from the sorted values either way).
+        let sorted = mcsim_results::SortedColumn::new(values);
+        let stats = crate::run::stats_of(values, &summary_options.targets);
+        let summary = Summary::from_stats_sorted(&stats, &sorted.sorted, &summary_options)
             .map_err(|e| OpsError::Model { message: chain(&e) })?;
         let varies = summary.std_dev > 0.0;
         let sensitivity = if inputs.is_empty() || !varies {

@@ -276,6 +276,7 @@ pub fn analyse(
         thresholds,
         converged: s.converged,
         statistics_mode: s.mode,
+        shard: s.shard,
         simulation_passes: s.passes,
         samples_file: None,
         saved_as: None,

@@ -18,7 +18,9 @@ mod tables;
 
 pub use analyse::analyse;
 pub use prepare::{LoadedModel, PrepareSpec, Prepared, cell_key, prepare};
-pub use simulate::{Control, STATS_BLOCK, SampleSink, SimulateSpec, Simulated, simulate};
+pub use simulate::{
+    Control, STATS_BLOCK, SampleSink, SimulateSpec, Simulated, shard_grid, simulate, stats_of,
+};
 
 use crate::error::OpsError;
 use config::ModelConfig;
@@ -87,6 +89,133 @@ pub struct RunOptions {
     /// Bytes the kept samples may take in memory (default [`DEFAULT_MEMORY`]); beyond it the
     /// statistics stream in constant memory (see [`StatisticsMode`]).
     pub memory: Option<u64>,
+    /// Run only this shard's slice of the iterations (see [`Shard`]).
+    pub shard: Option<Shard>,
+}
+
+/// One of `count` slices of a run's iterations (`--shard I/N`). Slices are contiguous, in
+/// order, and cut on the accumulators' block grid; because every random number depends only on
+/// the seed, the input and the iteration, the union of the `count` shards is the unsharded run,
+/// bit for bit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// 0-based index.
+    pub index: u32,
+    /// Number of shards.
+    pub count: u32,
+}
+
+impl Shard {
+    /// Parses `I/N` (0 ≤ I < N).
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let (i, n) = text
+            .split_once('/')
+            .ok_or_else(|| format!("`{text}`: write the shard as I/N, e.g. 0/4"))?;
+        let index: u32 = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{text}`: the shard index `{i}` is not a number"))?;
+        let count: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{text}`: the shard count `{n}` is not a number"))?;
+        Shard::new(index, count).map_err(|m| format!("`{text}`: {m}"))
+    }
+
+    /// A shard, checked: `count` ≥ 1 and `index` < `count`.
+    pub fn new(index: u32, count: u32) -> Result<Shard, String> {
+        if count == 0 {
+            return Err("the shard count must be at least 1".into());
+        }
+        if index >= count {
+            return Err(format!(
+                "the shard index {index} is not below the count {count} (indices run from 0 to {})",
+                count - 1
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The shard from a batch scheduler's environment (`--shard auto`): Kubernetes Indexed Jobs
+    /// (`JOB_COMPLETION_INDEX`, the count from `count` or `MCSIM_SHARDS`), Slurm job arrays
+    /// (`SLURM_ARRAY_TASK_ID` with `SLURM_ARRAY_TASK_COUNT`, or `SLURM_ARRAY_TASK_MIN`/`MAX`),
+    /// AWS Batch array jobs (`AWS_BATCH_JOB_ARRAY_INDEX`, `AWS_BATCH_JOB_ARRAY_SIZE`). `env`
+    /// reads a variable (`std::env::var(..).ok()` in the CLI).
+    pub fn from_env(count: Option<u32>, env: &dyn Fn(&str) -> Option<String>) -> Result<Shard, String> {
+        let num = |name: &str| -> Result<Option<u32>, String> {
+            match env(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| format!("{name}={v} is not a number")),
+            }
+        };
+        let given = match count {
+            Some(c) => Some(c),
+            None => num("MCSIM_SHARDS")?,
+        };
+        if let Some(i) = num("JOB_COMPLETION_INDEX")? {
+            let n = given.ok_or(
+                "Kubernetes JOB_COMPLETION_INDEX is set but not the number of shards: pass --shards N (the Job's completions) or set MCSIM_SHARDS",
+            )?;
+            return Shard::new(i, n).map_err(|m| format!("Kubernetes Indexed Job: {m}"));
+        }
+        if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
+            let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+            let n = match (given, num("SLURM_ARRAY_TASK_COUNT")?, num("SLURM_ARRAY_TASK_MAX")?) {
+                (Some(n), _, _) => n,
+                (None, Some(n), _) => n,
+                (None, None, Some(max)) => max.saturating_sub(min) + 1,
+                _ => {
+                    return Err("Slurm SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT or SLURM_ARRAY_TASK_MAX: pass --shards N".into());
+                }
+            };
+            let i = id.checked_sub(min).ok_or_else(|| {
+                format!("SLURM_ARRAY_TASK_ID={id} is below SLURM_ARRAY_TASK_MIN={min}")
+            })?;
+            return Shard::new(i, n).map_err(|m| format!("Slurm job array: {m}"));
+        }
+        if let Some(i) = num("AWS_BATCH_JOB_ARRAY_INDEX")? {
+            let n = match given {
+                Some(n) => n,
+                None => num("AWS_BATCH_JOB_ARRAY_SIZE")?.ok_or(
+                    "AWS_BATCH_JOB_ARRAY_INDEX is set but not AWS_BATCH_JOB_ARRAY_SIZE: pass --shards N",
+                )?,
+            };
+            return Shard::new(i, n).map_err(|m| format!("AWS Batch array job: {m}"));
+        }
+        Err("--shard auto: no scheduler index found (JOB_COMPLETION_INDEX for Kubernetes Indexed Jobs, SLURM_ARRAY_TASK_ID for Slurm arrays, AWS_BATCH_JOB_ARRAY_INDEX for AWS Batch); give --shard I/N".into())
+    }
+
+    /// This shard's iterations, `[first, end)` (0-based), of a run of `iterations` whose
+    /// slices are cut on multiples of `grid`.
+    pub fn range(&self, iterations: u64, grid: u64) -> (u64, u64) {
+        let cut = |k: u32| -> u64 {
+            if k >= self.count {
+                return iterations;
+            }
+            let at = (k as u128 * iterations as u128 / self.count as u128) as u64;
+            (at / grid * grid).min(iterations)
+        };
+        (cut(self.index), cut(self.index + 1))
+    }
+}
+
+/// A shard's place in its run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ShardInfo {
+    /// 0-based index.
+    pub index: u32,
+    /// Number of shards.
+    pub count: u32,
+    /// The whole run's iterations.
+    pub shard_of: u64,
+    /// The shard's first iteration (1-based).
+    pub first_iteration: u64,
+    /// The shard's last iteration (1-based, inclusive; `first_iteration - 1` when empty).
+    pub last_iteration: u64,
 }
 
 /// How a run's statistics were computed.
@@ -102,6 +231,13 @@ pub enum StatisticsMode {
     /// docs/benchmarks.md); the convergence trace's percentiles are histogram estimates.
     Streaming,
 }
+
+/// Samples-file metadata key of a shard: `I/N`.
+pub const SHARD_KEY: &str = "mcsim.shard";
+/// Samples-file metadata key: the shard's first iteration (1-based).
+pub const SHARD_FIRST_KEY: &str = "mcsim.shard_first_iteration";
+/// Samples-file metadata key: the shard's last iteration (1-based, inclusive).
+pub const SHARD_LAST_KEY: &str = "mcsim.shard_last_iteration";
 
 /// Default memory budget for kept samples: 1 GiB.
 pub const DEFAULT_MEMORY: u64 = 1 << 30;
@@ -281,6 +417,9 @@ pub struct RunReport {
     /// Passes over the iterations (1, or 2-3 when streaming: the later passes recompute the
     /// iterations to find the exact percentiles).
     pub simulation_passes: u32,
+    /// With `--shard`: which shard, and its iterations (1-based, inclusive, of the whole run's
+    /// `shard_of` iterations); `iterations` is then the shard's count.
+    pub shard: Option<ShardInfo>,
     /// The samples file written.
     pub samples_file: Option<String>,
     /// The workbook copy written by `--save-as`.
@@ -456,7 +595,15 @@ fn run_simulation(
                 "mcsim.inputs".into(),
                 serde_json::to_string(prepared.inputs()).unwrap_or_default(),
             );
-            Some(samples_writer(path, opts.out_format, &layout, &meta)?)
+            let mut first = 1;
+            if let Some(sh) = opts.shard {
+                let (lo, hi) = sh.range(iterations, simulate::shard_grid(&prepared));
+                meta.insert(SHARD_KEY.into(), format!("{}/{}", sh.index, sh.count));
+                meta.insert(SHARD_FIRST_KEY.into(), (lo + 1).to_string());
+                meta.insert(SHARD_LAST_KEY.into(), hi.to_string());
+                first = lo + 1;
+            }
+            Some(samples_writer(path, opts.out_format, &layout, &meta)?.starting_at(first))
         }
         None => None,
     };
@@ -470,6 +617,7 @@ fn run_simulation(
             memory: opts.memory.unwrap_or(DEFAULT_MEMORY),
             keep_samples: opts.save_as.is_some() || !prepared.detected.statistics.is_empty(),
             summary: analyse::threshold_options(&prepared, &summary_options(opts)),
+            shard: opts.shard,
         },
         &pool,
         &Control {

@@ -18,7 +18,9 @@
 //! the same for any thread count.
 
 use super::prepare::Prepared;
-use super::{BLOCK_VALUES, CONVERGENCE_STEP, INTERPRETED_TASK, LANES, StatisticsMode};
+use super::{
+    BLOCK_VALUES, CONVERGENCE_STEP, INTERPRETED_TASK, LANES, Shard, ShardInfo, StatisticsMode,
+};
 use crate::error::OpsError;
 use mcsim_engine::sim::{Plan, Simulation};
 use mcsim_results::{
@@ -55,6 +57,8 @@ pub struct SimulateSpec {
     pub keep_samples: bool,
     /// The statistics the accumulators must answer (percentiles, VaR levels, targets).
     pub summary: SummaryOptions,
+    /// Simulate only this shard's slice of the iterations.
+    pub shard: Option<Shard>,
 }
 
 /// Progress and cancellation of a simulation.
@@ -102,6 +106,8 @@ pub struct Simulated {
     pub mode: StatisticsMode,
     /// Passes over the iterations (1 when exact; 2 or 3 when streaming).
     pub passes: u32,
+    /// With a shard: which, and its iterations.
+    pub shard: Option<ShardInfo>,
     /// Warnings (a budget that could not be kept, ...).
     pub warnings: Vec<String>,
     /// Per output, over every iteration.
@@ -177,6 +183,9 @@ type Consumer<'a> = dyn FnMut(u64, &[Vec<f64>], &[Vec<f64>]) -> Result<Option<u6
 /// The fixed part of a simulation: how iterations are cut into tasks and drawn.
 struct Runner<'p, 'm> {
     p: &'p Prepared<'m>,
+    /// The iterations this simulation computes, `[lo, hi)` (a shard's slice, or all).
+    lo: u64,
+    hi: u64,
     iterations: u64,
     seed: u64,
     method: Method,
@@ -190,24 +199,51 @@ struct Runner<'p, 'm> {
     n_out: usize,
 }
 
+/// Iterations per task: an Iman-Conover design block when inputs are correlated; otherwise the
+/// interpreter's iterations are slow enough that small tasks keep every thread busy (and the
+/// progress bar moving).
+fn task_len(p: &Prepared<'_>) -> u64 {
+    let interpreted = matches!(p.sim.plan(), Plan::Interpreted { .. });
+    if !p.groups.is_empty() {
+        DESIGN_BLOCK as u64
+    } else if interpreted {
+        INTERPRETED_TASK
+    } else {
+        8 * LANES as u64
+    }
+}
+
+/// The grid that chunks, and shards, are cut on: a multiple of both the task length and
+/// [`STATS_BLOCK`] (both powers of two), so no task or accumulator block is ever cut.
+pub fn shard_grid(p: &Prepared<'_>) -> u64 {
+    task_len(p).max(STATS_BLOCK)
+}
+
+/// The accumulator of a whole column, on the same block grid (and convergence checkpoints) as a
+/// run's, so that statistics re-derived from a samples file equal the run's bit for bit.
+pub fn stats_of(values: &[f64], targets: &[f64]) -> BlockStats {
+    let mut stats = BlockStats::new(targets);
+    for (a, b, _) in blocks(0, values.len(), &checkpoints(values.len() as u64)) {
+        stats.add_block(&values[a..b]);
+    }
+    stats
+}
+
 impl<'p, 'm> Runner<'p, 'm> {
     fn new(p: &'p Prepared<'m>, spec: &SimulateSpec, threads: usize) -> Self {
-        // Iman-Conover works per design block; otherwise the interpreter's iterations are slow
-        // enough that small tasks keep every thread busy (and the progress bar moving).
-        let interpreted = matches!(p.sim.plan(), Plan::Interpreted { .. });
-        let task_len: u64 = if !p.groups.is_empty() {
-            DESIGN_BLOCK as u64
-        } else if interpreted {
-            INTERPRETED_TASK
-        } else {
-            8 * LANES as u64
-        };
+        let task_len = task_len(p);
         // Chunks end on the accumulators' block grid, so no block is cut by a chunk end (which
         // depends on the thread count).
-        let grid = task_len.max(STATS_BLOCK);
+        let grid = shard_grid(p);
         let chunk_len = ((threads as u64 * 4 * task_len).div_ceil(grid)) * grid;
+        let (lo, hi) = match spec.shard {
+            Some(sh) => sh.range(spec.iterations, grid),
+            None => (0, spec.iterations),
+        };
         Runner {
             p,
+            lo,
+            hi,
             iterations: spec.iterations,
             seed: spec.seed,
             method: spec.method,
@@ -223,7 +259,7 @@ impl<'p, 'm> Runner<'p, 'm> {
             // An interpreted model with correlation groups samples per design block, then
             // evaluates in small tasks (a design block is far more work than one thread should
             // take alone).
-            two_phase: interpreted && !p.groups.is_empty(),
+            two_phase: matches!(p.sim.plan(), Plan::Interpreted { .. }) && !p.groups.is_empty(),
             // Fewer lanes per block when a model has very many random calls, so that a block's
             // columns stay within a few megabytes.
             lanes_per_block: (BLOCK_VALUES / p.inputs.len().max(1)).clamp(16, LANES),
@@ -240,15 +276,14 @@ impl<'p, 'm> Runner<'p, 'm> {
         progress: (u64, u64),
         consume: &mut Consumer<'_>,
     ) -> Result<u64, OpsError> {
-        let iterations = self.iterations;
         let mut chunk_in: Vec<Vec<f64>> = vec![Vec::new(); self.p.infos.len()];
         let mut chunk_out: Vec<Vec<f64>> = vec![Vec::new(); self.n_out];
-        let mut done = 0;
-        while done < iterations {
+        let mut done = self.lo;
+        while done < self.hi {
             if control.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 return Err(OpsError::Cancelled);
             }
-            let chunk_end = (done + self.chunk_len).min(iterations);
+            let chunk_end = (done + self.chunk_len).min(self.hi);
             let chunk_n = (chunk_end - done) as usize;
             for c in chunk_in.iter_mut().chain(chunk_out.iter_mut()) {
                 c.resize(chunk_n, 0.0);
@@ -256,7 +291,7 @@ impl<'p, 'm> Runner<'p, 'm> {
             self.chunk(pool, done, chunk_end, &mut chunk_in, &mut chunk_out)?;
             let stop = consume(done, &chunk_in, &chunk_out)?;
             done = stop.unwrap_or(chunk_end);
-            (control.progress)(progress.0 + done, progress.1);
+            (control.progress)(progress.0 + done - self.lo, progress.1);
             if stop.is_some() {
                 break;
             }
@@ -429,11 +464,18 @@ pub fn simulate(
             message: "the number of iterations must be at least 1".into(),
         });
     }
+    if spec.shard.is_some() && spec.until_converged.is_some() {
+        return Err(OpsError::Option {
+            option: "--until-converged".into(),
+            message: "cannot be used with --shard (where to stop depends on every shard)".into(),
+        });
+    }
     let threads = pool.current_num_threads();
     let runner = Runner::new(p, spec, threads);
+    let (lo, hi) = (runner.lo, runner.hi);
     let n_in = p.infos.len();
     let n_out = p.out_cells.len();
-    let needed = iterations.saturating_mul(p.bytes_per_iteration());
+    let needed = (hi - lo).saturating_mul(p.bytes_per_iteration());
     let mode = if spec.keep_samples || spec.until_converged.is_some() || needed <= spec.memory {
         StatisticsMode::Exact
     } else {
@@ -460,7 +502,7 @@ pub fn simulate(
     let mut in_samples: Vec<Vec<f64>> = vec![Vec::new(); if exact { n_in } else { 0 }];
     let mut out_samples: Vec<Vec<f64>> = vec![Vec::new(); if exact { n_out } else { 0 }];
     for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
-        v.reserve_exact(iterations.min(1 << 26) as usize);
+        v.reserve_exact((hi - lo).min(1 << 26) as usize);
     }
     let mut out_stats: Vec<BlockStats> = (0..n_out).map(|_| BlockStats::new(targets)).collect();
     // Streaming: the inputs' stats (means) and every column's histogram, with the outputs'
@@ -484,7 +526,7 @@ pub fn simulate(
     let done = runner.pass(
         pool,
         control,
-        (0, passes_hint * iterations),
+        (0, passes_hint * (hi - lo)),
         &mut |start, chunk_in, chunk_out| {
             let chunk_end = start + chunk_out.first().map_or(0, |c| c.len()) as u64;
             let mut stop = None;
@@ -527,7 +569,7 @@ pub fn simulate(
                 }
                 if let Some(at) = stop {
                     for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
-                        v.truncate(at as usize);
+                        v.truncate((at - lo) as usize);
                     }
                 }
             }
@@ -599,7 +641,14 @@ pub fn simulate(
     };
     let simulation_seconds = sim_started.elapsed().as_secs_f64();
     Ok(Simulated {
-        iterations: done,
+        iterations: done - lo,
+        shard: spec.shard.map(|sh| ShardInfo {
+            index: sh.index,
+            count: sh.count,
+            shard_of: iterations,
+            first_iteration: lo + 1,
+            last_iteration: hi,
+        }),
         seed: spec.seed,
         method: spec.method,
         threads,
@@ -629,7 +678,7 @@ fn stream_passes(
     in_hist: &[Histogram],
     trace: Vec<Vec<ConvergencePoint>>,
 ) -> Result<(Streamed, u32), OpsError> {
-    let iterations = runner.iterations;
+    let iterations = runner.hi - runner.lo;
     let n_out = out_stats.len();
     // The budget is shared by the outputs' kept values.
     let budget_values = ((spec.memory / 8) as usize / n_out.max(1)).max(1 << 16);

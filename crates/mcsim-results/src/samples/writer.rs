@@ -61,6 +61,8 @@ pub struct SamplesWriter {
     schema: SchemaRef,
     columns: usize,
     next_iteration: u64,
+    /// The number of the first row (1 unless [`SamplesWriter::starting_at`]).
+    first_iteration: u64,
     sink: Sink,
 }
 
@@ -214,6 +216,7 @@ impl SamplesWriter {
             schema,
             columns: layout.len(),
             next_iteration: 1,
+            first_iteration: 1,
             sink,
         })
     }
@@ -285,9 +288,17 @@ impl SamplesWriter {
         Ok(())
     }
 
+    /// Numbers the rows from `first` (1-based) instead of 1: a shard of a run writes the
+    /// iteration numbers of the whole run. Call before the first block.
+    pub fn starting_at(mut self, first: u64) -> Self {
+        self.next_iteration = first;
+        self.first_iteration = first;
+        self
+    }
+
     /// Rows written so far.
     pub fn rows_written(&self) -> u64 {
-        self.next_iteration - 1
+        self.next_iteration - self.first_iteration
     }
 
     /// Writes the footer (Parquet, Arrow) or flushes (CSV) and closes the file.
@@ -313,7 +324,7 @@ impl SamplesWriter {
                 w.flush().map_err(io_err(&path))?;
             }
         }
-        tracing::debug!(path = %path.display(), rows = self.next_iteration - 1, "samples file finished");
+        tracing::debug!(path = %path.display(), rows = self.next_iteration - self.first_iteration, "samples file finished");
         Ok(())
     }
 }

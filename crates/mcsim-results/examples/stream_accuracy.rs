@@ -305,9 +305,21 @@ fn main() {
     }
     let coll_ns = t.elapsed().as_secs_f64() * 1e9 / xs.len() as f64;
     let done = matches!(plan.resolve(col), Resolved::Done(_));
+    // Baselines on the same machine and data: a plain sum, and the in-memory path's sort.
+    let t = Instant::now();
+    let mut plain = 0.0;
+    for c in xs.chunks(BLOCK) {
+        plain += c.iter().sum::<f64>();
+    }
+    let sum_ns = t.elapsed().as_secs_f64() * 1e9 / xs.len() as f64;
+    let t = Instant::now();
+    let sorted = SortedColumn::new(&xs);
+    let sort_ns = t.elapsed().as_secs_f64() * 1e9 / xs.len() as f64;
     println!(
         "cost per value (10^7 values): Histogram::add {hist_ns:.2} ns, BlockStats::add_block \
          {stats_ns:.2} ns, RankMap::rank {rank_ns:.2} ns, Collector add+merge {coll_ns:.2} ns \
-         (resolved: {done}; checksum {acc:.3e})"
+         (resolved: {done}; checksum {acc:.3e}); baselines: plain sum {sum_ns:.2} ns, \
+         SortedColumn::new {sort_ns:.2} ns ({} values, sum {plain:.3e})",
+        sorted.sorted.len()
     );
 }

@@ -365,7 +365,11 @@ impl Histogram {
                 return unkey(e.key);
             }
             let f = ((i - cum[b]) as f64 + 0.5) / e.count as f64;
-            if let Some(sub) = self.detail.get(&e.bucket) {
+            if let Some(sub) = self
+                .detail
+                .get(&e.bucket)
+                .filter(|s| s.iter().any(|&c| c > 0))
+            {
                 return detail_value(e.bucket, sub, f, min, max);
             }
             let (lo, hi) = clamped_range(e.bucket, min, max);

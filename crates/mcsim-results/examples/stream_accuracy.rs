@@ -269,6 +269,47 @@ fn main() {
         worst.0, worst.1, worst.2, worst.3, worst_q_rank
     );
 
+    // A large narrow column: 10^7 values of N(100, 2) (half of them in one histogram bucket),
+    // a fifth of 64 MiB for its pass.
+    {
+        let mut r = Rng(7);
+        let big: Vec<f64> = (0..10_000_000).map(|_| 100.0 + 2.0 * r.normal()).collect();
+        let (s, h) = first_pass(&big);
+        let opts = SummaryOptions::default().with_risk_level(0.01);
+        let positions = summary_positions(s.n(), &opts);
+        let budget = (64usize << 20) / 8 / 5;
+        let need = QuantilePlan::new(&h, &positions, usize::MAX).kept_values();
+        let mut plan = QuantilePlan::new(&h, &positions, budget);
+        let first_kept = plan.kept_values();
+        let mut passes = 1;
+        let order = loop {
+            passes += 1;
+            let mut acc = plan.collector();
+            for c in big.chunks(BLOCK) {
+                let mut col = plan.collector();
+                col.add(c);
+                acc.merge(col);
+            }
+            match plan.resolve(acc) {
+                Resolved::Done(o) => break o,
+                Resolved::Refine(p) => plan = p,
+                Resolved::Failed(e) => panic!("{e}"),
+            }
+        };
+        let got = Summary::from_stats_order(&s, &order, &opts).unwrap();
+        let mem = Summary::compute(&big, 0, &opts).unwrap();
+        let same = got
+            .percentiles
+            .iter()
+            .zip(&mem.percentiles)
+            .all(|(a, b)| a.value.to_bits() == b.value.to_bits());
+        println!(
+            "10^7 x N(100, 2): plan keeps {first_kept} values (unlimited budget: {need}; share \
+             {budget}); {passes} passes; percentiles exact: {same}"
+        );
+        assert!(same);
+    }
+
     // Cost per value (release build gives meaningful numbers).
     let mut r = Rng(5);
     let xs: Vec<f64> = (0..10_000_000).map(|_| 100.0 + 10.0 * r.normal()).collect();
@@ -305,9 +346,21 @@ fn main() {
     }
     let coll_ns = t.elapsed().as_secs_f64() * 1e9 / xs.len() as f64;
     let done = matches!(plan.resolve(col), Resolved::Done(_));
+    // Baselines on the same machine and data: a plain sum, and the in-memory path's sort.
+    let t = Instant::now();
+    let mut plain = 0.0;
+    for c in xs.chunks(BLOCK) {
+        plain += c.iter().sum::<f64>();
+    }
+    let sum_ns = t.elapsed().as_secs_f64() * 1e9 / xs.len() as f64;
+    let t = Instant::now();
+    let sorted = SortedColumn::new(&xs);
+    let sort_ns = t.elapsed().as_secs_f64() * 1e9 / xs.len() as f64;
     println!(
         "cost per value (10^7 values): Histogram::add {hist_ns:.2} ns, BlockStats::add_block \
          {stats_ns:.2} ns, RankMap::rank {rank_ns:.2} ns, Collector add+merge {coll_ns:.2} ns \
-         (resolved: {done}; checksum {acc:.3e})"
+         (resolved: {done}; checksum {acc:.3e}); baselines: plain sum {sum_ns:.2} ns, \
+         SortedColumn::new {sort_ns:.2} ns ({} values, sum {plain:.3e})",
+        sorted.sorted.len()
     );
 }

@@ -45,22 +45,21 @@ impl ExactSum {
         Self::default()
     }
 
+    /// Adds `±v * 2^(32 limb)` for `v < 2^96` (three limbs).
     #[inline]
     fn add_shifted(&mut self, neg: bool, v: u128, limb: usize) {
         if self.limbs.is_empty() {
             self.limbs = vec![0; LIMBS];
         }
-        let mut v = v;
-        let mut j = limb;
-        while v != 0 && j < LIMBS {
-            let part = (v & 0xFFFF_FFFF) as i64;
-            if neg {
-                self.limbs[j] -= part;
-            } else {
-                self.limbs[j] += part;
-            }
-            v >>= 32;
-            j += 1;
+        let sign = if neg { -1 } else { 1 };
+        let parts = [
+            (v & 0xFFFF_FFFF) as i64,
+            ((v >> 32) & 0xFFFF_FFFF) as i64,
+            ((v >> 64) & 0xFFFF_FFFF) as i64,
+        ];
+        // limb <= 63, so limb + 2 < LIMBS.
+        for (l, p) in self.limbs[limb..limb + 3].iter_mut().zip(parts) {
+            *l += sign * p;
         }
         self.pending += 1;
         if self.pending >= NORMALIZE_EVERY {

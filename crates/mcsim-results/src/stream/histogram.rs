@@ -226,23 +226,13 @@ pub(crate) fn detail_value(bucket: u16, sub: &[u64], q: f64, min: f64, max: f64)
     clamped_range(bucket, min, max).1
 }
 
-/// The first key of a bucket at `level` (16 bits per level).
+/// The last key of the cell that starts at `lo` and fixes the top `bits` key bits.
 #[inline]
-pub(crate) fn bucket_lo(bucket_prefix: u64, level: u32) -> u64 {
-    if level >= 4 {
-        bucket_prefix
-    } else {
-        bucket_prefix << (64 - 16 * level)
-    }
-}
-
-/// The last key of the cell that starts at `lo` at `level`.
-#[inline]
-pub(crate) fn cell_hi(lo: u64, level: u32) -> u64 {
-    if level >= 4 {
+pub(crate) fn cell_hi(lo: u64, bits: u32) -> u64 {
+    if bits >= 64 {
         lo
     } else {
-        lo | ((1u64 << (64 - 16 * level)) - 1)
+        lo | (u64::MAX >> bits)
     }
 }
 
@@ -375,7 +365,11 @@ impl Histogram {
                 return unkey(e.key);
             }
             let f = ((i - cum[b]) as f64 + 0.5) / e.count as f64;
-            if let Some(sub) = self.detail.get(&e.bucket) {
+            if let Some(sub) = self
+                .detail
+                .get(&e.bucket)
+                .filter(|s| s.iter().any(|&c| c > 0))
+            {
                 return detail_value(e.bucket, sub, f, min, max);
             }
             let (lo, hi) = clamped_range(e.bucket, min, max);
@@ -388,13 +382,13 @@ impl Histogram {
 /// The value range of top-level bucket `bucket`, clamped to `[min, max]` when those are finite
 /// and ordered.
 pub(crate) fn clamped_range(bucket: u16, min: f64, max: f64) -> (f64, f64) {
-    let lo_key = bucket_lo(bucket as u64, 1);
-    clamp_keys(lo_key, cell_hi(lo_key, 1), min, max)
+    let lo_key = (bucket as u64) << 48;
+    clamp_keys(lo_key, cell_hi(lo_key, 16), min, max)
 }
 
 /// The value range of sub-bucket `sub` (next 8 key bits) of top-level bucket `bucket`, clamped.
 pub(crate) fn clamped_sub_range(bucket: u16, sub: usize, min: f64, max: f64) -> (f64, f64) {
-    let lo_key = bucket_lo(bucket as u64, 1) | ((sub as u64) << 40);
+    let lo_key = ((bucket as u64) << 48) | ((sub as u64) << 40);
     clamp_keys(lo_key, lo_key | ((1u64 << 40) - 1), min, max)
 }
 

@@ -7,7 +7,7 @@ use crate::sorted::{key, unkey};
 use crate::summary::{SummaryOptions, inc_positions};
 
 use super::exact::ExactSum;
-use super::histogram::{BucketCounts, Histogram, MANY_KEYS, bucket_lo, cell_hi};
+use super::histogram::{BucketCounts, Histogram, MANY_KEYS, cell_hi};
 
 /// 0-based positions among the `n` finite values (ascending) that a
 /// [`Summary`](crate::Summary) with `options` reads: the `PERCENTILE.INC` positions of each
@@ -37,13 +37,14 @@ enum Mode {
     Count,
 }
 
-/// A key range `[lo, cell_hi(lo, level)]` holding requested positions.
+/// A key range `[lo, cell_hi(lo, bits)]` holding requested positions.
 #[derive(Debug, Clone)]
 struct Cell {
     lo: u64,
     hi: u64,
-    /// Key bits fixed: `16 * level` (1 to 4).
-    level: u32,
+    /// Top key bits fixed (16 for a histogram bucket, 24 for a sub-bucket of its detail, up to
+    /// 64 for a single key).
+    bits: u32,
     /// Finite values with a smaller key.
     below: u64,
     /// Values in the cell.
@@ -63,12 +64,14 @@ struct PlanInner {
 
 /// Which keys a second pass keeps so the order statistics at `positions` become exact.
 ///
-/// The plan is a list of disjoint key ranges ("cells") holding the requested positions: first the
-/// histogram buckets that hold them. A cell that held one distinct value needs nothing kept
-/// (its value is known); the others are kept whole when their values fit the budget (smallest
-/// first), and otherwise counted per next 16 key bits, which a further pass narrows
-/// ([`Resolved::Refine`]). Every pass also sums, exactly, the values between and in the cells, so
-/// CVaR (the mean of the values at or below VaR) is exact too. Cheap to clone (shared).
+/// The plan is a list of disjoint key ranges ("cells") holding the requested positions: the
+/// histogram buckets that hold them, or, for a bucket whose detail counted all its values (a
+/// heavy bucket in every block, as in a narrow distribution), the 1/256-bucket sub-range. A cell
+/// that held one distinct value needs nothing kept (its value is known); the others are kept
+/// whole when their values fit the budget (smallest first), and otherwise counted per next 16
+/// key bits, which a further pass narrows ([`Resolved::Refine`]). Every pass also sums, exactly,
+/// the values between and in the cells, so CVaR (the mean of the values at or below VaR) is exact
+/// too. Cheap to clone (shared).
 #[derive(Debug, Clone)]
 pub struct QuantilePlan {
     inner: Arc<PlanInner>,
@@ -78,7 +81,7 @@ pub struct QuantilePlan {
 /// range starting at rank `base` into cells for the positions that fall in them.
 fn cells_for(
     entries: impl Iterator<Item = (u64, u64, u64)>,
-    level: u32,
+    bits: u32,
     base: u64,
     positions: &[u64],
     out: &mut Vec<Cell>,
@@ -91,15 +94,15 @@ fn cells_for(
             while pi < positions.len() && positions[pi] < end {
                 pi += 1;
             }
-            let mode = if one != MANY_KEYS || level >= 4 {
+            let mode = if one != MANY_KEYS || bits >= 64 {
                 Mode::Known(if one != MANY_KEYS { one } else { lo })
             } else {
                 Mode::Count // decided by the budget afterwards
             };
             out.push(Cell {
                 lo,
-                hi: cell_hi(lo, level),
-                level,
+                hi: cell_hi(lo, bits),
+                bits,
                 below,
                 count,
                 mode,
@@ -136,16 +139,35 @@ impl QuantilePlan {
         let mut positions: Vec<u64> = positions.iter().copied().filter(|&p| p < n).collect();
         positions.sort_unstable();
         positions.dedup();
+        // Histogram buckets, or, where the bucket's detail counted every one of its values (it
+        // was heavy in every block: the usual case for the buckets of a narrow distribution), the
+        // detail's 256 exact sub-bucket counts: 256 times smaller ranges to keep.
+        let mut entries: Vec<(u64, u64, u64, u32)> = Vec::new();
+        for e in hist.counts.entries() {
+            let lo = (e.bucket as u64) << 48;
+            match hist.detail.get(&e.bucket) {
+                Some(sub) if e.key == MANY_KEYS && sub.iter().sum::<u64>() == e.count => {
+                    for (s, &c) in sub.iter().enumerate() {
+                        if c > 0 {
+                            entries.push((lo | ((s as u64) << 40), c, MANY_KEYS, 24));
+                        }
+                    }
+                }
+                _ => entries.push((lo, e.count, e.key, 16)),
+            }
+        }
         let mut cells = Vec::new();
-        cells_for(
-            hist.counts
-                .entries()
-                .map(|e| (bucket_lo(e.bucket as u64, 1), e.count, e.key)),
-            1,
-            0,
-            &positions,
-            &mut cells,
-        );
+        let mut below = 0;
+        for (lo, count, one, bits) in entries {
+            cells_for(
+                std::iter::once((lo, count, one)),
+                bits,
+                below,
+                &positions,
+                &mut cells,
+            );
+            below += count;
+        }
         assign_budget(&mut cells, budget_values);
         QuantilePlan {
             inner: Arc::new(PlanInner {
@@ -269,16 +291,13 @@ impl QuantilePlan {
                         CellValues::Single(unkey(first))
                     } else {
                         done = false;
-                        let level = c.level + 1;
+                        let step = refine_step(c.bits);
+                        let bits = c.bits + step;
                         cells_for(
                             entries.iter().map(|e| {
-                                (
-                                    c.lo | bucket_lo(e.bucket as u64, level) & (c.hi ^ c.lo),
-                                    e.count,
-                                    e.key,
-                                )
+                                (c.lo | ((e.bucket as u64) << (64 - bits)), e.count, e.key)
                             }),
-                            level,
+                            bits,
                             c.below,
                             &plan.positions,
                             &mut refined,
@@ -346,6 +365,12 @@ impl QuantilePlan {
     }
 }
 
+/// How many more key bits a counting pass splits a cell of `bits` by (16, less near 64).
+#[inline]
+fn refine_step(bits: u32) -> u32 {
+    (64 - bits).min(16)
+}
+
 fn mismatch(what: &str) -> ResultsError {
     ResultsError::StreamMismatch {
         what: what.to_string(),
@@ -408,8 +433,8 @@ impl Collector {
                 match c.mode {
                     Mode::Keep => self.kept[j].push(x),
                     Mode::Count => {
-                        let shift = 64 - 16 * (c.level + 1);
-                        let b = ((k >> shift) & 0xFFFF) as u16;
+                        let step = refine_step(c.bits);
+                        let b = ((k >> (64 - c.bits - step)) & ((1 << step) - 1)) as u16;
                         self.sub[j].add(b, 1, k);
                     }
                     Mode::Known(one) => self.foreign += u64::from(k != one),

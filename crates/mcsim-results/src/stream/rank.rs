@@ -113,7 +113,11 @@ impl RankMap {
                     let (rmin, rmax) = (b + 1.0, b + c);
                     *slot = if e.key != MANY_KEYS {
                         Slot::point(b + (c + 1.0) / 2.0)
-                    } else if let Some(sub) = hist.detail.get(&bucket) {
+                    } else if let Some(sub) = hist
+                        .detail
+                        .get(&bucket)
+                        .filter(|sub| sub.iter().any(|&c| c > 0))
+                    {
                         // Piecewise linear through the detail's cumulative shares.
                         let m: u64 = sub.iter().sum();
                         let mut cum = 0u64;

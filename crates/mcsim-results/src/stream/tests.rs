@@ -383,3 +383,27 @@ fn quantile_estimates_are_close_in_rank() {
         assert_eq!(h.quantile_estimate(0.0, s.min(), s.max()), s.min());
     }
 }
+
+#[test]
+fn exact_detail_narrows_what_a_pass_keeps() {
+    // A narrow column: half its values in one bucket. Every block makes its buckets heavy, so
+    // their detail counts every value, and the plan keeps 1/256-bucket ranges only.
+    let mut r = Rng(8);
+    let xs: Vec<f64> = (0..200_000).map(|_| 100.0 + r.normal()).collect();
+    let opts = SummaryOptions::default();
+    let mut h = Histogram::new();
+    let mut s = BlockStats::new(&[]);
+    for c in xs.chunks(4096) {
+        h.add(c);
+        s.add_block(c);
+    }
+    let positions = summary_positions(s.n(), &opts);
+    let need = QuantilePlan::new(&h, &positions, usize::MAX).kept_values();
+    assert!(need < xs.len() as u64 / 20, "keeps {need}");
+    let (_, got, passes) = streamed(&xs, &opts, need as usize, 4096);
+    assert_eq!(passes, 2);
+    let mem = Summary::compute(&xs, 0, &opts).unwrap();
+    for (a, b) in got.percentiles.iter().zip(&mem.percentiles) {
+        assert_eq!(a.value.to_bits(), b.value.to_bits());
+    }
+}

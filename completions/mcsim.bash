@@ -152,12 +152,20 @@ _mcsim() {
             return 0
             ;;
         mcsim__subcmd__results)
-            opts="-v -q -h -V --in-format --format --output --compare --plot --to --percentile --var-level --target --fail-if --top --verbose --quiet --help --version"
+            opts="-v -q -h -V --out --out-format --in-format --format --output --compare --plot --to --percentile --var-level --target --fail-if --top --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --out-format)
+                    COMPREPLY=($(compgen -W "parquet arrow csv" -- "${cur}"))
+                    return 0
+                    ;;
                 --in-format)
                     COMPREPLY=($(compgen -W "parquet arrow csv" -- "${cur}"))
                     return 0
@@ -210,7 +218,7 @@ _mcsim() {
             return 0
             ;;
         mcsim__subcmd__run)
-            opts="-c -n -o -v -q -h -V --config --iterations --seed --sampling --threads --out --out-format --report --format --save-as --set --output --percentile --var-level --target --fail-if --until-converged --memory --top --max-decompressed-bytes --max-entries --max-zip-entries --max-entry-ratio --verbose --quiet --help --version"
+            opts="-c -n -o -v -q -h -V --config --iterations --seed --sampling --threads --out --out-format --report --format --save-as --set --output --percentile --var-level --target --fail-if --until-converged --shard --shards --memory --top --max-decompressed-bytes --max-entries --max-zip-entries --max-entry-ratio --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -293,6 +301,14 @@ _mcsim() {
                     return 0
                     ;;
                 --until-converged)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shards)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

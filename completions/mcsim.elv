@@ -69,6 +69,8 @@ set edit:completion:arg-completer[mcsim] = {|@words|
             cand --target 'Report the probabilities of each output falling below and above X. Repeatable'
             cand --fail-if 'Exit with status 1 if this condition holds, e.g. `P(NPV < 0) > 0.2` or `mean(NPV) < 1e6` (see the grammar below). Repeatable; all are checked'
             cand --until-converged 'Stop early once every output''s mean and percentiles are stable within this relative tolerance (a fraction: 0.01 is 1%) at 95% confidence; -n is then the maximum'
+            cand --shard 'Run only shard I of N (`--shard 2/8`, I from 0): a contiguous slice of the iterations, the same values the unsharded run computes for them; with --out, the samples file keeps the run''s iteration numbers and `mcsim results merge` joins the shards. `auto` reads the index from the scheduler: Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX, with --shards N or MCSIM_SHARDS), Slurm arrays (SLURM_ARRAY_TASK_ID), AWS Batch array jobs (AWS_BATCH_JOB_ARRAY_INDEX). -n is the whole run''s iterations'
+            cand --shards 'The number of shards for `--shard auto` when the scheduler does not tell it (Kubernetes)'
             cand --memory 'Memory for keeping every sample in RAM (`512MiB`, `2GiB`, `1GB`, or bytes; default `1GiB`). Below it, statistics are exact from the kept samples. Beyond it, statistics stream in constant memory: moments, targets, percentiles, VaR and CVaR stay exact (percentiles by a second pass that recomputes the iterations), rank correlations use ranks estimated from the first pass; the JSON key `statistics_mode` says which'
             cand --top 'Show at most N inputs per output in the sensitivity tables (`table` format)'
             cand --max-decompressed-bytes 'Refuse a workbook whose parts would decompress to more than this many bytes (a guard against zip bombs). Accepts a plain number or a KiB/MiB/GiB suffix'
@@ -85,6 +87,8 @@ set edit:completion:arg-completer[mcsim] = {|@words|
             cand --version 'Print version'
         }
         &'mcsim;results'= {
+            cand --out 'With `merge`: the merged samples file (format from the extension, or --out-format)'
+            cand --out-format 'With `merge`: the merged file''s format, whatever its extension'
             cand --in-format 'The format of the samples read from stdin (`-`), when not to be told from their first bytes'
             cand --format 'Output format: `table` prints a summary; `json` the whole report; `csv` one row per output (its statistics; with --compare, the comparison)'
             cand --output 'Report only this output (default: every output)'

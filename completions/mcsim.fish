@@ -64,6 +64,8 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l var-level -d 'Report
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l target -d 'Report the probabilities of each output falling below and above X. Repeatable' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l fail-if -d 'Exit with status 1 if this condition holds, e.g. `P(NPV < 0) > 0.2` or `mean(NPV) < 1e6` (see the grammar below). Repeatable; all are checked' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l until-converged -d 'Stop early once every output\'s mean and percentiles are stable within this relative tolerance (a fraction: 0.01 is 1%) at 95% confidence; -n is then the maximum' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l shard -d 'Run only shard I of N (`--shard 2/8`, I from 0): a contiguous slice of the iterations, the same values the unsharded run computes for them; with --out, the samples file keeps the run\'s iteration numbers and `mcsim results merge` joins the shards. `auto` reads the index from the scheduler: Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX, with --shards N or MCSIM_SHARDS), Slurm arrays (SLURM_ARRAY_TASK_ID), AWS Batch array jobs (AWS_BATCH_JOB_ARRAY_INDEX). -n is the whole run\'s iterations' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l shards -d 'The number of shards for `--shard auto` when the scheduler does not tell it (Kubernetes)' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l memory -d 'Memory for keeping every sample in RAM (`512MiB`, `2GiB`, `1GB`, or bytes; default `1GiB`). Below it, statistics are exact from the kept samples. Beyond it, statistics stream in constant memory: moments, targets, percentiles, VaR and CVaR stay exact (percentiles by a second pass that recomputes the iterations), rank correlations use ranks estimated from the first pass; the JSON key `statistics_mode` says which' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l top -d 'Show at most N inputs per output in the sensitivity tables (`table` format)' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l max-decompressed-bytes -d 'Refuse a workbook whose parts would decompress to more than this many bytes (a guard against zip bombs). Accepts a plain number or a KiB/MiB/GiB suffix' -r
@@ -73,6 +75,10 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s v -l verbose -d 'Log
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l out -d 'With `merge`: the merged samples file (format from the extension, or --out-format)' -r -F
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l out-format -d 'With `merge`: the merged file\'s format, whatever its extension' -r -f -a "parquet\t'Apache Parquet (Snappy-compressed)'
+arrow\t'Arrow IPC: the file format (Feather v2) to a file, the stream format to a pipe'
+csv\t'Comma-separated values with a header row'"
 complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l in-format -d 'The format of the samples read from stdin (`-`), when not to be told from their first bytes' -r -f -a "parquet\t'Apache Parquet (Snappy-compressed)'
 arrow\t'Arrow IPC: the file format (Feather v2) to a file, the stream format to a pipe'
 csv\t'Comma-separated values with a header row'"

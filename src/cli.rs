@@ -320,6 +320,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "TOL", value_parser = parse_tolerance)]
     pub until_converged: Option<f64>,
 
+    /// Run only shard I of N (`--shard 2/8`, I from 0): a contiguous slice of the iterations,
+    /// the same values the unsharded run computes for them; with --out, the samples file keeps
+    /// the run's iteration numbers and `mcsim results merge` joins the shards. `auto` reads the
+    /// index from the scheduler: Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX, with --shards N
+    /// or MCSIM_SHARDS), Slurm arrays (SLURM_ARRAY_TASK_ID), AWS Batch array jobs
+    /// (AWS_BATCH_JOB_ARRAY_INDEX). -n is the whole run's iterations.
+    #[arg(long, value_name = "I/N|auto")]
+    pub shard: Option<String>,
+
+    /// The number of shards for `--shard auto` when the scheduler does not tell it (Kubernetes).
+    #[arg(long, value_name = "N", requires = "shard")]
+    pub shards: Option<u32>,
+
     /// Memory for keeping every sample in RAM (`512MiB`, `2GiB`, `1GB`, or bytes; default
     /// `1GiB`). Below it, statistics are exact from the kept samples. Beyond it, statistics
     /// stream in constant memory: moments, targets, percentiles, VaR and CVaR stay exact
@@ -413,8 +426,20 @@ pub struct ResultsArgs {
     /// `-` reads the samples from stdin (`mcsim run WB --out - | mcsim results -`), in the
     /// format told from their first bytes or given by --in-format; a Parquet stream is held in
     /// memory whole (its footer is at the end), up to 4 GiB; Arrow streams and CSV are not.
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    /// `merge SHARD... --out FILE` first joins the samples files of a sharded run
+    /// (`mcsim run --shard I/N --out ..`; paths or `*` patterns, any order) into FILE, checking
+    /// that they are the shards of one run with none missing or repeated, then reports on FILE
+    /// (equal to the unsharded run's statistics). A file named `merge` is read as `./merge`.
+    #[arg(value_name = "FILE", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+
+    /// With `merge`: the merged samples file (format from the extension, or --out-format).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// With `merge`: the merged file's format, whatever its extension.
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "out")]
+    pub out_format: Option<SamplesFormatArg>,
 
     /// The format of the samples read from stdin (`-`), when not to be told from their first
     /// bytes.

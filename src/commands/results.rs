@@ -2,7 +2,7 @@
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use mcsim_ops::results::{Chart, ComparisonReport, PlotRequest, ResultsOptions, ResultsReport};
 
 use super::report::{self, Align, Details, csv_field, csv_number, num, percentile_label};
@@ -12,6 +12,36 @@ use crate::cli::{PlotKind, ResultsArgs, ResultsFormat};
 /// Runs `mcsim results`.
 pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
     let stats = StatsOptions::resolve(&args.stats, printer)?;
+    let file = if args.files[0].as_os_str() == "merge" {
+        let out = args.out.clone().ok_or_else(|| {
+            anyhow!("results merge: name the merged samples file with --out FILE")
+        })?;
+        if args.files.len() < 2 {
+            bail!(
+                "results merge: give the shards' samples files (paths or patterns such as 'shard-*.parquet')"
+            );
+        }
+        let merged = mcsim_ops::merge::merge(&mcsim_ops::merge::MergeOptions {
+            shards: args.files[1..].to_vec(),
+            out: out.clone(),
+            out_format: args.out_format.map(|f| f.format()),
+        })?;
+        printer.info(format_args!(
+            "merged {} shards ({} iterations) into {}",
+            merged.shards, merged.iterations, merged.out
+        ));
+        out
+    } else {
+        if args.files.len() > 1 {
+            bail!(
+                "give one samples file (to join a sharded run's files: mcsim results merge SHARD... --out FILE)"
+            );
+        }
+        if args.out.is_some() {
+            bail!("--out goes with `mcsim results merge SHARD... --out FILE`");
+        }
+        args.files[0].clone()
+    };
     let plot = match (args.plot, args.to) {
         (Some(kind), Some(path)) => Some(PlotRequest {
             chart: match kind {
@@ -25,7 +55,7 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
         _ => None,
     };
     let reads_stdin = |p: &std::path::Path| p.as_os_str() == "-";
-    if (reads_stdin(&args.file) || args.compare.as_deref().is_some_and(reads_stdin))
+    if (reads_stdin(&file) || args.compare.as_deref().is_some_and(reads_stdin))
         && io::stdin().is_terminal()
     {
         bail!(
@@ -33,7 +63,7 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
         );
     }
     let options = ResultsOptions {
-        path: args.file,
+        path: file,
         in_format: args.in_format.map(|f| f.format()),
         output: args.output,
         compare: args.compare,

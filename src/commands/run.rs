@@ -23,6 +23,19 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
         ),
         None => None,
     };
+    let shard = match args.shard.as_deref() {
+        None => None,
+        Some("auto") => Some(
+            mcsim_ops::run::Shard::from_env(args.shards, &|k| std::env::var(k).ok())
+                .map_err(|m| anyhow!("{m}"))?,
+        ),
+        Some(text) => {
+            if args.shards.is_some() {
+                bail!("--shards goes with --shard auto; --shard {text} already gives the count");
+            }
+            Some(mcsim_ops::run::Shard::parse(text).map_err(|m| anyhow!("--shard {m}"))?)
+        }
+    };
     let options = RunOptions {
         workbook: args.workbook,
         config: args.config,
@@ -39,6 +52,7 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
         targets: stats.targets,
         until_converged: args.until_converged,
         memory: args.memory,
+        shard,
         fail_if: stats.fail_if,
         load: args.load.options(),
         save_as: args.save_as,

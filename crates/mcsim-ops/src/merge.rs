@@ -129,7 +129,8 @@ pub fn merge(opts: &MergeOptions) -> Result<MergeReport, OpsError> {
                 path.display()
             ))
         })?;
-        let shard = Shard::parse(&shard).map_err(|m| invalid(format!("{}: {m}", path.display())))?;
+        let shard =
+            Shard::parse(&shard).map_err(|m| invalid(format!("{}: {m}", path.display())))?;
         let num = |k: &str| -> Result<u64, OpsError> {
             meta(k)
                 .and_then(|v| v.parse().ok())
@@ -214,7 +215,12 @@ pub fn merge(opts: &MergeOptions) -> Result<MergeReport, OpsError> {
 
     // Write the run's file: its metadata without the shard keys, the rows in order.
     let mut meta: BTreeMap<String, String> = meta0.clone();
-    for k in [SHARD_KEY, SHARD_FIRST_KEY, SHARD_LAST_KEY, mcsim_results::samples::COLUMNS_KEY] {
+    for k in [
+        SHARD_KEY,
+        SHARD_FIRST_KEY,
+        SHARD_LAST_KEY,
+        mcsim_results::samples::COLUMNS_KEY,
+    ] {
         meta.remove(k);
     }
     let format = match opts.out_format {
@@ -231,9 +237,8 @@ pub fn merge(opts: &MergeOptions) -> Result<MergeReport, OpsError> {
         let cols: Vec<&[f64]> = layout
             .names()
             .map(|n| {
-                file.values(n).ok_or_else(|| {
-                    invalid(format!("{} has no column `{n}`", path.display()))
-                })
+                file.values(n)
+                    .ok_or_else(|| invalid(format!("{} has no column `{n}`", path.display())))
             })
             .collect::<Result<_, _>>()?;
         // Blocks of 65,536 rows keep Parquet row groups a reasonable size.

@@ -141,7 +141,10 @@ impl Shard {
     /// (`SLURM_ARRAY_TASK_ID` with `SLURM_ARRAY_TASK_COUNT`, or `SLURM_ARRAY_TASK_MIN`/`MAX`),
     /// AWS Batch array jobs (`AWS_BATCH_JOB_ARRAY_INDEX`, `AWS_BATCH_JOB_ARRAY_SIZE`). `env`
     /// reads a variable (`std::env::var(..).ok()` in the CLI).
-    pub fn from_env(count: Option<u32>, env: &dyn Fn(&str) -> Option<String>) -> Result<Shard, String> {
+    pub fn from_env(
+        count: Option<u32>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Shard, String> {
         let num = |name: &str| -> Result<Option<u32>, String> {
             match env(name) {
                 None => Ok(None),
@@ -164,7 +167,11 @@ impl Shard {
         }
         if let Some(id) = num("SLURM_ARRAY_TASK_ID")? {
             let min = num("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-            let n = match (given, num("SLURM_ARRAY_TASK_COUNT")?, num("SLURM_ARRAY_TASK_MAX")?) {
+            let n = match (
+                given,
+                num("SLURM_ARRAY_TASK_COUNT")?,
+                num("SLURM_ARRAY_TASK_MAX")?,
+            ) {
                 (Some(n), _, _) => n,
                 (None, Some(n), _) => n,
                 (None, None, Some(max)) => max.saturating_sub(min) + 1,

@@ -1,0 +1,268 @@
+//! Sharded runs (`--shard I/N`) and `mcsim results merge`: the merged samples are the unsharded
+//! run's, bit for bit, and so are the statistics.
+
+use crate::common::{mcsim_in, root, temp};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const N: &str = "20000";
+
+fn setup(dir: &Path) {
+    std::fs::copy(
+        root().join("bench/models/npv_project_risk.xlsx"),
+        dir.join("npv.xlsx"),
+    )
+    .unwrap();
+}
+
+/// Every column of two samples files, value by value (bits), with the iteration numbers.
+fn same_samples(a: &Path, b: &Path) {
+    let (a, b) = (
+        mcsim_results::read_samples(a).unwrap(),
+        mcsim_results::read_samples(b).unwrap(),
+    );
+    assert_eq!(a.iterations, b.iterations);
+    assert_eq!(a.layout, b.layout);
+    assert_eq!(a.columns.len(), b.columns.len());
+    for (x, y) in a.columns.iter().zip(&b.columns) {
+        assert_eq!(x.name, y.name);
+        let bits = |c: &mcsim_results::SampleColumn| -> Vec<u64> {
+            c.values.iter().map(|v| v.to_bits()).collect()
+        };
+        assert!(bits(x) == bits(y), "column `{}` differs", x.name);
+    }
+}
+
+/// The report's statistics, without what differs between a run and a file by design.
+fn outputs(report: &serde_json::Value) -> Vec<(String, serde_json::Value, serde_json::Value)> {
+    report["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["name"].as_str().unwrap().to_string(),
+                o["summary"].clone(),
+                o["sensitivity"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn merged_shards_are_the_unsharded_run() {
+    let dir = temp();
+    let d = dir.path();
+    setup(d);
+    let full = mcsim_in(
+        d,
+        &[
+            "run",
+            "npv.xlsx",
+            "-n",
+            N,
+            "--seed",
+            "9",
+            "--out",
+            "full.parquet",
+            "--format",
+            "json",
+            "-q",
+        ],
+    );
+    full.expect_code(0);
+    let from_file = mcsim_in(d, &["results", "full.parquet", "--format", "json"]);
+    from_file.expect_code(0);
+    // Statistics re-derived from the run's own samples file equal the run's.
+    assert_eq!(outputs(&full.json()), outputs(&from_file.json()));
+
+    for n in [1u32, 3, 8] {
+        let sub = d.join(format!("n{n}"));
+        std::fs::create_dir(&sub).unwrap();
+        let mut rows = 0;
+        for i in 0..n {
+            let r = mcsim_in(
+                d,
+                &[
+                    "run",
+                    "npv.xlsx",
+                    "-n",
+                    N,
+                    "--seed",
+                    "9",
+                    "--shard",
+                    &format!("{i}/{n}"),
+                    "--out",
+                    &format!("n{n}/shard-{i}.parquet"),
+                    "--format",
+                    "json",
+                    "-q",
+                ],
+            );
+            r.expect_code(0);
+            let j = r.json();
+            assert_eq!(j["shard"]["index"], i);
+            assert_eq!(j["shard"]["count"], n);
+            rows += j["iterations"].as_u64().unwrap();
+        }
+        assert_eq!(rows, 20_000, "{n} shards cover the run");
+        let merged = mcsim_in(
+            d,
+            &[
+                "results",
+                "merge",
+                &format!("n{n}/shard-*.parquet"),
+                "--out",
+                &format!("n{n}/merged.parquet"),
+                "--format",
+                "json",
+            ],
+        );
+        merged.expect_code(0);
+        same_samples(&d.join("full.parquet"), &sub.join("merged.parquet"));
+        assert_eq!(outputs(&merged.json()), outputs(&full.json()), "{n} shards");
+    }
+
+    // One shard missing, one given twice, one from another run: each named.
+    let r = mcsim_in(
+        d,
+        &[
+            "results",
+            "merge",
+            "n3/shard-0.parquet",
+            "n3/shard-2.parquet",
+            "--out",
+            "x.parquet",
+        ],
+    );
+    r.expect_code(2);
+    assert!(r.stderr.contains("missing: 1/3"), "{}", r.stderr);
+    let r = mcsim_in(
+        d,
+        &[
+            "results",
+            "merge",
+            "n3/shard-0.parquet",
+            "n3/shard-0.parquet",
+            "n3/shard-1.parquet",
+            "--out",
+            "x.parquet",
+        ],
+    );
+    r.expect_code(2);
+    assert!(r.stderr.contains("given twice"), "{}", r.stderr);
+    let r = mcsim_in(
+        d,
+        &[
+            "results",
+            "merge",
+            "n3/shard-0.parquet",
+            "n8/shard-1.parquet",
+            "--out",
+            "x.parquet",
+        ],
+    );
+    r.expect_code(2);
+    assert!(r.stderr.contains("not shards of one run"), "{}", r.stderr);
+    let r = mcsim_in(
+        d,
+        &["results", "merge", "full.parquet", "--out", "x.parquet"],
+    );
+    r.expect_code(2);
+    assert!(r.stderr.contains("not a shard"), "{}", r.stderr);
+}
+
+fn run_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcsim"));
+    cmd.args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .env_remove("RUST_LOG");
+    for k in [
+        "JOB_COMPLETION_INDEX",
+        "MCSIM_SHARDS",
+        "SLURM_ARRAY_TASK_ID",
+        "SLURM_ARRAY_TASK_COUNT",
+        "SLURM_ARRAY_TASK_MIN",
+        "SLURM_ARRAY_TASK_MAX",
+        "AWS_BATCH_JOB_ARRAY_INDEX",
+        "AWS_BATCH_JOB_ARRAY_SIZE",
+    ] {
+        cmd.env_remove(k);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn shard_auto_reads_the_scheduler() {
+    let dir = temp();
+    let d = dir.path();
+    setup(d);
+    let args = |extra: &[&'static str]| -> Vec<&'static str> {
+        let mut v = vec![
+            "run", "npv.xlsx", "-n", "5000", "--seed", "1", "--format", "json", "-q", "--shard",
+            "auto",
+        ];
+        v.extend_from_slice(extra);
+        v
+    };
+    let shard = |stdout: &str| -> (u64, u64) {
+        let j: serde_json::Value = serde_json::from_str(stdout).unwrap();
+        (
+            j["shard"]["index"].as_u64().unwrap(),
+            j["shard"]["count"].as_u64().unwrap(),
+        )
+    };
+    // (environment, extra arguments, expected (index, count)).
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'static str], (u64, u64));
+    let cases: [Case<'_>; 4] = [
+        (&[("JOB_COMPLETION_INDEX", "2")], &["--shards", "4"], (2, 4)),
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "3"),
+                ("SLURM_ARRAY_TASK_COUNT", "5"),
+            ],
+            &[],
+            (3, 5),
+        ),
+        (
+            &[
+                ("SLURM_ARRAY_TASK_ID", "11"),
+                ("SLURM_ARRAY_TASK_MIN", "10"),
+                ("SLURM_ARRAY_TASK_MAX", "13"),
+            ],
+            &[],
+            (1, 4),
+        ),
+        (
+            &[
+                ("AWS_BATCH_JOB_ARRAY_INDEX", "0"),
+                ("AWS_BATCH_JOB_ARRAY_SIZE", "2"),
+            ],
+            &[],
+            (0, 2),
+        ),
+    ];
+    for (env, extra, want) in cases {
+        let (code, stdout, stderr) = run_with_env(d, &args(extra), env);
+        assert_eq!(code, 0, "{env:?}: {stderr}");
+        assert_eq!(shard(&stdout), want, "{env:?}");
+    }
+    let (code, _, stderr) = run_with_env(d, &args(&[]), &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no scheduler index found"), "{stderr}");
+    let (code, _, stderr) = run_with_env(d, &args(&[]), &[("JOB_COMPLETION_INDEX", "1")]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--shards N"), "{stderr}");
+    let (code, _, stderr) = run_with_env(d, &["run", "npv.xlsx", "--shard", "4/4", "-q"], &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not below the count"), "{stderr}");
+}

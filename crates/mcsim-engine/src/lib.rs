@@ -36,6 +36,7 @@
 #![deny(missing_docs)]
 
 mod build;
+pub mod calendar;
 pub mod eval;
 pub mod functions;
 pub mod graph;

@@ -279,7 +279,7 @@ pub fn parse_number(s: &str) -> Option<f64> {
         if s.len() != s.trim().len() {
             None
         } else {
-            crate::functions::date::parse_date_time(s)
+            crate::calendar::parse_date_time(s)
         }
     };
     if t.is_empty() {

@@ -4,6 +4,7 @@
 //! Recalculated without one (`mcsim parse --recalc`), a distribution shows its `RiskStatic` value
 //! or else its mean, as @RISK does, and `RiskOutput()` is 0.
 
+use super::statistical::percentile_inc_sorted;
 use super::{Arg, Ctx, FnSpec, Lift, VARIADIC};
 use crate::sim::dists::distribution;
 use crate::sim::inputs::{DistCall, is_distribution};
@@ -137,17 +138,6 @@ fn stored_value(ctx: &mut Ctx<'_, '_>) -> Value {
     }
 }
 
-/// Percentile of sorted values, interpolating between order statistics (Excel's PERCENTILE.INC).
-pub fn percentile_sorted(xs: &[f64], p: f64) -> f64 {
-    if xs.is_empty() || !(0.0..=1.0).contains(&p) {
-        return f64::NAN;
-    }
-    let h = p * (xs.len() - 1) as f64;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(xs.len() - 1);
-    xs[lo] + (h - lo as f64) * (xs[hi] - xs[lo])
-}
-
 /// Mean, variance (n − 1), third and fourth central moment sums of the values.
 fn moments(xs: &[f64]) -> (f64, f64, f64, f64) {
     let n = xs.len() as f64;
@@ -217,8 +207,10 @@ fn statistic(ctx: &mut Ctx<'_, '_>, stat: &str, args: &[Arg]) -> Value {
                 let (mean, var, _, _) = moments(xs);
                 var.sqrt() / mean
             }
-            "PERCENTILE" | "PTOX" => percentile_sorted(xs, num(0)?.ok_or(ErrorKind::Value)?),
-            "PERCENTILED" | "QTOX" => percentile_sorted(xs, 1.0 - num(0)?.ok_or(ErrorKind::Value)?),
+            "PERCENTILE" | "PTOX" => percentile_inc_sorted(xs, num(0)?.ok_or(ErrorKind::Value)?)?,
+            "PERCENTILED" | "QTOX" => {
+                percentile_inc_sorted(xs, 1.0 - num(0)?.ok_or(ErrorKind::Value)?)?
+            }
             "TARGET" | "XTOP" => {
                 let x = num(0)?.ok_or(ErrorKind::Value)?;
                 xs.partition_point(|&v| v <= x) as f64 / n
@@ -487,5 +479,45 @@ mod tests {
         );
         assert_eq!(eval("=RiskLaplace(3,2)"), Value::Number(3.0));
         assert_eq!(eval("=RiskInvGauss(2,5)"), Value::Number(2.0));
+    }
+
+    /// After a simulation, RiskPercentile/RiskPtoX/RiskPercentileD read the simulated values by
+    /// PERCENTILE.INC's rule (the same function, not a copy): interpolation between order
+    /// statistics, `#NUM!` outside [0, 1].
+    #[test]
+    fn risk_percentiles_are_percentile_inc() {
+        use crate::eval::SimResults;
+        use crate::{CellId, Evaluator, Graph, Model};
+        use mcsim_formula::ErrorKind;
+        use std::sync::Arc;
+        struct Fixed(CellId, Vec<f64>);
+        impl SimResults for Fixed {
+            fn sorted(&self, cell: CellId) -> Option<(&[f64], usize)> {
+                (cell == self.0).then_some((&self.1[..], 0))
+            }
+        }
+        let wb = crate::quick::workbook(&[
+            ("A1", "=RiskNormal(0,1)"),
+            ("B1", "=RiskPercentile(A1,0.3)"),
+            ("B2", "=RiskPtoX(A1,0.3)"),
+            ("B3", "=RiskPercentileD(A1,0.7)"),
+            ("B4", "=PERCENTILE.INC({1,2,4,8,16},0.3)"),
+            ("B5", "=RiskPercentile(A1,1.5)"),
+        ]);
+        let model = Model::from_workbook(&wb);
+        let graph = Graph::build(&model);
+        let a1 = model.find(0, 0, 0).unwrap();
+        let mut ev = Evaluator::new(&model);
+        ev.set_results(Arc::new(Fixed(a1, vec![1.0, 2.0, 4.0, 8.0, 16.0])));
+        ev.run(&graph.order);
+        let mut at = |r: u32| ev.value(model.find(0, r, 1).unwrap()).clone();
+        // h = 4 × 0.3 = 1.2: 2 + 0.2 × (4 − 2).
+        for r in 0..4 {
+            match at(r) {
+                Value::Number(x) => assert!((x - 2.4).abs() < 1e-12, "B{}: {x}", r + 1),
+                v => panic!("B{}: {v:?}", r + 1),
+            }
+        }
+        assert_eq!(at(4), Value::Error(ErrorKind::Num));
     }
 }

@@ -7,7 +7,7 @@
 use super::statistical::percentile_inc_sorted;
 use super::{Arg, Ctx, FnSpec, Lift, VARIADIC};
 use crate::sim::dists::distribution;
-use crate::sim::inputs::{DistCall, is_distribution};
+use crate::sim::inputs::DistCall;
 use crate::sim::sites::SiteKind;
 use crate::value::Value;
 use mcsim_formula::ErrorKind;
@@ -307,8 +307,28 @@ stats!(
     "VOSESIMKURTOSIS" => "KURTOSIS",
 );
 
+/// A distribution function mcsim samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DistFunction {
+    /// The function's name, upper case with its vendor prefix (`"RISKNORMAL"`, `"PSIBETAGEN"`).
+    pub name: &'static str,
+    /// For a ModelRisk function, the number of parameters before its optional U argument.
+    pub vose_arity: Option<usize>,
+}
+
 macro_rules! dists {
-    ($($name:literal),* $(,)?) => {
+    (@arity) => { None };
+    (@arity $n:literal) => { Some($n) };
+    ($($name:literal $(=> $arity:literal)?),* $(,)?) => {
+        /// Every distribution function mcsim samples: the one list. The evaluator registers each
+        /// as a function ([`FUNCTIONS`]); the simulation recognises its calls
+        /// ([`crate::sim::inputs::is_distribution`]) and reads ModelRisk parameter counts from
+        /// it; `crate::sim::dists::distribution` maps each to a sampler (a test checks that
+        /// every name here maps).
+        pub const DISTRIBUTIONS: &[DistFunction] = &[
+            $(DistFunction { name: $name, vose_arity: dists!(@arity $($arity)?) },)*
+        ];
+
         /// The functions of this category.
         pub const FUNCTIONS: &[FnSpec] = &[
             FnSpec::new("RISKOUTPUT", 0, VARIADIC, Lift::None, output),
@@ -399,48 +419,64 @@ dists!(
     "PSILOGISTIC",
     "PSIPARETO",
     "PSIERLANG",
-    "VOSENORMAL",
-    "VOSELOGNORMAL",
-    "VOSETRIANGLE",
-    "VOSEPERT",
-    "VOSEMODPERT",
-    "VOSEUNIFORM",
-    "VOSEBETA",
-    "VOSEBETA4",
-    "VOSEGAMMA",
-    "VOSEWEIBULL",
-    "VOSEEXPON",
-    "VOSEPOISSON",
-    "VOSEBINOMIAL",
-    "VOSEBERNOULLI",
-    "VOSENEGBIN",
-    "VOSEGEOMETRIC",
-    "VOSEHYPERGEO",
-    "VOSEDISCRETE",
-    "VOSEDUNIFORM",
-    "VOSEINTUNIFORM",
-    "VOSECUMULA",
-    "VOSECUMULD",
-    "VOSERELATIVE",
-    "VOSEHISTOGRAM",
-    "VOSELOGISTIC",
-    "VOSELOGLOGISTIC",
-    "VOSEPARETO",
-    "VOSESTUDENT",
-    "VOSECHISQ",
-    "VOSEERLANG",
-    "VOSEEXTVALUEMAX",
-    "VOSEEXTVALUEMIN",
-    "VOSELAPLACE",
-    "VOSERAYLEIGH",
-    "VOSEPEARSON5",
-    "VOSEPEARSON6",
-    "VOSEINVGAUSS",
+    "PSINEGBINOMIAL",
+    "PSIGEOMETRIC",
+    "PSIHYPERGEO",
+    "PSIDISCUNIFORM",
+    "PSICUMUL",
+    "PSIGENERAL",
+    "PSILOGLOGISTIC",
+    "PSISTUDENT",
+    "PSICHISQUARE",
+    "PSIEXTVALUE",
+    "PSITRIGEN",
+    "VOSENORMAL" => 2,
+    "VOSELOGNORMAL" => 2,
+    "VOSETRIANGLE" => 3,
+    "VOSEPERT" => 3,
+    "VOSEMODPERT" => 4,
+    "VOSEUNIFORM" => 2,
+    "VOSEBETA" => 2,
+    "VOSEBETA4" => 4,
+    "VOSEGAMMA" => 2,
+    "VOSEWEIBULL" => 2,
+    "VOSEEXPON" => 1,
+    "VOSEPOISSON" => 1,
+    "VOSEBINOMIAL" => 2,
+    "VOSEBERNOULLI" => 1,
+    "VOSENEGBIN" => 2,
+    "VOSEGEOMETRIC" => 1,
+    "VOSEHYPERGEO" => 3,
+    "VOSEDISCRETE" => 2,
+    "VOSEDUNIFORM" => 1,
+    "VOSEINTUNIFORM" => 2,
+    "VOSECUMULA" => 4,
+    "VOSECUMULD" => 4,
+    "VOSERELATIVE" => 4,
+    "VOSEHISTOGRAM" => 3,
+    "VOSELOGISTIC" => 2,
+    "VOSELOGLOGISTIC" => 2,
+    "VOSEPARETO" => 2,
+    "VOSESTUDENT" => 1,
+    "VOSECHISQ" => 1,
+    "VOSEERLANG" => 2,
+    "VOSEEXTVALUEMAX" => 2,
+    "VOSEEXTVALUEMIN" => 2,
+    "VOSELAPLACE" => 2,
+    "VOSERAYLEIGH" => 1,
+    "VOSEPEARSON5" => 2,
+    "VOSEPEARSON6" => 3,
+    "VOSEINVGAUSS" => 2,
 );
 
 /// Is `name` one of the distributions registered here?
 pub fn is_registered_distribution(name: &str) -> bool {
-    is_distribution(name) && FUNCTIONS.iter().any(|f| f.name == name)
+    dist_function(name).is_some()
+}
+
+/// The distribution function called `name` (upper case, vendor prefix included).
+pub fn dist_function(name: &str) -> Option<&'static DistFunction> {
+    DISTRIBUTIONS.iter().find(|d| d.name == name)
 }
 
 #[cfg(test)]

@@ -105,18 +105,8 @@ pub fn serial_to_ymd(serial: f64, date1904: bool) -> Option<(i32, u32, u32)> {
     if s > max_serial(date1904) {
         return None;
     }
-    let (y, m, d) = if date1904 {
-        civil_from_days(s + EPOCH_1904)
-    } else if s == 0 {
-        (1900, 1, 0)
-    } else if s == 60 {
-        (1900, 2, 29)
-    } else if s < 60 {
-        civil_from_days(s + 1 + EPOCH_1900)
-    } else {
-        civil_from_days(s + EPOCH_1900)
-    };
-    Some((y as i32, m, d))
+    let d = Ymd::from_serial(s, date1904);
+    Some((d.y as i32, d.m as u32, d.d as u32))
 }
 
 /// DATE's arithmetic: the serial number of (`y`, `m`, `d`) with Excel's rules: years 0-1899 are

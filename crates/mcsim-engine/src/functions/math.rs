@@ -338,7 +338,7 @@ pub fn log_kernel(x: f64, base: f64) -> Result<f64, ErrorKind> {
 /// POWER (and the `^` operator): `0^0` is `#NUM!`, `0^-1` is `#DIV/0!`, a negative base needs
 /// an integer exponent or an odd root.
 pub fn power_kernel(x: f64, y: f64) -> Result<f64, ErrorKind> {
-    crate::eval::pow(x, y)
+    crate::ops::pow(x, y)
 }
 
 /// CEILING(x, significance): multiples of `sig` away from zero for positive `x`; a negative

@@ -4,11 +4,10 @@
 //! Recalculated without one (`mcsim parse --recalc`), a distribution shows its `RiskStatic` value
 //! or else its mean, as @RISK does, and `RiskOutput()` is 0.
 
+use super::distributions::distribution;
 use super::statistical::percentile_inc_sorted;
 use super::{Arg, Ctx, FnSpec, Lift, VARIADIC};
-use crate::sim::dists::distribution;
-use crate::sim::inputs::DistCall;
-use crate::sim::sites::SiteKind;
+use crate::sites::SiteKind;
 use crate::value::Value;
 use mcsim_formula::ErrorKind;
 use mcsim_sampling::Sampler;
@@ -65,26 +64,7 @@ fn dist_value(ctx: &mut Ctx<'_, '_>, name: &str, args: &[Arg]) -> Value {
         }
         params.push(v);
     }
-    let (sheet, row, col) = ctx.position();
-    let call = DistCall {
-        cell: ctx.model().find(sheet, row, col).unwrap_or(0),
-        label: String::new(),
-        dist: dist.to_string(),
-        vendor,
-        params,
-        truncate: None,
-        shift: None,
-        name: None,
-        static_value: None,
-        corrmat: None,
-        ignored: Vec::new(),
-        depc: None,
-        offset: 0,
-        index: 0,
-        dynamic: false,
-        whole_cell: true,
-    };
-    let Ok(d) = distribution(&call) else {
+    let Ok(d) = distribution(vendor, dist, &params) else {
         return Value::Error(ErrorKind::Value);
     };
     match site {
@@ -322,9 +302,9 @@ macro_rules! dists {
     ($($name:literal $(=> $arity:literal)?),* $(,)?) => {
         /// Every distribution function mcsim samples: the one list. The evaluator registers each
         /// as a function ([`FUNCTIONS`]); the simulation recognises its calls
-        /// ([`crate::sim::inputs::is_distribution`]) and reads ModelRisk parameter counts from
-        /// it; `crate::sim::dists::distribution` maps each to a sampler (a test checks that
-        /// every name here maps).
+        /// (`crate::sim::inputs::is_distribution`) and reads ModelRisk parameter counts from
+        /// it; [`super::distributions::distribution`] maps each to a sampler (a test checks
+        /// that every name here maps).
         pub const DISTRIBUTIONS: &[DistFunction] = &[
             $(DistFunction { name: $name, vose_arity: dists!(@arity $($arity)?) },)*
         ];

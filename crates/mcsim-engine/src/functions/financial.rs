@@ -1156,13 +1156,13 @@ fn tbill_dates(settlement: f64, maturity: f64, date1904: bool) -> Result<f64, Er
     Ok(actual_days(s, m))
 }
 
-/// TBILLPRICE: price per $100 face value of a T-bill.
-pub fn tbillprice(
+/// A T-bill's price per $100 face value and its days from settlement to maturity.
+fn tbill_price_days(
     settlement: f64,
     maturity: f64,
     discount: f64,
     date1904: bool,
-) -> Result<f64, ErrorKind> {
+) -> Result<(f64, f64), ErrorKind> {
     let dsm = tbill_dates(settlement, maturity, date1904)?;
     if discount <= 0.0 {
         return Err(ErrorKind::Num);
@@ -1171,7 +1171,17 @@ pub fn tbillprice(
     if p <= 0.0 {
         return Err(ErrorKind::Num);
     }
-    finite(p)
+    Ok((p, dsm))
+}
+
+/// TBILLPRICE: price per $100 face value of a T-bill.
+pub fn tbillprice(
+    settlement: f64,
+    maturity: f64,
+    discount: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    finite(tbill_price_days(settlement, maturity, discount, date1904)?.0)
 }
 
 /// TBILLYIELD: the yield of a T-bill.
@@ -1195,14 +1205,7 @@ pub fn tbilleq(
     discount: f64,
     date1904: bool,
 ) -> Result<f64, ErrorKind> {
-    let dsm = tbill_dates(settlement, maturity, date1904)?;
-    if discount <= 0.0 {
-        return Err(ErrorKind::Num);
-    }
-    let price = 100.0 * (1.0 - discount * dsm / 360.0);
-    if price <= 0.0 {
-        return Err(ErrorKind::Num);
-    }
+    let (price, dsm) = tbill_price_days(settlement, maturity, discount, date1904)?;
     if dsm < 183.0 {
         return finite(365.0 * discount / (360.0 - discount * dsm));
     }

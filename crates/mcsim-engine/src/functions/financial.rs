@@ -487,15 +487,15 @@ fn xnpv_and_derivative(rate: f64, values: &[f64], dates: &[f64]) -> (f64, f64) {
     (sum, der)
 }
 
-/// Excel's checks on XNPV/XIRR dates (already truncated): same count as values, valid serials,
-/// none before the first.
-fn check_schedule(values: &[f64], dates: &[f64]) -> Result<(), ErrorKind> {
+/// Excel's checks on XNPV/XIRR dates (already truncated): same count as values, valid serials of
+/// the workbook's date system, none before the first.
+fn check_schedule(values: &[f64], dates: &[f64], date1904: bool) -> Result<(), ErrorKind> {
     if values.len() != dates.len() || values.is_empty() {
         return Err(ErrorKind::Num);
     }
     let first = dates[0];
     for d in dates {
-        if !(0.0..=2_958_465.0).contains(d) || *d < first {
+        if !(0.0..=max_serial(date1904) as f64).contains(d) || *d < first {
             return Err(ErrorKind::Num);
         }
     }
@@ -503,9 +503,9 @@ fn check_schedule(values: &[f64], dates: &[f64]) -> Result<(), ErrorKind> {
 }
 
 /// XNPV: `Σ vᵢ / (1+rate)^((dᵢ − d₀)/365)`.
-pub fn xnpv(rate: f64, values: &[f64], dates: &[f64]) -> Result<f64, ErrorKind> {
+pub fn xnpv(rate: f64, values: &[f64], dates: &[f64], date1904: bool) -> Result<f64, ErrorKind> {
     let dates: Vec<f64> = dates.iter().map(|d| d.trunc()).collect();
-    check_schedule(values, &dates)?;
+    check_schedule(values, &dates, date1904)?;
     // Excel rejects a rate of zero or below (not only the singular -100%).
     if rate <= 0.0 {
         return Err(ErrorKind::Num);
@@ -514,9 +514,9 @@ pub fn xnpv(rate: f64, values: &[f64], dates: &[f64]) -> Result<f64, ErrorKind> 
 }
 
 /// XIRR: the rate at which XNPV is zero.
-pub fn xirr(values: &[f64], dates: &[f64], guess: f64) -> Result<f64, ErrorKind> {
+pub fn xirr(values: &[f64], dates: &[f64], guess: f64, date1904: bool) -> Result<f64, ErrorKind> {
     let dates: Vec<f64> = dates.iter().map(|d| d.trunc()).collect();
-    check_schedule(values, &dates)?;
+    check_schedule(values, &dates, date1904)?;
     if guess <= -1.0 {
         return Err(ErrorKind::Num);
     }
@@ -938,7 +938,7 @@ fn fn_xnpv(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let r = tri!(ctx.number(&args[0]));
     let values = tri!(schedule_numbers(ctx, &args[1], None, ErrorKind::Num));
     let dates = tri!(schedule_numbers(ctx, &args[2], None, ErrorKind::Value));
-    xnpv(r, &values, &dates).into()
+    xnpv(r, &values, &dates, ctx.date1904()).into()
 }
 
 fn fn_irr(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
@@ -951,7 +951,7 @@ fn fn_xirr(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let values = tri!(schedule_numbers(ctx, &args[0], Some(0.0), ErrorKind::Value));
     let dates = tri!(schedule_numbers(ctx, &args[1], Some(0.0), ErrorKind::Value));
     let guess = tri!(ctx.number_or(args, 2, 0.1));
-    xirr(&values, &dates, guess).into()
+    xirr(&values, &dates, guess, ctx.date1904()).into()
 }
 
 fn fn_mirr(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
@@ -1976,5 +1976,11 @@ mod tests {
             20.547_945_2,
             1e-8,
         );
+        // XNPV's last valid date is 9999-12-31 in either system (serial 2958465 in the 1900
+        // system, 2958465 - 1462 in the 1904 one).
+        let last = "=XNPV(0.1,{-100,110},{0,2958465})";
+        assert!(matches!(eval(last), Value::Number(_)));
+        assert_eq!(eval_1904(last), Value::Error(ErrorKind::Num));
+        both("=XNPV(0.1,{-100,110},{1,1})", 10.0, 1e-12);
     }
 }

@@ -17,6 +17,15 @@
 //!   arithmetic in pure `f64` kernels that the block compiler reuses, so both paths share one
 //!   definition.
 //!
+//! # Layers
+//!
+//! Modules depend one way, lower to higher (tests aside):
+//! `calendar` < `value` < `ops`, `model` < `sites` < `functions` < `graph` < `eval` < `table` <
+//! `build`, `quick` < `sim`. The function library defines the [`functions::Context`] trait that
+//! the evaluator implements, so functions never name the evaluator; the distribution calls'
+//! mapping ([`functions::distributions`]) and the random call sites ([`sites`]) sit below both the
+//! evaluator and the simulation that use them.
+//!
 //! ```
 //! use mcsim_engine::{Model, Graph, Evaluator, Value};
 //! use mcsim_workbook::{Workbook, Sheet, Cell, CellValue, Formula};
@@ -36,12 +45,15 @@
 #![deny(missing_docs)]
 
 mod build;
+pub mod calendar;
 pub mod eval;
 pub mod functions;
 pub mod graph;
 pub mod model;
+mod ops;
 pub mod quick;
 pub mod sim;
+pub mod sites;
 pub mod table;
 pub mod value;
 

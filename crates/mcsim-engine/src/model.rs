@@ -168,7 +168,7 @@ pub struct Model {
     /// Loader warnings.
     pub warnings: Vec<String>,
     /// What-If data tables (their cells are constants here; see [`crate::table::recalc`]).
-    pub tables: Vec<crate::table::DataTable>,
+    pub tables: Vec<DataTable>,
 }
 
 impl Model {
@@ -231,3 +231,21 @@ impl Model {
 
 /// An error when a reference names a sheet that does not exist.
 pub const MISSING_SHEET: ErrorKind = ErrorKind::Ref;
+
+/// A What-If data table of the model (its evaluation is [`crate::table`]'s).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataTable {
+    /// The sheet.
+    pub sheet: SheetId,
+    /// The result cells (without the header row and column).
+    pub bounds: Bounds,
+    /// A two-variable table.
+    pub two_d: bool,
+    /// A one-variable table whose input values run along the row above the results.
+    pub row_input: bool,
+    /// The first input cell (`r1`): the row input of a two-variable or row table, the column
+    /// input of a column table. Always a cell of the model (an empty one is added if needed).
+    pub r1: Option<CellId>,
+    /// The second input cell (`r2`): the column input of a two-variable table.
+    pub r2: Option<CellId>,
+}

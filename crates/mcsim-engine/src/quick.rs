@@ -76,7 +76,12 @@ pub fn workbook(cells: &[(&str, &str)]) -> Workbook {
 
 /// Evaluates the cells (see [`workbook`]) and returns the value of `target` (`"B1"`, `"Data!C3"`).
 pub fn eval_cells(cells: &[(&str, &str)], target: &str) -> Value {
-    let model = Model::from_workbook(&workbook(cells));
+    eval_workbook(&workbook(cells), target)
+}
+
+/// Evaluates a workbook and returns the value of `target` (`"B1"`, `"Data!C3"`).
+pub fn eval_workbook(wb: &Workbook, target: &str) -> Value {
+    let model = Model::from_workbook(wb);
     let graph = Graph::build(&model);
     let mut ev = Evaluator::new(&model);
     ev.run(&graph.order);
@@ -91,6 +96,13 @@ pub fn eval_cells(cells: &[(&str, &str)], target: &str) -> Value {
         },
         _ => Value::Empty,
     }
+}
+
+/// Evaluates one formula on an otherwise empty sheet of a workbook in the 1904 date system.
+pub fn eval_1904(formula: &str) -> Value {
+    let mut wb = workbook(&[("ZZ1000", formula)]);
+    wb.date1904 = true;
+    eval_workbook(&wb, "ZZ1000")
 }
 
 /// Evaluates one formula on an otherwise empty sheet: `eval("=1+1")`.

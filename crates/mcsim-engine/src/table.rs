@@ -12,23 +12,7 @@ use crate::model::{CellData, CellId, Model, SheetId};
 use crate::value::Value;
 use mcsim_formula::Bounds;
 
-/// A data table of the model.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DataTable {
-    /// The sheet.
-    pub sheet: SheetId,
-    /// The result cells (without the header row and column).
-    pub bounds: Bounds,
-    /// A two-variable table.
-    pub two_d: bool,
-    /// A one-variable table whose input values run along the row above the results.
-    pub row_input: bool,
-    /// The first input cell (`r1`): the row input of a two-variable or row table, the column
-    /// input of a column table. Always a cell of the model (an empty one is added if needed).
-    pub r1: Option<CellId>,
-    /// The second input cell (`r2`): the column input of a two-variable table.
-    pub r2: Option<CellId>,
-}
+pub use crate::model::DataTable;
 
 /// Where a table result cell takes its value from.
 struct Point {

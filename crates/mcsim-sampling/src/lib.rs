@@ -63,5 +63,5 @@ pub use error::SamplingError;
 pub use sampler::{Modifiers, Sampler, Truncation, sample_block};
 /// The standard normal quantile (AS241), shared with the engine's NORM.S.INV so that every path
 /// computes it identically.
-pub use special::normal_quantile;
+pub use special::{ln_gamma, normal_quantile, regularized_beta, regularized_gamma};
 pub use streams::{DESIGN_BLOCK, Method, Streams, stream_key};

@@ -160,7 +160,7 @@ const LANCZOS: [f64; 14] = [
 ];
 
 /// ln Γ(x) for x > 0 (Lanczos, about 1e-15 relative). NaN for x <= 0.
-pub(crate) fn ln_gamma(x: f64) -> f64 {
+pub fn ln_gamma(x: f64) -> f64 {
     if x.is_nan() || x <= 0.0 {
         return f64::NAN;
     }
@@ -358,23 +358,43 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
 /// The regularized incomplete beta (I_x(a, b), 1 - I_x(a, b)) with `lnb = ln B(a, b)`; the tail
 /// on the near side of the mean is computed directly.
 pub(crate) fn beta_pq(a: f64, b: f64, lnb: f64, x: f64) -> (f64, f64) {
-    if x.is_nan() {
+    beta_pq_xy(a, b, lnb, x, 1.0 - x)
+}
+
+/// [`beta_pq`] given both `x` and `y = 1 - x`, so that a caller who knows `1 - x` more precisely
+/// than `1 - x` computes (a scaled beta near its upper bound, Student's t, F) keeps that precision.
+fn beta_pq_xy(a: f64, b: f64, lnb: f64, x: f64, y: f64) -> (f64, f64) {
+    if x.is_nan() || y.is_nan() {
         return (f64::NAN, f64::NAN);
     }
     if x <= 0.0 {
         return (0.0, 1.0);
     }
-    if x >= 1.0 {
+    if x >= 1.0 || y <= 0.0 {
         return (1.0, 0.0);
     }
-    let ln_bt = a * x.ln() + b * (-x).ln_1p() - lnb;
+    // ln(1 - x): through ln_1p while x is small, from y itself near x = 1.
+    let ln_y = if x <= 0.5 { (-x).ln_1p() } else { y.ln() };
+    let ln_bt = a * x.ln() + b * ln_y - lnb;
     if x < (a + 1.0) / (a + b + 2.0) {
         let p = (ln_bt.exp() * beta_cf(a, b, x) / a).min(1.0);
         (p, 1.0 - p)
     } else {
-        let q = (ln_bt.exp() * beta_cf(b, a, 1.0 - x) / b).min(1.0);
+        let q = (ln_bt.exp() * beta_cf(b, a, y) / b).min(1.0);
         (1.0 - q, q)
     }
+}
+
+/// The regularized incomplete gamma functions (P(a, x), Q(a, x)) for a > 0: each tail is computed
+/// directly where it is the smaller, so both keep their relative accuracy. (0, 1) for x <= 0.
+pub fn regularized_gamma(a: f64, x: f64) -> (f64, f64) {
+    gamma_pq(a, x, ln_gamma(a))
+}
+
+/// The regularized incomplete beta function and its complement (I_x(a, b), 1 - I_x(a, b)) for
+/// a, b > 0, given `x` and `y = 1 - x` (pass both to keep the precision of the smaller).
+pub fn regularized_beta(a: f64, b: f64, x: f64, y: f64) -> (f64, f64) {
+    beta_pq_xy(a, b, ln_beta(a, b), x, y)
 }
 
 /// Inverse of the regularized incomplete beta: returns `(x, 1 - x)` with I_x(a, b) = p, given

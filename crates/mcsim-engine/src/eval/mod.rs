@@ -5,11 +5,10 @@
 //! Cells are visited in dependency order (see [`crate::graph`]); a reference that static analysis
 //! could not see (OFFSET, INDIRECT) is evaluated on demand, with a guard against cycles.
 
-mod ops;
-
-use crate::functions::{self, Lift};
+use crate::functions::{self, Context, Lift};
 use crate::model::{Area, CellId, Model, SheetId};
-use crate::sim::sites::{SiteKey, SiteKind, SiteTable};
+use crate::ops;
+use crate::sites::{SiteKey, SiteKind, SiteTable};
 use crate::value::{Array, Value, compare};
 use mcsim_formula::{
     BinaryOp, Bounds, ErrorKind, Expr, ExprKind, MAX_COLS, MAX_ROWS, PostfixOp, RefKind, UnaryOp,
@@ -17,7 +16,8 @@ use mcsim_formula::{
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use ops::{arith, binary_op, broadcast2, pow};
+pub use crate::functions::{Arg, Ctx};
+pub use crate::ops::{arith, binary_op, broadcast2, pow};
 
 /// `^` for the block program: Excel's rules, an error as NaN.
 #[inline]
@@ -26,23 +26,6 @@ pub fn pow_kernel(x: f64, y: f64) -> f64 {
         return f64::NAN;
     }
     pow(x, y).unwrap_or(f64::NAN)
-}
-
-/// A function argument: a value, or a reference still to be read.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Arg {
-    /// A value (scalar or array).
-    Value(Value),
-    /// A rectangular reference.
-    Ref(Area),
-    /// Several areas (`(A1:A3,C1:C3)`).
-    Union(Arc<[Area]>),
-}
-
-impl From<Value> for Arg {
-    fn from(v: Value) -> Self {
-        Arg::Value(v)
-    }
 }
 
 /// The result of an array formula's anchor: a value (array or scalar), or a reference whose cells
@@ -99,8 +82,8 @@ pub trait SimResults: Send + Sync {
     fn sorted(&self, cell: CellId) -> Option<(&[f64], usize)>;
 }
 
-/// What functions see of the evaluator: the calling cell and the workbook's values.
-pub struct Ctx<'e, 'm> {
+/// The evaluator's side of [`Context`]: what functions see of it.
+struct EvalCtx<'e, 'm> {
     ev: &'e mut Evaluator<'m>,
 }
 
@@ -430,7 +413,7 @@ impl<'m> Evaluator<'m> {
     fn deref_scalar(&mut self, a: Arg) -> Value {
         match a {
             Arg::Value(v) => v,
-            Arg::Ref(area) => Ctx { ev: self }.intersect(area),
+            Arg::Ref(area) => EvalCtx { ev: self }.intersect(area),
             Arg::Union(_) => Value::Error(ErrorKind::Value),
         }
     }
@@ -442,7 +425,7 @@ impl<'m> Evaluator<'m> {
                 if area.bounds.r1 == area.bounds.r2 && area.bounds.c1 == area.bounds.c2 {
                     self.cell_value(area.sheet, area.bounds.r1, area.bounds.c1)
                 } else {
-                    Value::Array(Arc::new(Ctx { ev: self }.area_array(area)))
+                    Value::Array(Arc::new(EvalCtx { ev: self }.area_array(area)))
                 }
             }
             Arg::Union(_) => Value::Error(ErrorKind::Value),
@@ -640,7 +623,7 @@ impl<'m> Evaluator<'m> {
 
     fn invoke(&mut self, imp: functions::FnImpl, args: &[Arg]) -> Arg {
         self.ret_ref = None;
-        let v = imp(&mut Ctx { ev: self }, args);
+        let v = imp(&mut EvalCtx { ev: self }, args);
         match self.ret_ref.take() {
             Some(r) => r,
             None => Arg::Value(v),
@@ -970,30 +953,30 @@ fn ref_op(op: BinaryOp, a: Arg, b: Arg) -> Arg {
     }
 }
 
-impl<'m> Ctx<'_, 'm> {
+impl<'m> Context<'m> for EvalCtx<'_, 'm> {
     /// The model being evaluated.
-    pub fn model(&self) -> &'m Model {
+    fn model(&self) -> &'m Model {
         self.ev.model
     }
 
     /// `true` for the 1904 date system.
-    pub fn date1904(&self) -> bool {
+    fn date1904(&self) -> bool {
         self.ev.model.date1904
     }
 
     /// The calling cell: sheet, zero-based row and column.
-    pub fn position(&self) -> (SheetId, u32, u32) {
+    fn position(&self) -> (SheetId, u32, u32) {
         (self.ev.pos.sheet, self.ev.pos.row, self.ev.pos.col)
     }
 
     /// `true` inside an array formula.
-    pub fn array_mode(&self) -> bool {
+    fn array_mode(&self) -> bool {
         self.ev.pos.array_mode
     }
 
     /// A uniform random number in [0, 1): in a simulation, the value of this call's site; outside
     /// one, any uniform.
-    pub fn random(&mut self) -> f64 {
+    fn random(&mut self) -> f64 {
         match self.site() {
             Some((u, SiteKind::Rand)) => u,
             _ => self.ev.next_random(),
@@ -1001,23 +984,23 @@ impl<'m> Ctx<'_, 'm> {
     }
 
     /// After a simulation, the simulated values of a tracked cell (see [`SimResults`]).
-    pub fn results(&self, cell: CellId) -> Option<(&[f64], usize)> {
+    fn results(&self, cell: CellId) -> Option<(&[f64], usize)> {
         self.ev.results.as_ref()?.sorted(cell)
     }
 
     /// Were simulation results given (see [`Evaluator::set_results`])?
-    pub fn has_results(&self) -> bool {
+    fn has_results(&self) -> bool {
         self.ev.results.is_some()
     }
 
     /// Which simulation of a `RiskSimtable` run this is (0-based).
-    pub fn simulation(&self) -> usize {
+    fn simulation(&self) -> usize {
         self.ev.simulation
     }
 
     /// In a simulation, the site of the function call being evaluated: this iteration's value and
-    /// what it is (see [`crate::sim::sites`]).
-    pub fn site(&self) -> Option<(f64, &SiteKind)> {
+    /// what it is (see [`crate::sites`]).
+    fn site(&self) -> Option<(f64, &SiteKind)> {
         let table = self.ev.sites.as_ref()?;
         let key = SiteKey {
             sheet: self.ev.pos.sheet,
@@ -1031,7 +1014,7 @@ impl<'m> Ctx<'_, 'm> {
 
     /// Makes the function return a reference instead of a value (INDEX, OFFSET, INDIRECT). Return
     /// the result of this call from the implementation.
-    pub fn reference(&mut self, area: Area) -> Value {
+    fn reference(&mut self, area: Area) -> Value {
         if area.bounds.r2 >= MAX_ROWS
             || area.bounds.c2 >= MAX_COLS
             || area.sheet as usize >= self.ev.model.sheets.len()
@@ -1043,12 +1026,12 @@ impl<'m> Ctx<'_, 'm> {
     }
 
     /// The value of one cell.
-    pub fn cell(&mut self, sheet: SheetId, row: u32, col: u32) -> Value {
+    fn cell(&mut self, sheet: SheetId, row: u32, col: u32) -> Value {
         self.ev.cell_value(sheet, row, col)
     }
 
     /// Visits the stored cells of an area row by row: `f(row, col, value)`. Empty cells are skipped.
-    pub fn visit_area(&mut self, area: Area, f: &mut dyn FnMut(u32, u32, &Value)) {
+    fn visit_area(&mut self, area: Area, f: &mut dyn FnMut(u32, u32, &Value)) {
         let model = self.ev.model;
         let Some(sheet) = model.sheets.get(area.sheet as usize) else {
             return;
@@ -1078,7 +1061,7 @@ impl<'m> Ctx<'_, 'm> {
 
     /// The area as a dense array. An area spanning whole rows or columns is clipped to the used
     /// part of the sheet, so `A:A` costs what the sheet holds, not a million cells.
-    pub fn area_array(&mut self, area: Area) -> Array {
+    fn area_array(&mut self, area: Area) -> Array {
         let model = self.ev.model;
         let mut b = area.bounds;
         if let Some(sheet) = model.sheets.get(area.sheet as usize) {
@@ -1103,7 +1086,7 @@ impl<'m> Ctx<'_, 'm> {
     }
 
     /// Implicit intersection of an area with the calling cell's row or column.
-    pub fn intersect(&mut self, area: Area) -> Value {
+    fn intersect(&mut self, area: Area) -> Value {
         let b = area.bounds;
         let (_, row, col) = self.position();
         if b.r1 == b.r2 && b.c1 == b.c2 {
@@ -1119,12 +1102,12 @@ impl<'m> Ctx<'_, 'm> {
     }
 
     /// Resolves a sheet name (case-insensitive).
-    pub fn sheet_id(&self, name: &str) -> Option<SheetId> {
+    fn sheet_id(&self, name: &str) -> Option<SheetId> {
         self.ev.model.sheet_id(name)
     }
 
     /// Parses and resolves reference text such as `Sheet2!B3:C4` or a defined name (INDIRECT).
-    pub fn parse_reference(&mut self, text: &str) -> Option<Area> {
+    fn parse_reference(&mut self, text: &str) -> Option<Area> {
         let e = mcsim_formula::parse(text).ok()?;
         match self.ev.eval(&e) {
             Arg::Ref(a) => Some(a),
@@ -1133,7 +1116,7 @@ impl<'m> Ctx<'_, 'm> {
     }
 
     /// Evaluates an expression tree in the calling cell's context.
-    pub fn eval_expr(&mut self, e: &Expr) -> Arg {
+    fn eval_expr(&mut self, e: &Expr) -> Arg {
         self.ev.eval(e)
     }
 }

@@ -1,6 +1,6 @@
 //! Helpers for implementing functions: reading arguments with Excel's coercion rules.
 
-use super::{Arg, Ctx};
+use super::{Arg, Context};
 use crate::value::{Array, Value};
 use mcsim_formula::ErrorKind;
 use std::sync::Arc;
@@ -44,7 +44,8 @@ impl Default for Numbers {
     }
 }
 
-impl Ctx<'_, '_> {
+/// The argument readers, on any [`Context`] (they only use its methods).
+impl<'m> dyn Context<'m> + '_ {
     /// Every number the arguments contribute to a SUM-like aggregate (see [`Numbers`]).
     pub fn numbers(&mut self, args: &[Arg], rules: Numbers) -> Result<Vec<f64>, ErrorKind> {
         let mut out = Vec::new();

@@ -23,13 +23,20 @@ use mcsim_formula::{Bounds, ErrorKind, MAX_COLS, MAX_ROWS};
 use std::cmp::Ordering;
 use std::sync::Arc;
 
+/// The comparison of a criterion (`=` when none is written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
+pub enum Op {
+    /// `=`, or no operator.
     Eq,
+    /// `<>`.
     Ne,
+    /// `<`.
     Lt,
+    /// `<=`.
     Le,
+    /// `>`.
     Gt,
+    /// `>=`.
     Ge,
 }
 
@@ -124,6 +131,16 @@ impl Criterion {
             Operand::Text { text, pattern }
         };
         Criterion { op, operand }
+    }
+
+    /// The criterion as `(comparison, number)` when its operand is a number (`5`, `">=0"`,
+    /// `"<>2.5"`, an empty cell); `None` for text, booleans, blanks and errors. The block
+    /// compiler's COUNTIF reads criteria through this, so both paths parse them alike.
+    pub fn numeric(&self) -> Option<(Op, f64)> {
+        match self.operand {
+            Operand::Number(n) => Some((self.op, n)),
+            _ => None,
+        }
     }
 
     /// Does the value satisfy the criterion?
@@ -507,5 +524,62 @@ mod tests {
         assert!(!c(">b").matches(&Value::Number(5.0)));
         assert!(wildcard_matches("*brown", "Mr. Brown"));
         assert!(!wildcard_matches("*brown", "Mr. Browne"));
+    }
+
+    /// The numeric view the block compiler's COUNTIF uses ([`Criterion::numeric`]) says exactly
+    /// what `matches` does on numbers: the compiler once parsed criteria with a copy of this
+    /// parser, which could drift.
+    #[test]
+    fn numeric_view_agrees_with_matches_on_numbers() {
+        let criteria = [
+            Value::Number(5.0),
+            Value::Empty,
+            Value::from(">=10"),
+            Value::from("<=-2.5"),
+            Value::from("<>3"),
+            Value::from(">1e3"),
+            Value::from("<0.1"),
+            Value::from("=7"),
+            Value::from("7"),
+            Value::from(" 7 "),
+            Value::from(">=1/1/2020"),
+            Value::from("abc"),
+            Value::from(">"),
+            Value::from("="),
+            Value::from("<>"),
+            Value::from("TRUE"),
+            Value::from("#N/A"),
+            Value::Bool(true),
+        ];
+        let xs = [
+            -3.0, -2.5, 0.0, 0.1, 3.0, 5.0, 7.0, 10.0, 1000.0, 1001.0, 43831.0, 1e300,
+        ];
+        for v in &criteria {
+            let crit = Criterion::parse(v);
+            let Some((op, n)) = crit.numeric() else {
+                // Not numeric: it matches no number by numeric comparison; `<>x` (any x) and `<>`
+                // match every number, which the compiler declines by not compiling.
+                continue;
+            };
+            for &x in &xs {
+                let eq = numbers_equal(x, n);
+                let want = match op {
+                    Op::Eq => eq,
+                    Op::Ne => !eq,
+                    Op::Lt => !eq && x < n,
+                    Op::Le => eq || x < n,
+                    Op::Gt => !eq && x > n,
+                    Op::Ge => eq || x > n,
+                };
+                assert_eq!(crit.matches(&Value::Number(x)), want, "{v:?} on {x}");
+            }
+        }
+        assert_eq!(c("<>3").numeric(), Some((Op::Ne, 3.0)));
+        assert_eq!(
+            Criterion::parse(&Value::Empty).numeric(),
+            Some((Op::Eq, 0.0))
+        );
+        assert_eq!(c("abc").numeric(), None);
+        assert_eq!(c("=").numeric(), None);
     }
 }

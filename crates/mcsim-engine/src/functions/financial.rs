@@ -5,11 +5,14 @@
 //! read arguments. The annuity functions share Excel's time-value equation
 //! `pv·(1+r)^n + pmt·(1+r·type)·((1+r)^n − 1)/r + fv = 0` (with `pv + pmt·n + fv = 0` at `r = 0`).
 //!
-//! Bond and coupon functions need day counts in Excel's five bases; the date arithmetic they need
-//! (serial numbers in the 1900 system, with Excel's fictitious 1900-02-29) is private to this file.
+//! Bond and coupon functions need day counts in Excel's five bases, on dates of the workbook's date
+//! system (1900 or 1904) read through [`crate::calendar`]; YEARFRAC's arithmetic is
+//! [`super::date`]'s.
 
 use super::args::Numbers;
+use super::date::yearfrac;
 use super::{Arg, Ctx, FnSpec, Lift};
+use crate::calendar::{Ymd, days_from_civil, max_serial};
 use crate::tri;
 use crate::value::Value;
 use mcsim_formula::ErrorKind;
@@ -484,15 +487,15 @@ fn xnpv_and_derivative(rate: f64, values: &[f64], dates: &[f64]) -> (f64, f64) {
     (sum, der)
 }
 
-/// Excel's checks on XNPV/XIRR dates (already truncated): same count as values, valid serials,
-/// none before the first.
-fn check_schedule(values: &[f64], dates: &[f64]) -> Result<(), ErrorKind> {
+/// Excel's checks on XNPV/XIRR dates (already truncated): same count as values, valid serials of
+/// the workbook's date system, none before the first.
+fn check_schedule(values: &[f64], dates: &[f64], date1904: bool) -> Result<(), ErrorKind> {
     if values.len() != dates.len() || values.is_empty() {
         return Err(ErrorKind::Num);
     }
     let first = dates[0];
     for d in dates {
-        if !(0.0..=2_958_465.0).contains(d) || *d < first {
+        if !(0.0..=max_serial(date1904) as f64).contains(d) || *d < first {
             return Err(ErrorKind::Num);
         }
     }
@@ -500,9 +503,9 @@ fn check_schedule(values: &[f64], dates: &[f64]) -> Result<(), ErrorKind> {
 }
 
 /// XNPV: `Σ vᵢ / (1+rate)^((dᵢ − d₀)/365)`.
-pub fn xnpv(rate: f64, values: &[f64], dates: &[f64]) -> Result<f64, ErrorKind> {
+pub fn xnpv(rate: f64, values: &[f64], dates: &[f64], date1904: bool) -> Result<f64, ErrorKind> {
     let dates: Vec<f64> = dates.iter().map(|d| d.trunc()).collect();
-    check_schedule(values, &dates)?;
+    check_schedule(values, &dates, date1904)?;
     // Excel rejects a rate of zero or below (not only the singular -100%).
     if rate <= 0.0 {
         return Err(ErrorKind::Num);
@@ -511,9 +514,9 @@ pub fn xnpv(rate: f64, values: &[f64], dates: &[f64]) -> Result<f64, ErrorKind> 
 }
 
 /// XIRR: the rate at which XNPV is zero.
-pub fn xirr(values: &[f64], dates: &[f64], guess: f64) -> Result<f64, ErrorKind> {
+pub fn xirr(values: &[f64], dates: &[f64], guess: f64, date1904: bool) -> Result<f64, ErrorKind> {
     let dates: Vec<f64> = dates.iter().map(|d| d.trunc()).collect();
-    check_schedule(values, &dates)?;
+    check_schedule(values, &dates, date1904)?;
     if guess <= -1.0 {
         return Err(ErrorKind::Num);
     }
@@ -935,7 +938,7 @@ fn fn_xnpv(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let r = tri!(ctx.number(&args[0]));
     let values = tri!(schedule_numbers(ctx, &args[1], None, ErrorKind::Num));
     let dates = tri!(schedule_numbers(ctx, &args[2], None, ErrorKind::Value));
-    xnpv(r, &values, &dates).into()
+    xnpv(r, &values, &dates, ctx.date1904()).into()
 }
 
 fn fn_irr(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
@@ -948,7 +951,7 @@ fn fn_xirr(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let values = tri!(schedule_numbers(ctx, &args[0], Some(0.0), ErrorKind::Value));
     let dates = tri!(schedule_numbers(ctx, &args[1], Some(0.0), ErrorKind::Value));
     let guess = tri!(ctx.number_or(args, 2, 0.1));
-    xirr(&values, &dates, guess).into()
+    xirr(&values, &dates, guess, ctx.date1904()).into()
 }
 
 fn fn_mirr(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
@@ -1046,109 +1049,18 @@ fn fn_dollarfr(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Dates (1900 system, with Excel's fictitious 1900-02-29 = serial 60)
+// Dates (in the workbook's date system, through `crate::calendar`)
 // ---------------------------------------------------------------------------------------------
 
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ => {
-            if is_leap(y) || y == 1900 {
-                29
-            } else {
-                28
-            }
-        }
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-/// 1899-12-30 as days since 1970-01-01.
-const EPOCH_1900: i64 = -25_569;
-
-/// A calendar date as Excel sees it (day may be 29 February 1900).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Ymd {
-    y: i64,
-    m: i64,
-    d: i64,
-}
-
-impl Ymd {
-    fn from_serial(s: i64) -> Ymd {
-        let (y, m, d) = if s == 60 {
-            (1900, 2, 29)
-        } else if s < 60 {
-            civil_from_days(s + 1 + EPOCH_1900)
-        } else {
-            civil_from_days(s + EPOCH_1900)
-        };
-        Ymd { y, m, d }
-    }
-
-    fn serial(self) -> i64 {
-        if self.y == 1900 && self.m == 2 && self.d == 29 {
-            return 60;
-        }
-        let s = days_from_civil(self.y, self.m, self.d) - EPOCH_1900;
-        if s < 61 { s - 1 } else { s }
-    }
-
-    fn is_last_of_month(self) -> bool {
-        self.d == days_in_month(self.y, self.m)
-    }
-
-    fn is_last_of_feb(self) -> bool {
-        self.m == 2 && self.is_last_of_month()
-    }
-
-    /// Adds months, clamping the day to the target month's length (`.NET AddMonths`); with
-    /// `end_of_month`, the result is the last day of the target month.
-    fn add_months(self, n: i64, end_of_month: bool) -> Ymd {
-        let total = self.y * 12 + (self.m - 1) + n;
-        let y = total.div_euclid(12);
-        let m = total.rem_euclid(12) + 1;
-        let last = days_in_month(y, m);
-        let d = if end_of_month { last } else { self.d.min(last) };
-        Ymd { y, m, d }
-    }
-}
-
-/// Valid date serials for the bond functions (0 is 1900-01-00, rejected).
-fn date_serial(x: f64) -> Result<i64, ErrorKind> {
+/// A valid date serial for the bond functions, as a date of the workbook's date system (serial 0
+/// of the 1900 system is 1900-01-00, rejected; in the 1904 system it is 1904-01-01).
+fn date_serial(x: f64, date1904: bool) -> Result<Ymd, ErrorKind> {
     let s = x.trunc();
-    if !(1.0..=2_958_465.0).contains(&s) {
+    let first = if date1904 { 0.0 } else { 1.0 };
+    if !(first..=max_serial(date1904) as f64).contains(&s) {
         return Err(ErrorKind::Num);
     }
-    Ok(s as i64)
+    Ok(Ymd::from_serial(s as i64, date1904))
 }
 
 fn basis_of(b: f64) -> Result<i64, ErrorKind> {
@@ -1231,24 +1143,27 @@ fn days_between(start: Ymd, end: Ymd, numerator: bool, basis: i64) -> f64 {
 // ---------------------------------------------------------------------------------------------
 
 /// Settlement and maturity of a T-bill: truncated, settlement before maturity, at most a year.
-fn tbill_dates(settlement: f64, maturity: f64) -> Result<f64, ErrorKind> {
-    let s = date_serial(settlement)?;
-    let m = date_serial(maturity)?;
+fn tbill_dates(settlement: f64, maturity: f64, date1904: bool) -> Result<f64, ErrorKind> {
+    let s = date_serial(settlement, date1904)?;
+    let m = date_serial(maturity, date1904)?;
     if s >= m {
         return Err(ErrorKind::Num);
     }
     // Maturity may be at most one calendar year after settlement.
-    let sy = Ymd::from_serial(s);
-    let limit = sy.add_months(12, false).serial();
-    if m > limit {
+    if m > s.add_months(12, false) {
         return Err(ErrorKind::Num);
     }
-    Ok((m - s) as f64)
+    Ok(actual_days(s, m))
 }
 
-/// TBILLPRICE: price per $100 face value of a T-bill.
-pub fn tbillprice(settlement: f64, maturity: f64, discount: f64) -> Result<f64, ErrorKind> {
-    let dsm = tbill_dates(settlement, maturity)?;
+/// A T-bill's price per $100 face value and its days from settlement to maturity.
+fn tbill_price_days(
+    settlement: f64,
+    maturity: f64,
+    discount: f64,
+    date1904: bool,
+) -> Result<(f64, f64), ErrorKind> {
+    let dsm = tbill_dates(settlement, maturity, date1904)?;
     if discount <= 0.0 {
         return Err(ErrorKind::Num);
     }
@@ -1256,12 +1171,27 @@ pub fn tbillprice(settlement: f64, maturity: f64, discount: f64) -> Result<f64, 
     if p <= 0.0 {
         return Err(ErrorKind::Num);
     }
-    finite(p)
+    Ok((p, dsm))
+}
+
+/// TBILLPRICE: price per $100 face value of a T-bill.
+pub fn tbillprice(
+    settlement: f64,
+    maturity: f64,
+    discount: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    finite(tbill_price_days(settlement, maturity, discount, date1904)?.0)
 }
 
 /// TBILLYIELD: the yield of a T-bill.
-pub fn tbillyield(settlement: f64, maturity: f64, pr: f64) -> Result<f64, ErrorKind> {
-    let dsm = tbill_dates(settlement, maturity)?;
+pub fn tbillyield(
+    settlement: f64,
+    maturity: f64,
+    pr: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let dsm = tbill_dates(settlement, maturity, date1904)?;
     if pr <= 0.0 {
         return Err(ErrorKind::Num);
     }
@@ -1269,15 +1199,13 @@ pub fn tbillyield(settlement: f64, maturity: f64, pr: f64) -> Result<f64, ErrorK
 }
 
 /// TBILLEQ: the bond-equivalent yield of a T-bill.
-pub fn tbilleq(settlement: f64, maturity: f64, discount: f64) -> Result<f64, ErrorKind> {
-    let dsm = tbill_dates(settlement, maturity)?;
-    if discount <= 0.0 {
-        return Err(ErrorKind::Num);
-    }
-    let price = 100.0 * (1.0 - discount * dsm / 360.0);
-    if price <= 0.0 {
-        return Err(ErrorKind::Num);
-    }
+pub fn tbilleq(
+    settlement: f64,
+    maturity: f64,
+    discount: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (price, dsm) = tbill_price_days(settlement, maturity, discount, date1904)?;
     if dsm < 183.0 {
         return finite(365.0 * discount / (360.0 - discount * dsm));
     }
@@ -1298,75 +1226,22 @@ pub fn tbilleq(settlement: f64, maturity: f64, discount: f64) -> Result<f64, Err
 
 fn fn_tbillprice(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let [s, m, d] = tri!(read_numbers_nb(ctx, args, [None; 3]));
-    tbillprice(s, m, d).into()
+    tbillprice(s, m, d, ctx.date1904()).into()
 }
 
 fn fn_tbillyield(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let [s, m, p] = tri!(read_numbers_nb(ctx, args, [None; 3]));
-    tbillyield(s, m, p).into()
+    tbillyield(s, m, p, ctx.date1904()).into()
 }
 
 fn fn_tbilleq(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let [s, m, d] = tri!(read_numbers_nb(ctx, args, [None; 3]));
-    tbilleq(s, m, d).into()
+    tbilleq(s, m, d, ctx.date1904()).into()
 }
 
 // ---------------------------------------------------------------------------------------------
 // Year fractions, coupons and accrued interest
 // ---------------------------------------------------------------------------------------------
-
-/// YEARFRAC in Excel's five bases (start ≤ end).
-fn yearfrac(start: Ymd, end: Ymd, basis: i64) -> f64 {
-    let (s, e) = if start <= end {
-        (start, end)
-    } else {
-        (end, start)
-    };
-    if s == e {
-        return 0.0;
-    }
-    match basis {
-        0 => {
-            let (mut d1, mut d2) = (s.d, e.d);
-            if d1 == 31 && d2 == 31 {
-                d1 = 30;
-                d2 = 30;
-            } else if d1 == 31 {
-                d1 = 30;
-            } else if d1 == 30 && d2 == 31 {
-                d2 = 30;
-            } else if s.is_last_of_feb() && e.is_last_of_feb() {
-                d1 = 30;
-                d2 = 30;
-            } else if s.is_last_of_feb() {
-                d1 = 30;
-            }
-            diff_360(d1, s.m, s.y, d2, e.m, e.y) / 360.0
-        }
-        1 => {
-            let days = actual_days(s, e);
-            let within_year =
-                s.y == e.y || (e.y == s.y + 1 && (s.m > e.m || (s.m == e.m && s.d >= e.d)));
-            if within_year {
-                let leap_span = if s.y == e.y {
-                    is_leap(s.y)
-                } else {
-                    // A 29 February between the dates (inclusive).
-                    (is_leap(s.y) && (s.m < 2 || (s.m == 2 && s.d <= 29)))
-                        || (is_leap(e.y) && (e.m > 2 || (e.m == 2 && e.d == 29)))
-                };
-                days / if leap_span { 366.0 } else { 365.0 }
-            } else {
-                let years = (e.y - s.y + 1) as f64;
-                let total = (days_from_civil(e.y + 1, 1, 1) - days_from_civil(s.y, 1, 1)) as f64;
-                days / (total / years)
-            }
-        }
-        2 => actual_days(s, e) / 360.0,
-        3 => actual_days(s, e) / 365.0,
-        _ => days_360_eu(s, e) / 360.0,
-    }
-}
 
 /// The coupon dates around `settle`: (previous, next, number of coupons left).
 fn coupon_dates(settle: Ymd, maturity: Ymd, freq: i64) -> (Ymd, Ymd, i64) {
@@ -1392,15 +1267,16 @@ fn coupon_args(
     maturity: f64,
     freq: f64,
     basis: f64,
+    date1904: bool,
 ) -> Result<(Ymd, Ymd, i64, i64), ErrorKind> {
-    let s = date_serial(settle)?;
-    let m = date_serial(maturity)?;
+    let s = date_serial(settle, date1904)?;
+    let m = date_serial(maturity, date1904)?;
     let f = frequency_of(freq)?;
     let b = basis_of(basis)?;
     if s >= m {
         return Err(ErrorKind::Num);
     }
-    Ok((Ymd::from_serial(s), Ymd::from_serial(m), f, b))
+    Ok((s, m, f, b))
 }
 
 fn coupdays_of(pcd: Ymd, ncd: Ymd, freq: i64, basis: i64) -> f64 {
@@ -1426,8 +1302,9 @@ pub fn coupon(
     maturity: f64,
     freq: f64,
     basis: f64,
+    date1904: bool,
 ) -> Result<f64, ErrorKind> {
-    let (s, m, f, b) = coupon_args(settle, maturity, freq, basis)?;
+    let (s, m, f, b) = coupon_args(settle, maturity, freq, basis, date1904)?;
     let (pcd, ncd, n) = coupon_dates(s, m, f);
     Ok(match which {
         0 => coupdaybs_of(pcd, s, b),
@@ -1453,10 +1330,11 @@ pub fn accrint(
     freq: f64,
     basis: f64,
     calc_method: bool,
+    date1904: bool,
 ) -> Result<f64, ErrorKind> {
-    let issue = date_serial(issue)?;
-    let first = date_serial(first_interest)?;
-    let settle = date_serial(settlement)?;
+    let issue = date_serial(issue, date1904)?;
+    let first = date_serial(first_interest, date1904)?;
+    let settle = date_serial(settlement, date1904)?;
     if rate <= 0.0 || par <= 0.0 {
         return Err(ErrorKind::Num);
     }
@@ -1465,11 +1343,6 @@ pub fn accrint(
     if issue >= settle {
         return Err(ErrorKind::Num);
     }
-    let (issue, first, settle) = (
-        Ymd::from_serial(issue),
-        Ymd::from_serial(first),
-        Ymd::from_serial(settle),
-    );
     let months = 12 / f;
     let eom = first.is_last_of_month();
     let reg_pcd = first.add_months(-months, eom);
@@ -1522,9 +1395,10 @@ pub fn accrintm(
     rate: f64,
     par: f64,
     basis: f64,
+    date1904: bool,
 ) -> Result<f64, ErrorKind> {
-    let i = date_serial(issue)?;
-    let s = date_serial(settlement)?;
+    let i = date_serial(issue, date1904)?;
+    let s = date_serial(settlement, date1904)?;
     if rate <= 0.0 || par <= 0.0 {
         return Err(ErrorKind::Num);
     }
@@ -1532,7 +1406,7 @@ pub fn accrintm(
     if i >= s {
         return Err(ErrorKind::Num);
     }
-    finite(par * rate * yearfrac(Ymd::from_serial(i), Ymd::from_serial(s), b))
+    finite(par * rate * yearfrac(i, s, b))
 }
 
 /// The discount-security functions: 0 DISC, 1 INTRATE, 2 RECEIVED, 3 PRICEDISC, 4 YIELDDISC.
@@ -1543,9 +1417,10 @@ pub fn discount_security(
     a: f64,
     b: f64,
     basis: f64,
+    date1904: bool,
 ) -> Result<f64, ErrorKind> {
-    let s = date_serial(settlement)?;
-    let m = date_serial(maturity)?;
+    let s = date_serial(settlement, date1904)?;
+    let m = date_serial(maturity, date1904)?;
     if a <= 0.0 || b <= 0.0 {
         return Err(ErrorKind::Num);
     }
@@ -1553,7 +1428,7 @@ pub fn discount_security(
     if s >= m {
         return Err(ErrorKind::Num);
     }
-    let yf = yearfrac(Ymd::from_serial(s), Ymd::from_serial(m), basis);
+    let yf = yearfrac(s, m, basis);
     if yf == 0.0 {
         return Err(ErrorKind::Div0);
     }
@@ -1580,7 +1455,7 @@ pub fn discount_security(
 
 fn coupon_fn(ctx: &mut Ctx<'_, '_>, args: &[Arg], which: u8) -> Value {
     let [s, m, f, b] = tri!(read_numbers_nb(ctx, args, [None, None, None, Some(0.0)]));
-    coupon(which, s, m, f, b).into()
+    coupon(which, s, m, f, b, ctx.date1904()).into()
 }
 
 fn fn_coupdaybs(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
@@ -1612,7 +1487,7 @@ fn fn_accrint(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
         None | Some(Arg::Value(Value::Empty)) => true,
         Some(a) => tri!(ctx.boolean(a)),
     };
-    accrint(i, f, s, r, p, q, b, calc).into()
+    accrint(i, f, s, r, p, q, b, calc, ctx.date1904()).into()
 }
 
 fn fn_accrintm(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
@@ -1621,7 +1496,7 @@ fn fn_accrintm(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
         args,
         [None, None, None, Some(1000.0), Some(0.0)]
     ));
-    accrintm(i, s, r, p, b).into()
+    accrintm(i, s, r, p, b, ctx.date1904()).into()
 }
 
 fn discount_fn(ctx: &mut Ctx<'_, '_>, args: &[Arg], which: u8) -> Value {
@@ -1630,7 +1505,7 @@ fn discount_fn(ctx: &mut Ctx<'_, '_>, args: &[Arg], which: u8) -> Value {
         args,
         [None, None, None, None, Some(0.0)]
     ));
-    discount_security(which, s, m, a, b, basis).into()
+    discount_security(which, s, m, a, b, basis, ctx.date1904()).into()
 }
 
 fn fn_disc(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
@@ -1657,12 +1532,18 @@ fn bond_schedule(
     maturity: f64,
     freq: f64,
     basis: f64,
+    date1904: bool,
 ) -> Result<(f64, f64, f64, f64), ErrorKind> {
-    let a = coupon(0, settle, maturity, freq, basis)?;
-    let e = coupon(1, settle, maturity, freq, basis)?;
+    let a = coupon(0, settle, maturity, freq, basis, date1904)?;
+    let e = coupon(1, settle, maturity, freq, basis, date1904)?;
     // Excel takes DSC = E - A here, also for the actual/360 and actual/365 bases (where
     // COUPDAYSNC counts the actual days).
-    Ok((a, e, e - a, coupon(4, settle, maturity, freq, basis)?))
+    Ok((
+        a,
+        e,
+        e - a,
+        coupon(4, settle, maturity, freq, basis, date1904)?,
+    ))
 }
 
 /// The clean price per 100 face value of a bond with the given schedule.
@@ -1684,6 +1565,7 @@ fn bond_price(sched: (f64, f64, f64, f64), rate: f64, yld: f64, redemption: f64,
 }
 
 /// PRICE(settlement, maturity, rate, yld, redemption, frequency, basis).
+#[allow(clippy::too_many_arguments)]
 pub fn price(
     settle: f64,
     maturity: f64,
@@ -1692,8 +1574,9 @@ pub fn price(
     redemption: f64,
     freq: f64,
     basis: f64,
+    date1904: bool,
 ) -> Result<f64, ErrorKind> {
-    let sched = bond_schedule(settle, maturity, freq, basis)?;
+    let sched = bond_schedule(settle, maturity, freq, basis, date1904)?;
     if rate < 0.0 || yld < 0.0 || redemption <= 0.0 {
         return Err(ErrorKind::Num);
     }
@@ -1701,6 +1584,7 @@ pub fn price(
 }
 
 /// YIELD(settlement, maturity, rate, pr, redemption, frequency, basis).
+#[allow(clippy::too_many_arguments)]
 pub fn yield_(
     settle: f64,
     maturity: f64,
@@ -1709,8 +1593,9 @@ pub fn yield_(
     redemption: f64,
     freq: f64,
     basis: f64,
+    date1904: bool,
 ) -> Result<f64, ErrorKind> {
-    let sched = bond_schedule(settle, maturity, freq, basis)?;
+    let sched = bond_schedule(settle, maturity, freq, basis, date1904)?;
     if rate < 0.0 || pr <= 0.0 || redemption <= 0.0 {
         return Err(ErrorKind::Num);
     }
@@ -1764,7 +1649,7 @@ fn fn_price(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
         args,
         [None, None, None, None, None, None, Some(0.0)]
     ));
-    price(s, m, r, y, red, f, b).into()
+    price(s, m, r, y, red, f, b, ctx.date1904()).into()
 }
 
 fn fn_yield(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
@@ -1773,7 +1658,7 @@ fn fn_yield(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
         args,
         [None, None, None, None, None, None, Some(0.0)]
     ));
-    yield_(s, m, r, p, red, f, b).into()
+    yield_(s, m, r, p, red, f, b, ctx.date1904()).into()
 }
 
 #[cfg(test)]
@@ -2035,5 +1920,67 @@ mod tests {
         err("=PRICE(43891,47543,-0.05,0.065,15,1,1)", ErrorKind::Num);
         err("=YIELD(43891,47543,0.05,0,15,1,1)", ErrorKind::Num);
         err("=PRICE(43891,47543,0.05,TRUE,15,1,1)", ErrorKind::Value);
+    }
+
+    /// The bond functions read dates in the workbook's date system: a 1904 workbook gives the
+    /// same day counts, prices and year fractions as a 1900 one (Microsoft's documented examples),
+    /// and date results in its own serials. (They once converted every serial as a 1900 date.)
+    #[test]
+    fn bond_functions_honour_the_1904_date_system() {
+        use crate::quick::eval_1904;
+        let both = |f: &str, expected: f64, tol: f64| {
+            for (system, v) in [("1900", eval(f)), ("1904", eval_1904(f))] {
+                let Value::Number(n) = v else {
+                    panic!("{f} in the {system} system: {v:?}");
+                };
+                assert!(
+                    (n - expected).abs() <= tol * expected.abs().max(1.0),
+                    "{f} in the {system} system: {n} vs {expected}"
+                );
+            }
+        };
+        // COUPDAYS / COUPDAYBS / COUPDAYSNC / COUPNUM examples (settlement 25-Jan-2011,
+        // maturity 15-Nov-2011, semi-annual, actual/actual).
+        let (s, m) = ("DATE(2011,1,25)", "DATE(2011,11,15)");
+        both(&format!("=COUPDAYS({s},{m},2,1)"), 181.0, 0.0);
+        both(&format!("=COUPDAYBS({s},{m},2,1)"), 71.0, 0.0);
+        both(&format!("=COUPDAYSNC({s},{m},2,1)"), 110.0, 0.0);
+        both(&format!("=COUPNUM({s},{m},2,1)"), 2.0, 0.0);
+        // COUPNCD is a date: 15-May-2011 in each system's serials.
+        both(&format!("=COUPNCD({s},{m},2,1)-DATE(2011,5,15)"), 0.0, 0.0);
+        both(&format!("=COUPPCD({s},{m},2,1)-DATE(2010,11,15)"), 0.0, 0.0);
+        // PRICE example: 94.63436 (settlement 15-Feb-2008, maturity 15-Nov-2017, 5.75%, 6.5%).
+        both(
+            "=PRICE(DATE(2008,2,15),DATE(2017,11,15),0.0575,0.065,100,2,0)",
+            94.634_361_621_322_1,
+            1e-9,
+        );
+        // YEARFRAC examples (1-Jan-2012 to 30-Jul-2012).
+        both(
+            "=YEARFRAC(DATE(2012,1,1),DATE(2012,7,30),1)",
+            0.576_502_732,
+            1e-8,
+        );
+        both(
+            "=YEARFRAC(DATE(2012,1,1),DATE(2012,7,30),3)",
+            0.578_082_192,
+            1e-8,
+        );
+        both(
+            "=TBILLPRICE(DATE(2008,3,31),DATE(2008,6,1),0.09)",
+            98.45,
+            1e-12,
+        );
+        both(
+            "=ACCRINTM(DATE(2008,4,1),DATE(2008,6,15),0.1,1000,3)",
+            20.547_945_2,
+            1e-8,
+        );
+        // XNPV's last valid date is 9999-12-31 in either system (serial 2958465 in the 1900
+        // system, 2958465 - 1462 in the 1904 one).
+        let last = "=XNPV(0.1,{-100,110},{0,2958465})";
+        assert!(matches!(eval(last), Value::Number(_)));
+        assert_eq!(eval_1904(last), Value::Error(ErrorKind::Num));
+        both("=XNPV(0.1,{-100,110},{1,1})", 10.0, 1e-12);
     }
 }

@@ -8,7 +8,7 @@ use super::criteria::{self, Criterion, Grid};
 use super::statistical;
 use super::{Arg, Ctx, FnSpec, Lift, VARIADIC};
 use crate::tri;
-use crate::value::{Array, Value};
+use crate::value::{Array, POW10, Value, round15};
 use mcsim_formula::{ErrorKind, ExprKind};
 use std::f64::consts::PI;
 use std::sync::Arc;
@@ -170,37 +170,11 @@ fn finite(x: f64) -> Result<f64, ErrorKind> {
     }
 }
 
-/// Exact powers of ten.
-const POW10: [f64; 23] = [
-    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
-    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-];
-
 fn pow10(n: i32) -> f64 {
     match usize::try_from(n) {
         Ok(i) if i < POW10.len() => POW10[i],
         _ => 10f64.powi(n),
     }
-}
-
-/// `x` rounded to 15 significant digits (Excel's precision), fast path without formatting.
-pub fn round_sig15(x: f64) -> f64 {
-    let a = x.abs();
-    if a == 0.0 || !a.is_finite() {
-        return x;
-    }
-    let e = a.log10().floor() as i32;
-    let s = 14 - e;
-    let r = if (0..=22).contains(&s) {
-        let p = POW10[s as usize];
-        (a * p).round() / p
-    } else if (-22..0).contains(&s) {
-        let p = POW10[(-s) as usize];
-        (a / p).round() * p
-    } else {
-        crate::value::round15(a)
-    };
-    if x < 0.0 { -r } else { r }
 }
 
 #[derive(Clone, Copy)]
@@ -224,7 +198,7 @@ fn round_to(x: f64, digits: f64, mode: RoundMode) -> Result<f64, ErrorKind> {
         // No digits at that scale.
         return Ok(x);
     }
-    let y = round_sig15(y);
+    let y = round15(y);
     let r = match mode {
         RoundMode::Nearest => y.round(),
         RoundMode::Up => {
@@ -364,7 +338,7 @@ pub fn log_kernel(x: f64, base: f64) -> Result<f64, ErrorKind> {
 /// POWER (and the `^` operator): `0^0` is `#NUM!`, `0^-1` is `#DIV/0!`, a negative base needs
 /// an integer exponent or an odd root.
 pub fn power_kernel(x: f64, y: f64) -> Result<f64, ErrorKind> {
-    crate::eval::pow(x, y)
+    crate::ops::pow(x, y)
 }
 
 /// CEILING(x, significance): multiples of `sig` away from zero for positive `x`; a negative
@@ -376,7 +350,7 @@ pub fn ceiling_kernel(x: f64, sig: f64) -> Result<f64, ErrorKind> {
     if x > 0.0 && sig < 0.0 {
         return Err(ErrorKind::Num);
     }
-    finite(round_sig15(round_sig15(x / sig).ceil() * sig))
+    finite(round15(round15(x / sig).ceil() * sig))
 }
 
 /// FLOOR(x, significance).
@@ -390,7 +364,7 @@ pub fn floor_kernel(x: f64, sig: f64) -> Result<f64, ErrorKind> {
     if x > 0.0 && sig < 0.0 {
         return Err(ErrorKind::Num);
     }
-    finite(round_sig15(round_sig15(x / sig).floor() * sig))
+    finite(round15(round15(x / sig).floor() * sig))
 }
 
 /// CEILING.MATH(x, significance, mode): `mode` non-zero rounds negative numbers away from zero.
@@ -399,13 +373,13 @@ pub fn ceiling_math_kernel(x: f64, sig: f64, mode: f64) -> Result<f64, ErrorKind
     if s == 0.0 || x == 0.0 {
         return Ok(0.0);
     }
-    let q = round_sig15(x / s);
+    let q = round15(x / s);
     let r = if x < 0.0 && mode != 0.0 {
         q.floor()
     } else {
         q.ceil()
     };
-    finite(round_sig15(r * s))
+    finite(round15(r * s))
 }
 
 /// FLOOR.MATH(x, significance, mode): `mode` non-zero rounds negative numbers toward zero.
@@ -414,13 +388,13 @@ pub fn floor_math_kernel(x: f64, sig: f64, mode: f64) -> Result<f64, ErrorKind> 
     if s == 0.0 || x == 0.0 {
         return Ok(0.0);
     }
-    let q = round_sig15(x / s);
+    let q = round15(x / s);
     let r = if x < 0.0 && mode != 0.0 {
         q.ceil()
     } else {
         q.floor()
     };
-    finite(round_sig15(r * s))
+    finite(round15(r * s))
 }
 
 /// CEILING.PRECISE / ISO.CEILING: toward +infinity, whatever the sign of `sig`.
@@ -441,19 +415,19 @@ pub fn mround_kernel(x: f64, m: f64) -> Result<f64, ErrorKind> {
     if (x > 0.0) != (m > 0.0) {
         return Err(ErrorKind::Num);
     }
-    finite(round_sig15(round_sig15(x / m).round() * m))
+    finite(round15(round15(x / m).round() * m))
 }
 
 /// EVEN: away from zero to an even integer.
 pub fn even_kernel(x: f64) -> Result<f64, ErrorKind> {
-    let a = round_sig15(x.abs()).ceil();
+    let a = round15(x.abs()).ceil();
     let a = if a % 2.0 == 0.0 { a } else { a + 1.0 };
     finite(if x < 0.0 { -a } else { a })
 }
 
 /// ODD: away from zero to an odd integer.
 pub fn odd_kernel(x: f64) -> Result<f64, ErrorKind> {
-    let a = round_sig15(x.abs()).ceil();
+    let a = round15(x.abs()).ceil();
     let a = if a % 2.0 == 1.0 { a } else { a + 1.0 };
     finite(if x < 0.0 { -a } else { a })
 }

@@ -17,9 +17,11 @@
 //! recalculation and the vectorised simulation, and the two cannot drift apart.
 
 pub mod args;
+mod context;
 pub mod criteria;
 pub mod database;
 pub mod date;
+pub mod distributions;
 pub mod engineering;
 pub mod financial;
 pub mod information;
@@ -30,8 +32,8 @@ pub mod risk;
 pub mod statistical;
 pub mod text;
 
-pub use crate::eval::{Arg, Ctx};
 use crate::value::Value;
+pub use context::{Arg, Context, Ctx};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 

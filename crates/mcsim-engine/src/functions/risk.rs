@@ -4,10 +4,10 @@
 //! Recalculated without one (`mcsim parse --recalc`), a distribution shows its `RiskStatic` value
 //! or else its mean, as @RISK does, and `RiskOutput()` is 0.
 
+use super::distributions::distribution;
+use super::statistical::percentile_inc_sorted;
 use super::{Arg, Ctx, FnSpec, Lift, VARIADIC};
-use crate::sim::dists::distribution;
-use crate::sim::inputs::{DistCall, is_distribution};
-use crate::sim::sites::SiteKind;
+use crate::sites::SiteKind;
 use crate::value::Value;
 use mcsim_formula::ErrorKind;
 use mcsim_sampling::Sampler;
@@ -64,26 +64,7 @@ fn dist_value(ctx: &mut Ctx<'_, '_>, name: &str, args: &[Arg]) -> Value {
         }
         params.push(v);
     }
-    let (sheet, row, col) = ctx.position();
-    let call = DistCall {
-        cell: ctx.model().find(sheet, row, col).unwrap_or(0),
-        label: String::new(),
-        dist: dist.to_string(),
-        vendor,
-        params,
-        truncate: None,
-        shift: None,
-        name: None,
-        static_value: None,
-        corrmat: None,
-        ignored: Vec::new(),
-        depc: None,
-        offset: 0,
-        index: 0,
-        dynamic: false,
-        whole_cell: true,
-    };
-    let Ok(d) = distribution(&call) else {
+    let Ok(d) = distribution(vendor, dist, &params) else {
         return Value::Error(ErrorKind::Value);
     };
     match site {
@@ -135,17 +116,6 @@ fn stored_value(ctx: &mut Ctx<'_, '_>) -> Value {
         },
         None => Value::Error(ErrorKind::Na),
     }
-}
-
-/// Percentile of sorted values, interpolating between order statistics (Excel's PERCENTILE.INC).
-pub fn percentile_sorted(xs: &[f64], p: f64) -> f64 {
-    if xs.is_empty() || !(0.0..=1.0).contains(&p) {
-        return f64::NAN;
-    }
-    let h = p * (xs.len() - 1) as f64;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(xs.len() - 1);
-    xs[lo] + (h - lo as f64) * (xs[hi] - xs[lo])
 }
 
 /// Mean, variance (n − 1), third and fourth central moment sums of the values.
@@ -217,8 +187,10 @@ fn statistic(ctx: &mut Ctx<'_, '_>, stat: &str, args: &[Arg]) -> Value {
                 let (mean, var, _, _) = moments(xs);
                 var.sqrt() / mean
             }
-            "PERCENTILE" | "PTOX" => percentile_sorted(xs, num(0)?.ok_or(ErrorKind::Value)?),
-            "PERCENTILED" | "QTOX" => percentile_sorted(xs, 1.0 - num(0)?.ok_or(ErrorKind::Value)?),
+            "PERCENTILE" | "PTOX" => percentile_inc_sorted(xs, num(0)?.ok_or(ErrorKind::Value)?)?,
+            "PERCENTILED" | "QTOX" => {
+                percentile_inc_sorted(xs, 1.0 - num(0)?.ok_or(ErrorKind::Value)?)?
+            }
             "TARGET" | "XTOP" => {
                 let x = num(0)?.ok_or(ErrorKind::Value)?;
                 xs.partition_point(|&v| v <= x) as f64 / n
@@ -315,8 +287,28 @@ stats!(
     "VOSESIMKURTOSIS" => "KURTOSIS",
 );
 
+/// A distribution function mcsim samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DistFunction {
+    /// The function's name, upper case with its vendor prefix (`"RISKNORMAL"`, `"PSIBETAGEN"`).
+    pub name: &'static str,
+    /// For a ModelRisk function, the number of parameters before its optional U argument.
+    pub vose_arity: Option<usize>,
+}
+
 macro_rules! dists {
-    ($($name:literal),* $(,)?) => {
+    (@arity) => { None };
+    (@arity $n:literal) => { Some($n) };
+    ($($name:literal $(=> $arity:literal)?),* $(,)?) => {
+        /// Every distribution function mcsim samples: the one list. The evaluator registers each
+        /// as a function ([`FUNCTIONS`]); the simulation recognises its calls
+        /// (`crate::sim::inputs::is_distribution`) and reads ModelRisk parameter counts from
+        /// it; [`super::distributions::distribution`] maps each to a sampler (a test checks
+        /// that every name here maps).
+        pub const DISTRIBUTIONS: &[DistFunction] = &[
+            $(DistFunction { name: $name, vose_arity: dists!(@arity $($arity)?) },)*
+        ];
+
         /// The functions of this category.
         pub const FUNCTIONS: &[FnSpec] = &[
             FnSpec::new("RISKOUTPUT", 0, VARIADIC, Lift::None, output),
@@ -407,48 +399,64 @@ dists!(
     "PSILOGISTIC",
     "PSIPARETO",
     "PSIERLANG",
-    "VOSENORMAL",
-    "VOSELOGNORMAL",
-    "VOSETRIANGLE",
-    "VOSEPERT",
-    "VOSEMODPERT",
-    "VOSEUNIFORM",
-    "VOSEBETA",
-    "VOSEBETA4",
-    "VOSEGAMMA",
-    "VOSEWEIBULL",
-    "VOSEEXPON",
-    "VOSEPOISSON",
-    "VOSEBINOMIAL",
-    "VOSEBERNOULLI",
-    "VOSENEGBIN",
-    "VOSEGEOMETRIC",
-    "VOSEHYPERGEO",
-    "VOSEDISCRETE",
-    "VOSEDUNIFORM",
-    "VOSEINTUNIFORM",
-    "VOSECUMULA",
-    "VOSECUMULD",
-    "VOSERELATIVE",
-    "VOSEHISTOGRAM",
-    "VOSELOGISTIC",
-    "VOSELOGLOGISTIC",
-    "VOSEPARETO",
-    "VOSESTUDENT",
-    "VOSECHISQ",
-    "VOSEERLANG",
-    "VOSEEXTVALUEMAX",
-    "VOSEEXTVALUEMIN",
-    "VOSELAPLACE",
-    "VOSERAYLEIGH",
-    "VOSEPEARSON5",
-    "VOSEPEARSON6",
-    "VOSEINVGAUSS",
+    "PSINEGBINOMIAL",
+    "PSIGEOMETRIC",
+    "PSIHYPERGEO",
+    "PSIDISCUNIFORM",
+    "PSICUMUL",
+    "PSIGENERAL",
+    "PSILOGLOGISTIC",
+    "PSISTUDENT",
+    "PSICHISQUARE",
+    "PSIEXTVALUE",
+    "PSITRIGEN",
+    "VOSENORMAL" => 2,
+    "VOSELOGNORMAL" => 2,
+    "VOSETRIANGLE" => 3,
+    "VOSEPERT" => 3,
+    "VOSEMODPERT" => 4,
+    "VOSEUNIFORM" => 2,
+    "VOSEBETA" => 2,
+    "VOSEBETA4" => 4,
+    "VOSEGAMMA" => 2,
+    "VOSEWEIBULL" => 2,
+    "VOSEEXPON" => 1,
+    "VOSEPOISSON" => 1,
+    "VOSEBINOMIAL" => 2,
+    "VOSEBERNOULLI" => 1,
+    "VOSENEGBIN" => 2,
+    "VOSEGEOMETRIC" => 1,
+    "VOSEHYPERGEO" => 3,
+    "VOSEDISCRETE" => 2,
+    "VOSEDUNIFORM" => 1,
+    "VOSEINTUNIFORM" => 2,
+    "VOSECUMULA" => 4,
+    "VOSECUMULD" => 4,
+    "VOSERELATIVE" => 4,
+    "VOSEHISTOGRAM" => 3,
+    "VOSELOGISTIC" => 2,
+    "VOSELOGLOGISTIC" => 2,
+    "VOSEPARETO" => 2,
+    "VOSESTUDENT" => 1,
+    "VOSECHISQ" => 1,
+    "VOSEERLANG" => 2,
+    "VOSEEXTVALUEMAX" => 2,
+    "VOSEEXTVALUEMIN" => 2,
+    "VOSELAPLACE" => 2,
+    "VOSERAYLEIGH" => 1,
+    "VOSEPEARSON5" => 2,
+    "VOSEPEARSON6" => 3,
+    "VOSEINVGAUSS" => 2,
 );
 
 /// Is `name` one of the distributions registered here?
 pub fn is_registered_distribution(name: &str) -> bool {
-    is_distribution(name) && FUNCTIONS.iter().any(|f| f.name == name)
+    dist_function(name).is_some()
+}
+
+/// The distribution function called `name` (upper case, vendor prefix included).
+pub fn dist_function(name: &str) -> Option<&'static DistFunction> {
+    DISTRIBUTIONS.iter().find(|d| d.name == name)
 }
 
 #[cfg(test)]
@@ -487,5 +495,45 @@ mod tests {
         );
         assert_eq!(eval("=RiskLaplace(3,2)"), Value::Number(3.0));
         assert_eq!(eval("=RiskInvGauss(2,5)"), Value::Number(2.0));
+    }
+
+    /// After a simulation, RiskPercentile/RiskPtoX/RiskPercentileD read the simulated values by
+    /// PERCENTILE.INC's rule (the same function, not a copy): interpolation between order
+    /// statistics, `#NUM!` outside [0, 1].
+    #[test]
+    fn risk_percentiles_are_percentile_inc() {
+        use crate::eval::SimResults;
+        use crate::{CellId, Evaluator, Graph, Model};
+        use mcsim_formula::ErrorKind;
+        use std::sync::Arc;
+        struct Fixed(CellId, Vec<f64>);
+        impl SimResults for Fixed {
+            fn sorted(&self, cell: CellId) -> Option<(&[f64], usize)> {
+                (cell == self.0).then_some((&self.1[..], 0))
+            }
+        }
+        let wb = crate::quick::workbook(&[
+            ("A1", "=RiskNormal(0,1)"),
+            ("B1", "=RiskPercentile(A1,0.3)"),
+            ("B2", "=RiskPtoX(A1,0.3)"),
+            ("B3", "=RiskPercentileD(A1,0.7)"),
+            ("B4", "=PERCENTILE.INC({1,2,4,8,16},0.3)"),
+            ("B5", "=RiskPercentile(A1,1.5)"),
+        ]);
+        let model = Model::from_workbook(&wb);
+        let graph = Graph::build(&model);
+        let a1 = model.find(0, 0, 0).unwrap();
+        let mut ev = Evaluator::new(&model);
+        ev.set_results(Arc::new(Fixed(a1, vec![1.0, 2.0, 4.0, 8.0, 16.0])));
+        ev.run(&graph.order);
+        let mut at = |r: u32| ev.value(model.find(0, r, 1).unwrap()).clone();
+        // h = 4 × 0.3 = 1.2: 2 + 0.2 × (4 − 2).
+        for r in 0..4 {
+            match at(r) {
+                Value::Number(x) => assert!((x - 2.4).abs() < 1e-12, "B{}: {x}", r + 1),
+                v => panic!("B{}: {v:?}", r + 1),
+            }
+        }
+        assert_eq!(at(4), Value::Error(ErrorKind::Num));
     }
 }

@@ -184,9 +184,9 @@ pub fn is_distribution(name: &str) -> bool {
                 || (vendor == "PSI" && is_psi_statistic(rest));
             // ModelRisk has hundreds of functions; only the distributions mcsim maps count.
             let unmapped_vose = vendor == "VOSE"
-                && !crate::functions::risk::FUNCTIONS
-                    .iter()
-                    .any(|f| f.name == name.strip_prefix("_XLL.").unwrap_or(name));
+                && !crate::functions::risk::is_registered_distribution(
+                    name.strip_prefix("_XLL.").unwrap_or(name),
+                );
             !excluded && !unmapped_vose
         }
         None => false,

@@ -14,7 +14,8 @@ pub mod dists;
 pub mod inputs;
 pub mod kernel;
 pub mod program;
-pub mod sites;
+/// The random call sites (now [`crate::sites`], below the evaluator and the functions).
+pub use crate::sites;
 
 use crate::eval::Evaluator;
 use crate::graph::Graph;

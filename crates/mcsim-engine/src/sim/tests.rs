@@ -286,7 +286,7 @@ fn approximate_lookups_over_constant_tables_compile_as_excel_searches() {
 
 #[test]
 fn distributions_with_changing_parameters_compile_to_the_interpreters_quantiles() {
-    use crate::sim::sites::DynamicDist;
+    use crate::sites::DynamicDist;
     use mcsim_sampling::Modifiers;
     // B1 = RiskNormal(A1, A2^2+1, RiskName("x")) with A1, A2 inputs; B2 a Poisson whose mean is
     // uncertain, shifted; B3 a Triang whose mode may fall outside its range (#VALUE! lanes).

@@ -5,10 +5,10 @@
 
 use super::typing::{Item, Ty};
 use super::{Compiler, R};
-use crate::functions::criteria::Criterion;
+use crate::functions::criteria::{Criterion, Op as CriterionOp};
 use crate::model::Area;
 use crate::sim::program::{Arith, Cmp, Instr, Operand, Reduce};
-use crate::value::{Value, parse_number};
+use crate::value::Value;
 use mcsim_formula::{Expr, ExprKind};
 
 /// A cell MATCH never finds (NaN equals nothing).
@@ -508,34 +508,17 @@ impl Compiler<'_, '_> {
     }
 }
 
-/// The criterion as `(op, number)` when it is numeric (`5`, `">=0"`, `"<>2.5"`), read exactly as
+/// The criterion as `(op, number)` when it is numeric (`5`, `">=0"`, `"<>2.5"`), as
 /// [`Criterion::parse`] reads it; `None` for text, booleans, blanks and errors.
 pub(super) fn numeric_criterion(v: &Value) -> Option<(Cmp, f64)> {
-    match v {
-        Value::Number(n) => Some((Cmp::Eq, *n)),
-        Value::Empty => Some((Cmp::Eq, 0.0)),
-        Value::Array(_) => numeric_criterion(&v.first()),
-        Value::Text(s) => {
-            let (op, rest) = if let Some(r) = s.strip_prefix(">=") {
-                (Cmp::Ge, r)
-            } else if let Some(r) = s.strip_prefix("<=") {
-                (Cmp::Le, r)
-            } else if let Some(r) = s.strip_prefix("<>") {
-                (Cmp::Ne, r)
-            } else if let Some(r) = s.strip_prefix('>') {
-                (Cmp::Gt, r)
-            } else if let Some(r) = s.strip_prefix('<') {
-                (Cmp::Lt, r)
-            } else if let Some(r) = s.strip_prefix('=') {
-                (Cmp::Eq, r)
-            } else {
-                (Cmp::Eq, s.as_ref())
-            };
-            if rest.is_empty() {
-                return None;
-            }
-            parse_number(rest).map(|n| (op, n))
-        }
-        _ => None,
-    }
+    let (op, n) = Criterion::parse(v).numeric()?;
+    let op = match op {
+        CriterionOp::Eq => Cmp::Eq,
+        CriterionOp::Ne => Cmp::Ne,
+        CriterionOp::Lt => Cmp::Lt,
+        CriterionOp::Le => Cmp::Le,
+        CriterionOp::Gt => Cmp::Gt,
+        CriterionOp::Ge => Cmp::Ge,
+    };
+    Some((op, n))
 }

@@ -179,6 +179,7 @@ fn prepare_once_simulate_twice_and_cancel() {
         memory: 1 << 30,
         keep_samples: false,
         summary: summary.clone(),
+        shard: None,
     };
     let control = Control {
         progress: &|_, _| {},

@@ -12,5 +12,6 @@ mod plain_excel;
 mod results;
 mod run;
 mod save_as;
+mod scheduler_examples;
 mod shards;
 mod vose;

@@ -1,0 +1,168 @@
+//! The batch-scheduler examples (`examples/kubernetes`, `examples/slurm`): their manifests have
+//! what mcsim relies on, and their commands, run here as the scheduler would run them (with the
+//! shared volume in a temporary directory and fewer iterations), produce the merged run.
+
+use crate::common::{root, temp};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// The examples' iteration count, replaced by this one so the test stays quick.
+const EXAMPLE_ITERATIONS: &str = "8000000";
+const TEST_ITERATIONS: &str = "40000";
+
+fn yaml(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(root().join("examples/kubernetes").join(name)).unwrap();
+    serde_norway::from_str(&text).unwrap()
+}
+
+fn check_report(dir: &Path) {
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("runs/npv-42/report.json")).unwrap(),
+    )
+    .unwrap();
+    let samples = mcsim_results::read_samples(dir.join("runs/npv-42/samples.parquet")).unwrap();
+    assert_eq!(samples.iterations.len(), 40_000);
+    assert_eq!(samples.iterations.first(), Some(&1));
+    assert!(report["outputs"].as_array().unwrap().len() >= 1, "{report}");
+}
+
+#[test]
+fn kubernetes_indexed_job_runs_the_shards_and_the_merge() {
+    let job = yaml("shards.yaml");
+    let spec = &job["spec"];
+    assert_eq!(job["kind"], "Job");
+    assert_eq!(
+        spec["completionMode"], "Indexed",
+        "mcsim reads JOB_COMPLETION_INDEX"
+    );
+    let completions = spec["completions"].as_u64().unwrap();
+    assert_eq!(spec["parallelism"].as_u64(), Some(completions));
+    let container = &spec["template"]["spec"]["containers"][0];
+    let env = container["env"].as_array().unwrap();
+    let shards = env
+        .iter()
+        .find(|e| e["name"] == "MCSIM_SHARDS")
+        .and_then(|e| e["value"].as_str())
+        .expect("MCSIM_SHARDS tells --shard auto the count");
+    assert_eq!(shards, completions.to_string(), "one shard per completion");
+    let command: Vec<String> = container["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(command[..2], ["mcsim", "run"]);
+    assert!(command.windows(2).any(|w| w == ["--shard", "auto"]));
+    assert!(
+        command
+            .iter()
+            .any(|a| a.contains("$(JOB_COMPLETION_INDEX)")),
+        "each shard writes its own file"
+    );
+
+    // Run every pod's command as Kubernetes would: $(VAR) expanded, the volume at /data.
+    let dir = temp();
+    let d = dir.path();
+    std::fs::copy(
+        root().join("examples/npv_project_risk.xlsx"),
+        d.join("npv_project_risk.xlsx"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(d.join("runs/npv-42")).unwrap();
+    let data = d.to_str().unwrap();
+    for i in 0..completions {
+        let args: Vec<String> = command[1..]
+            .iter()
+            .map(|a| {
+                a.replace("$(JOB_COMPLETION_INDEX)", &i.to_string())
+                    .replace("/data", data)
+                    .replace(EXAMPLE_ITERATIONS, TEST_ITERATIONS)
+            })
+            .collect();
+        let out = Command::new(env!("CARGO_BIN_EXE_mcsim"))
+            .args(&args)
+            .env("JOB_COMPLETION_INDEX", i.to_string())
+            .env("MCSIM_SHARDS", shards)
+            .env_remove("SLURM_ARRAY_TASK_ID")
+            .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "pod {i}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let merge = yaml("merge.yaml");
+    let mc = &merge["spec"]["template"]["spec"]["containers"][0]["command"];
+    assert_eq!(mc[0], "sh");
+    let script = mc[2].as_str().unwrap();
+    assert!(script.contains("mcsim results merge"), "{script}");
+    let script = script
+        .replace("mcsim ", &format!("{} ", env!("CARGO_BIN_EXE_mcsim")))
+        .replace("/data", data);
+    let out = Command::new("sh").arg("-c").arg(&script).output().unwrap();
+    assert!(
+        out.status.success(),
+        "merge: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_report(d);
+}
+
+#[test]
+fn slurm_array_runs_the_shards_and_the_merge() {
+    let shards = std::fs::read_to_string(root().join("examples/slurm/shards.sbatch")).unwrap();
+    let merge = std::fs::read_to_string(root().join("examples/slurm/merge.sbatch")).unwrap();
+    let array = shards
+        .lines()
+        .find_map(|l| l.strip_prefix("#SBATCH --array="))
+        .expect("a job array");
+    let (lo, hi) = array.split_once('-').unwrap();
+    let (lo, hi): (u32, u32) = (lo.parse().unwrap(), hi.parse().unwrap());
+    assert!(shards.contains("--shard auto"));
+
+    let dir = temp();
+    let d = dir.path();
+    std::fs::copy(
+        root().join("examples/npv_project_risk.xlsx"),
+        d.join("npv_project_risk.xlsx"),
+    )
+    .unwrap();
+    let script = d.join("shards.sh");
+    std::fs::write(&script, shards.replace(EXAMPLE_ITERATIONS, TEST_ITERATIONS)).unwrap();
+    for id in lo..=hi {
+        let out = Command::new("bash")
+            .arg(&script)
+            .env("MCSIM", env!("CARGO_BIN_EXE_mcsim"))
+            .env("MCSIM_DATA", d)
+            .env("SLURM_ARRAY_TASK_ID", id.to_string())
+            .env("SLURM_ARRAY_TASK_COUNT", (hi - lo + 1).to_string())
+            .env("SLURM_ARRAY_TASK_MIN", lo.to_string())
+            .env("SLURM_ARRAY_TASK_MAX", hi.to_string())
+            .env("SLURM_CPUS_PER_TASK", "1")
+            .env_remove("JOB_COMPLETION_INDEX")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "array task {id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&merge)
+        .env("MCSIM", env!("CARGO_BIN_EXE_mcsim"))
+        .env("MCSIM_DATA", d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "merge: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    check_report(d);
+}

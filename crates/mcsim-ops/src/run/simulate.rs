@@ -483,6 +483,16 @@ pub fn simulate(
     };
     let exact = mode == StatisticsMode::Exact;
     let mut warnings = Vec::new();
+    if let Some(sh) = spec.shard
+        && lo == hi
+    {
+        warnings.push(format!(
+            "shard {}/{} holds no iterations: shards are cut on blocks of {} iterations, and this run has {iterations}",
+            sh.index,
+            sh.count,
+            shard_grid(p)
+        ));
+    }
     if exact && needed > spec.memory {
         let why = if spec.until_converged.is_some() {
             "--until-converged"

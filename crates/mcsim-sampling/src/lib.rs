@@ -51,6 +51,7 @@ mod distribution;
 mod error;
 mod inverse;
 mod kind;
+mod lanes;
 mod permutation;
 mod sampler;
 mod special;

@@ -39,6 +39,9 @@ fn add_mod(x: u64, y: u64, m: u64) -> u64 {
     if s >= m { s - m } else { s }
 }
 
+/// Values per chunk of [`Permutation::images_into`].
+const CHUNK: usize = 64;
+
 /// Tables larger than this many entries (`u32`s) are only built for one call, when that call
 /// alone pays for them, never cached: 2¹⁶ entries (256 KiB) is `a + b ≤ 2¹⁵`, `n` up to about
 /// 2.7·10⁸.
@@ -186,6 +189,10 @@ impl Permutation {
                 self.a
             };
             values.extend((0..domain).map(|r| reduce(mix64(r ^ k), m) as u32));
+            // Padded with zeros to a power of two, so that `images_into` indexes with a mask
+            // (no bounds-check branch); entries past the domain are never read.
+            let padded = (domain as usize).next_power_of_two();
+            values.resize(start[round] + padded, 0);
         }
         Tables { values, start }
     }
@@ -240,6 +247,71 @@ impl Permutation {
         }
     }
 
+    /// Stores the images of `first, first + 1, .., first + out.len() − 1` (all `< n`) in `out`, as
+    /// integer bits (`f64::from_bits(image)`): the values of [`Permutation::for_range`], computed
+    /// round by round over chunks of [`CHUNK`] values when the round functions are tabulated, so
+    /// that the table reads of different values overlap instead of forming one long chain.
+    pub(crate) fn images_into(&self, first: u64, out: &mut [f64]) {
+        let tables = self.tables_for(out.len());
+        let Some(t) = tables.as_deref() else {
+            return self.images_walked(first, out);
+        };
+        let rounds: [&[u32]; ROUNDS] = std::array::from_fn(|i| {
+            let end = t.start.get(i + 1).copied().unwrap_or(t.values.len());
+            t.values.get(t.start[i]..end).unwrap_or(&[])
+        });
+        // Each table's length is a power of two (see `tabulate`).
+        if rounds.iter().any(|t| !t.len().is_power_of_two()) {
+            return self.images_walked(first, out);
+        }
+        let (a, b, n) = (self.a, self.b, self.n);
+        let (mut l, mut r) = (first / b, first % b);
+        for chunk in out.chunks_mut(CHUNK) {
+            let mut ls = [0u64; CHUNK];
+            let mut rs = [0u64; CHUNK];
+            for (x, y) in ls.iter_mut().zip(rs.iter_mut()) {
+                (*x, *y) = (l, r);
+                r += 1;
+                if r == b {
+                    r = 0;
+                    l += 1;
+                }
+            }
+            // a×b → b×a → a×b, twice; each round over the whole chunk.
+            for (round, table) in rounds.iter().enumerate() {
+                let m = if round.is_multiple_of(2) { a } else { b };
+                let mask = table.len() - 1;
+                let table = table.get(..=mask).unwrap_or(&[0]);
+                let mask = table.len() - 1;
+                for (x, y) in ls.iter_mut().zip(rs.iter_mut()) {
+                    let f = table[*y as usize & mask];
+                    let s = *x + u64::from(f);
+                    let next = if s >= m { s - m } else { s };
+                    *x = *y;
+                    *y = next;
+                }
+            }
+            for ((v, &x), &y) in chunk.iter_mut().zip(&ls).zip(&rs) {
+                let mut image = x * b + y;
+                while image >= n {
+                    image = self.encrypt(image);
+                }
+                *v = f64::from_bits(image);
+            }
+        }
+    }
+
+    /// [`Permutation::images_into`] through [`Permutation::for_range`].
+    fn images_walked(&self, first: u64, out: &mut [f64]) {
+        let count = out.len();
+        let mut values = out.iter_mut();
+        self.for_range(first, count, |y| {
+            if let Some(v) = values.next() {
+                *v = f64::from_bits(y);
+            }
+        });
+    }
+
     /// Calls `put` with the images of `count` values from `(l, r)` on, `encrypt` applying one
     /// pass of the network.
     #[inline(always)]
@@ -291,6 +363,22 @@ mod tests {
                 let count = count.min((n - first) as usize);
                 let mut got = Vec::new();
                 p.for_range(first, count, |y| got.push(y));
+                let want: Vec<u64> = (first..first + count as u64).map(|x| p.apply(x)).collect();
+                assert_eq!(got, want, "n {n} first {first}");
+            }
+        }
+    }
+
+    #[test]
+    fn images_into_matches_single_values() {
+        for &n in &[1u64, 5, 63, 1000, 65536, 100_003, 1 << 40] {
+            let p = Permutation::new(n, 9);
+            for (first, count) in [(0u64, 3000usize), (n.saturating_sub(70), 70), (n / 3, 1)] {
+                let first = first.min(n - 1);
+                let count = count.min((n - first) as usize);
+                let mut got = vec![0.0; count];
+                p.images_into(first, &mut got);
+                let got: Vec<u64> = got.iter().map(|v| v.to_bits()).collect();
                 let want: Vec<u64> = (first..first + count as u64).map(|x| p.apply(x)).collect();
                 assert_eq!(got, want, "n {n} first {first}");
             }

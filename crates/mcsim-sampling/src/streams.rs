@@ -107,6 +107,59 @@ fn grid_uniform(k: u64) -> f64 {
     (k as f64 + 0.5) * GRID
 }
 
+/// `k as f64` for `k < 2⁵²`, through the bits of `2⁵² + k` (exact; AVX2 has no 64-bit
+/// integer-to-float conversion, this vectorises).
+#[inline(always)]
+fn small_to_f64(k: u64) -> f64 {
+    f64::from_bits(k | TWO52_BITS) - TWO52
+}
+
+/// `y as u64` for `0 <= y <= 2⁵²` (truncation, exact; the float-to-integer counterpart of
+/// [`small_to_f64`]).
+#[inline(always)]
+fn small_to_u64(y: f64) -> u64 {
+    (y.trunc() + TWO52).to_bits() - TWO52_BITS
+}
+
+/// 2⁵² and its bit pattern.
+const TWO52: f64 = (1u64 << 52) as f64;
+const TWO52_BITS: u64 = 0x4330_0000_0000_0000;
+
+/// The high 64 bits of `x·y`, from 32-bit halves (which vectorise as 32×32→64 multiplies, unlike
+/// a `u128` product).
+#[inline(always)]
+fn mul_hi(x: u64, y: u64) -> u64 {
+    const LO: u64 = 0xffff_ffff;
+    let (xl, xh, yl, yh) = (x & LO, x >> 32, y & LO, y >> 32);
+    let (ll, lh, hl, hh) = (xl * yl, xl * yh, xh * yl, xh * yh);
+    let mid = (ll >> 32) + (lh & LO) + (hl & LO);
+    hh + (lh >> 32) + (hl >> 32) + (mid >> 32)
+}
+
+/// Iterations per chunk of the vectorised Latin Hypercube loop.
+const LANES: usize = 8;
+
+/// The grid uniforms of `LANES` Latin Hypercube iterations of a design of `n <= 2⁵²` strata
+/// (`c = 2⁵²/n`): `out` holds each iteration's stratum as integer bits and gets its uniform, the
+/// stratum's cell picked by the top 52 bits of `words`. The same integers as the scalar loop in
+/// [`Streams::fill_lhs_uniforms`] (`base(s) = ⌊s·c⌋` with the same float product), so the same
+/// bits.
+#[inline(always)]
+fn lane_cells(out: &mut [f64; LANES], words: &[u64; LANES], n: u64, c: f64) {
+    for (v, &w) in out.iter_mut().zip(words) {
+        let s = v.to_bits();
+        // base(s) for s < n: ⌊s·c⌋ ≤ 2⁵² (s·c < 2⁵², rounding at most to 2⁵²), capped at the
+        // last cell; base(n) is 2⁵².
+        let base = |s: u64| {
+            let b = small_to_u64(small_to_f64(s) * c).min(MAX_CELL);
+            if s >= n { 1u64 << GRID_BITS } else { b }
+        };
+        let (lo, hi) = (base(s), base(s + 1));
+        let offset = mul_hi(w & !0xfff, hi.saturating_sub(lo));
+        *v = (small_to_f64((lo + offset).min(MAX_CELL)) + 0.5) * GRID;
+    }
+}
+
 /// A strong 64-bit mixer (the SplitMix64 / MurmurHash3 finaliser).
 #[inline(always)]
 pub(crate) fn mix64(mut z: u64) -> u64 {
@@ -201,19 +254,32 @@ impl Streams {
             };
             // Two passes, each a tight loop: the strata (parked in `head` as integer bits), then
             // each stratum's cell from the stream.
-            let mut values = head.iter_mut();
-            perm.for_range(offset, take, |stratum| {
-                if let Some(v) = values.next() {
-                    *v = f64::from_bits(stratum);
-                }
-            });
-            for v in head.iter_mut() {
-                let stratum = v.to_bits();
+            perm.images_into(offset, head);
+            let cell = |stratum: u64, word: u64| {
                 let (lo, hi) = (base(stratum), base(stratum + 1));
                 // The top 52 bits of the stream's word, scaled into the stratum's cells.
-                let word = rng.next_u64() & !0xfff;
+                let word = word & !0xfff;
                 let offset = (u128::from(word) * u128::from(hi.saturating_sub(lo))) >> 64;
-                *v = grid_uniform((lo + offset as u64).min(MAX_CELL));
+                grid_uniform((lo + offset as u64).min(MAX_CELL))
+            };
+            if n <= 1 << GRID_BITS {
+                // The same cells, LANES at a time without 128-bit products or integer/float
+                // conversions that AVX2 lacks (see `lane_cells`), so the loop vectorises.
+                let mut chunks = head.chunks_exact_mut(LANES);
+                for chunk in &mut chunks {
+                    let Ok(chunk) = <&mut [f64; LANES]>::try_from(chunk) else {
+                        continue;
+                    };
+                    let words: [u64; LANES] = std::array::from_fn(|_| rng.next_u64());
+                    lane_cells(chunk, &words, n, c);
+                }
+                for v in chunks.into_remainder() {
+                    *v = cell(v.to_bits(), rng.next_u64());
+                }
+            } else {
+                for v in head.iter_mut() {
+                    *v = cell(v.to_bits(), rng.next_u64());
+                }
             }
             i += take as u64;
             rest = tail;
@@ -246,6 +312,61 @@ impl Streams {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scalar cell of stratum `s` (the formula `lane_cells` vectorises), with `u128`
+    /// products and native conversions.
+    fn scalar_cell(s: u64, word: u64, n: u64) -> f64 {
+        let c = (1u64 << GRID_BITS) as f64 / n as f64;
+        let base = |s: u64| {
+            if s >= n {
+                1u64 << GRID_BITS
+            } else {
+                ((s as i64 as f64 * c) as i64 as u64).min(MAX_CELL)
+            }
+        };
+        let (lo, hi) = (base(s), base(s + 1));
+        let offset = (u128::from(word & !0xfff) * u128::from(hi.saturating_sub(lo))) >> 64;
+        grid_uniform((lo + offset as u64).min(MAX_CELL))
+    }
+
+    #[test]
+    fn lane_cells_match_the_scalar_formula_bit_for_bit() {
+        let mut z = 12345u64;
+        for &n in &[
+            1u64,
+            2,
+            3,
+            1000,
+            1 << 20,
+            1_000_003,
+            (1 << 32) + 7,
+            1 << 51,
+            1 << 52,
+        ] {
+            let c = (1u64 << GRID_BITS) as f64 / n as f64;
+            for round in 0..2000u64 {
+                let strata: [u64; LANES] = std::array::from_fn(|i| {
+                    z = mix64(z.wrapping_add(i as u64 + 1));
+                    match (round + i as u64) % 4 {
+                        0 => 0,
+                        1 => n - 1,
+                        _ => z % n,
+                    }
+                });
+                let words: [u64; LANES] = std::array::from_fn(|i| {
+                    z = mix64(z ^ (i as u64 + round));
+                    if round % 7 == 0 { u64::MAX } else { z }
+                });
+                let mut out = strata.map(f64::from_bits);
+                lane_cells(&mut out, &words, n, c);
+                for i in 0..LANES {
+                    let want = scalar_cell(strata[i], words[i], n);
+                    assert_eq!(out[i].to_bits(), want.to_bits(), "n {n} s {}", strata[i]);
+                }
+            }
+        }
+        assert_eq!(mul_hi(u64::MAX, u64::MAX), u64::MAX - 1);
+    }
 
     #[test]
     fn grid_extremes_stay_inside_the_open_interval() {

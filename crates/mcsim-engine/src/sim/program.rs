@@ -138,8 +138,12 @@ fn round_near(y: f64, mode: RoundMode) -> bool {
         RoundMode::Nearest => (fr - 0.5).abs(),
         _ => fr.min(1.0 - fr),
     };
-    y.is_nan() || y >= 1e15 || dist <= hair
+    // `|`, not `||`: no branches, so the test vectorises.
+    y.is_nan() | (y >= 1e15) | (dist <= hair)
 }
+
+/// Lanes whose ROUND test is combined before any is redone.
+const REDO_CHUNK: usize = 16;
 
 /// One instruction. `dst` is always a slot that no operand of the same instruction uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -482,13 +486,16 @@ impl Apply1 for Lanes1<'_, '_> {
     #[inline(always)]
     fn apply<F: Fn(f64) -> Result<f64, ErrorKind>>(self, f: F) {
         let Lanes1(d, sa) = self;
-        for (i, d) in d.iter_mut().enumerate() {
-            let x = sa.at(i);
-            *d = if x.is_nan() {
-                f64::NAN
-            } else {
-                f(x).unwrap_or(f64::NAN)
-            };
+        // The kernel runs on every lane and the error lanes are selected afterwards (the
+        // one-argument kernels are pure and cheap on NaN), with the operand's kind matched once
+        // outside the loop: no branch per lane, so simple kernels (ABS, SQRT, INT) vectorise.
+        let lane = |x: f64| {
+            let r = f(x).unwrap_or(f64::NAN);
+            if x.is_nan() { f64::NAN } else { r }
+        };
+        match sa {
+            Src::Col(a) => d.iter_mut().zip(a).for_each(|(d, &x)| *d = lane(x)),
+            Src::K(k) => d.fill(lane(k)),
         }
     }
 }
@@ -527,6 +534,41 @@ impl Apply3 for Lanes3<'_, '_> {
             } else {
                 f(x, y, z).unwrap_or(f64::NAN)
             };
+        }
+    }
+}
+
+/// A reduction over columns: `d = fin(step(..step(step(init, col₀), col₁).., colₙ))` lane by
+/// lane, the same operations in the same order as starting from `init` and folding each column in
+/// turn, but with the start value folded into the first pass and `fin` into the last, so that
+/// `MAX(0, x)` is one pass over the lanes instead of three (and no conditional store).
+#[inline(always)]
+fn reduce_into(
+    d: &mut [f64],
+    c: &Columns,
+    slots: &[u32],
+    init: f64,
+    step: impl Fn(f64, f64) -> f64,
+    fin: impl Fn(f64) -> f64,
+) {
+    match slots {
+        [] => d.iter_mut().for_each(|v| *v = fin(init)),
+        [only] => d
+            .iter_mut()
+            .zip(c.col(*only))
+            .for_each(|(v, &x)| *v = fin(step(init, x))),
+        [first, mid @ .., last] => {
+            d.iter_mut()
+                .zip(c.col(*first))
+                .for_each(|(v, &x)| *v = step(init, x));
+            for s in mid {
+                d.iter_mut()
+                    .zip(c.col(*s))
+                    .for_each(|(v, &x)| *v = step(*v, x));
+            }
+            d.iter_mut()
+                .zip(c.col(*last))
+                .for_each(|(v, &x)| *v = fin(step(*v, x)));
         }
     }
 }
@@ -718,39 +760,34 @@ fn exec(ins: &Instr, c: &mut Columns) {
                 (Reduce::Min, None) => f64::INFINITY,
                 (Reduce::Max, None) => f64::NEG_INFINITY,
             };
-            d.iter_mut().for_each(|v| *v = init);
-            for s in slots {
-                let col = c.col(*s);
-                match op {
-                    Reduce::Sum | Reduce::Average => {
-                        d.iter_mut().zip(col).for_each(|(v, &x)| *v += x)
-                    }
-                    Reduce::Product => d.iter_mut().zip(col).for_each(|(v, &x)| *v *= x),
-                    // NaN must win (an error anywhere is an error): f64::min would drop it.
-                    Reduce::Min => d
-                        .iter_mut()
-                        .zip(col)
-                        .for_each(|(v, &x)| *v = if (x < *v) | x.is_nan() { x } else { *v }),
-                    Reduce::Max => d
-                        .iter_mut()
-                        .zip(col)
-                        .for_each(|(v, &x)| *v = if (x > *v) | x.is_nan() { x } else { *v }),
-                }
-            }
+            // MIN/MAX of nothing numeric is 0 (an infinity here is the untouched start value).
+            let zero_inf = |v: f64| if v.is_infinite() { 0.0 } else { v };
             match op {
+                Reduce::Sum => reduce_into(&mut d, c, slots, init, |v, x| v + x, err_if_nonfinite),
                 Reduce::Average => {
                     let n = *count as f64;
-                    d.iter_mut().for_each(|v| *v /= n);
+                    reduce_into(&mut d, c, slots, init, |v, x| v + x, |v| v / n)
                 }
-                Reduce::Min | Reduce::Max => {
-                    // MIN/MAX of nothing numeric is 0.
-                    d.iter_mut().for_each(|v| {
-                        if v.is_infinite() {
-                            *v = 0.0
-                        }
-                    });
+                Reduce::Product => {
+                    reduce_into(&mut d, c, slots, init, |v, x| v * x, err_if_nonfinite)
                 }
-                _ => d.iter_mut().for_each(|v| *v = err_if_nonfinite(*v)),
+                // NaN must win (an error anywhere is an error): f64::min would drop it.
+                Reduce::Min => reduce_into(
+                    &mut d,
+                    c,
+                    slots,
+                    init,
+                    |v, x| if (x < v) | x.is_nan() { x } else { v },
+                    zero_inf,
+                ),
+                Reduce::Max => reduce_into(
+                    &mut d,
+                    c,
+                    slots,
+                    init,
+                    |v, x| if (x > v) | x.is_nan() { x } else { v },
+                    zero_inf,
+                ),
             }
             c.put(*dst, d);
         }
@@ -989,14 +1026,26 @@ fn exec(ins: &Instr, c: &mut Columns) {
                 RoundMode::Up => fast!(f64::ceil),
                 RoundMode::Down => fast!(f64::floor),
             }
-            let redo = |v: &mut f64, x: f64| {
-                if x != 0.0 && round_near(x.abs() * scale, mode) {
-                    *v = round_lane(x, scale, mode);
-                }
-            };
+            // The test is branch-free over chunks of lanes (it vectorises); only a chunk with a
+            // lane to redo goes lane by lane.
+            let near = |x: f64| (x != 0.0) & round_near(x.abs() * scale, mode);
             match src(c, *a) {
-                Src::Col(a) => d.iter_mut().zip(a.iter()).for_each(|(v, &x)| redo(v, x)),
-                Src::K(x) => d.iter_mut().for_each(|v| redo(v, x)),
+                Src::Col(a) => {
+                    for (dc, ac) in d.chunks_mut(REDO_CHUNK).zip(a.chunks(REDO_CHUNK)) {
+                        if ac.iter().fold(false, |any, &x| any | near(x)) {
+                            for (v, &x) in dc.iter_mut().zip(ac) {
+                                if near(x) {
+                                    *v = round_lane(x, scale, mode);
+                                }
+                            }
+                        }
+                    }
+                }
+                Src::K(x) => {
+                    if near(x) {
+                        d.fill(round_lane(x, scale, mode));
+                    }
+                }
             }
             c.put(*dst, d);
         }

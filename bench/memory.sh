@@ -30,10 +30,10 @@ PY
 for n in ${sizes[@]}; do
   run "$n" 64MiB "s$n"
 done
-echo "exact twins (default budget) of the streaming runs that fit in memory:"
+echo "exact twins (--memory 64GiB) of the streaming runs:"
 for n in ${sizes[@]}; do
   if (( n <= 20000000 )); then
-    run "$n" "" "e$n"
+    run "$n" 64GiB "e$n"
     python3 - "$out/s$n.json" "$out/e$n.json" <<'PY'
 import json, sys
 s, e = (json.load(open(p)) for p in sys.argv[1:3])

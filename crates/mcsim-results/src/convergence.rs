@@ -157,6 +157,73 @@ pub fn convergence_trace_sorted(
     Ok(out)
 }
 
+/// Like [`convergence_trace_sorted`] with ten checkpoints, taking each prefix's mean and
+/// confidence interval from the block accumulator the simulation snapshotted there
+/// (`prefixes`: the checkpoint's iteration count and the statistics of every iteration before
+/// it), so the trace's last mean is the summary's, and no prefix is summed again. The
+/// percentiles are read from `sorted` as [`convergence_trace_sorted`] reads them.
+pub fn convergence_trace_from_stats(
+    sorted: &SortedColumn,
+    prefixes: &[(u64, crate::stream::BlockStats)],
+    percentiles: &[f64],
+) -> Result<Vec<ConvergencePoint>> {
+    for &p in percentiles {
+        check_level("percentile", p, true)?;
+    }
+    let mut out = Vec::with_capacity(prefixes.len());
+    let mut wanted: Vec<(usize, f64)> = Vec::new();
+    for (end, stats) in prefixes {
+        let end = *end as usize;
+        let n = stats.n() as usize;
+        wanted.clear();
+        for &p in percentiles {
+            for i in inc_positions(n, p) {
+                wanted.push((i, f64::NAN));
+            }
+        }
+        wanted.sort_by_key(|w| w.0);
+        wanted.dedup_by_key(|w| w.0);
+        if !wanted.is_empty() {
+            let mut next = 0;
+            let mut target = wanted[0].0;
+            let mut c = 0usize;
+            for (&v, &i) in sorted.sorted.iter().zip(&sorted.order) {
+                let inside = (i as usize) < end;
+                if inside & (c == target) {
+                    while next < wanted.len() && wanted[next].0 == c {
+                        wanted[next].1 = v;
+                        next += 1;
+                    }
+                    if next == wanted.len() {
+                        break;
+                    }
+                    target = wanted[next].0;
+                }
+                c += usize::from(inside);
+            }
+        }
+        let at = |i: usize| {
+            wanted
+                .binary_search_by_key(&i, |w| w.0)
+                .map_or(f64::NAN, |k| wanted[k].1)
+        };
+        out.push(ConvergencePoint {
+            iterations: end,
+            n,
+            mean: if n > 0 { stats.mean() } else { f64::NAN },
+            ci95_half_width: Z95 * stats.std_dev() / (n as f64).sqrt(),
+            percentiles: percentiles
+                .iter()
+                .map(|&p| PercentileValue {
+                    p,
+                    value: percentile_inc_by(n, p, at),
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
 /// The state of a [`ConvergenceCheck`] after one checkpoint.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConvergenceStatus {

@@ -50,7 +50,7 @@ pub use chart::{plot_cdf, plot_histogram, plot_tornado};
 pub use compare::{Comparison, KsTest, PercentileDiff, compare, compare_samples, ks_two_sample};
 pub use convergence::{
     ConvergenceCheck, ConvergencePoint, ConvergenceStatus, convergence_trace,
-    convergence_trace_sorted,
+    convergence_trace_from_stats, convergence_trace_sorted,
 };
 pub use error::{Result, ResultsError};
 pub use samples::{

@@ -89,12 +89,20 @@ pub fn analyse(
                         }
                     }
                 };
-                let convergence = mcsim_results::convergence_trace_sorted(
-                    samples,
-                    &sorted,
-                    &[0.05, 0.5, 0.95],
-                    10,
-                )
+                // The prefixes' moments come from the simulation's snapshots when it ran whole.
+                let convergence = match s.prefix_stats.get(k).filter(|p| !p.is_empty()) {
+                    Some(prefixes) => mcsim_results::convergence_trace_from_stats(
+                        &sorted,
+                        prefixes,
+                        &[0.05, 0.5, 0.95],
+                    ),
+                    None => mcsim_results::convergence_trace_sorted(
+                        samples,
+                        &sorted,
+                        &[0.05, 0.5, 0.95],
+                        10,
+                    ),
+                }
                 .map_err(|e| OpsError::Run {
                     message: e.to_string(),
                 })?;

@@ -112,6 +112,9 @@ pub struct Simulated {
     pub warnings: Vec<String>,
     /// Per output, over every iteration.
     pub(crate) out_stats: Vec<BlockStats>,
+    /// Exact mode: per output, the statistics of the iterations before each convergence
+    /// checkpoint (empty when the run stopped early or is a shard).
+    pub(crate) prefix_stats: Vec<Vec<(u64, BlockStats)>>,
     /// Exact mode: every kept input's and output's samples.
     pub(crate) in_samples: Vec<Vec<f64>>,
     pub(crate) out_samples: Vec<Vec<f64>>,
@@ -521,6 +524,7 @@ pub fn simulate(
     let mut in_hist: Vec<Histogram> = Vec::new();
     let mut out_hist: Vec<Histogram> = Vec::new();
     let mut trace: Vec<Vec<ConvergencePoint>> = vec![Vec::new(); n_out];
+    let mut prefix_stats: Vec<Vec<(u64, BlockStats)>> = vec![Vec::new(); n_out];
     if !exact {
         in_stats = (0..n_in).map(|_| BlockStats::new(&[])).collect();
         in_hist = (0..n_in).map(|_| Histogram::new()).collect();
@@ -601,9 +605,13 @@ pub fn simulate(
                     out_stats
                         .par_iter_mut()
                         .zip(chunk_out.par_iter())
-                        .for_each(|(stats, col)| {
-                            for &(a, b, _) in segments {
+                        .zip(prefix_stats.par_iter_mut())
+                        .for_each(|((stats, col), prefixes)| {
+                            for &(a, b, cut) in segments {
                                 stats.add_block(&col[a..b]);
+                                if let Some(at) = cut {
+                                    prefixes.push((at, stats.clone()));
+                                }
                             }
                         });
                     return;
@@ -639,6 +647,10 @@ pub fn simulate(
     if checks.is_some() && converged.is_none() {
         converged = Some(false);
     }
+    // The snapshots are the checkpoints of a whole, unsharded run only.
+    if done != iterations || spec.shard.is_some() {
+        prefix_stats.iter_mut().for_each(Vec::clear);
+    }
     let mut passes = 1;
     let streamed = if exact {
         None
@@ -668,6 +680,7 @@ pub fn simulate(
         passes,
         warnings,
         out_stats,
+        prefix_stats,
         in_samples,
         out_samples,
         streamed,

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Issue 9's speed table: `mcsim run` as a user runs it (whole process, default report) against the
+# hand-written program of the same model (bench/rust-limit), in the same command, round by round.
+#
+#   cargo build --release
+#   (cd bench/rust-limit && RUSTFLAGS="-C target-cpu=native" cargo build --release)
+#   bench/e2e.sh [MCSIM] [MCSIM_LIMIT] [ROUNDS]
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${1:-$here/target/release/mcsim}"
+limit="${2:-$here/bench/rust-limit/target/release/mcsim-limit}"
+rounds="${3:-2}"
+t() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
+row() { # model iterations threads [limit extra]
+  local m=$1 n=$2 th=$3 extra=${4:-}
+  for r in $(seq "$rounds"); do
+    read -r mw mk < <(t "$bin" run "$here/bench/models/${m}_risk.xlsx" -n "$n" --threads "$th" --seed 12345 -q --format json)
+    read -r lw lk < <(t "$limit" bench --model "$m" --models "$here/bench/models" --iters "$n" --threads "$th" --seed 12345 $extra)
+    python3 -c "print(f'$m n=$n threads=$th round $r: mcsim {$mw:.2f} s {$mk/1024:.0f} MiB | hand-written {$lw:.2f} s {$lk/1024:.0f} MiB | ratio {$lw/$mw:.3f}')"
+  done
+}
+row npv_project 3000000 1
+row portfolio 1000000 1
+row grid_20k 20000 1 --simd-math
+row npv_project 3000000 2

@@ -109,44 +109,60 @@ impl BlockStats {
     /// One block's values (NaN or infinite = error iteration). Computes the block's moments
     /// two-pass within the block, then merges them after the values already held.
     pub fn add_block(&mut self, xs: &[f64]) {
+        // Four interleaved double-double accumulators per sum: a double-double addition is a
+        // chain of dependent operations, so one accumulator would wait on the previous value's;
+        // four independent chains, combined at the end in a fixed order, keep the pipeline full
+        // (the result depends only on the block's values, never on threads).
         let mut b = BlockStats::new(&self.targets);
-        let mut sum: Dd = [0.0; 2];
+        let mut sums: [Dd; 4] = [[0.0; 2]; 4];
+        let mut counts = [0u64; 4];
         let (mut lo, mut hi) = (u64::MAX, 0u64);
-        for &x in xs {
+        for (j, &x) in xs.iter().enumerate() {
             if x.is_finite() {
-                b.n += 1;
-                sum = dd_add_f64(sum, x);
+                counts[j & 3] += 1;
+                sums[j & 3] = dd_add_f64(sums[j & 3], x);
                 let k = key(x);
                 lo = lo.min(k);
                 hi = hi.max(k);
-                for (t, (bl, ab)) in self
-                    .targets
-                    .iter()
-                    .zip(b.below.iter_mut().zip(b.at_or_below.iter_mut()))
-                {
-                    *bl += u64::from(x < *t);
-                    *ab += u64::from(x <= *t);
+            }
+        }
+        b.n = counts.iter().sum();
+        b.errors = xs.len() as u64 - b.n;
+        if !self.targets.is_empty() {
+            for &x in xs {
+                if x.is_finite() {
+                    for (t, (bl, ab)) in self
+                        .targets
+                        .iter()
+                        .zip(b.below.iter_mut().zip(b.at_or_below.iter_mut()))
+                    {
+                        *bl += u64::from(x < *t);
+                        *ab += u64::from(x <= *t);
+                    }
                 }
-            } else {
-                b.errors += 1;
             }
         }
         if b.n > 0 {
+            let sum = dd_add(dd_add(sums[0], sums[1]), dd_add(sums[2], sums[3]));
             let mean = dd_div(sum, b.n as f64);
-            let (mut s2, mut s3, mut s4) = ([0.0; 2], [0.0; 2], [0.0; 2]);
-            for &x in xs {
+            let mut s2: [Dd; 4] = [[0.0; 2]; 4];
+            let mut s3: [Dd; 4] = [[0.0; 2]; 4];
+            let mut s4: [Dd; 4] = [[0.0; 2]; 4];
+            for (j, &x) in xs.iter().enumerate() {
                 if x.is_finite() {
                     let d = (x - mean[0]) - mean[1];
                     let d2 = d * d;
-                    s2 = dd_add_f64(s2, d2);
-                    s3 = dd_add_f64(s3, d2 * d);
-                    s4 = dd_add_f64(s4, d2 * d2);
+                    let l = j & 3;
+                    s2[l] = dd_add_f64(s2[l], d2);
+                    s3[l] = dd_add_f64(s3[l], d2 * d);
+                    s4[l] = dd_add_f64(s4[l], d2 * d2);
                 }
             }
+            let fold = |a: [Dd; 4]| dd_add(dd_add(a[0], a[1]), dd_add(a[2], a[3]));
             b.sum = sum;
-            b.m2 = s2;
-            b.m3 = s3;
-            b.m4 = s4;
+            b.m2 = fold(s2);
+            b.m3 = fold(s3);
+            b.m4 = fold(s4);
             b.min = Some(crate::sorted::unkey(lo));
             b.max = Some(crate::sorted::unkey(hi));
         }

@@ -11,6 +11,9 @@ use crate::cli::{PlotKind, ResultsArgs, ResultsFormat};
 
 /// Runs `mcsim results`.
 pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
+    if args.remote.is_some() {
+        return super::remote::results(args, printer);
+    }
     let stats = StatsOptions::resolve(&args.stats, printer)?;
     let plot = match (args.plot, args.to) {
         (Some(kind), Some(path)) => Some(PlotRequest {
@@ -24,8 +27,10 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
         // clap requires --plot and --to together.
         _ => None,
     };
+    // clap requires FILE unless --remote, which is handled before.
+    let file = args.file.unwrap_or_default();
     let reads_stdin = |p: &std::path::Path| p.as_os_str() == "-";
-    if (reads_stdin(&args.file) || args.compare.as_deref().is_some_and(reads_stdin))
+    if (reads_stdin(&file) || args.compare.as_deref().is_some_and(reads_stdin))
         && io::stdin().is_terminal()
     {
         bail!(
@@ -33,7 +38,7 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
         );
     }
     let options = ResultsOptions {
-        path: args.file,
+        path: file,
         in_format: args.in_format.map(|f| f.format()),
         output: args.output,
         compare: args.compare,

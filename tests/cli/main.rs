@@ -12,4 +12,5 @@ mod plain_excel;
 mod results;
 mod run;
 mod save_as;
+mod server;
 mod vose;

@@ -1,0 +1,698 @@
+//! The team server end to end: `mcsim serve` on 127.0.0.1 with a random port, driven by the
+//! real `mcsim` binary as two users (plus raw HTTP for the endpoints the CLI does not call).
+//! Runs on SQLite, and on PostgreSQL too when `MCSIM_TEST_POSTGRES` holds a URL
+//! (`postgres://postgres@127.0.0.1:5432/test`), each run in a fresh schema.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::{Run, temp};
+use crate::run::{means, risk_model, run_json};
+
+/// A running `mcsim serve`.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Stops it abruptly (as a crash would).
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// `host:port`.
+    fn addr(&self) -> &str {
+        self.url.trim_start_matches("http://")
+    }
+}
+
+/// Where the server keeps its data, and its database arguments.
+struct Backend {
+    data: PathBuf,
+    db_args: Vec<String>,
+}
+
+impl Backend {
+    fn serve_args(&self) -> Vec<String> {
+        let mut args = vec![
+            "serve".to_owned(),
+            "--data-dir".to_owned(),
+            self.data.display().to_string(),
+        ];
+        args.extend(self.db_args.iter().cloned());
+        args
+    }
+
+    fn start(&self, extra: &[&str]) -> Server {
+        let mut args = self.serve_args();
+        args.extend(["--bind", "127.0.0.1:0", "--threads", "2"].map(str::to_owned));
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mcsim"))
+            .args(&args)
+            .env_remove("RUST_LOG")
+            .env_remove("MCSIM_DATABASE_URL")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start mcsim serve");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if !sent && let Some(url) = line.strip_prefix("mcsim server listening on ") {
+                    let _ = tx.send(url.to_owned());
+                    sent = true;
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server did not start");
+        Server { child, url }
+    }
+}
+
+/// Runs `mcsim ARGS` as the user whose token lives in `config`, with `stdin`.
+fn mcsim_as(config: &Path, args: &[&str], stdin: &str) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcsim"))
+        .args(args)
+        .env("MCSIM_CONFIG_DIR", config)
+        .env_remove("RUST_LOG")
+        .env_remove("MCSIM_DATABASE_URL")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run mcsim");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).unwrap();
+    drop(input);
+    let output = child.wait_with_output().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+/// One plain HTTP/1.1 request; returns the status and the body.
+fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// The token `mcsim login` saved in `config`.
+fn token(config: &Path) -> String {
+    let text = std::fs::read_to_string(config.join("credentials.json")).unwrap();
+    let session: Value = serde_json::from_str(&text).unwrap();
+    session["token"].as_str().unwrap().to_owned()
+}
+
+/// Asserts exit status 2 and one `error: ...` line containing `needle`.
+fn assert_error(run: &Run, needle: &str) {
+    run.expect_code(2);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one error line expected:\n{}", run.stderr);
+    assert!(
+        lines[0].starts_with("error: ") && lines[0].contains(needle),
+        "expected `{needle}` in: {}",
+        run.stderr
+    );
+}
+
+/// Polls `mcsim results --remote ID` until the run has finished (status 0 or 1), up to 120 s.
+fn wait_results(config: &Path, id: &str, extra: &[&str]) -> Run {
+    let started = Instant::now();
+    loop {
+        let mut args = vec!["results", "--remote", id, "--format", "json"];
+        args.extend_from_slice(extra);
+        let run = mcsim_as(config, &args, "");
+        if run.code != 2 || !run.stderr.contains("try again later") {
+            return run;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "run {id} did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The run's status document, by raw HTTP.
+fn status_of(server: &Server, token: &str, id: &str) -> Value {
+    let (code, body) = http(
+        server.addr(),
+        "GET",
+        &format!("/api/v1/runs/{id}"),
+        Some(token),
+        b"",
+    );
+    assert_eq!(code, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// The whole suite against one database.
+fn suite(db_args: Vec<String>) {
+    let dir = temp();
+    let backend = Backend {
+        data: dir.path().join("data"),
+        db_args,
+    };
+    let (alice, bob) = (dir.path().join("alice"), dir.path().join("bob"));
+    let model = risk_model();
+
+    // The first admin, created offline.
+    let mut create = backend.serve_args();
+    create.extend(["--create-admin".to_owned(), "alice".to_owned()]);
+    let create: Vec<&str> = create.iter().map(String::as_str).collect();
+    mcsim_as(&alice, &create, "alice-password\n").expect_code(0);
+
+    let server = backend.start(&["--open-registration", "--max-upload", "2MiB"]);
+    let url = server.url.clone();
+    let (code, body) = http(server.addr(), "GET", "/healthz", None, b"");
+    assert_eq!((code, body.as_str()), (200, "ok"));
+    let (code, _) = http(server.addr(), "GET", "/readyz", None, b"");
+    assert_eq!(code, 200);
+
+    // Accounts: a wrong password, then logins; bob registers himself.
+    let run = mcsim_as(
+        &alice,
+        &[
+            "login",
+            "--server",
+            &url,
+            "--user",
+            "alice",
+            "--password-stdin",
+        ],
+        "wrong-password\n",
+    );
+    assert_error(&run, "wrong user name or password");
+    mcsim_as(
+        &alice,
+        &[
+            "login",
+            "--server",
+            &url,
+            "--user",
+            "alice",
+            "--password-stdin",
+        ],
+        "alice-password\n",
+    )
+    .expect_code(0);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(alice.join("credentials.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the token file must be private");
+    }
+    mcsim_as(
+        &bob,
+        &[
+            "register",
+            "--server",
+            &url,
+            "--user",
+            "bob",
+            "--password-stdin",
+        ],
+        "bob-password\n",
+    )
+    .expect_code(0);
+    mcsim_as(
+        &bob,
+        &[
+            "login",
+            "--server",
+            &url,
+            "--user",
+            "bob",
+            "--password-stdin",
+        ],
+        "bob-password\n",
+    )
+    .expect_code(0);
+    // Only an admin adds users.
+    let run = mcsim_as(
+        &bob,
+        &["user", "add", "carol", "--password-stdin"],
+        "carol-password\n",
+    );
+    assert_error(&run, "forbidden");
+    mcsim_as(
+        &alice,
+        &["user", "add", "carol", "--password-stdin"],
+        "carol-password\n",
+    )
+    .expect_code(0);
+
+    // Upload: a model and a second version of it, with the parse summary.
+    let run = mcsim_as(
+        &alice,
+        &["upload", &model, "--name", "npv", "--format", "json"],
+        "",
+    );
+    run.expect_code(0);
+    let up = run.json();
+    let model_id = up["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (up["name"].as_str(), up["version"].as_i64()),
+        (Some("npv"), Some(1))
+    );
+    assert!(up["summary"]["totals"]["formulas"].as_u64().unwrap() > 0);
+    let up2 = mcsim_as(
+        &alice,
+        &["upload", &model, "--name", "npv", "--format", "json"],
+        "",
+    );
+    up2.expect_code(0);
+    assert_eq!(up2.json()["version"].as_i64(), Some(2));
+    assert_eq!(up2.json()["id"].as_str(), Some(model_id.as_str()));
+
+    // A remote run with --wait gives the same numbers as a local run with the same seed.
+    let run = mcsim_as(
+        &alice,
+        &[
+            "run", "--remote", "npv", "-n", "2000", "--seed", "7", "--wait", "--format", "json",
+        ],
+        "",
+    );
+    run.expect_code(0);
+    let remote_report = run.json();
+    let local_report = run_json(dir.path(), &[&model, "-n", "2000", "--seed", "7"]);
+    assert_eq!(means(&remote_report), means(&local_report));
+    assert_eq!(remote_report["iterations"], 2000);
+    let output_name = means(&remote_report)[0].0.clone();
+
+    // Without --wait: the id; then the stored report and the samples.
+    let run = mcsim_as(
+        &alice,
+        &[
+            "run", "--remote", &model_id, "-n", "1000", "--seed", "3", "--format", "json",
+        ],
+        "",
+    );
+    run.expect_code(0);
+    let run_id = run.json()["id"].as_str().unwrap().to_owned();
+    let samples = dir.path().join("samples.parquet");
+    let results = wait_results(&alice, &run_id, &["--samples", samples.to_str().unwrap()]);
+    results.expect_code(0);
+    let stored = results.json();
+    let from_samples = run_json_results(dir.path(), &samples);
+    let (a, b) = (means(&stored), means(&from_samples));
+    assert_eq!(a.len(), b.len());
+    for ((name_a, mean_a), (name_b, mean_b)) in a.iter().zip(&b) {
+        assert_eq!(name_a, name_b);
+        assert!(
+            (mean_a - mean_b).abs() <= 1e-9 * mean_a.abs().max(1.0),
+            "{name_a}: report {mean_a} vs samples {mean_b}"
+        );
+    }
+
+    // --fail-if: exit 1 as a local run.
+    let condition = format!("mean({output_name}) > -1e300");
+    let run = mcsim_as(
+        &alice,
+        &[
+            "run",
+            "--remote",
+            "npv",
+            "-n",
+            "500",
+            "--seed",
+            "1",
+            "--wait",
+            "--fail-if",
+            &condition,
+        ],
+        "",
+    );
+    run.expect_code(1);
+    assert!(run.stderr.contains("holds"), "{}", run.stderr);
+
+    // A job that fails: it fails alone, with the library's message; the server goes on.
+    let run = mcsim_as(
+        &alice,
+        &[
+            "run",
+            "--remote",
+            "npv",
+            "-n",
+            "500",
+            "--set",
+            "Nowhere!Z99=1",
+            "--wait",
+        ],
+        "",
+    );
+    assert_error(&run, "failed");
+    assert!(run.stderr.contains("Nowhere"), "{}", run.stderr);
+
+    // Bob sees none of alice's objects: every endpoint answers 404.
+    let bob_token = token(&bob);
+    for (method, path) in [
+        ("GET", format!("/api/v1/models/{model_id}")),
+        ("GET", format!("/api/v1/models/{model_id}/download")),
+        ("DELETE", format!("/api/v1/models/{model_id}")),
+        ("POST", format!("/api/v1/models/{model_id}/versions")),
+        ("POST", format!("/api/v1/models/{model_id}/shares")),
+        ("DELETE", format!("/api/v1/models/{model_id}/shares/bob")),
+        ("GET", format!("/api/v1/runs/{run_id}")),
+        ("GET", format!("/api/v1/runs/{run_id}/report")),
+        ("GET", format!("/api/v1/runs/{run_id}/samples")),
+        ("GET", format!("/api/v1/runs/{run_id}/events")),
+        ("POST", format!("/api/v1/runs/{run_id}/cancel")),
+        ("POST", format!("/api/v1/runs/{run_id}/shares")),
+    ] {
+        let body = if method == "POST" && path.ends_with("shares") {
+            br#"{"user": "bob", "role": "editor"}"#.as_slice()
+        } else {
+            b"".as_slice()
+        };
+        let (code, answer) = http(server.addr(), method, &path, Some(&bob_token), body);
+        assert_eq!(code, 404, "{method} {path}: {answer}");
+    }
+    let (_, list) = http(
+        server.addr(),
+        "GET",
+        "/api/v1/models",
+        Some(&bob_token),
+        b"",
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&list).unwrap()["models"],
+        serde_json::json!([])
+    );
+    let (_, list) = http(server.addr(), "GET", "/api/v1/runs", Some(&bob_token), b"");
+    assert_eq!(
+        serde_json::from_str::<Value>(&list).unwrap()["runs"],
+        serde_json::json!([])
+    );
+    assert_error(
+        &mcsim_as(&bob, &["results", "--remote", &run_id], ""),
+        "not found",
+    );
+    assert_error(
+        &mcsim_as(&bob, &["run", "--remote", &model_id], ""),
+        "not found",
+    );
+    assert_error(
+        &mcsim_as(&bob, &["run", "--remote", "npv"], ""),
+        "not found",
+    );
+    assert_error(
+        &mcsim_as(
+            &bob,
+            &["share", &model_id, "--with", "carol", "--role", "viewer"],
+            "",
+        ),
+        "not found",
+    );
+
+    // Sharing: a viewer reads the model's runs but cannot start one; an editor can; revoked,
+    // it is gone again.
+    mcsim_as(
+        &alice,
+        &["share", &model_id, "--with", "bob", "--role", "viewer"],
+        "",
+    )
+    .expect_code(0);
+    let seen = mcsim_as(
+        &bob,
+        &["results", "--remote", &run_id, "--format", "json"],
+        "",
+    );
+    seen.expect_code(0);
+    assert_eq!(means(&seen.json()), means(&stored));
+    assert_error(
+        &mcsim_as(&bob, &["run", "--remote", &model_id], ""),
+        "forbidden",
+    );
+    mcsim_as(
+        &alice,
+        &["share", &model_id, "--with", "bob", "--role", "editor"],
+        "",
+    )
+    .expect_code(0);
+    let run = mcsim_as(
+        &bob,
+        &[
+            "run", "--remote", "npv", "-n", "300", "--seed", "2", "--wait", "--format", "json",
+        ],
+        "",
+    );
+    run.expect_code(0);
+    // Bob cannot share or delete what he does not own.
+    assert_error(
+        &mcsim_as(
+            &bob,
+            &["share", &model_id, "--with", "carol", "--role", "viewer"],
+            "",
+        ),
+        "forbidden",
+    );
+    mcsim_as(
+        &alice,
+        &["share", &model_id, "--with", "bob", "--revoke"],
+        "",
+    )
+    .expect_code(0);
+    assert_error(
+        &mcsim_as(&bob, &["results", "--remote", &run_id], ""),
+        "not found",
+    );
+    // A run shared on its own.
+    mcsim_as(
+        &alice,
+        &["share", &run_id, "--with", "bob", "--role", "viewer"],
+        "",
+    )
+    .expect_code(0);
+    mcsim_as(&bob, &["results", "--remote", &run_id], "").expect_code(0);
+    mcsim_as(&alice, &["share", &run_id, "--with", "bob", "--revoke"], "").expect_code(0);
+    assert_error(
+        &mcsim_as(&bob, &["results", "--remote", &run_id], ""),
+        "not found",
+    );
+
+    // Hostile input: each a 4xx with a clear message, and nothing left half-written.
+    let big = dir.path().join("big.xlsx");
+    std::fs::write(&big, vec![7u8; 3 << 20]).unwrap();
+    assert_error(
+        &mcsim_as(&alice, &["upload", big.to_str().unwrap()], ""),
+        "too large",
+    );
+    let bomb = dir.path().join("bomb.xlsx");
+    write_bomb(&bomb);
+    let run = mcsim_as(&alice, &["upload", bomb.to_str().unwrap()], "");
+    run.expect_code(2);
+    assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    for name in ["../evil", "a/b", "..", "x\\y"] {
+        let run = mcsim_as(&alice, &["upload", &model, "--name", name], "");
+        assert_error(&run, "invalid model name");
+    }
+    let alice_token = token(&alice);
+    let (code, answer) = http(
+        server.addr(),
+        "POST",
+        "/api/v1/runs",
+        Some(&alice_token),
+        b"{not json",
+    );
+    assert_eq!(code, 400, "{answer}");
+    assert!(answer.contains("invalid JSON"), "{answer}");
+    let (code, answer) = http(
+        server.addr(),
+        "POST",
+        "/api/v1/runs",
+        Some(&alice_token),
+        br#"{"model": "npv", "iterationz": 5}"#,
+    );
+    assert_eq!(code, 422, "{answer}");
+    assert!(answer.contains("iterationz"), "{answer}");
+    let tmp_left: Vec<_> = std::fs::read_dir(backend.data.join("tmp"))
+        .unwrap()
+        .collect();
+    assert!(
+        tmp_left.is_empty(),
+        "uploads left half-written: {tmp_left:?}"
+    );
+    let (code, _) = http(server.addr(), "GET", "/api/v1/models", None, b"");
+    assert_eq!(code, 401);
+
+    // Restart with a queued job: a daemon without workers queues it; the next one runs it.
+    server.kill();
+    let server = backend.start(&["--workers", "0"]);
+    let run = mcsim_as(
+        &alice,
+        &[
+            "run", "--remote", "npv", "-n", "700", "--seed", "5", "--format", "json",
+        ],
+        "",
+    );
+    run.expect_code(0);
+    let queued = run.json()["id"].as_str().unwrap().to_owned();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        status_of(&server, &alice_token, &queued)["status"],
+        "queued"
+    );
+    server.kill();
+    let server = backend.start(&[]);
+    let done = wait_results(&alice, &queued, &[]);
+    done.expect_code(0);
+    assert_eq!(done.json()["iterations"], 700);
+
+    // A running job interrupted by a crash is queued again and completes.
+    let run = mcsim_as(
+        &alice,
+        &[
+            "run", "--remote", "npv", "-n", "3000000", "--seed", "9", "--format", "json",
+        ],
+        "",
+    );
+    run.expect_code(0);
+    let long = run.json()["id"].as_str().unwrap().to_owned();
+    let started = Instant::now();
+    while status_of(&server, &alice_token, &long)["status"] == "queued" {
+        assert!(started.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = status_of(&server, &alice_token, &long);
+    server.kill();
+    if status["status"] == "running" {
+        let server = backend.start(&[]);
+        // Cancel it after it is running again (this test need not wait for 3M iterations).
+        let started = Instant::now();
+        loop {
+            let s = status_of(&server, &alice_token, &long);
+            if s["status"] == "running" {
+                break;
+            }
+            assert_ne!(s["status"], "failed", "{s}");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "not re-run: {s}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let (code, answer) = http(
+            server.addr(),
+            "POST",
+            &format!("/api/v1/runs/{long}/cancel"),
+            Some(&alice_token),
+            b"",
+        );
+        assert_eq!(code, 200, "{answer}");
+        let run = wait_results(&alice, &long, &[]);
+        assert_error(&run, "cancelled");
+
+        // Logout revokes the token.
+        mcsim_as(&alice, &["logout"], "").expect_code(0);
+        assert_error(
+            &mcsim_as(&alice, &["results", "--remote", &run_id], ""),
+            "not logged in",
+        );
+        let (code, _) = http(server.addr(), "GET", "/api/v1/me", Some(&alice_token), b"");
+        assert_eq!(code, 401);
+    }
+}
+
+/// `mcsim results FILE --format json` in `dir`.
+fn run_json_results(dir: &Path, samples: &Path) -> Value {
+    let run = crate::common::mcsim_in(
+        dir,
+        &["results", samples.to_str().unwrap(), "--format", "json"],
+    );
+    run.expect_code(0);
+    run.json()
+}
+
+/// A zip bomb dressed as a workbook: a valid workbook plus a part of 300 MB of zeros, which
+/// deflates to about 300 KB (over the server's 256 MiB decompressed cap and the ratio guard).
+fn write_bomb(path: &Path) {
+    let zeros = vec![0u8; 300_000_000];
+    crate::common::write_xlsx(
+        path,
+        "<row r=\"1\"><c r=\"A1\"><v>1</v></c></row>",
+        &[("xl/media/zeros.bin", &zeros)],
+    );
+    assert!(std::fs::metadata(path).unwrap().len() < 2 << 20);
+}
+
+#[test]
+fn team_server_on_sqlite() {
+    suite(Vec::new());
+}
+
+#[test]
+fn team_server_on_postgres() {
+    let Ok(url) = std::env::var("MCSIM_TEST_POSTGRES") else {
+        // Not configured here: the SQLite suite covers the server; CI sets the variable.
+        return;
+    };
+    let mut suffix = [0u8; 6];
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    for (i, b) in suffix.iter_mut().enumerate() {
+        *b = b'a' + ((nanos >> (i * 5)) % 26) as u8;
+    }
+    let schema = format!(
+        "mcsim_test_{}_{}",
+        std::process::id(),
+        String::from_utf8(suffix.to_vec()).unwrap()
+    );
+    suite(vec![
+        "--database".into(),
+        url,
+        "--database-schema".into(),
+        schema,
+    ]);
+}

@@ -529,7 +529,6 @@ pub fn run(args: RunArgs, stats: StatsOptions, printer: Printer) -> Result<ExitS
         }
         return Ok(ExitStatus::Success);
     }
-    printer.info(format_args!("run {id} queued"));
     let status = follow(&remote, &id, printer)?;
     finished_report(&remote, &id, &status, args.format, printer)
 }

@@ -57,9 +57,10 @@ impl Backend {
         args
     }
 
-    fn start(&self, extra: &[&str]) -> Server {
+    /// Starts the server on `bind` (`127.0.0.1:0`: a free port).
+    fn start(&self, bind: &str, extra: &[&str]) -> Server {
         let mut args = self.serve_args();
-        args.extend(["--bind", "127.0.0.1:0", "--threads", "2"].map(str::to_owned));
+        args.extend(["--bind", bind, "--threads", "2"].map(str::to_owned));
         args.extend(extra.iter().map(|s| (*s).to_owned()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_mcsim"))
             .args(&args)
@@ -208,7 +209,12 @@ fn suite(db_args: Vec<String>) {
     let create: Vec<&str> = create.iter().map(String::as_str).collect();
     mcsim_as(&alice, &create, "alice-password\n").expect_code(0);
 
-    let server = backend.start(&["--open-registration", "--max-upload", "2MiB"]);
+    let server = backend.start(
+        "127.0.0.1:0",
+        &["--open-registration", "--max-upload", "2MiB"],
+    );
+    // Restarts listen on the same address, so the saved logins stay valid.
+    let addr = server.addr().to_owned();
     let url = server.url.clone();
     let (code, body) = http(server.addr(), "GET", "/healthz", None, b"");
     assert_eq!((code, body.as_str()), (200, "ok"));
@@ -567,7 +573,7 @@ fn suite(db_args: Vec<String>) {
 
     // Restart with a queued job: a daemon without workers queues it; the next one runs it.
     server.kill();
-    let server = backend.start(&["--workers", "0"]);
+    let server = backend.start(&addr, &["--workers", "0"]);
     let run = mcsim_as(
         &alice,
         &[
@@ -583,7 +589,7 @@ fn suite(db_args: Vec<String>) {
         "queued"
     );
     server.kill();
-    let server = backend.start(&[]);
+    let server = backend.start(&addr, &[]);
     let done = wait_results(&alice, &queued, &[]);
     done.expect_code(0);
     assert_eq!(done.json()["iterations"], 700);
@@ -605,8 +611,9 @@ fn suite(db_args: Vec<String>) {
     }
     let status = status_of(&server, &alice_token, &long);
     server.kill();
-    if status["status"] == "running" {
-        let server = backend.start(&[]);
+    assert_eq!(status["status"], "running", "{status}");
+    {
+        let server = backend.start(&addr, &[]);
         // Cancel it after it is running again (this test need not wait for 3M iterations).
         let started = Instant::now();
         loop {

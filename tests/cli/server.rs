@@ -34,6 +34,20 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// Stops it with SIGTERM (a graceful shutdown) and waits up to 60 s for it to exit.
+    fn terminate(mut self) {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let started = Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the server did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// `host:port`.
     fn addr(&self) -> &str {
         self.url.trim_start_matches("http://")
@@ -594,7 +608,7 @@ fn suite(db_args: Vec<String>) {
     done.expect_code(0);
     assert_eq!(done.json()["iterations"], 700);
 
-    // A running job interrupted by a crash is queued again and completes.
+    // A running job interrupted by a crash is queued again and runs again.
     let run = mcsim_as(
         &alice,
         &[
@@ -604,50 +618,150 @@ fn suite(db_args: Vec<String>) {
     );
     run.expect_code(0);
     let long = run.json()["id"].as_str().unwrap().to_owned();
+    wait_status(&server, &alice_token, &long, "running");
+    server.kill();
+    let server = backend.start(&addr, &[]);
+    wait_status(&server, &alice_token, &long, "running");
+    // Progress as Server-Sent Events while it runs.
+    let events = read_events(server.addr(), &alice_token, &long, 2);
+    assert!(events.contains("event: progress"), "{events}");
+    assert!(events.contains("\"status\":\"running\""), "{events}");
+
+    // A graceful shutdown (SIGTERM) stops it and queues it again.
+    server.terminate();
+    let server = backend.start(&addr, &["--workers", "0"]);
+    assert_eq!(status_of(&server, &alice_token, &long)["status"], "queued");
+    // Cancelled while queued.
+    let (code, answer) = http(
+        server.addr(),
+        "POST",
+        &format!("/api/v1/runs/{long}/cancel"),
+        Some(&alice_token),
+        b"",
+    );
+    assert_eq!(code, 200, "{answer}");
+    assert_error(
+        &mcsim_as(&alice, &["results", "--remote", &long], ""),
+        "cancelled",
+    );
+    // A finished run's event stream is its end.
+    let events = read_events(server.addr(), &alice_token, &run_id, 1);
+    assert!(events.contains("event: end"), "{events}");
+    assert!(events.contains("\"status\":\"succeeded\""), "{events}");
+
+    // Huge headers: refused.
+    let huge = format!("X-Big: {}\r\n", "a".repeat(1 << 20));
+    let (code, _) = http_raw(
+        server.addr(),
+        &format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{huge}\r\n"),
+    );
+    assert!(
+        code == 431 || code == 0 || (400..500).contains(&code),
+        "{code}"
+    );
+
+    // Failed logins are rate-limited (per account and per address).
+    for _ in 0..10 {
+        let run = mcsim_as(
+            &carol_dir(dir.path()),
+            &[
+                "login",
+                "--server",
+                &url,
+                "--user",
+                "carol",
+                "--password-stdin",
+            ],
+            "not-carols-password\n",
+        );
+        assert_error(&run, "wrong user name or password");
+    }
+    let run = mcsim_as(
+        &carol_dir(dir.path()),
+        &[
+            "login",
+            "--server",
+            &url,
+            "--user",
+            "carol",
+            "--password-stdin",
+        ],
+        "carol-password\n",
+    );
+    assert_error(&run, "too many failed logins");
+
+    // Logout revokes the token.
+    mcsim_as(&alice, &["logout"], "").expect_code(0);
+    assert_error(
+        &mcsim_as(&alice, &["results", "--remote", &run_id], ""),
+        "not logged in",
+    );
+    let (code, _) = http(server.addr(), "GET", "/api/v1/me", Some(&alice_token), b"");
+    assert_eq!(code, 401);
+}
+
+fn carol_dir(dir: &Path) -> PathBuf {
+    dir.join("carol")
+}
+
+/// Waits up to 60 s for the run to reach `status`.
+fn wait_status(server: &Server, token: &str, id: &str, status: &str) {
     let started = Instant::now();
-    while status_of(&server, &alice_token, &long)["status"] == "queued" {
-        assert!(started.elapsed() < Duration::from_secs(60));
+    loop {
+        let s = status_of(server, token, id);
+        if s["status"] == status {
+            return;
+        }
+        assert!(
+            matches!(s["status"].as_str(), Some("queued" | "running")),
+            "{s}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not {status}: {s}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
-    let status = status_of(&server, &alice_token, &long);
-    server.kill();
-    assert_eq!(status["status"], "running", "{status}");
-    {
-        let server = backend.start(&addr, &[]);
-        // Cancel it after it is running again (this test need not wait for 3M iterations).
-        let started = Instant::now();
-        loop {
-            let s = status_of(&server, &alice_token, &long);
-            if s["status"] == "running" {
-                break;
-            }
-            assert_ne!(s["status"], "failed", "{s}");
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "not re-run: {s}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let (code, answer) = http(
-            server.addr(),
-            "POST",
-            &format!("/api/v1/runs/{long}/cancel"),
-            Some(&alice_token),
-            b"",
-        );
-        assert_eq!(code, 200, "{answer}");
-        let run = wait_results(&alice, &long, &[]);
-        assert_error(&run, "cancelled");
+}
 
-        // Logout revokes the token.
-        mcsim_as(&alice, &["logout"], "").expect_code(0);
-        assert_error(
-            &mcsim_as(&alice, &["results", "--remote", &run_id], ""),
-            "not logged in",
-        );
-        let (code, _) = http(server.addr(), "GET", "/api/v1/me", Some(&alice_token), b"");
-        assert_eq!(code, 401);
+/// The first `count` events of a run's event stream, as text.
+fn read_events(addr: &str, token: &str, id: &str, count: usize) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!(
+        "GET /api/v1/runs/{id}/events HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut text = String::new();
+    let mut buffer = [0u8; 4096];
+    while text.matches("event: ").count() < count {
+        let n = stream.read(&mut buffer).unwrap();
+        if n == 0 {
+            break;
+        }
+        text.push_str(&String::from_utf8_lossy(&buffer[..n]));
     }
+    text
+}
+
+/// Sends `request` as is; returns the status (0 when the server closed the connection).
+fn http_raw(addr: &str, request: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let _ = stream.write_all(request.as_bytes());
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
 }
 
 /// `mcsim results FILE --format json` in `dir`.

@@ -552,6 +552,15 @@ fn suite(db_args: Vec<String>) {
     let run = mcsim_as(&alice, &["upload", bomb.to_str().unwrap()], "");
     run.expect_code(2);
     assert!(run.stderr.starts_with("error: "), "{}", run.stderr);
+    let broken = dir.path().join("broken.xlsx");
+    crate::common::write_xlsx(
+        &broken,
+        "<row r=\"1\"><c r=\"A1\"><f>1+*</f></c></row>",
+        &[],
+    );
+    let run = mcsim_as(&alice, &["upload", broken.to_str().unwrap()], "");
+    assert_error(&run, "do not parse");
+    assert!(run.stderr.contains("A1"), "{}", run.stderr);
     for name in ["../evil", "a/b", "..", "x\\y"] {
         let run = mcsim_as(&alice, &["upload", &model, "--name", name], "");
         assert_error(&run, "invalid model name");
@@ -689,6 +698,37 @@ fn suite(db_args: Vec<String>) {
         "carol-password\n",
     );
     assert_error(&run, "too many failed logins");
+
+    // Deleting a model deletes its versions' files, its runs and their files.
+    let (code, answer) = http(
+        server.addr(),
+        "DELETE",
+        &format!("/api/v1/models/{model_id}"),
+        Some(&alice_token),
+        b"",
+    );
+    assert_eq!(code, 204, "{answer}");
+    assert_error(
+        &mcsim_as(&alice, &["results", "--remote", &run_id], ""),
+        "not found",
+    );
+    let files = |sub: &str| -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        let mut stack = vec![backend.data.join(sub)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    found.push(path);
+                }
+            }
+        }
+        found
+    };
+    assert_eq!(files("blobs"), Vec::<PathBuf>::new());
+    assert_eq!(files("runs"), Vec::<PathBuf>::new());
 
     // Logout revokes the token.
     mcsim_as(&alice, &["logout"], "").expect_code(0);

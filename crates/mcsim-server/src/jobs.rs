@@ -199,9 +199,9 @@ async fn execute(state: &AppState, id: &str) {
                     job_live.done.store(done, Ordering::Relaxed);
                     job_live.total.store(total, Ordering::Relaxed);
                 };
-                catch_unwind(AssertUnwindSafe(|| {
+                guarded(|| {
                     mcsim_ops::run::run_cancellable(&options, &progress, Some(&job_live.cancel))
-                }))
+                })
             });
             let result = handle.await;
             match result {
@@ -225,12 +225,7 @@ async fn execute(state: &AppState, id: &str) {
                     }
                     kind => Outcome::Failed(chain(&e), kind_name(kind)),
                 },
-                Ok(Err(panic)) => {
-                    let what = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown".into());
+                Ok(Err(what)) => {
                     tracing::error!(run = %id, "run panicked: {what}");
                     Outcome::Failed(format!("internal error: the run panicked: {what}"), "panic")
                 }
@@ -288,6 +283,18 @@ async fn execute(state: &AppState, id: &str) {
         tracing::error!(run = %id, "cannot record the run's end: {e}");
     }
     state.jobs.remove(id);
+}
+
+/// Runs `job`, turning a panic into `Err(its message)`: a job that panics fails alone and the
+/// worker goes on.
+pub fn guarded<T>(job: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(job)).map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into())
+    })
 }
 
 fn kind_name(kind: mcsim_ops::ErrorKind) -> &'static str {
@@ -373,4 +380,29 @@ async fn prepare_options(
         memory: None,
     };
     Ok((options, format!("{name} (version {version})")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_job_becomes_an_error() {
+        assert_eq!(guarded(|| 7), Ok(7));
+        let n = 3;
+        let result: Result<(), String> = guarded(|| panic!("job {n} broke"));
+        assert_eq!(result, Err("job 3 broke".to_owned()));
+        let result: Result<(), String> = guarded(|| panic!("static"));
+        assert_eq!(result, Err("static".to_owned()));
+    }
+
+    #[test]
+    fn run_requests_refuse_unknown_fields() {
+        let ok: RunRequest = serde_json::from_str(r#"{"model": "npv", "iterations": 5}"#).unwrap();
+        assert_eq!(ok.iterations, Some(5));
+        let err = serde_json::from_str::<RunRequest>(r#"{"model": "npv", "iterationz": 5}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("iterationz"), "{err}");
+    }
 }

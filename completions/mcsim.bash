@@ -61,6 +61,15 @@ _mcsim() {
             mcsim__subcmd__user,add)
                 cmd="mcsim__subcmd__user__subcmd__add"
                 ;;
+            mcsim__subcmd__user,disable)
+                cmd="mcsim__subcmd__user__subcmd__disable"
+                ;;
+            mcsim__subcmd__user,enable)
+                cmd="mcsim__subcmd__user__subcmd__enable"
+                ;;
+            mcsim__subcmd__user,password)
+                cmd="mcsim__subcmd__user__subcmd__password"
+                ;;
             *)
                 ;;
         esac
@@ -528,7 +537,7 @@ _mcsim() {
             return 0
             ;;
         mcsim__subcmd__user)
-            opts="-v -q -h -V --verbose --quiet --help --version add"
+            opts="-v -q -h -V --verbose --quiet --help --version add password disable enable"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -543,6 +552,60 @@ _mcsim() {
             ;;
         mcsim__subcmd__user__subcmd__add)
             opts="-v -q -h -V --password-stdin --admin --format --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcsim__subcmd__user__subcmd__disable)
+            opts="-v -q -h -V --format --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcsim__subcmd__user__subcmd__enable)
+            opts="-v -q -h -V --format --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcsim__subcmd__user__subcmd__password)
+            opts="-v -q -h -V --password-stdin --format --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -184,11 +184,48 @@ set edit:completion:arg-completer[mcsim] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand add 'Add a user (admins only)'
+            cand password 'Change your password: stdin''s first line is the current one, the second the new one'
+            cand disable 'Disable a user: their logins end and they cannot log in (admins only)'
+            cand enable 'Enable a disabled user again (admins only)'
         }
         &'mcsim;user;add'= {
             cand --format 'Output format'
             cand --password-stdin 'Read the new account''s password from stdin (its first line)'
             cand --admin 'Make the new account an admin'
+            cand -v 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+            cand --verbose 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+            cand -q 'Print no warnings or progress on stderr (errors are still printed)'
+            cand --quiet 'Print no warnings or progress on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcsim;user;password'= {
+            cand --format 'Output format'
+            cand --password-stdin 'Read the current and the new password from stdin (two lines) instead of asking'
+            cand -v 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+            cand --verbose 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+            cand -q 'Print no warnings or progress on stderr (errors are still printed)'
+            cand --quiet 'Print no warnings or progress on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcsim;user;disable'= {
+            cand --format 'Output format'
+            cand -v 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+            cand --verbose 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+            cand -q 'Print no warnings or progress on stderr (errors are still printed)'
+            cand --quiet 'Print no warnings or progress on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcsim;user;enable'= {
+            cand --format 'Output format'
             cand -v 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
             cand --verbose 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
             cand -q 'Print no warnings or progress on stderr (errors are still printed)'

@@ -289,6 +289,36 @@ pub struct LogoutArgs {
 pub enum UserCommand {
     /// Add a user (admins only).
     Add(UserAddArgs),
+    /// Change your password: stdin's first line is the current one, the second the new one.
+    Password(UserPasswordArgs),
+    /// Disable a user: their logins end and they cannot log in (admins only).
+    Disable(UserNameArgs),
+    /// Enable a disabled user again (admins only).
+    Enable(UserNameArgs),
+}
+
+/// Arguments of `mcsim user password`.
+#[derive(Debug, Args)]
+pub struct UserPasswordArgs {
+    /// Read the current and the new password from stdin (two lines) instead of asking.
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// A user name (`mcsim user disable NAME`).
+#[derive(Debug, Args)]
+pub struct UserNameArgs {
+    /// The account's name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Arguments of `mcsim user add`.

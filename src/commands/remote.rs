@@ -386,7 +386,38 @@ pub fn user(command: UserCommand, _printer: Printer) -> Result<ExitStatus> {
             }
             Ok(ExitStatus::Success)
         }
+        UserCommand::Password(args) => {
+            let old = read_password(args.password_stdin, "current password: ")?;
+            let new = read_password(args.password_stdin, "new password: ")?;
+            let (remote, session) = Remote::logged_in()?;
+            remote.json(
+                remote
+                    .post("/password")
+                    .json(&json!({"old_password": old, "new_password": new})),
+            )?;
+            match args.format {
+                Format::Json => print_json(&json!({"user": session.user, "changed": true}))?,
+                Format::Table => print_line(format_args!(
+                    "password changed for {} (other logins have ended)",
+                    session.user
+                ))?,
+            }
+            Ok(ExitStatus::Success)
+        }
+        UserCommand::Disable(args) => set_disabled(&args.name, "disable", args.format),
+        UserCommand::Enable(args) => set_disabled(&args.name, "enable", args.format),
     }
+}
+
+/// `mcsim user disable|enable NAME`.
+fn set_disabled(name: &str, action: &str, format: Format) -> Result<ExitStatus> {
+    let (remote, _) = Remote::logged_in()?;
+    let answer = remote.json(remote.post(&format!("/users/{}/{action}", path_segment(name))))?;
+    match format {
+        Format::Json => print_json(&answer)?,
+        Format::Table => print_line(format_args!("{action}d {name}"))?,
+    }
+    Ok(ExitStatus::Success)
 }
 
 // -------------------------------------------------------------------------------------------

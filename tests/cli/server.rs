@@ -540,6 +540,48 @@ fn suite(db_args: Vec<String>) {
         "not found",
     );
 
+    // Password change: the old password no longer logs in, the new one does.
+    let carol = carol_dir(dir.path());
+    let login_carol = |password: &str| {
+        mcsim_as(
+            &carol,
+            &[
+                "login",
+                "--server",
+                &url,
+                "--user",
+                "carol",
+                "--password-stdin",
+            ],
+            &format!("{password}\n"),
+        )
+    };
+    login_carol("carol-password").expect_code(0);
+    mcsim_as(
+        &carol,
+        &["user", "password", "--password-stdin"],
+        "carol-password\ncarol-new-password\n",
+    )
+    .expect_code(0);
+    assert_error(
+        &login_carol("carol-password"),
+        "wrong user name or password",
+    );
+    login_carol("carol-new-password").expect_code(0);
+    // An admin disables an account: its logins end and it cannot log in; then enables it.
+    assert_error(
+        &mcsim_as(&bob, &["user", "disable", "carol"], ""),
+        "forbidden",
+    );
+    mcsim_as(&alice, &["user", "disable", "carol"], "").expect_code(0);
+    assert_error(
+        &mcsim_as(&carol, &["results", "--remote", &run_id], ""),
+        "not logged in",
+    );
+    assert_error(&login_carol("carol-new-password"), "disabled");
+    mcsim_as(&alice, &["user", "enable", "carol"], "").expect_code(0);
+    login_carol("carol-new-password").expect_code(0);
+
     // Hostile input: each a 4xx with a clear message, and nothing left half-written.
     let big = dir.path().join("big.xlsx");
     std::fs::write(&big, vec![7u8; 3 << 20]).unwrap();
@@ -695,7 +737,7 @@ fn suite(db_args: Vec<String>) {
             "carol",
             "--password-stdin",
         ],
-        "carol-password\n",
+        "carol-new-password\n",
     );
     assert_error(&run, "too many failed logins");
 

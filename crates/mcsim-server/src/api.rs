@@ -11,6 +11,8 @@
 //! | POST | /register, /login, /logout | accounts (`{"username","password"}`) |
 //! | GET | /me | the caller |
 //! | POST | /users | an admin adds a user (`{"username","password","admin"}`) |
+//! | POST | /users/{name}/disable, /users/{name}/enable | an admin disables (logging out) or enables a user |
+//! | POST | /password | change one's password (`{"old_password","new_password"}`); other logins end |
 //! | POST | /models?name=N&file_name=F | upload a workbook (raw body): a new model or version |
 //! | GET | /models?search=S | models the caller sees |
 //! | GET, DELETE | /models/{id} | a model with its versions; delete (owner) |
@@ -67,6 +69,9 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(logout))
         .route("/me", get(me))
         .route("/users", post(add_user))
+        .route("/password", post(change_password))
+        .route("/users/{name}/disable", post(disable_user))
+        .route("/users/{name}/enable", post(enable_user))
         .route("/models/{id}", get(get_model).delete(delete_model))
         .route("/models/{id}/download", get(download_model))
         .route("/models/{id}/shares", post(share_model))
@@ -321,6 +326,111 @@ async fn logout(State(state): State<AppState>, user: AuthUser) -> ApiResult<Stat
         .await?;
     audit(&state.db, Some(&user.id), "logout", None, "").await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordChange {
+    old_password: String,
+    new_password: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    user: AuthUser,
+    JsonBody(body): JsonBody<PasswordChange>,
+) -> ApiResult<StatusCode> {
+    auth::check_password(&body.new_password)?;
+    let row = sqlx::query("SELECT password_hash FROM users WHERE id = $1")
+        .bind(user.id.clone())
+        .fetch_one(&state.db)
+        .await?;
+    let stored: String = row.try_get("password_hash")?;
+    let (old, new) = (body.old_password, body.new_password);
+    let hash = tokio::task::spawn_blocking(move || {
+        if auth::verify_password(&old, &stored) {
+            auth::hash_password(&new).map(Some)
+        } else {
+            Ok(None)
+        }
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?
+    .ok_or_else(|| ApiError::unauthorized("the current password is wrong"))?;
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(user.id.clone())
+        .execute(&state.db)
+        .await?;
+    // Every other login of this account ends.
+    sqlx::query("DELETE FROM tokens WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user.id.clone())
+        .bind(user.token_hash.clone())
+        .execute(&state.db)
+        .await?;
+    audit(
+        &state.db,
+        Some(&user.id),
+        "change_password",
+        Some(&user.id),
+        "",
+    )
+    .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_disabled(
+    state: &AppState,
+    user: &AuthUser,
+    name: &str,
+    disabled: bool,
+) -> ApiResult<Json<Value>> {
+    if !user.is_admin {
+        return Err(ApiError::forbidden(
+            "only an admin disables or enables users",
+        ));
+    }
+    let target = user_id_named(state, name).await?;
+    if target == user.id {
+        return Err(ApiError::bad_request(
+            "an admin cannot disable their own account",
+        ));
+    }
+    sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+        .bind(i64::from(disabled))
+        .bind(target.clone())
+        .execute(&state.db)
+        .await?;
+    if disabled {
+        sqlx::query("DELETE FROM tokens WHERE user_id = $1")
+            .bind(target.clone())
+            .execute(&state.db)
+            .await?;
+    }
+    let action = if disabled {
+        "disable_user"
+    } else {
+        "enable_user"
+    };
+    audit(&state.db, Some(&user.id), action, Some(&target), name).await;
+    Ok(Json(json!({"username": name, "disabled": disabled})))
+}
+
+async fn disable_user(
+    State(state): State<AppState>,
+    user: AuthUser,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> ApiResult<Json<Value>> {
+    set_disabled(&state, &user, &name, true).await
+}
+
+async fn enable_user(
+    State(state): State<AppState>,
+    user: AuthUser,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> ApiResult<Json<Value>> {
+    set_disabled(&state, &user, &name, false).await
 }
 
 async fn me(user: AuthUser) -> Json<Value> {

@@ -741,6 +741,43 @@ fn suite(db_args: Vec<String>) {
     );
     assert_error(&run, "too many failed logins");
 
+    // The audit log records who did what; only an admin reads it.
+    let (code, answer) = http(
+        server.addr(),
+        "GET",
+        "/api/v1/audit",
+        Some(&alice_token),
+        b"",
+    );
+    assert_eq!(code, 200, "{answer}");
+    let log: Value = serde_json::from_str(&answer).unwrap();
+    let has = |user: &str, action: &str| {
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["user"] == user && e["action"] == action)
+    };
+    for (user, action) in [
+        ("alice", "upload"),
+        ("alice", "share"),
+        ("alice", "revoke"),
+        ("alice", "start_run"),
+        ("bob", "start_run"),
+        ("alice", "disable_user"),
+        ("carol", "change_password"),
+    ] {
+        assert!(has(user, action), "no {user} {action} in {answer}");
+    }
+    let (code, _) = http(
+        server.addr(),
+        "GET",
+        "/api/v1/audit",
+        Some(&token(&bob)),
+        b"",
+    );
+    assert_eq!(code, 403);
+
     // Deleting a model deletes its versions' files, its runs and their files.
     let (code, answer) = http(
         server.addr(),

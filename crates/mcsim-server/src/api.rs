@@ -12,6 +12,7 @@
 //! | GET | /me | the caller |
 //! | POST | /users | an admin adds a user (`{"username","password","admin"}`) |
 //! | POST | /users/{name}/disable, /users/{name}/enable | an admin disables (logging out) or enables a user |
+//! | GET | /audit?limit=N | the audit log, newest first (admins) |
 //! | POST | /password | change one's password (`{"old_password","new_password"}`); other logins end |
 //! | POST | /models?name=N&file_name=F | upload a workbook (raw body): a new model or version |
 //! | GET | /models?search=S | models the caller sees |
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/me", get(me))
         .route("/users", post(add_user))
         .route("/password", post(change_password))
+        .route("/audit", get(audit_log))
         .route("/users/{name}/disable", post(disable_user))
         .route("/users/{name}/enable", post(enable_user))
         .route("/models/{id}", get(get_model).delete(delete_model))
@@ -431,6 +433,41 @@ async fn enable_user(
     axum::extract::Path(name): axum::extract::Path<String>,
 ) -> ApiResult<Json<Value>> {
     set_disabled(&state, &user, &name, false).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditQuery {
+    limit: Option<i64>,
+}
+
+async fn audit_log(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<AuditQuery>,
+) -> ApiResult<Json<Value>> {
+    if !user.is_admin {
+        return Err(ApiError::forbidden("only an admin reads the audit log"));
+    }
+    let limit = query.limit.unwrap_or(1000).clamp(1, 100_000);
+    let rows = sqlx::query(
+        "SELECT a.at, u.username, a.action, a.object_id, a.detail FROM audit a \
+         LEFT JOIN users u ON u.id = a.user_id ORDER BY a.at DESC, a.id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&state.db)
+    .await?;
+    let mut entries = Vec::new();
+    for row in &rows {
+        entries.push(json!({
+            "at": row.try_get::<i64, _>("at")?,
+            "user": row.try_get::<Option<String>, _>("username")?,
+            "action": row.try_get::<String, _>("action")?,
+            "object": row.try_get::<Option<String>, _>("object_id")?,
+            "detail": row.try_get::<Option<String>, _>("detail")?,
+        }));
+    }
+    Ok(Json(json!({ "entries": entries })))
 }
 
 async fn me(user: AuthUser) -> Json<Value> {

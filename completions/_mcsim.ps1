@@ -125,12 +125,13 @@ Register-ArgumentCompleter -Native -CommandName 'mcsim' -ScriptBlock {
         }
         'mcsim;serve' {
             [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'The address to listen on (`127.0.0.1:0` picks a free port, printed on stderr)')
-            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Where workbooks, samples files and the SQLite database are kept')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Where workbooks, samples files and the SQLite database are kept. Default: `mcsim-server` in the platform''s data directory (`~/.local/share/mcsim-server` on Linux)')
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'The database: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data directory')
             [CompletionResult]::new('--database-schema', '--database-schema', [CompletionResultType]::ParameterName, 'PostgreSQL schema to keep the tables in (created if missing)')
             [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Runs executed at the same time; 0 runs none (runs stay queued)')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Threads each run uses. Default: all cores')
             [CompletionResult]::new('--max-upload', '--max-upload', [CompletionResultType]::ParameterName, 'Largest workbook upload (bytes, or with a KiB/MiB/GiB suffix)')
+            [CompletionResult]::new('--token-ttl', '--token-ttl', [CompletionResultType]::ParameterName, 'How long a login stays valid, in seconds (default: 30 days)')
             [CompletionResult]::new('--create-admin', '--create-admin', [CompletionResultType]::ParameterName, 'Create an admin account with this name (password read from stdin) and exit')
             [CompletionResult]::new('--open-registration', '--open-registration', [CompletionResultType]::ParameterName, 'Let anyone create an account (`mcsim register`); otherwise an admin adds users')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this')

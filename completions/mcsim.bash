@@ -443,7 +443,7 @@ _mcsim() {
             return 0
             ;;
         mcsim__subcmd__serve)
-            opts="-v -q -h -V --bind --data-dir --database --database-schema --open-registration --workers --threads --max-upload --create-admin --verbose --quiet --help --version"
+            opts="-v -q -h -V --bind --data-dir --database --database-schema --open-registration --workers --threads --max-upload --token-ttl --create-admin --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -474,6 +474,10 @@ _mcsim() {
                     return 0
                     ;;
                 --max-upload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

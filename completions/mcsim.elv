@@ -118,12 +118,13 @@ set edit:completion:arg-completer[mcsim] = {|@words|
         }
         &'mcsim;serve'= {
             cand --bind 'The address to listen on (`127.0.0.1:0` picks a free port, printed on stderr)'
-            cand --data-dir 'Where workbooks, samples files and the SQLite database are kept'
+            cand --data-dir 'Where workbooks, samples files and the SQLite database are kept. Default: `mcsim-server` in the platform''s data directory (`~/.local/share/mcsim-server` on Linux)'
             cand --database 'The database: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data directory'
             cand --database-schema 'PostgreSQL schema to keep the tables in (created if missing)'
             cand --workers 'Runs executed at the same time; 0 runs none (runs stay queued)'
             cand --threads 'Threads each run uses. Default: all cores'
             cand --max-upload 'Largest workbook upload (bytes, or with a KiB/MiB/GiB suffix)'
+            cand --token-ttl 'How long a login stays valid, in seconds (default: 30 days)'
             cand --create-admin 'Create an admin account with this name (password read from stdin) and exit'
             cand --open-registration 'Let anyone create an account (`mcsim register`); otherwise an admin adds users'
             cand -v 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'

@@ -202,9 +202,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub bind: std::net::SocketAddr,
 
-    /// Where workbooks, samples files and the SQLite database are kept.
+    /// Where workbooks, samples files and the SQLite database are kept. Default: `mcsim-server`
+    /// in the platform's data directory (`~/.local/share/mcsim-server` on Linux).
     #[arg(long, value_name = "DIR")]
-    pub data_dir: PathBuf,
+    pub data_dir: Option<PathBuf>,
 
     /// The database: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data
     /// directory.
@@ -230,6 +231,10 @@ pub struct ServeArgs {
     /// Largest workbook upload (bytes, or with a KiB/MiB/GiB suffix).
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "64MiB")]
     pub max_upload: u64,
+
+    /// How long a login stays valid, in seconds (default: 30 days).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30 * 24 * 3600, value_parser = clap::value_parser!(i64).range(1..))]
+    pub token_ttl: i64,
 
     /// Create an admin account with this name (password read from stdin) and exit.
     #[arg(long, value_name = "NAME")]

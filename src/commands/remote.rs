@@ -25,13 +25,18 @@ use crate::cli::{
 
 /// Runs `mcsim serve` (or creates an admin with `--create-admin`).
 pub fn serve(args: ServeArgs, printer: Printer) -> Result<ExitStatus> {
-    let mut options = mcsim_server::ServeOptions::new(args.bind, args.data_dir);
+    let data_dir = match args.data_dir {
+        Some(dir) => dir,
+        None => data_dir()?,
+    };
+    let mut options = mcsim_server::ServeOptions::new(args.bind, data_dir);
     options.database = args.database;
     options.database_schema = args.database_schema;
     options.open_registration = args.open_registration;
     options.workers = args.workers;
     options.threads = args.threads;
     options.max_upload = usize::try_from(args.max_upload).unwrap_or(usize::MAX);
+    options.token_ttl = args.token_ttl;
     if let Some(name) = args.create_admin {
         let password = read_password(true, "")?;
         mcsim_server::create_admin_blocking(options, &name, &password).map_err(|e| anyhow!(e))?;
@@ -40,6 +45,24 @@ pub fn serve(args: ServeArgs, printer: Printer) -> Result<ExitStatus> {
     }
     mcsim_server::serve_blocking(options).map_err(|e| anyhow!(e))?;
     Ok(ExitStatus::Success)
+}
+
+/// The platform's data directory + `mcsim-server` (by hand, as [`config_dir`]).
+fn data_dir() -> Result<PathBuf> {
+    let env = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let base = if cfg!(windows) {
+        env("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        env("HOME").map(|h| h.join("Library").join("Application Support"))
+    } else {
+        env("XDG_DATA_HOME").or_else(|| env("HOME").map(|h| h.join(".local").join("share")))
+    };
+    base.map(|b| b.join("mcsim-server"))
+        .ok_or_else(|| anyhow!("no data directory: give --data-dir"))
 }
 
 // -------------------------------------------------------------------------------------------

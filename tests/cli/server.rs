@@ -809,6 +809,28 @@ fn suite(db_args: Vec<String>) {
     assert_eq!(files("blobs"), Vec::<PathBuf>::new());
     assert_eq!(files("runs"), Vec::<PathBuf>::new());
 
+    // An expired token: one line saying so.
+    server.kill();
+    let server = backend.start(&addr, &["--token-ttl", "1"]);
+    mcsim_as(
+        &bob,
+        &[
+            "login",
+            "--server",
+            &url,
+            "--user",
+            "bob",
+            "--password-stdin",
+        ],
+        "bob-password\n",
+    )
+    .expect_code(0);
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_error(
+        &mcsim_as(&bob, &["results", "--remote", &run_id], ""),
+        "token expired",
+    );
+
     // Logout revokes the token.
     mcsim_as(&alice, &["logout"], "").expect_code(0);
     assert_error(

@@ -294,8 +294,13 @@ async fn login(
     }
     state.limiter.succeeded(&body.username);
     let user_id: String = row.try_get("id")?;
+    // Expired tokens are of no use: forget them.
+    sqlx::query("DELETE FROM tokens WHERE expires_at <= $1")
+        .bind(now())
+        .execute(&state.db)
+        .await?;
     let (token, hash) = auth::new_token();
-    let expires_at = now() + auth::TOKEN_TTL_SECONDS;
+    let expires_at = now().saturating_add(state.options.token_ttl);
     sqlx::query(
         "INSERT INTO tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
     )

@@ -17,7 +17,7 @@ use sqlx::Row;
 use crate::AppState;
 use crate::error::ApiError;
 
-/// How long a login token is valid.
+/// How long a login token is valid by default (30 days).
 pub const TOKEN_TTL_SECONDS: i64 = 30 * 24 * 3600;
 
 /// Fills `out` from the operating system's random source. Failure to read it is not

@@ -43,11 +43,13 @@ pub struct ServeOptions {
     pub max_upload: usize,
     /// Largest number of iterations a run may ask for.
     pub max_iterations: u64,
+    /// How long a login token is valid, in seconds.
+    pub token_ttl: i64,
 }
 
 impl ServeOptions {
     /// Defaults for a data directory: no open registration, one worker, 64 MiB uploads,
-    /// 100 million iterations.
+    /// 100 million iterations, tokens valid 30 days.
     pub fn new(bind: SocketAddr, data_dir: PathBuf) -> Self {
         ServeOptions {
             bind,
@@ -59,6 +61,7 @@ impl ServeOptions {
             threads: None,
             max_upload: 64 << 20,
             max_iterations: 100_000_000,
+            token_ttl: auth::TOKEN_TTL_SECONDS,
         }
     }
 

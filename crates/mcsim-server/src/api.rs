@@ -33,8 +33,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -60,6 +59,7 @@ const MAX_JSON: usize = 1 << 20;
 /// The routes, with their body limits.
 pub fn router(state: AppState) -> Router {
     let max_upload = state.options.max_upload;
+    // Uploads stream to storage, counting against `max_upload` themselves.
     let uploads = Router::new()
         .route("/models", post(upload_model).get(list_models))
         .route("/models/{id}/versions", post(upload_version))
@@ -681,28 +681,81 @@ struct Stored {
     summary: Value,
 }
 
-/// Parses an upload with the library's guards, then stores it by content; nothing is left
+/// Streams an upload into a temporary file (hashing it on the way, refusing it past the size
+/// cap), parses it with the library's guards, then stores it by content; nothing is left
 /// behind when it is refused.
-async fn store_upload(state: &AppState, body: Bytes, file_name: &str) -> ApiResult<Stored> {
-    if body.is_empty() {
+async fn store_upload(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Body,
+    file_name: &str,
+) -> ApiResult<Stored> {
+    use futures_util::StreamExt;
+    use sha2::Digest;
+    use tokio::io::AsyncWriteExt;
+
+    let limit = state.options.max_upload;
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("upload too large: the limit is {limit} bytes"),
+        )
+    };
+    // A declared length over the cap is refused before anything is read.
+    if let Some(length) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        && length > limit as u64
+    {
+        return Err(too_large());
+    }
+    let ext = extension_for(file_name);
+    let temp = state.storage.temp_path(ext);
+    let streamed: ApiResult<(String, usize)> = async {
+        let mut file = tokio::fs::File::create(&temp).await?;
+        let mut hasher = sha2::Sha256::new();
+        let mut size = 0usize;
+        let mut stream = body.into_data_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk =
+                chunk.map_err(|e| ApiError::bad_request(format!("cannot read the upload: {e}")))?;
+            size += chunk.len();
+            if size > limit {
+                return Err(too_large());
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk).await?;
+        }
+        file.flush().await?;
+        file.sync_all().await?;
+        Ok((crate::auth::hex(&hasher.finalize()), size))
+    }
+    .await;
+    let (hash, size) = match streamed {
+        Ok(done) => done,
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&temp).await;
+            return Err(e);
+        }
+    };
+    if size == 0 {
+        let _ = tokio::fs::remove_file(&temp).await;
         return Err(ApiError::bad_request("the upload is empty"));
     }
     let storage = state.storage.clone();
     let file_name = file_name.to_owned();
     tokio::task::spawn_blocking(move || {
-        let ext = extension_for(&file_name);
-        let temp = storage.temp_path(ext);
         let result = (|| {
-            std::fs::write(&temp, &body)?;
             let options = mcsim_ops::ParseOptions {
                 path: temp.clone(),
                 recalc: false,
                 load: load_options(),
             };
             let report = mcsim_ops::parse(&options).map_err(|e| ApiError::from_ops(&e))?;
-            if !report.parse_errors.is_empty() {
+            if let Some(first) = report.parse_errors.first() {
                 let details = serde_json::to_value(&report.parse_errors).unwrap_or(Value::Null);
-                let first = &report.parse_errors[0];
                 return Err(ApiError::unprocessable(format!(
                     "the workbook has {} formula(s) that do not parse; first: {}!{} {}: {}",
                     report.parse_errors.len(),
@@ -713,7 +766,6 @@ async fn store_upload(state: &AppState, body: Bytes, file_name: &str) -> ApiResu
                 ))
                 .with_details(details));
             }
-            let hash = crate::auth::sha256_hex(&body);
             let mut summary = serde_json::to_value(&report).map_err(ApiError::internal)?;
             if let Some(obj) = summary.as_object_mut() {
                 obj.insert("path".into(), Value::String(file_name.clone()));
@@ -722,7 +774,7 @@ async fn store_upload(state: &AppState, body: Bytes, file_name: &str) -> ApiResu
             storage.commit(&temp, &hash, ext)?;
             Ok(Stored {
                 hash,
-                size: i64::try_from(body.len()).unwrap_or(i64::MAX),
+                size: i64::try_from(size).unwrap_or(i64::MAX),
                 summary,
             })
         })();
@@ -733,24 +785,6 @@ async fn store_upload(state: &AppState, body: Bytes, file_name: &str) -> ApiResu
     })
     .await
     .map_err(ApiError::internal)?
-}
-
-/// The body of an upload, or 413 / 400 with the reason.
-fn upload_body(state: &AppState, body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
-    body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!(
-                    "upload too large: the limit is {} bytes",
-                    state.options.max_upload
-                ),
-            )
-        } else {
-            ApiError::bad_request(format!("cannot read the upload: {}", rejection.body_text()))
-        }
-    })
 }
 
 async fn insert_version(
@@ -808,7 +842,8 @@ async fn upload_model(
     State(state): State<AppState>,
     user: AuthUser,
     query: Result<Query<UploadQuery>, axum::extract::rejection::QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let Query(query) =
         query.map_err(|e| ApiError::bad_request(format!("invalid query: {}", e.body_text())))?;
@@ -823,8 +858,7 @@ async fn upload_model(
         .unwrap_or_else(|| model_name_from_file(&file_name));
     check_model_name(&name)?;
     check_model_name(&file_name)?;
-    let body = upload_body(&state, body)?;
-    let stored = store_upload(&state, body, &file_name).await?;
+    let stored = store_upload(&state, &headers, body, &file_name).await?;
     let existing = sqlx::query(
         "SELECT id, owner_id, name, created_at FROM models WHERE owner_id = $1 AND name = $2",
     )
@@ -870,7 +904,8 @@ async fn upload_version(
     user: AuthUser,
     axum::extract::Path(id): axum::extract::Path<String>,
     query: Result<Query<UploadQuery>, axum::extract::rejection::QueryRejection>,
-    body: Result<Bytes, BytesRejection>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Body,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let (model, role) = model_access(&state, &user, &id).await?;
     require(role, Role::Editor, "upload a new version")?;
@@ -880,8 +915,7 @@ async fn upload_version(
         .file_name
         .unwrap_or_else(|| format!("{}.xlsx", model.name));
     check_model_name(&file_name)?;
-    let body = upload_body(&state, body)?;
-    let stored = store_upload(&state, body, &file_name).await?;
+    let stored = store_upload(&state, &headers, body, &file_name).await?;
     let version = insert_version(&state, &user, &model, &stored, &file_name).await?;
     Ok(upload_answer(&model, version, &stored))
 }

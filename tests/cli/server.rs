@@ -589,6 +589,17 @@ fn suite(db_args: Vec<String>) {
         &mcsim_as(&alice, &["upload", big.to_str().unwrap()], ""),
         "too large",
     );
+    // The same without a declared length (chunked): refused once past the cap.
+    let chunk = format!("10000\r\n{}\r\n", "a".repeat(0x10000));
+    let request = format!(
+        "POST /api/v1/models?name=chunked HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n{}0\r\n\r\n",
+        token(&alice),
+        chunk.repeat(40)
+    );
+    let (code, answer) = http_raw(server.addr(), &request);
+    assert_eq!(code, 413, "{answer}");
+    assert!(answer.contains("upload too large"), "{answer}");
     let bomb = dir.path().join("bomb.xlsx");
     write_bomb(&bomb);
     let run = mcsim_as(&alice, &["upload", bomb.to_str().unwrap()], "");

@@ -334,6 +334,44 @@ fn suite(db_args: Vec<String>) {
     assert_eq!(up2.json()["version"].as_i64(), Some(2));
     assert_eq!(up2.json()["id"].as_str(), Some(model_id.as_str()));
 
+    // Uploads of one new name at once: one model, distinct versions.
+    let small = dir.path().join("small.xlsx");
+    crate::common::write_xlsx(&small, &crate::common::typed_row(Some("6")), &[]);
+    let uploads: Vec<Value> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let run = mcsim_as(
+                        &alice,
+                        &[
+                            "upload",
+                            small.to_str().unwrap(),
+                            "--name",
+                            "conc",
+                            "--format",
+                            "json",
+                        ],
+                        "",
+                    );
+                    run.expect_code(0);
+                    run.json()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let conc_id = uploads[0]["id"].as_str().unwrap().to_owned();
+    assert!(
+        uploads.iter().all(|u| u["id"] == conc_id.as_str()),
+        "{uploads:?}"
+    );
+    let mut versions: Vec<i64> = uploads
+        .iter()
+        .map(|u| u["version"].as_i64().unwrap())
+        .collect();
+    versions.sort_unstable();
+    assert_eq!(versions, [1, 2, 3, 4]);
+
     // A remote run with --wait gives the same numbers as a local run with the same seed.
     let run = mcsim_as(
         &alice,
@@ -794,6 +832,14 @@ fn suite(db_args: Vec<String>) {
         server.addr(),
         "DELETE",
         &format!("/api/v1/models/{model_id}"),
+        Some(&alice_token),
+        b"",
+    );
+    assert_eq!(code, 204, "{answer}");
+    let (code, answer) = http(
+        server.addr(),
+        "DELETE",
+        &format!("/api/v1/models/{conc_id}"),
         Some(&alice_token),
         b"",
     );

@@ -794,25 +794,38 @@ async fn insert_version(
     stored: &Stored,
     file_name: &str,
 ) -> ApiResult<i64> {
-    let row = sqlx::query("SELECT MAX(version) AS v FROM versions WHERE model_id = $1")
+    // Two uploads at once may pick the same number: the loser takes the next one.
+    let mut version = 0;
+    for _ in 0..8 {
+        let row = sqlx::query("SELECT MAX(version) AS v FROM versions WHERE model_id = $1")
+            .bind(model.id.clone())
+            .fetch_one(&state.db)
+            .await?;
+        let next = row.try_get::<Option<i64>, _>("v")?.unwrap_or(0) + 1;
+        let inserted = sqlx::query(
+            "INSERT INTO versions (model_id, version, hash, size, file_name, parse_summary, uploaded_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (model_id, version) DO NOTHING",
+        )
         .bind(model.id.clone())
-        .fetch_one(&state.db)
+        .bind(next)
+        .bind(stored.hash.clone())
+        .bind(stored.size)
+        .bind(file_name.to_owned())
+        .bind(stored.summary.to_string())
+        .bind(user.id.clone())
+        .bind(now())
+        .execute(&state.db)
         .await?;
-    let version = row.try_get::<Option<i64>, _>("v")?.unwrap_or(0) + 1;
-    sqlx::query(
-        "INSERT INTO versions (model_id, version, hash, size, file_name, parse_summary, uploaded_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(model.id.clone())
-    .bind(version)
-    .bind(stored.hash.clone())
-    .bind(stored.size)
-    .bind(file_name.to_owned())
-    .bind(stored.summary.to_string())
-    .bind(user.id.clone())
-    .bind(now())
-    .execute(&state.db)
-    .await?;
+        if inserted.rows_affected() == 1 {
+            version = next;
+            break;
+        }
+    }
+    if version == 0 {
+        return Err(ApiError::conflict(
+            "too many uploads of this model at once: try again",
+        ));
+    }
     audit(
         &state.db,
         Some(&user.id),
@@ -875,8 +888,10 @@ async fn upload_model(
                 name: name.clone(),
                 created_at: now(),
             };
-            sqlx::query(
-                "INSERT INTO models (id, owner_id, name, created_at) VALUES ($1, $2, $3, $4)",
+            // A concurrent upload of the same new name may win: then use its model.
+            let inserted = sqlx::query(
+                "INSERT INTO models (id, owner_id, name, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (owner_id, name) DO NOTHING",
             )
             .bind(model.id.clone())
             .bind(model.owner_id.clone())
@@ -884,7 +899,18 @@ async fn upload_model(
             .bind(model.created_at)
             .execute(&state.db)
             .await?;
-            model
+            if inserted.rows_affected() == 1 {
+                model
+            } else {
+                let row = sqlx::query(
+                    "SELECT id, owner_id, name, created_at FROM models WHERE owner_id = $1 AND name = $2",
+                )
+                .bind(user.id.clone())
+                .bind(name.clone())
+                .fetch_one(&state.db)
+                .await?;
+                ModelRow::from_row(&row)?
+            }
         }
     };
     let version = insert_version(&state, &user, &model, &stored, &file_name).await?;

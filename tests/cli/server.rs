@@ -727,8 +727,22 @@ fn suite(db_args: Vec<String>) {
     assert!(events.contains("event: progress"), "{events}");
     assert!(events.contains("\"status\":\"running\""), "{events}");
 
-    // A graceful shutdown (SIGTERM) stops it and queues it again.
+    // A graceful shutdown (SIGTERM) stops it and queues it again, and ends the event streams
+    // of those following it.
+    let follower = {
+        let (addr, token, id) = (addr.clone(), alice_token.clone(), long.clone());
+        std::thread::spawn(move || read_events(&addr, &token, &id, usize::MAX))
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let stopping = Instant::now();
     server.terminate();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(20),
+        "the shutdown waited {:?}",
+        stopping.elapsed()
+    );
+    let events = follower.join().unwrap();
+    assert!(events.contains("event: end"), "{events}");
     let server = backend.start(&addr, &["--workers", "0"]);
     assert_eq!(status_of(&server, &alice_token, &long)["status"], "queued");
     // Cancelled while queued.
@@ -934,8 +948,10 @@ fn read_events(addr: &str, token: &str, id: &str, count: usize) -> String {
     stream.write_all(head.as_bytes()).unwrap();
     let mut text = String::new();
     let mut buffer = [0u8; 4096];
-    while text.matches("event: ").count() < count {
-        let n = stream.read(&mut buffer).unwrap();
+    while text.matches("event: ").count() < count && !text.contains("event: end") {
+        let Ok(n) = stream.read(&mut buffer) else {
+            break;
+        };
         if n == 0 {
             break;
         }

@@ -1562,7 +1562,8 @@ async fn cancel_run(
 }
 
 /// Progress as Server-Sent Events: `progress` (`{"status","done","total"}`) whenever it
-/// changes, then one `end` event with the run's status document, then the stream closes.
+/// changes, then one `end` event with the run's status document, then the stream closes (also
+/// when the server shuts down, with the run's status then).
 async fn run_events(
     State(state): State<AppState>,
     user: AuthUser,
@@ -1599,7 +1600,10 @@ async fn run_events(
                     continue;
                 };
                 let status = doc["status"].as_str().unwrap_or("").to_owned();
-                if matches!(status.as_str(), "succeeded" | "failed" | "cancelled") {
+                // The stream also ends when the server shuts down (the run is queued again).
+                if matches!(status.as_str(), "succeeded" | "failed" | "cancelled")
+                    || state.jobs.shutting_down.load(Ordering::SeqCst)
+                {
                     let event = Event::default().event("end").data(doc.to_string());
                     return Some((Ok(event), (state, id, role, last, true)));
                 }

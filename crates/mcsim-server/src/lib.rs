@@ -114,7 +114,14 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     if requeued > 0 {
         tracing::warn!("{requeued} run(s) interrupted by the last shutdown were queued again");
     }
-    let shutdown = tokio_util_shutdown();
+    // At Ctrl-C or SIGTERM, running jobs stop at once (to be queued again) and event streams
+    // end, so that the graceful shutdown does not wait for long runs.
+    let jobs = state.jobs.clone();
+    let shutdown = async move {
+        tokio_util_shutdown().await;
+        tracing::info!("shutting down");
+        jobs.cancel_all();
+    };
     for n in 0..state.options.workers {
         tokio::spawn(jobs::worker(state.clone(), n));
     }
@@ -138,8 +145,8 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     .with_graceful_shutdown(shutdown)
     .await
     .map_err(|e| format!("server error: {e}"))?;
-    // Running jobs are stopped and queued again (the next start runs them); wait for them to
-    // record that, for up to 30 s.
+    // Running jobs were stopped and are queued again (the next start runs them); wait for them
+    // to record that, for up to 30 s.
     state.jobs.cancel_all();
     for _ in 0..300 {
         if state.jobs.running() == 0 {

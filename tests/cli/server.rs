@@ -387,6 +387,41 @@ fn suite(db_args: Vec<String>) {
     assert_eq!(remote_report["iterations"], 2000);
     let output_name = means(&remote_report)[0].0.clone();
 
+    // The model file travels with the run (--config), as for a local run.
+    let plain = crate::common::example("npv_project.xlsx");
+    let config = crate::common::example("npv_project.mcsim.toml");
+    let (plain, config) = (plain.to_str().unwrap(), config.to_str().unwrap());
+    mcsim_as(&alice, &["upload", plain, "--name", "plain"], "").expect_code(0);
+    let run = mcsim_as(
+        &alice,
+        &[
+            "run", "--remote", "plain", "--config", config, "-n", "600", "--seed", "4", "--wait",
+            "--format", "json",
+        ],
+        "",
+    );
+    run.expect_code(0);
+    let local = run_json(
+        dir.path(),
+        &[plain, "--config", config, "-n", "600", "--seed", "4"],
+    );
+    assert_eq!(means(&run.json()), means(&local));
+    // A model file that does not parse is refused before the run is queued.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "iterationz = 5\n").unwrap();
+    let run = mcsim_as(
+        &alice,
+        &[
+            "run",
+            "--remote",
+            "plain",
+            "--config",
+            bad.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_error(&run, "iterationz");
+
     // Without --wait: the id; then the stored report and the samples.
     let run = mcsim_as(
         &alice,
@@ -850,6 +885,25 @@ fn suite(db_args: Vec<String>) {
         b"",
     );
     assert_eq!(code, 204, "{answer}");
+    for name in ["plain"] {
+        let (_, list) = http(
+            server.addr(),
+            "GET",
+            &format!("/api/v1/models?search={name}"),
+            Some(&alice_token),
+            b"",
+        );
+        let list: Value = serde_json::from_str(&list).unwrap();
+        let id = list["models"][0]["id"].as_str().unwrap().to_owned();
+        let (code, answer) = http(
+            server.addr(),
+            "DELETE",
+            &format!("/api/v1/models/{id}"),
+            Some(&alice_token),
+            b"",
+        );
+        assert_eq!(code, 204, "{answer}");
+    }
     let (code, answer) = http(
         server.addr(),
         "DELETE",

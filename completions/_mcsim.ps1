@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcsim' -ScriptBlock {
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Log out: revoke the saved token on the server and forget it')
             [CompletionResult]::new('user', 'user', [CompletionResultType]::ParameterValue, 'Manage users on the team server (admins)')
             [CompletionResult]::new('upload', 'upload', [CompletionResultType]::ParameterValue, 'Upload a workbook to the team server (a new model, or a new version of yours with the same name)')
+            [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a queued or running run on the team server (owner or editor)')
             [CompletionResult]::new('share', 'share', [CompletionResultType]::ParameterValue, 'Share a model or run on the team server with another user, or revoke it')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write the man pages and shell completions (for packagers and the repository)')
             break
@@ -255,6 +256,18 @@ Register-ArgumentCompleter -Native -CommandName 'mcsim' -ScriptBlock {
         'mcsim;upload' {
             [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The model''s name on the server. Default: the file name without its extension')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: `json` prints `{"id", "name", "version"}` and the parse summary')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no warnings or progress on stderr (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no warnings or progress on stderr (errors are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mcsim;cancel' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no warnings or progress on stderr (errors are still printed)')

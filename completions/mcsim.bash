@@ -16,6 +16,9 @@ _mcsim() {
             ",$1")
                 cmd="mcsim"
                 ;;
+            mcsim,cancel)
+                cmd="mcsim__subcmd__cancel"
+                ;;
             mcsim,generate)
                 cmd="mcsim__subcmd__generate"
                 ;;
@@ -77,12 +80,30 @@ _mcsim() {
 
     case "${cmd}" in
         mcsim)
-            opts="-v -q -h -V --verbose --quiet --help --version parse run results serve register login logout user upload share generate"
+            opts="-v -q -h -V --verbose --quiet --help --version parse run results serve register login logout user upload cancel share generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcsim__subcmd__cancel)
+            opts="-v -q -h -V --format --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

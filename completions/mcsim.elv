@@ -35,6 +35,7 @@ set edit:completion:arg-completer[mcsim] = {|@words|
             cand logout 'Log out: revoke the saved token on the server and forget it'
             cand user 'Manage users on the team server (admins)'
             cand upload 'Upload a workbook to the team server (a new model, or a new version of yours with the same name)'
+            cand cancel 'Cancel a queued or running run on the team server (owner or editor)'
             cand share 'Share a model or run on the team server with another user, or revoke it'
             cand generate 'Write the man pages and shell completions (for packagers and the repository)'
         }
@@ -239,6 +240,17 @@ set edit:completion:arg-completer[mcsim] = {|@words|
         &'mcsim;upload'= {
             cand --name 'The model''s name on the server. Default: the file name without its extension'
             cand --format 'Output format: `json` prints `{"id", "name", "version"}` and the parse summary'
+            cand -v 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+            cand --verbose 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+            cand -q 'Print no warnings or progress on stderr (errors are still printed)'
+            cand --quiet 'Print no warnings or progress on stderr (errors are still printed)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcsim;cancel'= {
+            cand --format 'Output format'
             cand -v 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
             cand --verbose 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
             cand -q 'Print no warnings or progress on stderr (errors are still printed)'

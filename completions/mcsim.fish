@@ -37,6 +37,7 @@ complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "login" -d 'Log in to a 
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "logout" -d 'Log out: revoke the saved token on the server and forget it'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "user" -d 'Manage users on the team server (admins)'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "upload" -d 'Upload a workbook to the team server (a new model, or a new version of yours with the same name)'
+complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "cancel" -d 'Cancel a queued or running run on the team server (owner or editor)'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "share" -d 'Share a model or run on the team server with another user, or revoke it'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "generate" -d 'Write the man pages and shell completions (for packagers and the repository)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand parse" -l format -d 'Output format: `table` prints a summary; `json` prints the whole report, including every formula cell with `--recalc`, to stdout' -r -f -a "table\t'A summary for people'
@@ -185,6 +186,12 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand upload" -s v -l verbose -d '
 complete -c mcsim -n "__fish_mcsim_using_subcommand upload" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand upload" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcsim -n "__fish_mcsim_using_subcommand upload" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand cancel" -l format -d 'Output format' -r -f -a "table\t'A summary for people'
+json\t'The full report as one JSON document (for scripts)'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand cancel" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand cancel" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand cancel" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand cancel" -s V -l version -d 'Print version'
 complete -c mcsim -n "__fish_mcsim_using_subcommand share" -l with -d 'The user to share with (or revoke)' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand share" -l role -d 'The role given' -r -f -a "viewer\t'Reads the model and its runs'
 editor\t'Also starts runs, uploads new versions and cancels runs'"

@@ -179,6 +179,9 @@ pub enum Command {
     /// Upload a workbook to the team server (a new model, or a new version of yours with the same name).
     Upload(UploadArgs),
 
+    /// Cancel a queued or running run on the team server (owner or editor).
+    Cancel(CancelArgs),
+
     /// Share a model or run on the team server with another user, or revoke it.
     #[command(
         long_about = "Share a model (id m...) or a run (id r...) with another user: a viewer \
@@ -358,6 +361,18 @@ pub struct UploadArgs {
     pub name: Option<String>,
 
     /// Output format: `json` prints `{"id", "name", "version"}` and the parse summary.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `mcsim cancel`.
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The run's id.
+    #[arg(value_name = "RUN_ID")]
+    pub id: String,
+
+    /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         Command::User(command) => commands::user(command, printer),
         Command::Upload(args) => commands::upload(args, printer),
         Command::Share(args) => commands::share(args, printer),
+        Command::Cancel(args) => commands::cancel(args, printer),
         Command::Generate(args) => commands::generate(args, printer),
     };
     match result {

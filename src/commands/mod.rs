@@ -17,7 +17,7 @@ use std::process::ExitCode;
 
 pub use generate::generate;
 pub use parse::parse;
-pub use remote::{login, logout, register, serve, share, upload, user};
+pub use remote::{cancel, login, logout, register, serve, share, upload, user};
 pub use results::results;
 pub use run::run;
 

@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 use super::report::{self, Align, num};
 use super::{ExitStatus, Printer, StatsOptions};
 use crate::cli::{
-    Format, LoginArgs, LogoutArgs, RegisterArgs, ResultsArgs, ResultsFormat, RunArgs, ServeArgs,
-    ShareArgs, ShareRole, UploadArgs, UserCommand,
+    CancelArgs, Format, LoginArgs, LogoutArgs, RegisterArgs, ResultsArgs, ResultsFormat, RunArgs,
+    ServeArgs, ShareArgs, ShareRole, UploadArgs, UserCommand,
 };
 
 // -------------------------------------------------------------------------------------------
@@ -525,6 +525,21 @@ pub fn share(args: ShareArgs, _printer: Printer) -> Result<ExitStatus> {
             args.id,
             args.with,
             answer["role"].as_str().unwrap_or("?")
+        ))?,
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Runs `mcsim cancel`.
+pub fn cancel(args: CancelArgs, _printer: Printer) -> Result<ExitStatus> {
+    let (remote, _) = Remote::logged_in()?;
+    let answer = remote.json(remote.post(&format!("/runs/{}/cancel", path_segment(&args.id))))?;
+    match args.format {
+        Format::Json => print_json(&answer)?,
+        Format::Table => print_line(format_args!(
+            "{} {}",
+            args.id,
+            answer["status"].as_str().unwrap_or("?")
         ))?,
     }
     Ok(ExitStatus::Success)

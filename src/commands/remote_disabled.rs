@@ -4,8 +4,8 @@ use anyhow::{Result, bail};
 
 use super::{ExitStatus, Printer, StatsOptions};
 use crate::cli::{
-    LoginArgs, LogoutArgs, RegisterArgs, ResultsArgs, RunArgs, ServeArgs, ShareArgs, UploadArgs,
-    UserCommand,
+    CancelArgs, LoginArgs, LogoutArgs, RegisterArgs, ResultsArgs, RunArgs, ServeArgs, ShareArgs,
+    UploadArgs, UserCommand,
 };
 
 fn disabled() -> Result<ExitStatus> {
@@ -46,5 +46,9 @@ pub fn run(_: RunArgs, _: StatsOptions, _: Printer) -> Result<ExitStatus> {
 }
 /// `mcsim results --remote`.
 pub fn results(_: ResultsArgs, _: Printer) -> Result<ExitStatus> {
+    disabled()
+}
+/// `mcsim cancel`.
+pub fn cancel(_: CancelArgs, _: Printer) -> Result<ExitStatus> {
     disabled()
 }

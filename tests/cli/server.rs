@@ -780,15 +780,15 @@ fn suite(db_args: Vec<String>) {
     assert!(events.contains("event: end"), "{events}");
     let server = backend.start(&addr, &["--workers", "0"]);
     assert_eq!(status_of(&server, &alice_token, &long)["status"], "queued");
-    // Cancelled while queued.
-    let (code, answer) = http(
-        server.addr(),
-        "POST",
-        &format!("/api/v1/runs/{long}/cancel"),
-        Some(&alice_token),
-        b"",
+    // Cancelled while queued; bob (no access) cannot.
+    assert_error(&mcsim_as(&bob, &["cancel", &long], ""), "not found");
+    let run = mcsim_as(&alice, &["cancel", &long, "--format", "json"], "");
+    run.expect_code(0);
+    assert_eq!(run.json()["status"], "cancelled");
+    assert_error(
+        &mcsim_as(&alice, &["cancel", &long], ""),
+        "only a queued or running run",
     );
-    assert_eq!(code, 200, "{answer}");
     assert_error(
         &mcsim_as(&alice, &["results", "--remote", &long], ""),
         "cancelled",

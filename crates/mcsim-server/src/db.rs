@@ -115,6 +115,14 @@ pub async fn open(url: &str, schema: Option<&str>) -> Result<AnyPool, String> {
         .connect(url)
         .await
         .map_err(|e| format!("cannot open the database {}: {e}", redact(url)))?;
+    if !is_postgres {
+        // Readers do not block the writer (the job queue, uploads) in WAL mode; the setting is
+        // kept in the file.
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&pool)
+            .await
+            .map_err(|e| format!("cannot set the SQLite journal mode: {e}"))?;
+    }
     for statement in SCHEMA {
         pool.execute(*statement)
             .await

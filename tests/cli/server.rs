@@ -1079,8 +1079,18 @@ fn team_server_on_postgres() {
     );
     suite(vec![
         "--database".into(),
-        url,
+        url.clone(),
         "--database-schema".into(),
-        schema,
+        schema.clone(),
     ]);
+    // Best effort: drop the schema when psql is there (a leftover one harms nothing).
+    let _ = Command::new("psql")
+        .args([
+            url.as_str(),
+            "-qc",
+            &format!("DROP SCHEMA {schema} CASCADE"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
 }

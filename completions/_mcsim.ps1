@@ -101,12 +101,12 @@ Register-ArgumentCompleter -Native -CommandName 'mcsim' -ScriptBlock {
             break
         }
         'mcsim;results' {
-            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Print the stored report of a run on the team server instead (`mcsim run --remote`)')
+            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Print the stored report of a run on the team server instead (`mcsim run --remote`). With --compare RUN_ID, compares the two runs'' samples on the server')
             [CompletionResult]::new('--samples', '--samples', [CompletionResultType]::ParameterName, 'With --remote: download the run''s samples (Parquet) to FILE')
             [CompletionResult]::new('--in-format', '--in-format', [CompletionResultType]::ParameterName, 'The format of the samples read from stdin (`-`), when not to be told from their first bytes')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: `table` prints a summary; `json` the whole report; `csv` one row per output (its statistics; with --compare, the comparison)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Report only this output (default: every output)')
-            [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Compare with another samples file (B), output by output: B minus this file (A)')
+            [CompletionResult]::new('--compare', '--compare', [CompletionResultType]::ParameterName, 'Compare with another samples file (B), output by output: B minus this file (A). With --remote, another run''s id')
             [CompletionResult]::new('--plot', '--plot', [CompletionResultType]::ParameterName, 'Draw a chart of --output (default: the first output) to the file given by --to')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Where --plot writes its chart: FILE.svg or FILE.png')
             [CompletionResult]::new('--percentile', '--percentile', [CompletionResultType]::ParameterName, 'Also report this percentile, in percent: `--percentile 1` is the 1st percentile, `--percentile 99.5` the 99.5th (0 to 100). Repeatable. The 1st, 5th, 10th, 25th, 50th, 75th, 90th, 95th and 99th are always reported')

@@ -95,12 +95,12 @@ set edit:completion:arg-completer[mcsim] = {|@words|
             cand --version 'Print version'
         }
         &'mcsim;results'= {
-            cand --remote 'Print the stored report of a run on the team server instead (`mcsim run --remote`)'
+            cand --remote 'Print the stored report of a run on the team server instead (`mcsim run --remote`). With --compare RUN_ID, compares the two runs'' samples on the server'
             cand --samples 'With --remote: download the run''s samples (Parquet) to FILE'
             cand --in-format 'The format of the samples read from stdin (`-`), when not to be told from their first bytes'
             cand --format 'Output format: `table` prints a summary; `json` the whole report; `csv` one row per output (its statistics; with --compare, the comparison)'
             cand --output 'Report only this output (default: every output)'
-            cand --compare 'Compare with another samples file (B), output by output: B minus this file (A)'
+            cand --compare 'Compare with another samples file (B), output by output: B minus this file (A). With --remote, another run''s id'
             cand --plot 'Draw a chart of --output (default: the first output) to the file given by --to'
             cand --to 'Where --plot writes its chart: FILE.svg or FILE.png'
             cand --percentile 'Also report this percentile, in percent: `--percentile 1` is the 1st percentile, `--percentile 99.5` the 99.5th (0 to 100). Repeatable. The 1st, 5th, 10th, 25th, 50th, 75th, 90th, 95th and 99th are always reported'

@@ -697,7 +697,8 @@ pub struct ResultsArgs {
     pub file: Option<PathBuf>,
 
     /// Print the stored report of a run on the team server instead (`mcsim run --remote`).
-    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["file", "compare", "plot", "in_format"])]
+    /// With --compare RUN_ID, compares the two runs' samples on the server.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["file", "plot", "in_format"])]
     pub remote: Option<String>,
 
     /// With --remote: download the run's samples (Parquet) to FILE.
@@ -718,7 +719,8 @@ pub struct ResultsArgs {
     #[arg(long, value_name = "NAME")]
     pub output: Option<String>,
 
-    /// Compare with another samples file (B), output by output: B minus this file (A).
+    /// Compare with another samples file (B), output by output: B minus this file (A). With
+    /// --remote, another run's id.
     #[arg(long, value_name = "OTHER_FILE")]
     pub compare: Option<PathBuf>,
 

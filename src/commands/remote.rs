@@ -798,6 +798,9 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
         )?;
         printer.info(format_args!("samples written to {}", path.display()));
     }
+    if let Some(other) = &args.compare {
+        return compare(&remote, &id, &other.to_string_lossy(), args.format);
+    }
     let format = match args.format {
         ResultsFormat::Json => Format::Json,
         ResultsFormat::Table => Format::Table,
@@ -806,6 +809,50 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
         }
     };
     finished_report(&remote, &id, &status, format, printer)
+}
+
+/// `mcsim results --remote A --compare B`: the server compares the runs' samples.
+fn compare(remote: &Remote, a: &str, b: &str, format: ResultsFormat) -> Result<ExitStatus> {
+    let report = remote.json(remote.get(&format!(
+        "/runs/{}/compare/{}",
+        path_segment(a),
+        path_segment(b)
+    )))?;
+    match format {
+        ResultsFormat::Json => print_json(&report)?,
+        ResultsFormat::Csv => {
+            bail!("--format csv is not available with --remote: use table or json")
+        }
+        ResultsFormat::Table => {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            writeln!(out, "Run {b} compared with run {a} (B - A)")?;
+            let header = ["output", "mean A", "mean B", "diff", "differs (5%)"];
+            let mut align = vec![Align::Right; header.len()];
+            align[0] = Align::Left;
+            let number = |v: &Value| v.as_f64().map_or_else(|| "-".to_owned(), num);
+            let rows: Vec<Vec<String>> = report["comparison"]["outputs"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|o| {
+                    vec![
+                        o["output"].as_str().unwrap_or("?").to_owned(),
+                        number(&o["mean_a"]),
+                        number(&o["mean_b"]),
+                        number(&o["mean_diff"]),
+                        if o["mean_differs"].as_bool() == Some(true) {
+                            "yes".to_owned()
+                        } else {
+                            "no".to_owned()
+                        },
+                    ]
+                })
+                .collect();
+            report::write_table(&mut out, &header, &align, &rows)?;
+            out.flush()?;
+        }
+    }
+    Ok(ExitStatus::Success)
 }
 
 /// Downloads to `path` through a temporary file beside it, so that a broken transfer leaves

@@ -447,6 +447,46 @@ fn suite(db_args: Vec<String>) {
         );
     }
 
+    // Two runs compared on the server, from their samples.
+    let run = mcsim_as(
+        &alice,
+        &[
+            "run", "--remote", "npv", "-n", "1000", "--seed", "4", "--format", "json",
+        ],
+        "",
+    );
+    run.expect_code(0);
+    let other_id = run.json()["id"].as_str().unwrap().to_owned();
+    wait_results(&alice, &other_id, &[]).expect_code(0);
+    let run = mcsim_as(
+        &alice,
+        &[
+            "results",
+            "--remote",
+            &run_id,
+            "--compare",
+            &other_id,
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    run.expect_code(0);
+    let comparison = run.json();
+    let compared = comparison["comparison"]["outputs"].as_array().unwrap();
+    assert_eq!(compared.len(), a.len());
+    for ((name, mean), c) in a.iter().zip(compared) {
+        assert_eq!(c["output"].as_str(), Some(name.as_str()));
+        let mean_a = c["mean_a"].as_f64().unwrap();
+        assert!((mean_a - mean).abs() <= 1e-9 * mean.abs().max(1.0), "{c}");
+    }
+    mcsim_as(
+        &alice,
+        &["results", "--remote", &run_id, "--compare", &other_id],
+        "",
+    )
+    .expect_code(0);
+
     // --fail-if: exit 1 as a local run.
     let condition = format!("mean({output_name}) > -1e300");
     let run = mcsim_as(
@@ -532,6 +572,14 @@ fn suite(db_args: Vec<String>) {
     );
     assert_error(
         &mcsim_as(&bob, &["run", "--remote", &model_id], ""),
+        "not found",
+    );
+    assert_error(
+        &mcsim_as(
+            &bob,
+            &["results", "--remote", &run_id, "--compare", &run_id],
+            "",
+        ),
         "not found",
     );
     assert_error(

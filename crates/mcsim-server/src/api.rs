@@ -25,6 +25,7 @@
 //! | GET | /runs/{id}, /runs/{id}/report, /runs/{id}/samples | status, report, samples |
 //! | GET | /runs/{id}/events | progress as Server-Sent Events (`progress`, then `end`) |
 //! | POST | /runs/{id}/cancel | cancel (editor) |
+//! | GET | /runs/{a}/compare/{b} | run B compared with run A, from their samples (as `mcsim results A --compare B`) |
 //! | POST, DELETE | /runs/{id}/shares, /runs/{id}/shares/{user} | share, revoke (owner) |
 
 use std::convert::Infallible;
@@ -87,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .route("/runs/{id}/samples", get(get_samples))
         .route("/runs/{id}/events", get(run_events))
         .route("/runs/{id}/cancel", post(cancel_run))
+        .route("/runs/{id}/compare/{other}", get(compare_runs))
         .route("/runs/{id}/shares", post(share_run))
         .route(
             "/runs/{id}/shares/{user}",
@@ -1530,6 +1532,35 @@ async fn get_samples(
         "application/vnd.apache.parquet",
         &format!("{id}.parquet"),
     ))
+}
+
+async fn compare_runs(
+    State(state): State<AppState>,
+    user: AuthUser,
+    axum::extract::Path((a, b)): axum::extract::Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    for id in [&a, &b] {
+        let (row, _) = run_access(&state, &user, id).await?;
+        if row.try_get::<i64, _>("has_samples")? == 0 {
+            let status: String = row.try_get("status")?;
+            return Err(ApiError::conflict(format!(
+                "run {id} has no samples file (it is {status})"
+            )));
+        }
+    }
+    let options = mcsim_ops::results::ResultsOptions::new(state.storage.samples_path(&a))
+        .with_compare(state.storage.samples_path(&b));
+    let report = tokio::task::spawn_blocking(move || mcsim_ops::results::results(&options))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| ApiError::from_ops(&e))?;
+    let mut json = serde_json::to_value(&report).map_err(ApiError::internal)?;
+    // Name the runs, not the server's files.
+    json["file"] = Value::String(a.clone());
+    if json["comparison"].is_object() {
+        json["comparison"]["file"] = Value::String(b.clone());
+    }
+    Ok(Json(json))
 }
 
 async fn cancel_run(

@@ -101,7 +101,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcsim' -ScriptBlock {
             break
         }
         'mcsim;results' {
-            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Print the stored report of a run on the team server instead (`mcsim run --remote`). With --compare RUN_ID, compares the two runs'' samples on the server')
+            [CompletionResult]::new('--remote', '--remote', [CompletionResultType]::ParameterName, 'Print the stored report of a run on the team server instead (`mcsim run --remote`). With --compare RUN_ID, compares the two runs'' samples on the server; with --plot, the server draws the chart')
             [CompletionResult]::new('--samples', '--samples', [CompletionResultType]::ParameterName, 'With --remote: download the run''s samples (Parquet) to FILE')
             [CompletionResult]::new('--in-format', '--in-format', [CompletionResultType]::ParameterName, 'The format of the samples read from stdin (`-`), when not to be told from their first bytes')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format: `table` prints a summary; `json` the whole report; `csv` one row per output (its statistics; with --compare, the comparison)')

@@ -95,7 +95,7 @@ set edit:completion:arg-completer[mcsim] = {|@words|
             cand --version 'Print version'
         }
         &'mcsim;results'= {
-            cand --remote 'Print the stored report of a run on the team server instead (`mcsim run --remote`). With --compare RUN_ID, compares the two runs'' samples on the server'
+            cand --remote 'Print the stored report of a run on the team server instead (`mcsim run --remote`). With --compare RUN_ID, compares the two runs'' samples on the server; with --plot, the server draws the chart'
             cand --samples 'With --remote: download the run''s samples (Parquet) to FILE'
             cand --in-format 'The format of the samples read from stdin (`-`), when not to be told from their first bytes'
             cand --format 'Output format: `table` prints a summary; `json` the whole report; `csv` one row per output (its statistics; with --compare, the comparison)'

@@ -83,7 +83,7 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s v -l verbose -d 'Log
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s V -l version -d 'Print version'
-complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l remote -d 'Print the stored report of a run on the team server instead (`mcsim run --remote`). With --compare RUN_ID, compares the two runs\' samples on the server' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l remote -d 'Print the stored report of a run on the team server instead (`mcsim run --remote`). With --compare RUN_ID, compares the two runs\' samples on the server; with --plot, the server draws the chart' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l samples -d 'With --remote: download the run\'s samples (Parquet) to FILE' -r -F
 complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l in-format -d 'The format of the samples read from stdin (`-`), when not to be told from their first bytes' -r -f -a "parquet\t'Apache Parquet (Snappy-compressed)'
 arrow\t'Arrow IPC: the file format (Feather v2) to a file, the stream format to a pipe'

@@ -697,8 +697,9 @@ pub struct ResultsArgs {
     pub file: Option<PathBuf>,
 
     /// Print the stored report of a run on the team server instead (`mcsim run --remote`).
-    /// With --compare RUN_ID, compares the two runs' samples on the server.
-    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["file", "plot", "in_format"])]
+    /// With --compare RUN_ID, compares the two runs' samples on the server; with --plot, the
+    /// server draws the chart.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["file", "in_format"])]
     pub remote: Option<String>,
 
     /// With --remote: download the run's samples (Parquet) to FILE.

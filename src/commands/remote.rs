@@ -798,6 +798,29 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
         )?;
         printer.info(format_args!("samples written to {}", path.display()));
     }
+    if let (Some(kind), Some(to)) = (args.plot, &args.to) {
+        let chart = match kind {
+            crate::cli::PlotKind::Histogram => "histogram",
+            crate::cli::PlotKind::Cdf => "cdf",
+            crate::cli::PlotKind::Tornado => "tornado",
+        };
+        let format = match to.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("png") => "png",
+            Some(e) if e.eq_ignore_ascii_case("svg") => "svg",
+            _ => bail!("--to {}: give a .svg or .png file", to.display()),
+        };
+        let mut query = format!("?chart={chart}&format={format}");
+        if let Some(output) = &args.output {
+            query.push_str(&format!("&output={}", path_segment(output)));
+        }
+        download(
+            &remote,
+            &format!("/runs/{}/plot{query}", path_segment(&id)),
+            to,
+        )?;
+        printer.info(format_args!("chart written to {}", to.display()));
+        return Ok(ExitStatus::Success);
+    }
     if let Some(other) = &args.compare {
         return compare(&remote, &id, &other.to_string_lossy(), args.format);
     }

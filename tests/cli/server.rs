@@ -487,6 +487,41 @@ fn suite(db_args: Vec<String>) {
     )
     .expect_code(0);
 
+    // Charts drawn on the server, as `mcsim results --plot`.
+    let chart = dir.path().join("npv.svg");
+    mcsim_as(
+        &alice,
+        &[
+            "results",
+            "--remote",
+            &run_id,
+            "--plot",
+            "histogram",
+            "--to",
+            chart.to_str().unwrap(),
+        ],
+        "",
+    )
+    .expect_code(0);
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(svg.contains("<svg"), "{}", &svg[..svg.len().min(200)]);
+    let run = mcsim_as(
+        &alice,
+        &[
+            "results",
+            "--remote",
+            &run_id,
+            "--plot",
+            "cdf",
+            "--output",
+            "nope",
+            "--to",
+            chart.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_error(&run, "nope");
+
     // --fail-if: exit 1 as a local run.
     let condition = format!("mean({output_name}) > -1e300");
     let run = mcsim_as(

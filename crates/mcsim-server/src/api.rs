@@ -25,6 +25,7 @@
 //! | GET | /runs/{id}, /runs/{id}/report, /runs/{id}/samples | status, report, samples |
 //! | GET | /runs/{id}/events | progress as Server-Sent Events (`progress`, then `end`) |
 //! | POST | /runs/{id}/cancel | cancel (editor) |
+//! | GET | /runs/{id}/plot?chart=histogram&output=NPV&format=svg | a chart (histogram, cdf, tornado; svg or png) |
 //! | GET | /runs/{a}/compare/{b} | run B compared with run A, from their samples (as `mcsim results A --compare B`) |
 //! | POST, DELETE | /runs/{id}/shares, /runs/{id}/shares/{user} | share, revoke (owner) |
 
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/runs/{id}/events", get(run_events))
         .route("/runs/{id}/cancel", post(cancel_run))
         .route("/runs/{id}/compare/{other}", get(compare_runs))
+        .route("/runs/{id}/plot", get(plot_run))
         .route("/runs/{id}/shares", post(share_run))
         .route(
             "/runs/{id}/shares/{user}",
@@ -1561,6 +1563,73 @@ async fn compare_runs(
         json["comparison"]["file"] = Value::String(b.clone());
     }
     Ok(Json(json))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PlotQuery {
+    chart: String,
+    output: Option<String>,
+    format: Option<String>,
+}
+
+async fn plot_run(
+    State(state): State<AppState>,
+    user: AuthUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    Query(query): Query<PlotQuery>,
+) -> ApiResult<Response> {
+    use mcsim_ops::results::{Chart, PlotRequest, ResultsOptions};
+    let (row, _) = run_access(&state, &user, &id).await?;
+    if row.try_get::<i64, _>("has_samples")? == 0 {
+        let status: String = row.try_get("status")?;
+        return Err(ApiError::conflict(format!(
+            "run {id} has no samples file (it is {status})"
+        )));
+    }
+    let chart = match query.chart.as_str() {
+        "histogram" => Chart::Histogram,
+        "cdf" => Chart::Cdf,
+        "tornado" => Chart::Tornado,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "chart `{other}`: use histogram, cdf or tornado"
+            )));
+        }
+    };
+    let (ext, content_type) = match query.format.as_deref().unwrap_or("svg") {
+        "svg" => ("svg", "image/svg+xml"),
+        "png" => ("png", "image/png"),
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "format `{other}`: use svg or png"
+            )));
+        }
+    };
+    let path = state
+        .storage
+        .run_dir(&id)
+        .join(format!("{}.{ext}", new_id("plot-")));
+    let mut options = ResultsOptions::new(state.storage.samples_path(&id));
+    options.output = query.output;
+    options.plot = Some(PlotRequest {
+        chart,
+        path: path.clone(),
+    });
+    let drawn = tokio::task::spawn_blocking(move || {
+        let result = mcsim_ops::results::results(&options)
+            .map_err(|e| ApiError::from_ops(&e))
+            .and_then(|_| std::fs::read(&path).map_err(ApiError::from));
+        let _ = std::fs::remove_file(&path);
+        result
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(file_response(
+        drawn,
+        content_type,
+        &format!("{id}-{}.{ext}", query.chart),
+    ))
 }
 
 async fn cancel_run(

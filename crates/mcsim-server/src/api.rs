@@ -103,7 +103,24 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// Logs each request's method, path (without the query), status and time (`-v` shows them).
+async fn log_request(request: Request, next: axum::middleware::Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::warn!(%method, %path, status, ms, "request");
+    } else {
+        tracing::debug!(%method, %path, status, ms, "request");
+    }
+    response
 }
 
 /// The workbook loader's limits on the server: the library's defaults with a tighter cap on

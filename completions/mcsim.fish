@@ -31,6 +31,14 @@ complete -c mcsim -n "__fish_mcsim_needs_command" -s V -l version -d 'Print vers
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "parse" -d 'Check a workbook: sheets, functions, unsupported functions, parse errors, circular references; with `--recalc`, recalculate it and compare with Excel\'s stored values'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "run" -d 'Run a Monte Carlo simulation of a workbook and report statistics, sensitivities and threshold checks'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "results" -d 'Report statistics, sensitivities and comparisons from a samples file written by `mcsim run --out`'
+complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "serve" -d 'Run the team server: accounts, shared workbooks, queued runs and their results over HTTP (`/api/v1`)'
+complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "register" -d 'Create an account on a team server whose registration is open'
+complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "login" -d 'Log in to a team server; the token is saved for the other remote commands'
+complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "logout" -d 'Log out: revoke the saved token on the server and forget it'
+complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "user" -d 'Manage users on the team server (admins)'
+complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "upload" -d 'Upload a workbook to the team server (a new model, or a new version of yours with the same name)'
+complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "cancel" -d 'Cancel a queued or running run on the team server (owner or editor)'
+complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "share" -d 'Share a model or run on the team server with another user, or revoke it'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "generate" -d 'Write the man pages and shell completions (for packagers and the repository)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand parse" -l format -d 'Output format: `table` prints a summary; `json` prints the whole report, including every formula cell with `--recalc`, to stdout' -r -f -a "table\t'A summary for people'
 json\t'The full report as one JSON document (for scripts)'"
@@ -43,6 +51,7 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand parse" -s v -l verbose -d 'L
 complete -c mcsim -n "__fish_mcsim_using_subcommand parse" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand parse" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcsim -n "__fish_mcsim_using_subcommand parse" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l remote -d 'Run a model on the team server instead (its id or name; see `mcsim upload`): prints the run\'s id, or with --wait its report. --config sends the model file with it' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s c -l config -d 'A model file (TOML) listing inputs, outputs, correlations and run settings; its inputs override the workbook\'s distribution functions. Default: mcsim.toml beside the workbook, if there is one' -r -F
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s n -l iterations -d 'Number of iterations. Default: the model file\'s `iterations`, else 10000' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l seed -d 'Seed of the random streams. Default: the model file\'s `seed`, else a random one; the seed used is always reported, so any run can be repeated exactly' -r
@@ -71,6 +80,7 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l top -d 'Show at most
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l max-decompressed-bytes -d 'Refuse a workbook whose parts would decompress to more than this many bytes (a guard against zip bombs). Accepts a plain number or a KiB/MiB/GiB suffix' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l max-zip-entries -l max-entries -d 'Refuse a workbook whose zip archive has more than this many entries' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l max-entry-ratio -d 'Refuse a workbook with a part over 1 MiB compressed more than this ratio to one' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l wait -d 'With --remote: follow the run\'s progress and print its report as a local run does (same formats and exit status)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -79,6 +89,8 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l out -d 'With `me
 complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l out-format -d 'With `merge`: the merged file\'s format, whatever its extension' -r -f -a "parquet\t'Apache Parquet (Snappy-compressed)'
 arrow\t'Arrow IPC: the file format (Feather v2) to a file, the stream format to a pipe'
 csv\t'Comma-separated values with a header row'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l remote -d 'Print the stored report of a run on the team server instead (`mcsim run --remote`). With --compare RUN_ID, compares the two runs\' samples on the server; with --plot, the server draws the chart' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l samples -d 'With --remote: download the run\'s samples (Parquet) to FILE' -r -F
 complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l in-format -d 'The format of the samples read from stdin (`-`), when not to be told from their first bytes' -r -f -a "parquet\t'Apache Parquet (Snappy-compressed)'
 arrow\t'Arrow IPC: the file format (Feather v2) to a file, the stream format to a pipe'
 csv\t'Comma-separated values with a header row'"
@@ -86,7 +98,7 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l format -d 'Outpu
 json\t'The full report as one JSON document (for scripts)'
 csv\t'One CSV row per output: its statistics, or with --compare the comparison'"
 complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l output -d 'Report only this output (default: every output)' -r
-complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l compare -d 'Compare with another samples file (B), output by output: B minus this file (A)' -r -F
+complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l compare -d 'Compare with another samples file (B), output by output: B minus this file (A). With --remote, another run\'s id' -r -F
 complete -c mcsim -n "__fish_mcsim_using_subcommand results" -l plot -d 'Draw a chart of --output (default: the first output) to the file given by --to' -r -f -a "histogram\t'Histogram of one output'
 cdf\t'Cumulative distribution of one output'
 tornado\t'Tornado chart of one output\'s rank correlations with the inputs'"
@@ -100,6 +112,102 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand results" -s v -l verbose -d 
 complete -c mcsim -n "__fish_mcsim_using_subcommand results" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand results" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcsim -n "__fish_mcsim_using_subcommand results" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l bind -d 'The address to listen on (`127.0.0.1:0` picks a free port, printed on stderr)' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l data-dir -d 'Where workbooks, samples files and the SQLite database are kept. Default: `mcsim-server` in the platform\'s data directory (`~/.local/share/mcsim-server` on Linux)' -r -F
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l database -d 'The database: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data directory' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l database-schema -d 'PostgreSQL schema to keep the tables in (created if missing)' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l workers -d 'Runs executed at the same time; 0 runs none (runs stay queued)' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l threads -d 'Threads each run uses. Default: all cores' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l max-upload -d 'Largest workbook upload (bytes, or with a KiB/MiB/GiB suffix)' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l token-ttl -d 'How long a login stays valid, in seconds (default: 30 days)' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l create-admin -d 'Create an admin account with this name (password read from stdin) and exit' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l open-registration -d 'Let anyone create an account (`mcsim register`); otherwise an admin adds users'
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand register" -l server -d 'The server\'s URL (`http://host:8080`)' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand register" -l user -d 'The account\'s name' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand register" -l format -d 'Output format' -r -f -a "table\t'A summary for people'
+json\t'The full report as one JSON document (for scripts)'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand register" -l password-stdin -d 'Read the password from stdin (its first line) instead of asking on the terminal'
+complete -c mcsim -n "__fish_mcsim_using_subcommand register" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand register" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand register" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand register" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand login" -l server -d 'The server\'s URL (`http://host:8080`)' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand login" -l user -d 'The account\'s name' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand login" -l format -d 'Output format' -r -f -a "table\t'A summary for people'
+json\t'The full report as one JSON document (for scripts)'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand login" -l password-stdin -d 'Read the password from stdin (its first line) instead of asking on the terminal'
+complete -c mcsim -n "__fish_mcsim_using_subcommand login" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand login" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand login" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand logout" -l format -d 'Output format' -r -f -a "table\t'A summary for people'
+json\t'The full report as one JSON document (for scripts)'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand logout" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand logout" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand logout" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and not __fish_seen_subcommand_from add password disable enable" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and not __fish_seen_subcommand_from add password disable enable" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and not __fish_seen_subcommand_from add password disable enable" -s h -l help -d 'Print help'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and not __fish_seen_subcommand_from add password disable enable" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and not __fish_seen_subcommand_from add password disable enable" -f -a "add" -d 'Add a user (admins only)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and not __fish_seen_subcommand_from add password disable enable" -f -a "password" -d 'Change your password: stdin\'s first line is the current one, the second the new one'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and not __fish_seen_subcommand_from add password disable enable" -f -a "disable" -d 'Disable a user: their logins end and they cannot log in (admins only)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and not __fish_seen_subcommand_from add password disable enable" -f -a "enable" -d 'Enable a disabled user again (admins only)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from add" -l format -d 'Output format' -r -f -a "table\t'A summary for people'
+json\t'The full report as one JSON document (for scripts)'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from add" -l password-stdin -d 'Read the new account\'s password from stdin (its first line)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from add" -l admin -d 'Make the new account an admin'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from add" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from add" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from password" -l format -d 'Output format' -r -f -a "table\t'A summary for people'
+json\t'The full report as one JSON document (for scripts)'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from password" -l password-stdin -d 'Read the current and the new password from stdin (two lines) instead of asking'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from password" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from password" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from password" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from password" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from disable" -l format -d 'Output format' -r -f -a "table\t'A summary for people'
+json\t'The full report as one JSON document (for scripts)'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from disable" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from disable" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from disable" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from disable" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from enable" -l format -d 'Output format' -r -f -a "table\t'A summary for people'
+json\t'The full report as one JSON document (for scripts)'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from enable" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from enable" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from enable" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand user; and __fish_seen_subcommand_from enable" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand upload" -l name -d 'The model\'s name on the server. Default: the file name without its extension' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand upload" -l format -d 'Output format: `json` prints `{"id", "name", "version"}` and the parse summary' -r -f -a "table\t'A summary for people'
+json\t'The full report as one JSON document (for scripts)'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand upload" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand upload" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand upload" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand upload" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand cancel" -l format -d 'Output format' -r -f -a "table\t'A summary for people'
+json\t'The full report as one JSON document (for scripts)'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand cancel" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand cancel" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand cancel" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand cancel" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand share" -l with -d 'The user to share with (or revoke)' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand share" -l role -d 'The role given' -r -f -a "viewer\t'Reads the model and its runs'
+editor\t'Also starts runs, uploads new versions and cancels runs'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand share" -l format -d 'Output format' -r -f -a "table\t'A summary for people'
+json\t'The full report as one JSON document (for scripts)'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand share" -l revoke -d 'Revoke the user\'s access instead'
+complete -c mcsim -n "__fish_mcsim_using_subcommand share" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand share" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand share" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand share" -s V -l version -d 'Print version'
 complete -c mcsim -n "__fish_mcsim_using_subcommand generate; and not __fish_seen_subcommand_from man completions all" -l check -d 'Do not write: compare with the files already in the directory and exit with status 1 if any is missing or different'
 complete -c mcsim -n "__fish_mcsim_using_subcommand generate; and not __fish_seen_subcommand_from man completions all" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
 complete -c mcsim -n "__fish_mcsim_using_subcommand generate; and not __fish_seen_subcommand_from man completions all" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'

@@ -140,9 +140,279 @@ pub enum Command {
     )]
     Results(ResultsArgs),
 
+    /// Run the team server: accounts, shared workbooks, queued runs and their results over
+    /// HTTP (`/api/v1`).
+    #[command(
+        long_about = "Run the team server: one daemon holding accounts, uploaded workbooks (with \
+            their versions and parse summaries), runs queued in its database and executed by its \
+            workers, and their reports and samples files, shared between users as viewer or \
+            editor. HTTP/JSON under /api/v1; /healthz and /readyz answer without a token.\n\n\
+            The database is SQLite in the data directory unless --database names another \
+            (sqlite://PATH or postgres://...). With --create-admin NAME, the command reads the \
+            admin's password from stdin, creates the account and exits.",
+        after_long_help = "Examples:\n  \
+            echo \"$PASSWORD\" | mcsim serve --data-dir /var/lib/mcsim --create-admin alice\n  \
+            mcsim serve --bind 0.0.0.0:8080 --data-dir /var/lib/mcsim\n  \
+            mcsim serve --data-dir /var/lib/mcsim --database postgres://mcsim@db/mcsim --workers 4"
+    )]
+    Serve(ServeArgs),
+
+    /// Create an account on a team server whose registration is open.
+    Register(RegisterArgs),
+
+    /// Log in to a team server; the token is saved for the other remote commands.
+    #[command(
+        long_about = "Log in to a team server. The token is saved, readable only by you (mode \
+            0600), in $MCSIM_CONFIG_DIR when set, else in the platform's configuration directory \
+            (~/.config/mcsim on Linux), and used by upload, run --remote, results --remote, share \
+            and user add until it expires or you log out."
+    )]
+    Login(LoginArgs),
+
+    /// Log out: revoke the saved token on the server and forget it.
+    Logout(LogoutArgs),
+
+    /// Manage users on the team server (admins).
+    #[command(subcommand)]
+    User(UserCommand),
+
+    /// Upload a workbook to the team server (a new model, or a new version of yours with the same name).
+    Upload(UploadArgs),
+
+    /// Cancel a queued or running run on the team server (owner or editor).
+    Cancel(CancelArgs),
+
+    /// Share a model or run on the team server with another user, or revoke it.
+    #[command(
+        long_about = "Share a model (id m...) or a run (id r...) with another user: a viewer \
+            reads it (and a model's runs); an editor also starts runs, uploads new versions and \
+            cancels runs. Only the owner shares, revokes and deletes.",
+        after_long_help = "Examples:\n  \
+            mcsim share m1a2b3c4d5e6f7a8b --with bob --role viewer\n  \
+            mcsim share m1a2b3c4d5e6f7a8b --with bob --revoke"
+    )]
+    Share(ShareArgs),
+
     /// Write the man pages and shell completions (for packagers and the repository).
     #[command(hide = true)]
     Generate(GenerateArgs),
+}
+
+/// Arguments of `mcsim serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The address to listen on (`127.0.0.1:0` picks a free port, printed on stderr).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub bind: std::net::SocketAddr,
+
+    /// Where workbooks, samples files and the SQLite database are kept. Default: `mcsim-server`
+    /// in the platform's data directory (`~/.local/share/mcsim-server` on Linux).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// The database: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data
+    /// directory.
+    #[arg(long, value_name = "URL", env = "MCSIM_DATABASE_URL")]
+    pub database: Option<String>,
+
+    /// PostgreSQL schema to keep the tables in (created if missing).
+    #[arg(long, value_name = "NAME")]
+    pub database_schema: Option<String>,
+
+    /// Let anyone create an account (`mcsim register`); otherwise an admin adds users.
+    #[arg(long)]
+    pub open_registration: bool,
+
+    /// Runs executed at the same time; 0 runs none (runs stay queued).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub workers: usize,
+
+    /// Threads each run uses. Default: all cores.
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
+    pub threads: Option<usize>,
+
+    /// Largest workbook upload (bytes, or with a KiB/MiB/GiB suffix).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "64MiB")]
+    pub max_upload: u64,
+
+    /// How long a login stays valid, in seconds (default: 30 days).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30 * 24 * 3600, value_parser = clap::value_parser!(i64).range(1..))]
+    pub token_ttl: i64,
+
+    /// Create an admin account with this name (password read from stdin) and exit.
+    #[arg(long, value_name = "NAME")]
+    pub create_admin: Option<String>,
+}
+
+/// Arguments of `mcsim register`.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The server's URL (`http://host:8080`).
+    #[arg(long, value_name = "URL")]
+    pub server: String,
+
+    /// The account's name.
+    #[arg(long, value_name = "NAME")]
+    pub user: String,
+
+    /// Read the password from stdin (its first line) instead of asking on the terminal.
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `mcsim login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The server's URL (`http://host:8080`).
+    #[arg(long, value_name = "URL")]
+    pub server: String,
+
+    /// The account's name.
+    #[arg(long, value_name = "NAME")]
+    pub user: String,
+
+    /// Read the password from stdin (its first line) instead of asking on the terminal.
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `mcsim logout`.
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `mcsim user ...`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user (admins only).
+    Add(UserAddArgs),
+    /// Change your password: stdin's first line is the current one, the second the new one.
+    Password(UserPasswordArgs),
+    /// Disable a user: their logins end and they cannot log in (admins only).
+    Disable(UserNameArgs),
+    /// Enable a disabled user again (admins only).
+    Enable(UserNameArgs),
+}
+
+/// Arguments of `mcsim user password`.
+#[derive(Debug, Args)]
+pub struct UserPasswordArgs {
+    /// Read the current and the new password from stdin (two lines) instead of asking.
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// A user name (`mcsim user disable NAME`).
+#[derive(Debug, Args)]
+pub struct UserNameArgs {
+    /// The account's name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `mcsim user add`.
+#[derive(Debug, Args)]
+pub struct UserAddArgs {
+    /// The new account's name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Read the new account's password from stdin (its first line).
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// Make the new account an admin.
+    #[arg(long)]
+    pub admin: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `mcsim upload`.
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// The workbook (.xlsx or .xlsm).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// The model's name on the server. Default: the file name without its extension.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Output format: `json` prints `{"id", "name", "version"}` and the parse summary.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `mcsim cancel`.
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// The run's id.
+    #[arg(value_name = "RUN_ID")]
+    pub id: String,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `mcsim share`.
+#[derive(Debug, Args)]
+pub struct ShareArgs {
+    /// The model or run id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+
+    /// The user to share with (or revoke).
+    #[arg(long = "with", value_name = "USER")]
+    pub with: String,
+
+    /// The role given.
+    #[arg(
+        long,
+        value_enum,
+        required_unless_present = "revoke",
+        conflicts_with = "revoke"
+    )]
+    pub role: Option<ShareRole>,
+
+    /// Revoke the user's access instead.
+    #[arg(long)]
+    pub revoke: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// A role given by `mcsim share`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShareRole {
+    /// Reads the model and its runs.
+    Viewer,
+    /// Also starts runs, uploads new versions and cancels runs.
+    Editor,
 }
 
 /// Output format.
@@ -242,8 +512,18 @@ impl Sampling {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The workbook (.xlsx or .xlsm).
-    #[arg(value_name = "WORKBOOK")]
-    pub workbook: PathBuf,
+    #[arg(value_name = "WORKBOOK", required_unless_present = "remote")]
+    pub workbook: Option<PathBuf>,
+
+    /// Run a model on the team server instead (its id or name; see `mcsim upload`): prints the
+    /// run's id, or with --wait its report. --config sends the model file with it.
+    #[arg(long, value_name = "MODEL", conflicts_with_all = ["workbook", "out", "out_format", "save_as", "report", "threads", "memory"])]
+    pub remote: Option<String>,
+
+    /// With --remote: follow the run's progress and print its report as a local run does
+    /// (same formats and exit status).
+    #[arg(long, requires = "remote")]
+    pub wait: bool,
 
     /// A model file (TOML) listing inputs, outputs, correlations and run settings; its inputs
     /// override the workbook's distribution functions. Default: mcsim.toml beside the workbook,
@@ -430,7 +710,7 @@ pub struct ResultsArgs {
     /// (`mcsim run --shard I/N --out ..`; paths or `*` patterns, any order) into FILE, checking
     /// that they are the shards of one run with none missing or repeated, then reports on FILE
     /// (equal to the unsharded run's statistics). A file named `merge` is read as `./merge`.
-    #[arg(value_name = "FILE", required = true, num_args = 1..)]
+    #[arg(value_name = "FILE", required_unless_present = "remote", num_args = 1..)]
     pub files: Vec<PathBuf>,
 
     /// With `merge`: the merged samples file (format from the extension, or --out-format).
@@ -440,6 +720,16 @@ pub struct ResultsArgs {
     /// With `merge`: the merged file's format, whatever its extension.
     #[arg(long, value_enum, value_name = "FORMAT", requires = "out")]
     pub out_format: Option<SamplesFormatArg>,
+
+    /// Print the stored report of a run on the team server instead (`mcsim run --remote`).
+    /// With --compare RUN_ID, compares the two runs' samples on the server; with --plot, the
+    /// server draws the chart.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["files", "in_format"])]
+    pub remote: Option<String>,
+
+    /// With --remote: download the run's samples (Parquet) to FILE.
+    #[arg(long, value_name = "FILE", requires = "remote")]
+    pub samples: Option<PathBuf>,
 
     /// The format of the samples read from stdin (`-`), when not to be told from their first
     /// bytes.
@@ -455,7 +745,8 @@ pub struct ResultsArgs {
     #[arg(long, value_name = "NAME")]
     pub output: Option<String>,
 
-    /// Compare with another samples file (B), output by output: B minus this file (A).
+    /// Compare with another samples file (B), output by output: B minus this file (A). With
+    /// --remote, another run's id.
     #[arg(long, value_name = "OTHER_FILE")]
     pub compare: Option<PathBuf>,
 

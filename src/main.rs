@@ -24,6 +24,14 @@ fn main() -> ExitCode {
         Command::Parse(args) => commands::parse(args, printer),
         Command::Run(args) => commands::run(args, printer),
         Command::Results(args) => commands::results(args, printer),
+        Command::Serve(args) => commands::serve(args, printer),
+        Command::Register(args) => commands::register(args, printer),
+        Command::Login(args) => commands::login(args, printer),
+        Command::Logout(args) => commands::logout(args, printer),
+        Command::User(command) => commands::user(command, printer),
+        Command::Upload(args) => commands::upload(args, printer),
+        Command::Share(args) => commands::share(args, printer),
+        Command::Cancel(args) => commands::cancel(args, printer),
         Command::Generate(args) => commands::generate(args, printer),
     };
     match result {

@@ -3,6 +3,11 @@
 
 mod generate;
 mod parse;
+#[cfg(feature = "server")]
+mod remote;
+#[cfg(not(feature = "server"))]
+#[path = "remote_disabled.rs"]
+mod remote;
 mod report;
 mod results;
 mod run;
@@ -12,6 +17,7 @@ use std::process::ExitCode;
 
 pub use generate::generate;
 pub use parse::parse;
+pub use remote::{cancel, login, logout, register, serve, share, upload, user};
 pub use results::results;
 pub use run::run;
 

@@ -11,7 +11,14 @@ use crate::cli::{PlotKind, ResultsArgs, ResultsFormat};
 
 /// Runs `mcsim results`.
 pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
+    if args.remote.is_some() {
+        return super::remote::results(args, printer);
+    }
     let stats = StatsOptions::resolve(&args.stats, printer)?;
+    // clap requires FILE unless --remote, which is handled before.
+    if args.files.is_empty() {
+        bail!("give a samples file");
+    }
     let file = if args.files[0].as_os_str() == "merge" {
         let out = args.out.clone().ok_or_else(|| {
             anyhow!("results merge: name the merged samples file with --out FILE")

@@ -16,6 +16,9 @@ use crate::cli::{Format, RunArgs};
 /// Runs `mcsim run`.
 pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
     let stats = StatsOptions::resolve(&args.stats, printer)?;
+    if args.remote.is_some() {
+        return super::remote::run(args, stats, printer);
+    }
     let sampling = match args.sampling {
         Some(s) => Some(
             parse_method(s.name())
@@ -37,7 +40,8 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
         }
     };
     let options = RunOptions {
-        workbook: args.workbook,
+        // clap requires WORKBOOK unless --remote, which is handled before.
+        workbook: args.workbook.unwrap_or_default(),
         config: args.config,
         iterations: args.iterations,
         seed: args.seed,

@@ -13,5 +13,6 @@ mod results;
 mod run;
 mod save_as;
 mod scheduler_examples;
+mod server;
 mod shards;
 mod vose;

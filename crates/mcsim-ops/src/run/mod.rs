@@ -496,7 +496,17 @@ pub const CONVERGENCE_STEP: u64 = 2 * DESIGN_BLOCK as u64;
 /// simulation draws the same random numbers (the streams depend on the seed and the input, not
 /// on the simulation), so differences between simulations are not noise.
 pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<RunReport, OpsError> {
-    let mut report = run_simulation(opts, progress, 0)?;
+    run_cancellable(opts, progress, None)
+}
+
+/// [`run`], stopping with [`OpsError::Cancelled`] at the next chunk of iterations once `cancel`
+/// is set (by another thread): what the team server calls for a queued job.
+pub fn run_cancellable(
+    opts: &RunOptions,
+    progress: &(dyn Fn(u64, u64) + Sync),
+    cancel: Option<&std::sync::atomic::AtomicBool>,
+) -> Result<RunReport, OpsError> {
+    let mut report = run_simulation(opts, progress, cancel, 0)?;
     let n = report
         .simtable
         .iter()
@@ -512,7 +522,7 @@ pub fn run(opts: &RunOptions, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<Ru
         };
         report.simulations.push(first);
         for k in 1..n {
-            let r = run_simulation(opts, progress, k)?;
+            let r = run_simulation(opts, progress, cancel, k)?;
             report.simulations.push(SimulationReport {
                 simulation: k + 1,
                 values: simtable_values(&report.simtable, k),
@@ -538,12 +548,12 @@ fn simtable_values(tables: &[SimtableInfo], k: usize) -> Vec<(String, serde_json
         .collect()
 }
 
-/// One simulation (number `simulation`, 0-based, of a `RiskSimtable` run).
 /// One simulation (number `simulation`, 0-based, of a `RiskSimtable` run): reads the files,
 /// then [`prepare`], [`simulate`] and [`analyse`].
 fn run_simulation(
     opts: &RunOptions,
     progress: &(dyn Fn(u64, u64) + Sync),
+    cancel: Option<&std::sync::atomic::AtomicBool>,
     simulation: usize,
 ) -> Result<RunReport, OpsError> {
     let started = Instant::now();
@@ -627,10 +637,7 @@ fn run_simulation(
             shard: opts.shard,
         },
         &pool,
-        &Control {
-            progress,
-            cancel: None,
-        },
+        &Control { progress, cancel },
         writer.as_mut().map(|w| w as &mut dyn SampleSink),
     )?;
     if let Some(w) = writer {

@@ -11,6 +11,7 @@
 
 mod analyse;
 pub mod config;
+mod device;
 mod prepare;
 pub mod save;
 mod simulate;

@@ -165,3 +165,17 @@ __device__ double mc_round_instr(double x, double scale, double p, bool d_nonneg
     if (x != 0.0 && mc_round_near(fabs(x) * scale, mode)) v = mc_round_to(x, p, d_nonneg, mode);
     return v;
 }
+
+// `math::round_kernel`/`roundup_kernel`/`rounddown_kernel` with run-time digits (`Kernel2`):
+// `round_to` with `pow10` (the table, else Rust's `10f64.powi`, i.e. __powidf2).
+__device__ double mc_round_digits(double x, double digits, int mode) {
+    if (!mc_isfinite(digits)) return mc_nan();
+    double t = trunc(digits);
+    int d = (int)(t < -400.0 ? -400.0 : (t > 400.0 ? 400.0 : t));
+    int ad = d < 0 ? -d : d;
+    double p = ad < 23 ? MC_POW10[ad] : mc_powi(10.0, ad);
+    return mc_round_to(x, p, d >= 0, mode);
+}
+__device__ __forceinline__ double mc_k2_round(double x, double d) { return mc_round_digits(x, d, 0); }
+__device__ __forceinline__ double mc_k2_round_up(double x, double d) { return mc_round_digits(x, d, 1); }
+__device__ __forceinline__ double mc_k2_round_down(double x, double d) { return mc_round_digits(x, d, 2); }

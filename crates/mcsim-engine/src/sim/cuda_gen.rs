@@ -345,7 +345,11 @@ impl Gen {
             }
             Instr::Call2 { f, dst, a, b } => {
                 let name = match f {
-                    Kernel2::Mod | Kernel2::Power => f.id(),
+                    Kernel2::Mod
+                    | Kernel2::Power
+                    | Kernel2::Round
+                    | Kernel2::RoundUp
+                    | Kernel2::RoundDown => f.id(),
                     _ => return Err(self.unsupported(format!("Call2 {}", f.id()))),
                 };
                 let (a, b) = (self.op(*a)?, self.op(*b)?);

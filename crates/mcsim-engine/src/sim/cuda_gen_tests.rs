@@ -284,7 +284,13 @@ fn kernels_reductions_and_lookups_match_the_cpu() {
     ] {
         push(Instr::Call1 { f, dst: d, a: s(0) }, &mut d, &mut outs);
     }
-    for f in [Kernel2::Mod, Kernel2::Power] {
+    for f in [
+        Kernel2::Mod,
+        Kernel2::Power,
+        Kernel2::Round,
+        Kernel2::RoundUp,
+        Kernel2::RoundDown,
+    ] {
         push(
             Instr::Call2 {
                 f,

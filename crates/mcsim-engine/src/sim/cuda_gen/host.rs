@@ -18,7 +18,9 @@ pub const CXX_FLAGS: &[&str] = &[
     "-x",
     "c++",
     "-std=c++14",
-    "-O1",
+    // No optimisation: the generated function of a large model (86,000 instructions for
+    // grid_20k) takes g++ minutes at -O1; the arithmetic is the same (SSE2, no contraction).
+    "-O0",
     "-ffp-contract=off",
     "-fno-fast-math",
     "-w",

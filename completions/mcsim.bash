@@ -16,6 +16,9 @@ _mcsim() {
             ",$1")
                 cmd="mcsim"
                 ;;
+            mcsim,doctor)
+                cmd="mcsim__subcmd__doctor"
+                ;;
             mcsim,generate)
                 cmd="mcsim__subcmd__generate"
                 ;;
@@ -44,8 +47,22 @@ _mcsim() {
 
     case "${cmd}" in
         mcsim)
-            opts="-v -q -h -V --verbose --quiet --help --version parse run results generate"
+            opts="-v -q -h -V --verbose --quiet --help --version parse run results doctor generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcsim__subcmd__doctor)
+            opts="-v -q -h -V --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -218,7 +235,7 @@ _mcsim() {
             return 0
             ;;
         mcsim__subcmd__run)
-            opts="-c -n -o -v -q -h -V --config --iterations --seed --sampling --threads --out --out-format --report --format --save-as --set --output --percentile --var-level --target --fail-if --until-converged --shard --shards --memory --top --max-decompressed-bytes --max-entries --max-zip-entries --max-entry-ratio --verbose --quiet --help --version"
+            opts="-c -n -o -v -q -h -V --config --iterations --seed --sampling --threads --backend --out --out-format --report --format --save-as --set --output --percentile --var-level --target --fail-if --until-converged --shard --shards --memory --top --max-decompressed-bytes --max-entries --max-zip-entries --max-entry-ratio --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -250,6 +267,10 @@ _mcsim() {
                     ;;
                 --threads)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "auto cpu cuda" -- "${cur}"))
                     return 0
                     ;;
                 --out)

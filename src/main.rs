@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Parse(args) => commands::parse(args, printer),
         Command::Run(args) => commands::run(args, printer),
         Command::Results(args) => commands::results(args, printer),
+        Command::Doctor => commands::doctor(printer),
         Command::Generate(args) => commands::generate(args, printer),
     };
     match result {

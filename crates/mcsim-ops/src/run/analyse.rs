@@ -266,6 +266,7 @@ pub fn analyse(
         iterations: s.iterations,
         sampling: method_name(s.method),
         threads: s.threads,
+        backend: "cpu",
         elapsed_seconds: s.simulation_seconds,
         simulation_seconds: s.simulation_seconds,
         iterations_per_second: s.iterations as f64 / s.simulation_seconds.max(1e-9),

@@ -159,7 +159,10 @@ fn write_table(
         }
     )?;
     writeln!(out, "  threads      {}", report.threads)?;
-    writeln!(out, "  backend      {}", report.backend)?;
+    match &report.backend_note {
+        Some(note) => writeln!(out, "  backend      {} ({note})", report.backend)?,
+        None => writeln!(out, "  backend      {}", report.backend)?,
+    }
     writeln!(out, "  evaluation   {}", report.evaluation)?;
     writeln!(
         out,

@@ -267,6 +267,7 @@ pub fn analyse(
         sampling: method_name(s.method),
         threads: s.threads,
         backend: "cpu",
+        backend_note: None,
         elapsed_seconds: s.simulation_seconds,
         simulation_seconds: s.simulation_seconds,
         iterations_per_second: s.iterations as f64 / s.simulation_seconds.max(1e-9),

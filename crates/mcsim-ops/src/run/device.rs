@@ -89,7 +89,7 @@ impl Prepared<'_> {
             BackendChoice::Auto => Ok((
                 "cpu",
                 self.gpu_unusable()
-                    .map(|why| format!("backend auto: the CPU ran the model ({why})")),
+                    .map(|why| format!("auto: no GPU used: {why}")),
             )),
             BackendChoice::Cuda => match self.gpu_unusable() {
                 Some(why) => Err(crate::error::OpsError::Option {

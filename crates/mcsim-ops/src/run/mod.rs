@@ -404,6 +404,9 @@ pub struct RunReport {
     pub threads: usize,
     /// The backend that ran the model (`cpu`, `cuda`).
     pub backend: &'static str,
+    /// Why `--backend auto` did not use a GPU (absent when it did, or with `--backend cpu`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend_note: Option<String>,
     /// Wall time in seconds, from reading the workbook to the statistics.
     pub elapsed_seconds: f64,
     /// Seconds spent sampling and evaluating iterations (and writing samples).
@@ -647,7 +650,7 @@ fn run_simulation(
     }
     let mut report = analyse(&prepared, simulated, &summary_options(opts), &pool)?;
     report.backend = backend;
-    report.warnings.extend(backend_note);
+    report.backend_note = backend_note;
     // `--save-as`: the statistics cells (and their dependents) with the simulated values.
     // With RiskSimtable, the copy holds the first simulation's values (those of the report's
     // top-level outputs).

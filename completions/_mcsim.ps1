@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcsim' -ScriptBlock {
             [CompletionResult]::new('upload', 'upload', [CompletionResultType]::ParameterValue, 'Upload a workbook to the team server (a new model, or a new version of yours with the same name)')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a queued or running run on the team server (owner or editor)')
             [CompletionResult]::new('share', 'share', [CompletionResultType]::ParameterValue, 'Share a model or run on the team server with another user, or revoke it')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Report what this machine offers mcsim: CPU cores and features, GPUs, the CUDA driver and NVRTC')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write the man pages and shell completions (for packagers and the repository)')
             break
         }
@@ -70,6 +71,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcsim' -ScriptBlock {
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed of the random streams. Default: the model file''s `seed`, else a random one; the seed used is always reported, so any run can be repeated exactly')
             [CompletionResult]::new('--sampling', '--sampling', [CompletionResultType]::ParameterName, 'Sampling method: `lhs` (Latin Hypercube) or `mc` (plain Monte Carlo). Default: the model file''s `sampling`, else `lhs`')
             [CompletionResult]::new('--threads', '--threads', [CompletionResultType]::ParameterName, 'Worker threads. Default: all cores. Results do not depend on it')
+            [CompletionResult]::new('--backend', '--backend', [CompletionResultType]::ParameterName, 'Backend: `auto` (a GPU when usable, else the CPU), `cpu` or `cuda` (fails with the reason when no GPU can be used). The report names the backend that ran')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write every iteration''s inputs and outputs to FILE; the format follows the extension: .parquet, .arrow (.feather, .ipc) or .csv (with the run''s metadata in FILE.meta.json). Read it back with `mcsim results FILE`. `-` writes them to stdout (Parquet unless --out-format says otherwise) for a pipe; the report then goes to stderr, or to --report')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write every iteration''s inputs and outputs to FILE; the format follows the extension: .parquet, .arrow (.feather, .ipc) or .csv (with the run''s metadata in FILE.meta.json). Read it back with `mcsim results FILE`. `-` writes them to stdout (Parquet unless --out-format says otherwise) for a pipe; the report then goes to stderr, or to --report')
             [CompletionResult]::new('--out-format', '--out-format', [CompletionResultType]::ParameterName, 'The samples format of --out, whatever its extension. With `--out -`: `arrow` is the Arrow IPC stream format (`pyarrow.ipc.open_stream`), written block by block as the run goes, so a reader starts before the run ends; `csv` has a header row and no metadata')
@@ -293,6 +295,17 @@ Register-ArgumentCompleter -Native -CommandName 'mcsim' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no warnings or progress on stderr (errors are still printed)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mcsim;doctor' {
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no warnings or progress on stderr (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no warnings or progress on stderr (errors are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break

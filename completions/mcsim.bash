@@ -19,6 +19,9 @@ _mcsim() {
             mcsim,cancel)
                 cmd="mcsim__subcmd__cancel"
                 ;;
+            mcsim,doctor)
+                cmd="mcsim__subcmd__doctor"
+                ;;
             mcsim,generate)
                 cmd="mcsim__subcmd__generate"
                 ;;
@@ -80,7 +83,7 @@ _mcsim() {
 
     case "${cmd}" in
         mcsim)
-            opts="-v -q -h -V --verbose --quiet --help --version parse run results serve register login logout user upload cancel share generate"
+            opts="-v -q -h -V --verbose --quiet --help --version parse run results serve register login logout user upload cancel share doctor generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -104,6 +107,20 @@ _mcsim() {
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcsim__subcmd__doctor)
+            opts="-v -q -h -V --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -350,7 +367,7 @@ _mcsim() {
             return 0
             ;;
         mcsim__subcmd__run)
-            opts="-c -n -o -v -q -h -V --remote --wait --config --iterations --seed --sampling --threads --out --out-format --report --format --save-as --set --output --percentile --var-level --target --fail-if --until-converged --shard --shards --memory --top --max-decompressed-bytes --max-entries --max-zip-entries --max-entry-ratio --verbose --quiet --help --version"
+            opts="-c -n -o -v -q -h -V --remote --wait --config --iterations --seed --sampling --threads --backend --out --out-format --report --format --save-as --set --output --percentile --var-level --target --fail-if --until-converged --shard --shards --memory --top --max-decompressed-bytes --max-entries --max-zip-entries --max-entry-ratio --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -386,6 +403,10 @@ _mcsim() {
                     ;;
                 --threads)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backend)
+                    COMPREPLY=($(compgen -W "auto cpu cuda" -- "${cur}"))
                     return 0
                     ;;
                 --out)

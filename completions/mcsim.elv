@@ -37,6 +37,7 @@ set edit:completion:arg-completer[mcsim] = {|@words|
             cand upload 'Upload a workbook to the team server (a new model, or a new version of yours with the same name)'
             cand cancel 'Cancel a queued or running run on the team server (owner or editor)'
             cand share 'Share a model or run on the team server with another user, or revoke it'
+            cand doctor 'Report what this machine offers mcsim: CPU cores and features, GPUs, the CUDA driver and NVRTC'
             cand generate 'Write the man pages and shell completions (for packagers and the repository)'
         }
         &'mcsim;parse'= {
@@ -65,6 +66,7 @@ set edit:completion:arg-completer[mcsim] = {|@words|
             cand --seed 'Seed of the random streams. Default: the model file''s `seed`, else a random one; the seed used is always reported, so any run can be repeated exactly'
             cand --sampling 'Sampling method: `lhs` (Latin Hypercube) or `mc` (plain Monte Carlo). Default: the model file''s `sampling`, else `lhs`'
             cand --threads 'Worker threads. Default: all cores. Results do not depend on it'
+            cand --backend 'Backend: `auto` (a GPU when usable, else the CPU), `cpu` or `cuda` (fails with the reason when no GPU can be used). The report names the backend that ran'
             cand -o 'Write every iteration''s inputs and outputs to FILE; the format follows the extension: .parquet, .arrow (.feather, .ipc) or .csv (with the run''s metadata in FILE.meta.json). Read it back with `mcsim results FILE`. `-` writes them to stdout (Parquet unless --out-format says otherwise) for a pipe; the report then goes to stderr, or to --report'
             cand --out 'Write every iteration''s inputs and outputs to FILE; the format follows the extension: .parquet, .arrow (.feather, .ipc) or .csv (with the run''s metadata in FILE.meta.json). Read it back with `mcsim results FILE`. `-` writes them to stdout (Parquet unless --out-format says otherwise) for a pipe; the report then goes to stderr, or to --report'
             cand --out-format 'The samples format of --out, whatever its extension. With `--out -`: `arrow` is the Arrow IPC stream format (`pyarrow.ipc.open_stream`), written block by block as the run goes, so a reader starts before the run ends; `csv` has a header row and no metadata'
@@ -275,6 +277,16 @@ set edit:completion:arg-completer[mcsim] = {|@words|
             cand --quiet 'Print no warnings or progress on stderr (errors are still printed)'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'mcsim;doctor'= {
+            cand -v 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+            cand --verbose 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+            cand -q 'Print no warnings or progress on stderr (errors are still printed)'
+            cand --quiet 'Print no warnings or progress on stderr (errors are still printed)'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }

@@ -39,6 +39,7 @@ complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "user" -d 'Manage users 
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "upload" -d 'Upload a workbook to the team server (a new model, or a new version of yours with the same name)'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "cancel" -d 'Cancel a queued or running run on the team server (owner or editor)'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "share" -d 'Share a model or run on the team server with another user, or revoke it'
+complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "doctor" -d 'Report what this machine offers mcsim: CPU cores and features, GPUs, the CUDA driver and NVRTC'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "generate" -d 'Write the man pages and shell completions (for packagers and the repository)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand parse" -l format -d 'Output format: `table` prints a summary; `json` prints the whole report, including every formula cell with `--recalc`, to stdout' -r -f -a "table\t'A summary for people'
 json\t'The full report as one JSON document (for scripts)'"
@@ -58,6 +59,9 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l seed -d 'Seed of the
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l sampling -d 'Sampling method: `lhs` (Latin Hypercube) or `mc` (plain Monte Carlo). Default: the model file\'s `sampling`, else `lhs`' -r -f -a "lhs\t'Latin Hypercube: stratified, so statistics converge faster (the default)'
 mc\t'Plain Monte Carlo: independent draws'"
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l threads -d 'Worker threads. Default: all cores. Results do not depend on it' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l backend -d 'Backend: `auto` (a GPU when usable, else the CPU), `cpu` or `cuda` (fails with the reason when no GPU can be used). The report names the backend that ran' -r -f -a "auto\t'A GPU when one is usable and the model compiles for it, else the CPU (the report says which ran, and why not the GPU)'
+cpu\t'The CPU'
+cuda\t'A GPU; fails with the reason when none can be used'"
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -s o -l out -d 'Write every iteration\'s inputs and outputs to FILE; the format follows the extension: .parquet, .arrow (.feather, .ipc) or .csv (with the run\'s metadata in FILE.meta.json). Read it back with `mcsim results FILE`. `-` writes them to stdout (Parquet unless --out-format says otherwise) for a pipe; the report then goes to stderr, or to --report' -r -F
 complete -c mcsim -n "__fish_mcsim_using_subcommand run" -l out-format -d 'The samples format of --out, whatever its extension. With `--out -`: `arrow` is the Arrow IPC stream format (`pyarrow.ipc.open_stream`), written block by block as the run goes, so a reader starts before the run ends; `csv` has a header row and no metadata' -r -f -a "parquet\t'Apache Parquet (Snappy-compressed)'
 arrow\t'Arrow IPC: the file format (Feather v2) to a file, the stream format to a pipe'
@@ -208,6 +212,10 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand share" -s v -l verbose -d 'L
 complete -c mcsim -n "__fish_mcsim_using_subcommand share" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand share" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcsim -n "__fish_mcsim_using_subcommand share" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand doctor" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand doctor" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c mcsim -n "__fish_mcsim_using_subcommand doctor" -s V -l version -d 'Print version'
 complete -c mcsim -n "__fish_mcsim_using_subcommand generate; and not __fish_seen_subcommand_from man completions all" -l check -d 'Do not write: compare with the files already in the directory and exit with status 1 if any is missing or different'
 complete -c mcsim -n "__fish_mcsim_using_subcommand generate; and not __fish_seen_subcommand_from man completions all" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
 complete -c mcsim -n "__fish_mcsim_using_subcommand generate; and not __fish_seen_subcommand_from man completions all" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'

@@ -193,6 +193,10 @@ pub enum Command {
     )]
     Share(ShareArgs),
 
+    /// Report what this machine offers mcsim: CPU cores and features, GPUs, the CUDA driver and
+    /// NVRTC.
+    Doctor,
+
     /// Write the man pages and shell completions (for packagers and the repository).
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -489,6 +493,19 @@ impl LoadArgs {
     }
 }
 
+/// Which backend runs the compiled model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum BackendArg {
+    /// A GPU when one is usable and the model compiles for it, else the CPU (the report says
+    /// which ran, and why not the GPU).
+    #[default]
+    Auto,
+    /// The CPU.
+    Cpu,
+    /// A GPU; fails with the reason when none can be used.
+    Cuda,
+}
+
 /// Sampling method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Sampling {
@@ -548,6 +565,11 @@ pub struct RunArgs {
     /// Worker threads. Default: all cores. Results do not depend on it.
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
+
+    /// Backend: `auto` (a GPU when usable, else the CPU), `cpu` or `cuda` (fails with the
+    /// reason when no GPU can be used). The report names the backend that ran.
+    #[arg(long, value_enum, value_name = "BACKEND", default_value = "auto")]
+    pub backend: BackendArg,
 
     /// Write every iteration's inputs and outputs to FILE; the format follows the extension:
     /// .parquet, .arrow (.feather, .ipc) or .csv (with the run's metadata in FILE.meta.json).

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Command::Upload(args) => commands::upload(args, printer),
         Command::Share(args) => commands::share(args, printer),
         Command::Cancel(args) => commands::cancel(args, printer),
+        Command::Doctor => commands::doctor(printer),
         Command::Generate(args) => commands::generate(args, printer),
     };
     match result {

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each turns its clap arguments into a library's options, calls
 //! the library, and writes the result: data to stdout, warnings and progress to stderr.
 
+mod doctor;
 mod generate;
 mod parse;
 #[cfg(feature = "server")]
@@ -15,6 +16,7 @@ mod run;
 use std::io::Write;
 use std::process::ExitCode;
 
+pub use doctor::doctor;
 pub use generate::generate;
 pub use parse::parse;
 pub use remote::{cancel, login, logout, register, serve, share, upload, user};

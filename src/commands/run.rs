@@ -47,6 +47,11 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
         seed: args.seed,
         sampling,
         threads: args.threads,
+        backend: match args.backend {
+            crate::cli::BackendArg::Auto => mcsim_ops::run::BackendChoice::Auto,
+            crate::cli::BackendArg::Cpu => mcsim_ops::run::BackendChoice::Cpu,
+            crate::cli::BackendArg::Cuda => mcsim_ops::run::BackendChoice::Cuda,
+        },
         out: args.out,
         out_format: args.out_format.map(|f| f.format()),
         sets: args.sets,
@@ -158,6 +163,10 @@ fn write_table(
         }
     )?;
     writeln!(out, "  threads      {}", report.threads)?;
+    match &report.backend_note {
+        Some(note) => writeln!(out, "  backend      {} ({note})", report.backend)?,
+        None => writeln!(out, "  backend      {}", report.backend)?,
+    }
     writeln!(out, "  evaluation   {}", report.evaluation)?;
     writeln!(
         out,

@@ -379,6 +379,7 @@ async fn prepare_options(
         save_as: None,
         memory: None,
         shard: None,
+        backend: mcsim_ops::run::BackendChoice::Cpu,
     };
     Ok((options, format!("{name} (version {version})")))
 }

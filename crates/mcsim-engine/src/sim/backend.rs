@@ -41,6 +41,12 @@ pub enum BackendError {
         /// The cargo feature that includes it.
         feature: &'static str,
     },
+    /// The backend cannot run here (no driver, no device, no NVRTC).
+    #[error("the GPU cannot be used: {reason}")]
+    Unavailable {
+        /// Why.
+        reason: String,
+    },
     /// The backend is not written yet.
     #[error("the {backend} backend is not implemented yet")]
     NotImplemented {
@@ -196,7 +202,14 @@ mod tests {
     fn cuda_backend_is_a_typed_error_until_written() {
         let e = cuda::CudaBackend::new().err().unwrap();
         if cfg!(feature = "cuda") {
-            assert_eq!(e, BackendError::NotImplemented { backend: "cuda" });
+            // No GPU: a reason; a GPU: launching is not written yet.
+            assert!(
+                matches!(
+                    e,
+                    BackendError::Unavailable { .. } | BackendError::NotImplemented { .. }
+                ),
+                "{e:?}"
+            );
         } else {
             assert_eq!(
                 e,

@@ -9,6 +9,7 @@
 
 pub mod backend;
 pub mod compile;
+pub mod cuda_gen;
 pub mod differential;
 pub mod dists;
 pub mod inputs;

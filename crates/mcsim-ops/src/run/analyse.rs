@@ -274,6 +274,8 @@ pub fn analyse(
         iterations: s.iterations,
         sampling: method_name(s.method),
         threads: s.threads,
+        backend: "cpu",
+        backend_note: None,
         elapsed_seconds: s.simulation_seconds,
         simulation_seconds: s.simulation_seconds,
         iterations_per_second: s.iterations as f64 / s.simulation_seconds.max(1e-9),

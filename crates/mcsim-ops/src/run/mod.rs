@@ -11,12 +11,14 @@
 
 mod analyse;
 pub mod config;
+mod device;
 mod prepare;
 pub mod save;
 mod simulate;
 mod tables;
 
 pub use analyse::analyse;
+pub use device::{BackendChoice, doctor};
 pub use prepare::{LoadedModel, PrepareSpec, Prepared, cell_key, prepare};
 pub use simulate::{
     Control, STATS_BLOCK, SampleSink, SimulateSpec, Simulated, shard_grid, simulate, stats_of,
@@ -59,6 +61,8 @@ pub struct RunOptions {
     pub sampling: Option<Method>,
     /// Worker threads (default: all cores).
     pub threads: Option<usize>,
+    /// Which backend runs the compiled program (default: auto).
+    pub backend: BackendChoice,
     /// Where to write every sample (format from the extension: .parquet, .arrow/.feather/.ipc, .csv);
     /// `-` writes them to stdout (see [`samples_writer`]).
     pub out: Option<PathBuf>,
@@ -398,6 +402,11 @@ pub struct RunReport {
     pub sampling: &'static str,
     /// Worker threads.
     pub threads: usize,
+    /// The backend that ran the model (`cpu`, `cuda`).
+    pub backend: &'static str,
+    /// Why `--backend auto` did not use a GPU (absent when it did, or with `--backend cpu`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backend_note: Option<String>,
     /// Wall time in seconds, from reading the workbook to the statistics.
     pub elapsed_seconds: f64,
     /// Seconds spent sampling and evaluating iterations (and writing samples).
@@ -579,6 +588,7 @@ fn run_simulation(
             simulation,
         },
     )?;
+    let (backend, backend_note) = prepared.choose_backend(opts.backend)?;
     let iterations = opts
         .iterations
         .or(prepared.default_iterations())
@@ -646,6 +656,8 @@ fn run_simulation(
         })?;
     }
     let mut report = analyse(&prepared, simulated, &summary_options(opts), &pool)?;
+    report.backend = backend;
+    report.backend_note = backend_note;
     // `--save-as`: the statistics cells (and their dependents) with the simulated values.
     // With RiskSimtable, the copy holds the first simulation's values (those of the report's
     // top-level outputs).

@@ -1,0 +1,145 @@
+//! The host shim: a generated kernel compiled by the host C++ compiler (`g++`, or `$CXX`) with
+//! `kernels/host_shim.h` (which maps `__global__`/`__device__` and the thread index to a loop)
+//! and run on the CPU. It tests the generator's semantics on every commit without a GPU; it links
+//! glibc's `exp`/`log`/`pow`, as the CPU executor does, so results are bit-identical with it.
+
+use super::{DEVICE_HELPERS, KERNEL_NAME, KernelSource};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The shim header (prepended to the kernel source for the host compiler).
+pub const HOST_SHIM: &str = include_str!("../../../kernels/host_shim.h");
+/// The driver: reads input columns from a file, runs the grid as a loop, writes the outputs.
+pub const HOST_MAIN: &str = include_str!("../../../kernels/host_main.cpp");
+
+/// Flags for the host compiler: no contraction into fused multiply-add, no fast math.
+pub const CXX_FLAGS: &[&str] = &[
+    "-x",
+    "c++",
+    "-std=c++14",
+    // No optimisation: the generated function of a large model (86,000 instructions for
+    // grid_20k) takes g++ minutes at -O1; the arithmetic is the same (SSE2, no contraction).
+    "-O0",
+    "-ffp-contract=off",
+    "-fno-fast-math",
+    "-w",
+];
+
+/// The host C++ compiler: `$CXX`, else `g++`.
+pub fn compiler() -> String {
+    std::env::var("CXX").unwrap_or_else(|_| "g++".into())
+}
+
+/// Is the host C++ compiler present (it answers `--version`)?
+pub fn compiler_available() -> bool {
+    Command::new(compiler())
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A kernel compiled for the host: an executable in a temporary directory (removed on drop).
+#[derive(Debug)]
+pub struct HostKernel {
+    dir: PathBuf,
+    exe: PathBuf,
+    n_inputs: usize,
+    n_outputs: usize,
+}
+
+impl Drop for HostKernel {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+static SEQ: AtomicU64 = AtomicU64::new(0);
+
+impl HostKernel {
+    /// Compiles `k` with the host compiler and the shim.
+    pub fn compile(k: &KernelSource) -> Result<HostKernel, String> {
+        let dir = std::env::temp_dir().join(format!(
+            "mcsim-host-shim-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let src = dir.join("kernel.cpp");
+        let exe = dir.join("kernel");
+        let text = format!(
+            "{HOST_SHIM}\n#define MC_N_IN {}\n#define MC_N_OUT {}\n#define MC_KERNEL {KERNEL_NAME}\n{}\n{HOST_MAIN}",
+            k.n_inputs, k.n_outputs, k.source
+        );
+        debug_assert!(k.source.starts_with(DEVICE_HELPERS));
+        std::fs::write(&src, text).map_err(|e| format!("{}: {e}", src.display()))?;
+        let out = Command::new(compiler())
+            .args(CXX_FLAGS)
+            .arg(&src)
+            .arg("-o")
+            .arg(&exe)
+            .output()
+            .map_err(|e| format!("{}: {e}", compiler()))?;
+        if !out.status.success() {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let head: String = err.lines().take(30).collect::<Vec<_>>().join("\n");
+            return Err(format!(
+                "{} failed on {}:\n{head}",
+                compiler(),
+                src.display()
+            ));
+        }
+        Ok(HostKernel {
+            dir,
+            exe,
+            n_inputs: k.n_inputs,
+            n_outputs: k.n_outputs,
+        })
+    }
+
+    /// Runs the kernel over `lanes` lanes of `inputs` (one column per kernel input, each at least
+    /// `lanes` long); returns its output columns.
+    pub fn run(&self, inputs: &[Vec<f64>], lanes: usize) -> Result<Vec<Vec<f64>>, String> {
+        if inputs.len() != self.n_inputs || inputs.iter().any(|c| c.len() < lanes) {
+            return Err(format!(
+                "{} input columns of at least {lanes} lanes needed",
+                self.n_inputs
+            ));
+        }
+        let mut bytes = Vec::with_capacity(16 + 8 * lanes * inputs.len());
+        bytes.extend_from_slice(&(lanes as u64).to_le_bytes());
+        bytes.extend_from_slice(&(inputs.len() as u64).to_le_bytes());
+        for c in inputs {
+            for v in &c[..lanes] {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        let (fin, fout) = (self.dir.join("in.bin"), self.dir.join("out.bin"));
+        std::fs::write(&fin, bytes).map_err(|e| format!("{}: {e}", fin.display()))?;
+        let out = Command::new(&self.exe)
+            .arg(&fin)
+            .arg(&fout)
+            .output()
+            .map_err(|e| format!("{}: {e}", self.exe.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "the host kernel failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let b = std::fs::read(&fout).map_err(|e| format!("{}: {e}", fout.display()))?;
+        let want = 16 + 8 * lanes * self.n_outputs;
+        if b.len() != want {
+            return Err(format!("{} bytes of output, {want} expected", b.len()));
+        }
+        let vals: Vec<f64> = b[16..]
+            .chunks_exact(8)
+            .map(|c| {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(c);
+                f64::from_le_bytes(a)
+            })
+            .collect();
+        Ok(vals.chunks(lanes.max(1)).map(|c| c.to_vec()).collect())
+    }
+}

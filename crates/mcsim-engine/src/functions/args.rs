@@ -55,7 +55,7 @@ impl<'m> dyn Context<'m> + '_ {
         Ok(out)
     }
 
-    /// Appends the numbers of one argument (see [`Ctx::numbers`]).
+    /// Appends the numbers of one argument (see `Context::numbers`).
     pub fn numbers_into(
         &mut self,
         a: &Arg,
@@ -130,7 +130,7 @@ impl<'m> dyn Context<'m> + '_ {
         }
     }
 
-    /// A number from an argument (see [`Ctx::scalar`], then [`Value::to_number`]).
+    /// A number from an argument (see `Context::scalar`, then [`Value::to_number`]).
     pub fn number(&mut self, a: &Arg) -> Result<f64, ErrorKind> {
         self.scalar(a).to_number()
     }

@@ -103,58 +103,69 @@ pub fn convergence_trace_sorted(
         } else {
             f64::NAN
         };
-        // Order statistics of the prefix that the percentiles need, by one scan of the sorted
-        // order (stopping at the largest needed).
-        wanted.clear();
-        for &p in percentiles {
-            for i in inc_positions(n, p) {
-                wanted.push((i, f64::NAN));
-            }
-        }
-        wanted.sort_by_key(|w| w.0);
-        wanted.dedup_by_key(|w| w.0);
-        if !wanted.is_empty() {
-            // Branch-free counting: whether a value is in the prefix is unpredictable, so it is
-            // added as 0 or 1, and only a hit on a wanted position branches.
-            let mut next = 0;
-            let mut target = wanted[0].0;
-            let mut c = 0usize;
-            for (&v, &i) in sorted.sorted.iter().zip(&sorted.order) {
-                let inside = (i as usize) < end;
-                if inside & (c == target) {
-                    while next < wanted.len() && wanted[next].0 == c {
-                        wanted[next].1 = v;
-                        next += 1;
-                    }
-                    if next == wanted.len() {
-                        break;
-                    }
-                    target = wanted[next].0;
-                }
-                c += usize::from(inside);
-            }
-        }
-        let at = |i: usize| {
-            wanted
-                .binary_search_by_key(&i, |w| w.0)
-                .map_or(f64::NAN, |k| wanted[k].1)
-        };
         out.push(ConvergencePoint {
             iterations: end,
             n,
             mean,
             ci95_half_width: Z95 * std_dev / (n as f64).sqrt(),
-            percentiles: percentiles
-                .iter()
-                .map(|&p| PercentileValue {
-                    p,
-                    value: percentile_inc_by(n, p, at),
-                })
-                .collect(),
+            percentiles: prefix_percentiles(sorted, end, n, percentiles, &mut wanted),
         });
         start = end;
     }
     Ok(out)
+}
+
+/// The `percentiles` of the `n` finite values among the first `end` iterations, read from the
+/// column's sorted view by one scan (stopping at the largest position needed). `wanted` is
+/// scratch space, reused between prefixes.
+fn prefix_percentiles(
+    sorted: &SortedColumn,
+    end: usize,
+    n: usize,
+    percentiles: &[f64],
+    wanted: &mut Vec<(usize, f64)>,
+) -> Vec<PercentileValue> {
+    wanted.clear();
+    for &p in percentiles {
+        for i in inc_positions(n, p) {
+            wanted.push((i, f64::NAN));
+        }
+    }
+    wanted.sort_by_key(|w| w.0);
+    wanted.dedup_by_key(|w| w.0);
+    if !wanted.is_empty() {
+        // Branch-free counting: whether a value is in the prefix is unpredictable, so it is
+        // added as 0 or 1, and only a hit on a wanted position branches.
+        let mut next = 0;
+        let mut target = wanted[0].0;
+        let mut c = 0usize;
+        for (&v, &i) in sorted.sorted.iter().zip(&sorted.order) {
+            let inside = (i as usize) < end;
+            if inside & (c == target) {
+                while next < wanted.len() && wanted[next].0 == c {
+                    wanted[next].1 = v;
+                    next += 1;
+                }
+                if next == wanted.len() {
+                    break;
+                }
+                target = wanted[next].0;
+            }
+            c += usize::from(inside);
+        }
+    }
+    let at = |i: usize| {
+        wanted
+            .binary_search_by_key(&i, |w| w.0)
+            .map_or(f64::NAN, |k| wanted[k].1)
+    };
+    percentiles
+        .iter()
+        .map(|&p| PercentileValue {
+            p,
+            value: percentile_inc_by(n, p, at),
+        })
+        .collect()
 }
 
 /// Like [`convergence_trace_sorted`] with ten checkpoints, taking each prefix's mean and
@@ -175,50 +186,12 @@ pub fn convergence_trace_from_stats(
     for (end, stats) in prefixes {
         let end = *end as usize;
         let n = stats.n() as usize;
-        wanted.clear();
-        for &p in percentiles {
-            for i in inc_positions(n, p) {
-                wanted.push((i, f64::NAN));
-            }
-        }
-        wanted.sort_by_key(|w| w.0);
-        wanted.dedup_by_key(|w| w.0);
-        if !wanted.is_empty() {
-            let mut next = 0;
-            let mut target = wanted[0].0;
-            let mut c = 0usize;
-            for (&v, &i) in sorted.sorted.iter().zip(&sorted.order) {
-                let inside = (i as usize) < end;
-                if inside & (c == target) {
-                    while next < wanted.len() && wanted[next].0 == c {
-                        wanted[next].1 = v;
-                        next += 1;
-                    }
-                    if next == wanted.len() {
-                        break;
-                    }
-                    target = wanted[next].0;
-                }
-                c += usize::from(inside);
-            }
-        }
-        let at = |i: usize| {
-            wanted
-                .binary_search_by_key(&i, |w| w.0)
-                .map_or(f64::NAN, |k| wanted[k].1)
-        };
         out.push(ConvergencePoint {
             iterations: end,
             n,
             mean: if n > 0 { stats.mean() } else { f64::NAN },
             ci95_half_width: Z95 * stats.std_dev() / (n as f64).sqrt(),
-            percentiles: percentiles
-                .iter()
-                .map(|&p| PercentileValue {
-                    p,
-                    value: percentile_inc_by(n, p, at),
-                })
-                .collect(),
+            percentiles: prefix_percentiles(sorted, end, n, percentiles, &mut wanted),
         });
     }
     Ok(out)

@@ -225,11 +225,24 @@ pub fn shard_grid(p: &Prepared<'_>) -> u64 {
 /// The accumulator of a whole column, on the same block grid (and convergence checkpoints) as a
 /// run's, so that statistics re-derived from a samples file equal the run's bit for bit.
 pub fn stats_of(values: &[f64], targets: &[f64]) -> BlockStats {
+    stats_with_prefixes(values, targets).0
+}
+
+/// [`stats_of`], with the statistics of the iterations before each of the ten convergence
+/// checkpoints of a run of `values.len()` iterations (what a whole run snapshots).
+pub(crate) fn stats_with_prefixes(
+    values: &[f64],
+    targets: &[f64],
+) -> (BlockStats, Vec<(u64, BlockStats)>) {
     let mut stats = BlockStats::new(targets);
-    for (a, b, _) in blocks(0, values.len(), &checkpoints(values.len() as u64)) {
+    let mut prefixes = Vec::new();
+    for (a, b, cut) in blocks(0, values.len(), &checkpoints(values.len() as u64)) {
         stats.add_block(&values[a..b]);
+        if let Some(at) = cut {
+            prefixes.push((at, stats.clone()));
+        }
     }
-    stats
+    (stats, prefixes)
 }
 
 impl<'p, 'm> Runner<'p, 'm> {

@@ -18,3 +18,9 @@ static inline double __longlong_as_double(long long v) {
     memcpy(&d, &v, sizeof d);
     return d;
 }
+
+static inline long long __double_as_longlong(double d) {
+    long long v;
+    memcpy(&v, &d, sizeof v);
+    return v;
+}

@@ -65,11 +65,85 @@ __device__ double mc_pow(double x, double y) {
     return mc_fin(r);
 }
 
+// `mcsim_sampling::fmath::exp` and `::ln` (fdlibm's e_exp.c and e_log.c with selects for
+// branches), operation for operation: the CPU's EXP and LN, bit for bit.
+__device__ __forceinline__ double mc_pow2(long long m) {
+    return __longlong_as_double((long long)((unsigned long long)(m + 1023) << 52));
+}
+__device__ double mc_exp(double x) {
+    const double ln2_hi = __longlong_as_double(0x3FE62E42FEE00000LL);
+    const double ln2_lo = __longlong_as_double(0x3DEA39EF35793C76LL);
+    const double inv_ln2 = __longlong_as_double(0x3FF71547652B82FELL);
+    const double shift = 6755399441055744.0;
+    const double exp_max = __longlong_as_double(0x40862E42FEFA39EFLL);
+    const double exp_min = -745.1332191019411;
+    const double p1 = __longlong_as_double(0x3FC555555555553ELL);
+    const double p2 = __longlong_as_double((long long)0xBF66C16C16BEBD93ULL);
+    const double p3 = __longlong_as_double(0x3F11566AAF25DE2CLL);
+    const double p4 = __longlong_as_double((long long)0xBEBBBD41C5D26BF1ULL);
+    const double p5 = __longlong_as_double(0x3E66376972BEA4D0LL);
+    // Rust's f64::clamp: NaN stays NaN.
+    double xc = x < exp_min - 1.0 ? exp_min - 1.0 : (x > exp_max + 1.0 ? exp_max + 1.0 : x);
+    double t = xc * inv_ln2 + shift;
+    double kf = t - shift;
+    long long k = __double_as_longlong(t) - __double_as_longlong(shift);
+    double hi = xc - kf * ln2_hi;
+    double lo = kf * ln2_lo;
+    double r = hi - lo;
+    double rr = r * r;
+    double c = r - rr * (p1 + rr * (p2 + rr * (p3 + rr * (p4 + rr * p5))));
+    double y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+    long long k1 = (long long)((unsigned long long)(k + 2048) >> 1) - 1024;
+    long long k2 = k - k1;
+    double v = y * mc_pow2(k1) * mc_pow2(k2);
+    if (x > exp_max) v = mc_inf();
+    if (x < exp_min) v = 0.0;
+    return mc_isnan(x) ? x : v;
+}
+__device__ double mc_ln(double x) {
+    const double ln2_hi = __longlong_as_double(0x3FE62E42FEE00000LL);
+    const double ln2_lo = __longlong_as_double(0x3DEA39EF35793C76LL);
+    const double lg1 = __longlong_as_double(0x3FE5555555555593LL);
+    const double lg2 = __longlong_as_double(0x3FD999999997FA04LL);
+    const double lg3 = __longlong_as_double(0x3FD2492494229359LL);
+    const double lg4 = __longlong_as_double(0x3FCC71C51D8E78AFLL);
+    const double lg5 = __longlong_as_double(0x3FC7466496CB03DELL);
+    const double lg6 = __longlong_as_double(0x3FC39A09D078C69FLL);
+    const double lg7 = __longlong_as_double(0x3FC2F112DF3E5244LL);
+    bool sub = x < 2.2250738585072014e-308;
+    double xs = sub ? x * 18014398509481984.0 : x;
+    unsigned long long bits = (unsigned long long)__double_as_longlong(xs);
+    long long hx = (long long)(bits >> 32) & 0x7FFFFFFFLL;
+    long long k = (hx >> 20) - 1023 - (sub ? 54 : 0);
+    long long hm = hx & 0x000FFFFFLL;
+    long long i = (hm + 0x95F64LL) & 0x100000LL;
+    unsigned long long high = (unsigned long long)(hm | (i ^ 0x3FF00000LL));
+    double m = __longlong_as_double((long long)((high << 32) | (bits & 0xFFFFFFFFULL)));
+    k += i >> 20;
+    double f = m - 1.0;
+    double dk = __longlong_as_double((long long)(0x4330000000000000ULL | (unsigned long long)(k + 1100)))
+              - (4503599627370496.0 + 1100.0);
+    double s = f / (2.0 + f);
+    double z = s * s;
+    double w = z * z;
+    double t1 = w * (lg2 + w * (lg4 + w * lg6));
+    double t2 = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7)));
+    double r = t2 + t1;
+    bool far = ((hm - 0x6147ALL) | (0x6B851LL - hm)) > 0;
+    double hfsq = 0.5 * f * f;
+    double near_form = dk * ln2_hi - ((s * (f - r) - dk * ln2_lo) - f);
+    double far_form = dk * ln2_hi - ((hfsq - (s * (hfsq + r) + dk * ln2_lo)) - f);
+    double v = far ? far_form : near_form;
+    if (x == mc_inf()) v = x;
+    if (x == 0.0) v = -mc_inf();
+    return (x < 0.0 || mc_isnan(x)) ? mc_nan() : v;
+}
+
 // One-argument kernels (`Kernel1`); the caller has handled NaN arguments.
 __device__ __forceinline__ double mc_k1_abs(double x) { return fabs(x); }
 __device__ __forceinline__ double mc_k1_sqrt(double x) { return x < 0.0 ? mc_nan() : sqrt(x); }
-__device__ __forceinline__ double mc_k1_exp(double x) { return mc_fin(exp(x)); }
-__device__ __forceinline__ double mc_k1_ln(double x) { return x <= 0.0 ? mc_nan() : log(x); }
+__device__ __forceinline__ double mc_k1_exp(double x) { return mc_fin(mc_exp(x)); }
+__device__ __forceinline__ double mc_k1_ln(double x) { return x <= 0.0 ? mc_nan() : mc_ln(x); }
 __device__ __forceinline__ double mc_k1_log10(double x) { return x <= 0.0 ? mc_nan() : log10(x); }
 __device__ __forceinline__ double mc_k1_int(double x) { return floor(x); }
 __device__ __forceinline__ double mc_k1_sign(double x) { return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0); }

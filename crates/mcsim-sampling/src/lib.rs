@@ -49,6 +49,7 @@
 mod correlation;
 mod distribution;
 mod error;
+pub mod fmath;
 mod inverse;
 mod kind;
 mod lanes;

@@ -10,6 +10,7 @@ use super::{Arg, Ctx, FnSpec, Lift, VARIADIC};
 use crate::tri;
 use crate::value::{Array, POW10, Value, round15};
 use mcsim_formula::{ErrorKind, ExprKind};
+use mcsim_sampling::fmath;
 use std::f64::consts::PI;
 use std::sync::Arc;
 
@@ -296,8 +297,11 @@ pub fn sqrtpi_kernel(x: f64) -> Result<f64, ErrorKind> {
 }
 
 /// EXP.
+///
+/// Through `fmath::exp`, not libm: branch-free (the block executor's loop vectorises) and the
+/// same bits as the CUDA kernels' `mc_exp`.
 pub fn exp_kernel(x: f64) -> Result<f64, ErrorKind> {
-    finite(x.exp())
+    finite(fmath::exp(x))
 }
 
 /// LN.
@@ -305,7 +309,8 @@ pub fn ln_kernel(x: f64) -> Result<f64, ErrorKind> {
     if x <= 0.0 {
         Err(ErrorKind::Num)
     } else {
-        Ok(x.ln())
+        // `fmath::ln`: vectorises, and the CUDA kernels' `mc_ln` gives the same bits.
+        Ok(fmath::ln(x))
     }
 }
 

@@ -163,7 +163,13 @@ fn cols(a: &str, b: &str) -> Option<(String, String)> {
 #[test]
 fn structured_reference_forms() {
     let t = Some("Table1".to_string());
-    let cases: Vec<(&str, Option<String>, TableRows, Option<(String, String)>)> = vec![
+    type Case = (
+        &'static str,
+        Option<String>,
+        TableRows,
+        Option<(String, String)>,
+    );
+    let cases: Vec<Case> = vec![
         (
             "Table1[Qty]",
             t.clone(),

@@ -347,4 +347,79 @@ mod tests {
             .unwrap();
         assert_eq!(model.formulas[f as usize].text(), "S!$A4*S!$B4");
     }
+
+    /// 3D references in every function of Excel's list that takes them: the values of the same
+    /// cells on every sheet of the span, in the workbook's sheet order. Sheets `A`..`C` hold
+    /// A1 = 1, 2, 4; B1 = TRUE, "x", 3 (text and logicals count only in the `A` functions).
+    #[test]
+    fn three_d_references_in_the_aggregate_family() {
+        let cells: Vec<(String, String)> = [
+            ("A!A1", "1"),
+            ("A!B1", "TRUE"),
+            ("B!A1", "2"),
+            ("B!B1", "x"),
+            ("C!A1", "4"),
+            ("C!B1", "3"),
+            ("D!A1", "100"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        // Sample and population variance of 1, 2, 4: mean 7/3, squares sum 14/3.
+        let (var_s, var_p): (f64, f64) = (14.0 / 6.0, 14.0 / 9.0);
+        // With B1 too, the `A` functions see 1, 2, 4, TRUE=1, "x"=0, 3 (mean 11/6).
+        let a_vals = [1.0, 2.0, 4.0, 1.0, 0.0, 3.0];
+        let a_mean = a_vals.iter().sum::<f64>() / 6.0;
+        let a_ss: f64 = a_vals.iter().map(|v| (v - a_mean).powi(2)).sum();
+        let cases: Vec<(&str, f64)> = vec![
+            ("SUM(A:C!A1)", 7.0),
+            ("SUM(A:C!A1:B1)", 10.0),
+            ("AVERAGE(A:C!A1)", 7.0 / 3.0),
+            ("AVERAGEA(A:C!A1:B1)", a_mean),
+            ("COUNT(A:C!A1:B1)", 4.0),
+            ("COUNTA(A:C!A1:B1)", 6.0),
+            ("MAX(A:C!A1)", 4.0),
+            ("MAXA(A:C!B1)", 3.0),
+            ("MIN(A:C!A1)", 1.0),
+            ("MINA(A:C!B1)", 0.0),
+            ("PRODUCT(A:C!A1)", 8.0),
+            ("STDEV(A:C!A1)", var_s.sqrt()),
+            ("STDEV.S(A:C!A1)", var_s.sqrt()),
+            ("STDEVA(A:C!A1:B1)", (a_ss / 5.0).sqrt()),
+            ("STDEVP(A:C!A1)", var_p.sqrt()),
+            ("STDEV.P(A:C!A1)", var_p.sqrt()),
+            ("STDEVPA(A:C!A1:B1)", (a_ss / 6.0).sqrt()),
+            ("VAR(A:C!A1)", var_s),
+            ("VAR.S(A:C!A1)", var_s),
+            ("VARA(A:C!A1:B1)", a_ss / 5.0),
+            ("VARP(A:C!A1)", var_p),
+            ("VAR.P(A:C!A1)", var_p),
+            ("VARPA(A:C!A1:B1)", a_ss / 6.0),
+            // The span follows the stored order, whatever the order written.
+            ("SUM(C:A!A1)", 7.0),
+            ("SUM(B:D!A1)", 106.0),
+            ("SUM('A:B'!A1)", 3.0),
+        ];
+        for (f, want) in cases {
+            let mut all: Vec<(&str, &str)> = cells
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            let text = format!("={f}");
+            all.push(("D!Z1", text.as_str()));
+            match crate::quick::eval_cells(&all, "D!Z1") {
+                Value::Number(n) => assert!((n - want).abs() < 1e-12, "{f}: {n} vs {want}"),
+                other => panic!("{f}: {other:?}"),
+            }
+        }
+        let mut all: Vec<(&str, &str)> = cells
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        all.push(("D!Z1", "=SUM(A:Nope!A1)"));
+        assert_eq!(
+            crate::quick::eval_cells(&all, "D!Z1"),
+            Value::Error(ErrorKind::Ref)
+        );
+    }
 }

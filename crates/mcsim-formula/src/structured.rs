@@ -280,10 +280,68 @@ impl Expr {
                         None => return,
                     }
                 }
+                ExprKind::Call { name, args }
+                    if SPREAD_UNIONS.contains(&name.as_str()) && args.iter().any(is_ref_union) =>
+                {
+                    let mut spread = Vec::with_capacity(args.len() + 2);
+                    for a in args {
+                        if is_ref_union(a) {
+                            union_parts(a, &mut spread);
+                        } else {
+                            spread.push(a.clone());
+                        }
+                    }
+                    ExprKind::Call {
+                        name: name.clone(),
+                        args: spread,
+                    }
+                }
                 _ => return,
             };
             e.kind = new;
         });
+    }
+}
+
+/// Functions for which a union argument `(A,B)` is the same as the arguments `A, B`: a 3D
+/// reference given to them is spread into one argument per sheet, which the simulation compiler
+/// handles (it does not handle the union operator).
+const SPREAD_UNIONS: &[&str] = &[
+    "SUM", "AVERAGE", "AVERAGEA", "COUNT", "COUNTA", "MAX", "MAXA", "MIN", "MINA", "PRODUCT",
+    "STDEV", "STDEVA", "STDEVP", "STDEVPA", "STDEV.S", "STDEV.P", "VAR", "VARA", "VARP", "VARPA",
+    "VAR.S", "VAR.P",
+];
+
+/// `(r1,r2,...)`: a parenthesised union of plain references.
+fn is_ref_union(e: &Expr) -> bool {
+    fn refs_only(e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Ref(_) => true,
+            ExprKind::Binary {
+                op: BinaryOp::Union,
+                lhs,
+                rhs,
+            } => refs_only(lhs) && refs_only(rhs),
+            _ => false,
+        }
+    }
+    matches!(&e.kind, ExprKind::Paren(inner)
+        if matches!(inner.kind, ExprKind::Binary { op: BinaryOp::Union, .. }) && refs_only(inner))
+}
+
+/// The references of a union, left to right.
+fn union_parts(e: &Expr, out: &mut Vec<Expr>) {
+    match &e.kind {
+        ExprKind::Paren(inner) => union_parts(inner, out),
+        ExprKind::Binary {
+            op: BinaryOp::Union,
+            lhs,
+            rhs,
+        } => {
+            union_parts(lhs, out);
+            union_parts(rhs, out);
+        }
+        _ => out.push(e.clone()),
     }
 }
 

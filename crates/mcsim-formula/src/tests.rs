@@ -470,18 +470,31 @@ fn three_d_references() {
     for (text, want) in [
         (
             "SUM(Sheet1:Sheet3!A1)",
-            "SUM((Sheet1!A1,'Jan 2024'!A1,'Feb 2024'!A1,'Mar 2024'!A1,Sheet3!A1))",
+            "SUM(Sheet1!A1,'Jan 2024'!A1,'Feb 2024'!A1,'Mar 2024'!A1,Sheet3!A1)",
         ),
         (
             "SUM('Feb 2024:Mar 2024'!$B$2:$B$5)",
-            "SUM(('Feb 2024'!$B$2:$B$5,'Mar 2024'!$B$2:$B$5))",
+            "SUM('Feb 2024'!$B$2:$B$5,'Mar 2024'!$B$2:$B$5)",
         ),
         // Written last to first: the same span.
         (
             "MAX('Mar 2024:Feb 2024'!B2:C3)",
-            "MAX(('Feb 2024'!B2:C3,'Mar 2024'!B2:C3))",
+            "MAX('Feb 2024'!B2:C3,'Mar 2024'!B2:C3)",
         ),
         ("SUM(Sheet1:Sheet1!A1)", "SUM(Sheet1!A1)"),
+        // Spread into arguments where a union means the same; a union elsewhere.
+        (
+            "COUNT(1,'Feb 2024:Mar 2024'!A1,2)",
+            "COUNT(1,'Feb 2024'!A1,'Mar 2024'!A1,2)",
+        ),
+        (
+            "INDEX('Feb 2024:Mar 2024'!A1:B2,1,1,2)",
+            "INDEX(('Feb 2024'!A1:B2,'Mar 2024'!A1:B2),1,1,2)",
+        ),
+        (
+            "'Feb 2024:Mar 2024'!A1+1",
+            "('Feb 2024'!A1,'Mar 2024'!A1)+1",
+        ),
         ("SUM(Sheet1:Nope!A1)", "SUM(#REF!)"),
         ("SUM(Nope:Sheet3!A1)", "SUM(#REF!)"),
     ] {

@@ -313,3 +313,51 @@ fn a_table_column_of_distributions_feeds_a_simulated_output() {
         largest.summary.mean
     );
 }
+
+#[test]
+fn a_3d_sum_of_distributions_is_simulated() {
+    // One uniform per region sheet; the output sums A1 across the span North..South.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mc3d.xlsx");
+    write(
+        &path,
+        &[
+            ("North!A1", "=RiskUniform(0,12)"),
+            ("Mid!A1", "=RiskUniform(0,12)"),
+            ("South!A1", "=RiskNormal(10,2)"),
+            ("Sum!A1", "=RiskOutput(\"total\")+SUM(North:South!A1)"),
+        ],
+        &[],
+        &[],
+    );
+    let n = 20_000u64;
+    let r = run(
+        &RunOptions {
+            workbook: path,
+            iterations: Some(n),
+            seed: Some(20261207),
+            threads: Some(2),
+            ..RunOptions::default()
+        },
+        &|_, _| {},
+    )
+    .unwrap();
+    assert_eq!(r.inputs.len(), 3, "{:?}", r.inputs);
+    // SUM's 3D argument is spread into one argument per sheet, which the compiler takes.
+    assert_eq!(r.evaluation, "compiled", "{:?}", r.warnings);
+    let total = r.outputs.iter().find(|o| o.name == "total").unwrap();
+    // Mean 6 + 6 + 10; variance 12 + 12 + 4 = 28.
+    let sd = 28f64.sqrt();
+    assert!(
+        (total.summary.mean - 22.0).abs() <= 4.0 * sd / (n as f64).sqrt(),
+        "mean {} ({}, {:?})",
+        total.summary.mean,
+        r.evaluation,
+        r.warnings
+    );
+    assert!(
+        (total.summary.std_dev - sd).abs() <= 0.02 * sd,
+        "sd {}",
+        total.summary.std_dev
+    );
+}

@@ -458,6 +458,20 @@ fn three_d_references() {
         p("A1:B2").kind,
         ExprKind::Ref(Reference { sheet: None, .. })
     ));
+    // Sheets named like cells are quoted (Excel writes `'Q1:Q3'!A1`); unquoted, `Q1:Q3!A1` is
+    // the range operator between Q1 and Q3!A1, as in Excel.
+    let e = p("SUM('Q1:Q3'!A1)");
+    let ExprKind::Call { args, .. } = &e.kind else {
+        panic!()
+    };
+    assert!(matches!(&args[0].kind, ExprKind::Ref(r) if r.sheet_span() == Some(("Q1", "Q3"))));
+    assert!(matches!(
+        p("Q1:Q3!A1").kind,
+        ExprKind::Binary {
+            op: BinaryOp::Range,
+            ..
+        }
+    ));
 
     let sheets: Vec<String> = ["Sheet1", "Jan 2024", "Feb 2024", "Mar 2024", "Sheet3"]
         .iter()

@@ -3,7 +3,7 @@
 
 use crate::model::{ArrayPart, CellData, CellId, Formula, Model, Name, Sheet};
 use crate::value::Value;
-use mcsim_formula::{Bounds, ErrorKind, parse};
+use mcsim_formula::{Bounds, ErrorKind, Expr, ParseError, Position, Resolver, parse};
 use mcsim_workbook::{CellValue, Workbook};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +21,26 @@ pub fn cell_value(v: &CellValue) -> Value {
     }
 }
 
+/// The workbook's tables as the formula resolver sees them (a table on a sheet that is not
+/// loaded is left out: its references answer `#REF!`).
+fn formula_tables(wb: &Workbook) -> Vec<mcsim_formula::Table> {
+    wb.tables
+        .iter()
+        .filter_map(|t| {
+            let sheet = wb.sheets.get(t.sheet)?;
+            let (r1, c1, r2, c2) = t.range;
+            Some(mcsim_formula::Table {
+                name: t.display_name.clone(),
+                sheet: sheet.name.clone(),
+                bounds: Bounds { r1, c1, r2, c2 },
+                header_row: t.header_row_count > 0,
+                totals_row: t.totals_row_count > 0,
+                columns: t.columns.clone(),
+            })
+        })
+        .collect()
+}
+
 impl Model {
     /// Compiles a loaded workbook.
     pub fn from_workbook(wb: &Workbook) -> Model {
@@ -36,9 +56,25 @@ impl Model {
                 ..Sheet::default()
             });
         }
+        // Structured references, 3D references and table names are turned into ordinary
+        // references here, once, against the tables and the sheet order.
+        let sheet_names: Vec<String> = wb.sheets.iter().map(|s| s.name.clone()).collect();
+        let tables = formula_tables(wb);
+        let resolver = Resolver {
+            sheets: &sheet_names,
+            tables: &tables,
+        };
+        let resolve = |expr: &mut Result<Expr, ParseError>, sheet: &str, row: u32, col: u32| {
+            if let Ok(e) = expr {
+                e.resolve(&resolver, Some(Position { sheet, row, col }));
+            }
+        };
         for (si, s) in wb.sheets.iter().enumerate() {
             let sheet_id = si as u32;
             let mut pos: HashMap<(u32, u32), CellId> = HashMap::with_capacity(s.cells.len());
+            // Anchors of shared formulas that hold structured references, unresolved: each cell
+            // of the block resolves them at its own position (`[#This Row]`).
+            let mut unresolved: HashMap<CellId, Expr> = HashMap::new();
             let mut arrays: Vec<(CellId, Bounds)> = Vec::new();
             for c in &s.cells {
                 let id = m.cells.len() as CellId;
@@ -47,8 +83,16 @@ impl Model {
                     None => None,
                     Some(f) => {
                         let fid = m.formulas.len() as u32;
-                        let (source, expr, array) = match f {
-                            mcsim_workbook::Formula::Text(t) => (t.clone(), parse(t), None),
+                        let (source, mut expr, array) = match f {
+                            mcsim_workbook::Formula::Text(t) => {
+                                let expr = parse(t);
+                                if let Ok(e) = &expr
+                                    && e.has_structured_references()
+                                {
+                                    unresolved.insert(id, e.clone());
+                                }
+                                (t.clone(), expr, None)
+                            }
                             mcsim_workbook::Formula::Array { text, range } => {
                                 let b = Bounds {
                                     r1: range.0,
@@ -74,8 +118,19 @@ impl Model {
                                     .get(&(*anchor_row, *anchor_col))
                                     .and_then(|&a| m.cells[a as usize].formula)
                                     .map(|af| &m.formulas[af as usize]);
-                                match anchor {
-                                    Some(af) => {
+                                let raw = pos
+                                    .get(&(*anchor_row, *anchor_col))
+                                    .and_then(|a| unresolved.get(a));
+                                match (anchor, raw) {
+                                    (Some(_), Some(raw)) => {
+                                        let mut e = raw.clone();
+                                        e.shift_relative(
+                                            c.row as i64 - *anchor_row as i64,
+                                            c.col as i64 - *anchor_col as i64,
+                                        );
+                                        (String::new(), Ok(e), None)
+                                    }
+                                    (Some(af), None) => {
                                         let expr = af.expr.clone().map(|mut e| {
                                             e.shift_relative(
                                                 c.row as i64 - *anchor_row as i64,
@@ -85,7 +140,7 @@ impl Model {
                                         });
                                         (String::new(), expr, None)
                                     }
-                                    None => {
+                                    (None, _) => {
                                         m.warnings.push(format!(
                                             "{}!{}: shared formula without its anchor cell {}",
                                             s.name,
@@ -97,6 +152,7 @@ impl Model {
                                 }
                             }
                         };
+                        resolve(&mut expr, &s.name, c.row, c.col);
                         m.formulas.push(Formula {
                             cell: id,
                             source,
@@ -176,14 +232,194 @@ impl Model {
                 .entry(n.name.to_uppercase())
                 .or_default()
                 .push((scope, idx));
+            let mut expr = parse(&n.formula);
+            if let Ok(e) = &mut expr {
+                e.resolve(&resolver, None);
+            }
             m.names.push(Name {
                 name: n.name.clone(),
                 scope,
-                expr: parse(&n.formula),
+                expr,
                 text: n.formula.clone(),
             });
         }
         m.tables = crate::table::from_workbook(&m, wb);
         m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::{Evaluator, Graph};
+    use mcsim_workbook::{Cell, Formula as WbFormula, Sheet as WbSheet, Table};
+
+    fn num(row: u32, col: u32, v: f64) -> Cell {
+        Cell {
+            row,
+            col,
+            value: CellValue::Number(v),
+            formula: None,
+        }
+    }
+
+    fn formula(row: u32, col: u32, f: WbFormula) -> Cell {
+        Cell {
+            row,
+            col,
+            value: CellValue::Empty,
+            formula: Some(f),
+        }
+    }
+
+    /// A calculated column stored as a shared formula (as Excel saves one): every cell of the
+    /// block reads its own row, and a block whose anchor holds no structured reference still
+    /// shifts as before.
+    #[test]
+    fn shared_formulas_resolve_this_row_per_cell() {
+        // T over A1:C4: header row, data rows 2-4; C = [@A]*[@B], shared from C2.
+        let mut cells = vec![
+            formula(1, 2, WbFormula::Text("T[[#This Row],[A]]*T[@B]".into())),
+            formula(
+                2,
+                2,
+                WbFormula::Shared {
+                    anchor_row: 1,
+                    anchor_col: 2,
+                },
+            ),
+            formula(
+                3,
+                2,
+                WbFormula::Shared {
+                    anchor_row: 1,
+                    anchor_col: 2,
+                },
+            ),
+            // E2:E3 share `A2*10` (no table reference).
+            formula(1, 4, WbFormula::Text("A2*10".into())),
+            formula(
+                2,
+                4,
+                WbFormula::Shared {
+                    anchor_row: 1,
+                    anchor_col: 4,
+                },
+            ),
+            formula(5, 0, WbFormula::Text("SUM(T[C])".into())),
+        ];
+        for (r, a, b) in [(1, 2.0, 3.0), (2, 4.0, 5.0), (3, 6.0, 7.0)] {
+            cells.push(num(r, 0, a));
+            cells.push(num(r, 1, b));
+        }
+        cells.sort_by_key(|c| (c.row, c.col));
+        let wb = Workbook {
+            sheets: vec![WbSheet {
+                name: "S".into(),
+                cells,
+            }],
+            tables: vec![Table {
+                sheet: 0,
+                name: "T".into(),
+                display_name: "T".into(),
+                range: (0, 0, 3, 2),
+                header_row_count: 1,
+                totals_row_count: 0,
+                columns: vec!["A".into(), "B".into(), "C".into()],
+            }],
+            ..Workbook::default()
+        };
+        let model = Model::from_workbook(&wb);
+        let graph = Graph::build(&model);
+        assert!(graph.cycles.is_empty());
+        let mut ev = Evaluator::new(&model);
+        ev.run(&graph.order);
+        let v = |ev: &mut Evaluator<'_>, r, c| ev.value(model.find(0, r, c).unwrap()).clone();
+        // 2*3, 4*5, 6*7 and their sum.
+        assert_eq!(v(&mut ev, 1, 2), Value::Number(6.0));
+        assert_eq!(v(&mut ev, 2, 2), Value::Number(20.0));
+        assert_eq!(v(&mut ev, 3, 2), Value::Number(42.0));
+        assert_eq!(v(&mut ev, 5, 0), Value::Number(68.0));
+        assert_eq!(v(&mut ev, 2, 4), Value::Number(40.0));
+        let f = model.cells[model.find(0, 3, 2).unwrap() as usize]
+            .formula
+            .unwrap();
+        assert_eq!(model.formulas[f as usize].text(), "S!$A4*S!$B4");
+    }
+
+    /// 3D references in every function of Excel's list that takes them: the values of the same
+    /// cells on every sheet of the span, in the workbook's sheet order. Sheets `A`..`C` hold
+    /// A1 = 1, 2, 4; B1 = TRUE, "x", 3 (text and logicals count only in the `A` functions).
+    #[test]
+    fn three_d_references_in_the_aggregate_family() {
+        let cells: Vec<(String, String)> = [
+            ("A!A1", "1"),
+            ("A!B1", "TRUE"),
+            ("B!A1", "2"),
+            ("B!B1", "x"),
+            ("C!A1", "4"),
+            ("C!B1", "3"),
+            ("D!A1", "100"),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+        // Sample and population variance of 1, 2, 4: mean 7/3, squares sum 14/3.
+        let (var_s, var_p): (f64, f64) = (14.0 / 6.0, 14.0 / 9.0);
+        // With B1 too, the `A` functions see 1, 2, 4, TRUE=1, "x"=0, 3 (mean 11/6).
+        let a_vals = [1.0, 2.0, 4.0, 1.0, 0.0, 3.0];
+        let a_mean = a_vals.iter().sum::<f64>() / 6.0;
+        let a_ss: f64 = a_vals.iter().map(|v| (v - a_mean).powi(2)).sum();
+        let cases: Vec<(&str, f64)> = vec![
+            ("SUM(A:C!A1)", 7.0),
+            ("SUM(A:C!A1:B1)", 10.0),
+            ("AVERAGE(A:C!A1)", 7.0 / 3.0),
+            ("AVERAGEA(A:C!A1:B1)", a_mean),
+            ("COUNT(A:C!A1:B1)", 4.0),
+            ("COUNTA(A:C!A1:B1)", 6.0),
+            ("MAX(A:C!A1)", 4.0),
+            ("MAXA(A:C!B1)", 3.0),
+            ("MIN(A:C!A1)", 1.0),
+            ("MINA(A:C!B1)", 0.0),
+            ("PRODUCT(A:C!A1)", 8.0),
+            ("STDEV(A:C!A1)", var_s.sqrt()),
+            ("STDEV.S(A:C!A1)", var_s.sqrt()),
+            ("STDEVA(A:C!A1:B1)", (a_ss / 5.0).sqrt()),
+            ("STDEVP(A:C!A1)", var_p.sqrt()),
+            ("STDEV.P(A:C!A1)", var_p.sqrt()),
+            ("STDEVPA(A:C!A1:B1)", (a_ss / 6.0).sqrt()),
+            ("VAR(A:C!A1)", var_s),
+            ("VAR.S(A:C!A1)", var_s),
+            ("VARA(A:C!A1:B1)", a_ss / 5.0),
+            ("VARP(A:C!A1)", var_p),
+            ("VAR.P(A:C!A1)", var_p),
+            ("VARPA(A:C!A1:B1)", a_ss / 6.0),
+            // The span follows the stored order, whatever the order written.
+            ("SUM(C:A!A1)", 7.0),
+            ("SUM(B:D!A1)", 106.0),
+            ("SUM('A:B'!A1)", 3.0),
+        ];
+        for (f, want) in cases {
+            let mut all: Vec<(&str, &str)> = cells
+                .iter()
+                .map(|(a, b)| (a.as_str(), b.as_str()))
+                .collect();
+            let text = format!("={f}");
+            all.push(("D!Z1", text.as_str()));
+            match crate::quick::eval_cells(&all, "D!Z1") {
+                Value::Number(n) => assert!((n - want).abs() < 1e-12, "{f}: {n} vs {want}"),
+                other => panic!("{f}: {other:?}"),
+            }
+        }
+        let mut all: Vec<(&str, &str)> = cells
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        all.push(("D!Z1", "=SUM(A:Nope!A1)"));
+        assert_eq!(
+            crate::quick::eval_cells(&all, "D!Z1"),
+            Value::Error(ErrorKind::Ref)
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The formula syntax tree.
 
 use crate::reference::Reference;
+use crate::structured::StructuredRef;
 use std::fmt;
 
 /// A byte range in the formula text (without the leading `=`).
@@ -206,6 +207,9 @@ pub enum ExprKind {
     Array(Vec<Vec<Expr>>),
     /// A cell, range, whole-row or whole-column reference, optionally on another sheet.
     Ref(Reference),
+    /// A structured reference to an Excel table (`Table1[Qty]`, `[@Qty]`), as written; it means
+    /// nothing until [`Expr::resolve`] turns it into a [`ExprKind::Ref`] (or an error).
+    Structured(StructuredRef),
     /// A defined name (or a LET variable), optionally qualified by a sheet (`Sheet1!Rate`).
     Name {
         /// The sheet that qualifies the name, if any.

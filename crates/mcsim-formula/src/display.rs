@@ -41,6 +41,7 @@ impl fmt::Display for Expr {
                 f.write_char('}')
             }
             ExprKind::Ref(r) => write!(f, "{r}"),
+            ExprKind::Structured(r) => write!(f, "{r}"),
             ExprKind::Name { sheet, name } => {
                 if let Some(s) = sheet {
                     write!(f, "{}!", quote_sheet(s))?;

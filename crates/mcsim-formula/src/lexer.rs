@@ -18,6 +18,9 @@ pub(crate) enum Tok {
     Err(ErrorKind),
     /// A bare word: function or defined name, `TRUE`, a cell (`$A$1`), a column (`A`) or a row (`$3`).
     Word(String),
+    /// A structured reference: the table name, if written, and the text between the outer
+    /// brackets (escapes kept): `Table1[[#Data],[A]]` is `(Some("Table1"), "[#Data],[A]")`.
+    Structured(Option<String>, String),
     /// A sheet qualifier: `Sheet1!` or `'My Sheet'!` (the name without quotes or `!`).
     Sheet(String),
     Op(&'static str),
@@ -38,6 +41,35 @@ fn is_word_start(c: char) -> bool {
 
 fn is_word_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '_' | '.' | '\\' | '?' | '$')
+}
+
+/// Reads the bracketed part of a structured reference that opens at `chars[open]`: the text
+/// between the outer brackets and the index after the closing one. Brackets nest; `'` escapes the
+/// next character.
+fn bracket(src: &str, chars: &[(usize, char)], open: usize) -> Result<(String, usize), ParseError> {
+    let end_of = |i: usize| chars.get(i).map_or(src.len(), |c| c.0);
+    let mut depth = 0usize;
+    let mut j = open;
+    while let Some(&(_, c)) = chars.get(j) {
+        match c {
+            '\'' => j += 1,
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    let body = src[end_of(open + 1)..end_of(j)].to_string();
+                    return Ok((body, j + 1));
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    Err(ParseError::new(
+        "missing `]` in a structured reference",
+        end_of(open),
+        src.len(),
+    ))
 }
 
 pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
@@ -199,7 +231,11 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
                     j += 1;
                 }
                 let word = src[start..end_of(j)].to_string();
-                if chars.get(j).map(|c| c.1) == Some('!') {
+                if chars.get(j).map(|c| c.1) == Some('[') {
+                    let (body, k) = bracket(src, &chars, j)?;
+                    push(&mut out, Tok::Structured(Some(word), body), k);
+                    i = k;
+                } else if chars.get(j).map(|c| c.1) == Some('!') {
                     push(&mut out, Tok::Sheet(word), j + 1);
                     i = j + 1;
                 } else {
@@ -208,11 +244,20 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
                 }
             }
             '[' => {
-                return Err(ParseError::new(
-                    "references to other workbooks and structured table references are not supported",
-                    start,
-                    start + 1,
-                ));
+                let (body, k) = bracket(src, &chars, i)?;
+                // `[1]Sheet1!A1`: a reference to another workbook.
+                if chars
+                    .get(k)
+                    .is_some_and(|c| is_word_char(c.1) || c.1 == '\'' || c.1 == '!')
+                {
+                    return Err(ParseError::new(
+                        "references to other workbooks are not supported",
+                        start,
+                        end_of(k),
+                    ));
+                }
+                push(&mut out, Tok::Structured(None, body), k);
+                i = k;
             }
             _ => {
                 let two = chars.get(i + 1).map(|c| c.1);

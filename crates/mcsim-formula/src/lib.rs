@@ -6,7 +6,9 @@
 //! array constants, A1 references (relative/absolute, ranges, whole rows and columns, other
 //! sheets), defined names, operators with Excel's precedence (prefix minus binds tighter than `^`),
 //! the reference operators (range `:`, intersection ` `, union `,`) and function calls with the
-//! `_xlfn.`/`_xlws.` prefixes removed.
+//! `_xlfn.`/`_xlws.` prefixes removed, structured references to Excel tables
+//! ([`StructuredRef`]) and 3D references (`Sheet1:Sheet3!A1`), which [`Expr::resolve`] turns into
+//! ordinary references once the workbook's tables and sheet order are known.
 //!
 //! ```
 //! use mcsim_formula::{parse, ExprKind, BinaryOp};
@@ -23,6 +25,7 @@ mod error;
 mod lexer;
 mod parser;
 mod reference;
+mod structured;
 
 pub use ast::{BinaryOp, ErrorKind, Expr, ExprKind, PostfixOp, Span, UnaryOp};
 pub use display::format_number;
@@ -32,6 +35,7 @@ pub use reference::{
     Bounds, CellRef, MAX_COLS, MAX_ROWS, OffSheet, RefKind, Reference, a1, col_name, parse_a1,
     parse_col, quote_sheet,
 };
+pub use structured::{Position, Resolver, StructuredRef, Table, TableRows};
 
 #[cfg(test)]
 mod tests;

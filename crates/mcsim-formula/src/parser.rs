@@ -8,6 +8,7 @@ use crate::ast::{BinaryOp, ErrorKind, Expr, ExprKind, PostfixOp, Span, UnaryOp};
 use crate::error::ParseError;
 use crate::lexer::{Tok, Token, tokenize};
 use crate::reference::{CellRef, MAX_COLS, MAX_ROWS, RefKind, Reference, parse_col};
+use crate::structured::StructuredRef;
 
 /// Parses a formula (with or without its leading `=`).
 pub fn parse(formula: &str) -> Result<Expr, ParseError> {
@@ -112,7 +113,7 @@ impl Parser {
         }
         matches!(
             self.toks.get(i).map(|t| &t.kind),
-            Some(Tok::Word(_) | Tok::Sheet(_) | Tok::LParen)
+            Some(Tok::Word(_) | Tok::Sheet(_) | Tok::Structured(..) | Tok::LParen)
         )
     }
 
@@ -267,6 +268,10 @@ impl Parser {
             Tok::LBrace => self.array(span),
             Tok::Sheet(sheet) => self.qualified(sheet, span),
             Tok::Word(w) => self.word(None, w, span),
+            Tok::Structured(table, body) => match StructuredRef::parse_body(table, &body) {
+                Ok(r) => Ok(Expr::new(ExprKind::Structured(r), span)),
+                Err(msg) => Err(ParseError::new(msg, span.start as usize, span.end as usize)),
+            },
             _ => Err(ParseError::new(
                 "expected a value, reference or function",
                 span.start as usize,
@@ -324,6 +329,22 @@ impl Parser {
         if sheet.is_none() && matches!(self.peek_kind(), Some(Tok::LParen)) {
             self.next();
             return self.call(w, span);
+        }
+        // A 3D reference `Sheet1:Sheet3!A1`: kept as a reference whose sheet is `Sheet1:Sheet3`
+        // (see `Reference::sheet_span`).
+        if sheet.is_none()
+            && matches!(self.peek_kind(), Some(Tok::Colon))
+            && cell_ref(&w).is_none()
+            && let Some(Token {
+                kind: Tok::Sheet(last),
+                span: last_span,
+            }) = self.toks.get(self.pos + 1)
+        {
+            let (joined, last_span) = (format!("{w}:{last}"), *last_span);
+            self.pos += 2;
+            let mut e = self.qualified(joined, last_span)?;
+            e.span.start = span.start;
+            return Ok(e);
         }
         // Whole columns `A:C` and whole rows `$1:$3`.
         if matches!(self.peek_kind(), Some(Tok::Colon))
@@ -570,7 +591,7 @@ fn fold_range(lhs: Expr, rhs: Expr) -> Result<Expr, ParseError> {
 
 fn is_reference_like(e: &Expr) -> bool {
     match &e.kind {
-        ExprKind::Ref(_) | ExprKind::Name { .. } => true,
+        ExprKind::Ref(_) | ExprKind::Name { .. } | ExprKind::Structured(_) => true,
         ExprKind::Call { name, .. } => {
             matches!(
                 name.as_str(),

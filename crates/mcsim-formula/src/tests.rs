@@ -147,3 +147,373 @@ fn shared_formula_shift() {
     e.shift_relative(-1, 0);
     assert_eq!(e.kind, ExprKind::Error(ErrorKind::Ref));
 }
+
+/// The structured reference a formula parses to (it must be the whole formula).
+fn sref(s: &str) -> StructuredRef {
+    match p(s).kind {
+        ExprKind::Structured(r) => r,
+        other => panic!("{s}: {other:?}"),
+    }
+}
+
+fn cols(a: &str, b: &str) -> Option<(String, String)> {
+    Some((a.to_string(), b.to_string()))
+}
+
+#[test]
+fn structured_reference_forms() {
+    let t = Some("Table1".to_string());
+    type Case = (
+        &'static str,
+        Option<String>,
+        TableRows,
+        Option<(String, String)>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "Table1[Qty]",
+            t.clone(),
+            TableRows::Data,
+            cols("Qty", "Qty"),
+        ),
+        (
+            "Table1[Unit Cost]",
+            t.clone(),
+            TableRows::Data,
+            cols("Unit Cost", "Unit Cost"),
+        ),
+        (
+            "Table1[@Qty]",
+            t.clone(),
+            TableRows::ThisRow,
+            cols("Qty", "Qty"),
+        ),
+        (
+            "Table1[@[Unit Cost]]",
+            t.clone(),
+            TableRows::ThisRow,
+            cols("Unit Cost", "Unit Cost"),
+        ),
+        (
+            "Table1[@[Jan]:[Mar]]",
+            t.clone(),
+            TableRows::ThisRow,
+            cols("Jan", "Mar"),
+        ),
+        ("Table1[@]", t.clone(), TableRows::ThisRow, None),
+        ("[@Qty]", None, TableRows::ThisRow, cols("Qty", "Qty")),
+        ("[Qty]", None, TableRows::Data, cols("Qty", "Qty")),
+        ("[#This Row]", None, TableRows::ThisRow, None),
+        ("Table1[#All]", t.clone(), TableRows::All, None),
+        ("[#Data]", None, TableRows::Data, None),
+        ("[#Headers]", None, TableRows::Headers, None),
+        ("[#Totals]", None, TableRows::Totals, None),
+        ("Table1[]", t.clone(), TableRows::Data, None),
+        (
+            "table1[#this row]",
+            Some("table1".into()),
+            TableRows::ThisRow,
+            None,
+        ),
+        (
+            "Table1[[#This Row],[Jan]]",
+            t.clone(),
+            TableRows::ThisRow,
+            cols("Jan", "Jan"),
+        ),
+        (
+            "Table1[[#Data],[A]:[C]]",
+            t.clone(),
+            TableRows::Data,
+            cols("A", "C"),
+        ),
+        (
+            "Table1[[#Headers],[#Data],[A]]",
+            t.clone(),
+            TableRows::HeadersData,
+            cols("A", "A"),
+        ),
+        (
+            "Table1[[#Data],[#Totals],[A]]",
+            t.clone(),
+            TableRows::DataTotals,
+            cols("A", "A"),
+        ),
+        (
+            "Table1[[#Totals], [Year]]",
+            t.clone(),
+            TableRows::Totals,
+            cols("Year", "Year"),
+        ),
+        (
+            "Table1[[#All],[Units]]",
+            t.clone(),
+            TableRows::All,
+            cols("Units", "Units"),
+        ),
+        (
+            "Table1[[the two ]]",
+            t.clone(),
+            TableRows::Data,
+            cols("the two ", "the two "),
+        ),
+        // Escapes: `'[`, `']`, `'#`, `''`.
+        (
+            "T9['[Not me']]",
+            Some("T9".into()),
+            TableRows::Data,
+            cols("[Not me]", "[Not me]"),
+        ),
+        (
+            "T9['#Shame]",
+            Some("T9".into()),
+            TableRows::Data,
+            cols("#Shame", "#Shame"),
+        ),
+        (
+            "T9[Hi, ''This]",
+            Some("T9".into()),
+            TableRows::Data,
+            cols("Hi, 'This", "Hi, 'This"),
+        ),
+        (
+            "T9[[#This Row],[Hi, ''This]:['[Not me']]]",
+            Some("T9".into()),
+            TableRows::ThisRow,
+            cols("Hi, 'This", "[Not me]"),
+        ),
+        (
+            "T9[Totals '[']^&*@'#$,,<>]",
+            Some("T9".into()),
+            TableRows::Data,
+            cols("Totals []^&*@#$,,<>", "Totals []^&*@#$,,<>"),
+        ),
+    ];
+    for (text, table, rows, columns) in cases {
+        let r = sref(text);
+        assert_eq!(
+            r,
+            StructuredRef {
+                table,
+                rows,
+                columns
+            },
+            "{text}"
+        );
+        // Writing the reference back gives text that parses to the same reference.
+        assert_eq!(sref(&r.to_string()), r, "{text} -> {r}");
+    }
+    assert_eq!(
+        sref("Table1[[#This Row],[Jan]]").to_string(),
+        "Table1[[#This Row],[Jan]]"
+    );
+    assert_eq!(sref("Table1[Qty]").to_string(), "Table1[Qty]");
+    assert_eq!(sref("Table1[#Totals]").to_string(), "Table1[#Totals]");
+}
+
+#[test]
+fn structured_references_inside_formulas() {
+    let e = p("=SUM(Table1[[#This Row],[Jan]:[Dec]])*2+[@Qty]");
+    assert_eq!(
+        e.to_string(),
+        "SUM(Table1[[#This Row],[Jan]:[Dec]])*2+[[#This Row],[Qty]]"
+    );
+    assert!(e.has_structured_references());
+    let e = p("Table16[[#This Row],[Units]]*Table16[[#This Row],[Unit Cost]]");
+    assert_eq!(
+        sx(&e),
+        "(* Table16[[#This Row],[Units]] Table16[[#This Row],[Unit Cost]])"
+    );
+    // Intersection of two table columns.
+    let e = p("Table1[Jan] Table1[@]");
+    assert!(matches!(
+        e.kind,
+        ExprKind::Binary {
+            op: BinaryOp::Intersect,
+            ..
+        }
+    ));
+    // Malformed ones are parse errors, not silent names.
+    for bad in [
+        "Table1[[#Headers],[#Totals]]",
+        "Table1[[#Bogus]]",
+        "Table1[[A]:[B]:[C]]",
+        "Table1[[A],[B]]",
+        "Table1[[A]",
+        "[1]Sheet1!A1",
+        "Table1[[A]]x",
+    ] {
+        assert!(parse(bad).is_err(), "{bad} parsed");
+    }
+}
+
+fn table() -> Table {
+    // Header row 2, data rows 3..=6, totals row 7 over columns B..E, on sheet `Data`.
+    Table {
+        name: "Sales".into(),
+        sheet: "Data".into(),
+        bounds: Bounds {
+            r1: 1,
+            c1: 1,
+            r2: 6,
+            c2: 4,
+        },
+        header_row: true,
+        totals_row: true,
+        columns: vec!["Region".into(), "Jan".into(), "Feb".into(), "Mar".into()],
+    }
+}
+
+#[test]
+fn structured_references_resolve_to_ranges() {
+    let sheets = vec!["Data".to_string(), "Other".to_string()];
+    let tables = vec![table()];
+    let resolver = Resolver {
+        sheets: &sheets,
+        tables: &tables,
+    };
+    let at = |row, col| {
+        Some(Position {
+            sheet: "Data",
+            row,
+            col,
+        })
+    };
+    let other = Some(Position {
+        sheet: "Other",
+        row: 3,
+        col: 0,
+    });
+    let cases = [
+        ("Sales[Jan]", other, "Data!$C$3:$C$6"),
+        ("sales[JAN]", other, "Data!$C$3:$C$6"),
+        ("Sales", other, "Data!$B$3:$E$6"),
+        ("Sales[]", other, "Data!$B$3:$E$6"),
+        ("Sales[#All]", other, "Data!$B$2:$E$7"),
+        ("Sales[#Data]", other, "Data!$B$3:$E$6"),
+        ("Sales[#Headers]", other, "Data!$B$2:$E$2"),
+        ("Sales[#Totals]", other, "Data!$B$7:$E$7"),
+        ("Sales[[#Totals],[Feb]]", other, "Data!$D$7"),
+        ("Sales[[#Data],[Jan]:[Mar]]", other, "Data!$C$3:$E$6"),
+        ("Sales[[#Data],[Mar]:[Jan]]", other, "Data!$C$3:$E$6"),
+        ("Sales[[#Headers],[#Data],[Jan]]", other, "Data!$C$2:$C$6"),
+        ("Sales[[#Data],[#Totals],[Jan]]", other, "Data!$C$3:$C$7"),
+        ("Sales[[#All],[Region]]", other, "Data!$B$2:$B$7"),
+        ("Sales[@Jan]", at(4, 6), "Data!$C5"),
+        ("Sales[[#This Row],[Jan]:[Mar]]", at(4, 6), "Data!$C5:$E5"),
+        ("[@Feb]", at(3, 4), "Data!$D4"),
+        ("[Feb]", at(3, 4), "Data!$D$3:$D$6"),
+        ("[#This Row]", at(5, 2), "Data!$B6:$E6"),
+        // Errors: this row outside the data rows, an unknown column or table, an unqualified
+        // reference outside any table.
+        ("Sales[@Jan]", at(1, 6), "#VALUE!"),
+        ("Sales[@Jan]", at(6, 6), "#VALUE!"),
+        ("Sales[@Jan]", None, "#VALUE!"),
+        ("Sales[Apr]", other, "#REF!"),
+        ("Nope[Jan]", other, "#REF!"),
+        ("[@Jan]", other, "#REF!"),
+    ];
+    for (text, pos, want) in cases {
+        let mut e = p(text);
+        e.resolve(&resolver, pos);
+        assert_eq!(e.to_string(), want, "{text}");
+    }
+    // Without a header or totals row, those items are #REF!.
+    let mut bare = table();
+    bare.header_row = false;
+    bare.totals_row = false;
+    let tables = vec![bare];
+    let resolver = Resolver {
+        sheets: &sheets,
+        tables: &tables,
+    };
+    for (text, want) in [
+        ("Sales[#Headers]", "#REF!"),
+        ("Sales[#Totals]", "#REF!"),
+        ("Sales[Jan]", "Data!$C$2:$C$7"),
+        ("Sales[#All]", "Data!$B$2:$E$7"),
+    ] {
+        let mut e = p(text);
+        e.resolve(&resolver, other);
+        assert_eq!(e.to_string(), want, "{text}");
+    }
+}
+
+#[test]
+fn three_d_references() {
+    let e = p("SUM(Sheet1:Sheet3!A1)");
+    let ExprKind::Call { args, .. } = &e.kind else {
+        panic!()
+    };
+    let ExprKind::Ref(r) = &args[0].kind else {
+        panic!("{:?}", args[0])
+    };
+    assert_eq!(r.sheet_span(), Some(("Sheet1", "Sheet3")));
+    let e = p("SUM(Sheet1:Sheet3!A1:B2)");
+    assert_eq!(e.to_string(), "SUM('Sheet1:Sheet3'!A1:B2)");
+    let e = p("SUM('Jan 2024:Mar 2024'!$B$2:$B$5)");
+    assert!(e.has_workbook_references());
+    // A range between two cells is still a range, not a 3D reference.
+    assert!(matches!(
+        p("A1:B2").kind,
+        ExprKind::Ref(Reference { sheet: None, .. })
+    ));
+    // Sheets named like cells are quoted (Excel writes `'Q1:Q3'!A1`); unquoted, `Q1:Q3!A1` is
+    // the range operator between Q1 and Q3!A1, as in Excel.
+    let e = p("SUM('Q1:Q3'!A1)");
+    let ExprKind::Call { args, .. } = &e.kind else {
+        panic!()
+    };
+    assert!(matches!(&args[0].kind, ExprKind::Ref(r) if r.sheet_span() == Some(("Q1", "Q3"))));
+    assert!(matches!(
+        p("Q1:Q3!A1").kind,
+        ExprKind::Binary {
+            op: BinaryOp::Range,
+            ..
+        }
+    ));
+
+    let sheets: Vec<String> = ["Sheet1", "Jan 2024", "Feb 2024", "Mar 2024", "Sheet3"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let resolver = Resolver {
+        sheets: &sheets,
+        tables: &[],
+    };
+    for (text, want) in [
+        (
+            "SUM(Sheet1:Sheet3!A1)",
+            "SUM(Sheet1!A1,'Jan 2024'!A1,'Feb 2024'!A1,'Mar 2024'!A1,Sheet3!A1)",
+        ),
+        (
+            "SUM('Feb 2024:Mar 2024'!$B$2:$B$5)",
+            "SUM('Feb 2024'!$B$2:$B$5,'Mar 2024'!$B$2:$B$5)",
+        ),
+        // Written last to first: the same span.
+        (
+            "MAX('Mar 2024:Feb 2024'!B2:C3)",
+            "MAX('Feb 2024'!B2:C3,'Mar 2024'!B2:C3)",
+        ),
+        ("SUM(Sheet1:Sheet1!A1)", "SUM(Sheet1!A1)"),
+        // Spread into arguments where a union means the same; a union elsewhere.
+        (
+            "COUNT(1,'Feb 2024:Mar 2024'!A1,2)",
+            "COUNT(1,'Feb 2024'!A1,'Mar 2024'!A1,2)",
+        ),
+        (
+            "INDEX('Feb 2024:Mar 2024'!A1:B2,1,1,2)",
+            "INDEX(('Feb 2024'!A1:B2,'Mar 2024'!A1:B2),1,1,2)",
+        ),
+        (
+            "'Feb 2024:Mar 2024'!A1+1",
+            "('Feb 2024'!A1,'Mar 2024'!A1)+1",
+        ),
+        ("SUM(Sheet1:Nope!A1)", "SUM(#REF!)"),
+        ("SUM(Nope:Sheet3!A1)", "SUM(#REF!)"),
+    ] {
+        let mut e = p(text);
+        e.resolve(&resolver, None);
+        assert_eq!(e.to_string(), want, "{text}");
+    }
+}

@@ -10,7 +10,8 @@
 //!    number of cells, not with the area of the used range;
 //! 3. add what calamine does not report: the ranges of array formulas, the scope
 //!    (`localSheetId`) of defined names, and cached error values calamine does not know
-//!    (`#SPILL!`, `#CALC!`, ...; such a sheet is read by this crate's own reader).
+//!    (`#SPILL!`, `#CALC!`, ...; such a sheet is read by this crate's own reader), and the
+//!    Excel tables (`xl/tables/*.xml`) with their extents and column names.
 //!
 //! ```no_run
 //! use mcsim_workbook::{load, LoadOptions};
@@ -34,11 +35,12 @@ mod package;
 mod rawsheet;
 mod save;
 mod sheet;
+mod tables;
 mod values;
 mod xml;
 
 pub use error::{BoxError, LoadError, ZipLimit};
 pub use load::{load, load_bytes};
-pub use model::{Cell, CellValue, DataTable, DefinedName, Formula, Sheet, Workbook};
+pub use model::{Cell, CellValue, DataTable, DefinedName, Formula, Sheet, Table, Workbook};
 pub use options::{LoadOptions, RATIO_CHECK_MIN_BYTES};
 pub use save::{CellUpdate, SaveError, UpdateValue, save_with_values};

@@ -46,7 +46,9 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Workbook, LoadError> {
 /// - defined names with their scope (`localSheetId` mapped to the index in
 ///   [`Workbook::sheets`]); names local to a sheet that is not loaded are skipped with a
 ///   warning;
-/// - the 1904 date system flag.
+/// - the 1904 date system flag;
+/// - the Excel tables of each worksheet ([`Workbook::tables`]); a table part that cannot be
+///   read is skipped with a warning.
 ///
 /// Data tables (What-If Analysis) are listed in [`Workbook::data_tables`]; their cells keep
 /// their cached values as constants (the engine recalculates them).
@@ -101,6 +103,7 @@ pub(crate) fn load_impl(
     let mut warnings = Vec::new();
     let mut sheets = Vec::new();
     let mut data_tables = Vec::new();
+    let mut tables = Vec::new();
     // Index in `<sheets>` (what localSheetId counts) → index in `sheets`.
     let mut loaded_index: Vec<Option<usize>> = Vec::with_capacity(info.sheets.len());
     let mut strings: Option<Vec<String>> = None;
@@ -137,7 +140,7 @@ pub(crate) fn load_impl(
                 format!("sheet '{}' is not in calamine's sheet list", entry.name),
             ));
         }
-        let (cells, tables) = read_sheet(
+        let (cells, specs) = read_sheet(
             &mut pkg,
             &mut xlsx,
             &info,
@@ -148,8 +151,15 @@ pub(crate) fn load_impl(
             &mut warnings,
             source,
         )?;
+        tables.extend(crate::tables::read_sheet_tables(
+            &mut pkg,
+            sheets.len(),
+            &entry.name,
+            &part,
+            &mut warnings,
+        )?);
         loaded_index.push(Some(sheets.len()));
-        for (range, spec) in tables {
+        for (range, spec) in specs {
             data_tables.push(DataTable {
                 sheet: sheets.len(),
                 range,
@@ -212,6 +222,7 @@ pub(crate) fn load_impl(
         date1904,
         warnings,
         data_tables,
+        tables,
     })
 }
 

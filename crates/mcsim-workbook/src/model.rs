@@ -14,6 +14,29 @@ pub struct Workbook {
     /// What-If data tables (`{=TABLE(row_input, col_input)}`), in sheet order. Their cells are
     /// loaded as constants with the cached values; the engine recalculates them.
     pub data_tables: Vec<DataTable>,
+    /// Excel tables (ListObjects), in sheet order, which structured references such as
+    /// `Table1[Qty]` name.
+    pub tables: Vec<Table>,
+}
+
+/// An Excel table (a ListObject, `xl/tables/tableN.xml`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Index in [`Workbook::sheets`] of the sheet that holds it.
+    pub sheet: usize,
+    /// The `name` attribute.
+    pub name: String,
+    /// The `displayName`: the name formulas use (`Table1[Qty]`).
+    pub display_name: String,
+    /// Zero-based inclusive extent `(first_row, first_col, last_row, last_col)`, header and
+    /// totals rows included.
+    pub range: (u32, u32, u32, u32),
+    /// `headerRowCount`: 1 (the default) when the first row holds the column names, else 0.
+    pub header_row_count: u32,
+    /// `totalsRowCount`: 1 when the last row is a totals row, else 0 (the default).
+    pub totals_row_count: u32,
+    /// Column names, left to right (`_xHHHH_` escapes decoded).
+    pub columns: Vec<String>,
 }
 
 /// A What-If data table, as stored on its top-left result cell

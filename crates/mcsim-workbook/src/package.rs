@@ -130,7 +130,7 @@ pub(crate) fn read_workbook(
 }
 
 /// `Id` → (`Type`, `Target`) of a relationships part.
-fn parse_rels(bytes: &[u8]) -> Result<HashMap<String, (String, String)>, BoxError> {
+pub(crate) fn parse_rels(bytes: &[u8]) -> Result<HashMap<String, (String, String)>, BoxError> {
     let mut reader = xml::reader(bytes);
     let mut buf = Vec::new();
     let mut rels = HashMap::new();

@@ -357,3 +357,40 @@ fn many_cells_stream() {
     assert_eq!(s.cells[199_999].formula, shared("A1"));
     assert_eq!(s.cells[199_999].value, CellValue::Number(400_000.0));
 }
+
+#[test]
+fn tables_are_read_from_the_sheet_relationships() {
+    let rels = |target: &str| {
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/table" Target="{target}"/><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/printerSettings" Target="../printerSettings/p1.bin"/></Relationships>"#
+        )
+    };
+    let table = r#"<?xml version="1.0" encoding="UTF-8"?><table xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" id="4" name="Table4" displayName="Costs" ref="B2:C5" headerRowCount="1" totalsRowCount="1" totalsRowShown="1"><tableColumns count="2"><tableColumn id="1" name="Item"/><tableColumn id="2" name="Unit Cost" totalsRowFunction="sum"/></tableColumns></table>"#;
+    let bytes = book()
+        .sheet("First", r#"<row r="1"><c r="A1"><v>1</v></c></row>"#)
+        .sheet(
+            "Second",
+            r#"<row r="3"><c r="C3"><v>2</v></c></row><row r="6"><c r="A6"><f>SUM(Costs[Unit Cost])</f><v>2</v></c></row>"#,
+        )
+        .sheet("Third", r#"<row r="1"><c r="A1"><v>1</v></c></row>"#)
+        .entry("xl/worksheets/_rels/sheet2.xml.rels", rels("../tables/table4.xml"))
+        .entry("xl/tables/table4.xml", table)
+        // The third sheet links a table part the archive lacks: a warning, not a failure.
+        .entry("xl/worksheets/_rels/sheet3.xml.rels", rels("../tables/table9.xml"))
+        .build();
+    let wb = load(&bytes);
+    assert_eq!(
+        wb.tables,
+        vec![mcsim_workbook::Table {
+            sheet: 1,
+            name: "Table4".into(),
+            display_name: "Costs".into(),
+            range: (1, 1, 4, 2),
+            header_row_count: 1,
+            totals_row_count: 1,
+            columns: vec!["Item".into(), "Unit Cost".into()],
+        }]
+    );
+    assert_eq!(wb.warnings.len(), 1, "{:?}", wb.warnings);
+    assert!(wb.warnings[0].contains("table9.xml"), "{:?}", wb.warnings);
+}

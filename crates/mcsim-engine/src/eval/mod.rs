@@ -478,6 +478,8 @@ impl<'m> Evaluator<'m> {
                 None => Arg::Value(Value::Error(ErrorKind::Ref)),
             },
             ExprKind::Name { sheet, name } => self.eval_name(sheet, name),
+            // Resolved when the model is built (`Expr::resolve`); one left over names no table.
+            ExprKind::Structured(_) => Arg::Value(Value::Error(ErrorKind::Ref)),
             ExprKind::Unary { op, expr } => {
                 let v = self.eval_value(expr);
                 let r = ops::map1(&v, &|x| match op {

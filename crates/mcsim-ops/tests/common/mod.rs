@@ -19,6 +19,18 @@ fn escape(s: &str) -> String {
 /// single-cell array formula, and `("C1", "=RiskMean(B1)|12.5")` for a formula with the value
 /// the file stores (`|` separates them). `names` are defined names `(name, "Sheet1!$A$1:$B$2")`.
 pub fn write_book(path: &Path, cells: &[(&str, &str)], names: &[(&str, &str)]) {
+    write_book_with_parts(path, cells, names, &[]);
+}
+
+/// [`write_book`] with extra parts stored as given (`("xl/tables/table1.xml", xml)`, a sheet's
+/// relationships `xl/worksheets/_rels/sheet1.xml.rels`, ...). Sheets are numbered in the order
+/// they are first mentioned.
+pub fn write_book_with_parts(
+    path: &Path,
+    cells: &[(&str, &str)],
+    names: &[(&str, &str)],
+    extra: &[(&str, String)],
+) {
     let mut sheets: Vec<(String, Vec<CellXml>)> = Vec::new();
     for (r, content) in cells {
         let (sheet, addr) = match r.rsplit_once('!') {
@@ -155,6 +167,9 @@ pub fn write_book(path: &Path, cells: &[(&str, &str)], names: &[(&str, &str)]) {
 <worksheet xmlns="{MAIN}"><sheetData>{data}</sheetData></worksheet>"#
             ),
         ));
+    }
+    for (name, content) in extra {
+        parts.push((name.to_string(), content.clone()));
     }
     let file = std::fs::File::create(path).expect("cannot create the workbook");
     let mut zip = zip::ZipWriter::new(file);

@@ -174,6 +174,4 @@ fn lambda_calls_and_parameters() {
     };
     assert!(matches!(&args[1].kind, ExprKind::Name { name, .. } if name == "_xlop.b"));
     assert!(matches!(&args[2].kind, ExprKind::Name { name, .. } if name == "b"));
-    // Whitespace before the parenthesis is an intersection, not a call.
-    assert!(parse("SUM(A1) (2)").is_err() || !matches!(p("SUM(A1) (2)").kind, ExprKind::Invoke { .. }));
 }

@@ -444,9 +444,16 @@ impl Evaluator<'_> {
             let slice = if by_row {
                 Array::row(arr.data[k * arr.cols..(k + 1) * arr.cols].to_vec())
             } else {
-                Array::column((0..arr.rows).map(|r| arr.data[r * arr.cols + k].clone()).collect())
+                Array::column(
+                    (0..arr.rows)
+                        .map(|r| arr.data[r * arr.cols + k].clone())
+                        .collect(),
+                )
             };
-            let l = self.apply(&f, vec![Local::Arg(Arg::Value(Value::Array(Arc::new(slice))))]);
+            let l = self.apply(
+                &f,
+                vec![Local::Arg(Arg::Value(Value::Array(Arc::new(slice))))],
+            );
             out.push(self.element_result(l));
         }
         let a = if by_row {

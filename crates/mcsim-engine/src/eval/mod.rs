@@ -10,10 +10,10 @@ use crate::model::{Area, CellId, Model, SheetId};
 use crate::ops;
 use crate::sites::{SiteKey, SiteKind, SiteTable};
 use crate::value::{Array, Value, compare};
+use lambda::Local;
 use mcsim_formula::{
     BinaryOp, Bounds, ErrorKind, Expr, ExprKind, MAX_COLS, MAX_ROWS, PostfixOp, RefKind, UnaryOp,
 };
-use lambda::Local;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -306,6 +306,9 @@ impl<'m> Evaluator<'m> {
         self.state[idx] = State::InProgress;
         self.depth += 1;
         let saved = self.pos;
+        // A cell read on demand from inside a LET or a LAMBDA sees none of their variables.
+        let saved_locals = std::mem::take(&mut self.locals);
+        let saved_lambda = std::mem::replace(&mut self.lambda_depth, 0);
         let data = &self.model.cells[idx];
         let v = match data.formula {
             Some(fid) => {
@@ -377,6 +380,8 @@ impl<'m> Evaluator<'m> {
             None => data.stored.clone(),
         };
         self.pos = saved;
+        self.locals = saved_locals;
+        self.lambda_depth = saved_lambda;
         self.depth -= 1;
         self.values[idx] = v;
         self.state[idx] = State::Done;

@@ -64,7 +64,12 @@ fn a_lambda_called_where_it_is_written() {
     // No parameters.
     assert_eq!(eval("=LAMBDA(42)()"), n(42.0));
     // A reference argument stays a reference.
-    let cells = [("A1", "1"), ("A2", "2"), ("A3", "3"), ("B1", "=LAMBDA(r,ROWS(r)*SUM(r))(A1:A3)")];
+    let cells = [
+        ("A1", "1"),
+        ("A2", "2"),
+        ("A3", "3"),
+        ("B1", "=LAMBDA(r,ROWS(r)*SUM(r))(A1:A3)"),
+    ];
     assert_eq!(eval_cells(&cells, "B1"), n(18.0));
 }
 
@@ -91,7 +96,9 @@ fn let_binds_lambdas_with_lexical_scope() {
     // Excel's LAMBDA example through LET.
     assert_eq!(eval("=LET(area,LAMBDA(x,y,x*y),area(3,4))"), n(12.0));
     assert_eq!(
-        eval("=_xlfn.LET(_xlpm.area, _xlfn.LAMBDA(_xlpm.x,_xlpm.y,_xlpm.x*_xlpm.y), _xlpm.area(5,6))"),
+        eval(
+            "=_xlfn.LET(_xlpm.area, _xlfn.LAMBDA(_xlpm.x,_xlpm.y,_xlpm.x*_xlpm.y), _xlpm.area(5,6))"
+        ),
         n(30.0)
     );
     // The LAMBDA sees `k` where it was written, not where it is called.
@@ -101,7 +108,10 @@ fn let_binds_lambdas_with_lexical_scope() {
     // LET whose value is a LAMBDA, called at once.
     assert_eq!(eval("=LET(f,LAMBDA(x,x*3),f)(4)"), n(12.0));
     // A LAMBDA passed as an argument.
-    assert_eq!(eval("=LET(twice,LAMBDA(g,x,g(g(x))),twice(LAMBDA(y,y*y),3))"), n(81.0));
+    assert_eq!(
+        eval("=LET(twice,LAMBDA(g,x,g(g(x))),twice(LAMBDA(y,y*y),3))"),
+        n(81.0)
+    );
 }
 
 #[test]
@@ -117,7 +127,10 @@ fn defined_names_bound_to_lambdas_are_functions() {
         ],
         &[
             // Excel's examples of named LAMBDAs (Celsius from Fahrenheit, a word count).
-            ("Temperature", "_xlfn.LAMBDA(_xlpm.temp, (5/9) * (_xlpm.temp-32))"),
+            (
+                "Temperature",
+                "_xlfn.LAMBDA(_xlpm.temp, (5/9) * (_xlpm.temp-32))",
+            ),
             (
                 "CountWords",
                 "_xlfn.LAMBDA(_xlpm.text, LEN(TRIM(_xlpm.text)) - LEN(SUBSTITUTE(TRIM(_xlpm.text), \" \", \"\")) + 1)",
@@ -142,10 +155,17 @@ fn defined_names_bound_to_lambdas_are_functions() {
 fn a_lambda_name_reads_cells_in_dependency_order() {
     // cal_year is a cell computed by a formula; the name's body reads it through another name.
     let wb = named(
-        &[("B1", "{=DAYS_IN(2)}"), ("B2", "=DAYS_IN(3)"), ("Z9", "=2000+24")],
+        &[
+            ("B1", "{=DAYS_IN(2)}"),
+            ("B2", "=DAYS_IN(3)"),
+            ("Z9", "=2000+24"),
+        ],
         &[
             ("cal_year", "Sheet1!$Z$9"),
-            ("DAYS_IN", "_xlfn.LAMBDA(_xlpm.m,DAY(DATE(cal_year,_xlpm.m+1,0)))"),
+            (
+                "DAYS_IN",
+                "_xlfn.LAMBDA(_xlpm.m,DAY(DATE(cal_year,_xlpm.m+1,0)))",
+            ),
         ],
     );
     assert_eq!(eval_workbook(&wb, "B1"), n(29.0));
@@ -164,7 +184,10 @@ fn a_lambda_name_without_parameters_spills() {
     // The `week` name of Excel's yearly calendar template: day initials from Monday.
     let wb = named(
         &[("A1", "{=week()}@A1:G1")],
-        &[("week", "_xlfn.LAMBDA(LEFT(TEXT(2+_xlfn.SEQUENCE(1,7,0),\"ddd\")))")],
+        &[(
+            "week",
+            "_xlfn.LAMBDA(LEFT(TEXT(2+_xlfn.SEQUENCE(1,7,0),\"ddd\")))",
+        )],
     );
     let got = values(&wb, "A1:G1");
     let want: Vec<Value> = ["M", "T", "W", "T", "F", "S", "S"]
@@ -200,7 +223,10 @@ fn runaway_recursion_is_num() {
 fn omitted_parameters_and_isomitted() {
     // Excel's ISOMITTED example.
     let f = "LAMBDA(x,y,IF(ISOMITTED(y),\"Missing second argument\",x+y))";
-    assert_eq!(eval(&format!("={f}(1,)")), Value::from("Missing second argument"));
+    assert_eq!(
+        eval(&format!("={f}(1,)")),
+        Value::from("Missing second argument")
+    );
     assert_eq!(eval(&format!("={f}(1,2)")), n(3.0));
     // An optional parameter (`[b]`, stored `_xlop.b`) may be left out altogether.
     let g = "_xlfn.LAMBDA(_xlpm.a,_xlop.b,IF(_xlfn.ISOMITTED(_xlpm.b),_xlpm.a/2,_xlpm.a*_xlpm.b))";
@@ -233,7 +259,10 @@ fn map_reduce_scan() {
         ("I1", "=REDUCE(,A1:C2,LAMBDA(a,b,IF(b>4,a+b^2,a)))"),
         ("I2", "=REDUCE(1,A1:C2,LAMBDA(acc,v,acc*v))"),
         ("E7", "{=SCAN(1,A1:C2,LAMBDA(x,y,x+8*y))}@E7:G8"),
-        ("E9", "{=SCAN(\"\",{\"a\",\"b\",\"c\"},LAMBDA(t,c,t&c))}@E9:G9"),
+        (
+            "E9",
+            "{=SCAN(\"\",{\"a\",\"b\",\"c\"},LAMBDA(t,c,t&c))}@E9:G9",
+        ),
     ];
     let wb = workbook(&cells);
     // Excel's MAP example: squares of the values above 4 (4 itself is kept).
@@ -279,12 +308,17 @@ fn makearray_byrow_bycol() {
         ("E5", "{=MAKEARRAY(2,3,LAMBDA(r,c,(r-1)*3+c))}@E5:G6"),
         ("I1", "{=BYROW(A1:C2,LAMBDA(x,MAX(x)))}@I1:I2"),
         ("E8", "{=BYCOL(A1:C2,LAMBDA(x,SUM(x)))}@E8:G8"),
-        ("E9", "{=BYROW(A1:C2,LAMBDA(x,COLUMNS(x)*10+ROWS(x)))}@E9:E10"),
+        (
+            "E9",
+            "{=BYROW(A1:C2,LAMBDA(x,COLUMNS(x)*10+ROWS(x)))}@E9:E10",
+        ),
     ];
     let wb = workbook(&cells);
     assert_eq!(
         values(&wb, "E1:G3"),
-        [1.0, 2.0, 3.0, 2.0, 4.0, 6.0, 3.0, 6.0, 9.0].map(n).to_vec()
+        [1.0, 2.0, 3.0, 2.0, 4.0, 6.0, 3.0, 6.0, 9.0]
+            .map(n)
+            .to_vec()
     );
     assert_eq!(
         values(&wb, "E5:G6"),
@@ -298,5 +332,8 @@ fn makearray_byrow_bycol() {
     assert_eq!(eval("=MAKEARRAY(2,2,LAMBDA(r,r))"), err(ErrorKind::Value));
     assert_eq!(eval("=ROWS(MAKEARRAY(4,2,LAMBDA(r,c,r)))"), n(4.0));
     // A row that gives an array is #CALC!.
-    assert_eq!(eval("=BYROW({1,2;3,4},LAMBDA(r,r*2))"), err(ErrorKind::Calc));
+    assert_eq!(
+        eval("=BYROW({1,2;3,4},LAMBDA(r,r*2))"),
+        err(ErrorKind::Calc)
+    );
 }

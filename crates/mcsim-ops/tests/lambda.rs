@@ -1,0 +1,93 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! LAMBDA in a simulated workbook: defined names bound to LAMBDAs and MAP over a range, in the
+//! stochastic part of a model written as a real `.xlsx` (names stored as Excel stores them,
+//! `_xlfn.LAMBDA(_xlpm.x, ..)`). The compiler declines these cells and the interpreter evaluates
+//! them per iteration; the results must be those of the formulas with the LAMBDAs inlined.
+//!
+//! Tolerances: means within 4 standard errors (sd/√n), standard deviations within 4 standard
+//! errors of a normal sample's sd (sd/√(2n)); the seed is fixed.
+
+mod common;
+
+use common::write_book;
+use mcsim_ops::run::{RunOptions, RunReport, run};
+
+fn output<'a>(r: &'a RunReport, name: &str) -> &'a mcsim_ops::run::OutputReport {
+    r.outputs
+        .iter()
+        .find(|o| o.name == name)
+        .unwrap_or_else(|| panic!("no output {name}"))
+}
+
+fn assert_moments(r: &RunReport, name: &str, mean: f64, sd: f64) {
+    let o = output(r, name);
+    let n = r.iterations as f64;
+    assert!(
+        (o.summary.mean - mean).abs() <= 4.0 * sd / n.sqrt(),
+        "{name}: mean {} vs {mean}",
+        o.summary.mean
+    );
+    assert!(
+        (o.summary.std_dev - sd).abs() <= 4.0 * sd / (2.0 * n).sqrt(),
+        "{name}: sd {} vs {sd}",
+        o.summary.std_dev
+    );
+}
+
+#[test]
+fn lambda_names_and_map_in_the_simulated_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("lambda.xlsx");
+    write_book(
+        &p,
+        &[
+            ("A1", "=RiskNormal(10,2)"),
+            ("A2", "5"),
+            ("B1", "1"),
+            ("C1", "=RiskOutput(\"scaled\")+SCALE(A1)"),
+            (
+                "C2",
+                "=RiskOutput(\"mapped\")+SUM(_xlfn.MAP(A1:A2,_xlfn.LAMBDA(_xlpm.v,_xlpm.v*2)))",
+            ),
+            ("C3", "=RiskOutput(\"square\")+SQ(A1)"),
+            ("C4", "=RiskOutput(\"fixed\")+SQ(B1+2)"),
+        ],
+        &[
+            ("SQ", "_xlfn.LAMBDA(_xlpm.x,_xlpm.x*_xlpm.x)"),
+            // The body reads a cell of its own: B1.
+            ("SCALE", "_xlfn.LAMBDA(_xlpm.x,_xlpm.x*3+Sheet1!$B$1)"),
+        ],
+    );
+    let r = run(
+        &RunOptions {
+            workbook: p,
+            iterations: Some(20_000),
+            seed: Some(20261207),
+            threads: Some(2),
+            ..RunOptions::default()
+        },
+        &|_, _| {},
+    )
+    .unwrap();
+    assert!(r.evaluation.starts_with("interpreted"), "{}", r.evaluation);
+    assert_eq!(
+        r.interpreted_because.len(),
+        3,
+        "{:?}",
+        r.interpreted_because
+    );
+    // X ~ Normal(10, 2): 3X + 1 and 2X + 10.
+    assert_moments(&r, "scaled", 31.0, 6.0);
+    assert_moments(&r, "mapped", 30.0, 4.0);
+    // X²: mean μ² + σ² = 104; variance 4μ²σ² + 2σ⁴ = 1632 (not normal: a wider sd tolerance).
+    let sq = output(&r, "square");
+    assert!((sq.summary.mean - 104.0).abs() <= 4.0 * 1632f64.sqrt() / 20_000f64.sqrt());
+    assert!(
+        (sq.summary.std_dev - 1632f64.sqrt()).abs() < 1.5,
+        "{}",
+        sq.summary.std_dev
+    );
+    // A LAMBDA call on constants only: the same 9 in every iteration.
+    let fixed = output(&r, "fixed");
+    assert_eq!((fixed.summary.mean, fixed.summary.std_dev), (9.0, 0.0));
+}

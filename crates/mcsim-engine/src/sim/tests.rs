@@ -421,12 +421,14 @@ fn lambda_names_in_the_cone_are_interpreted_per_iteration() {
     }
     let mut out = vec![Vec::new(); outs.len()];
     sim.run_block(&mut b, lanes, &mut out);
+    let lane = |i: usize| -> Vec<f64> { out.iter().map(|o| o[i]).collect() };
     for i in 0..lanes {
         let a = i as f64 - 3.0;
-        assert_eq!(out[0][i], a * a + 1.0, "B1 lane {i}");
-        assert_eq!(out[1][i], 10.0 + a, "C1 lane {i}");
-        assert_eq!(out[2][i], a * a + 4.0 * a * a, "D1 lane {i}");
-        assert!(out[3][i].is_nan(), "E1 lane {i}: {}", out[3][i]);
-        assert_eq!(out[4][i], 9.0, "F1 lane {i}");
+        let v = lane(i);
+        assert_eq!(v[0], a * a + 1.0, "B1 lane {i}");
+        assert_eq!(v[1], 10.0 + a, "C1 lane {i}");
+        assert_eq!(v[2], a * a + 4.0 * a * a, "D1 lane {i}");
+        assert!(v[3].is_nan(), "E1 lane {i}: {}", v[3]);
+        assert_eq!(v[4], 9.0, "F1 lane {i}");
     }
 }

@@ -91,3 +91,42 @@ fn lambda_names_and_map_in_the_simulated_part() {
     let fixed = output(&r, "fixed");
     assert_eq!((fixed.summary.mean, fixed.summary.std_dev), (9.0, 0.0));
 }
+
+#[test]
+fn parse_recalculates_lambda_names_and_lists_only_missing_functions() {
+    // Values stored as Excel computed them; `parse --recalc` must reproduce them, and the calls
+    // of LAMBDAs (a name, a LET variable) are not unsupported functions.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("names.xlsx");
+    write_book(
+        &p,
+        &[
+            ("A1", "212"),
+            ("B1", "=Temperature(A1)|100"),
+            (
+                "B2",
+                "=_xlfn.LET(_xlpm.f,_xlfn.LAMBDA(_xlpm.x,_xlpm.x*2),_xlpm.f(21))|42",
+            ),
+            (
+                "B3",
+                "=_xlfn.LAMBDA(_xlpm.x,_xlpm.y,_xlpm.x^_xlpm.y)(2,10)|1024",
+            ),
+            (
+                "B4",
+                "=_xlfn.REDUCE(0,A1:A1,_xlfn.LAMBDA(_xlpm.a,_xlpm.v,_xlpm.a+_xlpm.v))|212",
+            ),
+            ("B5", "=NOTAFUNCTION(1)"),
+        ],
+        &[(
+            "Temperature",
+            "_xlfn.LAMBDA(_xlpm.temp, (5/9) * (_xlpm.temp-32))",
+        )],
+    );
+    let r = mcsim_ops::parse::parse(&mcsim_ops::parse::ParseOptions::new(&p).with_recalc(true))
+        .unwrap();
+    let missing: Vec<&str> = r.unsupported.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(missing, vec!["NOTAFUNCTION"]);
+    let recalc = r.recalc.unwrap();
+    assert_eq!(recalc.summary.mismatched, 0, "{:?}", recalc.cells);
+    assert_eq!(recalc.summary.matched, 4);
+}

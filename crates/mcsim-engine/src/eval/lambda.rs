@@ -18,6 +18,7 @@
 
 use super::Evaluator;
 use crate::functions::Arg;
+use crate::model::{Model, SheetId};
 use crate::value::{Array, Value};
 use mcsim_formula::{ErrorKind, Expr, ExprKind};
 use std::sync::Arc;
@@ -463,6 +464,39 @@ impl Evaluator<'_> {
         };
         Arg::Value(Value::Array(Arc::new(a)))
     }
+}
+
+/// The functions a formula calls that mcsim does not know, upper case, in order of appearance:
+/// [`crate::functions::is_supported`] minus the calls of LAMBDAs, which are not functions of the
+/// library (a defined name visible from `sheet`, or a name that the formula binds with LET or as
+/// a LAMBDA parameter).
+pub fn unsupported_calls<'e>(model: &Model, sheet: SheetId, e: &'e Expr) -> Vec<&'e str> {
+    // Names the formula binds: LET variables and LAMBDA parameters.
+    let mut bound: Vec<&str> = Vec::new();
+    e.walk(&mut |n| {
+        if let ExprKind::Call { name, args } = &n.kind {
+            let names: Box<dyn Iterator<Item = &Expr>> = match name.as_str() {
+                "LET" => Box::new(args.iter().step_by(2).take(args.len() / 2)),
+                "LAMBDA" => Box::new(args.iter().take(args.len().saturating_sub(1))),
+                _ => return,
+            };
+            for a in names {
+                if let ExprKind::Name { sheet: None, name } = &a.kind {
+                    bound.push(name.trim_start_matches("_xlop."));
+                }
+            }
+        }
+    });
+    let mut out = Vec::new();
+    for f in e.functions() {
+        if !crate::functions::is_supported(f)
+            && !bound.iter().any(|b| b.eq_ignore_ascii_case(f))
+            && model.name(Some(sheet), f).is_none()
+        {
+            out.push(f);
+        }
+    }
+    out
 }
 
 /// Is this (a defined name's formula) a LAMBDA, or an expression that gives one?

@@ -19,6 +19,8 @@ use std::sync::Arc;
 
 mod lambda;
 
+pub use lambda::{MAX_LAMBDA_DEPTH, unsupported_calls};
+
 pub use crate::functions::{Arg, Ctx};
 pub use crate::ops::{arith, binary_op, broadcast2, pow};
 

@@ -96,6 +96,7 @@ impl Evaluator<'_> {
             ExprKind::Call { name, args } => match name.as_str() {
                 "LAMBDA" => self.make_closure(args),
                 "LET" => self.let_local(args),
+                "IF" | "CHOOSE" => self.choice_local(e, name == "IF", args),
                 _ => match self.call_user(name, args, true) {
                     Some(l) => l,
                     None => Local::Arg(self.eval(e)),
@@ -197,6 +198,48 @@ impl Evaluator<'_> {
         let r = self.eval_local(&args[args.len() - 1]);
         self.locals.truncate(base);
         r
+    }
+
+    /// IF and CHOOSE with a single condition or index, whose chosen argument may be a LAMBDA
+    /// (`IF(c,LAMBDA(..),LAMBDA(..))(x)`); with an array condition, the usual special form.
+    fn choice_local(&mut self, e: &Expr, is_if: bool, args: &[Expr]) -> Local {
+        let valid = if is_if {
+            (1..=3).contains(&args.len())
+        } else {
+            args.len() >= 2
+        };
+        if !valid {
+            return Local::Arg(self.eval(e));
+        }
+        let c = self.eval_value(&args[0]);
+        if matches!(c, Value::Array(_)) {
+            return Local::Arg(self.eval(e));
+        }
+        let chosen = if is_if {
+            match c.to_bool() {
+                Err(e) => return err(e),
+                Ok(b) => match args.get(if b { 1 } else { 2 }) {
+                    Some(a) => a,
+                    None => return Local::Arg(Arg::Value(Value::Bool(b))),
+                },
+            }
+        } else {
+            match c.to_number() {
+                Err(e) => return err(e),
+                Ok(n) if n.trunc() >= 1.0 && (n.trunc() as usize) < args.len() => {
+                    &args[n.trunc() as usize]
+                }
+                Ok(_) => return err(ErrorKind::Value),
+            }
+        };
+        // As the special forms: IF's omitted branch (`IF(c,,1)`) and CHOOSE's empty choice are 0.
+        let missing = matches!(chosen.kind, ExprKind::Missing);
+        match self.eval_local(chosen) {
+            Local::Arg(Arg::Value(Value::Empty)) if missing || !is_if => {
+                Local::Arg(Arg::Value(Value::Number(0.0)))
+            }
+            l => l,
+        }
     }
 
     /// Calls `f` with the arguments as written (an empty one is an omitted parameter).

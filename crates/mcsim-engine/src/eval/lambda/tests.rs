@@ -107,6 +107,17 @@ fn let_binds_lambdas_with_lexical_scope() {
     assert_eq!(eval("=LET(x,1,f,LAMBDA(x,x*2),f(5)+x)"), n(11.0));
     // LET whose value is a LAMBDA, called at once.
     assert_eq!(eval("=LET(f,LAMBDA(x,x*3),f)(4)"), n(12.0));
+    // A LAMBDA chosen by IF or CHOOSE.
+    assert_eq!(
+        eval("=LET(f,IF(1>2,LAMBDA(x,x-1),LAMBDA(x,x+1)),f(10))"),
+        n(11.0)
+    );
+    assert_eq!(eval("=CHOOSE(2,LAMBDA(x,x),LAMBDA(x,x*2))(5)"), n(10.0));
+    assert_eq!(eval("=LAMBDA(x,IF(x>0,,1))(1)"), n(0.0));
+    assert_eq!(
+        eval("=LAMBDA(x,CHOOSE(x,\"a\",\"b\"))(3)"),
+        err(ErrorKind::Value)
+    );
     // A LAMBDA passed as an argument.
     assert_eq!(
         eval("=LET(twice,LAMBDA(g,x,g(g(x))),twice(LAMBDA(y,y*y),3))"),

@@ -9,7 +9,9 @@
 //! - through a defined name whose formula is a LAMBDA: `=CAL_MONTH(3)`, recursion included
 //!   (bounded by [`MAX_LAMBDA_DEPTH`], past which the call is `#NUM!`);
 //! - by MAP, REDUCE, SCAN, MAKEARRAY, BYROW and BYCOL, which are special forms here because their
-//!   last argument is a LAMBDA.
+//!   last argument is a LAMBDA (or a function given by name, `BYROW(A1:C3,SUM)`).
+//!
+//! IF and CHOOSE may choose a LAMBDA; other functions never see one.
 //!
 //! A closure captures the LET and LAMBDA variables in scope where it is written (lexical scope);
 //! the body of a defined name sees none of the caller's variables. Parameters written
@@ -315,11 +317,61 @@ impl Evaluator<'_> {
 
     /// The LAMBDA argument of MAP and friends, with the number of parameters it must take.
     fn lambda_arg(&mut self, e: &Expr, params: usize) -> Result<Arc<Closure>, ErrorKind> {
+        if let Some(f) = self.eta(e, params) {
+            return Ok(f);
+        }
         match self.eval_local(e) {
             Local::Lambda(f) if f.params.len() == params => Ok(f),
             Local::Arg(Arg::Value(Value::Error(e))) => Err(e),
             _ => Err(ErrorKind::Value),
         }
+    }
+
+    /// A function given by name where a LAMBDA is expected (`BYROW(A1:C3,SUM)`, stored
+    /// `_xleta.SUM`): the LAMBDA that calls it with `params` arguments. A LET variable or a
+    /// defined name of that name wins over the function.
+    fn eta(&self, e: &Expr, params: usize) -> Option<Arc<Closure>> {
+        let ExprKind::Name { sheet: None, name } = &e.kind else {
+            return None;
+        };
+        let f = match name.get(..7) {
+            Some(p) if p.eq_ignore_ascii_case("_xleta.") => &name[7..],
+            _ => {
+                if self.local(name).is_some()
+                    || self.model.name(Some(self.pos.sheet), name).is_some()
+                {
+                    return None;
+                }
+                name.as_str()
+            }
+        };
+        let f = mcsim_formula::normalize_function_name(f);
+        if !crate::functions::is_supported(&f) || is_lambda_form(&f) {
+            return None;
+        }
+        let params: Vec<Param> = (0..params)
+            .map(|i| Param {
+                name: format!("_xleta.{i}"),
+                optional: false,
+            })
+            .collect();
+        let args = params
+            .iter()
+            .map(|p| {
+                Expr::new(
+                    ExprKind::Name {
+                        sheet: None,
+                        name: p.name.clone(),
+                    },
+                    e.span,
+                )
+            })
+            .collect();
+        Some(Arc::new(Closure {
+            params,
+            body: Expr::new(ExprKind::Call { name: f, args }, e.span),
+            env: Vec::new(),
+        }))
     }
 
     /// An array argument, references read as arrays.

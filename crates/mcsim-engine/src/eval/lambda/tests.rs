@@ -343,6 +343,11 @@ fn makearray_byrow_bycol() {
     assert_eq!(eval("=MAKEARRAY(0,2,LAMBDA(r,c,r))"), err(ErrorKind::Value));
     assert_eq!(eval("=MAKEARRAY(2,2,LAMBDA(r,r))"), err(ErrorKind::Value));
     assert_eq!(eval("=ROWS(MAKEARRAY(4,2,LAMBDA(r,c,r)))"), n(4.0));
+    // A function by name (an "eta" LAMBDA), as typed and as stored.
+    assert_eq!(eval("=INDEX(BYROW({1,2;3,4},SUM),2,1)"), n(7.0));
+    assert_eq!(eval("=REDUCE(0,{1,5,3},_xleta.MAX)"), n(5.0));
+    assert_eq!(eval("=SUM(MAP({1,-2},ABS))"), n(3.0));
+    assert_eq!(eval("=MAP({1,2},NOSUCHFUNCTION)"), err(ErrorKind::Name));
     // A row that gives an array is #CALC!.
     assert_eq!(
         eval("=BYROW({1,2;3,4},LAMBDA(r,r*2))"),

@@ -130,3 +130,44 @@ fn parse_recalculates_lambda_names_and_lists_only_missing_functions() {
     assert_eq!(recalc.summary.mismatched, 0, "{:?}", recalc.cells);
     assert_eq!(recalc.summary.matched, 4);
 }
+
+#[test]
+fn a_distribution_whose_parameter_calls_a_lambda_name_follows_its_input() {
+    // B1's mean is PLUS_A(0) = A1, read only inside the LAMBDA's body: the parameter must be
+    // taken per iteration, not frozen at A1's mean. Normal(U(0,10), 1): mean 5, variance
+    // 1 + 100/12 (frozen, the sd would be 1).
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("param.xlsx");
+    write_book(
+        &p,
+        &[
+            ("A1", "=RiskUniform(0,10)"),
+            ("B1", "=RiskNormal(PLUS_A(0),1)"),
+            ("C1", "=RiskOutput(\"dep\")+B1"),
+        ],
+        &[("PLUS_A", "_xlfn.LAMBDA(_xlpm.x,_xlpm.x+Sheet1!$A$1)")],
+    );
+    let r = run(
+        &RunOptions {
+            workbook: p,
+            iterations: Some(20_000),
+            seed: Some(20261207),
+            threads: Some(2),
+            ..RunOptions::default()
+        },
+        &|_, _| {},
+    )
+    .unwrap();
+    let o = output(&r, "dep");
+    let sd = (1.0f64 + 100.0 / 12.0).sqrt();
+    assert!(
+        (o.summary.mean - 5.0).abs() <= 4.0 * sd / 20_000f64.sqrt(),
+        "{}",
+        o.summary.mean
+    );
+    assert!(
+        (o.summary.std_dev - sd).abs() < 0.08,
+        "{}",
+        o.summary.std_dev
+    );
+}

@@ -103,7 +103,7 @@ fn is_random(name: &str) -> bool {
     matches!(name, "RAND" | "RANDBETWEEN" | "RANDARRAY")
 }
 
-/// Does a defined name that the expression reads or calls (a LAMBDA name: `=MYDRAW(2)`) hold a
+/// Does a LAMBDA name that the expression calls (`=MYDRAW(2)`), or a name its body reads, hold a
 /// random or distribution call? Such a cell is stochastic although its own text draws nothing
 /// (the evaluator answers `#CALC!` for a draw inside a LAMBDA in a simulation, never a frozen one).
 fn random_in_names(model: &Model, e: &Expr, sheet: crate::model::SheetId, depth: u32) -> bool {
@@ -113,7 +113,9 @@ fn random_in_names(model: &Model, e: &Expr, sheet: crate::model::SheetId, depth:
     let mut hit = false;
     e.walk(&mut |n| {
         let (q, name) = match &n.kind {
-            ExprKind::Name { sheet: q, name } => (q.as_deref(), name.as_str()),
+            // A plain name read from a cell's own text is left as before (a draw in it is not a
+            // call site either); inside a LAMBDA's body every name counts.
+            ExprKind::Name { sheet: q, name } if depth > 0 => (q.as_deref(), name.as_str()),
             ExprKind::Call { name, .. } if !crate::functions::is_supported(name) => {
                 (None, name.as_str())
             }

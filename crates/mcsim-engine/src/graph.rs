@@ -76,6 +76,22 @@ fn collect(
             }
         }
         ExprKind::Call { name, .. } if name == "OFFSET" || name == "INDIRECT" => *dynamic = true,
+        // A call of a defined name bound to a LAMBDA (`=CAL_MONTH(3)`) reads what its formula reads.
+        ExprKind::Call { name, .. } if !crate::functions::is_supported(name) => {
+            if depth < 16
+                && let Some(nm) = model.name(Some(sheet), name)
+                && let Ok(ne) = &nm.expr
+            {
+                collect(
+                    model,
+                    ne,
+                    nm.scope.unwrap_or(sheet),
+                    out,
+                    dynamic,
+                    depth + 1,
+                );
+            }
+        }
         _ => {}
     });
 }

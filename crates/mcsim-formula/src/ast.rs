@@ -224,6 +224,13 @@ pub enum ExprKind {
         /// The arguments; an omitted argument (`IF(A1,,2)`) is [`ExprKind::Missing`].
         args: Vec<Expr>,
     },
+    /// A call of a value that is not a function name: `LAMBDA(x,x+1)(2)`, `f(1)(2)`.
+    Invoke {
+        /// What is called (a `LAMBDA(..)` call, or a call that returns a LAMBDA).
+        callee: Box<Expr>,
+        /// The arguments; an omitted one is [`ExprKind::Missing`].
+        args: Vec<Expr>,
+    },
     /// A prefix operator.
     Unary {
         /// The operator.
@@ -265,6 +272,10 @@ impl Expr {
         match &self.kind {
             ExprKind::Array(rows) => rows.iter().flatten().for_each(|e| e.walk(f)),
             ExprKind::Call { args, .. } => args.iter().for_each(|e| e.walk(f)),
+            ExprKind::Invoke { callee, args } => {
+                callee.walk(f);
+                args.iter().for_each(|e| e.walk(f));
+            }
             ExprKind::Unary { expr, .. }
             | ExprKind::Postfix { expr, .. }
             | ExprKind::Paren(expr) => expr.walk(f),
@@ -281,6 +292,10 @@ impl Expr {
         match &mut self.kind {
             ExprKind::Array(rows) => rows.iter_mut().flatten().for_each(|e| e.walk_mut(f)),
             ExprKind::Call { args, .. } => args.iter_mut().for_each(|e| e.walk_mut(f)),
+            ExprKind::Invoke { callee, args } => {
+                callee.walk_mut(f);
+                args.iter_mut().for_each(|e| e.walk_mut(f));
+            }
             ExprKind::Unary { expr, .. }
             | ExprKind::Postfix { expr, .. }
             | ExprKind::Paren(expr) => expr.walk_mut(f),

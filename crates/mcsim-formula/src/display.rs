@@ -58,6 +58,16 @@ impl fmt::Display for Expr {
                 }
                 f.write_char(')')
             }
+            ExprKind::Invoke { callee, args } => {
+                write!(f, "{callee}(")?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_char(',')?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                f.write_char(')')
+            }
             ExprKind::Unary { op, expr } => {
                 let o = match op {
                     UnaryOp::Neg => "-",

@@ -394,9 +394,12 @@ impl Parser {
                 span.end as usize,
             ));
         }
-        // LET/LAMBDA parameters are stored as `_xlpm.name`.
+        // LET/LAMBDA parameters are stored as `_xlpm.name`; an optional LAMBDA parameter (`[b]`
+        // in Excel's editor) as `_xlop.b`, which keeps its prefix so that the evaluator knows it
+        // may be left out.
         let name = match w.get(..6) {
             Some(p) if p.eq_ignore_ascii_case("_xlpm.") => w[6..].to_string(),
+            Some(p) if p.eq_ignore_ascii_case("_xlop.") => format!("_xlop.{}", &w[6..]),
             _ => w,
         };
         Ok(Expr::new(ExprKind::Name { sheet, name }, span))
@@ -404,17 +407,38 @@ impl Parser {
 
     fn call(&mut self, raw: String, span: Span) -> Result<Expr, ParseError> {
         let name = normalize_function_name(&raw);
+        let (args, end) = self.arguments(&name, span)?;
+        let mut e = Expr::new(
+            ExprKind::Call { name, args },
+            Span {
+                start: span.start,
+                end,
+            },
+        );
+        // `LAMBDA(x,x+1)(2)` and `f(1)(2)`: the value of a call, called in turn.
+        while matches!(self.peek_kind(), Some(Tok::LParen)) {
+            self.next();
+            let (args, end) = self.arguments("the LAMBDA call", e.span)?;
+            let start = e.span.start;
+            e = Expr::new(
+                ExprKind::Invoke {
+                    callee: Box::new(e),
+                    args,
+                },
+                Span { start, end },
+            );
+        }
+        Ok(e)
+    }
+
+    /// The arguments after an opening parenthesis, up to and including the closing one; the end
+    /// of the closing parenthesis.
+    fn arguments(&mut self, name: &str, span: Span) -> Result<(Vec<Expr>, u32), ParseError> {
         let mut args = Vec::new();
         self.skip_ws();
         if matches!(self.peek_kind(), Some(Tok::RParen)) {
             let close = self.next().map_or(span.end, |t| t.span.end);
-            return Ok(Expr::new(
-                ExprKind::Call { name, args },
-                Span {
-                    start: span.start,
-                    end: close,
-                },
-            ));
+            return Ok((args, close));
         }
         loop {
             self.skip_ws();
@@ -434,15 +458,7 @@ impl Parser {
                 Some(Token {
                     kind: Tok::RParen,
                     span: close,
-                }) => {
-                    return Ok(Expr::new(
-                        ExprKind::Call { name, args },
-                        Span {
-                            start: span.start,
-                            end: close.end,
-                        },
-                    ));
-                }
+                }) => return Ok((args, close.end)),
                 Some(t) => {
                     return Err(ParseError::new(
                         format!("expected `,` or `)` in the arguments of {name}"),
@@ -625,12 +641,13 @@ fn rows_ref(sheet: Option<String>, a: (u32, bool), b: (u32, bool), s: Span, e: S
     )
 }
 
-/// `_xlfn.NORM.INV` → `NORM.INV`; upper case.
+/// `_xlfn.NORM.INV` → `NORM.INV`, `_xlpm.f` → `F`; upper case.
 pub fn normalize_function_name(raw: &str) -> String {
     let mut s = raw;
     loop {
         let lower = s.to_ascii_lowercase();
-        if let Some(p) = ["_xlfn.", "_xlws.", "_xll."]
+        // `_xlpm.f(2)` calls the LET or LAMBDA variable `f`.
+        if let Some(p) = ["_xlfn.", "_xlws.", "_xll.", "_xlpm."]
             .iter()
             .find(|p| lower.starts_with(*p))
         {

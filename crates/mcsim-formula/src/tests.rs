@@ -517,3 +517,31 @@ fn three_d_references() {
         assert_eq!(e.to_string(), want, "{text}");
     }
 }
+
+#[test]
+fn lambda_calls_and_parameters() {
+    // A call of a call: `LAMBDA(..)(args)`, and twice.
+    let e = p("_xlfn.LAMBDA(_xlpm.x, _xlpm.x+1)(5)");
+    let ExprKind::Invoke { callee, args } = &e.kind else {
+        panic!("{e:?}")
+    };
+    assert!(matches!(&callee.kind, ExprKind::Call { name, .. } if name == "LAMBDA"));
+    assert_eq!(args.len(), 1);
+    assert_eq!(e.to_string(), "LAMBDA(x,x+1)(5)");
+    assert_eq!(p("f(1)(2)(3)").to_string(), "F(1)(2)(3)");
+    // An omitted argument, and the functions inside the callee are still listed.
+    let e = p("LAMBDA(x,y,SUM(x,y))(1,)");
+    assert_eq!(e.functions(), vec!["LAMBDA", "SUM"]);
+    let ExprKind::Invoke { args, .. } = &e.kind else {
+        panic!()
+    };
+    assert!(matches!(args[1].kind, ExprKind::Missing));
+    // `_xlpm.f(2)` calls the variable `f`; an optional parameter keeps its `_xlop.` mark.
+    assert!(matches!(&p("_xlpm.area(2,3)").kind, ExprKind::Call { name, .. } if name == "AREA"));
+    let e = p("LAMBDA(_xlpm.a,_xlop.b,_xlpm.b)");
+    let ExprKind::Call { args, .. } = &e.kind else {
+        panic!()
+    };
+    assert!(matches!(&args[1].kind, ExprKind::Name { name, .. } if name == "_xlop.b"));
+    assert!(matches!(&args[2].kind, ExprKind::Name { name, .. } if name == "b"));
+}

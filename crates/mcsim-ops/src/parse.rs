@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use mcsim_engine::functions::is_supported;
 use mcsim_engine::{CellId, Evaluator, Graph, Model, Value};
 use mcsim_workbook::LoadOptions;
 use serde::Serialize;
@@ -447,9 +446,11 @@ fn analyse(path: &Path, model: &Model, graph: &Graph) -> ParseReport {
                 let mut names = expr.functions();
                 names.sort_unstable();
                 names.dedup();
+                // Calls of LAMBDAs (defined names, LET variables) are not missing functions.
+                let missing = mcsim_engine::eval::unsupported_calls(model, cell.sheet, expr);
                 for name in names {
                     *counts.entry(name).or_default() += 1;
-                    if !is_supported(name) {
+                    if missing.contains(&name) {
                         unsupported
                             .entry(name)
                             .or_default()
@@ -480,7 +481,7 @@ fn analyse(path: &Path, model: &Model, graph: &Graph) -> ParseReport {
         .map(|(name, cells)| FunctionUse {
             name: name.to_owned(),
             cells,
-            supported: is_supported(name),
+            supported: !unsupported.contains_key(name),
         })
         .collect();
     functions.sort_by(|a, b| b.cells.cmp(&a.cells).then_with(|| a.name.cmp(&b.name)));

@@ -10,11 +10,16 @@ use crate::model::{Area, CellId, Model, SheetId};
 use crate::ops;
 use crate::sites::{SiteKey, SiteKind, SiteTable};
 use crate::value::{Array, Value, compare};
+use lambda::Local;
 use mcsim_formula::{
     BinaryOp, Bounds, ErrorKind, Expr, ExprKind, MAX_COLS, MAX_ROWS, PostfixOp, RefKind, UnaryOp,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
+
+mod lambda;
+
+pub use lambda::{MAX_LAMBDA_DEPTH, unsupported_calls};
 
 pub use crate::functions::{Arg, Ctx};
 pub use crate::ops::{arith, binary_op, broadcast2, pow};
@@ -57,7 +62,10 @@ pub struct Evaluator<'m> {
     values: Vec<Value>,
     state: Vec<State>,
     array_results: HashMap<CellId, ArrayResult>,
-    locals: Vec<(String, Arg)>,
+    /// LET and LAMBDA variables in scope, innermost last.
+    locals: Vec<(String, Local)>,
+    /// Nested LAMBDA calls being evaluated.
+    lambda_depth: u32,
     pos: Pos,
     ret_ref: Option<Arg>,
     rng_state: u64,
@@ -109,6 +117,7 @@ impl<'m> Evaluator<'m> {
             state,
             array_results: HashMap::new(),
             locals: Vec::new(),
+            lambda_depth: 0,
             pos: Pos {
                 sheet: 0,
                 row: 0,
@@ -177,6 +186,7 @@ impl<'m> Evaluator<'m> {
             state: self.state.clone(),
             array_results: self.array_results.clone(),
             locals: Vec::new(),
+            lambda_depth: 0,
             pos: self.pos,
             ret_ref: None,
             rng_state: self.rng_state,
@@ -298,6 +308,9 @@ impl<'m> Evaluator<'m> {
         self.state[idx] = State::InProgress;
         self.depth += 1;
         let saved = self.pos;
+        // A cell read on demand from inside a LET or a LAMBDA sees none of their variables.
+        let saved_locals = std::mem::take(&mut self.locals);
+        let saved_lambda = std::mem::replace(&mut self.lambda_depth, 0);
         let data = &self.model.cells[idx];
         let v = match data.formula {
             Some(fid) => {
@@ -369,6 +382,8 @@ impl<'m> Evaluator<'m> {
             None => data.stored.clone(),
         };
         self.pos = saved;
+        self.locals = saved_locals;
+        self.lambda_depth = saved_lambda;
         self.depth -= 1;
         self.values[idx] = v;
         self.state[idx] = State::Done;
@@ -520,18 +535,15 @@ impl<'m> Evaluator<'m> {
                 self.call_offset = saved;
                 r
             }
+            ExprKind::Invoke { .. } => Self::local_arg(self.eval_local(e)),
         }
     }
 
     fn eval_name(&mut self, sheet: &Option<String>, name: &str) -> Arg {
         if sheet.is_none()
-            && let Some((_, v)) = self
-                .locals
-                .iter()
-                .rev()
-                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            && let Some(v) = self.local(name)
         {
-            return v.clone();
+            return Self::local_arg(v.clone());
         }
         let scope = match sheet {
             Some(s) => match self.model.sheet_id(s) {
@@ -559,17 +571,38 @@ impl<'m> Evaluator<'m> {
     }
 
     fn call(&mut self, name: &str, args: &[Expr]) -> Arg {
+        // A LET or LAMBDA variable holding a LAMBDA: `LET(f,LAMBDA(x,x*2),f(3))`.
+        if !self.locals.is_empty()
+            && let Some(l) = self.call_user(name, args, false)
+        {
+            return Self::local_arg(l);
+        }
+        if self.lambda_depth > 0
+            && self.sites.is_some()
+            && (matches!(name, "RAND" | "RANDBETWEEN" | "RANDARRAY")
+                || crate::sim::inputs::is_distribution(name))
+        {
+            // A random call inside a LAMBDA is drawn once per call in Excel; the simulation has
+            // one value per call site and iteration, so it would repeat one draw: an error
+            // rather than a wrong distribution.
+            return Arg::Value(Value::Error(ErrorKind::Calc));
+        }
         match name {
             "IF" => return self.special_if(args),
             "IFERROR" | "IFNA" => return self.special_iferror(name == "IFNA", args),
             "IFS" => return self.special_ifs(args),
             "CHOOSE" => return self.special_choose(args),
             "SWITCH" => return self.special_switch(args),
-            "LET" => return self.special_let(args),
+            "LET" => return Self::local_arg(self.let_local(args)),
+            _ if lambda::is_lambda_form(name) => return self.lambda_form(name, args),
             _ => {}
         }
         let Some(spec) = functions::lookup(name) else {
-            return Arg::Value(Value::Error(ErrorKind::Name));
+            // A defined name whose formula is a LAMBDA: `=CAL_MONTH(3)`.
+            return match self.call_user(name, args, true) {
+                Some(l) => Self::local_arg(l),
+                None => Arg::Value(Value::Error(ErrorKind::Name)),
+            };
         };
         if args.len() < spec.min_args as usize
             || (spec.max_args != functions::VARIADIC && args.len() > spec.max_args as usize)
@@ -794,24 +827,6 @@ impl<'m> Evaluator<'m> {
         } else {
             Arg::Value(Value::Error(ErrorKind::Na))
         }
-    }
-
-    fn special_let(&mut self, args: &[Expr]) -> Arg {
-        if args.len() < 3 || args.len().is_multiple_of(2) {
-            return Arg::Value(Value::Error(ErrorKind::Value));
-        }
-        let base = self.locals.len();
-        for pair in args[..args.len() - 1].chunks(2) {
-            let ExprKind::Name { sheet: None, name } = &pair[0].kind else {
-                self.locals.truncate(base);
-                return Arg::Value(Value::Error(ErrorKind::Value));
-            };
-            let v = self.eval(&pair[1]);
-            self.locals.push((name.clone(), v));
-        }
-        let r = self.eval(&args[args.len() - 1]);
-        self.locals.truncate(base);
-        r
     }
 
     fn next_random(&mut self) -> f64 {

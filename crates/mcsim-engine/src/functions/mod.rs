@@ -109,7 +109,24 @@ impl FnSpec {
 }
 
 /// Names the evaluator implements itself because they evaluate their arguments lazily or bind names.
-pub const SPECIAL_FORMS: &[&str] = &["IF", "IFS", "IFERROR", "IFNA", "CHOOSE", "SWITCH", "LET"];
+pub const SPECIAL_FORMS: &[&str] = &[
+    "IF",
+    "IFS",
+    "IFERROR",
+    "IFNA",
+    "CHOOSE",
+    "SWITCH",
+    "LET",
+    // LAMBDA and the functions that take one (the evaluator's `eval/lambda.rs`).
+    "LAMBDA",
+    "MAP",
+    "REDUCE",
+    "SCAN",
+    "MAKEARRAY",
+    "BYROW",
+    "BYCOL",
+    "ISOMITTED",
+];
 
 fn registry() -> &'static HashMap<&'static str, &'static FnSpec> {
     static REG: OnceLock<HashMap<&'static str, &'static FnSpec>> = OnceLock::new();

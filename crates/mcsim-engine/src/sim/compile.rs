@@ -63,7 +63,8 @@ pub fn stochastic_cells(
     }
     for f in &model.formulas {
         if let Ok(e) = &f.expr
-            && e.functions().iter().any(|n| is_random(n))
+            && (e.functions().iter().any(|n| is_random(n))
+                || random_in_names(model, e, model.cells[f.cell as usize].sheet, 0))
         {
             seeds[f.cell as usize] = true;
         }
@@ -100,6 +101,42 @@ pub fn stochastic_cells(
 
 fn is_random(name: &str) -> bool {
     matches!(name, "RAND" | "RANDBETWEEN" | "RANDARRAY")
+}
+
+/// Does a LAMBDA name that the expression calls (`=MYDRAW(2)`), or a name its body reads, hold a
+/// random or distribution call? Such a cell is stochastic although its own text draws nothing
+/// (the evaluator answers `#CALC!` for a draw inside a LAMBDA in a simulation, never a frozen one).
+fn random_in_names(model: &Model, e: &Expr, sheet: crate::model::SheetId, depth: u32) -> bool {
+    if depth >= 16 {
+        return false;
+    }
+    let mut hit = false;
+    e.walk(&mut |n| {
+        let (q, name) = match &n.kind {
+            // A plain name read from a cell's own text is left as before (a draw in it is not a
+            // call site either); inside a LAMBDA's body every name counts.
+            ExprKind::Name { sheet: q, name } if depth > 0 => (q.as_deref(), name.as_str()),
+            ExprKind::Call { name, .. } if !crate::functions::is_supported(name) => {
+                (None, name.as_str())
+            }
+            _ => return,
+        };
+        let scope = match q {
+            Some(s) => model.sheet_id(s),
+            None => Some(sheet),
+        };
+        if let Some(nm) = model.name(scope, name)
+            && let Ok(ne) = &nm.expr
+        {
+            let s = nm.scope.unwrap_or(sheet);
+            hit |= ne
+                .functions()
+                .iter()
+                .any(|f| is_random(f) || is_distribution(f))
+                || random_in_names(model, ne, s, depth + 1);
+        }
+    });
+    hit
 }
 
 struct Compiler<'a, 'm> {
@@ -384,6 +421,10 @@ impl Compiler<'_, '_> {
             }
             ExprKind::Name { .. } => hit = true, // resolved below, conservatively
             ExprKind::Call { name, .. } if is_random(name) || is_distribution(name) => hit = true,
+            // A LAMBDA called where it is written or through a name: what its body reads is not
+            // walked here, so conservatively (the compiler declines it, the interpreter runs).
+            ExprKind::Invoke { .. } => hit = true,
+            ExprKind::Call { name, .. } if !crate::functions::is_supported(name) => hit = true,
             // Their targets are known only when evaluated.
             ExprKind::Call { name, .. } if matches!(name.as_str(), "OFFSET" | "INDIRECT") => {
                 hit = true
@@ -600,6 +641,7 @@ impl Compiler<'_, '_> {
                 self.call(name, args)
             }
             ExprKind::Text(_) => Err("text in the simulated part of the model".into()),
+            ExprKind::Invoke { .. } => Err("a LAMBDA call".into()),
             _ => Ok(self.fold(e)),
         }
     }

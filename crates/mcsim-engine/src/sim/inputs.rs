@@ -553,6 +553,11 @@ pub fn mark_dynamic(model: &Model, detected: &mut Detected, stochastic: &[bool])
                 {
                     dynamic = true;
                 }
+                // A LAMBDA name (`RiskNormal(MEAN_OF(B1),1)`) may read stochastic cells in its
+                // body: its parameters are recomputed per iteration, conservatively.
+                ExprKind::Call { name, .. } if !crate::functions::is_supported(name) => {
+                    dynamic = true;
+                }
                 ExprKind::Ref(r) => {
                     let s = match &r.sheet {
                         None => Some(sheet),

@@ -367,3 +367,68 @@ fn distributions_with_changing_parameters_compile_to_the_interpreters_quantiles(
     // B3's mode A2 < 0 is invalid: an error in those lanes.
     assert!(o1[2][0].is_nan() && !o1[2][40].is_nan());
 }
+
+#[test]
+fn lambda_names_in_the_cone_are_interpreted_per_iteration() {
+    // B1 calls a LAMBDA name with the input; C1 calls one whose body reads the input, with no
+    // reference in C1's own text; D1 maps a LAMBDA over a range holding the input; E1 calls a
+    // name that draws a random number (not simulable per call: #CALC!, never a frozen draw).
+    let cells = [
+        ("A1", "1"),
+        ("A2", "=A1*2"),
+        ("B1", "=SQ(A1)+1"),
+        ("C1", "=PLUS_A(10)"),
+        ("D1", "=SUM(MAP(A1:A2,LAMBDA(x,x*x)))"),
+        ("E1", "=DRAW(1)"),
+        ("F1", "=SQ(3)"),
+    ];
+    let mut wb = workbook(&cells);
+    for (name, formula) in [
+        ("SQ", "_xlfn.LAMBDA(_xlpm.x,_xlpm.x*_xlpm.x)"),
+        ("PLUS_A", "_xlfn.LAMBDA(_xlpm.x,_xlpm.x+Sheet1!$A$1)"),
+        ("DRAW", "_xlfn.LAMBDA(_xlpm.x,_xlpm.x+RAND())"),
+    ] {
+        wb.names.push(mcsim_workbook::DefinedName {
+            name: name.into(),
+            scope: None,
+            formula: formula.into(),
+            hidden: false,
+        });
+    }
+    let m = Model::from_workbook(&wb);
+    let g = Graph::build(&m);
+    let ins = [id(&m, "A1")];
+    let outs: Vec<CellId> = ["B1", "C1", "D1", "E1", "F1"]
+        .iter()
+        .map(|a| id(&m, a))
+        .collect();
+    let sites = rand_sites(&m);
+    let sim = Simulation::prepare_with(
+        &m,
+        &g,
+        &Spec {
+            inputs: &ins,
+            sites: &sites,
+            outputs: &outs,
+            ..Spec::default()
+        },
+    );
+    assert!(matches!(sim.plan(), Plan::Interpreted { .. }));
+    let lanes = 8;
+    let mut b = sim.block(lanes);
+    for (i, x) in b.input_mut(0).iter_mut().enumerate() {
+        *x = i as f64 - 3.0;
+    }
+    let mut out = vec![Vec::new(); outs.len()];
+    sim.run_block(&mut b, lanes, &mut out);
+    let lane = |i: usize| -> Vec<f64> { out.iter().map(|o| o[i]).collect() };
+    for i in 0..lanes {
+        let a = i as f64 - 3.0;
+        let v = lane(i);
+        assert_eq!(v[0], a * a + 1.0, "B1 lane {i}");
+        assert_eq!(v[1], 10.0 + a, "C1 lane {i}");
+        assert_eq!(v[2], a * a + 4.0 * a * a, "D1 lane {i}");
+        assert!(v[3].is_nan(), "E1 lane {i}: {}", v[3]);
+        assert_eq!(v[4], 9.0, "F1 lane {i}");
+    }
+}

@@ -3,7 +3,6 @@
 //! cells mcsim cannot evaluate (external links, `PY()`, unsupported functions), which keep the
 //! values the file stored.
 
-use mcsim_engine::functions::is_supported;
 use mcsim_engine::table::{DataTable, TableUse};
 use mcsim_engine::{CellId, Evaluator, Graph, Model, Value};
 use mcsim_formula::ExprKind;
@@ -174,7 +173,10 @@ pub(crate) fn fixed_values(
         let stored = &model.cells[cell as usize].stored;
         let broken = match &f.expr {
             Err(_) => true,
-            Ok(e) => e.functions().iter().any(|n| !is_supported(n)),
+            Ok(e) => {
+                !mcsim_engine::eval::unsupported_calls(model, model.cells[cell as usize].sheet, e)
+                    .is_empty()
+            }
         };
         if !broken || stored.is_empty() || stochastic[cell as usize] {
             continue;

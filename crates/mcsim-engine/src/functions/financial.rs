@@ -64,6 +64,10 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("YIELDDISC", 4, 5, Lift::All, fn_yielddisc),
     FnSpec::new("PRICE", 6, 7, Lift::All, fn_price),
     FnSpec::new("YIELD", 6, 7, Lift::All, fn_yield),
+    FnSpec::new("ODDFPRICE", 8, 9, Lift::All, fn_oddfprice),
+    FnSpec::new("ODDFYIELD", 8, 9, Lift::All, fn_oddfyield),
+    FnSpec::new("ODDLPRICE", 7, 8, Lift::All, fn_oddlprice),
+    FnSpec::new("ODDLYIELD", 7, 8, Lift::All, fn_oddlyield),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1661,6 +1665,307 @@ fn fn_yield(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     yield_(s, m, r, p, red, f, b, ctx.date1904()).into()
 }
 
+// ---------------------------------------------------------------------------------------------
+// Odd first and last coupon periods (ODDFPRICE, ODDFYIELD, ODDLPRICE, ODDLYIELD)
+// ---------------------------------------------------------------------------------------------
+
+/// Days from `a` to `b` as a numerator of the basis (30/360 or actual).
+fn basis_days(a: Ymd, b: Ymd, basis: i64) -> f64 {
+    days_between(a, b, true, basis)
+}
+
+/// The terms of Excel's documented ODDFPRICE formula, which covers a short first period (one
+/// quasi-coupon period) and a long one (several) alike.
+#[derive(Debug, Clone, Copy)]
+struct OddFirst {
+    /// Σ DC_i/NL_i over the quasi-coupon periods of the odd period (the first coupon, in periods).
+    coupon_periods: f64,
+    /// Σ A_i/NL_i: the accrued interest, in periods.
+    accrued_periods: f64,
+    /// Nq + DSC/E: periods from settlement to the first coupon.
+    lead: f64,
+    /// N: coupons after the first one, up to maturity.
+    n: f64,
+}
+
+/// Checked arguments and schedule of ODDFPRICE/ODDFYIELD (`maturity >= first_coupon > settlement
+/// > issue`).
+#[allow(clippy::too_many_arguments)]
+fn odd_first(
+    settle: f64,
+    maturity: f64,
+    issue: f64,
+    first: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<OddFirst, ErrorKind> {
+    let s = date_serial(settle, date1904)?;
+    let m = date_serial(maturity, date1904)?;
+    let iss = date_serial(issue, date1904)?;
+    let fc = date_serial(first, date1904)?;
+    let f = frequency_of(freq)?;
+    let b = basis_of(basis)?;
+    if !(iss < s && s < fc && fc <= m) {
+        return Err(ErrorKind::Num);
+    }
+    let months = 12 / f;
+    let eom = m.is_last_of_month();
+    // Quasi-coupon dates counted back from the first coupon.
+    let q = |k: i64| fc.add_months(-k * months, eom);
+    let (mut coupon_periods, mut accrued_periods) = (0.0, 0.0);
+    let mut k = 1;
+    loop {
+        let (lo, hi) = (q(k), q(k - 1));
+        let nl = coupdays_of(lo, hi, f, b);
+        let start = lo.max(iss);
+        coupon_periods += basis_days(start, hi, b) / nl;
+        if s > start {
+            accrued_periods += basis_days(start, s.min(hi), b) / nl;
+        }
+        if lo <= iss || k > 12 * 400 {
+            break;
+        }
+        k += 1;
+    }
+    // The quasi-coupon period holding settlement: whole periods after it, plus DSC/E.
+    let mut j = 1;
+    while q(j) > s && j < 12 * 400 {
+        j += 1;
+    }
+    let (lo, hi) = (q(j), q(j - 1));
+    let lead = (j - 1) as f64 + basis_days(s, hi, b) / coupdays_of(lo, hi, f, b);
+    let n = if fc < m {
+        coupon_dates(fc, m, f).2 as f64
+    } else {
+        0.0
+    };
+    Ok(OddFirst {
+        coupon_periods,
+        accrued_periods,
+        lead,
+        n,
+    })
+}
+
+fn odd_first_price(t: OddFirst, rate: f64, yld: f64, redemption: f64, f: f64) -> f64 {
+    let c = 100.0 * rate / f;
+    let base = 1.0 + yld / f;
+    let mut p = redemption / base.powf(t.n + t.lead) + c * t.coupon_periods / base.powf(t.lead);
+    let mut k = 1.0;
+    while k <= t.n {
+        p += c / base.powf(k + t.lead);
+        k += 1.0;
+    }
+    p - c * t.accrued_periods
+}
+
+/// ODDFPRICE(settlement, maturity, issue, first_coupon, rate, yld, redemption, frequency, basis).
+#[allow(clippy::too_many_arguments)]
+pub fn oddfprice(
+    settle: f64,
+    maturity: f64,
+    issue: f64,
+    first: f64,
+    rate: f64,
+    yld: f64,
+    redemption: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let t = odd_first(settle, maturity, issue, first, freq, basis, date1904)?;
+    if rate < 0.0 || yld < 0.0 || redemption <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    finite(odd_first_price(t, rate, yld, redemption, freq.trunc()))
+}
+
+/// ODDFYIELD(settlement, maturity, issue, first_coupon, rate, pr, redemption, frequency, basis):
+/// the yield at which ODDFPRICE gives `pr`.
+#[allow(clippy::too_many_arguments)]
+pub fn oddfyield(
+    settle: f64,
+    maturity: f64,
+    issue: f64,
+    first: f64,
+    rate: f64,
+    pr: f64,
+    redemption: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let t = odd_first(settle, maturity, issue, first, freq, basis, date1904)?;
+    if rate < 0.0 || pr <= 0.0 || redemption <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    let f = freq.trunc();
+    solve_price(&|y| odd_first_price(t, rate, y, redemption, f) - pr, rate)
+}
+
+/// The yield `y >= 0` at which a bond price function `g(y) = price(y) - pr`, decreasing in `y`,
+/// is zero: Newton steps kept inside a bisection bracket.
+fn solve_price(g: &dyn Fn(f64) -> f64, guess: f64) -> Result<f64, ErrorKind> {
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while g(hi) > 0.0 {
+        lo = hi;
+        hi *= 2.0;
+        if hi > 1e6 {
+            return Err(ErrorKind::Num);
+        }
+    }
+    if g(lo) < 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    let mut y = guess.clamp(lo, hi);
+    for _ in 0..200 {
+        let gy = g(y);
+        if gy == 0.0 {
+            return Ok(y);
+        }
+        if gy > 0.0 {
+            lo = y;
+        } else {
+            hi = y;
+        }
+        let h = 1e-7 * y.abs().max(1e-4);
+        let d = (g(y + h) - g(y - h)) / (2.0 * h);
+        let mut next = y - gy / d;
+        if !(next > lo && next < hi) {
+            next = 0.5 * (lo + hi);
+        }
+        if (next - y).abs() <= 1e-15 * y.abs().max(1e-10) {
+            return finite(next);
+        }
+        y = next;
+    }
+    finite(y)
+}
+
+/// The three sums of Excel's ODDLPRICE/ODDLYIELD formulas over the quasi-coupon periods of the odd
+/// last period, counted forward from `last_interest`: (Σ A_i/NL_i, Σ DC_i/NL_i, Σ DSC_i/NL_i).
+fn odd_last(
+    settle: f64,
+    maturity: f64,
+    last: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<(f64, f64, f64), ErrorKind> {
+    let s = date_serial(settle, date1904)?;
+    let m = date_serial(maturity, date1904)?;
+    let l = date_serial(last, date1904)?;
+    let f = frequency_of(freq)?;
+    let b = basis_of(basis)?;
+    if !(l < s && s < m) {
+        return Err(ErrorKind::Num);
+    }
+    let months = 12 / f;
+    let eom = l.is_last_of_month();
+    let p = |k: i64| l.add_months(k * months, eom);
+    let (mut accrued, mut counted, mut remaining) = (0.0, 0.0, 0.0);
+    let mut k = 1;
+    loop {
+        let (lo, hi) = (p(k - 1), p(k));
+        let nl = coupdays_of(lo, hi, f, b);
+        let end = hi.min(m);
+        counted += basis_days(lo, end, b) / nl;
+        if s > lo {
+            accrued += basis_days(lo, s.min(end), b) / nl;
+        }
+        if s < end {
+            remaining += basis_days(s.max(lo), end, b) / nl;
+        }
+        if hi >= m || k > 12 * 400 {
+            break;
+        }
+        k += 1;
+    }
+    Ok((accrued, counted, remaining))
+}
+
+/// ODDLPRICE(settlement, maturity, last_interest, rate, yld, redemption, frequency, basis).
+#[allow(clippy::too_many_arguments)]
+pub fn oddlprice(
+    settle: f64,
+    maturity: f64,
+    last: f64,
+    rate: f64,
+    yld: f64,
+    redemption: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (x1, x2, x3) = odd_last(settle, maturity, last, freq, basis, date1904)?;
+    if rate < 0.0 || yld < 0.0 || redemption <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    let f = freq.trunc();
+    let c = 100.0 * rate / f;
+    finite((redemption + c * x2) / (1.0 + x3 * yld / f) - c * x1)
+}
+
+/// ODDLYIELD(settlement, maturity, last_interest, rate, pr, redemption, frequency, basis): the
+/// closed form of Excel's documentation.
+#[allow(clippy::too_many_arguments)]
+pub fn oddlyield(
+    settle: f64,
+    maturity: f64,
+    last: f64,
+    rate: f64,
+    pr: f64,
+    redemption: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (x1, x2, x3) = odd_last(settle, maturity, last, freq, basis, date1904)?;
+    if rate < 0.0 || pr <= 0.0 || redemption <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    let f = freq.trunc();
+    let c = 100.0 * rate / f;
+    finite(((redemption + c * x2) / (pr + c * x1) - 1.0) * f / x3)
+}
+
+fn fn_oddfprice(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, i, fc, r, y, red, f, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, None, None, None, Some(0.0)]
+    ));
+    oddfprice(s, m, i, fc, r, y, red, f, b, ctx.date1904()).into()
+}
+
+fn fn_oddfyield(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, i, fc, r, p, red, f, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, None, None, None, Some(0.0)]
+    ));
+    oddfyield(s, m, i, fc, r, p, red, f, b, ctx.date1904()).into()
+}
+
+fn fn_oddlprice(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, l, r, y, red, f, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, None, None, Some(0.0)]
+    ));
+    oddlprice(s, m, l, r, y, red, f, b, ctx.date1904()).into()
+}
+
+fn fn_oddlyield(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, l, r, p, red, f, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, None, None, Some(0.0)]
+    ));
+    oddlyield(s, m, l, r, p, red, f, b, ctx.date1904()).into()
+}
+
 #[cfg(test)]
 #[allow(clippy::excessive_precision)]
 mod tests {
@@ -1685,6 +1990,62 @@ mod tests {
 
     fn err(f: &str, e: ErrorKind) {
         assert_eq!(eval(f), Value::Error(e), "{f}");
+    }
+
+    #[test]
+    fn odd_coupon_bonds_match_excel_examples() {
+        // The examples of Excel's ODDFPRICE/ODDFYIELD/ODDLPRICE/ODDLYIELD help pages.
+        close(
+            "=ODDFPRICE(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,0.0625,100,2,1)",
+            113.597717474079,
+            1e-12,
+        );
+        close(
+            "=ODDFYIELD(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0575,84.5,100,2,0)",
+            0.0772455415972989,
+            1e-11,
+        );
+        close(
+            "=ODDLPRICE(DATE(2008,2,7),DATE(2008,6,15),DATE(2007,10,15),0.0375,0.0405,100,2,0)",
+            99.8782860147213,
+            1e-12,
+        );
+        close(
+            "=ODDLYIELD(DATE(2008,4,20),DATE(2008,6,15),DATE(2007,12,24),0.0375,99.875,100,2,0)",
+            0.0451922356291692,
+            1e-12,
+        );
+        // The yield functions invert the price functions.
+        close(
+            "=ODDFYIELD(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,\
+             ODDFPRICE(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,0.0625,100,2,1),100,2,1)",
+            0.0625,
+            1e-10,
+        );
+        // A long first period (issue more than one coupon period before the first coupon).
+        close(
+            "=ODDFYIELD(DATE(2020,1,15),DATE(2030,6,30),DATE(2019,3,1),DATE(2020,6,30),0.05,\
+             ODDFPRICE(DATE(2020,1,15),DATE(2030,6,30),DATE(2019,3,1),DATE(2020,6,30),0.05,0.04,100,2,0),100,2,0)",
+            0.04,
+            1e-10,
+        );
+        // Dates out of order, bad frequency or basis, negative rate.
+        err(
+            "=ODDFPRICE(DATE(2008,10,1),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,0.0625,100,2,1)",
+            ErrorKind::Num,
+        );
+        err(
+            "=ODDFPRICE(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,0.0625,100,3,1)",
+            ErrorKind::Num,
+        );
+        err(
+            "=ODDLPRICE(DATE(2008,2,7),DATE(2008,6,15),DATE(2007,10,15),-0.01,0.0405,100,2,0)",
+            ErrorKind::Num,
+        );
+        err(
+            "=ODDLYIELD(DATE(2008,4,20),DATE(2008,6,15),DATE(2008,6,15),0.0375,99.875,100,2,5)",
+            ErrorKind::Num,
+        );
     }
 
     #[test]

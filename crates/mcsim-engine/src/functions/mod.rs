@@ -28,6 +28,8 @@ pub mod information;
 pub mod logical;
 pub mod lookup;
 pub mod math;
+pub mod regex_fns;
+pub mod regression;
 pub mod risk;
 pub mod statistical;
 pub mod text;
@@ -128,6 +130,8 @@ fn registry() -> &'static HashMap<&'static str, &'static FnSpec> {
             information::FUNCTIONS,
             risk::FUNCTIONS,
             risk::STATISTICS,
+            regression::FUNCTIONS,
+            regex_fns::FUNCTIONS,
         ] {
             for f in table {
                 m.insert(f.name, f);

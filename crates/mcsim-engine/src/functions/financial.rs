@@ -1719,7 +1719,13 @@ fn odd_first(
         let (lo, hi) = (q(k), q(k - 1));
         let nl = coupdays_of(lo, hi, f, b);
         let start = lo.max(iss);
-        coupon_periods += basis_days(start, hi, b) / nl;
+        // A whole quasi-coupon period pays one coupon even where its actual days are not its
+        // normal length (actual/360): Excel's long first coupons in that basis show it.
+        coupon_periods += if start == lo {
+            1.0
+        } else {
+            basis_days(start, hi, b) / nl
+        };
         if s > start {
             accrued_periods += basis_days(start, s.min(hi), b) / nl;
         }

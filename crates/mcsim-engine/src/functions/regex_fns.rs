@@ -59,7 +59,7 @@ fn text_value(s: &str) -> Value {
 }
 
 /// REGEXEXTRACT(text, pattern, [return_mode], [case_sensitivity]): mode 0 the first match, 1 every
-/// match (a column), 2 the capture groups of the first match (a row; an unmatched group is
+/// match (a row, as Excel spills it), 2 the capture groups of the first match (a row; an unmatched group is
 /// empty text). No match is `#N/A`.
 fn regexextract(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let text = tri!(ctx.text(&args[0]));
@@ -77,7 +77,7 @@ fn regexextract(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
             if all.is_empty() {
                 Value::Error(ErrorKind::Na)
             } else {
-                Value::Array(Arc::new(Array::column(all)))
+                Value::Array(Arc::new(Array::row(all)))
             }
         }
         2.0 => {
@@ -131,7 +131,8 @@ fn regexreplace(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
 /// HYPERLINK(link_location, [friendly_name]): the friendly name (or the location) as the cell's
 /// value; the link itself is not followed.
 fn hyperlink(_ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
-    let shown = match opt(args, 1) {
+    // A friendly name that is given but empty shows as 0, like any empty cell.
+    let shown = match args.get(1) {
         Some(Arg::Value(v)) => v.clone(),
         _ => match &args[0] {
             Arg::Value(v) => v.clone(),

@@ -68,6 +68,12 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("ODDFYIELD", 8, 9, Lift::All, fn_oddfyield),
     FnSpec::new("ODDLPRICE", 7, 8, Lift::All, fn_oddlprice),
     FnSpec::new("ODDLYIELD", 7, 8, Lift::All, fn_oddlyield),
+    FnSpec::new("DURATION", 5, 6, Lift::All, fn_duration),
+    FnSpec::new("MDURATION", 5, 6, Lift::All, fn_mduration),
+    FnSpec::new("PRICEMAT", 5, 6, Lift::All, fn_pricemat),
+    FnSpec::new("YIELDMAT", 5, 6, Lift::All, fn_yieldmat),
+    FnSpec::new("AMORLINC", 6, 7, Lift::All, fn_amorlinc),
+    FnSpec::new("AMORDEGRC", 6, 7, Lift::All, fn_amordegrc),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1972,6 +1978,290 @@ fn fn_oddlyield(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     oddlyield(s, m, l, r, p, red, f, b, ctx.date1904()).into()
 }
 
+// ---------------------------------------------------------------------------------------------
+// DURATION, MDURATION, PRICEMAT, YIELDMAT, AMORLINC, AMORDEGRC
+// ---------------------------------------------------------------------------------------------
+
+/// DURATION(settlement, maturity, coupon, yld, frequency, basis): Macaulay duration in years of a
+/// bond with 100 face value, its cash flows at whole coupon periods from the next coupon date
+/// (the first one COUPDAYSNC/COUPDAYS periods from settlement).
+#[allow(clippy::too_many_arguments)]
+pub fn duration(
+    settle: f64,
+    maturity: f64,
+    coupon_rate: f64,
+    yld: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (s, m, f, b) = coupon_args(settle, maturity, freq, basis, date1904)?;
+    if coupon_rate < 0.0 || yld < 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    let (pcd, ncd, n) = coupon_dates(s, m, f);
+    let n = n as f64;
+    let ff = f as f64;
+    // The first flow is DSC/E periods away (COUPDAYSNC over COUPDAYS), the others whole periods
+    // after it.
+    let dsc = match b {
+        0 | 4 => coupdays_of(pcd, ncd, f, b) - coupdaybs_of(pcd, s, b),
+        _ => actual_days(s, ncd),
+    };
+    let lead = dsc / coupdays_of(pcd, ncd, f, b) - 1.0;
+    let c = 100.0 * coupon_rate / ff;
+    let base = 1.0 + yld / ff;
+    let (mut weighted, mut price) = (0.0, 0.0);
+    let mut t = 1.0;
+    while t <= n {
+        let flow = if t == n { c + 100.0 } else { c };
+        let pv = flow / base.powf(t + lead);
+        weighted += (t + lead) * pv;
+        price += pv;
+        t += 1.0;
+    }
+    if price == 0.0 {
+        return Err(ErrorKind::Div0);
+    }
+    finite(weighted / price / ff)
+}
+
+/// MDURATION: DURATION / (1 + yld / frequency).
+#[allow(clippy::too_many_arguments)]
+pub fn mduration(
+    settle: f64,
+    maturity: f64,
+    coupon_rate: f64,
+    yld: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let d = duration(settle, maturity, coupon_rate, yld, freq, basis, date1904)?;
+    finite(d / (1.0 + yld / freq.trunc()))
+}
+
+/// The year fractions of PRICEMAT/YIELDMAT: (issue→maturity, settlement→maturity,
+/// issue→settlement), with `issue < settlement < maturity` checked.
+fn maturity_fractions(
+    settle: f64,
+    maturity: f64,
+    issue: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<(f64, f64, f64), ErrorKind> {
+    let s = date_serial(settle, date1904)?;
+    let m = date_serial(maturity, date1904)?;
+    let i = date_serial(issue, date1904)?;
+    let b = basis_of(basis)?;
+    if s >= m || i > s {
+        return Err(ErrorKind::Num);
+    }
+    Ok((yearfrac(i, m, b), yearfrac(s, m, b), yearfrac(i, s, b)))
+}
+
+/// PRICEMAT(settlement, maturity, issue, rate, yld, basis): price per 100 of a security that pays
+/// its interest at maturity.
+#[allow(clippy::too_many_arguments)]
+pub fn pricemat(
+    settle: f64,
+    maturity: f64,
+    issue: f64,
+    rate: f64,
+    yld: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (dim, dsm, a) = maturity_fractions(settle, maturity, issue, basis, date1904)?;
+    if rate < 0.0 || yld < 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    finite((100.0 + dim * rate * 100.0) / (1.0 + dsm * yld) - a * rate * 100.0)
+}
+
+/// YIELDMAT(settlement, maturity, issue, rate, pr, basis): annual yield of a security that pays
+/// its interest at maturity.
+#[allow(clippy::too_many_arguments)]
+pub fn yieldmat(
+    settle: f64,
+    maturity: f64,
+    issue: f64,
+    rate: f64,
+    pr: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (dim, dsm, a) = maturity_fractions(settle, maturity, issue, basis, date1904)?;
+    if rate < 0.0 || pr <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    if dsm == 0.0 {
+        return Err(ErrorKind::Div0);
+    }
+    let paid = pr / 100.0 + a * rate;
+    finite(((1.0 + dim * rate) - paid) / paid / dsm)
+}
+
+/// AMORLINC(cost, date_purchased, first_period, salvage, period, rate, basis): the French
+/// straight-line depreciation of a period, the first one pro rata temporis.
+#[allow(clippy::too_many_arguments)]
+pub fn amorlinc(
+    cost: f64,
+    purchased: f64,
+    first: f64,
+    salvage: f64,
+    period: f64,
+    rate: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (p, f, b) = amor_args(
+        cost, purchased, first, salvage, period, rate, basis, date1904,
+    )?;
+    let one = cost * rate;
+    let first_rate = yearfrac(p, f, b) * rate * cost;
+    let full = ((cost - salvage - first_rate) / one).trunc().max(0.0);
+    let per = period.trunc();
+    Ok(if per == 0.0 {
+        first_rate
+    } else if per <= full {
+        one
+    } else if per == full + 1.0 {
+        (cost - salvage - one * full - first_rate).max(0.0)
+    } else {
+        0.0
+    })
+}
+
+/// AMORDEGRC: AMORLINC's declining-balance counterpart, the rate scaled by the French
+/// coefficient of the asset's life (1, 1.5, 2, 2.5) and each period's amount rounded to a unit.
+#[allow(clippy::too_many_arguments)]
+pub fn amordegrc(
+    cost: f64,
+    purchased: f64,
+    first: f64,
+    salvage: f64,
+    period: f64,
+    rate: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (p, f, b) = amor_args(
+        cost, purchased, first, salvage, period, rate, basis, date1904,
+    )?;
+    let life = 1.0 / rate;
+    let coeff = if life < 3.0 {
+        1.0
+    } else if life < 5.0 {
+        1.5
+    } else if life <= 6.0 {
+        2.0
+    } else {
+        2.5
+    };
+    let rate = rate * coeff;
+    let mut amount = (yearfrac(p, f, b) * rate * cost).round();
+    let mut value = cost - amount;
+    let mut rest = value - salvage;
+    let periods = period.trunc() as u64;
+    for n in 0..periods {
+        amount = (rate * value).round();
+        rest -= amount;
+        if rest < 0.0 {
+            // The last two periods share what is left; nothing after.
+            return Ok(if periods - n <= 1 {
+                (value * 0.5).round()
+            } else {
+                0.0
+            });
+        }
+        value -= amount;
+    }
+    Ok(amount)
+}
+
+/// Checked arguments of AMORLINC/AMORDEGRC.
+#[allow(clippy::too_many_arguments)]
+fn amor_args(
+    cost: f64,
+    purchased: f64,
+    first: f64,
+    salvage: f64,
+    period: f64,
+    rate: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<(Ymd, Ymd, i64), ErrorKind> {
+    let p = date_serial(purchased, date1904)?;
+    let f = date_serial(first, date1904)?;
+    let b = basis_of(basis)?;
+    if b == 2
+        || cost <= 0.0
+        || salvage < 0.0
+        || salvage > cost
+        || period < 0.0
+        || rate <= 0.0
+        || p > f
+    {
+        return Err(ErrorKind::Num);
+    }
+    Ok((p, f, b))
+}
+
+fn fn_duration(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, c, y, f, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, Some(0.0)]
+    ));
+    duration(s, m, c, y, f, b, ctx.date1904()).into()
+}
+
+fn fn_mduration(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, c, y, f, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, Some(0.0)]
+    ));
+    mduration(s, m, c, y, f, b, ctx.date1904()).into()
+}
+
+fn fn_pricemat(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, i, r, y, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, Some(0.0)]
+    ));
+    pricemat(s, m, i, r, y, b, ctx.date1904()).into()
+}
+
+fn fn_yieldmat(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, i, r, p, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, Some(0.0)]
+    ));
+    yieldmat(s, m, i, r, p, b, ctx.date1904()).into()
+}
+
+fn fn_amorlinc(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [c, d, f, s, p, r, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, None, Some(0.0)]
+    ));
+    amorlinc(c, d, f, s, p, r, b, ctx.date1904()).into()
+}
+
+fn fn_amordegrc(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [c, d, f, s, p, r, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, None, Some(0.0)]
+    ));
+    amordegrc(c, d, f, s, p, r, b, ctx.date1904()).into()
+}
+
 #[cfg(test)]
 #[allow(clippy::excessive_precision)]
 mod tests {
@@ -1996,6 +2286,54 @@ mod tests {
 
     fn err(f: &str, e: ErrorKind) {
         assert_eq!(eval(f), Value::Error(e), "{f}");
+    }
+
+    #[test]
+    fn duration_maturity_and_french_depreciation_match_excel_examples() {
+        // Help-page examples of DURATION, MDURATION, PRICEMAT, YIELDMAT, AMORLINC, AMORDEGRC
+        // (rounded there; the digits here are the same formulas evaluated in python3).
+        close(
+            "=DURATION(DATE(2018,7,1),DATE(2048,1,1),0.08,0.09,2,1)",
+            10.919145281591925,
+            1e-9,
+        );
+        close(
+            "=MDURATION(DATE(2008,1,1),DATE(2016,1,1),0.08,0.09,2,1)",
+            5.735669813918838,
+            1e-9,
+        );
+        close(
+            "=PRICEMAT(DATE(2008,2,15),DATE(2008,4,13),DATE(2007,11,11),0.061,0.061,0)",
+            99.98449887555694,
+            1e-9,
+        );
+        close(
+            "=YIELDMAT(DATE(2008,3,15),DATE(2008,11,3),DATE(2007,11,8),0.0625,100.0123,0)",
+            0.060954333691538576,
+            1e-9,
+        );
+        close(
+            "=AMORLINC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1,0.15,1)",
+            360.0,
+            1e-12,
+        );
+        close(
+            "=AMORDEGRC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1,0.15,1)",
+            776.0,
+            1e-12,
+        );
+        err(
+            "=AMORDEGRC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1,0.15,2)",
+            ErrorKind::Num,
+        );
+        err(
+            "=PRICEMAT(DATE(2008,4,13),DATE(2008,2,15),DATE(2007,11,11),0.061,0.061,0)",
+            ErrorKind::Num,
+        );
+        err(
+            "=DURATION(DATE(2018,7,1),DATE(2048,1,1),0.08,0.09,3,1)",
+            ErrorKind::Num,
+        );
     }
 
     #[test]

@@ -180,6 +180,11 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("FTEST", 2, 2, Lift::None, f_test),
     FnSpec::new("CHISQ.TEST", 2, 2, Lift::None, chisq_test),
     FnSpec::new("CHITEST", 2, 2, Lift::None, chisq_test),
+    FnSpec::new("HYPGEOMDIST", 4, 4, Lift::All, hypgeomdist),
+    FnSpec::new("NEGBINOMDIST", 3, 3, Lift::All, negbinomdist),
+    FnSpec::new("FORECAST", 3, 3, Lift::Mask(1), forecast),
+    FnSpec::new("FORECAST.LINEAR", 3, 3, Lift::Mask(1), forecast),
+    FnSpec::new("PERCENTOF", 2, 2, Lift::None, percentof),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -2075,6 +2080,50 @@ fn chisq_test(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     finite(gamma_pq(df as f64 / 2.0, chi / 2.0).1).into()
 }
 
+// ---------------------------------------------------------------------------------------------
+// Legacy probability functions, FORECAST, PERCENTOF
+
+/// HYPGEOMDIST(sample_s, number_sample, population_s, number_pop): HYPGEOM.DIST's mass function.
+fn hypgeomdist(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let s = tri!(num(ctx, args, 0));
+    let n = tri!(num(ctx, args, 1));
+    let k = tri!(num(ctx, args, 2));
+    let pop = tri!(num(ctx, args, 3));
+    hypgeom_dist_kernel(s, n, k, pop, false).into()
+}
+
+/// NEGBINOMDIST(number_f, number_s, probability_s): NEGBINOM.DIST's mass function.
+fn negbinomdist(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let f = tri!(num(ctx, args, 0)).trunc();
+    let s = tri!(num(ctx, args, 1)).trunc();
+    let p = tri!(num(ctx, args, 2));
+    if f < 0.0 || s < 1.0 || p <= 0.0 || p >= 1.0 {
+        return Value::Error(ErrorKind::Num);
+    }
+    Value::number(negbinom_pmf(f, s, p))
+}
+
+/// FORECAST(x, known_y, known_x) and FORECAST.LINEAR: the least-squares line at `x`.
+fn forecast(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let x = tri!(ctx.number(&args[0]));
+    let (ys, xs) = tri!(pairs(ctx, &args[1..3]));
+    let (sxx, _, sxy, mx, my, _) = tri!(moments(&xs, &ys));
+    if sxx == 0.0 {
+        return Value::Error(ErrorKind::Div0);
+    }
+    Value::number(my + sxy / sxx * (x - mx))
+}
+
+/// PERCENTOF(data_subset, data_all): the sum of the subset over the sum of everything.
+fn percentof(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let part: f64 = tri!(nums(ctx, &args[..1])).iter().sum();
+    let all: f64 = tri!(nums(ctx, &args[1..2])).iter().sum();
+    if all == 0.0 {
+        return Value::Error(ErrorKind::Div0);
+    }
+    Value::number(part / all)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -2656,5 +2705,33 @@ mod tests {
             eval(&format!("=PERCENTRANK.INC({d},2,0)")),
             Value::Error(ErrorKind::Num)
         );
+    }
+
+    #[test]
+    fn legacy_probabilities_forecast_percentof() {
+        // HYPGEOMDIST/NEGBINOMDIST help pages: 0.363261094, 0.05504866 (scipy: the digits below).
+        close(eval("=HYPGEOMDIST(1,4,8,20)"), 0.363_261_093_911_249, 1e-9);
+        close(
+            eval("=NEGBINOMDIST(10,5,0.25)"),
+            0.055_048_660_375_177_88,
+            1e-9,
+        );
+        // FORECAST help page: 10.607253 (numpy.polyfit: 10.607253086419746).
+        close(
+            eval("=FORECAST(30,{6,7,9,15,21},{20,28,31,38,40})"),
+            10.607_253_086_419_746,
+            1e-9,
+        );
+        close(
+            eval("=FORECAST.LINEAR(30,{6,7,9,15,21},{20,28,31,38,40})"),
+            10.607_253_086_419_746,
+            1e-9,
+        );
+        assert_eq!(
+            eval("=FORECAST(1,{1,2},{3,3})"),
+            Value::Error(ErrorKind::Div0)
+        );
+        close(eval("=PERCENTOF({1,2,3},{1,2,3,4})"), 0.6, 1e-15);
+        assert_eq!(eval("=PERCENTOF(1,0)"), Value::Error(ErrorKind::Div0));
     }
 }

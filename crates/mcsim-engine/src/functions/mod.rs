@@ -33,6 +33,7 @@ pub mod regression;
 pub mod risk;
 pub mod statistical;
 pub mod text;
+pub mod text_locale;
 
 use crate::value::Value;
 pub use context::{Arg, Context, Ctx};
@@ -132,6 +133,7 @@ fn registry() -> &'static HashMap<&'static str, &'static FnSpec> {
             risk::STATISTICS,
             regression::FUNCTIONS,
             regex_fns::FUNCTIONS,
+            text_locale::FUNCTIONS,
         ] {
             for f in table {
                 m.insert(f.name, f);

@@ -1215,7 +1215,7 @@ fn aggregate(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     if f == 3.0 {
         let n = vals
             .iter()
-            .filter(|v| !v.is_empty() && !(skip_errors && matches!(v, Value::Error(_))))
+            .filter(|v| !(v.is_empty() || (skip_errors && matches!(v, Value::Error(_)))))
             .count();
         return Value::Number(n as f64);
     }

@@ -9,7 +9,7 @@
 //! system (1900 or 1904) read through [`crate::calendar`]; YEARFRAC's arithmetic is
 //! [`super::date`]'s.
 
-use super::args::Numbers;
+use super::args::{Numbers, opt};
 use super::date::yearfrac;
 use super::{Arg, Ctx, FnSpec, Lift};
 use crate::calendar::{Ymd, days_from_civil, max_serial};
@@ -74,6 +74,7 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("YIELDMAT", 5, 6, Lift::All, fn_yieldmat),
     FnSpec::new("AMORLINC", 6, 7, Lift::All, fn_amorlinc),
     FnSpec::new("AMORDEGRC", 6, 7, Lift::All, fn_amordegrc),
+    FnSpec::new("EUROCONVERT", 3, 5, Lift::All, fn_euroconvert),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -2262,6 +2263,81 @@ fn fn_amordegrc(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     amordegrc(c, d, f, s, p, r, b, ctx.date1904()).into()
 }
 
+// ---------------------------------------------------------------------------------------------
+// EUROCONVERT
+// ---------------------------------------------------------------------------------------------
+
+/// The euro conversion rates fixed by the EU, with the precision Excel rounds each currency to:
+/// (ISO code, units per euro, decimals).
+const EURO_RATES: [(&str, f64, i32); 14] = [
+    ("EUR", 1.0, 2),
+    ("BEF", 40.3399, 0),
+    ("LUF", 40.3399, 0),
+    ("DEM", 1.95583, 2),
+    ("ESP", 166.386, 0),
+    ("FRF", 6.55957, 2),
+    ("IEP", 0.787564, 2),
+    ("ITL", 1936.27, 0),
+    ("NLG", 2.20371, 2),
+    ("ATS", 13.7603, 2),
+    ("PTE", 200.482, 1),
+    ("FIM", 5.94573, 2),
+    ("GRD", 340.75, 0),
+    ("SIT", 239.64, 2),
+];
+
+fn euro_rate(code: &str) -> Result<(f64, i32), ErrorKind> {
+    EURO_RATES
+        .iter()
+        .find(|(c, ..)| c.eq_ignore_ascii_case(code.trim()))
+        .map(|&(_, r, d)| (r, d))
+        .ok_or(ErrorKind::Value)
+}
+
+fn round_to(x: f64, decimals: i32) -> f64 {
+    let p = 10f64.powi(decimals);
+    (x * p).round() / p
+}
+
+/// EUROCONVERT(number, source, target, [full_precision], [triangulation_precision]): converts
+/// between the euro and the currencies it replaced at the fixed rates, through the euro; the
+/// euro amount is rounded to `triangulation_precision` decimals (3 or more) when given, and the
+/// result to the target currency's precision unless `full_precision`.
+pub fn euroconvert(
+    x: f64,
+    source: &str,
+    target: &str,
+    full_precision: bool,
+    triangulation: Option<f64>,
+) -> Result<f64, ErrorKind> {
+    let (rs, _) = euro_rate(source)?;
+    let (rt, dt) = euro_rate(target)?;
+    let mut euros = x / rs;
+    if let Some(t) = triangulation {
+        let t = t.trunc();
+        if t < 3.0 {
+            return Err(ErrorKind::Value);
+        }
+        if rs != 1.0 && rt != 1.0 {
+            euros = round_to(euros, t as i32);
+        }
+    }
+    let r = euros * rt;
+    finite(if full_precision { r } else { round_to(r, dt) })
+}
+
+fn fn_euroconvert(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let x = tri!(ctx.number(&args[0]));
+    let source = tri!(ctx.text(&args[1]));
+    let target = tri!(ctx.text(&args[2]));
+    let full = tri!(ctx.boolean_or(args, 3, false));
+    let tri_prec = match opt(args, 4) {
+        Some(a) => Some(tri!(ctx.number(a))),
+        None => None,
+    };
+    euroconvert(x, &source, &target, full, tri_prec).into()
+}
+
 #[cfg(test)]
 #[allow(clippy::excessive_precision)]
 mod tests {
@@ -2334,6 +2410,23 @@ mod tests {
             "=DURATION(DATE(2018,7,1),DATE(2048,1,1),0.08,0.09,3,1)",
             ErrorKind::Num,
         );
+    }
+
+    #[test]
+    fn euroconvert_matches_excel_examples() {
+        // The rates of EUROCONVERT's help page; 1 FRF = 1/6.55957 EUR, to DEM through 0.152 EUR
+        // (triangulation to 3 decimals) = 0.152 × 1.95583.
+        close("=EUROCONVERT(1.2,\"DEM\",\"EUR\")", 0.61, 1e-12);
+        close("=EUROCONVERT(1,\"FRF\",\"DEM\",TRUE,3)", 0.29728616, 1e-12);
+        close("=EUROCONVERT(1,\"FRF\",\"DEM\",FALSE,3)", 0.3, 1e-12);
+        close("=EUROCONVERT(1,\"FRF\",\"EUR\")", 0.15, 1e-12);
+        close(
+            "=EUROCONVERT(1,\"FRF\",\"EUR\",TRUE)",
+            0.152_449_017_237_410_4,
+            1e-15,
+        );
+        err("=EUROCONVERT(1,\"USD\",\"EUR\")", ErrorKind::Value);
+        err("=EUROCONVERT(1,\"FRF\",\"DEM\",TRUE,2)", ErrorKind::Value);
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("PI", 0, 0, Lift::None, pi),
     FnSpec::new("RAND", 0, 0, Lift::None, rand).volatile(),
     FnSpec::new("RANDBETWEEN", 2, 2, Lift::All, randbetween).volatile(),
+    FnSpec::new("RANDARRAY", 0, 5, Lift::All, randarray).volatile(),
     FnSpec::new("CEILING", 1, 2, Lift::All, ceiling),
     FnSpec::new("FLOOR", 1, 2, Lift::All, floor),
     FnSpec::new("CEILING.MATH", 1, 3, Lift::All, ceiling_math),
@@ -791,6 +792,36 @@ fn randbetween(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let hi = tri!(ctx.number(&args[1]));
     let u = ctx.random();
     randbetween_kernel(lo, hi, u).into()
+}
+
+/// RANDARRAY([rows], [columns], [min], [max], [whole_number]): an array of uniform numbers in
+/// [min, max) (whole numbers in [min, max] with `whole_number`), one draw per element.
+fn randarray(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let rows = tri!(ctx.number_or(args, 0, 1.0)).trunc();
+    let cols = tri!(ctx.number_or(args, 1, 1.0)).trunc();
+    let lo = tri!(ctx.number_or(args, 2, 0.0));
+    let hi = tri!(ctx.number_or(args, 3, 1.0));
+    let whole = tri!(ctx.boolean_or(args, 4, false));
+    if rows < 0.0 || cols < 0.0 || lo > hi {
+        return Value::Error(ErrorKind::Value);
+    }
+    if rows == 0.0 || cols == 0.0 {
+        return Value::Error(ErrorKind::Calc);
+    }
+    if rows * cols > 1_048_576.0 * 16_384.0 {
+        return Value::Error(ErrorKind::Value);
+    }
+    let (r, c) = (rows as usize, cols as usize);
+    let mut data = Vec::with_capacity(r * c);
+    for _ in 0..r * c {
+        let u = ctx.random();
+        data.push(if whole {
+            tri!(randbetween_kernel(lo, hi, u).map(Value::Number))
+        } else {
+            Value::Number(lo + u * (hi - lo))
+        });
+    }
+    Value::Array(Arc::new(Array::new(r, c, data)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1963,5 +1994,33 @@ mod tests {
         assert_eq!(eval_cells(&cells, "D8"), n(102.0));
         close(eval_cells(&cells, "D9"), 31.75);
         assert_eq!(eval_cells(&cells, "D10"), Value::Error(ErrorKind::Value));
+    }
+
+    #[test]
+    fn randarray_shapes_and_ranges() {
+        assert_eq!(eval("=ROWS(RANDARRAY(3,2))"), n(3.0));
+        assert_eq!(eval("=COLUMNS(RANDARRAY(3,2))"), n(2.0));
+        assert_eq!(eval("=COUNT(RANDARRAY(4,5))"), n(20.0));
+        // Every element in range; whole numbers are whole.
+        assert_eq!(
+            eval("=LET(r,RANDARRAY(50,1,5,7),AND(r>=5,r<7))"),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            eval("=LET(r,RANDARRAY(50,1,1,6,TRUE),SUMPRODUCT(--(r<>INT(r))))"),
+            n(0.0)
+        );
+        assert_eq!(
+            eval("=MAX(RANDARRAY(200,1,1,3,TRUE))<=3"),
+            Value::Bool(true)
+        );
+        // Draws differ (200 equal uniforms would be a broken generator).
+        assert_eq!(
+            eval("=LET(r,RANDARRAY(200),MAX(r)>MIN(r))"),
+            Value::Bool(true)
+        );
+        assert_eq!(eval("=RANDARRAY(2,2,5,1)"), Value::Error(ErrorKind::Value));
+        assert_eq!(eval("=RANDARRAY(0)"), Value::Error(ErrorKind::Calc));
+        assert!(crate::functions::is_volatile("RANDARRAY"));
     }
 }

@@ -23,6 +23,7 @@ pub mod database;
 pub mod date;
 pub mod distributions;
 pub mod engineering;
+pub mod filterxml;
 pub mod financial;
 pub mod information;
 pub mod logical;
@@ -134,6 +135,7 @@ fn registry() -> &'static HashMap<&'static str, &'static FnSpec> {
             regression::FUNCTIONS,
             regex_fns::FUNCTIONS,
             text_locale::FUNCTIONS,
+            filterxml::FUNCTIONS,
         ] {
             for f in table {
                 m.insert(f.name, f);

@@ -54,7 +54,13 @@ impl Element {
 struct Parser<'a> {
     s: &'a str,
     pos: usize,
+    /// Elements open at this point (nesting beyond [`MAX_DEPTH`] is refused, so that the
+    /// recursive reader and selectors stay within the stack).
+    depth: usize,
 }
+
+/// The deepest element nesting read.
+const MAX_DEPTH: usize = 256;
 
 impl<'a> Parser<'a> {
     fn rest(&self) -> &'a str {
@@ -102,10 +108,11 @@ impl<'a> Parser<'a> {
     }
 
     fn element(&mut self) -> Option<Element> {
-        if !self.rest().starts_with('<') {
+        if !self.rest().starts_with('<') || self.depth >= MAX_DEPTH {
             return None;
         }
         self.pos += 1;
+        self.depth += 1;
         let mut e = Element {
             name: self.name()?,
             ..Element::default()
@@ -115,6 +122,7 @@ impl<'a> Parser<'a> {
             let t = self.rest();
             if t.starts_with("/>") {
                 self.pos += 2;
+                self.depth -= 1;
                 return Some(e);
             }
             if t.starts_with('>') {
@@ -148,6 +156,7 @@ impl<'a> Parser<'a> {
                     return None;
                 }
                 self.pos += 1;
+                self.depth -= 1;
                 return Some(e);
             } else if t.starts_with("<![CDATA[") {
                 let end = t.find("]]>")?;
@@ -204,7 +213,11 @@ fn unescape(s: &str) -> Option<String> {
 }
 
 fn parse_xml(s: &str) -> Option<Element> {
-    let mut p = Parser { s, pos: 0 };
+    let mut p = Parser {
+        s,
+        pos: 0,
+        depth: 0,
+    };
     p.skip_misc()?;
     let root = p.element()?;
     p.skip_misc()?;
@@ -468,5 +481,7 @@ mod tests {
         assert_eq!(f("/r/nothing"), Err(ErrorKind::Value));
         assert_eq!(f("count(//i)"), Err(ErrorKind::Value));
         assert_eq!(filter_xml("<a><b></a>", "//b"), Err(ErrorKind::Value));
+        let deep = format!("{}{}", "<a>".repeat(10_000), "</a>".repeat(10_000));
+        assert_eq!(filter_xml(&deep, "//a"), Err(ErrorKind::Value));
     }
 }

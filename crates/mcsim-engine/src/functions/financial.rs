@@ -2167,6 +2167,10 @@ pub fn amordegrc(
     let periods = period.trunc() as u64;
     for n in 0..periods {
         amount = (rate * value).round();
+        if amount == 0.0 && rest >= 0.0 {
+            // Nothing is left to depreciate in this period or any later one.
+            return Ok(0.0);
+        }
         rest -= amount;
         if rest < 0.0 {
             // The last two periods share what is left; nothing after.
@@ -2401,6 +2405,17 @@ mod tests {
         err(
             "=AMORDEGRC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1,0.15,2)",
             ErrorKind::Num,
+        );
+        // Long after the asset is written off: 0, without walking a billion periods.
+        close(
+            "=AMORDEGRC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1E9,0.15,1)",
+            0.0,
+            0.0,
+        );
+        close(
+            "=AMORLINC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1E9,0.15,1)",
+            0.0,
+            0.0,
         );
         err(
             "=PRICEMAT(DATE(2008,4,13),DATE(2008,2,15),DATE(2007,11,11),0.061,0.061,0)",

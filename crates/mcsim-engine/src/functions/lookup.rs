@@ -1197,7 +1197,7 @@ fn mmult(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
 
 /// The most elements an array function builds (Excel's grid holds 17 billion cells; a Monte
 /// Carlo model never needs more than this).
-const MAX_ELEMENTS: f64 = 16_777_216.0;
+pub(crate) const MAX_ELEMENTS: f64 = 16_777_216.0;
 
 fn sequence(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let rows = tri!(ctx.number_or(args, 0, 1.0)).trunc();

@@ -808,8 +808,9 @@ fn randarray(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     if rows == 0.0 || cols == 0.0 {
         return Value::Error(ErrorKind::Calc);
     }
-    if rows * cols > 1_048_576.0 * 16_384.0 {
-        return Value::Error(ErrorKind::Value);
+    // The bound of SEQUENCE and the other array builders.
+    if rows * cols > super::lookup::MAX_ELEMENTS {
+        return Value::Error(ErrorKind::Num);
     }
     let (r, c) = (rows as usize, cols as usize);
     let mut data = Vec::with_capacity(r * c);

@@ -534,6 +534,17 @@ mod tests {
     }
 
     #[test]
+    fn regression_edge_cases_are_errors_not_panics() {
+        // More variables than observations: no residual degrees of freedom.
+        let v = eval("=INDEX(LINEST({1;2},{1,2,3;4,5,7},TRUE,TRUE),3,2)");
+        assert_eq!(v, Value::Error(ErrorKind::Num));
+        assert_eq!(eval("=LINEST({1;2;3},{1;2})"), Value::Error(ErrorKind::Ref));
+        assert_eq!(eval("=LINEST({1;\"a\";3})"), Value::Error(ErrorKind::Value));
+        // A constant y: the slope is 0.
+        assert_eq!(eval("=INDEX(LINEST({2;2;2}),1,1)"), Value::Number(0.0));
+    }
+
+    #[test]
     fn linest_without_constant() {
         // numpy: y = m·x through the origin, x = 1..4, y = 2.1, 3.9, 6.2, 7.8.
         let f = |r: usize, c: usize| {

@@ -2303,7 +2303,7 @@ fn round_to(x: f64, decimals: i32) -> f64 {
     (x * p).round() / p
 }
 
-/// EUROCONVERT(number, source, target, [full_precision], [triangulation_precision]): converts
+/// EUROCONVERT(number, source, target, full_precision, triangulation_precision): converts
 /// between the euro and the currencies it replaced at the fixed rates, through the euro; the
 /// euro amount is rounded to `triangulation_precision` decimals (3 or more) when given, and the
 /// result to the target currency's precision unless `full_precision`.

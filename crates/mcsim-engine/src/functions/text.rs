@@ -1135,6 +1135,15 @@ fn split_sections(fmt: &str) -> Vec<String> {
 }
 
 fn parse_section(s: &str) -> Result<Section, ErrorKind> {
+    // `[$-F800]` and `[$-F400]` stand for the system's long date and time formats, whatever
+    // follows them; these are the United States' (the locale mcsim formats in).
+    let lower = s.to_ascii_lowercase();
+    if lower.contains("[$-f800]") {
+        return parse_section("dddd, mmmm d, yyyy");
+    }
+    if lower.contains("[$-f400]") {
+        return parse_section("h:mm:ss AM/PM");
+    }
     let chars: Vec<char> = s.chars().collect();
     let mut toks: Vec<FTok> = Vec::new();
     let mut cond = None;
@@ -2950,6 +2959,13 @@ mod tests {
             (123.456, "?.???", "123.456"),
             (1.5, "?.??", "1.5 "),
             (0.0, "0.00;-0.00;\"-\"", "-"),
+            (
+                44927.0,
+                "[$-F800]dddd, mmmm dd, yyyy",
+                "Sunday, January 1, 2023",
+            ),
+            (44927.75, "[$-F400]h:mm:ss AM/PM", "6:00:00 PM"),
+            (44927.0, "[$-409]d-mmm-yy", "1-Jan-23"),
         ];
         let mut bad = Vec::new();
         for (v, f, want) in cases {

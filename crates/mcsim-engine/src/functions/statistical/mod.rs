@@ -14,6 +14,12 @@ use mcsim_formula::ErrorKind;
 use std::cmp::Ordering;
 use std::f64::consts::PI;
 
+mod frequency;
+mod inference;
+
+pub use frequency::percentrank_sorted;
+pub use inference::t_test_kernel;
+
 /// COUNTIFS-like layouts (range/criteria pairs): arguments 1, 3, 5, ... are criteria.
 const IFS_CRITERIA_FROM_1: u32 = 0x2AAA_AAAA;
 
@@ -167,19 +173,37 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("CONFIDENCE.T", 3, 3, Lift::All, confidence_t),
     FnSpec::new("HYPGEOM.DIST", 5, 5, Lift::All, hypgeom_dist),
     FnSpec::new("PROB", 3, 4, Lift::Mask(0b1100), prob),
-    FnSpec::new("FREQUENCY", 2, 2, Lift::None, frequency),
-    FnSpec::new("MODE.MULT", 1, VARIADIC, Lift::None, mode_mult),
-    FnSpec::new("PERCENTRANK.INC", 2, 3, Lift::Mask(0b110), percentrank_inc),
-    FnSpec::new("PERCENTRANK", 2, 3, Lift::Mask(0b110), percentrank_inc),
-    FnSpec::new("PERCENTRANK.EXC", 2, 3, Lift::Mask(0b110), percentrank_exc),
-    FnSpec::new("T.TEST", 4, 4, Lift::Mask(0b1100), t_test),
-    FnSpec::new("TTEST", 4, 4, Lift::Mask(0b1100), t_test),
-    FnSpec::new("Z.TEST", 2, 3, Lift::Mask(0b110), z_test),
-    FnSpec::new("ZTEST", 2, 3, Lift::Mask(0b110), z_test),
-    FnSpec::new("F.TEST", 2, 2, Lift::None, f_test),
-    FnSpec::new("FTEST", 2, 2, Lift::None, f_test),
-    FnSpec::new("CHISQ.TEST", 2, 2, Lift::None, chisq_test),
-    FnSpec::new("CHITEST", 2, 2, Lift::None, chisq_test),
+    FnSpec::new("FREQUENCY", 2, 2, Lift::None, frequency::frequency),
+    FnSpec::new("MODE.MULT", 1, VARIADIC, Lift::None, frequency::mode_mult),
+    FnSpec::new(
+        "PERCENTRANK.INC",
+        2,
+        3,
+        Lift::Mask(0b110),
+        frequency::percentrank_inc,
+    ),
+    FnSpec::new(
+        "PERCENTRANK",
+        2,
+        3,
+        Lift::Mask(0b110),
+        frequency::percentrank_inc,
+    ),
+    FnSpec::new(
+        "PERCENTRANK.EXC",
+        2,
+        3,
+        Lift::Mask(0b110),
+        frequency::percentrank_exc,
+    ),
+    FnSpec::new("T.TEST", 4, 4, Lift::Mask(0b1100), inference::t_test),
+    FnSpec::new("TTEST", 4, 4, Lift::Mask(0b1100), inference::t_test),
+    FnSpec::new("Z.TEST", 2, 3, Lift::Mask(0b110), inference::z_test),
+    FnSpec::new("ZTEST", 2, 3, Lift::Mask(0b110), inference::z_test),
+    FnSpec::new("F.TEST", 2, 2, Lift::None, inference::f_test),
+    FnSpec::new("FTEST", 2, 2, Lift::None, inference::f_test),
+    FnSpec::new("CHISQ.TEST", 2, 2, Lift::None, inference::chisq_test),
+    FnSpec::new("CHITEST", 2, 2, Lift::None, inference::chisq_test),
     FnSpec::new("HYPGEOMDIST", 4, 4, Lift::All, hypgeomdist),
     FnSpec::new("NEGBINOMDIST", 3, 3, Lift::All, negbinomdist),
     FnSpec::new("FORECAST", 3, 3, Lift::Mask(1), forecast),
@@ -1827,257 +1851,6 @@ fn prob(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
             .map(|(_, p)| p)
             .sum(),
     )
-}
-
-// ---------------------------------------------------------------------------------------------
-// FREQUENCY, MODE.MULT, PERCENTRANK
-
-/// FREQUENCY(data_array, bins_array): a column with, for each bin, how many data values are at
-/// most the bin and above the next smaller bin (bins in their given order), then the count above
-/// every bin.
-fn frequency(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
-    let data = tri!(nums(ctx, &args[..1]));
-    let bins = tri!(nums(ctx, &args[1..2]));
-    let mut order: Vec<usize> = (0..bins.len()).collect();
-    order.sort_by(|&a, &b| bins[a].partial_cmp(&bins[b]).unwrap_or(Ordering::Equal));
-    let mut counts = vec![0.0; bins.len() + 1];
-    for x in data {
-        // The first bin (in ascending order) that is >= x takes it.
-        let pos = order.partition_point(|&i| bins[i] < x);
-        let slot = order.get(pos).copied().unwrap_or(bins.len());
-        counts[slot] += 1.0;
-    }
-    Value::Array(std::sync::Arc::new(crate::value::Array::column(
-        counts.into_iter().map(Value::Number).collect(),
-    )))
-}
-
-/// MODE.MULT: every most frequent value (seen at least twice), in order of first appearance, as
-/// a column.
-fn mode_mult(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
-    let xs = tri!(nums(ctx, args));
-    let mut firsts: Vec<(f64, usize)> = Vec::new();
-    for (i, &x) in xs.iter().enumerate() {
-        if xs[..i].contains(&x) {
-            continue;
-        }
-        firsts.push((x, xs[i..].iter().filter(|&&y| y == x).count()));
-    }
-    let best = firsts.iter().map(|&(_, c)| c).max().unwrap_or(0);
-    if best < 2 {
-        return Value::Error(ErrorKind::Na);
-    }
-    let modes: Vec<Value> = firsts
-        .into_iter()
-        .filter(|&(_, c)| c == best)
-        .map(|(x, _)| Value::Number(x))
-        .collect();
-    Value::Array(std::sync::Arc::new(crate::value::Array::column(modes)))
-}
-
-/// The rank of `x` in sorted data, as a fraction: PERCENTRANK.INC (`inclusive`) or
-/// PERCENTRANK.EXC. A value between two data points is interpolated linearly between the last
-/// position of the smaller one and the first of the larger one.
-pub fn percentrank_sorted(s: &[f64], x: f64, inclusive: bool) -> Result<f64, ErrorKind> {
-    let n = s.len();
-    let (Some(&first), Some(&last)) = (s.first(), s.last()) else {
-        return Err(ErrorKind::Num);
-    };
-    if x < first || x > last {
-        return Err(ErrorKind::Na);
-    }
-    let below = s.partition_point(|&v| v < x);
-    let nf = n as f64;
-    if s.get(below) == Some(&x) {
-        return Ok(if inclusive {
-            if n == 1 {
-                1.0
-            } else {
-                below as f64 / (nf - 1.0)
-            }
-        } else {
-            (below as f64 + 1.0) / (nf + 1.0)
-        });
-    }
-    // s[below - 1] < x < s[below]; below >= 1 since x > first.
-    let (lo, hi) = (s[below - 1], s[below]);
-    let pos = (below - 1) as f64 + (x - lo) / (hi - lo);
-    Ok(if inclusive {
-        pos / (nf - 1.0)
-    } else {
-        (pos + 1.0) / (nf + 1.0)
-    })
-}
-
-/// Rounds down to `digits` decimals, as PERCENTRANK does, without turning 0.7 into 0.699.
-fn floor_digits(x: f64, digits: f64) -> f64 {
-    let scale = 10f64.powf(digits);
-    let y = x * scale;
-    let r = y.round();
-    if (y - r).abs() <= 1e-9 * r.abs().max(1.0) {
-        r / scale
-    } else {
-        y.floor() / scale
-    }
-}
-
-fn percentrank_of(ctx: &mut Ctx<'_, '_>, args: &[Arg], inclusive: bool) -> Value {
-    let xs = sorted(tri!(nums(ctx, &args[..1])));
-    let x = tri!(ctx.number(&args[1]));
-    let digits = tri!(ctx.number_or(args, 2, 3.0)).trunc();
-    if digits < 1.0 {
-        return Value::Error(ErrorKind::Num);
-    }
-    let r = tri!(percentrank_sorted(&xs, x, inclusive));
-    Value::number(floor_digits(r, digits))
-}
-
-fn percentrank_inc(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
-    percentrank_of(ctx, args, true)
-}
-
-fn percentrank_exc(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
-    percentrank_of(ctx, args, false)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hypothesis tests
-
-/// P(T > t) for Student's t with `df` degrees of freedom, `df` not truncated (Welch's test has
-/// fractional degrees of freedom).
-fn t_upper(t: f64, df: f64) -> f64 {
-    t_cdf(t, df).1
-}
-
-/// T.TEST(array1, array2, tails, type): the p-value of Student's t-test; type 1 paired, 2 two
-/// samples of equal variance, 3 unequal variance (Welch).
-pub fn t_test_kernel(xs: &[f64], ys: &[f64], tails: f64, kind: f64) -> Result<f64, ErrorKind> {
-    let (tails, kind) = (tails.trunc(), kind.trunc());
-    if !(tails == 1.0 || tails == 2.0) || !(1.0..=3.0).contains(&kind) {
-        return Err(ErrorKind::Num);
-    }
-    let (t, df) = if kind == 1.0 {
-        let d: Vec<f64> = xs.iter().zip(ys).map(|(x, y)| x - y).collect();
-        if d.len() < 2 {
-            return Err(ErrorKind::Div0);
-        }
-        let n = d.len() as f64;
-        let m = mean(&d)?;
-        let v = variance(&d, true)?;
-        if v == 0.0 {
-            return Err(ErrorKind::Div0);
-        }
-        (m / (v / n).sqrt(), n - 1.0)
-    } else {
-        if xs.len() < 2 || ys.len() < 2 {
-            return Err(ErrorKind::Div0);
-        }
-        let (n1, n2) = (xs.len() as f64, ys.len() as f64);
-        let (m1, m2) = (mean(xs)?, mean(ys)?);
-        let (v1, v2) = (variance(xs, true)?, variance(ys, true)?);
-        if kind == 2.0 {
-            let pooled = ((n1 - 1.0) * v1 + (n2 - 1.0) * v2) / (n1 + n2 - 2.0);
-            let se = (pooled * (1.0 / n1 + 1.0 / n2)).sqrt();
-            if se == 0.0 {
-                return Err(ErrorKind::Div0);
-            }
-            ((m1 - m2) / se, n1 + n2 - 2.0)
-        } else {
-            let (a, b) = (v1 / n1, v2 / n2);
-            if a + b == 0.0 {
-                return Err(ErrorKind::Div0);
-            }
-            let df = (a + b) * (a + b) / (a * a / (n1 - 1.0) + b * b / (n2 - 1.0));
-            ((m1 - m2) / (a + b).sqrt(), df)
-        }
-    };
-    finite(tails * t_upper(t.abs(), df))
-}
-
-fn t_test(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
-    let tails = tri!(ctx.number(&args[2]));
-    let kind = tri!(ctx.number(&args[3]));
-    let (xs, ys) = if kind.trunc() == 1.0 {
-        tri!(pairs(ctx, args))
-    } else {
-        (tri!(nums(ctx, &args[..1])), tri!(nums(ctx, &args[1..2])))
-    };
-    t_test_kernel(&xs, &ys, tails, kind).into()
-}
-
-/// Z.TEST(array, x, [sigma]): `1 - NORM.S.DIST((mean - x) / (sigma / sqrt(n)), TRUE)`, sigma the
-/// sample standard deviation when omitted.
-fn z_test(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
-    let xs = tri!(nums(ctx, &args[..1]));
-    let x = tri!(ctx.number(&args[1]));
-    if xs.is_empty() {
-        return Value::Error(ErrorKind::Na);
-    }
-    let sigma = match opt(args, 2) {
-        Some(a) => tri!(ctx.number(a)),
-        None => tri!(variance(&xs, true)).sqrt(),
-    };
-    if sigma <= 0.0 {
-        return Value::Error(if sigma == 0.0 {
-            ErrorKind::Div0
-        } else {
-            ErrorKind::Num
-        });
-    }
-    let n = xs.len() as f64;
-    let z = (tri!(mean(&xs)) - x) / (sigma / n.sqrt());
-    finite(1.0 - norm_s_cdf(z)).into()
-}
-
-/// F.TEST(array1, array2): the two-tailed p-value of the ratio of the sample variances.
-fn f_test(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
-    let xs = tri!(nums(ctx, &args[..1]));
-    let ys = tri!(nums(ctx, &args[1..2]));
-    if xs.len() < 2 || ys.len() < 2 {
-        return Value::Error(ErrorKind::Div0);
-    }
-    let (v1, v2) = (tri!(variance(&xs, true)), tri!(variance(&ys, true)));
-    if v1 == 0.0 || v2 == 0.0 {
-        return Value::Error(ErrorKind::Div0);
-    }
-    let (d1, d2) = ((xs.len() - 1) as f64, (ys.len() - 1) as f64);
-    let (p, q, _) = f_cdf(v1 / v2, d1, d2);
-    finite((2.0 * p.min(q)).min(1.0)).into()
-}
-
-/// CHISQ.TEST(actual_range, expected_range): the p-value of Pearson's chi-squared statistic, with
-/// (rows − 1)(columns − 1) degrees of freedom (n − 1 for a single row or column).
-fn chisq_test(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
-    let a = tri!(ctx.array(&args[0]));
-    let e = tri!(ctx.array(&args[1]));
-    if a.rows != e.rows || a.cols != e.cols {
-        return Value::Error(ErrorKind::Na);
-    }
-    let df = match (a.rows, a.cols) {
-        (1, 1) => return Value::Error(ErrorKind::Na),
-        (1, c) => c - 1,
-        (r, 1) => r - 1,
-        (r, c) => (r - 1) * (c - 1),
-    };
-    let mut chi = 0.0;
-    for (x, y) in a.data.iter().zip(&e.data) {
-        if let Value::Error(err) = x {
-            return Value::Error(*err);
-        }
-        if let Value::Error(err) = y {
-            return Value::Error(*err);
-        }
-        if let (Value::Number(x), Value::Number(y)) = (x, y) {
-            if *y == 0.0 {
-                return Value::Error(ErrorKind::Div0);
-            }
-            if *y < 0.0 {
-                return Value::Error(ErrorKind::Num);
-            }
-            chi += (x - y) * (x - y) / y;
-        }
-    }
-    finite(gamma_pq(df as f64 / 2.0, chi / 2.0).1).into()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -26,13 +26,7 @@ pub(super) fn frequency(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
 /// a column.
 pub(super) fn mode_mult(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let xs = tri!(nums(ctx, args));
-    let mut firsts: Vec<(f64, usize)> = Vec::new();
-    for (i, &x) in xs.iter().enumerate() {
-        if xs[..i].contains(&x) {
-            continue;
-        }
-        firsts.push((x, xs[i..].iter().filter(|&&y| y == x).count()));
-    }
+    let firsts = value_counts(&xs);
     let best = firsts.iter().map(|&(_, c)| c).max().unwrap_or(0);
     if best < 2 {
         return Value::Error(ErrorKind::Na);

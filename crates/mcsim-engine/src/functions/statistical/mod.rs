@@ -589,14 +589,29 @@ fn median_of(xs: Vec<f64>) -> Result<f64, ErrorKind> {
     })
 }
 
+/// Each distinct value with its count, in order of first appearance (a hash count, so that a
+/// mode over a large range stays linear).
+pub(super) fn value_counts(xs: &[f64]) -> Vec<(f64, usize)> {
+    let mut at: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    let mut out: Vec<(f64, usize)> = Vec::new();
+    for &x in xs {
+        // -0 and 0 are one value.
+        let key = if x == 0.0 { 0 } else { x.to_bits() };
+        match at.get(&key) {
+            Some(&i) => out[i].1 += 1,
+            None => {
+                at.insert(key, out.len());
+                out.push((x, 1));
+            }
+        }
+    }
+    out
+}
+
 fn mode_of(xs: Vec<f64>) -> Result<f64, ErrorKind> {
     // The most frequent value; ties go to the one that appears first.
     let mut best: Option<(f64, usize)> = None;
-    for (i, &x) in xs.iter().enumerate() {
-        if xs[..i].contains(&x) {
-            continue;
-        }
-        let c = xs[i..].iter().filter(|&&y| y == x).count();
+    for (x, c) in value_counts(&xs) {
         if c > 1 && best.is_none_or(|(_, bc)| c > bc) {
             best = Some((x, c));
         }
@@ -2459,6 +2474,13 @@ mod tests {
         assert_eq!(eval(&format!("=INDEX({m},1)")), n(1.0));
         assert_eq!(eval(&format!("=INDEX({m},3)")), n(3.0));
         assert_eq!(eval("=MODE.MULT({1,2,3})"), Value::Error(ErrorKind::Na));
+        // 200,000 values: linear time (a pairwise count would take minutes).
+        assert_eq!(eval("=MODE.SNGL(MOD(SEQUENCE(200000),1000),7,7)"), n(7.0));
+        assert_eq!(
+            eval("=ROWS(MODE.MULT(MOD(SEQUENCE(200000),1000)))"),
+            n(1000.0)
+        );
+        assert_eq!(eval("=MODE({0,-0,1})"), n(0.0));
         // PERCENTRANK.INC's help page: {13,12,11,8,4,3,2,1,1,1}.
         let d = "{13,12,11,8,4,3,2,1,1,1}";
         assert_eq!(eval(&format!("=PERCENTRANK.INC({d},2)")), n(0.333));

@@ -2976,4 +2976,34 @@ mod tests {
         }
         assert!(bad.is_empty(), "\n{}", bad.join("\n"));
     }
+    /// A number joined to text shows up to 15 significant digits (then `E+nn`); TEXT's General
+    /// fits the number in 11 characters.
+    #[test]
+    fn numbers_as_text_in_concatenation_and_general() {
+        let cases: &[(&str, &str)] = &[
+            ("=1/3&\"\"", "0.333333333333333"),
+            ("=1E+20&\"\"", "1E+20"),
+            ("=(0.1+0.2)&\"\"", "0.3"),
+            ("=123456789012345678&\"\"", "1.23456789012346E+17"),
+            ("=1E-7&\"\"", "0.0000001"),
+            ("=1.23E-10&\"\"", "1.23E-10"),
+            ("=-2.5&\"\"", "-2.5"),
+            ("=100000000000000000000&\"\"", "1E+20"),
+            ("=123456789012345&\"\"", "123456789012345"),
+            ("=1234567890123456&\"\"", "1.23456789012346E+15"),
+            ("=TRUE&\"\"", "TRUE"),
+            ("=VALUETOTEXT(1/3)", "0.333333333333333"),
+            ("=TEXT(1/3,\"General\")", "0.333333333"),
+            ("=TEXT(1234567.891,\"General\")", "1234567.891"),
+            ("=TEXT(12345678901234,\"General\")", "1.23457E+13"),
+        ];
+        let mut bad = Vec::new();
+        for (f, want) in cases {
+            let got = eval(f);
+            if got != Value::Text((*want).into()) {
+                bad.push(format!("{f}: got {got:?} want {want:?}"));
+            }
+        }
+        assert!(bad.is_empty(), "\n{}", bad.join("\n"));
+    }
 }

@@ -7,7 +7,8 @@
 //!
 //! Bond and coupon functions need day counts in Excel's five bases, on dates of the workbook's date
 //! system (1900 or 1904) read through [`crate::calendar`]; YEARFRAC's arithmetic is
-//! [`super::date`]'s.
+//! [`super::date`]'s. The odd-coupon securities, DURATION and the maturity securities, the French
+//! depreciation functions and EUROCONVERT have their own files and share these helpers.
 
 use super::args::Numbers;
 use super::date::yearfrac;
@@ -16,6 +17,16 @@ use crate::calendar::{Ymd, days_from_civil, max_serial};
 use crate::tri;
 use crate::value::Value;
 use mcsim_formula::ErrorKind;
+
+mod depreciation;
+mod euro;
+mod odd_coupon;
+mod securities;
+
+pub use depreciation::{amordegrc, amorlinc};
+pub use euro::euroconvert;
+pub use odd_coupon::{oddfprice, oddfyield, oddlprice, oddlyield};
+pub use securities::{duration, mduration, pricemat, yieldmat};
 
 /// The functions of this category.
 pub const FUNCTIONS: &[FnSpec] = &[
@@ -64,6 +75,17 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("YIELDDISC", 4, 5, Lift::All, fn_yielddisc),
     FnSpec::new("PRICE", 6, 7, Lift::All, fn_price),
     FnSpec::new("YIELD", 6, 7, Lift::All, fn_yield),
+    FnSpec::new("ODDFPRICE", 8, 9, Lift::All, odd_coupon::fn_oddfprice),
+    FnSpec::new("ODDFYIELD", 8, 9, Lift::All, odd_coupon::fn_oddfyield),
+    FnSpec::new("ODDLPRICE", 7, 8, Lift::All, odd_coupon::fn_oddlprice),
+    FnSpec::new("ODDLYIELD", 7, 8, Lift::All, odd_coupon::fn_oddlyield),
+    FnSpec::new("DURATION", 5, 6, Lift::All, securities::fn_duration),
+    FnSpec::new("MDURATION", 5, 6, Lift::All, securities::fn_mduration),
+    FnSpec::new("PRICEMAT", 5, 6, Lift::All, securities::fn_pricemat),
+    FnSpec::new("YIELDMAT", 5, 6, Lift::All, securities::fn_yieldmat),
+    FnSpec::new("AMORLINC", 6, 7, Lift::All, depreciation::fn_amorlinc),
+    FnSpec::new("AMORDEGRC", 6, 7, Lift::All, depreciation::fn_amordegrc),
+    FnSpec::new("EUROCONVERT", 3, 5, Lift::All, euro::fn_euroconvert),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1685,6 +1707,138 @@ mod tests {
 
     fn err(f: &str, e: ErrorKind) {
         assert_eq!(eval(f), Value::Error(e), "{f}");
+    }
+
+    #[test]
+    fn duration_maturity_and_french_depreciation_match_excel_examples() {
+        // Help-page examples of DURATION, MDURATION, PRICEMAT, YIELDMAT, AMORLINC, AMORDEGRC
+        // (rounded there; the digits here are the same formulas evaluated in python3).
+        close(
+            "=DURATION(DATE(2018,7,1),DATE(2048,1,1),0.08,0.09,2,1)",
+            10.919145281591925,
+            1e-9,
+        );
+        close(
+            "=MDURATION(DATE(2008,1,1),DATE(2016,1,1),0.08,0.09,2,1)",
+            5.735669813918838,
+            1e-9,
+        );
+        close(
+            "=PRICEMAT(DATE(2008,2,15),DATE(2008,4,13),DATE(2007,11,11),0.061,0.061,0)",
+            99.98449887555694,
+            1e-9,
+        );
+        close(
+            "=YIELDMAT(DATE(2008,3,15),DATE(2008,11,3),DATE(2007,11,8),0.0625,100.0123,0)",
+            0.060954333691538576,
+            1e-9,
+        );
+        close(
+            "=AMORLINC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1,0.15,1)",
+            360.0,
+            1e-12,
+        );
+        close(
+            "=AMORDEGRC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1,0.15,1)",
+            776.0,
+            1e-12,
+        );
+        err(
+            "=AMORDEGRC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1,0.15,2)",
+            ErrorKind::Num,
+        );
+        // Long after the asset is written off: 0, without walking a billion periods.
+        close(
+            "=AMORDEGRC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1E9,0.15,1)",
+            0.0,
+            0.0,
+        );
+        close(
+            "=AMORLINC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1E9,0.15,1)",
+            0.0,
+            0.0,
+        );
+        err(
+            "=PRICEMAT(DATE(2008,4,13),DATE(2008,2,15),DATE(2007,11,11),0.061,0.061,0)",
+            ErrorKind::Num,
+        );
+        err(
+            "=DURATION(DATE(2018,7,1),DATE(2048,1,1),0.08,0.09,3,1)",
+            ErrorKind::Num,
+        );
+    }
+
+    #[test]
+    fn euroconvert_matches_excel_examples() {
+        // The rates of EUROCONVERT's help page; 1 FRF = 1/6.55957 EUR, to DEM through 0.152 EUR
+        // (triangulation to 3 decimals) = 0.152 × 1.95583.
+        close("=EUROCONVERT(1.2,\"DEM\",\"EUR\")", 0.61, 1e-12);
+        close("=EUROCONVERT(1,\"FRF\",\"DEM\",TRUE,3)", 0.29728616, 1e-12);
+        close("=EUROCONVERT(1,\"FRF\",\"DEM\",FALSE,3)", 0.3, 1e-12);
+        close("=EUROCONVERT(1,\"FRF\",\"EUR\")", 0.15, 1e-12);
+        close(
+            "=EUROCONVERT(1,\"FRF\",\"EUR\",TRUE)",
+            0.152_449_017_237_410_4,
+            1e-15,
+        );
+        err("=EUROCONVERT(1,\"USD\",\"EUR\")", ErrorKind::Value);
+        err("=EUROCONVERT(1,\"FRF\",\"DEM\",TRUE,2)", ErrorKind::Value);
+    }
+
+    #[test]
+    fn odd_coupon_bonds_match_excel_examples() {
+        // The examples of Excel's ODDFPRICE/ODDFYIELD/ODDLPRICE/ODDLYIELD help pages.
+        close(
+            "=ODDFPRICE(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,0.0625,100,2,1)",
+            113.597717474079,
+            1e-12,
+        );
+        close(
+            "=ODDFYIELD(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0575,84.5,100,2,0)",
+            0.0772455415972989,
+            1e-11,
+        );
+        close(
+            "=ODDLPRICE(DATE(2008,2,7),DATE(2008,6,15),DATE(2007,10,15),0.0375,0.0405,100,2,0)",
+            99.8782860147213,
+            1e-12,
+        );
+        close(
+            "=ODDLYIELD(DATE(2008,4,20),DATE(2008,6,15),DATE(2007,12,24),0.0375,99.875,100,2,0)",
+            0.0451922356291692,
+            1e-12,
+        );
+        // The yield functions invert the price functions.
+        close(
+            "=ODDFYIELD(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,\
+             ODDFPRICE(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,0.0625,100,2,1),100,2,1)",
+            0.0625,
+            1e-10,
+        );
+        // A long first period (issue more than one coupon period before the first coupon).
+        close(
+            "=ODDFYIELD(DATE(2020,1,15),DATE(2030,6,30),DATE(2019,3,1),DATE(2020,6,30),0.05,\
+             ODDFPRICE(DATE(2020,1,15),DATE(2030,6,30),DATE(2019,3,1),DATE(2020,6,30),0.05,0.04,100,2,0),100,2,0)",
+            0.04,
+            1e-10,
+        );
+        // Dates out of order, bad frequency or basis, negative rate.
+        err(
+            "=ODDFPRICE(DATE(2008,10,1),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,0.0625,100,2,1)",
+            ErrorKind::Num,
+        );
+        err(
+            "=ODDFPRICE(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,0.0625,100,3,1)",
+            ErrorKind::Num,
+        );
+        err(
+            "=ODDLPRICE(DATE(2008,2,7),DATE(2008,6,15),DATE(2007,10,15),-0.01,0.0405,100,2,0)",
+            ErrorKind::Num,
+        );
+        err(
+            "=ODDLYIELD(DATE(2008,4,20),DATE(2008,6,15),DATE(2008,6,15),0.0375,99.875,100,2,5)",
+            ErrorKind::Num,
+        );
     }
 
     #[test]

@@ -14,6 +14,12 @@ use mcsim_formula::ErrorKind;
 use std::cmp::Ordering;
 use std::f64::consts::PI;
 
+mod frequency;
+mod inference;
+
+pub use frequency::percentrank_sorted;
+pub use inference::t_test_kernel;
+
 /// COUNTIFS-like layouts (range/criteria pairs): arguments 1, 3, 5, ... are criteria.
 const IFS_CRITERIA_FROM_1: u32 = 0x2AAA_AAAA;
 
@@ -167,6 +173,42 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("CONFIDENCE.T", 3, 3, Lift::All, confidence_t),
     FnSpec::new("HYPGEOM.DIST", 5, 5, Lift::All, hypgeom_dist),
     FnSpec::new("PROB", 3, 4, Lift::Mask(0b1100), prob),
+    FnSpec::new("FREQUENCY", 2, 2, Lift::None, frequency::frequency),
+    FnSpec::new("MODE.MULT", 1, VARIADIC, Lift::None, frequency::mode_mult),
+    FnSpec::new(
+        "PERCENTRANK.INC",
+        2,
+        3,
+        Lift::Mask(0b110),
+        frequency::percentrank_inc,
+    ),
+    FnSpec::new(
+        "PERCENTRANK",
+        2,
+        3,
+        Lift::Mask(0b110),
+        frequency::percentrank_inc,
+    ),
+    FnSpec::new(
+        "PERCENTRANK.EXC",
+        2,
+        3,
+        Lift::Mask(0b110),
+        frequency::percentrank_exc,
+    ),
+    FnSpec::new("T.TEST", 4, 4, Lift::Mask(0b1100), inference::t_test),
+    FnSpec::new("TTEST", 4, 4, Lift::Mask(0b1100), inference::t_test),
+    FnSpec::new("Z.TEST", 2, 3, Lift::Mask(0b110), inference::z_test),
+    FnSpec::new("ZTEST", 2, 3, Lift::Mask(0b110), inference::z_test),
+    FnSpec::new("F.TEST", 2, 2, Lift::None, inference::f_test),
+    FnSpec::new("FTEST", 2, 2, Lift::None, inference::f_test),
+    FnSpec::new("CHISQ.TEST", 2, 2, Lift::None, inference::chisq_test),
+    FnSpec::new("CHITEST", 2, 2, Lift::None, inference::chisq_test),
+    FnSpec::new("HYPGEOMDIST", 4, 4, Lift::All, hypgeomdist),
+    FnSpec::new("NEGBINOMDIST", 3, 3, Lift::All, negbinomdist),
+    FnSpec::new("FORECAST", 3, 3, Lift::Mask(1), forecast),
+    FnSpec::new("FORECAST.LINEAR", 3, 3, Lift::Mask(1), forecast),
+    FnSpec::new("PERCENTOF", 2, 2, Lift::None, percentof),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -547,14 +589,29 @@ fn median_of(xs: Vec<f64>) -> Result<f64, ErrorKind> {
     })
 }
 
+/// Each distinct value with its count, in order of first appearance (a hash count, so that a
+/// mode over a large range stays linear).
+pub(super) fn value_counts(xs: &[f64]) -> Vec<(f64, usize)> {
+    let mut at: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    let mut out: Vec<(f64, usize)> = Vec::new();
+    for &x in xs {
+        // -0 and 0 are one value.
+        let key = if x == 0.0 { 0 } else { x.to_bits() };
+        match at.get(&key) {
+            Some(&i) => out[i].1 += 1,
+            None => {
+                at.insert(key, out.len());
+                out.push((x, 1));
+            }
+        }
+    }
+    out
+}
+
 fn mode_of(xs: Vec<f64>) -> Result<f64, ErrorKind> {
     // The most frequent value; ties go to the one that appears first.
     let mut best: Option<(f64, usize)> = None;
-    for (i, &x) in xs.iter().enumerate() {
-        if xs[..i].contains(&x) {
-            continue;
-        }
-        let c = xs[i..].iter().filter(|&&y| y == x).count();
+    for (x, c) in value_counts(&xs) {
         if c > 1 && best.is_none_or(|(_, bc)| c > bc) {
             best = Some((x, c));
         }
@@ -1811,6 +1868,50 @@ fn prob(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     )
 }
 
+// ---------------------------------------------------------------------------------------------
+// Legacy probability functions, FORECAST, PERCENTOF
+
+/// HYPGEOMDIST(sample_s, number_sample, population_s, number_pop): HYPGEOM.DIST's mass function.
+fn hypgeomdist(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let s = tri!(num(ctx, args, 0));
+    let n = tri!(num(ctx, args, 1));
+    let k = tri!(num(ctx, args, 2));
+    let pop = tri!(num(ctx, args, 3));
+    hypgeom_dist_kernel(s, n, k, pop, false).into()
+}
+
+/// NEGBINOMDIST(number_f, number_s, probability_s): NEGBINOM.DIST's mass function.
+fn negbinomdist(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let f = tri!(num(ctx, args, 0)).trunc();
+    let s = tri!(num(ctx, args, 1)).trunc();
+    let p = tri!(num(ctx, args, 2));
+    if f < 0.0 || s < 1.0 || p <= 0.0 || p >= 1.0 {
+        return Value::Error(ErrorKind::Num);
+    }
+    Value::number(negbinom_pmf(f, s, p))
+}
+
+/// FORECAST(x, known_y, known_x) and FORECAST.LINEAR: the least-squares line at `x`.
+fn forecast(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let x = tri!(ctx.number(&args[0]));
+    let (ys, xs) = tri!(pairs(ctx, &args[1..3]));
+    let (sxx, _, sxy, mx, my, _) = tri!(moments(&xs, &ys));
+    if sxx == 0.0 {
+        return Value::Error(ErrorKind::Div0);
+    }
+    Value::number(my + sxy / sxx * (x - mx))
+}
+
+/// PERCENTOF(data_subset, data_all): the sum of the subset over the sum of everything.
+fn percentof(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let part: f64 = tri!(nums(ctx, &args[..1])).iter().sum();
+    let all: f64 = tri!(nums(ctx, &args[1..2])).iter().sum();
+    if all == 0.0 {
+        return Value::Error(ErrorKind::Div0);
+    }
+    Value::number(part / all)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -2269,5 +2370,163 @@ mod tests {
             (1..=170).map(|k| (k as f64).ln()).sum::<f64>(),
             1e-13,
         );
+    }
+
+    /// Cells A1:A9 and B1:B9 of the T.TEST help page's example.
+    const TTEST_DATA: [(&str, &str); 18] = [
+        ("A1", "3"),
+        ("A2", "4"),
+        ("A3", "5"),
+        ("A4", "8"),
+        ("A5", "9"),
+        ("A6", "1"),
+        ("A7", "2"),
+        ("A8", "4"),
+        ("A9", "5"),
+        ("B1", "6"),
+        ("B2", "19"),
+        ("B3", "3"),
+        ("B4", "2"),
+        ("B5", "14"),
+        ("B6", "4"),
+        ("B7", "5"),
+        ("B8", "17"),
+        ("B9", "1"),
+    ];
+
+    fn with_data(formula: &str) -> Value {
+        let mut cells = TTEST_DATA.to_vec();
+        cells.push(("D1", formula));
+        eval_cells(&cells, "D1")
+    }
+
+    #[test]
+    fn hypothesis_tests() {
+        // p-values from scipy 1.17 (stats.ttest_rel / ttest_ind / norm / f / chi2), 1e-9 relative;
+        // the help pages' examples round them (T.TEST 0.196016, Z.TEST 0.090574, F.TEST
+        // 0.648318, CHISQ.TEST 0.000308).
+        close(
+            with_data("=T.TEST(A1:A9,B1:B9,2,1)"),
+            0.196_015_784_925_282,
+            1e-9,
+        );
+        close(
+            with_data("=TTEST(A1:A9,B1:B9,2,2)"),
+            0.191_995_886_760_396,
+            1e-9,
+        );
+        close(
+            with_data("=T.TEST(A1:A9,B1:B9,1,2)"),
+            0.095_997_943_380_198,
+            1e-9,
+        );
+        close(
+            with_data("=T.TEST(A1:A9,B1:B9,2,3)"),
+            0.202_293_923_368_678,
+            1e-9,
+        );
+        assert_eq!(
+            with_data("=T.TEST(A1:A9,B1:B9,3,1)"),
+            Value::Error(ErrorKind::Num)
+        );
+        assert_eq!(
+            with_data("=T.TEST(A1:A9,B1:B8,2,1)"),
+            Value::Error(ErrorKind::Na)
+        );
+        close(
+            eval("=Z.TEST({3,6,7,8,6,5,4,2,1,9},4)"),
+            0.090_574_196_851_363,
+            1e-9,
+        );
+        close(
+            eval("=ZTEST({3,6,7,8,6,5,4,2,1,9},6)"),
+            0.863_043_389_129_530,
+            1e-9,
+        );
+        close(
+            eval("=F.TEST({6,7,9,15,21},{20,28,31,38,40})"),
+            0.648_317_846_786_175,
+            1e-9,
+        );
+        close(
+            eval("=CHISQ.TEST({58,35;11,25;10,23},{45.35,47.65;17.56,18.44;16.09,16.91})"),
+            0.000_308_192_017_008_3,
+            1e-9,
+        );
+        assert_eq!(eval("=CHITEST({1,2},{1;2})"), Value::Error(ErrorKind::Na));
+    }
+
+    #[test]
+    fn frequency_mode_mult_percentrank() {
+        // FREQUENCY's help page: scores 79,85,78,85,50,81,95,88,97 in bins 70,79,89.
+        let f = "FREQUENCY({79;85;78;85;50;81;95;88;97},{70;79;89})";
+        for (i, want) in [1.0, 2.0, 4.0, 2.0].iter().enumerate() {
+            assert_eq!(eval(&format!("=INDEX({f},{})", i + 1)), n(*want));
+        }
+        assert_eq!(eval(&format!("=ROWS({f})")), n(4.0));
+        // Bins out of order: bin 3 takes (1, 3], bin 1 takes up to 1, in the bins' own order.
+        assert_eq!(eval("=INDEX(FREQUENCY({1,2,3,4},{3,1}),1)"), n(2.0));
+        assert_eq!(eval("=INDEX(FREQUENCY({1,2,3,4},{3,1}),2)"), n(1.0));
+        assert_eq!(eval("=INDEX(FREQUENCY({1,2,3,4},{3,1}),3)"), n(1.0));
+        // MODE.MULT's help page: {1,2,3,4,3,2,1,2,3,5,6,1} has modes 1, 2, 3 (in that order).
+        let m = "MODE.MULT({1,2,3,4,3,2,1,2,3,5,6,1})";
+        assert_eq!(eval(&format!("=ROWS({m})")), n(3.0));
+        assert_eq!(eval(&format!("=INDEX({m},1)")), n(1.0));
+        assert_eq!(eval(&format!("=INDEX({m},3)")), n(3.0));
+        assert_eq!(eval("=MODE.MULT({1,2,3})"), Value::Error(ErrorKind::Na));
+        // 200,000 values: linear time (a pairwise count would take minutes).
+        assert_eq!(eval("=MODE.SNGL(MOD(SEQUENCE(200000),1000),7,7)"), n(7.0));
+        assert_eq!(
+            eval("=ROWS(MODE.MULT(MOD(SEQUENCE(200000),1000)))"),
+            n(1000.0)
+        );
+        assert_eq!(eval("=MODE({0,-0,1})"), n(0.0));
+        // PERCENTRANK.INC's help page: {13,12,11,8,4,3,2,1,1,1}.
+        let d = "{13,12,11,8,4,3,2,1,1,1}";
+        assert_eq!(eval(&format!("=PERCENTRANK.INC({d},2)")), n(0.333));
+        assert_eq!(eval(&format!("=PERCENTRANK.INC({d},4)")), n(0.555));
+        assert_eq!(eval(&format!("=PERCENTRANK.INC({d},8)")), n(0.666));
+        assert_eq!(eval(&format!("=PERCENTRANK({d},5)")), n(0.583));
+        // PERCENTRANK.EXC's help page: {1,2,3,6,6,6,7,8,9}.
+        let e = "{1,2,3,6,6,6,7,8,9}";
+        assert_eq!(eval(&format!("=PERCENTRANK.EXC({e},7)")), n(0.7));
+        assert_eq!(eval(&format!("=PERCENTRANK.EXC({e},5.43)")), n(0.381));
+        assert_eq!(eval(&format!("=PERCENTRANK.EXC({e},5.43,1)")), n(0.3));
+        assert_eq!(
+            eval(&format!("=PERCENTRANK.INC({d},14)")),
+            Value::Error(ErrorKind::Na)
+        );
+        assert_eq!(
+            eval(&format!("=PERCENTRANK.INC({d},2,0)")),
+            Value::Error(ErrorKind::Num)
+        );
+    }
+
+    #[test]
+    fn legacy_probabilities_forecast_percentof() {
+        // HYPGEOMDIST/NEGBINOMDIST help pages: 0.363261094, 0.05504866 (scipy: the digits below).
+        close(eval("=HYPGEOMDIST(1,4,8,20)"), 0.363_261_093_911_249, 1e-9);
+        close(
+            eval("=NEGBINOMDIST(10,5,0.25)"),
+            0.055_048_660_375_177_88,
+            1e-9,
+        );
+        // FORECAST help page: 10.607253 (numpy.polyfit: 10.607253086419746).
+        close(
+            eval("=FORECAST(30,{6,7,9,15,21},{20,28,31,38,40})"),
+            10.607_253_086_419_746,
+            1e-9,
+        );
+        close(
+            eval("=FORECAST.LINEAR(30,{6,7,9,15,21},{20,28,31,38,40})"),
+            10.607_253_086_419_746,
+            1e-9,
+        );
+        assert_eq!(
+            eval("=FORECAST(1,{1,2},{3,3})"),
+            Value::Error(ErrorKind::Div0)
+        );
+        close(eval("=PERCENTOF({1,2,3},{1,2,3,4})"), 0.6, 1e-15);
+        assert_eq!(eval("=PERCENTOF(1,0)"), Value::Error(ErrorKind::Div0));
     }
 }

@@ -269,38 +269,52 @@ async fn execute(state: &AppState, id: &str) {
         Outcome::Cancelled => Some(crate::notify::Event::Cancelled),
         Outcome::Interrupted => None,
     };
+    // The progress reached, kept with the run's end (its status and notifications report it).
+    let (done, total) = state.jobs.get(id).map_or((0, 0), |live| {
+        let get = |n: &AtomicU64| i64::try_from(n.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
+        (get(&live.done), get(&live.total))
+    });
     let result = match outcome {
         Outcome::Succeeded(report, samples) => {
             tracing::info!(run = %id, "run succeeded");
             sqlx::query(
                 "UPDATE runs SET status = 'succeeded', report = $1, has_samples = $2, finished_at = $3, \
-                 done = total WHERE id = $4",
+                 done = $5, total = $6 WHERE id = $4",
             )
             .bind(report)
             .bind(i64::from(samples))
             .bind(now())
             .bind(id.to_owned())
+            .bind(done)
+            .bind(total)
             .execute(&state.db)
             .await
         }
         Outcome::Failed(message, kind) => {
             tracing::warn!(run = %id, "run failed: {message}");
             sqlx::query(
-                "UPDATE runs SET status = 'failed', error = $1, error_kind = $2, finished_at = $3 WHERE id = $4",
+                "UPDATE runs SET status = 'failed', error = $1, error_kind = $2, finished_at = $3, \
+                 done = $5, total = $6 WHERE id = $4",
             )
             .bind(message)
             .bind(kind.to_owned())
             .bind(now())
             .bind(id.to_owned())
+            .bind(done)
+            .bind(total)
             .execute(&state.db)
             .await
         }
         Outcome::Cancelled => {
-            sqlx::query("UPDATE runs SET status = 'cancelled', finished_at = $1 WHERE id = $2")
-                .bind(now())
-                .bind(id.to_owned())
-                .execute(&state.db)
-                .await
+            sqlx::query(
+                "UPDATE runs SET status = 'cancelled', finished_at = $1, done = $3, total = $4 WHERE id = $2",
+            )
+            .bind(now())
+            .bind(id.to_owned())
+            .bind(done)
+            .bind(total)
+            .execute(&state.db)
+            .await
         }
         Outcome::Interrupted => {
             sqlx::query(

@@ -1726,7 +1726,10 @@ fn email_notifications_reach_an_smtp_server() {
         std::env::var("MCSIM_TEST_SMTP"),
         std::env::var("MCSIM_TEST_SMTP_DIR"),
     ) else {
-        eprintln!("note: MCSIM_TEST_SMTP / MCSIM_TEST_SMTP_DIR unset: email test skipped");
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("note: MCSIM_TEST_SMTP / MCSIM_TEST_SMTP_DIR unset: email test skipped");
+        }
         return;
     };
     let (host, port) = smtp.rsplit_once(':').unwrap();
@@ -1807,7 +1810,10 @@ fn https_with_a_certificate() {
         .stderr(Stdio::null())
         .status();
     if !made.is_ok_and(|s| s.success()) || Command::new("curl").arg("--version").output().is_err() {
-        eprintln!("note: openssl or curl missing: HTTPS test skipped");
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("note: openssl or curl missing: HTTPS test skipped");
+        }
         return;
     }
     let backend = Backend {

@@ -112,11 +112,11 @@ fn spawn_server(args: &[String]) -> Server {
             } else {
                 line.clone()
             };
+            lines.lock().unwrap().push(line);
             if !sent && let Some(url) = message.strip_prefix("mcsim server listening on ") {
                 let _ = tx.send(url.to_owned());
                 sent = true;
             }
-            lines.lock().unwrap().push(line);
         }
     });
     let url = rx
@@ -1168,6 +1168,18 @@ fn team_server_on_postgres() {
         // Not configured here: the SQLite suite covers the server; CI sets the variable.
         return;
     };
+    let schema = fresh_schema();
+    suite(vec![
+        "--database".into(),
+        url.clone(),
+        "--database-schema".into(),
+        schema.clone(),
+    ]);
+    drop_schema(&url, &schema);
+}
+
+/// A schema name no other test run uses.
+fn fresh_schema() -> String {
     let mut suffix = [0u8; 6];
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -1176,24 +1188,17 @@ fn team_server_on_postgres() {
     for (i, b) in suffix.iter_mut().enumerate() {
         *b = b'a' + ((nanos >> (i * 5)) % 26) as u8;
     }
-    let schema = format!(
+    format!(
         "mcsim_test_{}_{}",
         std::process::id(),
         String::from_utf8(suffix.to_vec()).unwrap()
-    );
-    suite(vec![
-        "--database".into(),
-        url.clone(),
-        "--database-schema".into(),
-        schema.clone(),
-    ]);
-    // Best effort: drop the schema when psql is there (a leftover one harms nothing).
+    )
+}
+
+/// Best effort: drops the schema when psql is there (a leftover one harms nothing).
+fn drop_schema(url: &str, schema: &str) {
     let _ = Command::new("psql")
-        .args([
-            url.as_str(),
-            "-qc",
-            &format!("DROP SCHEMA {schema} CASCADE"),
-        ])
+        .args([url, "-qc", &format!("DROP SCHEMA {schema} CASCADE")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
@@ -1204,10 +1209,10 @@ fn team_server_on_postgres() {
 
 /// Creates the admin `alice` in `data`, starts the server with `extra` and logs her in; returns
 /// the server and her configuration directory.
-fn server_with_alice(dir: &Path, extra: &[&str]) -> (Backend, Server, PathBuf) {
+fn server_with_alice(dir: &Path, db_args: &[String], extra: &[&str]) -> (Backend, Server, PathBuf) {
     let backend = Backend {
         data: dir.join("data"),
-        db_args: Vec::new(),
+        db_args: db_args.to_vec(),
     };
     let alice = dir.join("alice");
     let mut create = backend.serve_args();
@@ -1336,9 +1341,32 @@ fn serve_reads_a_config_file_and_flags_win() {
 
 #[test]
 fn metrics_count_requests_runs_and_iterations() {
+    metrics_suite(&[]);
+}
+
+/// The metrics and the webhooks on PostgreSQL (when `MCSIM_TEST_POSTGRES` is set): the
+/// queries behind `/metrics` and the notification settings' upsert.
+#[test]
+fn metrics_and_webhooks_on_postgres() {
+    let Ok(url) = std::env::var("MCSIM_TEST_POSTGRES") else {
+        return;
+    };
+    for suite in [metrics_suite, webhooks_suite] {
+        let schema = fresh_schema();
+        suite(&[
+            "--database".into(),
+            url.clone(),
+            "--database-schema".into(),
+            schema.clone(),
+        ]);
+        drop_schema(&url, &schema);
+    }
+}
+
+fn metrics_suite(db_args: &[String]) {
     let dir = temp();
     // No workers first: the run stays queued.
-    let (backend, server, alice) = server_with_alice(dir.path(), &["--workers", "0"]);
+    let (backend, server, alice) = server_with_alice(dir.path(), db_args, &["--workers", "0"]);
     mcsim_as(&alice, &["upload", &risk_model(), "--name", "npv"], "").expect_code(0);
     let id = start_run(&alice, "npv", &["-n", "3000", "--seed", "7"]);
 
@@ -1407,7 +1435,7 @@ fn metrics_count_requests_runs_and_iterations() {
 #[test]
 fn openapi_document_covers_the_live_routes() {
     let dir = temp();
-    let (_backend, server, _alice) = server_with_alice(dir.path(), &[]);
+    let (_backend, server, _alice) = server_with_alice(dir.path(), &[], &[]);
     let (code, body) = http(server.addr(), "GET", "/api/v1/openapi.json", None, b"");
     assert_eq!(code, 200, "{body}");
     let doc: Value = serde_json::from_str(&body).unwrap();
@@ -1568,6 +1596,10 @@ fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
 
 #[test]
 fn webhooks_are_signed_and_retried() {
+    webhooks_suite(&[]);
+}
+
+fn webhooks_suite(db_args: &[String]) {
     let dir = temp();
     let config = dir.path().join("serve.toml");
     std::fs::write(
@@ -1576,7 +1608,7 @@ fn webhooks_are_signed_and_retried() {
     )
     .unwrap();
     let (_backend, server, alice) =
-        server_with_alice(dir.path(), &["--config", config.to_str().unwrap()]);
+        server_with_alice(dir.path(), db_args, &["--config", config.to_str().unwrap()]);
     let token = token(&alice);
     let secret = "a-webhook-secret-of-some-length";
 
@@ -1743,7 +1775,7 @@ fn email_notifications_reach_an_smtp_server() {
     )
     .unwrap();
     let (_backend, server, alice) =
-        server_with_alice(dir.path(), &["--config", config.to_str().unwrap()]);
+        server_with_alice(dir.path(), &[], &["--config", config.to_str().unwrap()]);
     let token = token(&alice);
     // A unique address, so that other runs' mail in the shared sink does not count.
     let to = format!("alice.{}@example.com", std::process::id());

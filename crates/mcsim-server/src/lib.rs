@@ -216,7 +216,7 @@ fn announce(format: LogFormat, url: &str) {
     let text = match format {
         LogFormat::Text => line,
         LogFormat::Json => serde_json::json!({
-            "timestamp": db::now(),
+            "timestamp": rfc3339(std::time::SystemTime::now()),
             "level": "INFO",
             "fields": {"message": line, "url": url},
             "target": "mcsim_server",
@@ -227,6 +227,31 @@ fn announce(format: LogFormat, url: &str) {
     {
         eprintln!("{text}");
     }
+}
+
+/// `2026-12-07T02:43:53.123456Z`: UTC, as tracing-subscriber's JSON lines write it.
+fn rfc3339(at: std::time::SystemTime) -> String {
+    let since = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rest = secs % 86_400;
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        since.subsec_micros()
+    )
 }
 
 /// Resolves at Ctrl-C or SIGTERM.
@@ -283,4 +308,19 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(super::rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+        // 2024-02-29 (a leap day) 12:34:56.789 UTC = 1709210096 s.
+        let at = UNIX_EPOCH + Duration::from_millis(1_709_210_096_789);
+        assert_eq!(super::rfc3339(at), "2024-02-29T12:34:56.789000Z");
+        let at = UNIX_EPOCH + Duration::from_secs(1_798_761_599);
+        assert_eq!(super::rfc3339(at), "2026-12-31T23:59:59.000000Z");
+    }
 }

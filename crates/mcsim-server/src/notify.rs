@@ -487,7 +487,7 @@ pub fn signature(secret: &[u8], timestamp: i64, body: &str) -> String {
 }
 
 /// The wait before retry `attempt` (1 for the first retry): `backoff_ms` doubled at each
-/// retry, at most [`MAX_BACKOFF`].
+/// retry, at most 5 minutes.
 pub fn backoff(backoff_ms: u64, attempt: u32) -> Duration {
     let factor = 1u64
         .checked_shl(attempt.saturating_sub(1))

@@ -1422,14 +1422,31 @@ fn metrics_suite(db_args: &[String]) {
     assert!(after.contains("# TYPE mcsim_http_request_duration_seconds histogram"));
 
     // With a worker the run is done: the queue is empty and its iterations are counted.
+    // On the same address, so that alice's saved login goes on.
+    let addr = server.addr().to_owned();
     server.kill();
-    let server = backend.start("127.0.0.1:0", &[]);
+    let server = backend.start(&addr, &[]);
     wait_status(&server, &token, &id, "succeeded");
     let done = scrape(&server, None);
     assert_eq!(metric(&done, "mcsim_queue_depth"), 0.0, "{done}");
     assert_eq!(metric(&done, "mcsim_runs{state=\"succeeded\"}"), 1.0);
     assert_eq!(metric(&done, "mcsim_iterations_total"), 3000.0, "{done}");
     assert_eq!(metric(&done, "mcsim_jobs_running"), 0.0);
+
+    // While a long run runs: one job, a positive rate, iterations counted as they go.
+    let long = start_run(&alice, "npv", &["-n", "50000000", "--seed", "9"]);
+    let live = wait_for("the long run's progress", || {
+        let text = scrape(&server, None);
+        (metric(&text, "mcsim_iterations_total") > 3000.0).then_some(text)
+    });
+    assert_eq!(metric(&live, "mcsim_jobs_running"), 1.0, "{live}");
+    assert_eq!(metric(&live, "mcsim_runs{state=\"running\"}"), 1.0);
+    assert!(metric(&live, "mcsim_iterations_per_second") > 0.0, "{live}");
+    mcsim_as(&alice, &["cancel", &long], "").expect_code(0);
+    wait_status(&server, &token, &long, "cancelled");
+    let after = scrape(&server, None);
+    assert_eq!(metric(&after, "mcsim_runs{state=\"cancelled\"}"), 1.0);
+    assert_eq!(metric(&after, "mcsim_iterations_per_second"), 0.0);
 }
 
 #[test]

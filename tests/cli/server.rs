@@ -1837,28 +1837,67 @@ fn email_notifications_reach_an_smtp_server() {
 #[test]
 fn https_with_a_certificate() {
     let dir = temp();
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .args(["-addext", "subjectAltName=IP:127.0.0.1"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    if !made.is_ok_and(|s| s.success()) || Command::new("curl").arg("--version").output().is_err() {
+    // A test CA and a certificate for 127.0.0.1 signed by it (a self-signed certificate used
+    // as the server's own is refused by webpki).
+    let d = dir.path();
+    let (ca, cert, key) = (d.join("ca.pem"), d.join("cert.pem"), d.join("key.pem"));
+    std::fs::write(
+        d.join("ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    let openssl = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let made = openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=mcsim-test-ca",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]) && openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "leaf.csr",
+    ]) && openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-out",
+        "cert.pem",
+        "-extfile",
+        "ext",
+    ]);
+    if !made || Command::new("curl").arg("--version").output().is_err() {
         #[allow(clippy::print_stderr)]
         {
             eprintln!("note: openssl or curl missing: HTTPS test skipped");
@@ -1891,7 +1930,7 @@ fn https_with_a_certificate() {
             .output()
             .unwrap()
     };
-    let out = curl(&["--cacert", cert.to_str().unwrap()], "/healthz");
+    let out = curl(&["--cacert", ca.to_str().unwrap()], "/healthz");
     assert!(
         out.status.success(),
         "{}",
@@ -1919,6 +1958,59 @@ fn https_with_a_certificate() {
     );
     assert_ne!(code, 200);
     // The server goes on after the failed handshakes.
-    let out = curl(&["--cacert", cert.to_str().unwrap()], "/healthz");
+    let out = curl(&["--cacert", ca.to_str().unwrap()], "/healthz");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ok");
+
+    // The command line over HTTPS, trusting the test CA (SSL_CERT_FILE, as for any rustls
+    // client that reads the system's roots).
+    let cli = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mcsim"))
+            .args(args)
+            .env("MCSIM_CONFIG_DIR", d.join("client"))
+            .env("SSL_CERT_FILE", &ca)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let mut create = backend.serve_args();
+    create.extend(["--create-admin".to_owned(), "alice".to_owned()]);
+    let create: Vec<&str> = create.iter().map(String::as_str).collect();
+    assert!(cli(&create, "alice-password\n").status.success());
+    let out = cli(
+        &[
+            "login",
+            "--server",
+            &server.url,
+            "--user",
+            "alice",
+            "--password-stdin",
+        ],
+        "alice-password\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(
+        &["upload", &risk_model(), "--name", "npv", "--format", "json"],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let up: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(up["version"], 1);
 }

@@ -1302,6 +1302,23 @@ fn serve_reads_a_config_file_and_flags_win() {
     let model = risk_model();
     assert!(std::fs::metadata(&model).unwrap().len() > 1024);
     assert_error(&mcsim_as(&bob, &["upload", &model], ""), "too large");
+    // Without `[webhooks] allow_private`, webhooks cannot point at internal addresses.
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://169.254.169.254/",
+    ] {
+        let (code, answer) = put_notifications(
+            &server,
+            &token(&bob),
+            &format!(r#"{{"webhook_url": "{url}", "webhook_secret": "0123456789abcdef"}}"#),
+        );
+        assert_eq!(code, 400, "{url}: {answer}");
+        assert!(
+            answer.to_string().contains("internal addresses"),
+            "{answer}"
+        );
+    }
     // The file's metrics token guards /metrics.
     let (code, _) = http(server.addr(), "GET", "/metrics", None, b"");
     assert_eq!(code, 401);
@@ -1621,7 +1638,9 @@ fn webhooks_suite(db_args: &[String]) {
     let config = dir.path().join("serve.toml");
     std::fs::write(
         &config,
-        "public_url = \"https://mcsim.example.com\"\n[webhooks]\nretries = 3\nbackoff_ms = 50\ntimeout_seconds = 5\n",
+        // The receivers listen on 127.0.0.1, which webhooks may reach only when allowed.
+        "public_url = \"https://mcsim.example.com\"\n[webhooks]\nretries = 3\nbackoff_ms = 50\n\
+         timeout_seconds = 5\nallow_private = true\n",
     )
     .unwrap();
     let (_backend, server, alice) =

@@ -173,6 +173,11 @@ pub struct WebhookConfig {
     /// The first wait before a retry, in milliseconds; it doubles at each retry (default 1000).
     #[serde(default = "default_backoff")]
     pub backoff_ms: u64,
+    /// Let webhooks reach loopback, private, link-local and other internal addresses (default
+    /// no: a user could otherwise make the server post to internal services or a cloud
+    /// metadata endpoint).
+    #[serde(default)]
+    pub allow_private: bool,
 }
 
 fn default_timeout() -> u64 {
@@ -191,6 +196,7 @@ impl Default for WebhookConfig {
             timeout_seconds: default_timeout(),
             retries: default_retries(),
             backoff_ms: default_backoff(),
+            allow_private: false,
         }
     }
 }

@@ -13,6 +13,7 @@
 //! `TIMESTAMP.BODY` (the timestamp, a dot, then the raw body), so a receiver checks both the
 //! payload and its age.
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use axum::Json;
@@ -103,7 +104,11 @@ impl Notifier {
             Some(smtp) => Some(mailer(smtp)?),
             None => None,
         };
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder();
+        if !options.webhooks.allow_private {
+            http = http.dns_resolver(PublicOnly);
+        }
+        let http = http
             .timeout(Duration::from_secs(options.webhooks.timeout_seconds.max(1)))
             // A webhook answers where it was asked: no redirect to another host.
             .redirect(reqwest::redirect::Policy::none())
@@ -276,7 +281,7 @@ pub async fn put_settings(
     }
     if let Some(url) = update.webhook_url {
         if let Some(url) = &url {
-            check_webhook_url(url)?;
+            check_webhook_url(url, state.options.webhooks.allow_private)?;
         }
         settings.webhook_url = url;
     }
@@ -344,7 +349,7 @@ pub async fn put_settings(
     Ok(Json(settings))
 }
 
-fn check_webhook_url(url: &str) -> Result<(), ApiError> {
+fn check_webhook_url(url: &str, allow_private: bool) -> Result<(), ApiError> {
     let parsed = reqwest::Url::parse(url)
         .map_err(|e| ApiError::bad_request(format!("invalid webhook URL `{url}`: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
@@ -352,7 +357,87 @@ fn check_webhook_url(url: &str) -> Result<(), ApiError> {
             "invalid webhook URL `{url}`: use http:// or https:// and a host"
         )));
     }
+    if !allow_private && !public_host(&parsed) {
+        return Err(ApiError::bad_request(format!(
+            "webhook URL `{url}`: internal addresses are not allowed (the server's \
+             `[webhooks] allow_private` setting)"
+        )));
+    }
     Ok(())
+}
+
+/// Whether a URL's host may be reached when internal addresses are not allowed: an IP address
+/// that is public, or a name other than `localhost` (names are checked again when resolved,
+/// by [`PublicOnly`]).
+fn public_host(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => is_public(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => is_public(IpAddr::V6(ip)),
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            name != "localhost" && !name.ends_with(".localhost")
+        }
+        None => false,
+    }
+}
+
+/// Whether an address is on the public internet: not loopback, private (RFC 1918, unique
+/// local), link-local (where cloud metadata services answer), shared (100.64/10),
+/// unspecified, broadcast, multicast or documentation space; an IPv4-mapped IPv6 address is
+/// judged by its IPv4 address.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && v4.octets()[2] == 0)
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+        }
+    }
+}
+
+/// A resolver that drops internal addresses, so that a webhook's host name cannot lead the
+/// server to an internal service (checked on the addresses actually connected to, so a name
+/// that resolves differently later is caught too).
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> = found.into_iter().filter(|a| is_public(a.ip())).collect();
+            if public.is_empty() {
+                return Err(format!(
+                    "{host} resolves to no public address (internal addresses are not allowed)"
+                )
+                .into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -645,9 +730,72 @@ mod tests {
 
     #[test]
     fn webhook_urls_are_checked() {
-        assert!(check_webhook_url("https://hooks.example.com/mcsim").is_ok());
-        assert!(check_webhook_url("http://127.0.0.1:9/x").is_ok());
-        assert!(check_webhook_url("ftp://example.com/").is_err());
-        assert!(check_webhook_url("not a url").is_err());
+        assert!(check_webhook_url("https://hooks.example.com/mcsim", false).is_ok());
+        assert!(check_webhook_url("https://93.184.215.14/x", false).is_ok());
+        assert!(check_webhook_url("ftp://example.com/", true).is_err());
+        assert!(check_webhook_url("not a url", true).is_err());
+        for internal in [
+            "http://127.0.0.1:9/x",
+            "http://localhost:8080/",
+            "http://LOCALHOST./",
+            "http://api.localhost/",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://10.1.2.3/",
+            "http://[::1]/",
+            "http://[::ffff:192.168.1.1]/",
+            "http://0.0.0.0/",
+        ] {
+            assert!(check_webhook_url(internal, false).is_err(), "{internal}");
+            assert!(check_webhook_url(internal, true).is_ok(), "{internal}");
+        }
+    }
+
+    #[test]
+    fn internal_addresses_are_not_public() {
+        let public = |s: &str| is_public(s.parse().unwrap());
+        for ip in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "100.128.0.1",
+            "172.32.0.1",
+        ] {
+            assert!(public(ip), "{ip}");
+        }
+        for ip in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "172.16.5.4",
+            "192.168.0.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "224.0.0.1",
+            "192.0.0.8",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "2001:db8::1",
+        ] {
+            assert!(!public(ip), "{ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_resolver_drops_internal_addresses() {
+        use reqwest::dns::Resolve;
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        let err = match PublicOnly.resolve(name).await {
+            Ok(_) => panic!("localhost resolved"),
+            Err(e) => e.to_string(),
+        };
+        // (Where `localhost` does not resolve at all, the lookup's own error.)
+        assert!(
+            err.contains("no public address") || err.contains("lookup"),
+            "{err}"
+        );
     }
 }

@@ -146,14 +146,17 @@ pub enum Command {
         long_about = "Run the team server: one daemon holding accounts, uploaded workbooks (with \
             their versions and parse summaries), runs queued in its database and executed by its \
             workers, and their reports and samples files, shared between users as viewer or \
-            editor. HTTP/JSON under /api/v1; /healthz and /readyz answer without a token.\n\n\
+            editor. HTTP/JSON under /api/v1, described at /api/v1/openapi.json; /healthz, \
+            /readyz and /metrics (Prometheus) answer without a token.\n\n\
             The database is SQLite in the data directory unless --database names another \
             (sqlite://PATH or postgres://...). With --create-admin NAME, the command reads the \
-            admin's password from stdin, creates the account and exits.",
+            admin's password from stdin, creates the account and exits. A --config file holds \
+            the same settings plus email (SMTP) and webhook notifications (docs/server.md).",
         after_long_help = "Examples:\n  \
             echo \"$PASSWORD\" | mcsim serve --data-dir /var/lib/mcsim --create-admin alice\n  \
             mcsim serve --bind 0.0.0.0:8080 --data-dir /var/lib/mcsim\n  \
-            mcsim serve --data-dir /var/lib/mcsim --database postgres://mcsim@db/mcsim --workers 4"
+            mcsim serve --data-dir /var/lib/mcsim --database postgres://mcsim@db/mcsim --workers 4\n  \
+            mcsim serve --config /etc/mcsim/serve.toml --log-format json"
     )]
     Serve(ServeArgs),
 

@@ -116,14 +116,21 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand results" -s v -l verbose -d 
 complete -c mcsim -n "__fish_mcsim_using_subcommand results" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand results" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcsim -n "__fish_mcsim_using_subcommand results" -s V -l version -d 'Print version'
-complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l bind -d 'The address to listen on (`127.0.0.1:0` picks a free port, printed on stderr)' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l config -d 'A configuration file (TOML): every setting below, plus `[smtp]` and `[webhooks]` for notifications (see docs/server.md). Flags given on the command line win over it' -r -F
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l bind -d 'The address to listen on (`127.0.0.1:0` picks a free port, printed on stderr). Default: 127.0.0.1:8080' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l data-dir -d 'Where workbooks, samples files and the SQLite database are kept. Default: `mcsim-server` in the platform\'s data directory (`~/.local/share/mcsim-server` on Linux)' -r -F
 complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l database -d 'The database: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data directory' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l database-schema -d 'PostgreSQL schema to keep the tables in (created if missing)' -r
-complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l workers -d 'Runs executed at the same time; 0 runs none (runs stay queued)' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l workers -d 'Runs executed at the same time; 0 runs none (runs stay queued). Default: 1' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l threads -d 'Threads each run uses. Default: all cores' -r
-complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l max-upload -d 'Largest workbook upload (bytes, or with a KiB/MiB/GiB suffix)' -r
-complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l token-ttl -d 'How long a login stays valid, in seconds (default: 30 days)' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l max-upload -d 'Largest workbook upload (bytes, or with a KiB/MiB/GiB suffix). Default: 64MiB' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l max-iterations -d 'Largest number of iterations a run may ask for. Default: 100000000' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l token-ttl -d 'How long a login stays valid, in seconds. Default: 30 days' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l log-format -d 'Log format: `text`, or `json` for one JSON object per line. Default: text' -r -f -a "text\t''
+json\t''"
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l public-url -d 'The server\'s URL as users reach it, for the links in notifications' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l tls-cert -d 'Serve HTTPS with this PEM certificate chain (with --tls-key)' -r -F
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l tls-key -d 'The PEM private key of --tls-cert' -r -F
 complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l create-admin -d 'Create an admin account with this name (password read from stdin) and exit' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l open-registration -d 'Let anyone create an account (`mcsim register`); otherwise an admin adds users'
 complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'

@@ -146,14 +146,17 @@ pub enum Command {
         long_about = "Run the team server: one daemon holding accounts, uploaded workbooks (with \
             their versions and parse summaries), runs queued in its database and executed by its \
             workers, and their reports and samples files, shared between users as viewer or \
-            editor. HTTP/JSON under /api/v1; /healthz and /readyz answer without a token.\n\n\
+            editor. HTTP/JSON under /api/v1, described at /api/v1/openapi.json; /healthz, \
+            /readyz and /metrics (Prometheus) answer without a token.\n\n\
             The database is SQLite in the data directory unless --database names another \
             (sqlite://PATH or postgres://...). With --create-admin NAME, the command reads the \
-            admin's password from stdin, creates the account and exits.",
+            admin's password from stdin, creates the account and exits. A --config file holds \
+            the same settings plus email (SMTP) and webhook notifications (docs/server.md).",
         after_long_help = "Examples:\n  \
             echo \"$PASSWORD\" | mcsim serve --data-dir /var/lib/mcsim --create-admin alice\n  \
             mcsim serve --bind 0.0.0.0:8080 --data-dir /var/lib/mcsim\n  \
-            mcsim serve --data-dir /var/lib/mcsim --database postgres://mcsim@db/mcsim --workers 4"
+            mcsim serve --data-dir /var/lib/mcsim --database postgres://mcsim@db/mcsim --workers 4\n  \
+            mcsim serve --config /etc/mcsim/serve.toml --log-format json"
     )]
     Serve(ServeArgs),
 
@@ -202,12 +205,19 @@ pub enum Command {
     Generate(GenerateArgs),
 }
 
-/// Arguments of `mcsim serve`.
+/// Arguments of `mcsim serve`. Each setting can also be given in the `--config` file (flags
+/// win); the defaults named here apply when neither gives it.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// The address to listen on (`127.0.0.1:0` picks a free port, printed on stderr).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
-    pub bind: std::net::SocketAddr,
+    /// A configuration file (TOML): every setting below, plus `[smtp]` and `[webhooks]` for
+    /// notifications (see docs/server.md). Flags given on the command line win over it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// The address to listen on (`127.0.0.1:0` picks a free port, printed on stderr). Default:
+    /// 127.0.0.1:8080.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<std::net::SocketAddr>,
 
     /// Where workbooks, samples files and the SQLite database are kept. Default: `mcsim-server`
     /// in the platform's data directory (`~/.local/share/mcsim-server` on Linux).
@@ -227,21 +237,41 @@ pub struct ServeArgs {
     #[arg(long)]
     pub open_registration: bool,
 
-    /// Runs executed at the same time; 0 runs none (runs stay queued).
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    pub workers: usize,
+    /// Runs executed at the same time; 0 runs none (runs stay queued). Default: 1.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
 
     /// Threads each run uses. Default: all cores.
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
 
-    /// Largest workbook upload (bytes, or with a KiB/MiB/GiB suffix).
-    #[arg(long, value_name = "BYTES", value_parser = parse_bytes, default_value = "64MiB")]
-    pub max_upload: u64,
+    /// Largest workbook upload (bytes, or with a KiB/MiB/GiB suffix). Default: 64MiB.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub max_upload: Option<u64>,
 
-    /// How long a login stays valid, in seconds (default: 30 days).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30 * 24 * 3600, value_parser = clap::value_parser!(i64).range(1..))]
-    pub token_ttl: i64,
+    /// Largest number of iterations a run may ask for. Default: 100000000.
+    #[arg(long, value_name = "N")]
+    pub max_iterations: Option<u64>,
+
+    /// How long a login stays valid, in seconds. Default: 30 days.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(i64).range(1..))]
+    pub token_ttl: Option<i64>,
+
+    /// Log format: `text`, or `json` for one JSON object per line. Default: text.
+    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
+    pub log_format: Option<String>,
+
+    /// The server's URL as users reach it, for the links in notifications.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 
     /// Create an admin account with this name (password read from stdin) and exit.
     #[arg(long, value_name = "NAME")]

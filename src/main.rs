@@ -17,7 +17,8 @@ use crate::commands::{ExitStatus, Printer};
 fn main() -> ExitCode {
     // Usage errors exit with status 2, `--help` and `--version` with 0 (clap's convention).
     let cli = Cli::try_parse().unwrap_or_else(|err| err.exit());
-    init_logging(cli.global.verbose, cli.global.quiet);
+    let json = matches!(&cli.command, Command::Serve(args) if commands::serve_json_logs(args));
+    init_logging(cli.global.verbose, cli.global.quiet, json);
     let printer = Printer::new(cli.global.quiet);
 
     let result = match cli.command {
@@ -46,8 +47,9 @@ fn main() -> ExitCode {
 }
 
 /// Logs to stderr: warnings by default, `-v` debug, `-vv` trace, `-q` errors only;
-/// `RUST_LOG` overrides all of these. Colour only on a terminal and without `NO_COLOR`.
-fn init_logging(verbose: u8, quiet: bool) {
+/// `RUST_LOG` overrides all of these. Colour only on a terminal and without `NO_COLOR`. `json`
+/// (`mcsim serve --log-format json`): one JSON object per line.
+fn init_logging(verbose: u8, quiet: bool, json: bool) {
     let default = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
@@ -55,6 +57,14 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, _) => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    if json {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+        return;
+    }
     let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)

@@ -23,20 +23,10 @@ use crate::cli::{
 // -------------------------------------------------------------------------------------------
 // serve
 
-/// Runs `mcsim serve` (or creates an admin with `--create-admin`).
+/// Runs `mcsim serve` (or creates an admin with `--create-admin`): the flags over the
+/// `--config` file over the defaults.
 pub fn serve(args: ServeArgs, printer: Printer) -> Result<ExitStatus> {
-    let data_dir = match args.data_dir {
-        Some(dir) => dir,
-        None => data_dir()?,
-    };
-    let mut options = mcsim_server::ServeOptions::new(args.bind, data_dir);
-    options.database = args.database;
-    options.database_schema = args.database_schema;
-    options.open_registration = args.open_registration;
-    options.workers = args.workers;
-    options.threads = args.threads;
-    options.max_upload = usize::try_from(args.max_upload).unwrap_or(usize::MAX);
-    options.token_ttl = args.token_ttl;
+    let options = serve_options(&args)?;
     if let Some(name) = args.create_admin {
         let password = read_password(true, "")?;
         mcsim_server::create_admin_blocking(options, &name, &password).map_err(|e| anyhow!(e))?;
@@ -45,6 +35,61 @@ pub fn serve(args: ServeArgs, printer: Printer) -> Result<ExitStatus> {
     }
     mcsim_server::serve_blocking(options).map_err(|e| anyhow!(e))?;
     Ok(ExitStatus::Success)
+}
+
+/// The settings given as flags, in the configuration file's terms.
+fn serve_flags(args: &ServeArgs) -> Result<mcsim_server::ServeConfig> {
+    Ok(mcsim_server::ServeConfig {
+        bind: args.bind,
+        data_dir: args.data_dir.clone(),
+        database: args.database.clone(),
+        database_schema: args.database_schema.clone(),
+        registration: args
+            .open_registration
+            .then_some(mcsim_server::config::Registration::Open),
+        workers: args.workers,
+        threads: args.threads,
+        max_upload: args.max_upload.map(mcsim_server::config::ByteSize),
+        max_iterations: args.max_iterations,
+        token_ttl: args.token_ttl,
+        log_format: args
+            .log_format
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: String| anyhow!(e))?,
+        public_url: args.public_url.clone(),
+        tls_cert: args.tls_cert.clone(),
+        tls_key: args.tls_key.clone(),
+        ..mcsim_server::ServeConfig::default()
+    })
+}
+
+fn serve_options(args: &ServeArgs) -> Result<mcsim_server::ServeOptions> {
+    let file = match &args.config {
+        Some(path) => mcsim_server::ServeConfig::load(path).map_err(|e| anyhow!(e))?,
+        None => mcsim_server::ServeConfig::default(),
+    };
+    serve_flags(args)?
+        .over(file)
+        .into_options(|| data_dir().map_err(|e| e.to_string()))
+        .map_err(|e| anyhow!(e))
+}
+
+/// Whether `mcsim serve` logs JSON (`--log-format json`, or `log_format = "json"` in its
+/// configuration file); decided before logging starts. A file that cannot be read is reported
+/// by the command itself.
+pub fn serve_json_logs(args: &ServeArgs) -> bool {
+    match &args.log_format {
+        Some(format) => format == "json",
+        None => {
+            args.config
+                .as_deref()
+                .and_then(|path| mcsim_server::ServeConfig::load(path).ok())
+                .and_then(|c| c.log_format)
+                == Some(mcsim_server::LogFormat::Json)
+        }
+    }
 }
 
 /// The platform's data directory + `mcsim-server` (by hand, as [`config_dir`]).

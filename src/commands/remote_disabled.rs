@@ -16,6 +16,10 @@ fn disabled() -> Result<ExitStatus> {
 pub fn serve(_: ServeArgs, _: Printer) -> Result<ExitStatus> {
     disabled()
 }
+/// Whether `mcsim serve` logs JSON (never without the server).
+pub fn serve_json_logs(_: &ServeArgs) -> bool {
+    false
+}
 /// `mcsim register`.
 pub fn register(_: RegisterArgs, _: Printer) -> Result<ExitStatus> {
     disabled()

@@ -18,6 +18,8 @@ use crate::run::{means, risk_model, run_json};
 struct Server {
     child: Child,
     url: String,
+    /// Its stderr, line by line, as far as read.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Drop for Server {
@@ -50,7 +52,9 @@ impl Server {
 
     /// `host:port`.
     fn addr(&self) -> &str {
-        self.url.trim_start_matches("http://")
+        self.url
+            .trim_start_matches("http://")
+            .trim_start_matches("https://")
     }
 }
 
@@ -76,32 +80,49 @@ impl Backend {
         let mut args = self.serve_args();
         args.extend(["--bind", bind, "--threads", "2"].map(str::to_owned));
         args.extend(extra.iter().map(|s| (*s).to_owned()));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_mcsim"))
-            .args(&args)
-            .env_remove("RUST_LOG")
-            .env_remove("MCSIM_DATABASE_URL")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cannot start mcsim serve");
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut sent = false;
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if !sent && let Some(url) = line.strip_prefix("mcsim server listening on ") {
-                    let _ = tx.send(url.to_owned());
-                    sent = true;
-                }
-            }
-        });
-        let url = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the server did not start");
-        Server { child, url }
+        spawn_server(&args)
     }
+}
+
+/// Runs `mcsim ARGS` (a `serve` command) and waits for the line that says where it listens
+/// (text, or a JSON log line whose `fields.message` says it).
+fn spawn_server(args: &[String]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mcsim"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("MCSIM_DATABASE_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start mcsim serve");
+    let stderr = child.stderr.take().unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let lines = log.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let message = if line.starts_with('{') {
+                serde_json::from_str::<Value>(&line)
+                    .ok()
+                    .and_then(|v| v["fields"]["message"].as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            } else {
+                line.clone()
+            };
+            lines.lock().unwrap().push(line);
+            if !sent && let Some(url) = message.strip_prefix("mcsim server listening on ") {
+                let _ = tx.send(url.to_owned());
+                sent = true;
+            }
+        }
+    });
+    let url = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("the server did not start: {:?}", log.lock().unwrap()));
+    Server { child, url, log }
 }
 
 /// Runs `mcsim ARGS` as the user whose token lives in `config`, with `stdin`.
@@ -1147,6 +1168,18 @@ fn team_server_on_postgres() {
         // Not configured here: the SQLite suite covers the server; CI sets the variable.
         return;
     };
+    let schema = fresh_schema();
+    suite(vec![
+        "--database".into(),
+        url.clone(),
+        "--database-schema".into(),
+        schema.clone(),
+    ]);
+    drop_schema(&url, &schema);
+}
+
+/// A schema name no other test run uses.
+fn fresh_schema() -> String {
     let mut suffix = [0u8; 6];
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -1155,25 +1188,848 @@ fn team_server_on_postgres() {
     for (i, b) in suffix.iter_mut().enumerate() {
         *b = b'a' + ((nanos >> (i * 5)) % 26) as u8;
     }
-    let schema = format!(
+    format!(
         "mcsim_test_{}_{}",
         std::process::id(),
         String::from_utf8(suffix.to_vec()).unwrap()
-    );
-    suite(vec![
-        "--database".into(),
-        url.clone(),
-        "--database-schema".into(),
-        schema.clone(),
-    ]);
-    // Best effort: drop the schema when psql is there (a leftover one harms nothing).
+    )
+}
+
+/// Best effort: drops the schema when psql is there (a leftover one harms nothing).
+fn drop_schema(url: &str, schema: &str) {
     let _ = Command::new("psql")
-        .args([
-            url.as_str(),
-            "-qc",
-            &format!("DROP SCHEMA {schema} CASCADE"),
-        ])
+        .args([url, "-qc", &format!("DROP SCHEMA {schema} CASCADE")])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration file, metrics, OpenAPI, JSON logs, notifications, TLS
+
+/// Creates the admin `alice` in `data`, starts the server with `extra` and logs her in; returns
+/// the server and her configuration directory.
+fn server_with_alice(dir: &Path, db_args: &[String], extra: &[&str]) -> (Backend, Server, PathBuf) {
+    let backend = Backend {
+        data: dir.join("data"),
+        db_args: db_args.to_vec(),
+    };
+    let alice = dir.join("alice");
+    let mut create = backend.serve_args();
+    create.extend(["--create-admin".to_owned(), "alice".to_owned()]);
+    let create: Vec<&str> = create.iter().map(String::as_str).collect();
+    mcsim_as(&alice, &create, "alice-password\n").expect_code(0);
+    let server = backend.start("127.0.0.1:0", extra);
+    login(&alice, &server.url, "alice", "alice-password");
+    (backend, server, alice)
+}
+
+fn login(config: &Path, url: &str, user: &str, password: &str) {
+    mcsim_as(
+        config,
+        &["login", "--server", url, "--user", user, "--password-stdin"],
+        &format!("{password}\n"),
+    )
+    .expect_code(0);
+}
+
+/// Starts a run of `model` as the user of `config`; returns its id.
+fn start_run(config: &Path, model: &str, extra: &[&str]) -> String {
+    let mut args = vec!["run", "--remote", model, "--format", "json"];
+    args.extend_from_slice(extra);
+    let run = mcsim_as(config, &args, "");
+    run.expect_code(0);
+    run.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// The value of the series `key` (name and labels, as written) in a Prometheus exposition; 0
+/// when absent.
+fn metric(text: &str, key: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix(' '))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+fn scrape(server: &Server, token: Option<&str>) -> String {
+    let (code, body) = http(server.addr(), "GET", "/metrics", token, b"");
+    assert_eq!(code, 200, "{body}");
+    body
+}
+
+#[test]
+fn serve_reads_a_config_file_and_flags_win() {
+    let dir = temp();
+    let data = dir.path().join("data");
+    let config = dir.path().join("mcsim-serve.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "bind = \"127.0.0.1:0\"\ndata_dir = {:?}\nregistration = \"open\"\n\
+             max_upload = \"64MiB\"\nthreads = 2\nlog_format = \"json\"\n\
+             metrics_token = \"metrics-secret-123\"\n\n[webhooks]\nretries = 1\n",
+            data.display().to_string()
+        ),
+    )
+    .unwrap();
+    let server = spawn_server(&[
+        "serve".into(),
+        "--config".into(),
+        config.display().to_string(),
+        "--max-upload".into(),
+        "1KiB".into(),
+    ]);
+    // The data directory of the file is used.
+    assert!(data.join("mcsim.db").is_file());
+    // The file's log format: the announcement is a JSON log line.
+    assert!(server.log.lock().unwrap()[0].starts_with('{'));
+    // The file opens registration.
+    let bob = dir.path().join("bob");
+    mcsim_as(
+        &bob,
+        &[
+            "register",
+            "--server",
+            &server.url,
+            "--user",
+            "bob",
+            "--password-stdin",
+        ],
+        "bob-password\n",
+    )
+    .expect_code(0);
+    login(&bob, &server.url, "bob", "bob-password");
+    // The flag's 1 KiB upload limit wins over the file's 64 MiB.
+    let model = risk_model();
+    assert!(std::fs::metadata(&model).unwrap().len() > 1024);
+    assert_error(&mcsim_as(&bob, &["upload", &model], ""), "too large");
+    // Without `[webhooks] allow_private`, webhooks cannot point at internal addresses.
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://169.254.169.254/",
+    ] {
+        let (code, answer) = put_notifications(
+            &server,
+            &token(&bob),
+            &format!(r#"{{"webhook_url": "{url}", "webhook_secret": "0123456789abcdef"}}"#),
+        );
+        assert_eq!(code, 400, "{url}: {answer}");
+        assert!(
+            answer.to_string().contains("internal addresses"),
+            "{answer}"
+        );
+    }
+    // The file's metrics token guards /metrics.
+    let (code, _) = http(server.addr(), "GET", "/metrics", None, b"");
+    assert_eq!(code, 401);
+    let (code, _) = http(server.addr(), "GET", "/metrics", Some("wrong"), b"");
+    assert_eq!(code, 401);
+    scrape(&server, Some("metrics-secret-123"));
+    drop(server);
+
+    // A misspelt key or a bad value stops the daemon with one line naming it.
+    for (text, needle) in [
+        ("workerz = 2\n", "workerz"),
+        ("registration = \"sometimes\"\n", "sometimes"),
+        ("tls_cert = \"c.pem\"\n", "tls_key"),
+        (
+            "[smtp]\nhost = \"h\"\nfrom = \"not an address\"\n",
+            "smtp.from",
+        ),
+    ] {
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, text).unwrap();
+        let run = mcsim_as(
+            &bob,
+            &[
+                "serve",
+                "--config",
+                bad.to_str().unwrap(),
+                "--data-dir",
+                data.to_str().unwrap(),
+            ],
+            "",
+        );
+        assert_error(&run, needle);
+    }
+    let run = mcsim_as(&bob, &["serve", "--config", "/nonexistent/x.toml"], "");
+    assert_error(&run, "cannot read /nonexistent/x.toml");
+}
+
+#[test]
+fn metrics_count_requests_runs_and_iterations() {
+    metrics_suite(&[]);
+}
+
+/// The metrics and the webhooks on PostgreSQL (when `MCSIM_TEST_POSTGRES` is set): the
+/// queries behind `/metrics` and the notification settings' upsert.
+#[test]
+fn metrics_and_webhooks_on_postgres() {
+    let Ok(url) = std::env::var("MCSIM_TEST_POSTGRES") else {
+        return;
+    };
+    for suite in [metrics_suite, webhooks_suite] {
+        let schema = fresh_schema();
+        suite(&[
+            "--database".into(),
+            url.clone(),
+            "--database-schema".into(),
+            schema.clone(),
+        ]);
+        drop_schema(&url, &schema);
+    }
+}
+
+fn metrics_suite(db_args: &[String]) {
+    let dir = temp();
+    // No workers first: the run stays queued.
+    let (backend, server, alice) = server_with_alice(dir.path(), db_args, &["--workers", "0"]);
+    mcsim_as(&alice, &["upload", &risk_model(), "--name", "npv"], "").expect_code(0);
+    let id = start_run(&alice, "npv", &["-n", "3000", "--seed", "7"]);
+
+    let before = scrape(&server, None);
+    let healthz = "mcsim_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"}";
+    for _ in 0..3 {
+        http(server.addr(), "GET", "/healthz", None, b"");
+    }
+    let token = token(&alice);
+    let (code, _) = http(
+        server.addr(),
+        "GET",
+        "/api/v1/runs/rnope",
+        Some(&token),
+        b"",
+    );
+    assert_eq!(code, 404);
+    let after = scrape(&server, None);
+    assert_eq!(
+        metric(&after, healthz) - metric(&before, healthz),
+        3.0,
+        "{after}"
+    );
+    // Counted under the route's pattern, not the path.
+    assert_eq!(
+        metric(
+            &after,
+            "mcsim_http_requests_total{method=\"GET\",route=\"/api/v1/runs/{id}\",status=\"404\"}"
+        ),
+        1.0,
+        "{after}"
+    );
+    assert!(!after.contains("rnope"));
+    assert!(
+        metric(
+            &after,
+            "mcsim_http_request_duration_seconds_count{route=\"/healthz\"}"
+        ) >= 3.0
+    );
+    assert_eq!(
+        metric(
+            &after,
+            "mcsim_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"}"
+        ),
+        metric(
+            &after,
+            "mcsim_http_request_duration_seconds_count{route=\"/healthz\"}"
+        )
+    );
+    assert_eq!(metric(&after, "mcsim_queue_depth"), 1.0, "{after}");
+    assert_eq!(metric(&after, "mcsim_runs{state=\"queued\"}"), 1.0);
+    assert_eq!(metric(&after, "mcsim_runs{state=\"succeeded\"}"), 0.0);
+    assert!(after.contains("# TYPE mcsim_http_request_duration_seconds histogram"));
+
+    // With a worker the run is done: the queue is empty and its iterations are counted.
+    // On the same address, so that alice's saved login goes on.
+    let addr = server.addr().to_owned();
+    server.kill();
+    let server = backend.start(&addr, &[]);
+    wait_status(&server, &token, &id, "succeeded");
+    let done = scrape(&server, None);
+    assert_eq!(metric(&done, "mcsim_queue_depth"), 0.0, "{done}");
+    assert_eq!(metric(&done, "mcsim_runs{state=\"succeeded\"}"), 1.0);
+    assert_eq!(metric(&done, "mcsim_iterations_total"), 3000.0, "{done}");
+    assert_eq!(metric(&done, "mcsim_jobs_running"), 0.0);
+
+    // While a long run runs: one job, a positive rate, iterations counted as they go.
+    let long = start_run(&alice, "npv", &["-n", "50000000", "--seed", "9"]);
+    let live = wait_for("the long run's progress", || {
+        let text = scrape(&server, None);
+        (metric(&text, "mcsim_iterations_total") > 3000.0).then_some(text)
+    });
+    assert_eq!(metric(&live, "mcsim_jobs_running"), 1.0, "{live}");
+    assert_eq!(metric(&live, "mcsim_runs{state=\"running\"}"), 1.0);
+    assert!(metric(&live, "mcsim_iterations_per_second") > 0.0, "{live}");
+    mcsim_as(&alice, &["cancel", &long], "").expect_code(0);
+    wait_status(&server, &token, &long, "cancelled");
+    let after = scrape(&server, None);
+    assert_eq!(metric(&after, "mcsim_runs{state=\"cancelled\"}"), 1.0);
+    assert_eq!(metric(&after, "mcsim_iterations_per_second"), 0.0);
+}
+
+#[test]
+fn openapi_document_covers_the_live_routes() {
+    let dir = temp();
+    let (_backend, server, _alice) = server_with_alice(dir.path(), &[], &[]);
+    let (code, body) = http(server.addr(), "GET", "/api/v1/openapi.json", None, b"");
+    assert_eq!(code, 200, "{body}");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 25, "{}", paths.len());
+    // Every documented operation is served: without a token, each answers something other
+    // than "no such endpoint" (404) or "method not allowed" (405).
+    for (path, operations) in paths {
+        for method in operations.as_object().unwrap().keys() {
+            let concrete = path
+                .replace("{id}", "x1")
+                .replace("{other}", "x2")
+                .replace("{name}", "bob")
+                .replace("{user}", "bob");
+            let (code, answer) = http(server.addr(), &method.to_uppercase(), &concrete, None, b"");
+            assert!(
+                code != 405 && !answer.contains("no such endpoint"),
+                "{method} {path}: {code} {answer}"
+            );
+            let public = operations[method]["security"] == serde_json::json!([]);
+            if !public {
+                assert_eq!(code, 401, "{method} {path} must need a token: {answer}");
+            }
+        }
+    }
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let dir = temp();
+    let backend = Backend {
+        data: dir.path().join("data"),
+        db_args: Vec::new(),
+    };
+    let server = backend.start("127.0.0.1:0", &["--log-format", "json", "-v"]);
+    http(server.addr(), "GET", "/healthz", None, b"");
+    http(server.addr(), "GET", "/api/v1/me", None, b"");
+    let log = server.log.clone();
+    server.terminate();
+    let lines = log.lock().unwrap().clone();
+    assert!(lines.len() >= 3, "{lines:?}");
+    let mut requests = Vec::new();
+    for line in &lines {
+        let v: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        assert!(v["level"].is_string() && v["fields"].is_object(), "{line}");
+        if v["fields"]["message"] == "request" {
+            requests.push(v["fields"].clone());
+        }
+    }
+    assert!(
+        requests
+            .iter()
+            .any(|f| f["route"] == "/healthz" && f["status"] == 200 && f["method"] == "GET"),
+        "{lines:?}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|f| f["path"] == "/api/v1/me" && f["status"] == 401),
+        "{lines:?}"
+    );
+}
+
+/// One request a webhook receiver got.
+#[derive(Debug, Clone)]
+struct Hook {
+    headers: std::collections::HashMap<String, String>,
+    body: String,
+}
+
+/// A webhook receiver on 127.0.0.1: answers 500 to the first `failures` requests, then 200;
+/// records every request.
+fn webhook_receiver(failures: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Hook>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut headers = std::collections::HashMap::new();
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            loop {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                let l = line.trim_end();
+                if l.is_empty() {
+                    break;
+                }
+                let (k, v) = l.split_once(':').unwrap();
+                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+            }
+            let length: usize = headers["content-length"].parse().unwrap();
+            let mut body = vec![0u8; length];
+            reader.read_exact(&mut body).unwrap();
+            let n = {
+                let mut got = record.lock().unwrap();
+                got.push(Hook {
+                    headers,
+                    body: String::from_utf8(body).unwrap(),
+                });
+                got.len()
+            };
+            let status = if n <= failures {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            let _ = stream.write_all(
+                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .as_bytes(),
+            );
+        }
+    });
+    (url, got)
+}
+
+/// HMAC-SHA256 of `TIMESTAMP.BODY`, computed here independently of the server's code.
+fn expected_signature(secret: &str, timestamp: &str, body: &str) -> String {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn put_notifications(server: &Server, token: &str, body: &str) -> (u16, Value) {
+    let (code, answer) = http(
+        server.addr(),
+        "PUT",
+        "/api/v1/notifications",
+        Some(token),
+        body.as_bytes(),
+    );
+    (code, serde_json::from_str(&answer).unwrap_or(Value::Null))
+}
+
+fn wait_for<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(v) = probe() {
+            return v;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "timed out: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn webhooks_are_signed_and_retried() {
+    webhooks_suite(&[]);
+}
+
+fn webhooks_suite(db_args: &[String]) {
+    let dir = temp();
+    let config = dir.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        // The receivers listen on 127.0.0.1, which webhooks may reach only when allowed.
+        "public_url = \"https://mcsim.example.com\"\n[webhooks]\nretries = 3\nbackoff_ms = 50\n\
+         timeout_seconds = 5\nallow_private = true\n",
+    )
+    .unwrap();
+    let (_backend, server, alice) =
+        server_with_alice(dir.path(), db_args, &["--config", config.to_str().unwrap()]);
+    let token = token(&alice);
+    let secret = "a-webhook-secret-of-some-length";
+
+    // Settings: defaults, then checked changes; the secret is never answered.
+    let (code, body) = http(
+        server.addr(),
+        "GET",
+        "/api/v1/notifications",
+        Some(&token),
+        b"",
+    );
+    assert_eq!(code, 200);
+    let defaults: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        defaults["events"],
+        serde_json::json!(["succeeded", "failed"])
+    );
+    assert_eq!(defaults["webhook_url"], Value::Null);
+    let (url, got) = webhook_receiver(2);
+    let (code, answer) =
+        put_notifications(&server, &token, &format!("{{\"webhook_url\": \"{url}\"}}"));
+    assert_eq!(code, 400, "a webhook without a secret: {answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("secret")
+    );
+    for bad in [
+        r#"{"webhook_url": "ftp://x/y", "webhook_secret": "0123456789abcdef"}"#,
+        r#"{"webhook_secret": "short"}"#,
+        r#"{"events": ["exploded"]}"#,
+        r#"{"email_enabled": true}"#,
+        r#"{"email": "not an address"}"#,
+        r#"{"colour": "red"}"#,
+    ] {
+        let (code, answer) = put_notifications(&server, &token, bad);
+        // 422 for a well-formed body with an unknown field (axum's JSON rejection).
+        assert!(matches!(code, 400 | 422), "{bad}: {code} {answer}");
+    }
+    let (code, settings) = put_notifications(
+        &server,
+        &token,
+        &format!(
+            r#"{{"webhook_url": "{url}", "webhook_secret": "{secret}", "events": ["succeeded", "failed"]}}"#
+        ),
+    );
+    assert_eq!(code, 200, "{settings}");
+    assert_eq!(settings["webhook_secret_set"], true);
+    assert!(!settings.to_string().contains(secret));
+
+    // A run that succeeds: the receiver fails twice, the third attempt is delivered.
+    mcsim_as(&alice, &["upload", &risk_model(), "--name", "npv"], "").expect_code(0);
+    let id = start_run(&alice, "npv", &["-n", "2000", "--seed", "3"]);
+    let hooks = wait_for("three webhook attempts", || {
+        let got = got.lock().unwrap();
+        (got.len() >= 3).then(|| got.clone())
+    });
+    // The run's end was recorded before (and whatever) the delivery.
+    assert_eq!(status_of(&server, &token, &id)["status"], "succeeded");
+    assert_eq!(hooks.len(), 3, "no attempt after the delivered one");
+    for (i, hook) in hooks.iter().enumerate() {
+        let h = &hook.headers;
+        assert_eq!(h["x-mcsim-event"], "run.succeeded");
+        assert_eq!(h["x-mcsim-attempt"], (i + 1).to_string());
+        assert_eq!(h["x-mcsim-delivery"], hooks[0].headers["x-mcsim-delivery"]);
+        assert_eq!(h["content-type"], "application/json");
+        let timestamp = &h["x-mcsim-timestamp"];
+        assert_eq!(
+            h["x-mcsim-signature"],
+            format!(
+                "sha256={}",
+                expected_signature(secret, timestamp, &hook.body)
+            )
+        );
+        // Signed with another secret, it would not match.
+        assert_ne!(
+            h["x-mcsim-signature"],
+            format!(
+                "sha256={}",
+                expected_signature("another-secret-value", timestamp, &hook.body)
+            )
+        );
+        let payload: Value = serde_json::from_str(&hook.body).unwrap();
+        assert_eq!(payload["event"], "run.succeeded");
+        assert_eq!(payload["run"]["id"], id.as_str());
+        assert_eq!(payload["run"]["status"], "succeeded");
+        assert_eq!(payload["run"]["done"], 2000);
+        assert_eq!(
+            payload["run"]["report_url"],
+            format!("https://mcsim.example.com/api/v1/runs/{id}/report")
+        );
+    }
+
+    // A failing run is notified too; a cancelled one is not (not among the events).
+    let failed = start_run(&alice, "npv", &["-n", "500", "--set", "Nowhere!Z99=1"]);
+    let hook = wait_for("the failure's webhook", || {
+        got.lock().unwrap().get(3).cloned()
+    });
+    let payload: Value = serde_json::from_str(&hook.body).unwrap();
+    assert_eq!(payload["event"], "run.failed");
+    assert_eq!(payload["run"]["id"], failed.as_str());
+    assert!(
+        payload["run"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Nowhere")
+    );
+
+    // A receiver that never answers 2xx: every attempt fails, the job is not affected, and
+    // the failure is counted.
+    let (dead_url, dead) = webhook_receiver(usize::MAX);
+    let (code, _) = put_notifications(
+        &server,
+        &token,
+        &format!(r#"{{"webhook_url": "{dead_url}"}}"#),
+    );
+    assert_eq!(code, 200);
+    let id = start_run(&alice, "npv", &["-n", "500"]);
+    wait_status(&server, &token, &id, "succeeded");
+    wait_for("four failed attempts", || {
+        (dead.lock().unwrap().len() >= 4).then_some(())
+    });
+    wait_for("the failure counted", || {
+        let text = scrape(&server, None);
+        (metric(
+            &text,
+            "mcsim_notifications_total{channel=\"webhook\",result=\"failed\"}",
+        ) == 1.0)
+            .then_some(())
+    });
+    let text = scrape(&server, None);
+    assert_eq!(
+        metric(
+            &text,
+            "mcsim_notifications_total{channel=\"webhook\",result=\"delivered\"}"
+        ),
+        2.0
+    );
+    assert_eq!(dead.lock().unwrap().len(), 4, "1 attempt + 3 retries");
+}
+
+#[test]
+fn email_notifications_reach_an_smtp_server() {
+    // `host:port` of an SMTP sink and the Maildir it writes (.ci/run starts aiosmtpd).
+    let (Ok(smtp), Ok(maildir)) = (
+        std::env::var("MCSIM_TEST_SMTP"),
+        std::env::var("MCSIM_TEST_SMTP_DIR"),
+    ) else {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("note: MCSIM_TEST_SMTP / MCSIM_TEST_SMTP_DIR unset: email test skipped");
+        }
+        return;
+    };
+    let (host, port) = smtp.rsplit_once(':').unwrap();
+    let dir = temp();
+    let config = dir.path().join("serve.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[smtp]\nhost = \"{host}\"\nport = {port}\ntls = \"none\"\nfrom = \"mcsim <mcsim@example.com>\"\n"
+        ),
+    )
+    .unwrap();
+    let (_backend, server, alice) =
+        server_with_alice(dir.path(), &[], &["--config", config.to_str().unwrap()]);
+    let token = token(&alice);
+    // A unique address, so that other runs' mail in the shared sink does not count.
+    let to = format!("alice.{}@example.com", std::process::id());
+    let (code, answer) = put_notifications(
+        &server,
+        &token,
+        &format!(r#"{{"email": "{to}", "email_enabled": true}}"#),
+    );
+    assert_eq!(code, 200, "{answer}");
+    mcsim_as(&alice, &["upload", &risk_model(), "--name", "npv"], "").expect_code(0);
+    let id = start_run(&alice, "npv", &["-n", "1000"]);
+    let failed = start_run(&alice, "npv", &["-n", "500", "--set", "Nowhere!Z99=1"]);
+    let new = Path::new(&maildir).join("new");
+    let find = |needle: &str| {
+        std::fs::read_dir(&new).ok()?.flatten().find_map(|e| {
+            // Undo quoted-printable's soft line breaks.
+            let text = std::fs::read_to_string(e.path())
+                .ok()?
+                .replace("=\r\n", "")
+                .replace("=\n", "");
+            (text.contains(&to) && text.contains(needle)).then_some(text)
+        })
+    };
+    let mail = wait_for("the success email", || find(&format!("run {id} ")));
+    assert!(mail.contains("succeeded"), "{mail}");
+    assert!(mail.contains("From: mcsim <mcsim@example.com>"), "{mail}");
+    let mail = wait_for("the failure email", || find(&format!("run {failed} ")));
+    assert!(
+        mail.contains("failed") && mail.contains("Nowhere"),
+        "{mail}"
+    );
+    let text = scrape(&server, None);
+    assert_eq!(
+        metric(
+            &text,
+            "mcsim_notifications_total{channel=\"email\",result=\"delivered\"}"
+        ),
+        2.0
+    );
+}
+
+#[test]
+fn https_with_a_certificate() {
+    let dir = temp();
+    // A test CA and a certificate for 127.0.0.1 signed by it (a self-signed certificate used
+    // as the server's own is refused by webpki).
+    let d = dir.path();
+    let (ca, cert, key) = (d.join("ca.pem"), d.join("cert.pem"), d.join("key.pem"));
+    std::fs::write(
+        d.join("ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    let openssl = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let made = openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=mcsim-test-ca",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]) && openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "leaf.csr",
+    ]) && openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-out",
+        "cert.pem",
+        "-extfile",
+        "ext",
+    ]);
+    if !made || Command::new("curl").arg("--version").output().is_err() {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("note: openssl or curl missing: HTTPS test skipped");
+        }
+        return;
+    }
+    let backend = Backend {
+        data: dir.path().join("data"),
+        db_args: Vec::new(),
+    };
+    let server = backend.start(
+        "127.0.0.1:0",
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let curl = |extra: &[&str], path: &str| {
+        Command::new("curl")
+            .args(["-sS", "--max-time", "20"])
+            .args(extra)
+            .arg(format!("{}{path}", server.url))
+            .output()
+            .unwrap()
+    };
+    let out = curl(&["--cacert", ca.to_str().unwrap()], "/healthz");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok");
+    // The API over HTTPS: a login attempt is answered (and rate-limited by address).
+    let out = curl(
+        &[
+            "--cacert",
+            cert.to_str().unwrap(),
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            r#"{"username":"x","password":"yyyyyyyy"}"#,
+        ],
+        "/api/v1/login",
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("wrong user name or password"));
+    // An untrusted certificate is refused by the client; plain HTTP gets no answer.
+    assert!(!curl(&[], "/healthz").status.success());
+    let (code, _) = http_raw(
+        server.addr(),
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_ne!(code, 200);
+    // The server goes on after the failed handshakes.
+    let out = curl(&["--cacert", ca.to_str().unwrap()], "/healthz");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok");
+
+    // The command line over HTTPS, trusting the test CA (SSL_CERT_FILE, as for any rustls
+    // client that reads the system's roots).
+    let cli = |args: &[&str], stdin: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_mcsim"))
+            .args(args)
+            .env("MCSIM_CONFIG_DIR", d.join("client"))
+            .env("SSL_CERT_FILE", &ca)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let mut create = backend.serve_args();
+    create.extend(["--create-admin".to_owned(), "alice".to_owned()]);
+    let create: Vec<&str> = create.iter().map(String::as_str).collect();
+    assert!(cli(&create, "alice-password\n").status.success());
+    let out = cli(
+        &[
+            "login",
+            "--server",
+            &server.url,
+            "--user",
+            "alice",
+            "--password-stdin",
+        ],
+        "alice-password\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = cli(
+        &["upload", &risk_model(), "--name", "npv", "--format", "json"],
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let up: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(up["version"], 1);
 }

@@ -28,6 +28,11 @@
 //! | GET | /runs/{id}/plot?chart=histogram&output=NPV&format=svg | a chart (histogram, cdf, tornado; svg or png) |
 //! | GET | /runs/{a}/compare/{b} | run B compared with run A, from their samples (as `mcsim results A --compare B`) |
 //! | POST, DELETE | /runs/{id}/shares, /runs/{id}/shares/{user} | share, revoke (owner) |
+//! | GET, PUT | /notifications | the caller's notification settings ([`crate::notify`]) |
+//! | GET | /openapi.json | this API as an OpenAPI 3.1 document (no token needed) |
+//!
+//! Outside `/api/v1`: `/healthz`, `/readyz` and `/metrics` (Prometheus; a bearer token when
+//! `metrics_token` is configured).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -96,31 +101,86 @@ pub fn router(state: AppState) -> Router {
             "/runs/{id}/shares/{user}",
             axum::routing::delete(unshare_run),
         )
+        .route(
+            "/notifications",
+            get(crate::notify::get_settings).put(crate::notify::put_settings),
+        )
+        .route("/openapi.json", get(openapi_document))
         .layer(DefaultBodyLimit::max(MAX_JSON))
         .merge(uploads);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::not_found("no such endpoint") })
-        .layer(axum::middleware::from_fn(log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            log_request,
+        ))
         .with_state(state)
 }
 
-/// Logs each request's method, path (without the query), status and time (`-v` shows them).
-async fn log_request(request: Request, next: axum::middleware::Next) -> Response {
+/// Logs each request's method, path (without the query), status and time (`-v` shows them),
+/// and counts it in the metrics under its route's pattern (`unmatched` for unknown paths).
+async fn log_request(
+    State(state): State<AppState>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16();
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    state
+        .metrics
+        .request(method.as_str(), &route, status, elapsed);
+    let ms = elapsed.as_secs_f64() * 1000.0;
     if status >= 500 {
-        tracing::warn!(%method, %path, status, ms, "request");
+        tracing::warn!(%method, %path, %route, status, ms, "request");
     } else {
-        tracing::debug!(%method, %path, status, ms, "request");
+        tracing::debug!(%method, %path, %route, status, ms, "request");
     }
     response
+}
+
+/// `/metrics`: the Prometheus text exposition ([`crate::metrics`]).
+async fn metrics(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(expected) = &state.options.metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "));
+        // Compared through their hashes, so the time taken says nothing about the token.
+        let matches = given.is_some_and(|g| {
+            auth::sha256_hex(g.trim().as_bytes()) == auth::sha256_hex(expected.as_bytes())
+        });
+        if !matches {
+            return ApiError::unauthorized("/metrics needs the metrics token").into_response();
+        }
+    }
+    match crate::metrics::render(&state).await {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => ApiError::internal(format!("metrics: {e}")).into_response(),
+    }
+}
+
+/// `/api/v1/openapi.json`: the API's description ([`crate::openapi`]).
+async fn openapi_document() -> Json<Value> {
+    Json(crate::openapi::document())
 }
 
 /// The workbook loader's limits on the server: the library's defaults with a tighter cap on
@@ -1665,6 +1725,7 @@ async fn cancel_run(
     .execute(&state.db)
     .await?;
     let answer = if cancelled.rows_affected() == 1 {
+        crate::notify::run_ended(state.clone(), id.clone(), crate::notify::Event::Cancelled);
         "cancelled"
     } else if let Some(live) = state.jobs.get(&id) {
         live.cancel.store(true, Ordering::SeqCst);

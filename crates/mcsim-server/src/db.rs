@@ -65,6 +65,16 @@ const SCHEMA: &[&str] = &[
         action TEXT NOT NULL,
         object_id TEXT,
         detail TEXT)",
+    // One row per user who changed the defaults (no email, no webhook, runs that succeed or
+    // fail). The webhook secret is kept as given: it is needed to sign each payload.
+    "CREATE TABLE IF NOT EXISTS notification_settings (
+        user_id TEXT PRIMARY KEY,
+        email TEXT,
+        email_enabled BIGINT NOT NULL,
+        webhook_url TEXT,
+        webhook_secret TEXT,
+        events TEXT NOT NULL,
+        updated_at BIGINT NOT NULL)",
 ];
 
 /// Opens the database at `url` (`sqlite://PATH` or `postgres://...`), creating the tables.

@@ -2,13 +2,14 @@
 //! (`queued` → `running`, by a conditional update, so two workers never take the same one),
 //! calls [`mcsim_ops::run::run_cancellable`] on a blocking thread inside `catch_unwind` (a
 //! panicking job fails alone), and stores the report or the error. At startup, runs left
-//! `running` by a stopped daemon are queued again.
+//! `running` by a stopped daemon are queued again. A run that ends (succeeded, failed,
+//! cancelled) hands its owner's notifications to [`crate::notify`], on a task of their own.
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyPool, Row};
@@ -74,6 +75,8 @@ pub struct Live {
     pub total: AtomicU64,
     /// Set to stop the job.
     pub cancel: AtomicBool,
+    /// When it started in this process.
+    pub started: OnceLock<Instant>,
 }
 
 /// The jobs this process is running.
@@ -94,6 +97,7 @@ impl Jobs {
 
     fn insert(&self, id: &str) -> Arc<Live> {
         let live = Arc::new(Live::default());
+        let _ = live.started.set(Instant::now());
         if let Ok(mut map) = self.live.lock() {
             map.insert(id.to_owned(), live.clone());
         }
@@ -114,6 +118,24 @@ impl Jobs {
                 live.cancel.store(true, Ordering::SeqCst);
             }
         }
+    }
+
+    /// How many jobs are running here, and their iterations per second in all (each job's
+    /// iterations done over the time since it started).
+    pub fn rates(&self) -> (usize, f64) {
+        let Ok(map) = self.live.lock() else {
+            return (0, 0.0);
+        };
+        let rate = map
+            .values()
+            .filter_map(|live| {
+                let secs = live.started.get()?.elapsed().as_secs_f64();
+                #[allow(clippy::cast_precision_loss)]
+                let done = live.done.load(Ordering::Relaxed) as f64;
+                (secs > 0.0).then(|| done / secs)
+            })
+            .sum();
+        (map.len(), rate)
     }
 
     /// How many jobs are running here.
@@ -194,9 +216,13 @@ async fn execute(state: &AppState, id: &str) {
             let live = state.jobs.insert(id);
             let job_live = live.clone();
             let samples = options.out.is_some();
+            let metrics = state.metrics.clone();
             let handle = tokio::task::spawn_blocking(move || {
                 let progress = |done: u64, total: u64| {
-                    job_live.done.store(done, Ordering::Relaxed);
+                    let before = job_live.done.swap(done, Ordering::Relaxed);
+                    metrics
+                        .iterations
+                        .fetch_add(done.saturating_sub(before), Ordering::Relaxed);
                     job_live.total.store(total, Ordering::Relaxed);
                 };
                 guarded(|| {
@@ -237,38 +263,58 @@ async fn execute(state: &AppState, id: &str) {
     if !matches!(outcome, Outcome::Succeeded(..)) {
         let _ = std::fs::remove_file(state.storage.samples_path(id));
     }
+    let event = match &outcome {
+        Outcome::Succeeded(..) => Some(crate::notify::Event::Succeeded),
+        Outcome::Failed(..) => Some(crate::notify::Event::Failed),
+        Outcome::Cancelled => Some(crate::notify::Event::Cancelled),
+        Outcome::Interrupted => None,
+    };
+    // The progress reached, kept with the run's end (its status and notifications report it).
+    let (done, total) = state.jobs.get(id).map_or((0, 0), |live| {
+        let get = |n: &AtomicU64| i64::try_from(n.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
+        (get(&live.done), get(&live.total))
+    });
     let result = match outcome {
         Outcome::Succeeded(report, samples) => {
             tracing::info!(run = %id, "run succeeded");
             sqlx::query(
                 "UPDATE runs SET status = 'succeeded', report = $1, has_samples = $2, finished_at = $3, \
-                 done = total WHERE id = $4",
+                 done = $5, total = $6 WHERE id = $4",
             )
             .bind(report)
             .bind(i64::from(samples))
             .bind(now())
             .bind(id.to_owned())
+            .bind(done)
+            .bind(total)
             .execute(&state.db)
             .await
         }
         Outcome::Failed(message, kind) => {
             tracing::warn!(run = %id, "run failed: {message}");
             sqlx::query(
-                "UPDATE runs SET status = 'failed', error = $1, error_kind = $2, finished_at = $3 WHERE id = $4",
+                "UPDATE runs SET status = 'failed', error = $1, error_kind = $2, finished_at = $3, \
+                 done = $5, total = $6 WHERE id = $4",
             )
             .bind(message)
             .bind(kind.to_owned())
             .bind(now())
             .bind(id.to_owned())
+            .bind(done)
+            .bind(total)
             .execute(&state.db)
             .await
         }
         Outcome::Cancelled => {
-            sqlx::query("UPDATE runs SET status = 'cancelled', finished_at = $1 WHERE id = $2")
-                .bind(now())
-                .bind(id.to_owned())
-                .execute(&state.db)
-                .await
+            sqlx::query(
+                "UPDATE runs SET status = 'cancelled', finished_at = $1, done = $3, total = $4 WHERE id = $2",
+            )
+            .bind(now())
+            .bind(id.to_owned())
+            .bind(done)
+            .bind(total)
+            .execute(&state.db)
+            .await
         }
         Outcome::Interrupted => {
             sqlx::query(
@@ -279,10 +325,16 @@ async fn execute(state: &AppState, id: &str) {
             .await
         }
     };
-    if let Err(e) = result {
-        tracing::error!(run = %id, "cannot record the run's end: {e}");
-    }
     state.jobs.remove(id);
+    match result {
+        Err(e) => tracing::error!(run = %id, "cannot record the run's end: {e}"),
+        // Sent on a task of its own: a slow or failing receiver never holds the worker.
+        Ok(_) => {
+            if let Some(event) = event {
+                crate::notify::run_ended(state.clone(), id.to_owned(), event);
+            }
+        }
+    }
 }
 
 /// Runs `job`, turning a panic into `Err(its message)`: a job that panics fails alone and the

@@ -3,16 +3,24 @@
 //! database and executed by workers inside the daemon, over the same library operations as the
 //! command line (`mcsim_ops::parse`, `mcsim_ops::run`).
 //!
-//! HTTP/JSON under `/api/v1` (see [`api`]); `/healthz` and `/readyz` answer without a token.
-//! The database is SQLite (the default, in the data directory) or PostgreSQL.
+//! HTTP/JSON under `/api/v1` (see [`api`], described by `/api/v1/openapi.json`); `/healthz`,
+//! `/readyz` and `/metrics` (Prometheus) answer without a token. The database is SQLite (the
+//! default, in the data directory) or PostgreSQL. A configuration file ([`config`]) holds the
+//! same settings as the flags plus SMTP and webhooks for [`notify`]; HTTPS is optional
+//! ([`tls`]).
 #![deny(missing_docs)]
 
 pub mod api;
 pub mod auth;
+pub mod config;
 pub mod db;
 pub mod error;
 pub mod jobs;
+pub mod metrics;
+pub mod notify;
+pub mod openapi;
 pub mod storage;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +28,7 @@ use std::sync::Arc;
 
 use sqlx::AnyPool;
 
+pub use config::{LogFormat, ServeConfig};
 pub use error::{ApiError, ApiResult};
 
 /// How the daemon is run.
@@ -45,6 +54,18 @@ pub struct ServeOptions {
     pub max_iterations: u64,
     /// How long a login token is valid, in seconds.
     pub token_ttl: i64,
+    /// How logs are written (the announcement of the listening address follows it).
+    pub log_format: LogFormat,
+    /// A bearer token that `/metrics` requires, if any.
+    pub metrics_token: Option<String>,
+    /// The server's address as users reach it, for links in notifications.
+    pub public_url: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain and private key.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Email notifications, if configured.
+    pub smtp: Option<config::SmtpConfig>,
+    /// Webhook delivery settings.
+    pub webhooks: config::WebhookConfig,
 }
 
 impl ServeOptions {
@@ -62,6 +83,12 @@ impl ServeOptions {
             max_upload: 64 << 20,
             max_iterations: 100_000_000,
             token_ttl: auth::TOKEN_TTL_SECONDS,
+            log_format: LogFormat::Text,
+            metrics_token: None,
+            public_url: None,
+            tls: None,
+            smtp: None,
+            webhooks: config::WebhookConfig::default(),
         }
     }
 
@@ -88,18 +115,25 @@ pub struct AppState {
     pub limiter: Arc<auth::LoginLimiter>,
     /// Running jobs' progress and cancel flags.
     pub jobs: Arc<jobs::Jobs>,
+    /// Request and run counters for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
+    /// Sends email and webhooks when runs end.
+    pub notifier: Arc<notify::Notifier>,
 }
 
 /// Opens the data directory and database (creating them) and the shared state.
 pub async fn open(options: ServeOptions) -> Result<AppState, String> {
     let storage = storage::Storage::open(&options.data_dir)?;
     let db = db::open(&options.database_url(), options.database_schema.as_deref()).await?;
+    let notifier = notify::Notifier::new(&options)?;
     Ok(AppState {
         db,
         storage: Arc::new(storage),
         options: Arc::new(options),
         limiter: Arc::new(auth::LoginLimiter::default()),
         jobs: Arc::new(jobs::Jobs::default()),
+        metrics: Arc::new(metrics::Metrics::default()),
+        notifier: Arc::new(notifier),
     })
 }
 
@@ -125,26 +159,41 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     for n in 0..state.options.workers {
         tokio::spawn(jobs::worker(state.clone(), n));
     }
+    let tls = match &state.options.tls {
+        Some((cert, key)) => Some(tls::acceptor(cert, key)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     let local = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
-    tracing::info!("listening on http://{local}");
-    // Tests and scripts read this line to learn a random port (`--bind 127.0.0.1:0`).
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!("mcsim server listening on http://{local}");
-    }
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    announce(state.options.log_format, &format!("{scheme}://{local}"));
     let app = api::router(state.clone());
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(|e| format!("server error: {e}"))?;
+    let served = match tls {
+        Some(acceptor) => {
+            // `tap_io` makes axum's connect-info (the client's address, which the login rate
+            // limiter reads) available for this listener type.
+            use axum::serve::ListenerExt;
+            axum::serve(
+                tls::TlsListener::new(listener, acceptor).tap_io(|_| {}),
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+        }
+        None => {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+        }
+    };
+    served.map_err(|e| format!("server error: {e}"))?;
     // Running jobs were stopped and are queued again (the next start runs them); wait for them
     // to record that, for up to 30 s.
     state.jobs.cancel_all();
@@ -156,6 +205,53 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     }
     state.db.close().await;
     Ok(())
+}
+
+/// Says where the server listens, on stderr: tests and scripts read this line to learn a
+/// random port (`--bind 127.0.0.1:0`). With JSON logs it is a JSON object like the log lines
+/// (`fields.message` holds the same text), so that every line of the log stays JSON.
+fn announce(format: LogFormat, url: &str) {
+    let line = format!("mcsim server listening on {url}");
+    tracing::info!(url, "listening");
+    let text = match format {
+        LogFormat::Text => line,
+        LogFormat::Json => serde_json::json!({
+            "timestamp": rfc3339(std::time::SystemTime::now()),
+            "level": "INFO",
+            "fields": {"message": line, "url": url},
+            "target": "mcsim_server",
+        })
+        .to_string(),
+    };
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("{text}");
+    }
+}
+
+/// `2026-12-07T02:43:53.123456Z`: UTC, as tracing-subscriber's JSON lines write it.
+fn rfc3339(at: std::time::SystemTime) -> String {
+    let since = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rest = secs % 86_400;
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        since.subsec_micros()
+    )
 }
 
 /// Resolves at Ctrl-C or SIGTERM.
@@ -212,4 +308,19 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(super::rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+        // 2024-02-29 (a leap day) 12:34:56.789 UTC = 1709210096 s.
+        let at = UNIX_EPOCH + Duration::from_millis(1_709_210_096_789);
+        assert_eq!(super::rfc3339(at), "2024-02-29T12:34:56.789000Z");
+        let at = UNIX_EPOCH + Duration::from_secs(1_798_761_599);
+        assert_eq!(super::rfc3339(at), "2026-12-31T23:59:59.000000Z");
+    }
 }

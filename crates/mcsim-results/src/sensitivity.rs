@@ -14,41 +14,72 @@ pub fn ranks(x: &[f64]) -> Vec<f64> {
     crate::sorted::ranks_by_key(x)
 }
 
-/// Pearson correlation of two rank vectors (as [`ranks`] returns them: multiples of 1/2), in exact
-/// integer arithmetic: twice a rank is an integer, so every sum is exact and the only rounding is
-/// the final division. `None` when either side is constant.
-fn rank_correlation(rx: &[f64], ry: &[f64]) -> Option<f64> {
-    let n = rx.len().min(ry.len()) as i64;
+/// Doubled average ranks (`2 * rank`, an integer in `[2, 2n]`) from average ranks.
+fn doubled(ranks: &[f64]) -> Vec<u32> {
+    ranks.iter().map(|&r| (2.0 * r) as u32).collect()
+}
+
+/// Σa and Σa² of doubled ranks, exactly.
+fn rank_sums(r: &[u32]) -> (i128, i128) {
+    let (mut s, mut ss) = (0i128, 0i128);
+    for c in r.chunks(4096) {
+        s += c.iter().map(|&a| u64::from(a)).sum::<u64>() as i128;
+        ss += c
+            .iter()
+            .map(|&a| u128::from(u64::from(a) * u64::from(a)))
+            .sum::<u128>() as i128;
+    }
+    (s, ss)
+}
+
+/// Σ ry·rx for every rx, exactly, in one pass over the rows: a chunk of `ry` is read once for all
+/// inputs while it is in cache, and each product sum runs in `u64` over as many rows as cannot
+/// overflow (a doubled rank is at most 2n, so a product is at most 4n²), then in `i128`.
+fn rank_cross_sums(ry: &[u32], rxs: &[&[u32]]) -> Vec<i128> {
+    let top = 2 * ry.len() as u64 + 2;
+    let per = (u64::MAX / top.saturating_mul(top).max(1)).clamp(1, 4096) as usize;
+    let mut acc = vec![0i128; rxs.len()];
+    for start in (0..ry.len()).step_by(per) {
+        let end = (start + per).min(ry.len());
+        let y = &ry[start..end];
+        for (a, rx) in acc.iter_mut().zip(rxs) {
+            let x = &rx[start..end];
+            let s: u64 = x
+                .iter()
+                .zip(y)
+                .map(|(&a, &b)| u64::from(a) * u64::from(b))
+                .sum();
+            *a += s as i128;
+        }
+    }
+    acc
+}
+
+/// Pearson correlation of two rank vectors from exact sums of their doubled ranks (twice a rank
+/// is an integer, so every sum is exact and the only rounding is the final division). `None`
+/// when either side is constant.
+fn rank_correlation_from_sums(
+    n: usize,
+    x: (i128, i128),
+    y: (i128, i128),
+    sxy: i128,
+) -> Option<f64> {
     if n < 2 {
         return None;
     }
-    // Block sums in i64 (a block of 1024 doubled ranks cannot overflow below ~10^12 iterations),
-    // accumulated exactly in i128.
-    let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0i128, 0i128, 0i128, 0i128, 0i128);
-    for (ca, cb) in rx.chunks(1024).zip(ry.chunks(1024)) {
-        let (mut bx, mut by, mut bxx, mut byy, mut bxy) = (0i64, 0i64, 0i64, 0i64, 0i64);
-        for (&a, &b) in ca.iter().zip(cb) {
-            let (a, b) = ((2.0 * a) as i64, (2.0 * b) as i64);
-            bx += a;
-            by += b;
-            bxx += a * a;
-            byy += b * b;
-            bxy += a * b;
-        }
-        sx += bx as i128;
-        sy += by as i128;
-        sxx += bxx as i128;
-        syy += byy as i128;
-        sxy += bxy as i128;
-    }
     let n = n as i128;
-    let cxy = n * sxy - sx * sy;
-    let cxx = n * sxx - sx * sx;
-    let cyy = n * syy - sy * sy;
+    let cxy = n * sxy - x.0 * y.0;
+    let cxx = n * x.1 - x.0 * x.0;
+    let cyy = n * y.1 - y.0 * y.0;
     if cxx <= 0 || cyy <= 0 {
         return None;
     }
     Some((cxy as f64 / ((cxx as f64).sqrt() * (cyy as f64).sqrt())).clamp(-1.0, 1.0))
+}
+
+/// Whether the doubled ranks of `n` rows fit a `u32`.
+fn fits_doubled(n: usize) -> bool {
+    (n as u64) < (u32::MAX as u64) / 2 - 1
 }
 
 /// Inputs prepared once for the sensitivity of many outputs: their ranks are computed a single
@@ -56,7 +87,9 @@ fn rank_correlation(rx: &[f64], ry: &[f64]) -> Option<f64> {
 #[derive(Debug, Clone)]
 pub struct RankedInputs<'a> {
     inputs: Vec<(&'a str, &'a [f64])>,
-    ranks: Vec<Vec<f64>>,
+    /// Per input: doubled average ranks (`2 * rank`, exact integers), and their Σ and Σ².
+    ranks: Vec<Vec<u32>>,
+    rank_sums: Vec<(i128, i128)>,
     all_finite: bool,
     /// Per input: mean and sd for standardizing (`None` = constant, left out of the regression).
     scales: Vec<Option<(f64, f64)>>,
@@ -100,14 +133,18 @@ impl<'a> RankedInputs<'a> {
         } else {
             (Vec::new(), Vec::new())
         };
-        RankedInputs {
-            inputs: inputs.to_vec(),
-            ranks: if all_finite {
-                inputs.par_iter().map(|(_, x)| ranks(x)).collect()
+        // Doubled ranks fit a u32 below 2^31 rows; beyond, the general path is taken.
+        let ranks: Vec<Vec<u32>> =
+            if all_finite && fits_doubled(inputs.first().map_or(0, |x| x.1.len())) {
+                inputs.par_iter().map(|(_, x)| doubled(&ranks(x))).collect()
             } else {
                 Vec::new()
-            },
-            all_finite,
+            };
+        RankedInputs {
+            inputs: inputs.to_vec(),
+            rank_sums: ranks.iter().map(|r| rank_sums(r)).collect(),
+            all_finite: all_finite && ranks.len() == inputs.len(),
+            ranks,
             scales,
             corr,
         }
@@ -392,18 +429,24 @@ impl Sensitivity {
             let ry = pick(&sorted.ranks_in_place());
             let mut rho = Vec::with_capacity(ranked.ranks.len());
             for rx in &ranked.ranks {
-                rho.push(pearson(&subset_ranks(rx, &keep), &ry)?);
+                let full: Vec<f64> = rx.iter().map(|&d| f64::from(d) / 2.0).collect();
+                rho.push(pearson(&subset_ranks(&full, &keep), &ry)?);
             }
             let xs: Vec<Vec<f64>> = ranked.inputs.iter().map(|(_, x)| pick(x)).collect();
             let refs: Vec<&[f64]> = xs.iter().map(Vec::as_slice).collect();
             let src = standardized_regression(&refs, &y)?;
             return Ok(Self::assemble(output, y.len(), &ranked.inputs, rho, src));
         }
-        let ry = sorted.ranks_in_place();
-        let mut rho = Vec::with_capacity(ranked.ranks.len());
-        for rx in &ranked.ranks {
-            rho.push(rank_correlation(rx, &ry));
-        }
+        // Exact integer sums of doubled ranks: the same value as `rank_correlation` of each pair,
+        // with the output's ranks read once per chunk for every input.
+        let ry = sorted.doubled_ranks();
+        let y_sums = rank_sums(&ry);
+        let rxs: Vec<&[u32]> = ranked.ranks.iter().map(Vec::as_slice).collect();
+        let rho = rank_cross_sums(&ry, &rxs)
+            .into_iter()
+            .zip(&ranked.rank_sums)
+            .map(|(sxy, &x_sums)| rank_correlation_from_sums(ry.len(), x_sums, y_sums, sxy))
+            .collect::<Vec<_>>();
         let mut src = vec![None; ranked.inputs.len()];
         if let Some(sy) = scale_of(samples) {
             let active: Vec<usize> = (0..ranked.inputs.len())

@@ -79,6 +79,29 @@ impl SortedColumn {
     }
 }
 
+impl SortedColumn {
+    /// Doubled average ranks (`2 * rank`, integers) of the finite samples at their original
+    /// positions (non-finite positions hold 0): [`SortedColumn::ranks_in_place`] times two,
+    /// for exact integer correlation sums. Needs fewer than 2^31 samples.
+    pub fn doubled_ranks(&self) -> Vec<u32> {
+        let mut r = vec![0u32; self.len];
+        let s = &self.sorted;
+        let mut i = 0;
+        while i < s.len() {
+            let mut j = i + 1;
+            while j < s.len() && s[j] == s[i] {
+                j += 1;
+            }
+            let twice = (i + 1 + j) as u32;
+            for &k in &self.order[i..j] {
+                r[k as usize] = twice;
+            }
+            i = j;
+        }
+        r
+    }
+}
+
 /// Average ranks of every value of `x` in `total_cmp` order (as [`ranks`](crate::ranks)).
 pub(crate) fn ranks_by_key(x: &[f64]) -> Vec<f64> {
     let mut pairs: Vec<(u64, u32)> = x

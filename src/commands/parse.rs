@@ -105,10 +105,13 @@ fn write_table(out: &mut impl Write, report: &ParseReport, show: usize) -> io::R
     if report.unsupported.is_empty() {
         writeln!(out, "Unsupported functions: none")?;
     } else {
+        // The names on one line, then where each is called.
+        let names: Vec<&str> = report.unsupported.iter().map(|f| f.name.as_str()).collect();
         writeln!(
             out,
-            "Unsupported functions ({}): cells calling them evaluate to #NAME?",
-            report.unsupported.len()
+            "Unsupported functions ({}): {} (cells calling them evaluate to #NAME?)",
+            report.unsupported.len(),
+            names.join(", ")
         )?;
         for f in &report.unsupported {
             let listed = f.cells.len().min(show);

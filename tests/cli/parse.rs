@@ -334,7 +334,7 @@ fn reports_parse_errors_unsupported_functions_and_cycles() {
     let table = mcsim_in(dir.path(), &["parse", "--show", "1", "bad.xlsx"]);
     table.expect_code(0);
     for expected in [
-        "Unsupported functions (1): cells calling them evaluate to #NAME?",
+        "Unsupported functions (1): NOSUCHFUNCTION (cells calling them evaluate to #NAME?)",
         "  NOSUCHFUNCTION  2 cells: Sheet1!D1, ... and 1 more",
         "Parse errors (1)",
         "  Sheet1!C1  =1+*2  position 4: ",

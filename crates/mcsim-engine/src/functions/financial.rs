@@ -9,7 +9,7 @@
 //! system (1900 or 1904) read through [`crate::calendar`]; YEARFRAC's arithmetic is
 //! [`super::date`]'s.
 
-use super::args::Numbers;
+use super::args::{Numbers, opt};
 use super::date::yearfrac;
 use super::{Arg, Ctx, FnSpec, Lift};
 use crate::calendar::{Ymd, days_from_civil, max_serial};
@@ -64,6 +64,17 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("YIELDDISC", 4, 5, Lift::All, fn_yielddisc),
     FnSpec::new("PRICE", 6, 7, Lift::All, fn_price),
     FnSpec::new("YIELD", 6, 7, Lift::All, fn_yield),
+    FnSpec::new("ODDFPRICE", 8, 9, Lift::All, fn_oddfprice),
+    FnSpec::new("ODDFYIELD", 8, 9, Lift::All, fn_oddfyield),
+    FnSpec::new("ODDLPRICE", 7, 8, Lift::All, fn_oddlprice),
+    FnSpec::new("ODDLYIELD", 7, 8, Lift::All, fn_oddlyield),
+    FnSpec::new("DURATION", 5, 6, Lift::All, fn_duration),
+    FnSpec::new("MDURATION", 5, 6, Lift::All, fn_mduration),
+    FnSpec::new("PRICEMAT", 5, 6, Lift::All, fn_pricemat),
+    FnSpec::new("YIELDMAT", 5, 6, Lift::All, fn_yieldmat),
+    FnSpec::new("AMORLINC", 6, 7, Lift::All, fn_amorlinc),
+    FnSpec::new("AMORDEGRC", 6, 7, Lift::All, fn_amordegrc),
+    FnSpec::new("EUROCONVERT", 3, 5, Lift::All, fn_euroconvert),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1661,6 +1672,676 @@ fn fn_yield(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     yield_(s, m, r, p, red, f, b, ctx.date1904()).into()
 }
 
+// ---------------------------------------------------------------------------------------------
+// Odd first and last coupon periods (ODDFPRICE, ODDFYIELD, ODDLPRICE, ODDLYIELD)
+// ---------------------------------------------------------------------------------------------
+
+/// Days from `a` to `b` as a numerator of the basis (30/360 or actual).
+fn basis_days(a: Ymd, b: Ymd, basis: i64) -> f64 {
+    days_between(a, b, true, basis)
+}
+
+/// The terms of Excel's documented ODDFPRICE formula, which covers a short first period (one
+/// quasi-coupon period) and a long one (several) alike.
+#[derive(Debug, Clone, Copy)]
+struct OddFirst {
+    /// Σ DC_i/NL_i over the quasi-coupon periods of the odd period (the first coupon, in periods).
+    coupon_periods: f64,
+    /// Σ A_i/NL_i: the accrued interest, in periods.
+    accrued_periods: f64,
+    /// Nq + DSC/E: periods from settlement to the first coupon.
+    lead: f64,
+    /// N: coupons after the first one, up to maturity.
+    n: f64,
+}
+
+/// Checked arguments and schedule of ODDFPRICE/ODDFYIELD (`maturity >= first_coupon > settlement
+/// > issue`).
+#[allow(clippy::too_many_arguments)]
+fn odd_first(
+    settle: f64,
+    maturity: f64,
+    issue: f64,
+    first: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<OddFirst, ErrorKind> {
+    let s = date_serial(settle, date1904)?;
+    let m = date_serial(maturity, date1904)?;
+    let iss = date_serial(issue, date1904)?;
+    let fc = date_serial(first, date1904)?;
+    let f = frequency_of(freq)?;
+    let b = basis_of(basis)?;
+    if !(iss < s && s < fc && fc <= m) {
+        return Err(ErrorKind::Num);
+    }
+    let months = 12 / f;
+    let eom = m.is_last_of_month();
+    // Quasi-coupon dates counted back from the first coupon.
+    let q = |k: i64| fc.add_months(-k * months, eom);
+    let (mut coupon_periods, mut accrued_periods) = (0.0, 0.0);
+    let mut k = 1;
+    loop {
+        let (lo, hi) = (q(k), q(k - 1));
+        let nl = coupdays_of(lo, hi, f, b);
+        let start = lo.max(iss);
+        // A whole quasi-coupon period pays one coupon even where its actual days are not its
+        // normal length (actual/360): Excel's long first coupons in that basis show it.
+        coupon_periods += if start == lo {
+            1.0
+        } else {
+            basis_days(start, hi, b) / nl
+        };
+        if s > start {
+            accrued_periods += basis_days(start, s.min(hi), b) / nl;
+        }
+        if lo <= iss || k > 12 * 400 {
+            break;
+        }
+        k += 1;
+    }
+    // The quasi-coupon period holding settlement: whole periods after it, plus DSC/E.
+    let mut j = 1;
+    while q(j) > s && j < 12 * 400 {
+        j += 1;
+    }
+    let (lo, hi) = (q(j), q(j - 1));
+    let lead = (j - 1) as f64 + basis_days(s, hi, b) / coupdays_of(lo, hi, f, b);
+    let n = if fc < m {
+        coupon_dates(fc, m, f).2 as f64
+    } else {
+        0.0
+    };
+    Ok(OddFirst {
+        coupon_periods,
+        accrued_periods,
+        lead,
+        n,
+    })
+}
+
+fn odd_first_price(t: OddFirst, rate: f64, yld: f64, redemption: f64, f: f64) -> f64 {
+    let c = 100.0 * rate / f;
+    let base = 1.0 + yld / f;
+    let mut p = redemption / base.powf(t.n + t.lead) + c * t.coupon_periods / base.powf(t.lead);
+    let mut k = 1.0;
+    while k <= t.n {
+        p += c / base.powf(k + t.lead);
+        k += 1.0;
+    }
+    p - c * t.accrued_periods
+}
+
+/// ODDFPRICE(settlement, maturity, issue, first_coupon, rate, yld, redemption, frequency, basis).
+#[allow(clippy::too_many_arguments)]
+pub fn oddfprice(
+    settle: f64,
+    maturity: f64,
+    issue: f64,
+    first: f64,
+    rate: f64,
+    yld: f64,
+    redemption: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let t = odd_first(settle, maturity, issue, first, freq, basis, date1904)?;
+    if rate < 0.0 || yld < 0.0 || redemption <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    finite(odd_first_price(t, rate, yld, redemption, freq.trunc()))
+}
+
+/// ODDFYIELD(settlement, maturity, issue, first_coupon, rate, pr, redemption, frequency, basis):
+/// the yield at which ODDFPRICE gives `pr`.
+#[allow(clippy::too_many_arguments)]
+pub fn oddfyield(
+    settle: f64,
+    maturity: f64,
+    issue: f64,
+    first: f64,
+    rate: f64,
+    pr: f64,
+    redemption: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let t = odd_first(settle, maturity, issue, first, freq, basis, date1904)?;
+    if rate < 0.0 || pr <= 0.0 || redemption <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    let f = freq.trunc();
+    solve_price(&|y| odd_first_price(t, rate, y, redemption, f) - pr, rate)
+}
+
+/// The yield `y >= 0` at which a bond price function `g(y) = price(y) - pr`, decreasing in `y`,
+/// is zero: Newton steps kept inside a bisection bracket.
+fn solve_price(g: &dyn Fn(f64) -> f64, guess: f64) -> Result<f64, ErrorKind> {
+    let (mut lo, mut hi) = (0.0, 1.0);
+    while g(hi) > 0.0 {
+        lo = hi;
+        hi *= 2.0;
+        if hi > 1e6 {
+            return Err(ErrorKind::Num);
+        }
+    }
+    if g(lo) < 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    let mut y = guess.clamp(lo, hi);
+    for _ in 0..200 {
+        let gy = g(y);
+        if gy == 0.0 {
+            return Ok(y);
+        }
+        if gy > 0.0 {
+            lo = y;
+        } else {
+            hi = y;
+        }
+        let h = 1e-7 * y.abs().max(1e-4);
+        let d = (g(y + h) - g(y - h)) / (2.0 * h);
+        let mut next = y - gy / d;
+        if !(next > lo && next < hi) {
+            next = 0.5 * (lo + hi);
+        }
+        if (next - y).abs() <= 1e-15 * y.abs().max(1e-10) {
+            return finite(next);
+        }
+        y = next;
+    }
+    finite(y)
+}
+
+/// The three sums of Excel's ODDLPRICE/ODDLYIELD formulas over the quasi-coupon periods of the odd
+/// last period, counted forward from `last_interest`: (Σ A_i/NL_i, Σ DC_i/NL_i, Σ DSC_i/NL_i).
+fn odd_last(
+    settle: f64,
+    maturity: f64,
+    last: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<(f64, f64, f64), ErrorKind> {
+    let s = date_serial(settle, date1904)?;
+    let m = date_serial(maturity, date1904)?;
+    let l = date_serial(last, date1904)?;
+    let f = frequency_of(freq)?;
+    let b = basis_of(basis)?;
+    if !(l < s && s < m) {
+        return Err(ErrorKind::Num);
+    }
+    let months = 12 / f;
+    let eom = l.is_last_of_month();
+    let p = |k: i64| l.add_months(k * months, eom);
+    let (mut accrued, mut counted, mut remaining) = (0.0, 0.0, 0.0);
+    let mut k = 1;
+    loop {
+        let (lo, hi) = (p(k - 1), p(k));
+        let nl = coupdays_of(lo, hi, f, b);
+        let end = hi.min(m);
+        counted += basis_days(lo, end, b) / nl;
+        if s > lo {
+            accrued += basis_days(lo, s.min(end), b) / nl;
+        }
+        if s < end {
+            remaining += basis_days(s.max(lo), end, b) / nl;
+        }
+        if hi >= m || k > 12 * 400 {
+            break;
+        }
+        k += 1;
+    }
+    Ok((accrued, counted, remaining))
+}
+
+/// ODDLPRICE(settlement, maturity, last_interest, rate, yld, redemption, frequency, basis).
+#[allow(clippy::too_many_arguments)]
+pub fn oddlprice(
+    settle: f64,
+    maturity: f64,
+    last: f64,
+    rate: f64,
+    yld: f64,
+    redemption: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (x1, x2, x3) = odd_last(settle, maturity, last, freq, basis, date1904)?;
+    if rate < 0.0 || yld < 0.0 || redemption <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    let f = freq.trunc();
+    let c = 100.0 * rate / f;
+    finite((redemption + c * x2) / (1.0 + x3 * yld / f) - c * x1)
+}
+
+/// ODDLYIELD(settlement, maturity, last_interest, rate, pr, redemption, frequency, basis): the
+/// closed form of Excel's documentation.
+#[allow(clippy::too_many_arguments)]
+pub fn oddlyield(
+    settle: f64,
+    maturity: f64,
+    last: f64,
+    rate: f64,
+    pr: f64,
+    redemption: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (x1, x2, x3) = odd_last(settle, maturity, last, freq, basis, date1904)?;
+    if rate < 0.0 || pr <= 0.0 || redemption <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    let f = freq.trunc();
+    let c = 100.0 * rate / f;
+    finite(((redemption + c * x2) / (pr + c * x1) - 1.0) * f / x3)
+}
+
+fn fn_oddfprice(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, i, fc, r, y, red, f, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, None, None, None, Some(0.0)]
+    ));
+    oddfprice(s, m, i, fc, r, y, red, f, b, ctx.date1904()).into()
+}
+
+fn fn_oddfyield(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, i, fc, r, p, red, f, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, None, None, None, Some(0.0)]
+    ));
+    oddfyield(s, m, i, fc, r, p, red, f, b, ctx.date1904()).into()
+}
+
+fn fn_oddlprice(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, l, r, y, red, f, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, None, None, Some(0.0)]
+    ));
+    oddlprice(s, m, l, r, y, red, f, b, ctx.date1904()).into()
+}
+
+fn fn_oddlyield(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, l, r, p, red, f, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, None, None, Some(0.0)]
+    ));
+    oddlyield(s, m, l, r, p, red, f, b, ctx.date1904()).into()
+}
+
+// ---------------------------------------------------------------------------------------------
+// DURATION, MDURATION, PRICEMAT, YIELDMAT, AMORLINC, AMORDEGRC
+// ---------------------------------------------------------------------------------------------
+
+/// DURATION(settlement, maturity, coupon, yld, frequency, basis): Macaulay duration in years of a
+/// bond with 100 face value, its cash flows at whole coupon periods from the next coupon date
+/// (the first one COUPDAYSNC/COUPDAYS periods from settlement).
+#[allow(clippy::too_many_arguments)]
+pub fn duration(
+    settle: f64,
+    maturity: f64,
+    coupon_rate: f64,
+    yld: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (s, m, f, b) = coupon_args(settle, maturity, freq, basis, date1904)?;
+    if coupon_rate < 0.0 || yld < 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    let (pcd, ncd, n) = coupon_dates(s, m, f);
+    let n = n as f64;
+    let ff = f as f64;
+    // The first flow is DSC/E periods away (COUPDAYSNC over COUPDAYS), the others whole periods
+    // after it.
+    let dsc = match b {
+        0 | 4 => coupdays_of(pcd, ncd, f, b) - coupdaybs_of(pcd, s, b),
+        _ => actual_days(s, ncd),
+    };
+    let lead = dsc / coupdays_of(pcd, ncd, f, b) - 1.0;
+    let c = 100.0 * coupon_rate / ff;
+    let base = 1.0 + yld / ff;
+    let (mut weighted, mut price) = (0.0, 0.0);
+    let mut t = 1.0;
+    while t <= n {
+        let flow = if t == n { c + 100.0 } else { c };
+        let pv = flow / base.powf(t + lead);
+        weighted += (t + lead) * pv;
+        price += pv;
+        t += 1.0;
+    }
+    if price == 0.0 {
+        return Err(ErrorKind::Div0);
+    }
+    finite(weighted / price / ff)
+}
+
+/// MDURATION: DURATION / (1 + yld / frequency).
+#[allow(clippy::too_many_arguments)]
+pub fn mduration(
+    settle: f64,
+    maturity: f64,
+    coupon_rate: f64,
+    yld: f64,
+    freq: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let d = duration(settle, maturity, coupon_rate, yld, freq, basis, date1904)?;
+    finite(d / (1.0 + yld / freq.trunc()))
+}
+
+/// The year fractions of PRICEMAT/YIELDMAT: (issue→maturity, settlement→maturity,
+/// issue→settlement), with `issue < settlement < maturity` checked.
+fn maturity_fractions(
+    settle: f64,
+    maturity: f64,
+    issue: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<(f64, f64, f64), ErrorKind> {
+    let s = date_serial(settle, date1904)?;
+    let m = date_serial(maturity, date1904)?;
+    let i = date_serial(issue, date1904)?;
+    let b = basis_of(basis)?;
+    if s >= m || i > s {
+        return Err(ErrorKind::Num);
+    }
+    Ok((yearfrac(i, m, b), yearfrac(s, m, b), yearfrac(i, s, b)))
+}
+
+/// PRICEMAT(settlement, maturity, issue, rate, yld, basis): price per 100 of a security that pays
+/// its interest at maturity.
+#[allow(clippy::too_many_arguments)]
+pub fn pricemat(
+    settle: f64,
+    maturity: f64,
+    issue: f64,
+    rate: f64,
+    yld: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (dim, dsm, a) = maturity_fractions(settle, maturity, issue, basis, date1904)?;
+    if rate < 0.0 || yld < 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    finite((100.0 + dim * rate * 100.0) / (1.0 + dsm * yld) - a * rate * 100.0)
+}
+
+/// YIELDMAT(settlement, maturity, issue, rate, pr, basis): annual yield of a security that pays
+/// its interest at maturity.
+#[allow(clippy::too_many_arguments)]
+pub fn yieldmat(
+    settle: f64,
+    maturity: f64,
+    issue: f64,
+    rate: f64,
+    pr: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (dim, dsm, a) = maturity_fractions(settle, maturity, issue, basis, date1904)?;
+    if rate < 0.0 || pr <= 0.0 {
+        return Err(ErrorKind::Num);
+    }
+    if dsm == 0.0 {
+        return Err(ErrorKind::Div0);
+    }
+    let paid = pr / 100.0 + a * rate;
+    finite(((1.0 + dim * rate) - paid) / paid / dsm)
+}
+
+/// AMORLINC(cost, date_purchased, first_period, salvage, period, rate, basis): the French
+/// straight-line depreciation of a period, the first one pro rata temporis.
+#[allow(clippy::too_many_arguments)]
+pub fn amorlinc(
+    cost: f64,
+    purchased: f64,
+    first: f64,
+    salvage: f64,
+    period: f64,
+    rate: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (p, f, b) = amor_args(
+        cost, purchased, first, salvage, period, rate, basis, date1904,
+    )?;
+    let one = cost * rate;
+    let first_rate = yearfrac(p, f, b) * rate * cost;
+    let full = ((cost - salvage - first_rate) / one).trunc().max(0.0);
+    let per = period.trunc();
+    Ok(if per == 0.0 {
+        first_rate
+    } else if per <= full {
+        one
+    } else if per == full + 1.0 {
+        (cost - salvage - one * full - first_rate).max(0.0)
+    } else {
+        0.0
+    })
+}
+
+/// AMORDEGRC: AMORLINC's declining-balance counterpart, the rate scaled by the French
+/// coefficient of the asset's life (1, 1.5, 2, 2.5) and each period's amount rounded to a unit.
+#[allow(clippy::too_many_arguments)]
+pub fn amordegrc(
+    cost: f64,
+    purchased: f64,
+    first: f64,
+    salvage: f64,
+    period: f64,
+    rate: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<f64, ErrorKind> {
+    let (p, f, b) = amor_args(
+        cost, purchased, first, salvage, period, rate, basis, date1904,
+    )?;
+    let life = 1.0 / rate;
+    let coeff = if life < 3.0 {
+        1.0
+    } else if life < 5.0 {
+        1.5
+    } else if life <= 6.0 {
+        2.0
+    } else {
+        2.5
+    };
+    let rate = rate * coeff;
+    let mut amount = (yearfrac(p, f, b) * rate * cost).round();
+    let mut value = cost - amount;
+    let mut rest = value - salvage;
+    let periods = period.trunc() as u64;
+    for n in 0..periods {
+        amount = (rate * value).round();
+        if amount == 0.0 && rest >= 0.0 {
+            // Nothing is left to depreciate in this period or any later one.
+            return Ok(0.0);
+        }
+        rest -= amount;
+        if rest < 0.0 {
+            // The last two periods share what is left; nothing after.
+            return Ok(if periods - n <= 1 {
+                (value * 0.5).round()
+            } else {
+                0.0
+            });
+        }
+        value -= amount;
+    }
+    Ok(amount)
+}
+
+/// Checked arguments of AMORLINC/AMORDEGRC.
+#[allow(clippy::too_many_arguments)]
+fn amor_args(
+    cost: f64,
+    purchased: f64,
+    first: f64,
+    salvage: f64,
+    period: f64,
+    rate: f64,
+    basis: f64,
+    date1904: bool,
+) -> Result<(Ymd, Ymd, i64), ErrorKind> {
+    let p = date_serial(purchased, date1904)?;
+    let f = date_serial(first, date1904)?;
+    let b = basis_of(basis)?;
+    if b == 2
+        || cost <= 0.0
+        || salvage < 0.0
+        || salvage > cost
+        || period < 0.0
+        || rate <= 0.0
+        || p > f
+    {
+        return Err(ErrorKind::Num);
+    }
+    Ok((p, f, b))
+}
+
+fn fn_duration(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, c, y, f, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, Some(0.0)]
+    ));
+    duration(s, m, c, y, f, b, ctx.date1904()).into()
+}
+
+fn fn_mduration(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, c, y, f, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, Some(0.0)]
+    ));
+    mduration(s, m, c, y, f, b, ctx.date1904()).into()
+}
+
+fn fn_pricemat(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, i, r, y, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, Some(0.0)]
+    ));
+    pricemat(s, m, i, r, y, b, ctx.date1904()).into()
+}
+
+fn fn_yieldmat(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [s, m, i, r, p, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, Some(0.0)]
+    ));
+    yieldmat(s, m, i, r, p, b, ctx.date1904()).into()
+}
+
+fn fn_amorlinc(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [c, d, f, s, p, r, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, None, Some(0.0)]
+    ));
+    amorlinc(c, d, f, s, p, r, b, ctx.date1904()).into()
+}
+
+fn fn_amordegrc(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let [c, d, f, s, p, r, b] = tri!(read_numbers_nb(
+        ctx,
+        args,
+        [None, None, None, None, None, None, Some(0.0)]
+    ));
+    amordegrc(c, d, f, s, p, r, b, ctx.date1904()).into()
+}
+
+// ---------------------------------------------------------------------------------------------
+// EUROCONVERT
+// ---------------------------------------------------------------------------------------------
+
+/// The euro conversion rates fixed by the EU, with the precision Excel rounds each currency to:
+/// (ISO code, units per euro, decimals).
+const EURO_RATES: [(&str, f64, i32); 14] = [
+    ("EUR", 1.0, 2),
+    ("BEF", 40.3399, 0),
+    ("LUF", 40.3399, 0),
+    ("DEM", 1.95583, 2),
+    ("ESP", 166.386, 0),
+    ("FRF", 6.55957, 2),
+    ("IEP", 0.787564, 2),
+    ("ITL", 1936.27, 0),
+    ("NLG", 2.20371, 2),
+    ("ATS", 13.7603, 2),
+    ("PTE", 200.482, 1),
+    ("FIM", 5.94573, 2),
+    ("GRD", 340.75, 0),
+    ("SIT", 239.64, 2),
+];
+
+fn euro_rate(code: &str) -> Result<(f64, i32), ErrorKind> {
+    EURO_RATES
+        .iter()
+        .find(|(c, ..)| c.eq_ignore_ascii_case(code.trim()))
+        .map(|&(_, r, d)| (r, d))
+        .ok_or(ErrorKind::Value)
+}
+
+fn round_to(x: f64, decimals: i32) -> f64 {
+    let p = 10f64.powi(decimals);
+    (x * p).round() / p
+}
+
+/// EUROCONVERT(number, source, target, full_precision, triangulation_precision): converts
+/// between the euro and the currencies it replaced at the fixed rates, through the euro; the
+/// euro amount is rounded to `triangulation_precision` decimals (3 or more) when given, and the
+/// result to the target currency's precision unless `full_precision`.
+pub fn euroconvert(
+    x: f64,
+    source: &str,
+    target: &str,
+    full_precision: bool,
+    triangulation: Option<f64>,
+) -> Result<f64, ErrorKind> {
+    let (rs, _) = euro_rate(source)?;
+    let (rt, dt) = euro_rate(target)?;
+    let mut euros = x / rs;
+    if let Some(t) = triangulation {
+        let t = t.trunc();
+        if t < 3.0 {
+            return Err(ErrorKind::Value);
+        }
+        if rs != 1.0 && rt != 1.0 {
+            euros = round_to(euros, t as i32);
+        }
+    }
+    let r = euros * rt;
+    finite(if full_precision { r } else { round_to(r, dt) })
+}
+
+fn fn_euroconvert(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let x = tri!(ctx.number(&args[0]));
+    let source = tri!(ctx.text(&args[1]));
+    let target = tri!(ctx.text(&args[2]));
+    let full = tri!(ctx.boolean_or(args, 3, false));
+    let tri_prec = match opt(args, 4) {
+        Some(a) => Some(tri!(ctx.number(a))),
+        None => None,
+    };
+    euroconvert(x, &source, &target, full, tri_prec).into()
+}
+
 #[cfg(test)]
 #[allow(clippy::excessive_precision)]
 mod tests {
@@ -1685,6 +2366,138 @@ mod tests {
 
     fn err(f: &str, e: ErrorKind) {
         assert_eq!(eval(f), Value::Error(e), "{f}");
+    }
+
+    #[test]
+    fn duration_maturity_and_french_depreciation_match_excel_examples() {
+        // Help-page examples of DURATION, MDURATION, PRICEMAT, YIELDMAT, AMORLINC, AMORDEGRC
+        // (rounded there; the digits here are the same formulas evaluated in python3).
+        close(
+            "=DURATION(DATE(2018,7,1),DATE(2048,1,1),0.08,0.09,2,1)",
+            10.919145281591925,
+            1e-9,
+        );
+        close(
+            "=MDURATION(DATE(2008,1,1),DATE(2016,1,1),0.08,0.09,2,1)",
+            5.735669813918838,
+            1e-9,
+        );
+        close(
+            "=PRICEMAT(DATE(2008,2,15),DATE(2008,4,13),DATE(2007,11,11),0.061,0.061,0)",
+            99.98449887555694,
+            1e-9,
+        );
+        close(
+            "=YIELDMAT(DATE(2008,3,15),DATE(2008,11,3),DATE(2007,11,8),0.0625,100.0123,0)",
+            0.060954333691538576,
+            1e-9,
+        );
+        close(
+            "=AMORLINC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1,0.15,1)",
+            360.0,
+            1e-12,
+        );
+        close(
+            "=AMORDEGRC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1,0.15,1)",
+            776.0,
+            1e-12,
+        );
+        err(
+            "=AMORDEGRC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1,0.15,2)",
+            ErrorKind::Num,
+        );
+        // Long after the asset is written off: 0, without walking a billion periods.
+        close(
+            "=AMORDEGRC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1E9,0.15,1)",
+            0.0,
+            0.0,
+        );
+        close(
+            "=AMORLINC(2400,DATE(2008,8,19),DATE(2008,12,31),300,1E9,0.15,1)",
+            0.0,
+            0.0,
+        );
+        err(
+            "=PRICEMAT(DATE(2008,4,13),DATE(2008,2,15),DATE(2007,11,11),0.061,0.061,0)",
+            ErrorKind::Num,
+        );
+        err(
+            "=DURATION(DATE(2018,7,1),DATE(2048,1,1),0.08,0.09,3,1)",
+            ErrorKind::Num,
+        );
+    }
+
+    #[test]
+    fn euroconvert_matches_excel_examples() {
+        // The rates of EUROCONVERT's help page; 1 FRF = 1/6.55957 EUR, to DEM through 0.152 EUR
+        // (triangulation to 3 decimals) = 0.152 × 1.95583.
+        close("=EUROCONVERT(1.2,\"DEM\",\"EUR\")", 0.61, 1e-12);
+        close("=EUROCONVERT(1,\"FRF\",\"DEM\",TRUE,3)", 0.29728616, 1e-12);
+        close("=EUROCONVERT(1,\"FRF\",\"DEM\",FALSE,3)", 0.3, 1e-12);
+        close("=EUROCONVERT(1,\"FRF\",\"EUR\")", 0.15, 1e-12);
+        close(
+            "=EUROCONVERT(1,\"FRF\",\"EUR\",TRUE)",
+            0.152_449_017_237_410_4,
+            1e-15,
+        );
+        err("=EUROCONVERT(1,\"USD\",\"EUR\")", ErrorKind::Value);
+        err("=EUROCONVERT(1,\"FRF\",\"DEM\",TRUE,2)", ErrorKind::Value);
+    }
+
+    #[test]
+    fn odd_coupon_bonds_match_excel_examples() {
+        // The examples of Excel's ODDFPRICE/ODDFYIELD/ODDLPRICE/ODDLYIELD help pages.
+        close(
+            "=ODDFPRICE(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,0.0625,100,2,1)",
+            113.597717474079,
+            1e-12,
+        );
+        close(
+            "=ODDFYIELD(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0575,84.5,100,2,0)",
+            0.0772455415972989,
+            1e-11,
+        );
+        close(
+            "=ODDLPRICE(DATE(2008,2,7),DATE(2008,6,15),DATE(2007,10,15),0.0375,0.0405,100,2,0)",
+            99.8782860147213,
+            1e-12,
+        );
+        close(
+            "=ODDLYIELD(DATE(2008,4,20),DATE(2008,6,15),DATE(2007,12,24),0.0375,99.875,100,2,0)",
+            0.0451922356291692,
+            1e-12,
+        );
+        // The yield functions invert the price functions.
+        close(
+            "=ODDFYIELD(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,\
+             ODDFPRICE(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,0.0625,100,2,1),100,2,1)",
+            0.0625,
+            1e-10,
+        );
+        // A long first period (issue more than one coupon period before the first coupon).
+        close(
+            "=ODDFYIELD(DATE(2020,1,15),DATE(2030,6,30),DATE(2019,3,1),DATE(2020,6,30),0.05,\
+             ODDFPRICE(DATE(2020,1,15),DATE(2030,6,30),DATE(2019,3,1),DATE(2020,6,30),0.05,0.04,100,2,0),100,2,0)",
+            0.04,
+            1e-10,
+        );
+        // Dates out of order, bad frequency or basis, negative rate.
+        err(
+            "=ODDFPRICE(DATE(2008,10,1),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,0.0625,100,2,1)",
+            ErrorKind::Num,
+        );
+        err(
+            "=ODDFPRICE(DATE(2008,11,11),DATE(2021,3,1),DATE(2008,10,15),DATE(2009,3,1),0.0785,0.0625,100,3,1)",
+            ErrorKind::Num,
+        );
+        err(
+            "=ODDLPRICE(DATE(2008,2,7),DATE(2008,6,15),DATE(2007,10,15),-0.01,0.0405,100,2,0)",
+            ErrorKind::Num,
+        );
+        err(
+            "=ODDLYIELD(DATE(2008,4,20),DATE(2008,6,15),DATE(2008,6,15),0.0375,99.875,100,2,5)",
+            ErrorKind::Num,
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Information functions: the IS family, NA, N, TYPE, ERROR.TYPE, FORMULATEXT, SHEET, SHEETS.
 
 use super::{Arg, Ctx, FnSpec, Lift};
+use crate::tri;
 use crate::value::Value;
 use mcsim_formula::ErrorKind;
 
@@ -26,6 +27,7 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("SHEET", 0, 1, Lift::None, sheet),
     FnSpec::new("SHEETS", 0, 1, Lift::None, sheets),
     FnSpec::new("CELL", 1, 2, Lift::Mask(0b1), cell),
+    FnSpec::new("INFO", 1, 1, Lift::All, info).volatile(),
 ];
 
 /// The (already lifted, so scalar) value of the only argument.
@@ -292,6 +294,25 @@ fn cell(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     }
 }
 
+/// INFO(type_text): what Excel for Windows answers about its environment, where mcsim has an
+/// equivalent (`numfile`: the workbook's sheets; `recalc`: Automatic; `system`: pcdos; `release`;
+/// `osversion`; `origin`: the top-left cell). `directory` and the retired memory types are
+/// `#N/A`; anything else is `#VALUE!`.
+fn info(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let t = tri!(ctx.text(&args[0])).to_ascii_lowercase();
+    let text = |s: &str| Value::Text(s.into());
+    match t.as_str() {
+        "numfile" => Value::Number(ctx.model().sheets.len() as f64),
+        "recalc" => text("Automatic"),
+        "system" => text("pcdos"),
+        "release" => text("16.0"),
+        "osversion" => text("Windows (64-bit) NT 10.00"),
+        "origin" => text("$A:$A$1"),
+        "directory" | "memavail" | "memused" | "totmem" => Value::Error(ErrorKind::Na),
+        _ => Value::Error(ErrorKind::Value),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -449,5 +470,17 @@ mod tests {
         assert_eq!(eval_cells(&cells, "A3"), Value::Number(2.0));
         assert_eq!(eval_cells(&cells, "A4"), Value::Number(2.0));
         assert_eq!(eval_cells(&cells, "A5"), Value::Error(ErrorKind::Na));
+    }
+
+    #[test]
+    fn info_describes_the_environment() {
+        assert_eq!(
+            eval_cells(&[("A1", "=INFO(\"numfile\")"), ("Other!A1", "1")], "A1"),
+            Value::Number(2.0)
+        );
+        assert_eq!(eval("=INFO(\"RECALC\")"), Value::Text("Automatic".into()));
+        assert_eq!(eval("=INFO(\"directory\")"), Value::Error(ErrorKind::Na));
+        assert_eq!(eval("=INFO(\"colour\")"), Value::Error(ErrorKind::Value));
+        assert!(crate::functions::is_volatile("INFO"));
     }
 }

@@ -350,6 +350,9 @@ fn wild_match(p: &[Tok], t: &[char]) -> bool {
 struct Matcher {
     target: Value,
     pattern: Option<Vec<Tok>>,
+    /// Match mode 3 (XLOOKUP/XMATCH): `Some(pattern)`, a regular expression that text must
+    /// contain, `Some(None)` when the target is not text (nothing matches).
+    regex: Option<Option<regex_lite::Regex>>,
 }
 
 impl Matcher {
@@ -361,10 +364,31 @@ impl Matcher {
         Matcher {
             target: target.clone(),
             pattern,
+            regex: None,
         }
     }
 
+    /// Match mode 3: the target text read as a regular expression (a number target matches
+    /// nothing, an invalid pattern is `#VALUE!`).
+    fn regex(target: &Value) -> Result<Matcher, ErrorKind> {
+        let regex = match target {
+            Value::Text(p) => Some(regex_lite::Regex::new(p).map_err(|_| ErrorKind::Value)?),
+            _ => None,
+        };
+        Ok(Matcher {
+            target: Value::Empty,
+            pattern: None,
+            regex: Some(regex),
+        })
+    }
+
     fn matches(&self, v: &Value) -> bool {
+        if let Some(re) = &self.regex {
+            return match (re, v) {
+                (Some(re), Value::Text(s)) => re.is_match(s),
+                _ => false,
+            };
+        }
         match (&self.pattern, v) {
             (Some(p), Value::Text(s)) => wild_match(p, &lower_chars(s)),
             (Some(_), _) => false,
@@ -573,8 +597,9 @@ fn lookup(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
 
 /// XLOOKUP/XMATCH's search: `mm` match mode (0 exact, -1 exact or next smaller, 1 exact or next
 /// larger, 2 wildcard), `sm` search mode (1 first to last, -1 last to first, 2 binary ascending,
-/// -2 binary descending).
-fn xfind(v: &[Value], t: &Value, mm: i32, sm: i32) -> Option<usize> {
+/// -2 binary descending). Match mode 3 reads the target as a regular expression (`#VALUE!` when it
+/// is not one).
+fn xfind(v: &[Value], t: &Value, mm: i32, sm: i32) -> Result<Option<usize>, ErrorKind> {
     use Ordering::*;
     let eq = |x: &Value| same_kind(x, t) && cmp_same(x, t) == Equal;
     if sm.abs() == 2 {
@@ -591,26 +616,30 @@ fn xfind(v: &[Value], t: &Value, mm: i32, sm: i32) -> Option<usize> {
                 _ => ge,
             }
         };
-        return if sm == 2 {
+        return Ok(if sm == 2 {
             search(v)
         } else {
             let r: Vec<Value> = v.iter().rev().cloned().collect();
             search(&r).map(|i| v.len() - 1 - i)
-        };
+        });
     }
     let order: Box<dyn Iterator<Item = usize>> = if sm < 0 {
         Box::new((0..v.len()).rev())
     } else {
         Box::new(0..v.len())
     };
-    let m = Matcher::new(t, mm == 2);
+    let m = if mm == 3 {
+        Matcher::regex(t)?
+    } else {
+        Matcher::new(t, mm == 2)
+    };
     let mut best: Option<usize> = None;
     for i in order {
         let x = &v[i];
         if m.matches(x) {
-            return Some(i);
+            return Ok(Some(i));
         }
-        if mm == 0 || mm == 2 {
+        if mm == 0 || mm >= 2 {
             continue;
         }
         let wanted = if mm == -1 { Less } else { Greater };
@@ -626,7 +655,7 @@ fn xfind(v: &[Value], t: &Value, mm: i32, sm: i32) -> Option<usize> {
             best = Some(i);
         }
     }
-    best
+    Ok(best)
 }
 
 /// XLOOKUP/XMATCH with an empty lookup value find an empty cell (`keys` may be the clipped start
@@ -652,11 +681,11 @@ fn modes(ctx: &mut Ctx<'_, '_>, args: &[Arg], mm_at: usize) -> Result<(i32, i32)
         None => 1.0,
         Some(a) => ctx.number(a)?.trunc(),
     };
-    if ![-1.0, 0.0, 1.0, 2.0].contains(&mm) || ![-2.0, -1.0, 1.0, 2.0].contains(&sm) {
+    if ![-1.0, 0.0, 1.0, 2.0, 3.0].contains(&mm) || ![-2.0, -1.0, 1.0, 2.0].contains(&sm) {
         return Err(ErrorKind::Value);
     }
-    // Wildcards need a linear search.
-    if mm == 2.0 && sm.abs() == 2.0 {
+    // Wildcards and regular expressions need a linear search.
+    if mm >= 2.0 && sm.abs() == 2.0 {
         return Err(ErrorKind::Value);
     }
     Ok((mm as i32, sm as i32))
@@ -687,7 +716,7 @@ fn xlookup(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let found = if target.is_empty() {
         find_empty(&keys, n, sm)
     } else {
-        xfind(&keys, &target, mm, sm)
+        tri!(xfind(&keys, &target, mm, sm))
     };
     match found {
         Some(i) if vertical => ret.slice(ctx, i, i, 0, ret.cols() - 1),
@@ -714,7 +743,7 @@ fn xmatch(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let found = if target.is_empty() {
         find_empty(&v, src.rows().max(src.cols()), sm)
     } else {
-        xfind(&v, &target, mm, sm)
+        tri!(xfind(&v, &target, mm, sm))
     };
     match found {
         Some(i) => Value::Number(i as f64 + 1.0),
@@ -1168,7 +1197,7 @@ fn mmult(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
 
 /// The most elements an array function builds (Excel's grid holds 17 billion cells; a Monte
 /// Carlo model never needs more than this).
-const MAX_ELEMENTS: f64 = 16_777_216.0;
+pub(crate) const MAX_ELEMENTS: f64 = 16_777_216.0;
 
 fn sequence(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let rows = tri!(ctx.number_or(args, 0, 1.0)).trunc();
@@ -1851,6 +1880,29 @@ mod tests {
     }
 
     #[test]
+    fn xmatch_regular_expression_mode() {
+        let cells = [
+            ("A1", "apple"),
+            ("A2", "Berry"),
+            ("A3", "cherry"),
+            ("A4", "Dandy"),
+            ("A5", "42"),
+            ("B1", r#"=XMATCH("[A-Z][a-z]+y",A1:A5,3)"#),
+            ("B2", r#"=XMATCH("[A-Z][a-z]+y",A1:A5,3,-1)"#),
+            ("B3", "=XMATCH(42,A1:A5,3)"),
+            ("B4", r#"=XMATCH("(",A1:A5,3)"#),
+            ("B5", r#"=XMATCH("rr",A1:A5,3,2)"#),
+            ("B6", r#"=XLOOKUP("^c",A1:A5,A1:A5,"none",3)"#),
+        ];
+        assert_eq!(eval_cells(&cells, "B1"), Value::Number(2.0));
+        assert_eq!(eval_cells(&cells, "B2"), Value::Number(4.0));
+        assert_eq!(eval_cells(&cells, "B3"), Value::Error(ErrorKind::Na));
+        assert_eq!(eval_cells(&cells, "B4"), Value::Error(ErrorKind::Value));
+        assert_eq!(eval_cells(&cells, "B5"), Value::Error(ErrorKind::Value));
+        assert_eq!(eval_cells(&cells, "B6"), Value::Text("cherry".into()));
+    }
+
+    #[test]
     fn xlookup_and_xmatch() {
         let cells = [
             ("A1", "10"),
@@ -1880,7 +1932,7 @@ mod tests {
             ("E13", "=XMATCH(25,{10,20,30,40},-1,2)"),
             ("E14", "=XMATCH(25,{40,30,20,10},1,-2)"),
             ("E15", "=XLOOKUP(30,A1:A4,C1:C4)&\"!\""),
-            ("E16", "=XMATCH(5,A1:A4,3)"),
+            ("E16", "=XMATCH(5,A1:A4,4)"),
             ("E17", "=XLOOKUP(\"a*\",B1:B4,A1:A4,,2,2)"),
         ];
         assert_eq!(eval_cells(&cells, "E1"), Value::from("b"));

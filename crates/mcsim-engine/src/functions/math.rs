@@ -32,6 +32,7 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("SUMX2PY2", 2, 2, Lift::None, sumx2py2),
     FnSpec::new("SUMXMY2", 2, 2, Lift::None, sumxmy2),
     FnSpec::new("SUBTOTAL", 2, VARIADIC, Lift::Mask(1), subtotal),
+    FnSpec::new("AGGREGATE", 3, VARIADIC, Lift::Mask(0b11), aggregate),
     FnSpec::new("ABS", 1, 1, Lift::All, abs),
     FnSpec::new("SIGN", 1, 1, Lift::All, sign),
     FnSpec::new("ROUND", 2, 2, Lift::All, round),
@@ -51,6 +52,7 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("PI", 0, 0, Lift::None, pi),
     FnSpec::new("RAND", 0, 0, Lift::None, rand).volatile(),
     FnSpec::new("RANDBETWEEN", 2, 2, Lift::All, randbetween).volatile(),
+    FnSpec::new("RANDARRAY", 0, 5, Lift::All, randarray).volatile(),
     FnSpec::new("CEILING", 1, 2, Lift::All, ceiling),
     FnSpec::new("FLOOR", 1, 2, Lift::All, floor),
     FnSpec::new("CEILING.MATH", 1, 3, Lift::All, ceiling_math),
@@ -797,6 +799,37 @@ fn randbetween(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     randbetween_kernel(lo, hi, u).into()
 }
 
+/// RANDARRAY([rows], [columns], [min], [max], [whole_number]): an array of uniform numbers in
+/// [min, max) (whole numbers in [min, max] with `whole_number`), one draw per element.
+fn randarray(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let rows = tri!(ctx.number_or(args, 0, 1.0)).trunc();
+    let cols = tri!(ctx.number_or(args, 1, 1.0)).trunc();
+    let lo = tri!(ctx.number_or(args, 2, 0.0));
+    let hi = tri!(ctx.number_or(args, 3, 1.0));
+    let whole = tri!(ctx.boolean_or(args, 4, false));
+    if rows < 0.0 || cols < 0.0 || lo > hi {
+        return Value::Error(ErrorKind::Value);
+    }
+    if rows == 0.0 || cols == 0.0 {
+        return Value::Error(ErrorKind::Calc);
+    }
+    // The bound of SEQUENCE and the other array builders.
+    if rows * cols > super::lookup::MAX_ELEMENTS {
+        return Value::Error(ErrorKind::Num);
+    }
+    let (r, c) = (rows as usize, cols as usize);
+    let mut data = Vec::with_capacity(r * c);
+    for _ in 0..r * c {
+        let u = ctx.random();
+        data.push(if whole {
+            tri!(randbetween_kernel(lo, hi, u).map(Value::Number))
+        } else {
+            Value::Number(lo + u * (hi - lo))
+        });
+    }
+    Value::Array(Arc::new(Array::new(r, c, data)))
+}
+
 // ---------------------------------------------------------------------------------------------
 // Aggregates
 
@@ -1164,6 +1197,146 @@ fn subtotal(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
         9 => Ok(xs.iter().sum()),
         10 => statistical::variance(&xs, true),
         _ => statistical::variance(&xs, false),
+    };
+    r.into()
+}
+
+/// AGGREGATE(function_num, options, ref1, ...) and AGGREGATE(function_num, options, array, k):
+/// functions 1-13 (AVERAGE, COUNT, COUNTA, MAX, MIN, PRODUCT, STDEV.S, STDEV.P, SUM, VAR.S,
+/// VAR.P, MEDIAN, MODE.SNGL) over references, 14-19 (LARGE, SMALL, PERCENTILE.INC,
+/// QUARTILE.INC, PERCENTILE.EXC, QUARTILE.EXC) over an array with `k`. Options 0-3 skip cells
+/// holding SUBTOTAL or AGGREGATE, options 2, 3, 6, 7 skip error values. (Row visibility is not
+/// read from workbooks, so the hidden-row options skip nothing more, as SUBTOTAL's 101-111.)
+fn aggregate(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let f = tri!(ctx.number(&args[0])).trunc();
+    let opt = match opt(args, 1) {
+        None => 0.0,
+        Some(a) => tri!(ctx.number(a)).trunc(),
+    };
+    if !(1.0..=19.0).contains(&f) || !(0.0..=7.0).contains(&opt) {
+        return Value::Error(ErrorKind::Value);
+    }
+    let skip_nested = opt <= 3.0;
+    let skip_errors = matches!(opt as u32, 2 | 3 | 6 | 7);
+    let with_k = f >= 14.0;
+    let data_args = if with_k { &args[2..3] } else { &args[2..] };
+    let mut vals: Vec<Value> = Vec::new();
+    for a in data_args {
+        match a {
+            Arg::Ref(area) => {
+                let mut cells: Vec<(u32, u32, Value)> = Vec::new();
+                ctx.visit_area(*area, &mut |r, c, v| cells.push((r, c, v.clone())));
+                for (r, c, v) in cells {
+                    if !(skip_nested && is_subtotal_cell(ctx, area.sheet, r, c)) {
+                        vals.push(v);
+                    }
+                }
+            }
+            Arg::Union(areas) => {
+                for area in areas.iter() {
+                    let mut cells: Vec<(u32, u32, Value)> = Vec::new();
+                    ctx.visit_area(*area, &mut |r, c, v| cells.push((r, c, v.clone())));
+                    for (r, c, v) in cells {
+                        if !(skip_nested && is_subtotal_cell(ctx, area.sheet, r, c)) {
+                            vals.push(v);
+                        }
+                    }
+                }
+            }
+            Arg::Value(Value::Array(arr)) if with_k => vals.extend(arr.data.iter().cloned()),
+            Arg::Value(v @ (Value::Number(_) | Value::Error(_))) if with_k => vals.push(v.clone()),
+            Arg::Value(Value::Error(e)) => return Value::Error(*e),
+            Arg::Value(_) => return Value::Error(ErrorKind::Value),
+        }
+    }
+    if f == 3.0 {
+        let n = vals
+            .iter()
+            .filter(|v| !(v.is_empty() || (skip_errors && matches!(v, Value::Error(_)))))
+            .count();
+        return Value::Number(n as f64);
+    }
+    let mut xs = Vec::with_capacity(vals.len());
+    for v in &vals {
+        match v {
+            Value::Number(x) => xs.push(*x),
+            Value::Error(e) if !skip_errors => return Value::Error(*e),
+            _ => {}
+        }
+    }
+    if with_k {
+        let Some(ka) = args.get(3) else {
+            return Value::Error(ErrorKind::Value);
+        };
+        let k = tri!(ctx.number(ka));
+        xs.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        let r = match f as u32 {
+            14 | 15 => {
+                let k = k.ceil();
+                if k < 1.0 || k > xs.len() as f64 {
+                    return Value::Error(ErrorKind::Num);
+                }
+                let i = k as usize - 1;
+                let idx = if f == 14.0 { xs.len() - 1 - i } else { i };
+                Ok(xs[idx])
+            }
+            16 => statistical::percentile_inc_sorted(&xs, k),
+            17 => {
+                let q = k.trunc();
+                if !(0.0..=4.0).contains(&q) {
+                    return Value::Error(ErrorKind::Num);
+                }
+                statistical::percentile_inc_sorted(&xs, q / 4.0)
+            }
+            18 => statistical::percentile_exc_sorted(&xs, k),
+            _ => {
+                let q = k.trunc();
+                if !(1.0..=3.0).contains(&q) {
+                    return Value::Error(ErrorKind::Num);
+                }
+                statistical::percentile_exc_sorted(&xs, q / 4.0)
+            }
+        };
+        return r.into();
+    }
+    let r: Result<f64, ErrorKind> = match f as u32 {
+        1 => statistical::mean(&xs),
+        2 => Ok(xs.len() as f64),
+        4 => Ok(xs.iter().copied().reduce(f64::max).unwrap_or(0.0)),
+        5 => Ok(xs.iter().copied().reduce(f64::min).unwrap_or(0.0)),
+        6 => Ok(if xs.is_empty() {
+            0.0
+        } else {
+            xs.iter().product()
+        }),
+        7 => statistical::variance(&xs, true).map(f64::sqrt),
+        8 => statistical::variance(&xs, false).map(f64::sqrt),
+        9 => Ok(xs.iter().sum()),
+        10 => statistical::variance(&xs, true),
+        11 => statistical::variance(&xs, false),
+        12 => {
+            if xs.is_empty() {
+                return Value::Error(ErrorKind::Num);
+            }
+            xs.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            let n = xs.len();
+            Ok(if n % 2 == 1 {
+                xs[n / 2]
+            } else {
+                (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+            })
+        }
+        _ => {
+            // MODE.SNGL: the most frequent value, the first seen among ties.
+            let mut best: Option<(f64, usize)> = None;
+            for (i, &x) in xs.iter().enumerate() {
+                let c = xs[i..].iter().filter(|&&y| y == x).count();
+                if c > 1 && !xs[..i].contains(&x) && best.is_none_or(|(_, bc)| c > bc) {
+                    best = Some((x, c));
+                }
+            }
+            best.map(|(x, _)| x).ok_or(ErrorKind::Na)
+        }
     };
     r.into()
 }
@@ -1776,5 +1949,84 @@ mod tests {
         assert_eq!(eval("=MUNIT(0.2)"), Value::Error(ErrorKind::Value));
         assert_eq!(eval("=MUNIT(\"hola\")"), Value::Error(ErrorKind::Value));
         assert_eq!(eval("=MUNIT(1/0)"), Value::Error(ErrorKind::Div0));
+    }
+
+    #[test]
+    fn aggregate_functions_and_options() {
+        // AGGREGATE's help page: A2:A11 = #DIV/0!, 72, 30, #NUM!, 31, 96, 32, 81, 33, 53 and
+        // B2:B11 = 82, 65, 95, 63, 53, 71, 55, 83, 100, 91.
+        let mut cells: Vec<(&str, &str)> = vec![
+            ("A2", "=1/0"),
+            ("A3", "72"),
+            ("A4", "30"),
+            ("A5", "=SQRT(-1)"),
+            ("A6", "31"),
+            ("A7", "96"),
+            ("A8", "32"),
+            ("A9", "81"),
+            ("A10", "33"),
+            ("A11", "53"),
+            ("B2", "82"),
+            ("B3", "65"),
+            ("B4", "95"),
+            ("B5", "63"),
+            ("B6", "53"),
+            ("B7", "71"),
+            ("B8", "55"),
+            ("B9", "83"),
+            ("B10", "100"),
+            ("B11", "91"),
+        ];
+        cells.extend([
+            ("D1", "=AGGREGATE(4,6,A2:A11)"),
+            ("D2", "=AGGREGATE(14,6,A2:A11,3)"),
+            ("D3", "=AGGREGATE(15,6,A2:A11)"),
+            ("D4", "=AGGREGATE(12,6,A2:A11,B2:B11)"),
+            ("D5", "=MAX(A2:A3)"),
+            ("D6", "=AGGREGATE(12,4,B2:B11)"),
+            ("D7", "=AGGREGATE(9,0,A3:A4,D8)"),
+            ("D8", "=AGGREGATE(9,4,A3:A4)"),
+            ("D9", "=AGGREGATE(16,6,A2:A11,0.25)"),
+            ("D10", "=AGGREGATE(20,0,B2:B11)"),
+        ]);
+        assert_eq!(eval_cells(&cells, "D1"), n(96.0));
+        assert_eq!(eval_cells(&cells, "D2"), n(72.0));
+        assert_eq!(eval_cells(&cells, "D3"), Value::Error(ErrorKind::Value));
+        assert_eq!(eval_cells(&cells, "D4"), n(68.0));
+        assert_eq!(eval_cells(&cells, "D5"), Value::Error(ErrorKind::Div0));
+        assert_eq!(eval_cells(&cells, "D6"), n(76.5));
+        // Option 0 skips a cell holding AGGREGATE.
+        assert_eq!(eval_cells(&cells, "D7"), n(102.0));
+        assert_eq!(eval_cells(&cells, "D8"), n(102.0));
+        close(eval_cells(&cells, "D9"), 31.75);
+        assert_eq!(eval_cells(&cells, "D10"), Value::Error(ErrorKind::Value));
+    }
+
+    #[test]
+    fn randarray_shapes_and_ranges() {
+        assert_eq!(eval("=ROWS(RANDARRAY(3,2))"), n(3.0));
+        assert_eq!(eval("=COLUMNS(RANDARRAY(3,2))"), n(2.0));
+        assert_eq!(eval("=COUNT(RANDARRAY(4,5))"), n(20.0));
+        // Every element in range; whole numbers are whole.
+        assert_eq!(
+            eval("=LET(r,RANDARRAY(50,1,5,7),AND(r>=5,r<7))"),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            eval("=LET(r,RANDARRAY(50,1,1,6,TRUE),SUMPRODUCT(--(r<>INT(r))))"),
+            n(0.0)
+        );
+        assert_eq!(
+            eval("=MAX(RANDARRAY(200,1,1,3,TRUE))<=3"),
+            Value::Bool(true)
+        );
+        // Draws differ (200 equal uniforms would be a broken generator).
+        assert_eq!(
+            eval("=LET(r,RANDARRAY(200),MAX(r)>MIN(r))"),
+            Value::Bool(true)
+        );
+        assert_eq!(eval("=RANDARRAY(2,2,5,1)"), Value::Error(ErrorKind::Value));
+        assert_eq!(eval("=RANDARRAY(0)"), Value::Error(ErrorKind::Calc));
+        assert!(crate::functions::is_volatile("RANDARRAY"));
     }
 }

@@ -23,14 +23,18 @@ pub mod database;
 pub mod date;
 pub mod distributions;
 pub mod engineering;
+pub mod filterxml;
 pub mod financial;
 pub mod information;
 pub mod logical;
 pub mod lookup;
 pub mod math;
+pub mod regex_fns;
+pub mod regression;
 pub mod risk;
 pub mod statistical;
 pub mod text;
+pub mod text_locale;
 
 use crate::value::Value;
 pub use context::{Arg, Context, Ctx};
@@ -128,6 +132,10 @@ fn registry() -> &'static HashMap<&'static str, &'static FnSpec> {
             information::FUNCTIONS,
             risk::FUNCTIONS,
             risk::STATISTICS,
+            regression::FUNCTIONS,
+            regex_fns::FUNCTIONS,
+            text_locale::FUNCTIONS,
+            filterxml::FUNCTIONS,
         ] {
             for f in table {
                 m.insert(f.name, f);

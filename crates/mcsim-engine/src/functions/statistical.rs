@@ -167,6 +167,24 @@ pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("CONFIDENCE.T", 3, 3, Lift::All, confidence_t),
     FnSpec::new("HYPGEOM.DIST", 5, 5, Lift::All, hypgeom_dist),
     FnSpec::new("PROB", 3, 4, Lift::Mask(0b1100), prob),
+    FnSpec::new("FREQUENCY", 2, 2, Lift::None, frequency),
+    FnSpec::new("MODE.MULT", 1, VARIADIC, Lift::None, mode_mult),
+    FnSpec::new("PERCENTRANK.INC", 2, 3, Lift::Mask(0b110), percentrank_inc),
+    FnSpec::new("PERCENTRANK", 2, 3, Lift::Mask(0b110), percentrank_inc),
+    FnSpec::new("PERCENTRANK.EXC", 2, 3, Lift::Mask(0b110), percentrank_exc),
+    FnSpec::new("T.TEST", 4, 4, Lift::Mask(0b1100), t_test),
+    FnSpec::new("TTEST", 4, 4, Lift::Mask(0b1100), t_test),
+    FnSpec::new("Z.TEST", 2, 3, Lift::Mask(0b110), z_test),
+    FnSpec::new("ZTEST", 2, 3, Lift::Mask(0b110), z_test),
+    FnSpec::new("F.TEST", 2, 2, Lift::None, f_test),
+    FnSpec::new("FTEST", 2, 2, Lift::None, f_test),
+    FnSpec::new("CHISQ.TEST", 2, 2, Lift::None, chisq_test),
+    FnSpec::new("CHITEST", 2, 2, Lift::None, chisq_test),
+    FnSpec::new("HYPGEOMDIST", 4, 4, Lift::All, hypgeomdist),
+    FnSpec::new("NEGBINOMDIST", 3, 3, Lift::All, negbinomdist),
+    FnSpec::new("FORECAST", 3, 3, Lift::Mask(1), forecast),
+    FnSpec::new("FORECAST.LINEAR", 3, 3, Lift::Mask(1), forecast),
+    FnSpec::new("PERCENTOF", 2, 2, Lift::None, percentof),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1811,6 +1829,301 @@ fn prob(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     )
 }
 
+// ---------------------------------------------------------------------------------------------
+// FREQUENCY, MODE.MULT, PERCENTRANK
+
+/// FREQUENCY(data_array, bins_array): a column with, for each bin, how many data values are at
+/// most the bin and above the next smaller bin (bins in their given order), then the count above
+/// every bin.
+fn frequency(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let data = tri!(nums(ctx, &args[..1]));
+    let bins = tri!(nums(ctx, &args[1..2]));
+    let mut order: Vec<usize> = (0..bins.len()).collect();
+    order.sort_by(|&a, &b| bins[a].partial_cmp(&bins[b]).unwrap_or(Ordering::Equal));
+    let mut counts = vec![0.0; bins.len() + 1];
+    for x in data {
+        // The first bin (in ascending order) that is >= x takes it.
+        let pos = order.partition_point(|&i| bins[i] < x);
+        let slot = order.get(pos).copied().unwrap_or(bins.len());
+        counts[slot] += 1.0;
+    }
+    Value::Array(std::sync::Arc::new(crate::value::Array::column(
+        counts.into_iter().map(Value::Number).collect(),
+    )))
+}
+
+/// MODE.MULT: every most frequent value (seen at least twice), in order of first appearance, as
+/// a column.
+fn mode_mult(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let xs = tri!(nums(ctx, args));
+    let mut firsts: Vec<(f64, usize)> = Vec::new();
+    for (i, &x) in xs.iter().enumerate() {
+        if xs[..i].contains(&x) {
+            continue;
+        }
+        firsts.push((x, xs[i..].iter().filter(|&&y| y == x).count()));
+    }
+    let best = firsts.iter().map(|&(_, c)| c).max().unwrap_or(0);
+    if best < 2 {
+        return Value::Error(ErrorKind::Na);
+    }
+    let modes: Vec<Value> = firsts
+        .into_iter()
+        .filter(|&(_, c)| c == best)
+        .map(|(x, _)| Value::Number(x))
+        .collect();
+    Value::Array(std::sync::Arc::new(crate::value::Array::column(modes)))
+}
+
+/// The rank of `x` in sorted data, as a fraction: PERCENTRANK.INC (`inclusive`) or
+/// PERCENTRANK.EXC. A value between two data points is interpolated linearly between the last
+/// position of the smaller one and the first of the larger one.
+pub fn percentrank_sorted(s: &[f64], x: f64, inclusive: bool) -> Result<f64, ErrorKind> {
+    let n = s.len();
+    let (Some(&first), Some(&last)) = (s.first(), s.last()) else {
+        return Err(ErrorKind::Num);
+    };
+    if x < first || x > last {
+        return Err(ErrorKind::Na);
+    }
+    let below = s.partition_point(|&v| v < x);
+    let nf = n as f64;
+    if s.get(below) == Some(&x) {
+        return Ok(if inclusive {
+            if n == 1 {
+                1.0
+            } else {
+                below as f64 / (nf - 1.0)
+            }
+        } else {
+            (below as f64 + 1.0) / (nf + 1.0)
+        });
+    }
+    // s[below - 1] < x < s[below]; below >= 1 since x > first.
+    let (lo, hi) = (s[below - 1], s[below]);
+    let pos = (below - 1) as f64 + (x - lo) / (hi - lo);
+    Ok(if inclusive {
+        pos / (nf - 1.0)
+    } else {
+        (pos + 1.0) / (nf + 1.0)
+    })
+}
+
+/// Rounds down to `digits` decimals, as PERCENTRANK does, without turning 0.7 into 0.699.
+fn floor_digits(x: f64, digits: f64) -> f64 {
+    let scale = 10f64.powf(digits);
+    let y = x * scale;
+    let r = y.round();
+    if (y - r).abs() <= 1e-9 * r.abs().max(1.0) {
+        r / scale
+    } else {
+        y.floor() / scale
+    }
+}
+
+fn percentrank_of(ctx: &mut Ctx<'_, '_>, args: &[Arg], inclusive: bool) -> Value {
+    let xs = sorted(tri!(nums(ctx, &args[..1])));
+    let x = tri!(ctx.number(&args[1]));
+    let digits = tri!(ctx.number_or(args, 2, 3.0)).trunc();
+    if digits < 1.0 {
+        return Value::Error(ErrorKind::Num);
+    }
+    let r = tri!(percentrank_sorted(&xs, x, inclusive));
+    Value::number(floor_digits(r, digits))
+}
+
+fn percentrank_inc(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    percentrank_of(ctx, args, true)
+}
+
+fn percentrank_exc(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    percentrank_of(ctx, args, false)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hypothesis tests
+
+/// P(T > t) for Student's t with `df` degrees of freedom, `df` not truncated (Welch's test has
+/// fractional degrees of freedom).
+fn t_upper(t: f64, df: f64) -> f64 {
+    t_cdf(t, df).1
+}
+
+/// T.TEST(array1, array2, tails, type): the p-value of Student's t-test; type 1 paired, 2 two
+/// samples of equal variance, 3 unequal variance (Welch).
+pub fn t_test_kernel(xs: &[f64], ys: &[f64], tails: f64, kind: f64) -> Result<f64, ErrorKind> {
+    let (tails, kind) = (tails.trunc(), kind.trunc());
+    if !(tails == 1.0 || tails == 2.0) || !(1.0..=3.0).contains(&kind) {
+        return Err(ErrorKind::Num);
+    }
+    let (t, df) = if kind == 1.0 {
+        let d: Vec<f64> = xs.iter().zip(ys).map(|(x, y)| x - y).collect();
+        if d.len() < 2 {
+            return Err(ErrorKind::Div0);
+        }
+        let n = d.len() as f64;
+        let m = mean(&d)?;
+        let v = variance(&d, true)?;
+        if v == 0.0 {
+            return Err(ErrorKind::Div0);
+        }
+        (m / (v / n).sqrt(), n - 1.0)
+    } else {
+        if xs.len() < 2 || ys.len() < 2 {
+            return Err(ErrorKind::Div0);
+        }
+        let (n1, n2) = (xs.len() as f64, ys.len() as f64);
+        let (m1, m2) = (mean(xs)?, mean(ys)?);
+        let (v1, v2) = (variance(xs, true)?, variance(ys, true)?);
+        if kind == 2.0 {
+            let pooled = ((n1 - 1.0) * v1 + (n2 - 1.0) * v2) / (n1 + n2 - 2.0);
+            let se = (pooled * (1.0 / n1 + 1.0 / n2)).sqrt();
+            if se == 0.0 {
+                return Err(ErrorKind::Div0);
+            }
+            ((m1 - m2) / se, n1 + n2 - 2.0)
+        } else {
+            let (a, b) = (v1 / n1, v2 / n2);
+            if a + b == 0.0 {
+                return Err(ErrorKind::Div0);
+            }
+            let df = (a + b) * (a + b) / (a * a / (n1 - 1.0) + b * b / (n2 - 1.0));
+            ((m1 - m2) / (a + b).sqrt(), df)
+        }
+    };
+    finite(tails * t_upper(t.abs(), df))
+}
+
+fn t_test(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let tails = tri!(ctx.number(&args[2]));
+    let kind = tri!(ctx.number(&args[3]));
+    let (xs, ys) = if kind.trunc() == 1.0 {
+        tri!(pairs(ctx, args))
+    } else {
+        (tri!(nums(ctx, &args[..1])), tri!(nums(ctx, &args[1..2])))
+    };
+    t_test_kernel(&xs, &ys, tails, kind).into()
+}
+
+/// Z.TEST(array, x, [sigma]): `1 - NORM.S.DIST((mean - x) / (sigma / sqrt(n)), TRUE)`, sigma the
+/// sample standard deviation when omitted.
+fn z_test(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let xs = tri!(nums(ctx, &args[..1]));
+    let x = tri!(ctx.number(&args[1]));
+    if xs.is_empty() {
+        return Value::Error(ErrorKind::Na);
+    }
+    let sigma = match opt(args, 2) {
+        Some(a) => tri!(ctx.number(a)),
+        None => tri!(variance(&xs, true)).sqrt(),
+    };
+    if sigma <= 0.0 {
+        return Value::Error(if sigma == 0.0 {
+            ErrorKind::Div0
+        } else {
+            ErrorKind::Num
+        });
+    }
+    let n = xs.len() as f64;
+    let z = (tri!(mean(&xs)) - x) / (sigma / n.sqrt());
+    finite(1.0 - norm_s_cdf(z)).into()
+}
+
+/// F.TEST(array1, array2): the two-tailed p-value of the ratio of the sample variances.
+fn f_test(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let xs = tri!(nums(ctx, &args[..1]));
+    let ys = tri!(nums(ctx, &args[1..2]));
+    if xs.len() < 2 || ys.len() < 2 {
+        return Value::Error(ErrorKind::Div0);
+    }
+    let (v1, v2) = (tri!(variance(&xs, true)), tri!(variance(&ys, true)));
+    if v1 == 0.0 || v2 == 0.0 {
+        return Value::Error(ErrorKind::Div0);
+    }
+    let (d1, d2) = ((xs.len() - 1) as f64, (ys.len() - 1) as f64);
+    let (p, q, _) = f_cdf(v1 / v2, d1, d2);
+    finite((2.0 * p.min(q)).min(1.0)).into()
+}
+
+/// CHISQ.TEST(actual_range, expected_range): the p-value of Pearson's chi-squared statistic, with
+/// (rows − 1)(columns − 1) degrees of freedom (n − 1 for a single row or column).
+fn chisq_test(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let a = tri!(ctx.array(&args[0]));
+    let e = tri!(ctx.array(&args[1]));
+    if a.rows != e.rows || a.cols != e.cols {
+        return Value::Error(ErrorKind::Na);
+    }
+    let df = match (a.rows, a.cols) {
+        (1, 1) => return Value::Error(ErrorKind::Na),
+        (1, c) => c - 1,
+        (r, 1) => r - 1,
+        (r, c) => (r - 1) * (c - 1),
+    };
+    let mut chi = 0.0;
+    for (x, y) in a.data.iter().zip(&e.data) {
+        if let Value::Error(err) = x {
+            return Value::Error(*err);
+        }
+        if let Value::Error(err) = y {
+            return Value::Error(*err);
+        }
+        if let (Value::Number(x), Value::Number(y)) = (x, y) {
+            if *y == 0.0 {
+                return Value::Error(ErrorKind::Div0);
+            }
+            if *y < 0.0 {
+                return Value::Error(ErrorKind::Num);
+            }
+            chi += (x - y) * (x - y) / y;
+        }
+    }
+    finite(gamma_pq(df as f64 / 2.0, chi / 2.0).1).into()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Legacy probability functions, FORECAST, PERCENTOF
+
+/// HYPGEOMDIST(sample_s, number_sample, population_s, number_pop): HYPGEOM.DIST's mass function.
+fn hypgeomdist(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let s = tri!(num(ctx, args, 0));
+    let n = tri!(num(ctx, args, 1));
+    let k = tri!(num(ctx, args, 2));
+    let pop = tri!(num(ctx, args, 3));
+    hypgeom_dist_kernel(s, n, k, pop, false).into()
+}
+
+/// NEGBINOMDIST(number_f, number_s, probability_s): NEGBINOM.DIST's mass function.
+fn negbinomdist(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let f = tri!(num(ctx, args, 0)).trunc();
+    let s = tri!(num(ctx, args, 1)).trunc();
+    let p = tri!(num(ctx, args, 2));
+    if f < 0.0 || s < 1.0 || p <= 0.0 || p >= 1.0 {
+        return Value::Error(ErrorKind::Num);
+    }
+    Value::number(negbinom_pmf(f, s, p))
+}
+
+/// FORECAST(x, known_y, known_x) and FORECAST.LINEAR: the least-squares line at `x`.
+fn forecast(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let x = tri!(ctx.number(&args[0]));
+    let (ys, xs) = tri!(pairs(ctx, &args[1..3]));
+    let (sxx, _, sxy, mx, my, _) = tri!(moments(&xs, &ys));
+    if sxx == 0.0 {
+        return Value::Error(ErrorKind::Div0);
+    }
+    Value::number(my + sxy / sxx * (x - mx))
+}
+
+/// PERCENTOF(data_subset, data_all): the sum of the subset over the sum of everything.
+fn percentof(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let part: f64 = tri!(nums(ctx, &args[..1])).iter().sum();
+    let all: f64 = tri!(nums(ctx, &args[1..2])).iter().sum();
+    if all == 0.0 {
+        return Value::Error(ErrorKind::Div0);
+    }
+    Value::number(part / all)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -2269,5 +2582,156 @@ mod tests {
             (1..=170).map(|k| (k as f64).ln()).sum::<f64>(),
             1e-13,
         );
+    }
+
+    /// Cells A1:A9 and B1:B9 of the T.TEST help page's example.
+    const TTEST_DATA: [(&str, &str); 18] = [
+        ("A1", "3"),
+        ("A2", "4"),
+        ("A3", "5"),
+        ("A4", "8"),
+        ("A5", "9"),
+        ("A6", "1"),
+        ("A7", "2"),
+        ("A8", "4"),
+        ("A9", "5"),
+        ("B1", "6"),
+        ("B2", "19"),
+        ("B3", "3"),
+        ("B4", "2"),
+        ("B5", "14"),
+        ("B6", "4"),
+        ("B7", "5"),
+        ("B8", "17"),
+        ("B9", "1"),
+    ];
+
+    fn with_data(formula: &str) -> Value {
+        let mut cells = TTEST_DATA.to_vec();
+        cells.push(("D1", formula));
+        eval_cells(&cells, "D1")
+    }
+
+    #[test]
+    fn hypothesis_tests() {
+        // p-values from scipy 1.17 (stats.ttest_rel / ttest_ind / norm / f / chi2), 1e-9 relative;
+        // the help pages' examples round them (T.TEST 0.196016, Z.TEST 0.090574, F.TEST
+        // 0.648318, CHISQ.TEST 0.000308).
+        close(
+            with_data("=T.TEST(A1:A9,B1:B9,2,1)"),
+            0.196_015_784_925_282,
+            1e-9,
+        );
+        close(
+            with_data("=TTEST(A1:A9,B1:B9,2,2)"),
+            0.191_995_886_760_396,
+            1e-9,
+        );
+        close(
+            with_data("=T.TEST(A1:A9,B1:B9,1,2)"),
+            0.095_997_943_380_198,
+            1e-9,
+        );
+        close(
+            with_data("=T.TEST(A1:A9,B1:B9,2,3)"),
+            0.202_293_923_368_678,
+            1e-9,
+        );
+        assert_eq!(
+            with_data("=T.TEST(A1:A9,B1:B9,3,1)"),
+            Value::Error(ErrorKind::Num)
+        );
+        assert_eq!(
+            with_data("=T.TEST(A1:A9,B1:B8,2,1)"),
+            Value::Error(ErrorKind::Na)
+        );
+        close(
+            eval("=Z.TEST({3,6,7,8,6,5,4,2,1,9},4)"),
+            0.090_574_196_851_363,
+            1e-9,
+        );
+        close(
+            eval("=ZTEST({3,6,7,8,6,5,4,2,1,9},6)"),
+            0.863_043_389_129_530,
+            1e-9,
+        );
+        close(
+            eval("=F.TEST({6,7,9,15,21},{20,28,31,38,40})"),
+            0.648_317_846_786_175,
+            1e-9,
+        );
+        close(
+            eval("=CHISQ.TEST({58,35;11,25;10,23},{45.35,47.65;17.56,18.44;16.09,16.91})"),
+            0.000_308_192_017_008_3,
+            1e-9,
+        );
+        assert_eq!(eval("=CHITEST({1,2},{1;2})"), Value::Error(ErrorKind::Na));
+    }
+
+    #[test]
+    fn frequency_mode_mult_percentrank() {
+        // FREQUENCY's help page: scores 79,85,78,85,50,81,95,88,97 in bins 70,79,89.
+        let f = "FREQUENCY({79;85;78;85;50;81;95;88;97},{70;79;89})";
+        for (i, want) in [1.0, 2.0, 4.0, 2.0].iter().enumerate() {
+            assert_eq!(eval(&format!("=INDEX({f},{})", i + 1)), n(*want));
+        }
+        assert_eq!(eval(&format!("=ROWS({f})")), n(4.0));
+        // Bins out of order: bin 3 takes (1, 3], bin 1 takes up to 1, in the bins' own order.
+        assert_eq!(eval("=INDEX(FREQUENCY({1,2,3,4},{3,1}),1)"), n(2.0));
+        assert_eq!(eval("=INDEX(FREQUENCY({1,2,3,4},{3,1}),2)"), n(1.0));
+        assert_eq!(eval("=INDEX(FREQUENCY({1,2,3,4},{3,1}),3)"), n(1.0));
+        // MODE.MULT's help page: {1,2,3,4,3,2,1,2,3,5,6,1} has modes 1, 2, 3 (in that order).
+        let m = "MODE.MULT({1,2,3,4,3,2,1,2,3,5,6,1})";
+        assert_eq!(eval(&format!("=ROWS({m})")), n(3.0));
+        assert_eq!(eval(&format!("=INDEX({m},1)")), n(1.0));
+        assert_eq!(eval(&format!("=INDEX({m},3)")), n(3.0));
+        assert_eq!(eval("=MODE.MULT({1,2,3})"), Value::Error(ErrorKind::Na));
+        // PERCENTRANK.INC's help page: {13,12,11,8,4,3,2,1,1,1}.
+        let d = "{13,12,11,8,4,3,2,1,1,1}";
+        assert_eq!(eval(&format!("=PERCENTRANK.INC({d},2)")), n(0.333));
+        assert_eq!(eval(&format!("=PERCENTRANK.INC({d},4)")), n(0.555));
+        assert_eq!(eval(&format!("=PERCENTRANK.INC({d},8)")), n(0.666));
+        assert_eq!(eval(&format!("=PERCENTRANK({d},5)")), n(0.583));
+        // PERCENTRANK.EXC's help page: {1,2,3,6,6,6,7,8,9}.
+        let e = "{1,2,3,6,6,6,7,8,9}";
+        assert_eq!(eval(&format!("=PERCENTRANK.EXC({e},7)")), n(0.7));
+        assert_eq!(eval(&format!("=PERCENTRANK.EXC({e},5.43)")), n(0.381));
+        assert_eq!(eval(&format!("=PERCENTRANK.EXC({e},5.43,1)")), n(0.3));
+        assert_eq!(
+            eval(&format!("=PERCENTRANK.INC({d},14)")),
+            Value::Error(ErrorKind::Na)
+        );
+        assert_eq!(
+            eval(&format!("=PERCENTRANK.INC({d},2,0)")),
+            Value::Error(ErrorKind::Num)
+        );
+    }
+
+    #[test]
+    fn legacy_probabilities_forecast_percentof() {
+        // HYPGEOMDIST/NEGBINOMDIST help pages: 0.363261094, 0.05504866 (scipy: the digits below).
+        close(eval("=HYPGEOMDIST(1,4,8,20)"), 0.363_261_093_911_249, 1e-9);
+        close(
+            eval("=NEGBINOMDIST(10,5,0.25)"),
+            0.055_048_660_375_177_88,
+            1e-9,
+        );
+        // FORECAST help page: 10.607253 (numpy.polyfit: 10.607253086419746).
+        close(
+            eval("=FORECAST(30,{6,7,9,15,21},{20,28,31,38,40})"),
+            10.607_253_086_419_746,
+            1e-9,
+        );
+        close(
+            eval("=FORECAST.LINEAR(30,{6,7,9,15,21},{20,28,31,38,40})"),
+            10.607_253_086_419_746,
+            1e-9,
+        );
+        assert_eq!(
+            eval("=FORECAST(1,{1,2},{3,3})"),
+            Value::Error(ErrorKind::Div0)
+        );
+        close(eval("=PERCENTOF({1,2,3},{1,2,3,4})"), 0.6, 1e-15);
+        assert_eq!(eval("=PERCENTOF(1,0)"), Value::Error(ErrorKind::Div0));
     }
 }

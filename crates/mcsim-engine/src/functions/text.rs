@@ -1910,16 +1910,24 @@ fn format_fraction(x: f64, toks: &[FTok], sp: usize) -> Formatted {
             }
         })
         .collect();
-    let fixed_den: Option<u64> = if den_digits.is_empty() {
-        if let Some(FTok::Lit(l)) = after.first() {
-            let digits: String = l.chars().take_while(|c| c.is_ascii_digit()).collect();
-            digits.parse().ok().filter(|&d| d > 0)
-        } else {
-            None
+    // A fixed denominator (`# ?/16`, `# ?/100`): digits written after the slash, where any `0`
+    // after the first digit was read as a placeholder.
+    let mut fixed_text = String::new();
+    let mut fixed_toks = 0;
+    if den_digits.is_empty()
+        && let Some(FTok::Lit(l)) = after.first()
+        && l.starts_with(|c: char| c.is_ascii_digit())
+    {
+        fixed_text = l.chars().take_while(|c| c.is_ascii_digit()).collect();
+        fixed_toks = 1;
+        if fixed_text.len() == l.len() {
+            while let Some(FTok::Digit('0')) = after.get(fixed_toks) {
+                fixed_text.push('0');
+                fixed_toks += 1;
+            }
         }
-    } else {
-        None
-    };
+    }
+    let fixed_den: Option<u64> = fixed_text.parse().ok().filter(|&d| d > 0);
     let (whole, frac) = if has_int {
         (x.trunc(), x - x.trunc())
     } else {
@@ -1928,16 +1936,21 @@ fn format_fraction(x: f64, toks: &[FTok], sp: usize) -> Formatted {
     let (mut num, den) = if let Some(d) = fixed_den {
         ((frac * d as f64).round() as u64, d)
     } else {
-        let max_den = 10u64.pow(den_digits.len().clamp(1, 6) as u32) - 1;
-        let mut best = (0u64, 1u64, f64::INFINITY);
-        for d in 1..=max_den {
-            let n = (frac * d as f64).round();
-            let err = (frac - n / d as f64).abs();
-            if err < best.2 - 1e-15 {
-                best = (n as u64, d, err);
+        let max_den = 10u64.pow(den_digits.len().clamp(1, 9) as u32) - 1;
+        if den_digits.len() <= 4 {
+            // The closest fraction with at most that many denominator digits.
+            let mut best = (0u64, 1u64, f64::INFINITY);
+            for d in 1..=max_den {
+                let n = (frac * d as f64).round();
+                let err = (frac - n / d as f64).abs();
+                if err < best.2 - 1e-15 {
+                    best = (n as u64, d, err);
+                }
             }
+            (best.0, best.1)
+        } else {
+            convergent(frac, max_den)
         }
-        (best.0, best.1)
     };
     let mut whole = whole as u64;
     if has_int && num == den && den > 0 {
@@ -1974,40 +1987,121 @@ fn format_fraction(x: f64, toks: &[FTok], sp: usize) -> Formatted {
             }
         }
         out = prefix;
-        if whole > 0 || num == 0 {
+        // `#` shows no whole part of 0 before a fraction, `0` (and a value with no fraction at
+        // all) shows it.
+        let zero_digit = before[first_int..num_start]
+            .iter()
+            .any(|t| matches!(t, FTok::Digit('0')));
+        if whole > 0 || num == 0 || zero_digit {
             out.push_str(&whole.to_string());
         }
+        let area = fraction_area(
+            &mid,
+            num,
+            den,
+            sp - num_start,
+            &den_digits,
+            fixed_toks,
+            after,
+        );
         if num == 0 {
+            // A whole number keeps the fraction's width as spaces (`3    ` for `# ?/?`).
+            out.extend(area.0.chars().map(|_| ' '));
+            out.push_str(&area.1);
             return Formatted {
                 text: out,
                 zero: whole == 0,
             };
         }
-        if whole > 0 {
-            out.push_str(&mid);
-        }
+        out.push_str(&area.0);
+        out.push_str(&area.1);
+        return Formatted {
+            text: out,
+            zero: false,
+        };
     }
-    let nw = sp - num_start;
-    let dw = den_digits.len();
-    out.push_str(&format!("{num:>nw$}/"));
-    if fixed_den.is_some() {
-        for t in after {
-            if let FTok::Lit(l) = t {
-                out.push_str(l);
-            }
-        }
-    } else {
-        out.push_str(&format!("{den:<dw$}"));
-        for t in after.iter().skip(dw) {
-            if let FTok::Lit(l) = t {
-                out.push_str(l);
-            }
-        }
-    }
+    let area = fraction_area("", num, den, sp - num_start, &den_digits, fixed_toks, after);
+    out.push_str(&area.0);
+    out.push_str(&area.1);
     Formatted {
         text: out,
-        zero: whole == 0 && num == 0,
+        zero: num == 0,
     }
+}
+
+/// The text of a fraction from the separator before the numerator to the end of the
+/// denominator, and the literals after it: `mid`, the numerator right-aligned in `nw` places,
+/// `/`, the denominator (left-aligned in its placeholders, or the fixed one as written in the
+/// first `fixed_toks` tokens after the slash).
+fn fraction_area(
+    mid: &str,
+    num: u64,
+    den: u64,
+    nw: usize,
+    den_digits: &[char],
+    fixed_toks: usize,
+    after: &[FTok],
+) -> (String, String) {
+    let mut area = format!("{mid}{num:>nw$}/");
+    let mut tail = String::new();
+    let skip = if fixed_toks > 0 {
+        for t in &after[..fixed_toks] {
+            match t {
+                FTok::Lit(l) => {
+                    let digits: String = l.chars().take_while(|c| c.is_ascii_digit()).collect();
+                    area.push_str(&digits);
+                    tail.push_str(&l[digits.len()..]);
+                }
+                _ => area.push('0'),
+            }
+        }
+        fixed_toks
+    } else {
+        let dw = den_digits.len();
+        area.push_str(&format!("{den:<dw$}"));
+        dw
+    };
+    for t in after.iter().skip(skip) {
+        if let FTok::Lit(l) = t {
+            tail.push_str(l);
+        }
+    }
+    (area, tail)
+}
+
+/// A fraction for `x` in [0, 1) with a denominator of at most `max_den`, from the continued
+/// fraction of `x`: the first convergent within 1e-13 (relative) of `x`, else the last one
+/// within the limit. (Excel shows `# ??/?????????` of 0.123251512342345 as 480894/3901729,
+/// a convergent, where the closest fraction is 8425007/68356216.)
+fn convergent(x: f64, max_den: u64) -> (u64, u64) {
+    let (mut h0, mut h1, mut k0, mut k1) = (0u64, 1u64, 1u64, 0u64);
+    let mut best = ((x).round() as u64, 1u64);
+    let mut y = x;
+    for _ in 0..64 {
+        let a = y.floor();
+        if a > 1e12 {
+            break;
+        }
+        let a = a as u64;
+        let (h2, k2) = (
+            a.saturating_mul(h1).saturating_add(h0),
+            a.saturating_mul(k1).saturating_add(k0),
+        );
+        if k2 > max_den {
+            break;
+        }
+        (h0, h1, k0, k1) = (h1, h2, k1, k2);
+        best = (h1, k1);
+        if (h1 as f64 / k1 as f64 - x).abs() <= 1e-13 * x.abs() {
+            break;
+        }
+        let r = y - a as f64;
+        if r <= 0.0 {
+            break;
+        }
+        y = 1.0 / r;
+    }
+    best
 }
 
 const MONTH_NAMES: [&str; 12] = [
@@ -2772,5 +2866,98 @@ mod tests {
         assert_eq!(s("=VALUETOTEXT(TRUE)"), "TRUE");
         assert_eq!(s("=ARRAYTOTEXT({1,\"a\";TRUE,2})"), "1, a, TRUE, 2");
         assert_eq!(s("=ARRAYTOTEXT({1,\"a\";TRUE,2},1)"), "{1,\"a\";TRUE,2}");
+    }
+    /// Format codes of every kind issue 13 lists, with the text Excel shows: the examples of
+    /// Excel's "Number format codes" help page and Excel results quoted in spreadsheet-format
+    /// projects' bug reports (SheetJS ssf #66, #76 for `# ?/10` and long denominators; hucre #397
+    /// for `# ?/2`).
+    #[test]
+    fn number_formats_sections_scaling_fractions_and_locales() {
+        let cases: &[(f64, &str, &str)] = &[
+            (1234567.0, "#,##0,", "1,235"),
+            (1234567.0, "#,##0.0,,", "1.2"),
+            (1234567.891, "#,##0.00,,", "1.23"),
+            (0.000123, "0.00E-00", "1.23E-04"),
+            (12345.0, "0.00E-00", "1.23E04"),
+            (12345.0, "##0.0E+0", "12.3E+3"),
+            (0.5, "# ?/?", " 1/2"),
+            (2.5, "?/?", "5/2"),
+            (0.75, "# ?/4", " 3/4"),
+            (3.0, "# ?/?", "3    "),
+            (0.0, "# ?/10", "0     "),
+            (3.1, "# ?/2", "3    "),
+            (2.25, "# ?/100", "2 25/100"),
+            (0.123251512342345, "# ??/?????????", " 480894/3901729  "),
+            (0.5, "0 ?/?", "0 1/2"),
+            (-5.0, "[Red]0;[Blue](0)", "(5)"),
+            (5.0, "[Red]0", "5"),
+            (50.0, "[>100]\"big\";\"small\"", "small"),
+            (-50.0, "[<0]\"neg\";[>0]\"pos\";\"zero\"", "neg"),
+            (1234.5, "[$€-407] #,##0.00", "€ 1,234.50"),
+            (1234.5, "[$$-409]#,##0.00", "$1,234.50"),
+            (
+                45000.75,
+                "[$-409]mmmm d, yyyy h:mm AM/PM",
+                "March 15, 2023 6:00 PM",
+            ),
+            (1.5, "[h]:mm:ss", "36:00:00"),
+            (0.5, "h:mm am/pm", "12:00 pm"),
+            (0.25, "h AM/PM", "6 AM"),
+            (0.75, "h:mm A/P", "6:00 P"),
+            (1234.5, "_(* #,##0.00_)", " 1,234.50 "),
+            (
+                -1234.5,
+                "_(* #,##0.00_);_(* (#,##0.00);_(* \"-\"??_);_(@_)",
+                " (1,234.50)",
+            ),
+            (
+                0.0,
+                "_(* #,##0.00_);_(* (#,##0.00);_(* \"-\"??_);_(@_)",
+                " -   ",
+            ),
+            (1234.5, "_($* #,##0.00_)", " $1,234.50 "),
+            (1.23456, "0.0##", "1.235"),
+            (5.0, "0.0##", "5.0"),
+            (0.0, "#,###", ""),
+            (12.0, "0%", "1200%"),
+            (3.14259, "0.00_);(0.00)", "3.14 "),
+            (-3.14259, "0.00_);(0.00)", "(3.14)"),
+            (0.00001, "General", "0.00001"),
+            (1.23456789012345e-7, "General", "1.23457E-07"),
+            (12345678901.0, "General", "12345678901"),
+            (123456789012.0, "General", "1.23457E+11"),
+            (44927.0, "dddd", "Sunday"),
+            (44927.0, "mmm-yy", "Jan-23"),
+            (44927.5, "yyyy-mm-dd hh:mm:ss", "2023-01-01 12:00:00"),
+            (1.0 / 86400.0, "[ss]", "01"),
+            (0.5, "[mm]", "720"),
+            (44927.0, "\"Date: \"d/m/yyyy", "Date: 1/1/2023"),
+            (1234.5, "#,##0.00 \"USD\"", "1,234.50 USD"),
+            (0.125, "0.0%%", "1250.0%%"),
+            (1.0, "\\$0", "$1"),
+            (100.0, "0.00E+00", "1.00E+02"),
+            (-0.5, "0.0", "-0.5"),
+            (1234.0, "0000.00", "1234.00"),
+            (0.5, "#.##", ".5"),
+            (12.0, "000-00", "000-12"),
+            (44927.25, "h:mm:ss AM/PM", "6:00:00 AM"),
+            (44927.0, "d-mmm", "1-Jan"),
+            (44927.0, "mmmmm", "J"),
+            (44927.0, "yy", "23"),
+            (2.0, "0 \"items\"", "2 items"),
+            (-2.0, "0;-0;0;@", "-2"),
+            (1e15, "0", "1000000000000000"),
+            (123.456, "?.???", "123.456"),
+            (1.5, "?.??", "1.5 "),
+            (0.0, "0.00;-0.00;\"-\"", "-"),
+        ];
+        let mut bad = Vec::new();
+        for (v, f, want) in cases {
+            let got = format_number(*v, f, false);
+            if got.as_deref() != Ok(*want) {
+                bad.push(format!("{v} {f:?}: got {got:?} want {want:?}"));
+            }
+        }
+        assert!(bad.is_empty(), "\n{}", bad.join("\n"));
     }
 }

@@ -56,10 +56,19 @@ impl Model {
                 ..Sheet::default()
             });
         }
+        for h in &wb.hidden_rows {
+            if let Some(sheet) = m.sheets.get_mut(h.sheet) {
+                sheet.hidden_rows = h.hidden.clone();
+                sheet.filtered_rows = h.filtered.clone();
+                sheet.hidden_rows.sort_unstable();
+                sheet.filtered_rows.sort_unstable();
+            }
+        }
         // Structured references, 3D references and table names are turned into ordinary
         // references here, once, against the tables and the sheet order.
         let sheet_names: Vec<String> = wb.sheets.iter().map(|s| s.name.clone()).collect();
         let tables = formula_tables(wb);
+        m.excel_tables = tables.clone();
         let resolver = Resolver {
             sheets: &sheet_names,
             tables: &tables,
@@ -327,6 +336,7 @@ mod tests {
                 header_row_count: 1,
                 totals_row_count: 0,
                 columns: vec!["A".into(), "B".into(), "C".into()],
+                filtered: false,
             }],
             ..Workbook::default()
         };

@@ -17,6 +17,22 @@ pub struct Workbook {
     /// Excel tables (ListObjects), in sheet order, which structured references such as
     /// `Table1[Qty]` name.
     pub tables: Vec<Table>,
+    /// The hidden rows of each worksheet that has some, in sheet order (SUBTOTAL and AGGREGATE
+    /// skip them).
+    pub hidden_rows: Vec<HiddenRows>,
+}
+
+/// The hidden rows of one worksheet (`<row hidden="1">`), split as Excel's SUBTOTAL tells them
+/// apart: a hidden row among the data rows of an active filter (the sheet's `<autoFilter>` or a
+/// table's, with at least one filtering column) is hidden by the filter, any other by hand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HiddenRows {
+    /// Index in [`Workbook::sheets`].
+    pub sheet: usize,
+    /// Zero-based rows hidden by hand, ascending.
+    pub hidden: Vec<u32>,
+    /// Zero-based rows hidden by a filter, ascending.
+    pub filtered: Vec<u32>,
 }
 
 /// An Excel table (a ListObject, `xl/tables/tableN.xml`).
@@ -37,6 +53,9 @@ pub struct Table {
     pub totals_row_count: u32,
     /// Column names, left to right (`_xHHHH_` escapes decoded).
     pub columns: Vec<String>,
+    /// `true` when the table's `<autoFilter>` filters on a column: its hidden data rows are
+    /// hidden by the filter.
+    pub filtered: bool,
 }
 
 /// A What-If data table, as stored on its top-left result cell

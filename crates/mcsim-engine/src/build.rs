@@ -3,7 +3,7 @@
 
 use crate::model::{ArrayPart, CellData, CellId, Formula, Model, Name, Sheet};
 use crate::value::Value;
-use mcsim_formula::{Bounds, ErrorKind, Expr, ParseError, Position, Resolver, parse};
+use mcsim_formula::{Bounds, ErrorKind, Expr, ExprKind, ParseError, Position, Resolver, parse};
 use mcsim_workbook::{CellValue, Workbook};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -41,6 +41,99 @@ fn formula_tables(wb: &Workbook) -> Vec<mcsim_formula::Table> {
         .collect()
 }
 
+/// Cells of one reference to another workbook read as an array at most (a guard against a whole
+/// column of a large cache).
+const MAX_EXTERNAL_CELLS: u64 = 1 << 20;
+
+/// Replaces the references to other workbooks (`[1]Sheet1!A1`, whose sheet reads as
+/// `[1]Sheet1`) by the values Excel cached from them, which Excel shows while the other workbook
+/// is closed: a cell by its value, a range by an array of its values (uncached cells inside a
+/// range are blank). A reference to a book, sheet or cells with no cached value is `#REF!`.
+fn external_values(e: &mut Expr, books: &[mcsim_workbook::ExternalBook]) {
+    e.walk_mut(&mut |x| {
+        let ExprKind::Ref(r) = &x.kind else {
+            return;
+        };
+        let Some((book, name)) = r.sheet.as_deref().and_then(split_external) else {
+            return;
+        };
+        let single = matches!(r.kind, mcsim_formula::RefKind::Cell(_));
+        x.kind = external_value(books, book, name, r.bounds(), single, x.span);
+    });
+}
+
+/// Does the expression refer to another workbook?
+fn has_external_refs(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        if let ExprKind::Ref(r) = &x.kind {
+            found |= r.sheet.as_deref().and_then(split_external).is_some();
+        }
+    });
+    found
+}
+
+/// `[2]Prices` → (2, `Prices`).
+fn split_external(sheet: &str) -> Option<(usize, &str)> {
+    let (index, name) = sheet.strip_prefix('[')?.split_once(']')?;
+    Some((index.trim().parse().ok()?, name))
+}
+
+fn external_value(
+    books: &[mcsim_workbook::ExternalBook],
+    book: usize,
+    name: &str,
+    b: Bounds,
+    single: bool,
+    span: mcsim_formula::Span,
+) -> ExprKind {
+    let cells = book
+        .checked_sub(1)
+        .and_then(|i| books.get(i))
+        .and_then(|bk| bk.sheets.iter().find(|s| s.name.eq_ignore_ascii_case(name)))
+        .and_then(|s| s.cells.as_deref());
+    let Some(cells) = cells else {
+        return ExprKind::Error(ErrorKind::Ref);
+    };
+    let inside: Vec<&(u32, u32, CellValue)> = cells
+        .iter()
+        .filter(|c| (b.r1..=b.r2).contains(&c.0) && (b.c1..=b.c2).contains(&c.1))
+        .collect();
+    if inside.is_empty() {
+        return ExprKind::Error(ErrorKind::Ref);
+    }
+    let literal = |v: &CellValue| match v {
+        CellValue::Empty => ExprKind::Missing,
+        CellValue::Number(n) => ExprKind::Number(*n),
+        CellValue::Text(t) => ExprKind::Text(t.clone()),
+        CellValue::Bool(v) => ExprKind::Bool(*v),
+        CellValue::Error(e) => {
+            ExprKind::Error(ErrorKind::from_str_excel(e).unwrap_or(ErrorKind::Value))
+        }
+    };
+    if single {
+        return literal(&inside[0].2);
+    }
+    // Whole rows and columns end at the last cached cell.
+    let r2 = b.r2.min(inside.iter().map(|c| c.0).max().unwrap_or(b.r1));
+    let c2 = b.c2.min(inside.iter().map(|c| c.1).max().unwrap_or(b.c1));
+    if u64::from(r2 - b.r1 + 1) * u64::from(c2 - b.c1 + 1) > MAX_EXTERNAL_CELLS {
+        return ExprKind::Error(ErrorKind::Ref);
+    }
+    let at: HashMap<(u32, u32), &CellValue> = inside.iter().map(|c| ((c.0, c.1), &c.2)).collect();
+    let rows = (b.r1..=r2)
+        .map(|r| {
+            (b.c1..=c2)
+                .map(|c| {
+                    let kind = at.get(&(r, c)).map_or(ExprKind::Missing, |v| literal(v));
+                    Expr::new(kind, span)
+                })
+                .collect()
+        })
+        .collect();
+    ExprKind::Array(rows)
+}
+
 impl Model {
     /// Compiles a loaded workbook.
     pub fn from_workbook(wb: &Workbook) -> Model {
@@ -73,9 +166,11 @@ impl Model {
             sheets: &sheet_names,
             tables: &tables,
         };
+        let books = &wb.external_books;
         let resolve = |expr: &mut Result<Expr, ParseError>, sheet: &str, row: u32, col: u32| {
             if let Ok(e) = expr {
                 e.resolve(&resolver, Some(Position { sheet, row, col }));
+                external_values(e, books);
             }
         };
         for (si, s) in wb.sheets.iter().enumerate() {
@@ -95,8 +190,10 @@ impl Model {
                         let (source, mut expr, array) = match f {
                             mcsim_workbook::Formula::Text(t) => {
                                 let expr = parse(t);
+                                // (References to other workbooks become values here: a shared
+                                // formula's cells need the anchor's references, unreplaced.)
                                 if let Ok(e) = &expr
-                                    && e.has_structured_references()
+                                    && (e.has_structured_references() || has_external_refs(e))
                                 {
                                     unresolved.insert(id, e.clone());
                                 }
@@ -244,6 +341,7 @@ impl Model {
             let mut expr = parse(&n.formula);
             if let Ok(e) = &mut expr {
                 e.resolve(&resolver, None);
+                external_values(e, books);
             }
             m.names.push(Name {
                 name: n.name.clone(),

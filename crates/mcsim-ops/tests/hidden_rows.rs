@@ -30,9 +30,30 @@ fn write(
     hidden: &[(u32, &[u32])],
     tails: &[(u32, &str)],
 ) {
+    let mut edits: Vec<(String, String, String)> = Vec::new();
+    for &(n, rows) in hidden {
+        for r in rows {
+            edits.push((
+                format!("xl/worksheets/sheet{n}.xml"),
+                format!("<row r=\"{r}\">"),
+                format!("<row r=\"{r}\" hidden=\"1\">"),
+            ));
+        }
+    }
+    for &(n, tail) in tails {
+        edits.push((
+            format!("xl/worksheets/sheet{n}.xml"),
+            "</sheetData>".into(),
+            format!("</sheetData>{tail}"),
+        ));
+    }
     let extra: Vec<(&str, String)> = extra.iter().map(|(n, c)| (n.as_str(), c.clone())).collect();
     write_book_with_parts(path, cells, &[], &extra);
-    // Re-write the archive with the sheet parts edited.
+    edit_parts(path, &edits);
+}
+
+/// Re-writes the archive with `(part, from, to)` replacements made (each must apply).
+fn edit_parts(path: &Path, edits: &[(String, String, String)]) {
     let mut zin = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
     let mut parts: Vec<(String, String)> = Vec::new();
     for i in 0..zin.len() {
@@ -41,21 +62,13 @@ fn write(
         f.read_to_string(&mut s).unwrap();
         parts.push((f.name().unwrap().into_owned(), s));
     }
-    for (name, content) in parts.iter_mut() {
-        for &(n, rows) in hidden {
-            if *name == format!("xl/worksheets/sheet{n}.xml") {
-                for r in rows {
-                    let from = format!("<row r=\"{r}\">");
-                    assert!(content.contains(&from), "row {r} has no cell");
-                    *content = content.replace(&from, &format!("<row r=\"{r}\" hidden=\"1\">"));
-                }
-            }
-        }
-        for &(n, tail) in tails {
-            if *name == format!("xl/worksheets/sheet{n}.xml") {
-                *content = content.replace("</sheetData>", &format!("</sheetData>{tail}"));
-            }
-        }
+    for (part, from, to) in edits {
+        let (_, content) = parts
+            .iter_mut()
+            .find(|(name, _)| name == part)
+            .unwrap_or_else(|| panic!("no part {part}"));
+        assert!(content.contains(from.as_str()), "{part} lacks {from}");
+        *content = content.replace(from.as_str(), to);
     }
     let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     let options = zip::write::SimpleFileOptions::default();
@@ -411,4 +424,74 @@ fn indirect_reads_table_references_and_refuses_3d_text() {
     use mcsim_formula::ErrorKind;
     assert_eq!(get("Data!D5"), Value::Error(ErrorKind::Ref));
     assert_eq!(get("Data!D6"), Value::Error(ErrorKind::Ref));
+}
+
+#[test]
+fn external_references_show_the_cached_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("links.xlsx");
+    // The link [1] caches Prices!A2 = "gold", B2 = 12.5, A3 = TRUE, B3 = 7.5, B5 = #N/A; its
+    // sheet Gone failed to refresh, and Empty has no cache.
+    let link = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><externalBook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId1"><sheetNames><sheetName val="Prices"/><sheetName val="Gone"/><sheetName val="Empty"/></sheetNames><sheetDataSet><sheetData sheetId="0"><row r="2"><cell r="A2" t="str"><v>gold</v></cell><cell r="B2"><v>12.5</v></cell></row><row r="3"><cell r="A3" t="b"><v>1</v></cell><cell r="B3"><v>7.5</v></cell></row><row r="5"><cell r="B5" t="e"><v>#N/A</v></cell></row></sheetData><sheetData sheetId="1" refreshError="1"/></sheetDataSet></externalBook></externalLink>"#;
+    let cells = [
+        ("Main!A1", "=[1]Prices!B2"),
+        ("Main!A2", "='[1]Prices'!A2"),
+        ("Main!A3", "=SUM([1]Prices!B2:B4)"),
+        ("Main!A4", "=COUNT([1]Prices!B2:B4)"),
+        ("Main!A5", "=[1]Gone!A1"),
+        ("Main!A6", "=[2]Prices!A1"),
+        ("Main!A7", "=[1]Prices!Z99"),
+        ("Main!A8", "=[1]Prices!$B$3*2"),
+        ("Main!A9", "=[1]Prices!A3"),
+        ("Main!A10", "=ISNA([1]Prices!B5)"),
+        ("Main!A11", "=SUM([1]Prices!B:B)"),
+        ("Main!A12", "=[1]Empty!A1"),
+        ("Main!A13", "=IFERROR([1]Gone!A1,-1)"),
+    ];
+    let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLink";
+    write_book_with_parts(
+        &path,
+        &cells,
+        &[],
+        &[("xl/externalLinks/externalLink1.xml", link.to_string())],
+    );
+    edit_parts(
+        &path,
+        &[
+            (
+                "xl/workbook.xml".into(),
+                "</sheets>".into(),
+                r#"</sheets><externalReferences><externalReference r:id="rId99"/></externalReferences>"#.into(),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels".into(),
+                "</Relationships>".into(),
+                format!(r#"<Relationship Id="rId99" Type="{rel}" Target="externalLinks/externalLink1.xml"/></Relationships>"#),
+            ),
+        ],
+    );
+    let wb = load(&path, &LoadOptions::default()).unwrap();
+    assert_eq!(wb.external_books.len(), 1, "{:?}", wb.warnings);
+    let get = evaluate(&path);
+    check(
+        &get,
+        &[
+            ("Main!A1", 12.5),
+            // B4 is not cached: a blank inside the range.
+            ("Main!A3", 20.0),
+            ("Main!A4", 2.0),
+            ("Main!A8", 15.0),
+            ("Main!A13", -1.0),
+        ],
+    );
+    use mcsim_formula::ErrorKind;
+    assert_eq!(get("Main!A2"), Value::from("gold"));
+    assert_eq!(get("Main!A9"), Value::Bool(true));
+    assert_eq!(get("Main!A10"), Value::Bool(true));
+    // The whole column B ends at the last cached cell, B5, whose #N/A the sum passes on.
+    assert_eq!(get("Main!A11"), Value::Error(ErrorKind::Na));
+    for cell in ["Main!A5", "Main!A6", "Main!A7", "Main!A12"] {
+        assert_eq!(get(cell), Value::Error(ErrorKind::Ref), "{cell}");
+    }
 }

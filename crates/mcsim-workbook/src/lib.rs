@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod external;
 mod guard;
 mod load;
 pub mod model;
@@ -43,7 +44,8 @@ mod xml;
 pub use error::{BoxError, LoadError, ZipLimit};
 pub use load::{load, load_bytes};
 pub use model::{
-    Cell, CellValue, DataTable, DefinedName, Formula, HiddenRows, Sheet, Table, Workbook,
+    Cell, CellValue, DataTable, DefinedName, ExternalBook, ExternalSheet, Formula, HiddenRows,
+    Sheet, Table, Workbook,
 };
 pub use options::{LoadOptions, RATIO_CHECK_MIN_BYTES};
 pub use save::{CellUpdate, SaveError, UpdateValue, save_with_values};

@@ -49,7 +49,8 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Workbook, LoadError> {
 /// - the 1904 date system flag;
 /// - the Excel tables of each worksheet ([`Workbook::tables`]); a table part that cannot be
 ///   read is skipped with a warning;
-/// - the hidden rows of each worksheet, by hand or by a filter ([`Workbook::hidden_rows`]).
+/// - the hidden rows of each worksheet, by hand or by a filter ([`Workbook::hidden_rows`]);
+/// - the links to other workbooks with their cached values ([`Workbook::external_books`]).
 ///
 /// Data tables (What-If Analysis) are listed in [`Workbook::data_tables`]; their cells keep
 /// their cached values as constants (the engine recalculates them).
@@ -218,6 +219,9 @@ pub(crate) fn load_impl(
         });
     }
 
+    let external_books =
+        crate::external::read_external_books(&mut pkg, &dir, &workbook_name, &mut warnings)?;
+
     for w in &warnings {
         tracing::debug!(file = name_hint, "{w}");
     }
@@ -229,6 +233,7 @@ pub(crate) fn load_impl(
         data_tables,
         tables,
         hidden_rows,
+        external_books,
     })
 }
 

@@ -20,6 +20,26 @@ pub struct Workbook {
     /// The hidden rows of each worksheet that has some, in sheet order (SUBTOTAL and AGGREGATE
     /// skip them).
     pub hidden_rows: Vec<HiddenRows>,
+    /// Other workbooks that formulas refer to (`[1]Sheet1!A1` names the first), with the values
+    /// Excel cached from them.
+    pub external_books: Vec<ExternalBook>,
+}
+
+/// Another workbook that formulas refer to (`xl/externalLinks/externalLinkN.xml`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExternalBook {
+    /// Its sheets, as the link lists them.
+    pub sheets: Vec<ExternalSheet>,
+}
+
+/// A sheet of an [`ExternalBook`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExternalSheet {
+    /// The sheet's name.
+    pub name: String,
+    /// The cached cells `(row, col, value)` (zero-based, row-major); `None` when the link holds
+    /// no cache for the sheet or its last refresh failed.
+    pub cells: Option<Vec<(u32, u32, CellValue)>>,
 }
 
 /// The hidden rows of one worksheet (`<row hidden="1">`), split as Excel's SUBTOTAL tells them

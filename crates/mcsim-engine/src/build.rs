@@ -530,4 +530,58 @@ mod tests {
             Value::Error(ErrorKind::Ref)
         );
     }
+
+    /// A shared formula that reads another workbook shifts its references per cell before they
+    /// become the cached values; a defined name over another workbook reads the cache too.
+    #[test]
+    fn shared_formulas_read_other_workbooks_per_cell() {
+        use mcsim_workbook::{DefinedName, ExternalBook, ExternalSheet};
+        let shared = |row| {
+            formula(
+                row,
+                1,
+                WbFormula::Shared {
+                    anchor_row: 0,
+                    anchor_col: 1,
+                },
+            )
+        };
+        let wb = Workbook {
+            sheets: vec![WbSheet {
+                name: "S".into(),
+                cells: vec![
+                    formula(0, 1, WbFormula::Text("[1]Data!A1*10".into())),
+                    formula(0, 2, WbFormula::Text("Rate+1".into())),
+                    shared(1),
+                    shared(2),
+                ],
+            }],
+            names: vec![DefinedName {
+                name: "Rate".into(),
+                scope: None,
+                formula: "[1]Data!$B$1".into(),
+                hidden: false,
+            }],
+            external_books: vec![ExternalBook {
+                sheets: vec![ExternalSheet {
+                    name: "Data".into(),
+                    cells: Some(vec![
+                        (0, 0, CellValue::Number(1.0)),
+                        (0, 1, CellValue::Number(0.25)),
+                        (1, 0, CellValue::Number(2.0)),
+                        (2, 0, CellValue::Number(3.0)),
+                    ]),
+                }],
+            }],
+            ..Workbook::default()
+        };
+        let model = Model::from_workbook(&wb);
+        let graph = Graph::build(&model);
+        let mut ev = Evaluator::new(&model);
+        ev.run(&graph.order);
+        for (row, col, want) in [(0, 1, 10.0), (1, 1, 20.0), (2, 1, 30.0), (0, 2, 1.25)] {
+            let id = model.find(0, row, col).unwrap();
+            assert_eq!(ev.value(id), &Value::Number(want), "row {row} col {col}");
+        }
+    }
 }

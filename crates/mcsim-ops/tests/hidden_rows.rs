@@ -4,6 +4,8 @@
 //! SUBTOTAL 1-11 skip rows hidden by a filter and keep rows hidden by hand; SUBTOTAL 101-111
 //! skip both; AGGREGATE's options 1, 3, 5 and 7 skip both, the others neither (Excel's SUBTOTAL
 //! and AGGREGATE help pages). A Monte Carlo run checks that a simulation gives the same numbers.
+//! Also INDIRECT over table references, and references to other workbooks (`[1]Prices!B2`),
+//! which show the values cached in `xl/externalLinks/externalLink1.xml`.
 //!
 //! The expected values are worked out by hand from the cell contents (shown next to each check).
 
@@ -426,14 +428,39 @@ fn indirect_reads_table_references_and_refuses_3d_text() {
     assert_eq!(get("Data!D6"), Value::Error(ErrorKind::Ref));
 }
 
+/// Writes a workbook whose link [1] caches Prices!A2 = "gold", B2 = 12.5, A3 = TRUE, B3 = 7.5,
+/// B5 = #N/A; its sheet Gone failed to refresh, and Empty has no cache.
+fn write_with_link(path: &Path, cells: &[(&str, &str)]) {
+    let link = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><externalBook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId1"><sheetNames><sheetName val="Prices"/><sheetName val="Gone"/><sheetName val="Empty"/></sheetNames><sheetDataSet><sheetData sheetId="0"><row r="2"><cell r="A2" t="str"><v>gold</v></cell><cell r="B2"><v>12.5</v></cell></row><row r="3"><cell r="A3" t="b"><v>1</v></cell><cell r="B3"><v>7.5</v></cell></row><row r="5"><cell r="B5" t="e"><v>#N/A</v></cell></row></sheetData><sheetData sheetId="1" refreshError="1"/></sheetDataSet></externalBook></externalLink>"#;
+    let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLink";
+    write_book_with_parts(
+        path,
+        cells,
+        &[],
+        &[("xl/externalLinks/externalLink1.xml", link.to_string())],
+    );
+    edit_parts(
+        path,
+        &[
+            (
+                "xl/workbook.xml".into(),
+                "</sheets>".into(),
+                r#"</sheets><externalReferences><externalReference r:id="rId99"/></externalReferences>"#.into(),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels".into(),
+                "</Relationships>".into(),
+                format!(r#"<Relationship Id="rId99" Type="{rel}" Target="externalLinks/externalLink1.xml"/></Relationships>"#),
+            ),
+        ],
+    );
+}
+
 #[test]
 fn external_references_show_the_cached_values() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("links.xlsx");
-    // The link [1] caches Prices!A2 = "gold", B2 = 12.5, A3 = TRUE, B3 = 7.5, B5 = #N/A; its
-    // sheet Gone failed to refresh, and Empty has no cache.
-    let link = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><externalBook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId1"><sheetNames><sheetName val="Prices"/><sheetName val="Gone"/><sheetName val="Empty"/></sheetNames><sheetDataSet><sheetData sheetId="0"><row r="2"><cell r="A2" t="str"><v>gold</v></cell><cell r="B2"><v>12.5</v></cell></row><row r="3"><cell r="A3" t="b"><v>1</v></cell><cell r="B3"><v>7.5</v></cell></row><row r="5"><cell r="B5" t="e"><v>#N/A</v></cell></row></sheetData><sheetData sheetId="1" refreshError="1"/></sheetDataSet></externalBook></externalLink>"#;
     let cells = [
         ("Main!A1", "=[1]Prices!B2"),
         ("Main!A2", "='[1]Prices'!A2"),
@@ -449,28 +476,7 @@ fn external_references_show_the_cached_values() {
         ("Main!A12", "=[1]Empty!A1"),
         ("Main!A13", "=IFERROR([1]Gone!A1,-1)"),
     ];
-    let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLink";
-    write_book_with_parts(
-        &path,
-        &cells,
-        &[],
-        &[("xl/externalLinks/externalLink1.xml", link.to_string())],
-    );
-    edit_parts(
-        &path,
-        &[
-            (
-                "xl/workbook.xml".into(),
-                "</sheets>".into(),
-                r#"</sheets><externalReferences><externalReference r:id="rId99"/></externalReferences>"#.into(),
-            ),
-            (
-                "xl/_rels/workbook.xml.rels".into(),
-                "</Relationships>".into(),
-                format!(r#"<Relationship Id="rId99" Type="{rel}" Target="externalLinks/externalLink1.xml"/></Relationships>"#),
-            ),
-        ],
-    );
+    write_with_link(&path, &cells);
     let wb = load(&path, &LoadOptions::default()).unwrap();
     assert_eq!(wb.external_books.len(), 1, "{:?}", wb.warnings);
     let get = evaluate(&path);
@@ -494,4 +500,36 @@ fn external_references_show_the_cached_values() {
     for cell in ["Main!A5", "Main!A6", "Main!A7", "Main!A12"] {
         assert_eq!(get(cell), Value::Error(ErrorKind::Ref), "{cell}");
     }
+}
+
+#[test]
+fn a_simulation_reads_the_cached_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("links_mc.xlsx");
+    write_with_link(
+        &path,
+        &[
+            ("Main!A1", "=RiskUniform(0,1)"),
+            ("Main!B1", "=RiskOutput(\"scaled\")+[1]Prices!B2*A1"),
+            ("Main!B2", "=RiskOutput(\"sum\")+SUM([1]Prices!B2:B4)+A1"),
+        ],
+    );
+    let r = run(
+        &RunOptions {
+            workbook: path,
+            iterations: Some(2_000),
+            seed: Some(20261207),
+            threads: Some(2),
+            ..RunOptions::default()
+        },
+        &|_, _| {},
+    )
+    .unwrap();
+    // 12.5 * U(0,1) and 20 + U(0,1).
+    let get = |name: &str| &r.outputs.iter().find(|o| o.name == name).unwrap().summary;
+    let (scaled, sum) = (get("scaled"), get("sum"));
+    assert!(scaled.min >= 0.0 && scaled.max < 12.5, "{scaled:?}");
+    assert!((scaled.mean - 6.25).abs() < 0.5, "{}", scaled.mean);
+    assert!(sum.min >= 20.0 && sum.max < 21.0, "{sum:?}");
+    assert_eq!(scaled.errors + sum.errors, 0);
 }

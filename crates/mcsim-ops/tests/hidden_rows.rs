@@ -178,6 +178,8 @@ fn subtotal_and_aggregate_skip_hidden_and_filtered_rows() {
         ("Filt!C4", "=AGGREGATE(9,4,A2:A9)"),
         ("Filt!C5", "=AGGREGATE(9,3,A2:A9)"),
         ("Filt!C6", "=SUM(A2:A9)"),
+        ("Filt!D1", "=SUBTOTAL(9,Hand:Filt!A2)"),
+        ("Filt!D2", "=AGGREGATE(9,4,Hand:Filt!A2)"),
     ];
     let filter = r#"<autoFilter ref="A1:B7"><filterColumn colId="0"><filters><filter val="10"/><filter val="30"/><filter val="40"/><filter val="60"/></filters></filterColumn></autoFilter>"#;
     write(
@@ -232,6 +234,14 @@ fn subtotal_and_aggregate_skip_hidden_and_filtered_rows() {
             ("Filt!C6", 1210.0),
         ],
     );
+    // A 3D reference: `#VALUE!` (both help pages say so).
+    for cell in ["Filt!D1", "Filt!D2"] {
+        assert_eq!(
+            get(cell),
+            Value::Error(mcsim_formula::ErrorKind::Value),
+            "{cell}"
+        );
+    }
 }
 
 #[test]

@@ -1157,6 +1157,10 @@ fn subtotal(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
                 }
             }
             Arg::Union(areas) => {
+                // A 3D reference (a union over several sheets): `#VALUE!`, as documented.
+                if areas.iter().any(|a| a.sheet != areas[0].sheet) {
+                    return Value::Error(ErrorKind::Value);
+                }
                 for area in areas.iter() {
                     let mut cells: Vec<(u32, u32, Value)> = Vec::new();
                     ctx.visit_area(*area, &mut |r, c, v| cells.push((r, c, v.clone())));
@@ -1254,6 +1258,10 @@ fn aggregate(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
                 }
             }
             Arg::Union(areas) => {
+                // A 3D reference (a union over several sheets): `#VALUE!`, as documented.
+                if areas.iter().any(|a| a.sheet != areas[0].sheet) {
+                    return Value::Error(ErrorKind::Value);
+                }
                 for area in areas.iter() {
                     let mut cells: Vec<(u32, u32, Value)> = Vec::new();
                     ctx.visit_area(*area, &mut |r, c, v| cells.push((r, c, v.clone())));

@@ -73,6 +73,24 @@ fn has_external_refs(e: &Expr) -> bool {
     found
 }
 
+/// Where the expression refers to a workbook the file has no link part for (`[3]Sheet1!A1`
+/// with two links), if it does.
+fn unlinked_reference(
+    e: &Expr,
+    books: &[mcsim_workbook::ExternalBook],
+) -> Option<mcsim_formula::Span> {
+    let mut found = None;
+    e.walk(&mut |x| {
+        if let ExprKind::Ref(r) = &x.kind
+            && let Some((book, _)) = r.sheet.as_deref().and_then(split_external)
+            && (book == 0 || book > books.len())
+        {
+            found = found.or(Some(x.span));
+        }
+    });
+    found
+}
+
 /// `[2]Prices` → (2, `Prices`).
 fn split_external(sheet: &str) -> Option<(usize, &str)> {
     let (index, name) = sheet.strip_prefix('[')?.split_once(']')?;
@@ -168,9 +186,25 @@ impl Model {
         };
         let books = &wb.external_books;
         let resolve = |expr: &mut Result<Expr, ParseError>, sheet: &str, row: u32, col: u32| {
-            if let Ok(e) = expr {
-                e.resolve(&resolver, Some(Position { sheet, row, col }));
-                external_values(e, books);
+            let unlinked = match expr {
+                Ok(e) => {
+                    e.resolve(&resolver, Some(Position { sheet, row, col }));
+                    unlinked_reference(e, books)
+                }
+                Err(_) => None,
+            };
+            match (unlinked, expr) {
+                // A file without the link part (written by a tool, or stripped): the formula
+                // cannot be evaluated, as before links were read (`mcsim run` keeps the value the
+                // file stored).
+                (Some(span), expr) => {
+                    *expr = Err(ParseError::at(
+                        "a reference to another workbook that the file does not link",
+                        span,
+                    ));
+                }
+                (None, Ok(e)) => external_values(e, books),
+                (None, Err(_)) => {}
             }
         };
         for (si, s) in wb.sheets.iter().enumerate() {

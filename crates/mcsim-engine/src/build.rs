@@ -3,7 +3,7 @@
 
 use crate::model::{ArrayPart, CellData, CellId, Formula, Model, Name, Sheet};
 use crate::value::Value;
-use mcsim_formula::{Bounds, ErrorKind, Expr, ParseError, Position, Resolver, parse};
+use mcsim_formula::{Bounds, ErrorKind, Expr, ExprKind, ParseError, Position, Resolver, parse};
 use mcsim_workbook::{CellValue, Workbook};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -41,6 +41,117 @@ fn formula_tables(wb: &Workbook) -> Vec<mcsim_formula::Table> {
         .collect()
 }
 
+/// Cells of one reference to another workbook read as an array at most (a guard against a whole
+/// column of a large cache).
+const MAX_EXTERNAL_CELLS: u64 = 1 << 20;
+
+/// Replaces the references to other workbooks (`[1]Sheet1!A1`, whose sheet reads as
+/// `[1]Sheet1`) by the values Excel cached from them, which Excel shows while the other workbook
+/// is closed: a cell by its value, a range by an array of its values (uncached cells inside a
+/// range are blank). A reference to a book, sheet or cells with no cached value is `#REF!`.
+fn external_values(e: &mut Expr, books: &[mcsim_workbook::ExternalBook]) {
+    e.walk_mut(&mut |x| {
+        let ExprKind::Ref(r) = &x.kind else {
+            return;
+        };
+        let Some((book, name)) = r.sheet.as_deref().and_then(split_external) else {
+            return;
+        };
+        let single = matches!(r.kind, mcsim_formula::RefKind::Cell(_));
+        x.kind = external_value(books, book, name, r.bounds(), single, x.span);
+    });
+}
+
+/// Does the expression refer to another workbook?
+fn has_external_refs(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        if let ExprKind::Ref(r) = &x.kind {
+            found |= r.sheet.as_deref().and_then(split_external).is_some();
+        }
+    });
+    found
+}
+
+/// Where the expression refers to a workbook the file has no link part for (`[3]Sheet1!A1`
+/// with two links), if it does.
+fn unlinked_reference(
+    e: &Expr,
+    books: &[mcsim_workbook::ExternalBook],
+) -> Option<mcsim_formula::Span> {
+    let mut found = None;
+    e.walk(&mut |x| {
+        if let ExprKind::Ref(r) = &x.kind
+            && let Some((book, _)) = r.sheet.as_deref().and_then(split_external)
+            && (book == 0 || book > books.len())
+        {
+            found = found.or(Some(x.span));
+        }
+    });
+    found
+}
+
+/// `[2]Prices` → (2, `Prices`).
+fn split_external(sheet: &str) -> Option<(usize, &str)> {
+    let (index, name) = sheet.strip_prefix('[')?.split_once(']')?;
+    Some((index.trim().parse().ok()?, name))
+}
+
+fn external_value(
+    books: &[mcsim_workbook::ExternalBook],
+    book: usize,
+    name: &str,
+    b: Bounds,
+    single: bool,
+    span: mcsim_formula::Span,
+) -> ExprKind {
+    let cells = book
+        .checked_sub(1)
+        .and_then(|i| books.get(i))
+        .and_then(|bk| bk.sheets.iter().find(|s| s.name.eq_ignore_ascii_case(name)))
+        .and_then(|s| s.cells.as_deref());
+    let Some(cells) = cells else {
+        return ExprKind::Error(ErrorKind::Ref);
+    };
+    let inside: Vec<&(u32, u32, CellValue)> = cells
+        .iter()
+        .filter(|c| (b.r1..=b.r2).contains(&c.0) && (b.c1..=b.c2).contains(&c.1))
+        .collect();
+    if inside.is_empty() {
+        return ExprKind::Error(ErrorKind::Ref);
+    }
+    let literal = |v: &CellValue| match v {
+        CellValue::Empty => ExprKind::Missing,
+        CellValue::Number(n) => ExprKind::Number(*n),
+        CellValue::Text(t) => ExprKind::Text(t.clone()),
+        CellValue::Bool(v) => ExprKind::Bool(*v),
+        CellValue::Error(e) => {
+            ExprKind::Error(ErrorKind::from_str_excel(e).unwrap_or(ErrorKind::Value))
+        }
+    };
+    if single {
+        return literal(&inside[0].2);
+    }
+    // Whole rows and columns end at the last cached cell.
+    let r2 = b.r2.min(inside.iter().map(|c| c.0).max().unwrap_or(b.r1));
+    let c2 = b.c2.min(inside.iter().map(|c| c.1).max().unwrap_or(b.c1));
+    if u64::from(r2 - b.r1 + 1) * u64::from(c2 - b.c1 + 1) > MAX_EXTERNAL_CELLS {
+        return ExprKind::Error(ErrorKind::Ref);
+    }
+    let at: HashMap<(u32, u32), &CellValue> = inside.iter().map(|c| ((c.0, c.1), &c.2)).collect();
+    let rows = (b.r1..=r2)
+        .map(|r| {
+            (b.c1..=c2)
+                .map(|c| {
+                    let kind = at.get(&(r, c)).map_or(ExprKind::Missing, |v| literal(v));
+                    Expr::new(kind, span)
+                })
+                .collect()
+        })
+        .collect();
+    ExprKind::Array(rows)
+}
+
 impl Model {
     /// Compiles a loaded workbook.
     pub fn from_workbook(wb: &Workbook) -> Model {
@@ -56,17 +167,44 @@ impl Model {
                 ..Sheet::default()
             });
         }
+        for h in &wb.hidden_rows {
+            if let Some(sheet) = m.sheets.get_mut(h.sheet) {
+                sheet.hidden_rows = h.hidden.clone();
+                sheet.filtered_rows = h.filtered.clone();
+                sheet.hidden_rows.sort_unstable();
+                sheet.filtered_rows.sort_unstable();
+            }
+        }
         // Structured references, 3D references and table names are turned into ordinary
         // references here, once, against the tables and the sheet order.
         let sheet_names: Vec<String> = wb.sheets.iter().map(|s| s.name.clone()).collect();
         let tables = formula_tables(wb);
+        m.excel_tables = tables.clone();
         let resolver = Resolver {
             sheets: &sheet_names,
             tables: &tables,
         };
+        let books = &wb.external_books;
         let resolve = |expr: &mut Result<Expr, ParseError>, sheet: &str, row: u32, col: u32| {
-            if let Ok(e) = expr {
-                e.resolve(&resolver, Some(Position { sheet, row, col }));
+            let unlinked = match expr {
+                Ok(e) => {
+                    e.resolve(&resolver, Some(Position { sheet, row, col }));
+                    unlinked_reference(e, books)
+                }
+                Err(_) => None,
+            };
+            match (unlinked, expr) {
+                // A file without the link part (written by a tool, or stripped): the formula
+                // cannot be evaluated, as before links were read (`mcsim run` keeps the value the
+                // file stored).
+                (Some(span), expr) => {
+                    *expr = Err(ParseError::at(
+                        "a reference to another workbook that the file does not link",
+                        span,
+                    ));
+                }
+                (None, Ok(e)) => external_values(e, books),
+                (None, Err(_)) => {}
             }
         };
         for (si, s) in wb.sheets.iter().enumerate() {
@@ -86,8 +224,10 @@ impl Model {
                         let (source, mut expr, array) = match f {
                             mcsim_workbook::Formula::Text(t) => {
                                 let expr = parse(t);
+                                // (References to other workbooks become values here: a shared
+                                // formula's cells need the anchor's references, unreplaced.)
                                 if let Ok(e) = &expr
-                                    && e.has_structured_references()
+                                    && (e.has_structured_references() || has_external_refs(e))
                                 {
                                     unresolved.insert(id, e.clone());
                                 }
@@ -235,6 +375,7 @@ impl Model {
             let mut expr = parse(&n.formula);
             if let Ok(e) = &mut expr {
                 e.resolve(&resolver, None);
+                external_values(e, books);
             }
             m.names.push(Name {
                 name: n.name.clone(),
@@ -327,6 +468,7 @@ mod tests {
                 header_row_count: 1,
                 totals_row_count: 0,
                 columns: vec!["A".into(), "B".into(), "C".into()],
+                filtered: false,
             }],
             ..Workbook::default()
         };
@@ -421,5 +563,59 @@ mod tests {
             crate::quick::eval_cells(&all, "D!Z1"),
             Value::Error(ErrorKind::Ref)
         );
+    }
+
+    /// A shared formula that reads another workbook shifts its references per cell before they
+    /// become the cached values; a defined name over another workbook reads the cache too.
+    #[test]
+    fn shared_formulas_read_other_workbooks_per_cell() {
+        use mcsim_workbook::{DefinedName, ExternalBook, ExternalSheet};
+        let shared = |row| {
+            formula(
+                row,
+                1,
+                WbFormula::Shared {
+                    anchor_row: 0,
+                    anchor_col: 1,
+                },
+            )
+        };
+        let wb = Workbook {
+            sheets: vec![WbSheet {
+                name: "S".into(),
+                cells: vec![
+                    formula(0, 1, WbFormula::Text("[1]Data!A1*10".into())),
+                    formula(0, 2, WbFormula::Text("Rate+1".into())),
+                    shared(1),
+                    shared(2),
+                ],
+            }],
+            names: vec![DefinedName {
+                name: "Rate".into(),
+                scope: None,
+                formula: "[1]Data!$B$1".into(),
+                hidden: false,
+            }],
+            external_books: vec![ExternalBook {
+                sheets: vec![ExternalSheet {
+                    name: "Data".into(),
+                    cells: Some(vec![
+                        (0, 0, CellValue::Number(1.0)),
+                        (0, 1, CellValue::Number(0.25)),
+                        (1, 0, CellValue::Number(2.0)),
+                        (2, 0, CellValue::Number(3.0)),
+                    ]),
+                }],
+            }],
+            ..Workbook::default()
+        };
+        let model = Model::from_workbook(&wb);
+        let graph = Graph::build(&model);
+        let mut ev = Evaluator::new(&model);
+        ev.run(&graph.order);
+        for (row, col, want) in [(0, 1, 10.0), (1, 1, 20.0), (2, 1, 30.0), (0, 2, 1.25)] {
+            let id = model.find(0, row, col).unwrap();
+            assert_eq!(ev.value(id), &Value::Number(want), "row {row} col {col}");
+        }
     }
 }

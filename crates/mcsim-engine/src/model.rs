@@ -1,7 +1,7 @@
 //! The compiled workbook: cells in a compact store, parsed formulas, defined names.
 
 use crate::value::Value;
-use mcsim_formula::{Bounds, ErrorKind, Expr, ParseError};
+use mcsim_formula::{Bounds, ErrorKind, Expr, ExprKind, ParseError};
 use std::collections::HashMap;
 
 /// Index of a sheet in [`Model::sheets`].
@@ -96,6 +96,21 @@ pub struct Sheet {
     pub columns: Vec<Vec<(u32, CellId)>>,
     /// Last used row + 1 (0 when empty).
     pub used_rows: u32,
+    /// Rows hidden by hand, ascending (see [`RowState`]).
+    pub hidden_rows: Vec<u32>,
+    /// Rows hidden by a filter, ascending.
+    pub filtered_rows: Vec<u32>,
+}
+
+/// Whether a row shows, as SUBTOTAL and AGGREGATE tell rows apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowState {
+    /// Shown.
+    Visible,
+    /// Hidden by hand (SUBTOTAL 101-111 and AGGREGATE's options 1, 3, 5, 7 skip it).
+    Hidden,
+    /// Hidden by a filter (every SUBTOTAL skips it, and AGGREGATE's options 1, 3, 5, 7).
+    Filtered,
 }
 
 impl Sheet {
@@ -116,6 +131,17 @@ impl Sheet {
         let start = column.partition_point(|e| e.0 < r1);
         let end = column.partition_point(|e| e.0 <= r2);
         &column[start..end]
+    }
+
+    /// Whether the row is shown, hidden by hand or hidden by a filter.
+    pub fn row_state(&self, row: u32) -> RowState {
+        if self.filtered_rows.binary_search(&row).is_ok() {
+            RowState::Filtered
+        } else if self.hidden_rows.binary_search(&row).is_ok() {
+            RowState::Hidden
+        } else {
+            RowState::Visible
+        }
     }
 
     /// Clips a rectangle to the used part of the sheet (whole columns stay cheap).
@@ -169,6 +195,9 @@ pub struct Model {
     pub warnings: Vec<String>,
     /// What-If data tables (their cells are constants here; see [`crate::table::recalc`]).
     pub tables: Vec<DataTable>,
+    /// The workbook's Excel tables (ListObjects), which structured references in text parsed
+    /// at run time (INDIRECT's) are resolved against.
+    pub excel_tables: Vec<mcsim_formula::Table>,
 }
 
 impl Model {
@@ -214,6 +243,49 @@ impl Model {
             |want: Option<SheetId>| scopes.iter().rev().find(|(s, _)| *s == want).map(|e| e.1);
         let i = sheet.and_then(|s| find(Some(s))).or_else(|| find(None))?;
         self.names.get(i)
+    }
+
+    /// Whether a row of a sheet is shown, hidden by hand or hidden by a filter (a sheet that
+    /// does not exist shows every row).
+    pub fn row_state(&self, sheet: SheetId, row: u32) -> RowState {
+        self.sheets
+            .get(sheet as usize)
+            .map_or(RowState::Visible, |s| s.row_state(row))
+    }
+
+    /// Resolves the structured references, table names and 3D references of an expression
+    /// parsed at run time (INDIRECT's text) as the stored formulas were when the model was built,
+    /// at the position `(sheet, row, col)` of the calling cell.
+    pub fn resolve_references(&self, e: &mut Expr, (sheet, row, col): (SheetId, u32, u32)) {
+        let has_table_name = |e: &Expr| {
+            let mut found = false;
+            e.walk(&mut |x| {
+                if let ExprKind::Name { sheet: None, name } = &x.kind {
+                    found |= self
+                        .excel_tables
+                        .iter()
+                        .any(|t| t.name.eq_ignore_ascii_case(name));
+                }
+            });
+            found
+        };
+        if !e.has_workbook_references() && !has_table_name(e) {
+            return;
+        }
+        let sheets: Vec<String> = self.sheets.iter().map(|s| s.name.clone()).collect();
+        let resolver = mcsim_formula::Resolver {
+            sheets: &sheets,
+            tables: &self.excel_tables,
+        };
+        let at = self
+            .sheets
+            .get(sheet as usize)
+            .map(|s| mcsim_formula::Position {
+                sheet: &s.name,
+                row,
+                col,
+            });
+        e.resolve(&resolver, at);
     }
 
     /// `Sheet1!B3` for a cell.

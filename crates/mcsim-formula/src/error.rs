@@ -20,4 +20,12 @@ impl ParseError {
             span: Span::new(start, end),
         }
     }
+
+    /// An error found after parsing (when a model is built), at `span` of the formula text.
+    pub fn at(message: impl Into<String>, span: Span) -> Self {
+        ParseError {
+            message: message.into(),
+            span,
+        }
+    }
 }

@@ -152,13 +152,8 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
                         end_of(j),
                     ));
                 }
-                if s.starts_with('[') {
-                    return Err(ParseError::new(
-                        "references to other workbooks are not supported",
-                        start,
-                        end_of(j + 1),
-                    ));
-                }
+                // `'[1]My Sheet'!A1`: a sheet of another workbook, named with its index in the
+                // workbook's external links (the engine reads the values Excel cached).
                 push(&mut out, Tok::Sheet(s), j + 1);
                 i = j + 1;
             }
@@ -245,7 +240,18 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
             }
             '[' => {
                 let (body, k) = bracket(src, &chars, i)?;
-                // `[1]Sheet1!A1`: a reference to another workbook.
+                // `[1]Sheet1!A1`: a sheet of another workbook, which becomes the sheet name
+                // `[1]Sheet1` (as `'[1]Sheet1'!A1` reads).
+                let mut w = k;
+                while w < chars.len() && is_word_char(chars[w].1) {
+                    w += 1;
+                }
+                if w > k && chars.get(w).map(|c| c.1) == Some('!') {
+                    let name = format!("[{body}]{}", &src[end_of(k)..end_of(w)]);
+                    push(&mut out, Tok::Sheet(name), w + 1);
+                    i = w + 1;
+                    continue;
+                }
                 if chars
                     .get(k)
                     .is_some_and(|c| is_word_char(c.1) || c.1 == '\'' || c.1 == '!')

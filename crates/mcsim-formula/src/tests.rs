@@ -127,7 +127,7 @@ fn errors_carry_positions() {
         ("1+)", 2),
         ("{1,2;3}", 0),
         ("A1 1", 3),
-        ("[1]Sheet1!A1", 0),
+        ("[1]!Rate", 0),
         ("1 ~ 2", 2),
     ] {
         let err = parse(src).expect_err(src);
@@ -340,7 +340,7 @@ fn structured_references_inside_formulas() {
         "Table1[[A]:[B]:[C]]",
         "Table1[[A],[B]]",
         "Table1[[A]",
-        "[1]Sheet1!A1",
+        "[1]!Rate",
         "Table1[[A]]x",
     ] {
         assert!(parse(bad).is_err(), "{bad} parsed");
@@ -544,4 +544,21 @@ fn lambda_calls_and_parameters() {
     };
     assert!(matches!(&args[1].kind, ExprKind::Name { name, .. } if name == "_xlop.b"));
     assert!(matches!(&args[2].kind, ExprKind::Name { name, .. } if name == "b"));
+}
+
+#[test]
+fn references_to_other_workbooks_name_their_sheet_with_the_book_index() {
+    for (src, sheet) in [
+        ("[1]Sheet1!A1", "[1]Sheet1"),
+        ("'[2]My Sheet'!B2:C3", "[2]My Sheet"),
+        ("[3]Data!$A$1", "[3]Data"),
+    ] {
+        let e = parse(src).unwrap();
+        match &e.kind {
+            ExprKind::Ref(r) => assert_eq!(r.sheet.as_deref(), Some(sheet), "{src}"),
+            other => panic!("{src}: {other:?}"),
+        }
+    }
+    let e = parse("SUM([1]Sheet1!A1:A3)*2").unwrap();
+    assert_eq!(e.to_string(), "SUM('[1]Sheet1'!A1:A3)*2");
 }

@@ -27,12 +27,14 @@
 #![deny(missing_docs)]
 
 mod error;
+mod external;
 mod guard;
 mod load;
 pub mod model;
 mod options;
 mod package;
 mod rawsheet;
+mod rows;
 mod save;
 mod sheet;
 mod tables;
@@ -41,6 +43,9 @@ mod xml;
 
 pub use error::{BoxError, LoadError, ZipLimit};
 pub use load::{load, load_bytes};
-pub use model::{Cell, CellValue, DataTable, DefinedName, Formula, Sheet, Table, Workbook};
+pub use model::{
+    Cell, CellValue, DataTable, DefinedName, ExternalBook, ExternalSheet, Formula, HiddenRows,
+    Sheet, Table, Workbook,
+};
 pub use options::{LoadOptions, RATIO_CHECK_MIN_BYTES};
 pub use save::{CellUpdate, SaveError, UpdateValue, save_with_values};

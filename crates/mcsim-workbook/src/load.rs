@@ -48,7 +48,9 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Workbook, LoadError> {
 ///   warning;
 /// - the 1904 date system flag;
 /// - the Excel tables of each worksheet ([`Workbook::tables`]); a table part that cannot be
-///   read is skipped with a warning.
+///   read is skipped with a warning;
+/// - the hidden rows of each worksheet, by hand or by a filter ([`Workbook::hidden_rows`]);
+/// - the links to other workbooks with their cached values ([`Workbook::external_books`]).
 ///
 /// Data tables (What-If Analysis) are listed in [`Workbook::data_tables`]; their cells keep
 /// their cached values as constants (the engine recalculates them).
@@ -104,6 +106,7 @@ pub(crate) fn load_impl(
     let mut sheets = Vec::new();
     let mut data_tables = Vec::new();
     let mut tables = Vec::new();
+    let mut hidden_rows = Vec::new();
     // Index in `<sheets>` (what localSheetId counts) → index in `sheets`.
     let mut loaded_index: Vec<Option<usize>> = Vec::with_capacity(info.sheets.len());
     let mut strings: Option<Vec<String>> = None;
@@ -151,13 +154,16 @@ pub(crate) fn load_impl(
             &mut warnings,
             source,
         )?;
-        tables.extend(crate::tables::read_sheet_tables(
+        let sheet_tables = crate::tables::read_sheet_tables(
             &mut pkg,
             sheets.len(),
             &entry.name,
             &part,
             &mut warnings,
-        )?);
+        )?;
+        let rows = crate::rows::scan(&mut pkg, &part)?;
+        hidden_rows.extend(crate::rows::classify(sheets.len(), rows, &sheet_tables));
+        tables.extend(sheet_tables);
         loaded_index.push(Some(sheets.len()));
         for (range, spec) in specs {
             data_tables.push(DataTable {
@@ -213,6 +219,9 @@ pub(crate) fn load_impl(
         });
     }
 
+    let external_books =
+        crate::external::read_external_books(&mut pkg, &dir, &workbook_name, &mut warnings)?;
+
     for w in &warnings {
         tracing::debug!(file = name_hint, "{w}");
     }
@@ -223,6 +232,8 @@ pub(crate) fn load_impl(
         warnings,
         data_tables,
         tables,
+        hidden_rows,
+        external_books,
     })
 }
 

@@ -17,6 +17,42 @@ pub struct Workbook {
     /// Excel tables (ListObjects), in sheet order, which structured references such as
     /// `Table1[Qty]` name.
     pub tables: Vec<Table>,
+    /// The hidden rows of each worksheet that has some, in sheet order (SUBTOTAL and AGGREGATE
+    /// skip them).
+    pub hidden_rows: Vec<HiddenRows>,
+    /// Other workbooks that formulas refer to (`[1]Sheet1!A1` names the first), with the values
+    /// Excel cached from them.
+    pub external_books: Vec<ExternalBook>,
+}
+
+/// Another workbook that formulas refer to (`xl/externalLinks/externalLinkN.xml`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExternalBook {
+    /// Its sheets, as the link lists them.
+    pub sheets: Vec<ExternalSheet>,
+}
+
+/// A sheet of an [`ExternalBook`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExternalSheet {
+    /// The sheet's name.
+    pub name: String,
+    /// The cached cells `(row, col, value)` (zero-based, row-major); `None` when the link holds
+    /// no cache for the sheet or its last refresh failed.
+    pub cells: Option<Vec<(u32, u32, CellValue)>>,
+}
+
+/// The hidden rows of one worksheet (`<row hidden="1">`), split as Excel's SUBTOTAL tells them
+/// apart: a hidden row among the data rows of an active filter (the sheet's `<autoFilter>` or a
+/// table's, with at least one filtering column) is hidden by the filter, any other by hand.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HiddenRows {
+    /// Index in [`Workbook::sheets`].
+    pub sheet: usize,
+    /// Zero-based rows hidden by hand, ascending.
+    pub hidden: Vec<u32>,
+    /// Zero-based rows hidden by a filter, ascending.
+    pub filtered: Vec<u32>,
 }
 
 /// An Excel table (a ListObject, `xl/tables/tableN.xml`).
@@ -37,6 +73,9 @@ pub struct Table {
     pub totals_row_count: u32,
     /// Column names, left to right (`_xHHHH_` escapes decoded).
     pub columns: Vec<String>,
+    /// `true` when the table's `<autoFilter>` filters on a column: its hidden data rows are
+    /// hidden by the filter.
+    pub filtered: bool,
 }
 
 /// A What-If data table, as stored on its top-left result cell

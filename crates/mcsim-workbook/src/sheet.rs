@@ -243,7 +243,7 @@ pub(crate) fn scan_specials(pkg: &mut Package<'_>, part: &str) -> Result<Special
 }
 
 /// Whether the stream contains any of `needles`, reading it in chunks.
-fn stream_contains(mut input: impl Read, needles: &[&[u8]]) -> std::io::Result<bool> {
+pub(crate) fn stream_contains(mut input: impl Read, needles: &[&[u8]]) -> std::io::Result<bool> {
     let finders: Vec<memmem::Finder<'_>> = needles.iter().map(memmem::Finder::new).collect();
     let keep = needles
         .iter()

@@ -124,7 +124,24 @@ pub(crate) fn parse_table(bytes: &[u8], sheet: usize) -> Result<Table, BoxError>
                     header_row_count,
                     totals_row_count,
                     columns: Vec::new(),
+                    filtered: false,
                 });
+            }
+            // A filter criterion on a column (not the empty `<filterColumn/>` of a bare button).
+            Event::Start(e)
+                if matches!(
+                    e.local_name().as_ref(),
+                    "filters"
+                        | "customFilters"
+                        | "top10"
+                        | "dynamicFilter"
+                        | "colorFilter"
+                        | "iconFilter"
+                ) =>
+            {
+                if let Some(t) = table.as_mut() {
+                    t.filtered = true;
+                }
             }
             Event::Start(e) if e.local_name().as_ref() == "tableColumn" => {
                 let name = xml::attr(&e, "name")?.unwrap_or_default();
@@ -183,8 +200,11 @@ mod tests {
                 header_row_count: 1,
                 totals_row_count: 1,
                 columns: vec!["Region".into(), "Unit Cost".into(), "a\nb".into()],
+                filtered: false,
             }
         );
+        let filtered = br#"<table name="T" ref="A1:A3"><autoFilter ref="A1:A3"><filterColumn colId="0"><filters><filter val="x"/></filters></filterColumn></autoFilter><tableColumns><tableColumn name="x"/></tableColumns></table>"#;
+        assert!(parse_table(filtered, 0).unwrap().filtered);
         let bad = br#"<table name="T" ref="A1:C3"><tableColumns><tableColumn name="x"/></tableColumns></table>"#;
         assert!(parse_table(bad, 0).is_err());
         assert!(parse_table(br#"<table name="T"/>"#, 0).is_err());

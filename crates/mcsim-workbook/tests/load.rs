@@ -389,6 +389,7 @@ fn tables_are_read_from_the_sheet_relationships() {
             header_row_count: 1,
             totals_row_count: 1,
             columns: vec!["Item".into(), "Unit Cost".into()],
+            filtered: false,
         }]
     );
     assert_eq!(wb.warnings.len(), 1, "{:?}", wb.warnings);

@@ -895,7 +895,10 @@ fn parse_a1_reference(ctx: &mut Ctx<'_, '_>, text: &str) -> Option<Area> {
     if text.is_empty() || text.starts_with('=') {
         return None;
     }
-    let e = mcsim_formula::parse(text).ok()?;
+    let mut e = mcsim_formula::parse(text).ok()?;
+    // Table references (`Table1[Qty]`) resolve as in a stored formula; a 3D reference becomes a
+    // union of sheets, which is not plain: `#REF!`, as in Excel.
+    ctx.model().resolve_references(&mut e, ctx.position());
     fn plain(e: &mcsim_formula::Expr) -> bool {
         match &e.kind {
             ExprKind::Ref(_) | ExprKind::Name { .. } => true,

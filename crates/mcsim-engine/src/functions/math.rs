@@ -7,6 +7,7 @@ use super::args::{Numbers, opt};
 use super::criteria::{self, Criterion, Grid};
 use super::statistical;
 use super::{Arg, Ctx, FnSpec, Lift, VARIADIC};
+use crate::model::RowState;
 use crate::tri;
 use crate::value::{Array, POW10, Value, round15};
 use mcsim_formula::{ErrorKind, ExprKind};
@@ -1122,12 +1123,25 @@ fn is_subtotal_cell(ctx: &Ctx<'_, '_>, sheet: u32, row: u32, col: u32) -> bool {
     found
 }
 
+/// Does SUBTOTAL or AGGREGATE skip this row? Rows hidden by hand when `hidden`, rows hidden by
+/// a filter when `filtered`.
+fn row_skipped(ctx: &Ctx<'_, '_>, sheet: u32, row: u32, hidden: bool, filtered: bool) -> bool {
+    match ctx.model().row_state(sheet, row) {
+        RowState::Visible => false,
+        RowState::Hidden => hidden,
+        RowState::Filtered => filtered,
+    }
+}
+
+/// SUBTOTAL(function_num, ref1, ...): 1-11 skip rows hidden by a filter, 101-111 every hidden
+/// row; both skip cells holding SUBTOTAL or AGGREGATE.
 fn subtotal(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let f = tri!(ctx.number(&args[0])).trunc();
     let code = if f > 100.0 { f - 100.0 } else { f };
     if !(1.0..=11.0).contains(&code) {
         return Value::Error(ErrorKind::Value);
     }
+    let skip_hidden = f > 100.0;
     let mut vals: Vec<Value> = Vec::new();
     for a in &args[1..] {
         match a {
@@ -1135,17 +1149,25 @@ fn subtotal(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
                 let mut cells: Vec<(u32, u32, Value)> = Vec::new();
                 ctx.visit_area(*area, &mut |r, c, v| cells.push((r, c, v.clone())));
                 for (r, c, v) in cells {
-                    if !is_subtotal_cell(ctx, area.sheet, r, c) {
+                    if !is_subtotal_cell(ctx, area.sheet, r, c)
+                        && !row_skipped(ctx, area.sheet, r, skip_hidden, true)
+                    {
                         vals.push(v);
                     }
                 }
             }
             Arg::Union(areas) => {
+                // A 3D reference (a union over several sheets): `#VALUE!`, as documented.
+                if areas.iter().any(|a| a.sheet != areas[0].sheet) {
+                    return Value::Error(ErrorKind::Value);
+                }
                 for area in areas.iter() {
                     let mut cells: Vec<(u32, u32, Value)> = Vec::new();
                     ctx.visit_area(*area, &mut |r, c, v| cells.push((r, c, v.clone())));
                     for (r, c, v) in cells {
-                        if !is_subtotal_cell(ctx, area.sheet, r, c) {
+                        if !is_subtotal_cell(ctx, area.sheet, r, c)
+                            && !row_skipped(ctx, area.sheet, r, skip_hidden, true)
+                        {
                             vals.push(v);
                         }
                     }
@@ -1205,8 +1227,8 @@ fn subtotal(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
 /// functions 1-13 (AVERAGE, COUNT, COUNTA, MAX, MIN, PRODUCT, STDEV.S, STDEV.P, SUM, VAR.S,
 /// VAR.P, MEDIAN, MODE.SNGL) over references, 14-19 (LARGE, SMALL, PERCENTILE.INC,
 /// QUARTILE.INC, PERCENTILE.EXC, QUARTILE.EXC) over an array with `k`. Options 0-3 skip cells
-/// holding SUBTOTAL or AGGREGATE, options 2, 3, 6, 7 skip error values. (Row visibility is not
-/// read from workbooks, so the hidden-row options skip nothing more, as SUBTOTAL's 101-111.)
+/// holding SUBTOTAL or AGGREGATE, options 2, 3, 6, 7 skip error values, options 1, 3, 5, 7 skip
+/// hidden rows (by hand or by a filter).
 fn aggregate(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     let f = tri!(ctx.number(&args[0])).trunc();
     let opt = match opt(args, 1) {
@@ -1218,6 +1240,7 @@ fn aggregate(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
     }
     let skip_nested = opt <= 3.0;
     let skip_errors = matches!(opt as u32, 2 | 3 | 6 | 7);
+    let skip_hidden = matches!(opt as u32, 1 | 3 | 5 | 7);
     let with_k = f >= 14.0;
     let data_args = if with_k { &args[2..3] } else { &args[2..] };
     let mut vals: Vec<Value> = Vec::new();
@@ -1227,17 +1250,25 @@ fn aggregate(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
                 let mut cells: Vec<(u32, u32, Value)> = Vec::new();
                 ctx.visit_area(*area, &mut |r, c, v| cells.push((r, c, v.clone())));
                 for (r, c, v) in cells {
-                    if !(skip_nested && is_subtotal_cell(ctx, area.sheet, r, c)) {
+                    if !(row_skipped(ctx, area.sheet, r, skip_hidden, skip_hidden)
+                        || skip_nested && is_subtotal_cell(ctx, area.sheet, r, c))
+                    {
                         vals.push(v);
                     }
                 }
             }
             Arg::Union(areas) => {
+                // A 3D reference (a union over several sheets): `#VALUE!`, as documented.
+                if areas.iter().any(|a| a.sheet != areas[0].sheet) {
+                    return Value::Error(ErrorKind::Value);
+                }
                 for area in areas.iter() {
                     let mut cells: Vec<(u32, u32, Value)> = Vec::new();
                     ctx.visit_area(*area, &mut |r, c, v| cells.push((r, c, v.clone())));
                     for (r, c, v) in cells {
-                        if !(skip_nested && is_subtotal_cell(ctx, area.sheet, r, c)) {
+                        if !(row_skipped(ctx, area.sheet, r, skip_hidden, skip_hidden)
+                            || skip_nested && is_subtotal_cell(ctx, area.sheet, r, c))
+                        {
                             vals.push(v);
                         }
                     }

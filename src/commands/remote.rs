@@ -30,6 +30,12 @@ pub fn serve(args: ServeArgs, printer: Printer) -> Result<ExitStatus> {
         None => data_dir()?,
     };
     let mut options = mcsim_server::ServeOptions::new(args.bind, data_dir);
+    options.storage = args
+        .storage
+        .as_deref()
+        .map(mcsim_server::storage::StorageLocation::parse)
+        .transpose()
+        .map_err(|e| anyhow!(e))?;
     options.database = args.database;
     options.database_schema = args.database_schema;
     options.open_registration = args.open_registration;

@@ -133,6 +133,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcsim' -ScriptBlock {
         'mcsim;serve' {
             [CompletionResult]::new('--bind', '--bind', [CompletionResultType]::ParameterName, 'The address to listen on (`127.0.0.1:0` picks a free port, printed on stderr)')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Where workbooks, samples files and the SQLite database are kept. Default: `mcsim-server` in the platform''s data directory (`~/.local/share/mcsim-server` on Linux)')
+            [CompletionResult]::new('--storage', '--storage', [CompletionResultType]::ParameterName, 'Where workbooks and samples files are kept: a directory, or `s3://BUCKET/PREFIX` (S3 or an S3-compatible store, for several replicas; needs a build with the `s3` feature). Default: the data directory')
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'The database: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data directory')
             [CompletionResult]::new('--database-schema', '--database-schema', [CompletionResultType]::ParameterName, 'PostgreSQL schema to keep the tables in (created if missing)')
             [CompletionResult]::new('--workers', '--workers', [CompletionResultType]::ParameterName, 'Runs executed at the same time; 0 runs none (runs stay queued)')

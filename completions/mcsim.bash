@@ -501,7 +501,7 @@ _mcsim() {
             return 0
             ;;
         mcsim__subcmd__serve)
-            opts="-v -q -h -V --bind --data-dir --database --database-schema --open-registration --workers --threads --max-upload --token-ttl --create-admin --verbose --quiet --help --version"
+            opts="-v -q -h -V --bind --data-dir --storage --database --database-schema --open-registration --workers --threads --max-upload --token-ttl --create-admin --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -512,6 +512,10 @@ _mcsim() {
                     return 0
                     ;;
                 --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

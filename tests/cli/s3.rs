@@ -6,6 +6,65 @@
 
 use crate::common::{mcsim_in, root, temp};
 
+/// A manifest of `examples/kubernetes`.
+fn yaml(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(root().join("examples/kubernetes").join(name)).unwrap();
+    serde_norway::from_str(&text).unwrap()
+}
+
+/// A Job's first container's command.
+fn command(job: &serde_json::Value) -> Vec<String> {
+    job["spec"]["template"]["spec"]["containers"][0]["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_kubernetes_s3_example_has_what_mcsim_relies_on() {
+    let job = yaml("shards-s3.yaml");
+    let spec = &job["spec"];
+    assert_eq!(spec["completionMode"], "Indexed");
+    let completions = spec["completions"].as_u64().unwrap();
+    assert_eq!(spec["parallelism"].as_u64(), Some(completions));
+    for file in ["shards-s3.yaml", "merge-s3.yaml"] {
+        let container = &yaml(file)["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(
+            container["envFrom"][0]["secretRef"]["name"], "mcsim-s3",
+            "{file}: credentials for the AWS chain"
+        );
+    }
+    let env = spec["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap();
+    let shards = env.iter().find(|e| e["name"] == "MCSIM_SHARDS").unwrap();
+    assert_eq!(shards["value"], completions.to_string());
+    let run = command(&job);
+    assert_eq!(
+        run[..3],
+        [
+            "mcsim",
+            "run",
+            "s3://mcsim-example/models/npv_project_risk.xlsx"
+        ]
+    );
+    assert!(run.windows(2).any(|w| w == ["--shard", "auto"]));
+    assert!(run.windows(2).any(|w| w[0] == "--out"
+        && w[1] == "s3://mcsim-example/runs/npv-42/shard-$(JOB_COMPLETION_INDEX).parquet"));
+    let merge = command(&yaml("merge-s3.yaml"));
+    assert_eq!(
+        merge[..4],
+        [
+            "mcsim",
+            "results",
+            "merge",
+            "s3://mcsim-example/runs/npv-42/"
+        ]
+    );
+}
+
 #[cfg(not(feature = "s3"))]
 #[test]
 fn without_the_feature_s3_paths_say_how_to_get_them() {
@@ -88,7 +147,8 @@ mod live {
         endpoint
     }
 
-    /// A client of the test server, with `bucket` created.
+    /// A client of the test server, with `bucket` created and empty (each test has its own
+    /// bucket; the server may have served an earlier run of the tests).
     fn store(endpoint: &str, bucket: &str) -> BlockingStore {
         let options = S3Options {
             endpoint: Some(endpoint.to_owned()),
@@ -96,6 +156,9 @@ mod live {
         };
         let store = BlockingStore::connect(&options, "test").unwrap();
         store.block_on(store.store().create_bucket(bucket)).unwrap();
+        for object in store.list(&url(&format!("s3://{bucket}/"))).unwrap() {
+            store.block_on(store.store().delete(&object)).unwrap();
+        }
         store
     }
 
@@ -386,6 +449,82 @@ mod live {
                 .contains("s3://mcsim-models/npv/missing.xlsx: no such object in S3"),
             "{}",
             r.stderr
+        );
+    }
+
+    #[test]
+    fn the_kubernetes_s3_example_runs_against_s3() {
+        let Some(endpoint) = endpoint("the_kubernetes_s3_example_runs_against_s3") else {
+            return;
+        };
+        let s3 = store(&endpoint, "mcsim-example");
+        let dir = temp();
+        let d = dir.path();
+        s3.upload(
+            &root().join("examples/npv_project_risk.xlsx"),
+            &url("s3://mcsim-example/models/npv_project_risk.xlsx"),
+        )
+        .unwrap();
+        // Every pod's command as Kubernetes runs it ($(VAR) expanded), with fewer iterations.
+        let job = yaml("shards-s3.yaml");
+        let run = command(&job);
+        let completions = job["spec"]["completions"].as_u64().unwrap();
+        for i in 0..completions {
+            let args: Vec<String> = run[1..]
+                .iter()
+                .map(|a| {
+                    a.replace("$(JOB_COMPLETION_INDEX)", &i.to_string())
+                        .replace("8000000", "16000")
+                })
+                .collect();
+            let out = Command::new(env!("CARGO_BIN_EXE_mcsim"))
+                .args(&args)
+                .current_dir(d)
+                .env("JOB_COMPLETION_INDEX", i.to_string())
+                .env("MCSIM_SHARDS", completions.to_string())
+                .env("MCSIM_S3_ENDPOINT", &endpoint)
+                .env_remove("SLURM_ARRAY_TASK_ID")
+                .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "pod {i}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let merge = command(&yaml("merge-s3.yaml"));
+        let args: Vec<&str> = merge[1..].iter().map(String::as_str).collect();
+        let merged = mcsim_s3(d, &endpoint, &args);
+        merged.expect_code(0);
+        let whole = mcsim_in(
+            d,
+            &[
+                "run",
+                root()
+                    .join("examples/npv_project_risk.xlsx")
+                    .to_str()
+                    .unwrap(),
+                "-n",
+                "16000",
+                "--seed",
+                "42",
+                "--format",
+                "json",
+            ],
+        );
+        whole.expect_code(0);
+        assert_eq!(outputs(&merged.json()), outputs(&whole.json()));
+        let samples = d.join("merged.parquet");
+        s3.download(&url("s3://mcsim-example/runs/npv-42.parquet"), &samples)
+            .unwrap();
+        assert_eq!(
+            mcsim_results::read_samples(&samples)
+                .unwrap()
+                .iterations
+                .len(),
+            16_000
         );
     }
 

@@ -127,6 +127,7 @@ set edit:completion:arg-completer[mcsim] = {|@words|
             cand --config 'A configuration file (TOML): every setting below, plus `[smtp]` and `[webhooks]` for notifications (see docs/server.md). Flags given on the command line win over it'
             cand --bind 'The address to listen on (`127.0.0.1:0` picks a free port, printed on stderr). Default: 127.0.0.1:8080'
             cand --data-dir 'Where workbooks, samples files and the SQLite database are kept. Default: `mcsim-server` in the platform''s data directory (`~/.local/share/mcsim-server` on Linux)'
+            cand --storage 'Where workbooks and samples files are kept: a directory, or `s3://BUCKET/PREFIX` (S3 or an S3-compatible store, for several replicas; needs a build with the `s3` feature). Default: the data directory'
             cand --database 'The database: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data directory'
             cand --database-schema 'PostgreSQL schema to keep the tables in (created if missing)'
             cand --workers 'Runs executed at the same time; 0 runs none (runs stay queued). Default: 1'

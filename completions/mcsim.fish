@@ -119,6 +119,7 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand results" -s V -l version -d 
 complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l config -d 'A configuration file (TOML): every setting below, plus `[smtp]` and `[webhooks]` for notifications (see docs/server.md). Flags given on the command line win over it' -r -F
 complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l bind -d 'The address to listen on (`127.0.0.1:0` picks a free port, printed on stderr). Default: 127.0.0.1:8080' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l data-dir -d 'Where workbooks, samples files and the SQLite database are kept. Default: `mcsim-server` in the platform\'s data directory (`~/.local/share/mcsim-server` on Linux)' -r -F
+complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l storage -d 'Where workbooks and samples files are kept: a directory, or `s3://BUCKET/PREFIX` (S3 or an S3-compatible store, for several replicas; needs a build with the `s3` feature). Default: the data directory' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l database -d 'The database: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data directory' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l database-schema -d 'PostgreSQL schema to keep the tables in (created if missing)' -r
 complete -c mcsim -n "__fish_mcsim_using_subcommand serve" -l workers -d 'Runs executed at the same time; 0 runs none (runs stay queued). Default: 1' -r

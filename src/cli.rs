@@ -224,6 +224,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Where workbooks and samples files are kept: a directory, or `s3://BUCKET/PREFIX` (S3 or
+    /// an S3-compatible store, for several replicas; needs a build with the `s3` feature).
+    /// Default: the data directory.
+    #[arg(long, value_name = "DIR|URL", env = "MCSIM_STORAGE")]
+    pub storage: Option<String>,
+
     /// The database: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: SQLite in the data
     /// directory.
     #[arg(long, value_name = "URL", env = "MCSIM_DATABASE_URL")]

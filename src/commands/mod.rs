@@ -12,6 +12,7 @@ mod remote;
 mod report;
 mod results;
 mod run;
+mod s3;
 
 use std::io::Write;
 use std::process::ExitCode;

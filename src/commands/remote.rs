@@ -44,6 +44,7 @@ fn serve_flags(args: &ServeArgs) -> Result<mcsim_server::ServeConfig> {
         data_dir: args.data_dir.clone(),
         database: args.database.clone(),
         database_schema: args.database_schema.clone(),
+        storage: args.storage.clone(),
         registration: args
             .open_registration
             .then_some(mcsim_server::config::Registration::Open),

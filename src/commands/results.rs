@@ -19,7 +19,9 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
     if args.files.is_empty() {
         bail!("give a samples file");
     }
-    let file = if args.files[0].as_os_str() == "merge" {
+    // s3:// samples files and shards are downloaded first; an s3:// --out is uploaded after.
+    let mut s3 = super::s3::S3Paths::new();
+    let (file, shown_file) = if args.files[0].as_os_str() == "merge" {
         let out = args.out.clone().ok_or_else(|| {
             anyhow!("results merge: name the merged samples file with --out FILE")
         })?;
@@ -28,16 +30,24 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
                 "results merge: give the shards' samples files (paths or patterns such as 'shard-*.parquet')"
             );
         }
+        let (local_out, out_url) = s3.output(out.clone())?;
+        let shards = s3.shards(&args.files[1..], out_url.as_ref())?;
         let merged = mcsim_ops::merge::merge(&mcsim_ops::merge::MergeOptions {
-            shards: args.files[1..].to_vec(),
-            out: out.clone(),
+            shards,
+            out: local_out.clone(),
             out_format: args.out_format.map(|f| f.format()),
-        })?;
+        })
+        .map_err(|e| s3.rename_error(e.into()))?;
+        if let Some(url) = &out_url {
+            s3.upload(&local_out, url)?;
+        }
         printer.info(format_args!(
             "merged {} shards ({} iterations) into {}",
-            merged.shards, merged.iterations, merged.out
+            merged.shards,
+            merged.iterations,
+            out.display()
         ));
-        out
+        (local_out, out)
     } else {
         if args.files.len() > 1 {
             bail!(
@@ -47,7 +57,11 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
         if args.out.is_some() {
             bail!("--out goes with `mcsim results merge SHARD... --out FILE`");
         }
-        args.files[0].clone()
+        (s3.input(args.files[0].clone())?, args.files[0].clone())
+    };
+    let (compare, shown_compare) = match args.compare {
+        Some(path) => (Some(s3.input(path.clone())?), Some(path)),
+        None => (None, None),
     };
     let plot = match (args.plot, args.to) {
         (Some(kind), Some(path)) => Some(PlotRequest {
@@ -62,7 +76,7 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
         _ => None,
     };
     let reads_stdin = |p: &std::path::Path| p.as_os_str() == "-";
-    if (reads_stdin(&file) || args.compare.as_deref().is_some_and(reads_stdin))
+    if (reads_stdin(&file) || compare.as_deref().is_some_and(reads_stdin))
         && io::stdin().is_terminal()
     {
         bail!(
@@ -73,17 +87,27 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
         path: file,
         in_format: args.in_format.map(|f| f.format()),
         output: args.output,
-        compare: args.compare,
+        compare,
         percentiles: stats.percentiles.clone(),
         risk_levels: stats.risk_levels,
         targets: stats.targets,
         fail_if: stats.fail_if,
         plot,
     };
-    let report = mcsim_ops::results::results(&options)?;
+    let mut report =
+        mcsim_ops::results::results(&options).map_err(|e| s3.rename_error(e.into()))?;
+    // Name the files as given (an s3:// URL, not its downloaded copy).
+    if mcsim_s3::is_s3(&shown_file) {
+        report.file = shown_file.to_string_lossy().into_owned();
+    }
+    if let (Some(c), Some(shown)) = (&mut report.comparison, &shown_compare)
+        && mcsim_s3::is_s3(shown)
+    {
+        c.file = shown.to_string_lossy().into_owned();
+    }
 
     for warning in &report.warnings {
-        printer.warn(warning);
+        printer.warn(s3.rename(warning));
     }
     if let Some(chart) = &report.chart {
         printer.info(format_args!(

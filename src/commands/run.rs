@@ -39,10 +39,22 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
             Some(mcsim_ops::run::Shard::parse(text).map_err(|m| anyhow!("--shard {m}"))?)
         }
     };
+    // s3:// inputs are downloaded first; an s3:// samples file is written here, uploaded after.
+    let mut s3 = super::s3::S3Paths::new();
+    // clap requires WORKBOOK unless --remote, which is handled before.
+    let workbook_arg = args.workbook.unwrap_or_default();
+    let workbook = s3.input(workbook_arg.clone())?;
+    let config = args.config.map(|c| s3.input(c)).transpose()?;
+    let (out, out_url) = match args.out {
+        Some(path) => {
+            let (local, url) = s3.output(path)?;
+            (Some(local), url)
+        }
+        None => (None, None),
+    };
     let options = RunOptions {
-        // clap requires WORKBOOK unless --remote, which is handled before.
-        workbook: args.workbook.unwrap_or_default(),
-        config: args.config,
+        workbook,
+        config,
         iterations: args.iterations,
         seed: args.seed,
         sampling,
@@ -52,7 +64,7 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
             crate::cli::BackendArg::Cpu => mcsim_ops::run::BackendChoice::Cpu,
             crate::cli::BackendArg::Cuda => mcsim_ops::run::BackendChoice::Cuda,
         },
-        out: args.out,
+        out,
         out_format: args.out_format.map(|f| f.format()),
         sets: args.sets,
         outputs: args.outputs,
@@ -88,10 +100,17 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let report = outcome?;
+    let mut report = outcome.map_err(|e| s3.rename_error(e.into()))?;
+    if let (Some(url), Some(local)) = (&out_url, &options.out) {
+        s3.upload(local, url)?;
+        report.samples_file = Some(url.to_string());
+    }
+    if mcsim_s3::is_s3(&workbook_arg) {
+        report.workbook = workbook_arg.to_string_lossy().into_owned();
+    }
 
     for warning in &report.warnings {
-        printer.warn(warning);
+        printer.warn(s3.rename(warning));
     }
     // With the samples on stdout (`--out -`), the report goes to stderr unless --report says where.
     let samples_on_stdout = options.out.as_deref() == Some(Path::new("-"));

@@ -11,6 +11,7 @@ mod pipes;
 mod plain_excel;
 mod results;
 mod run;
+mod s3;
 mod save_as;
 mod scheduler_examples;
 mod server;

@@ -88,8 +88,9 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>, OpsError> {
     Ok(out)
 }
 
-/// `*` matches any run of characters, `?` one character.
-fn wildcard(pattern: &str, name: &str) -> bool {
+/// `*` matches any run of characters, `?` one character (also used by the CLI for patterns in
+/// `s3://` shard paths).
+pub fn wildcard(pattern: &str, name: &str) -> bool {
     let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
     let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
     while j < n.len() {

@@ -1157,7 +1157,13 @@ async fn download_model(
     .ok_or_else(|| ApiError::not_found(format!("model {id}: no such version")))?;
     let hash: String = row.try_get("hash")?;
     let file_name: String = row.try_get("file_name")?;
-    let bytes = tokio::fs::read(state.storage.blob_path(&hash, extension_for(&file_name))).await?;
+    let bytes = tokio::fs::read(
+        state
+            .storage
+            .fetch_blob(&hash, extension_for(&file_name))
+            .await?,
+    )
+    .await?;
     audit(
         &state.db,
         Some(&user.id),
@@ -1204,7 +1210,7 @@ async fn delete_model(
             .bind(run.clone())
             .execute(&state.db)
             .await?;
-        let _ = tokio::fs::remove_dir_all(state.storage.run_dir(&run)).await;
+        state.storage.remove_run(&run).await;
     }
     sqlx::query("DELETE FROM runs WHERE model_id = $1")
         .bind(model.id.clone())
@@ -1233,9 +1239,10 @@ async fn delete_model(
             .fetch_optional(&state.db)
             .await?;
         if used.is_none() {
-            let _ =
-                tokio::fs::remove_file(state.storage.blob_path(&hash, extension_for(&file_name)))
-                    .await;
+            state
+                .storage
+                .remove_blob(&hash, extension_for(&file_name))
+                .await;
         }
     }
     audit(
@@ -1604,7 +1611,7 @@ async fn get_samples(
             "run {id} has no samples file (it is {status})"
         )));
     }
-    let bytes = tokio::fs::read(state.storage.samples_path(&id)).await?;
+    let bytes = tokio::fs::read(state.storage.fetch_samples(&id).await?).await?;
     audit(&state.db, Some(&user.id), "download_samples", Some(&id), "").await;
     Ok(file_response(
         bytes,
@@ -1627,8 +1634,8 @@ async fn compare_runs(
             )));
         }
     }
-    let options = mcsim_ops::results::ResultsOptions::new(state.storage.samples_path(&a))
-        .with_compare(state.storage.samples_path(&b));
+    let options = mcsim_ops::results::ResultsOptions::new(state.storage.fetch_samples(&a).await?)
+        .with_compare(state.storage.fetch_samples(&b).await?);
     let report = tokio::task::spawn_blocking(move || mcsim_ops::results::results(&options))
         .await
         .map_err(ApiError::internal)?
@@ -1683,11 +1690,12 @@ async fn plot_run(
             )));
         }
     };
+    let samples = state.storage.fetch_samples(&id).await?;
     let path = state
         .storage
         .run_dir(&id)
         .join(format!("{}.{ext}", new_id("plot-")));
-    let mut options = ResultsOptions::new(state.storage.samples_path(&id));
+    let mut options = ResultsOptions::new(samples);
     options.output = query.output;
     options.plot = Some(PlotRequest {
         chart,

@@ -22,6 +22,9 @@ pub struct ServeConfig {
     pub database: Option<String>,
     /// PostgreSQL schema for the tables.
     pub database_schema: Option<String>,
+    /// Where workbooks and samples files are kept: a directory, or `s3://bucket/prefix` (a
+    /// build with the `s3` feature).
+    pub storage: Option<String>,
     /// `open` (anyone may register) or `admin-only` (the default).
     pub registration: Option<Registration>,
     /// Jobs run at the same time.
@@ -222,6 +225,7 @@ impl ServeConfig {
             data_dir: self.data_dir.or(file.data_dir),
             database: self.database.or(file.database),
             database_schema: self.database_schema.or(file.database_schema),
+            storage: self.storage.or(file.storage),
             registration: self.registration.or(file.registration),
             workers: self.workers.or(file.workers),
             threads: self.threads.or(file.threads),
@@ -254,6 +258,11 @@ impl ServeConfig {
         let mut options = ServeOptions::new(bind, data_dir);
         options.database = self.database;
         options.database_schema = self.database_schema;
+        options.storage = self
+            .storage
+            .as_deref()
+            .map(crate::storage::StorageLocation::parse)
+            .transpose()?;
         options.open_registration = self.registration == Some(Registration::Open);
         if let Some(workers) = self.workers {
             options.workers = workers;

@@ -260,6 +260,14 @@ async fn execute(state: &AppState, id: &str) {
         }
         Err(message) => Outcome::Failed(message, "invalid"),
     };
+    // With S3 storage the samples file is stored there before the run counts as succeeded.
+    let outcome = match outcome {
+        Outcome::Succeeded(report, true) => match state.storage.publish_samples(id).await {
+            Ok(()) => Outcome::Succeeded(report, true),
+            Err(e) => Outcome::Failed(format!("cannot store the samples file: {e}"), "storage"),
+        },
+        other => other,
+    };
     if !matches!(outcome, Outcome::Succeeded(..)) {
         let _ = std::fs::remove_file(state.storage.samples_path(id));
     }
@@ -389,7 +397,9 @@ async fn prepare_options(
         .map_err(|e| format!("database: {e}"))?;
     let workbook = state
         .storage
-        .blob_path(&hash, crate::storage::extension_for(&file_name));
+        .fetch_blob(&hash, crate::storage::extension_for(&file_name))
+        .await
+        .map_err(|e| format!("cannot read the workbook: {e}"))?;
     let dir = state.storage.run_dir(id);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create the run's directory: {e}"))?;
     let config = match &request.config {

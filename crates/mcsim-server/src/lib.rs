@@ -38,6 +38,9 @@ pub struct ServeOptions {
     pub bind: SocketAddr,
     /// Where files (workbooks, samples) and the default SQLite database live.
     pub data_dir: PathBuf,
+    /// Where workbooks and samples files are kept for good (`--storage DIR|s3://bucket/prefix`;
+    /// default: the data directory).
+    pub storage: Option<storage::StorageLocation>,
     /// The database URL (default: `sqlite://DATA_DIR/mcsim.db`).
     pub database: Option<String>,
     /// PostgreSQL schema for the tables (created if missing).
@@ -75,6 +78,7 @@ impl ServeOptions {
         ServeOptions {
             bind,
             data_dir,
+            storage: None,
             database: None,
             database_schema: None,
             open_registration: false,
@@ -123,7 +127,8 @@ pub struct AppState {
 
 /// Opens the data directory and database (creating them) and the shared state.
 pub async fn open(options: ServeOptions) -> Result<AppState, String> {
-    let storage = storage::Storage::open(&options.data_dir)?;
+    let storage =
+        storage::Storage::open_location(&options.data_dir, options.storage.as_ref()).await?;
     let db = db::open(&options.database_url(), options.database_schema.as_deref()).await?;
     let notifier = notify::Notifier::new(&options)?;
     Ok(AppState {

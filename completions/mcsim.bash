@@ -501,7 +501,7 @@ _mcsim() {
             return 0
             ;;
         mcsim__subcmd__serve)
-            opts="-v -q -h -V --config --bind --data-dir --database --database-schema --open-registration --workers --threads --max-upload --max-iterations --token-ttl --log-format --public-url --tls-cert --tls-key --create-admin --verbose --quiet --help --version"
+            opts="-v -q -h -V --config --bind --data-dir --storage --database --database-schema --open-registration --workers --threads --max-upload --max-iterations --token-ttl --log-format --public-url --tls-cert --tls-key --create-admin --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -516,6 +516,10 @@ _mcsim() {
                     return 0
                     ;;
                 --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --storage)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

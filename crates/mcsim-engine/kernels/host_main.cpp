@@ -1,11 +1,13 @@
-// The host shim's driver: `prog IN OUT` reads the input columns (u64 lanes, u64 columns, then
+// The host shim's driver: `prog IN OUT [FIRST]` reads the input columns (u64 lanes, u64 columns, then
 // each column's doubles), runs the kernel once per (block, thread) as a grid of 256-thread blocks
 // would, and writes the output columns (u64 lanes, u64 columns, doubles).
 #include <stdio.h>
 #include <stdlib.h>
 
 int main(int argc, char** argv) {
-    if (argc != 3) { fprintf(stderr, "usage: prog IN OUT\n"); return 2; }
+    if (argc != 3 && argc != 4) { fprintf(stderr, "usage: prog IN OUT [FIRST]\n"); return 2; }
+    // The first lane's iteration (kernels that sample their inputs draw iteration first + i).
+    unsigned long long first = argc == 4 ? strtoull(argv[3], 0, 10) : 0;
     FILE* f = fopen(argv[1], "rb");
     if (!f) { perror(argv[1]); return 1; }
     uint64_t hdr[2];
@@ -21,7 +23,7 @@ int main(int argc, char** argv) {
     for (unsigned b = 0; b < gridDim.x; b++) {
         for (unsigned t = 0; t < 256; t++) {
             blockIdx.x = b; threadIdx.x = t;
-            MC_KERNEL(in, out, lanes);
+            MC_KERNEL(in, out, lanes, first);
         }
     }
     FILE* g = fopen(argv[2], "wb");

@@ -7,7 +7,7 @@
 mod common;
 
 use mcsim_engine::sim::cuda_gen::host::{HostKernel, compiler, compiler_available};
-use mcsim_engine::sim::cuda_gen::{GenError, KernelSource, generate_compiled};
+use mcsim_engine::sim::cuda_gen::{GenError, KernelSource, generate_compiled, generate_sampled};
 use mcsim_engine::sim::{Columns, Compiled, Operand};
 use mcsim_ops::run::config::ModelConfig;
 use mcsim_ops::run::{LoadedModel, PrepareSpec, prepare};
@@ -84,6 +84,65 @@ fn dynamic_book(dir: &Path) -> PathBuf {
         &[],
     );
     p
+}
+
+/// A workbook using every distribution ported to the device, with `RiskTruncate` and
+/// `RiskShift`: uniform, normal (both tails of AS241 reached), triangular, lognormal, discrete,
+/// exponential, Poisson (a tabulated integer distribution), a truncated normal, a shifted
+/// triangular and a truncated, shifted lognormal.
+fn distributions_book(dir: &Path) -> PathBuf {
+    let p = dir.join("distributions.xlsx");
+    common::write_book(
+        &p,
+        &[
+            ("A1", "=RiskUniform(-2,5)"),
+            ("A2", "=RiskNormal(100,30)"),
+            ("A3", "=RiskTriang(1,2,4)"),
+            ("A4", "=RiskLognorm(10,4)"),
+            ("A5", "=RiskDiscrete({1,2,5,9},{0.1,0.2,0.3,0.4})"),
+            ("A6", "=RiskExpon(3)"),
+            ("A7", "=RiskPoisson(4.5)"),
+            ("A8", "=RiskNormal(0,1,RiskTruncate(-1,2))"),
+            ("A9", "=RiskTriang(0,1,3,RiskShift(10))"),
+            ("A10", "=RiskLognorm(5,2,RiskTruncate(2,),RiskShift(-1))"),
+            ("A11", "=RiskExpon(2,RiskTruncate(,5))"),
+            ("B1", "=RiskOutput(\"sum\")+A1+A2+A3+A4+A5"),
+            ("B2", "=RiskOutput(\"mix\")+A6*A7-A8+LN(A9)+SQRT(A10)+A11"),
+            ("B3", "=RiskOutput(\"npv\")+NPV(0.08,A2,A4,A5*10)+MAX(A1,A8)"),
+        ],
+        &[],
+    );
+    p
+}
+
+/// A workbook with a distribution that has no device port (PERT), and one with correlated
+/// inputs.
+fn unported_books(dir: &Path) -> (PathBuf, PathBuf) {
+    let pert = dir.join("pert.xlsx");
+    common::write_book(
+        &pert,
+        &[
+            ("A1", "=RiskPert(1,2,5)"),
+            ("A2", "=RiskNormal(0,1)"),
+            ("B1", "=RiskOutput()+A1+A2"),
+        ],
+        &[],
+    );
+    let corr = dir.join("corr.xlsx");
+    common::write_book(
+        &corr,
+        &[
+            ("A1", "=RiskNormal(0,1,RiskCorrmat(D1:E2,1))"),
+            ("A2", "=RiskNormal(0,1,RiskCorrmat(D1:E2,2))"),
+            ("B1", "=RiskOutput()+A1+A2"),
+            ("D1", "1"),
+            ("E1", "0.5"),
+            ("D2", "0.5"),
+            ("E2", "1"),
+        ],
+        &[],
+    );
+    (pert, corr)
 }
 
 struct Case {
@@ -215,5 +274,102 @@ fn nvrtc_compiles_every_model_to_ptx() {
     for (c, k) in supported_cases(dir.path()) {
         let ptx = cuda::compile_ptx(&k).unwrap_or_else(|e| panic!("{}: {e}", c.name));
         assert!(ptx.contains(".entry mcsim_block"), "{}", c.name);
+    }
+}
+
+/// Device-side sampling through the host shim: for each bench model and the distributions
+/// workbook, Monte Carlo and Latin Hypercube, the kernel draws its inputs from (seed, key,
+/// iteration) and writes them after the outputs; inputs and outputs must be the CPU's bits
+/// (`Sampler::sample_into`, then the CPU executor), on a slice starting at iteration 0 and on
+/// one starting inside the run (a shard), the last one past a partial 256-thread block.
+#[test]
+fn device_sampling_matches_the_cpu_bit_for_bit() {
+    if !compiler_available() {
+        eprintln!(
+            "SKIPPED: no host C++ compiler ({}): the sampling kernels were not run",
+            compiler()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let seed = 20_261_207;
+    let iterations = 5_000u64;
+    let mut paths: Vec<PathBuf> = [
+        "npv_project_risk.xlsx",
+        "portfolio_risk.xlsx",
+        "grid_20k_risk.xlsx",
+    ]
+    .iter()
+    .map(|n| bench(n))
+    .collect();
+    paths.push(distributions_book(dir.path()));
+    for path in &paths {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let loaded =
+            LoadedModel::from_bytes(std::fs::read(path).unwrap(), &name, &Default::default())
+                .unwrap();
+        let p = prepare(&loaded, &ModelConfig::default(), &PrepareSpec::default()).unwrap();
+        let compiled = p.compiled().expect("a compiled model");
+        for method in [Method::MonteCarlo, Method::LatinHypercube] {
+            let smp = p.device_sampling(seed, method, iterations, true).unwrap();
+            let k = generate_sampled(compiled, &smp).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(k.n_inputs, 0);
+            let hk = HostKernel::compile(&k).unwrap_or_else(|e| panic!("{name}: {e}"));
+            for (first, lanes) in [(0u64, 700usize), (3_517, 1_483)] {
+                let got = hk.run_from(&[], lanes, first).unwrap();
+                let inputs = p.sample_columns(seed, method, iterations, first, lanes);
+                let outputs = cpu(compiled, &inputs, lanes);
+                let want: Vec<&Vec<f64>> = outputs.iter().chain(&inputs).collect();
+                assert_eq!(got.len(), want.len(), "{name}");
+                let n_out = outputs.len();
+                for (o, (g, w)) in got.iter().zip(&want).enumerate() {
+                    let what = if o < n_out {
+                        format!("output {o}")
+                    } else {
+                        format!("input {}", o - n_out)
+                    };
+                    for i in 0..lanes {
+                        assert!(
+                            g[i].to_bits() == w[i].to_bits() || (g[i].is_nan() && w[i].is_nan()),
+                            "{name} {method:?} {what} iteration {}: device {:e}, CPU {:e}",
+                            first + i as u64,
+                            g[i],
+                            w[i]
+                        );
+                    }
+                }
+                // The inputs are real draws: not constant, and inside the run's strata.
+                for c in &inputs {
+                    assert!(c.iter().all(|x| x.is_finite()), "{name}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn device_sampling_refuses_unported_distributions_and_correlation() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pert, corr) = unported_books(dir.path());
+    for (path, want) in [(pert, "RiskPert"), (corr, "correlated")] {
+        let loaded = LoadedModel::from_bytes(
+            std::fs::read(&path).unwrap(),
+            "m.xlsx",
+            &Default::default(),
+        )
+        .unwrap();
+        let p = prepare(&loaded, &ModelConfig::default(), &PrepareSpec::default()).unwrap();
+        let compiled = p.compiled().expect("a compiled model");
+        let e = p
+            .device_sampling(1, Method::LatinHypercube, 100, false)
+            .and_then(|s| generate_sampled(compiled, &s))
+            .unwrap_err();
+        match &e {
+            GenError::Unsupported { instr: None, what } => {
+                assert!(what.contains(want), "{what}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(e.to_string().contains("not supported on the GPU"), "{e}");
     }
 }

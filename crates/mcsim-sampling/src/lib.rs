@@ -47,6 +47,7 @@
 #![deny(missing_docs)]
 
 mod correlation;
+mod device;
 mod distribution;
 mod error;
 pub mod fmath;
@@ -61,6 +62,7 @@ mod tables;
 
 pub use correlation::{CorrelationPlan, Repair};
 pub use distribution::{DEFAULT_PERT_LAMBDA, Distribution};
+pub use device::{DeviceForm, DeviceSampler, DeviceTable, DeviceWindow};
 pub use error::SamplingError;
 pub use sampler::{Modifiers, Sampler, Truncation, sample_block};
 /// The standard normal quantile (AS241), shared with the engine's NORM.S.INV so that every path

@@ -72,6 +72,7 @@ impl HostKernel {
             k.n_inputs, k.n_outputs, k.source
         );
         debug_assert!(k.source.starts_with(DEVICE_HELPERS));
+        // `mcsim_random.cuh` declares `__constant__` tables; the shim maps it to nothing.
         std::fs::write(&src, text).map_err(|e| format!("{}: {e}", src.display()))?;
         let out = Command::new(compiler())
             .args(CXX_FLAGS)
@@ -100,6 +101,18 @@ impl HostKernel {
     /// Runs the kernel over `lanes` lanes of `inputs` (one column per kernel input, each at least
     /// `lanes` long); returns its output columns.
     pub fn run(&self, inputs: &[Vec<f64>], lanes: usize) -> Result<Vec<Vec<f64>>, String> {
+        self.run_from(inputs, lanes, 0)
+    }
+
+    /// [`HostKernel::run`] with the kernel's `first` argument: a kernel that samples its inputs
+    /// ([`super::generate_sampled`], no input columns) evaluates iterations
+    /// `first .. first + lanes`.
+    pub fn run_from(
+        &self,
+        inputs: &[Vec<f64>],
+        lanes: usize,
+        first: u64,
+    ) -> Result<Vec<Vec<f64>>, String> {
         if inputs.len() != self.n_inputs || inputs.iter().any(|c| c.len() < lanes) {
             return Err(format!(
                 "{} input columns of at least {lanes} lanes needed",
@@ -119,6 +132,7 @@ impl HostKernel {
         let out = Command::new(&self.exe)
             .arg(&fin)
             .arg(&fout)
+            .arg(first.to_string())
             .output()
             .map_err(|e| format!("{}: {e}", self.exe.display()))?;
         if !out.status.success() {

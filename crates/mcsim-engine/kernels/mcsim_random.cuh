@@ -169,3 +169,21 @@ __device__ __forceinline__ mc_u64 mc_table_index(const double* cum, const mc_u32
 // Rust's f64::max/min as the sampler's clamp uses them (the non-NaN operand wins).
 __device__ __forceinline__ double mc_rmax(double x, double y) { return mc_isnan(x) ? y : (mc_isnan(y) ? x : (x > y ? x : y)); }
 __device__ __forceinline__ double mc_rmin(double x, double y) { return mc_isnan(x) ? y : (mc_isnan(y) ? x : (x < y ? x : y)); }
+
+// inverse.rs Region::get: the quintic cell polynomial at coordinate c (Estrin's scheme). The
+// generator only folds tables with every segment tabulated and coordinates that stay in range
+// (c >= c0): the NaN returns (where the CPU takes the exact inverse) are not reached.
+__device__ double mc_region_get(double c, double c0, double inv_w, const mc_u64* first, const mc_u64* last, const double* scale, mc_u64 nsegs, const double* cells) {
+    double s = (c - c0) * inv_w;
+    if (mc_isnan(s) || s < 0.0) return mc_nan();
+    mc_u64 k = (mc_u64)s;
+    if (k > nsegs - 1) k = nsegs - 1;
+    if (first[k] == 0) return mc_nan();
+    double f = (s - (double)k) * scale[k];
+    mc_u64 j = (mc_u64)f;
+    if (j > last[k]) j = last[k];
+    const double* a = cells + 6 * (first[k] + j);
+    double w = f - (double)j;
+    double w2 = w * w;
+    return (a[0] + w * a[1]) + w2 * ((a[2] + w * a[3]) + w2 * (a[4] + w * a[5]));
+}

@@ -88,8 +88,9 @@ fn dynamic_book(dir: &Path) -> PathBuf {
 
 /// A workbook using every distribution ported to the device, with `RiskTruncate` and
 /// `RiskShift`: uniform, normal (both tails of AS241 reached), triangular, lognormal, discrete,
-/// exponential, Poisson (a tabulated integer distribution), a truncated normal, a shifted
-/// triangular and a truncated, shifted lognormal.
+/// exponential, Poisson (a tabulated integer distribution), PERT (a quintic quantile table), a
+/// truncated normal, a shifted triangular, a truncated, shifted lognormal and a truncated
+/// exponential.
 fn distributions_book(dir: &Path) -> PathBuf {
     let p = dir.join("distributions.xlsx");
     common::write_book(
@@ -106,23 +107,32 @@ fn distributions_book(dir: &Path) -> PathBuf {
             ("A9", "=RiskTriang(0,1,3,RiskShift(10))"),
             ("A10", "=RiskLognorm(5,2,RiskTruncate(2,),RiskShift(-1))"),
             ("A11", "=RiskExpon(2,RiskTruncate(,5))"),
+            ("A12", "=RiskPert(1,2,5)"),
             ("B1", "=RiskOutput(\"sum\")+A1+A2+A3+A4+A5"),
-            ("B2", "=RiskOutput(\"mix\")+A6*A7-A8+LN(A9)+SQRT(A10)+A11"),
-            ("B3", "=RiskOutput(\"npv\")+NPV(0.08,A2,A4,A5*10)+MAX(A1,A8)"),
+            (
+                "B2",
+                "=RiskOutput(\"mix\")+A6*A7-A8+LN(A9)+SQRT(A10)+A11*A12",
+            ),
+            (
+                "B3",
+                "=RiskOutput(\"npv\")+NPV(0.08,A2,A4,A5*10)+MAX(A1,A8)",
+            ),
+            // An error (#NUM!) on the iterations where A1 < 0, about 2 in 7.
+            ("B4", "=RiskOutput(\"errors\")+SQRT(A1)*A12"),
         ],
         &[],
     );
     p
 }
 
-/// A workbook with a distribution that has no device port (PERT), and one with correlated
+/// A workbook with a distribution that has no device port (gamma), and one with correlated
 /// inputs.
 fn unported_books(dir: &Path) -> (PathBuf, PathBuf) {
     let pert = dir.join("pert.xlsx");
     common::write_book(
         &pert,
         &[
-            ("A1", "=RiskPert(1,2,5)"),
+            ("A1", "=RiskGamma(2,3)"),
             ("A2", "=RiskNormal(0,1)"),
             ("B1", "=RiskOutput()+A1+A2"),
         ],
@@ -294,15 +304,16 @@ fn device_sampling_matches_the_cpu_bit_for_bit() {
     let dir = tempfile::tempdir().unwrap();
     let seed = 20_261_207;
     let iterations = 5_000u64;
-    let mut paths: Vec<PathBuf> = [
-        "npv_project_risk.xlsx",
-        "portfolio_risk.xlsx",
-        "grid_20k_risk.xlsx",
-    ]
-    .iter()
-    .map(|n| bench(n))
-    .collect();
-    paths.push(distributions_book(dir.path()));
+    let mut paths = vec![distributions_book(dir.path())];
+    paths.extend(
+        [
+            "npv_project_risk.xlsx",
+            "portfolio_risk.xlsx",
+            "grid_20k_risk.xlsx",
+        ]
+        .iter()
+        .map(|n| bench(n)),
+    );
     for path in &paths {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let loaded =
@@ -351,13 +362,10 @@ fn device_sampling_matches_the_cpu_bit_for_bit() {
 fn device_sampling_refuses_unported_distributions_and_correlation() {
     let dir = tempfile::tempdir().unwrap();
     let (pert, corr) = unported_books(dir.path());
-    for (path, want) in [(pert, "RiskPert"), (corr, "correlated")] {
-        let loaded = LoadedModel::from_bytes(
-            std::fs::read(&path).unwrap(),
-            "m.xlsx",
-            &Default::default(),
-        )
-        .unwrap();
+    for (path, want) in [(pert, "RiskGamma"), (corr, "correlated")] {
+        let loaded =
+            LoadedModel::from_bytes(std::fs::read(&path).unwrap(), "m.xlsx", &Default::default())
+                .unwrap();
         let p = prepare(&loaded, &ModelConfig::default(), &PrepareSpec::default()).unwrap();
         let compiled = p.compiled().expect("a compiled model");
         let e = p
@@ -371,5 +379,76 @@ fn device_sampling_refuses_unported_distributions_and_correlation() {
             other => panic!("{other:?}"),
         }
         assert!(e.to_string().contains("not supported on the GPU"), "{e}");
+    }
+}
+
+/// On-device reduction through the host shim: the records of the reduction kernel over blocks of
+/// 4096 iterations (the last one partial) equal `BlockStats::add_block` of the CPU's outputs on
+/// the same blocks bit for bit, error counts and extremes included, and so do the blocks merged in
+/// order.
+#[test]
+fn device_reduction_matches_block_stats_bit_for_bit() {
+    use mcsim_results::BlockStats;
+    if !compiler_available() {
+        eprintln!(
+            "SKIPPED: no host C++ compiler ({}): the reduction kernel was not run",
+            compiler()
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (seed, iterations, block) = (7u64, 10_000u64, 4096usize);
+    for path in [
+        distributions_book(dir.path()),
+        bench("npv_project_risk.xlsx"),
+    ] {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let loaded =
+            LoadedModel::from_bytes(std::fs::read(&path).unwrap(), &name, &Default::default())
+                .unwrap();
+        let p = prepare(&loaded, &ModelConfig::default(), &PrepareSpec::default()).unwrap();
+        let compiled = p.compiled().expect("a compiled model");
+        let smp = p
+            .device_sampling(seed, Method::LatinHypercube, iterations, false)
+            .unwrap();
+        let k = generate_sampled(compiled, &smp).unwrap();
+        let hk = HostKernel::compile(&k).unwrap();
+        let lanes = iterations as usize;
+        let (outs, recs) = hk.run_reduced(&[], lanes, 0, block as u64).unwrap();
+        let inputs = p.sample_columns(seed, Method::LatinHypercube, iterations, 0, lanes);
+        let want = cpu(compiled, &inputs, lanes);
+        assert_eq!(outs.len(), want.len());
+        let blocks = lanes.div_ceil(block);
+        assert_eq!(recs.len(), blocks * want.len(), "{name}");
+        let mut errors = 0;
+        for (o, col) in want.iter().enumerate() {
+            let (mut cpu_all, mut dev_all) = (BlockStats::new(&[]), BlockStats::new(&[]));
+            for b in 0..blocks {
+                let xs = &col[b * block..((b + 1) * block).min(lanes)];
+                let mut cpu_b = BlockStats::new(&[]);
+                cpu_b.add_block(xs);
+                cpu_all.add_block(xs);
+                let r = recs[o * blocks + b];
+                let dev_b =
+                    BlockStats::from_parts(r.n, r.errors, r.sum, r.m2, r.m3, r.m4, r.min, r.max);
+                dev_all.merge(&dev_b);
+                // Debug prints each double's shortest round-trip form: equal text, equal bits.
+                assert_eq!(
+                    format!("{dev_b:?}"),
+                    format!("{cpu_b:?}"),
+                    "{name} output {o} block {b}"
+                );
+                errors += r.errors;
+            }
+            assert_eq!(
+                format!("{dev_all:?}"),
+                format!("{cpu_all:?}"),
+                "{name} output {o}"
+            );
+            assert!(cpu_all.n() > 0, "{name} output {o}");
+        }
+        if name.starts_with("distributions") {
+            assert!(errors > 0, "the error column must have errors");
+        }
     }
 }

@@ -9,7 +9,7 @@ use crate::streams::Streams;
 
 /// The quantile of a prepared distribution, with the parameters [`Sampler`] computed once
 /// (`(p, q)` is the uniform and its complement, `z` the AS241 normal quantile of `(p, q)`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum DeviceForm<'a> {
     /// Always `value`.
@@ -60,6 +60,8 @@ pub enum DeviceForm<'a> {
         /// The cumulative table.
         table: DeviceTable<'a>,
     },
+    /// A [`DeviceQuintic`] table (every segment tabulated: none left to the exact inverse).
+    Quintic(DeviceQuintic<'a>),
     /// `values[j]` with `j` the [`DeviceTable`] index of `p`.
     ValueTable {
         /// Sorted distinct values.
@@ -67,6 +69,45 @@ pub enum DeviceForm<'a> {
         /// The cumulative table.
         table: DeviceTable<'a>,
     },
+}
+
+/// A piecewise-quintic quantile table (beta family: Beta, BetaGeneral, PERT): the centre
+/// `p_lo <= p, q` is `center(p)`; below, `lo_base + lo_factor·exp(lower(ln p))` when `p < q`, else
+/// `hi_base + hi_factor·exp(upper(ln q))`; see [`DeviceRegion`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceQuintic<'a> {
+    /// The centre region.
+    pub center: DeviceRegion<'a>,
+    /// The lower tail, on ln p.
+    pub lower: DeviceRegion<'a>,
+    /// The upper tail, on ln q.
+    pub upper: DeviceRegion<'a>,
+    /// Lower tail: base.
+    pub lo_base: f64,
+    /// Lower tail: factor.
+    pub lo_factor: f64,
+    /// Upper tail: base.
+    pub hi_base: f64,
+    /// Upper tail: factor.
+    pub hi_factor: f64,
+    /// Where the tails begin.
+    pub p_lo: f64,
+}
+
+/// One region of a [`DeviceQuintic`]: at coordinate `c`, `s = (c − c0)·inv_w` (none if NaN or
+/// negative), segment `k = min(⌊s⌋, segs − 1)` = `(first, last, scale)` (none if `first = 0`:
+/// the exact inverse), `f = (s − k)·scale`, `j = min(⌊f⌋, last)`, and the value is cell
+/// `first + j` at `w = f − j`: `(a0 + w·a1) + w²·((a2 + w·a3) + w²·(a4 + w·a5))`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceRegion<'a> {
+    /// Start of the coordinate.
+    pub c0: f64,
+    /// Segments per unit of the coordinate.
+    pub inv_w: f64,
+    /// `(first cell, last cell index, cell count)` per segment.
+    pub segs: Vec<(u64, u64, f64)>,
+    /// The cells' coefficients (cell 0 is a placeholder).
+    pub cells: &'a [[f64; 6]],
 }
 
 /// A cumulative table and its guide: the index of `p` is `j = guide[g]` with
@@ -97,7 +138,7 @@ pub struct DeviceWindow {
 
 /// What a backend needs to draw a [`Sampler`]'s samples from uniforms:
 /// `form((p, q))`, clamped by the window when there is one, then `+ shift` when `shift != 0`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeviceSampler<'a> {
     /// The quantile.
     pub form: DeviceForm<'a>,
@@ -109,7 +150,8 @@ pub struct DeviceSampler<'a> {
 
 impl Sampler {
     /// The prepared quantile as plain parameters, or `None` for a distribution not described by
-    /// [`DeviceForm`] (beta, gamma, PERT, Student, the integer searches, ...).
+    /// [`DeviceForm`] (gamma, Student, the integer searches, ..., and a beta-family table with a
+    /// segment left to the exact inverse).
     pub fn device_form(&self) -> Option<DeviceSampler<'_>> {
         let form = match *self.kind() {
             Kind::Constant(c) => DeviceForm::Constant(c),
@@ -150,6 +192,16 @@ impl Sampler {
                     guide: table.guide(),
                 },
             },
+            Kind::Beta {
+                table: Some(ref t), ..
+            } => {
+                let t = t.device();
+                let tabulated = |r: &DeviceRegion| r.segs.iter().all(|s| s.0 != 0);
+                if !(tabulated(&t.center) && tabulated(&t.lower) && tabulated(&t.upper)) {
+                    return None;
+                }
+                DeviceForm::Quintic(t)
+            }
             _ => return None,
         };
         Some(DeviceSampler {

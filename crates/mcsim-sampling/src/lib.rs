@@ -61,8 +61,10 @@ mod streams;
 mod tables;
 
 pub use correlation::{CorrelationPlan, Repair};
+pub use device::{
+    DeviceForm, DeviceQuintic, DeviceRegion, DeviceSampler, DeviceTable, DeviceWindow,
+};
 pub use distribution::{DEFAULT_PERT_LAMBDA, Distribution};
-pub use device::{DeviceForm, DeviceSampler, DeviceTable, DeviceWindow};
 pub use error::SamplingError;
 pub use sampler::{Modifiers, Sampler, Truncation, sample_block};
 /// The standard normal quantile (AS241), shared with the engine's NORM.S.INV so that every path

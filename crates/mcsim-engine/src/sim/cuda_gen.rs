@@ -25,7 +25,9 @@
 
 use super::compile::Compiled;
 use super::program::{Arith, Cmp, Instr, Kernel1, Kernel2, Operand, Program, Reduce, RoundMode};
-use mcsim_sampling::{DeviceForm, DeviceSampler, DeviceTable, Method, Sampler, Streams};
+use mcsim_sampling::{
+    DeviceForm, DeviceRegion, DeviceSampler, DeviceTable, Method, Sampler, Streams,
+};
 use std::fmt::Write as _;
 
 pub mod host;
@@ -39,6 +41,59 @@ pub const DEVICE_HELPERS: &str = include_str!("../../kernels/mcsim_math.cuh");
 /// The device sampling helpers, prepended after [`DEVICE_HELPERS`] when the kernel samples its
 /// inputs ([`generate_sampled`]).
 pub const DEVICE_RANDOM: &str = include_str!("../../kernels/mcsim_random.cuh");
+
+/// The reduction kernel ([`REDUCE_KERNEL_NAME`]), appended to every generated source.
+pub const DEVICE_REDUCE: &str = include_str!("../../kernels/mcsim_reduce.cuh");
+
+/// The reduction kernel's name: `mcsim_reduce(const double* out, double* rec, unsigned long long
+/// lanes, unsigned long long cols, unsigned long long block_len)`, one thread per (column, block
+/// of `block_len` iterations), `ceil(lanes / block_len) * cols` threads; see [`BlockRecord`].
+pub const REDUCE_KERNEL_NAME: &str = "mcsim_reduce";
+
+/// Doubles per reduction record.
+pub const RECORD_LEN: usize = 12;
+
+/// What the reduction kernel reports for one output column over one block of iterations: the
+/// accumulators of `mcsim_results::BlockStats::add_block` on that block (without targets), the
+/// same bits, for the host to merge in block order as the CPU merges its blocks. Records are
+/// laid out column by column, block by block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BlockRecord {
+    /// Finite values.
+    pub n: u64,
+    /// Error iterations (NaN or infinite).
+    pub errors: u64,
+    /// Sum, double-double.
+    pub sum: [f64; 2],
+    /// Σ(x − mean)², double-double.
+    pub m2: [f64; 2],
+    /// Σ(x − mean)³, double-double.
+    pub m3: [f64; 2],
+    /// Σ(x − mean)⁴, double-double.
+    pub m4: [f64; 2],
+    /// Smallest finite value (`None` when `n = 0`).
+    pub min: Option<f64>,
+    /// Largest finite value.
+    pub max: Option<f64>,
+}
+
+impl BlockRecord {
+    /// A record from its [`RECORD_LEN`] doubles (missing ones read as 0).
+    pub fn from_slice(r: &[f64]) -> BlockRecord {
+        let at = |i: usize| r.get(i).copied().unwrap_or(0.0);
+        let n = at(0) as u64;
+        BlockRecord {
+            n,
+            errors: at(1) as u64,
+            sum: [at(2), at(3)],
+            m2: [at(4), at(5)],
+            m3: [at(6), at(7)],
+            m4: [at(8), at(9)],
+            min: (n > 0).then(|| at(10)),
+            max: (n > 0).then(|| at(11)),
+        }
+    }
+}
 
 /// Largest cumulative table (discrete distributions) folded into a kernel's source.
 pub const MAX_DEVICE_TABLE: usize = 1 << 16;
@@ -270,6 +325,7 @@ fn generate_with(
         n_outputs += inputs.len();
     }
     src.push_str("}\n");
+    src.push_str(DEVICE_REDUCE);
     Ok(KernelSource {
         source: std::mem::take(src),
         n_inputs: if sampling.is_some() { 0 } else { inputs.len() },
@@ -316,7 +372,10 @@ fn sample_code(
             cum.join(", "),
             guide.join(", ")
         );
-        Ok((format!("mc_table_index(mc_cum_{name}, mc_guide_{name}, {n}ull, p)"), n))
+        Ok((
+            format!("mc_table_index(mc_cum_{name}, mc_guide_{name}, {n}ull, p)"),
+            n,
+        ))
     };
     let name = k.to_string();
     let value = match form {
@@ -346,6 +405,58 @@ fn sample_code(
         DeviceForm::IntTable { offset, table: t } => {
             let (idx, _) = table(&name, &t)?;
             format!("{} + (double){idx}", lit(offset))
+        }
+        DeviceForm::Quintic(t) => {
+            // Coordinates below a region's start (reachable only through a truncation window,
+            // ln p < -48) take the exact inverse on the CPU, which is not ported.
+            if window.is_some() {
+                return Err(unsupported(format!(
+                    "{} with RiskTruncate on the device",
+                    sampler.distribution().function_name()
+                )));
+            }
+            let mut region = |r: &DeviceRegion, part: &str| -> String {
+                let segs = r.segs.len();
+                let col = |f: &dyn Fn(&(u64, u64, f64)) -> String| -> String {
+                    r.segs.iter().map(f).collect::<Vec<_>>().join(", ")
+                };
+                let cells: Vec<String> = r.cells.iter().flatten().map(|&x| lit(x)).collect();
+                let _ = writeln!(
+                    tables,
+                    "__device__ mc_u64 mc_q{name}_{part}_first[{segs}] = {{{}}};\n__device__ mc_u64 mc_q{name}_{part}_last[{segs}] = {{{}}};\n__device__ double mc_q{name}_{part}_scale[{segs}] = {{{}}};\n__device__ double mc_q{name}_{part}_cells[{}] = {{{}}};",
+                    col(&|g| format!("{}ull", g.0)),
+                    col(&|g| format!("{}ull", g.1)),
+                    col(&|g| lit(g.2)),
+                    cells.len(),
+                    cells.join(", ")
+                );
+                format!(
+                    "{}, {}, mc_q{name}_{part}_first, mc_q{name}_{part}_last, mc_q{name}_{part}_scale, {segs}ull, mc_q{name}_{part}_cells",
+                    lit(r.c0),
+                    lit(r.inv_w)
+                )
+            };
+            if [&t.center, &t.lower, &t.upper]
+                .iter()
+                .any(|r| r.segs.is_empty() || r.cells.is_empty())
+            {
+                return Err(unsupported("an empty quantile table".into()));
+            }
+            let (c, l, u) = (
+                region(&t.center, "c"),
+                region(&t.lower, "l"),
+                region(&t.upper, "u"),
+            );
+            let _ = writeln!(
+                tables,
+                "__device__ double mc_quintic_{name}(double p, double q) {{\n    if (p >= {plo} && q >= {plo}) return mc_region_get(p, {c});\n    if (p < q) return {lb} + {lf} * exp(mc_region_get(log(p), {l}));\n    return {hb} + {hf} * exp(mc_region_get(log(q), {u}));\n}}",
+                plo = lit(t.p_lo),
+                lb = lit(t.lo_base),
+                lf = lit(t.lo_factor),
+                hb = lit(t.hi_base),
+                hf = lit(t.hi_factor),
+            );
+            format!("mc_quintic_{name}(p, q)")
         }
         DeviceForm::ValueTable { values, table: t } => {
             let (idx, n) = table(&name, &t)?;
@@ -400,7 +511,12 @@ fn sample_code(
     }
     let _ = write!(d, "double v = {value}; ");
     if let Some(w) = window {
-        let _ = write!(d, "v = mc_rmin(mc_rmax(v, {}), {}); ", lit(w.min), lit(w.max));
+        let _ = write!(
+            d,
+            "v = mc_rmin(mc_rmax(v, {}), {}); ",
+            lit(w.min),
+            lit(w.max)
+        );
     }
     if shift != 0.0 {
         let _ = write!(d, "v = v + {}; ", lit(shift));

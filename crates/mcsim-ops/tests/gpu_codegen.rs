@@ -452,3 +452,35 @@ fn device_reduction_matches_block_stats_bit_for_bit() {
         }
     }
 }
+
+/// The sampling kernels (every ported distribution, Monte Carlo and Latin Hypercube; the PERT
+/// tables of npv_project) and the reduction kernel compile to PTX with NVRTC.
+#[cfg(feature = "cuda")]
+#[test]
+fn nvrtc_compiles_the_sampling_and_reduction_kernels() {
+    use mcsim_engine::sim::backend::cuda;
+    if !cuda::nvrtc_present() {
+        eprintln!(
+            "SKIPPED: libnvrtc not found (pip install nvidia-cuda-nvrtc-cu12==12.8.* and put its lib directory on LD_LIBRARY_PATH)"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for path in [
+        distributions_book(dir.path()),
+        bench("npv_project_risk.xlsx"),
+    ] {
+        let loaded =
+            LoadedModel::from_bytes(std::fs::read(&path).unwrap(), "m.xlsx", &Default::default())
+                .unwrap();
+        let p = prepare(&loaded, &ModelConfig::default(), &PrepareSpec::default()).unwrap();
+        let compiled = p.compiled().expect("a compiled model");
+        for method in [Method::MonteCarlo, Method::LatinHypercube] {
+            let smp = p.device_sampling(3, method, 1_000_000, true).unwrap();
+            let k = generate_sampled(compiled, &smp).unwrap();
+            let ptx = cuda::compile_ptx(&k).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert!(ptx.contains(".entry mcsim_block"), "{}", path.display());
+            assert!(ptx.contains(".entry mcsim_reduce"), "{}", path.display());
+        }
+    }
+}

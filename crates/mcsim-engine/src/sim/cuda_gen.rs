@@ -364,7 +364,8 @@ fn sample_code(
                 "a cumulative table of {n} entries (at most {MAX_DEVICE_TABLE} on the device)"
             )));
         }
-        let cum: Vec<String> = t.cum.iter().map(|&x| lit(x)).collect();
+        let cum = table_lits(t.cum.iter().copied())
+            .ok_or_else(|| unsupported("a non-finite cumulative probability".into()))?;
         let guide: Vec<String> = t.guide.iter().map(|g| format!("{g}u")).collect();
         let _ = writeln!(
             tables,
@@ -415,12 +416,22 @@ fn sample_code(
                     sampler.distribution().function_name()
                 )));
             }
-            let mut region = |r: &DeviceRegion, part: &str| -> String {
+            let mut region = |r: &DeviceRegion, part: &str| -> Result<String, GenError> {
                 let segs = r.segs.len();
                 let col = |f: &dyn Fn(&(u64, u64, f64)) -> String| -> String {
                     r.segs.iter().map(f).collect::<Vec<_>>().join(", ")
                 };
-                let cells: Vec<String> = r.cells.iter().flatten().map(|&x| lit(x)).collect();
+                // Cell 0 is a NaN placeholder that no tabulated segment reads (every segment's
+                // first cell is at least 1): written as 0, since a device array's initialiser
+                // must be constant.
+                let cells = table_lits(r.cells.iter().skip(1).flatten().copied())
+                    .ok_or_else(|| unsupported("a non-finite quantile table cell".into()))?;
+                let cells: Vec<String> = std::iter::repeat_n("0e0".to_string(), 6)
+                    .chain(cells)
+                    .collect();
+                if r.segs.iter().any(|g| !g.2.is_finite()) {
+                    return Err(unsupported("a non-finite quantile table scale".into()));
+                }
                 let _ = writeln!(
                     tables,
                     "__device__ mc_u64 mc_q{name}_{part}_first[{segs}] = {{{}}};\n__device__ mc_u64 mc_q{name}_{part}_last[{segs}] = {{{}}};\n__device__ double mc_q{name}_{part}_scale[{segs}] = {{{}}};\n__device__ double mc_q{name}_{part}_cells[{}] = {{{}}};",
@@ -430,11 +441,11 @@ fn sample_code(
                     cells.len(),
                     cells.join(", ")
                 );
-                format!(
+                Ok(format!(
                     "{}, {}, mc_q{name}_{part}_first, mc_q{name}_{part}_last, mc_q{name}_{part}_scale, {segs}ull, mc_q{name}_{part}_cells",
                     lit(r.c0),
                     lit(r.inv_w)
-                )
+                ))
             };
             if [&t.center, &t.lower, &t.upper]
                 .iter()
@@ -443,9 +454,9 @@ fn sample_code(
                 return Err(unsupported("an empty quantile table".into()));
             }
             let (c, l, u) = (
-                region(&t.center, "c"),
-                region(&t.lower, "l"),
-                region(&t.upper, "u"),
+                region(&t.center, "c")?,
+                region(&t.lower, "l")?,
+                region(&t.upper, "u")?,
             );
             let _ = writeln!(
                 tables,
@@ -463,7 +474,8 @@ fn sample_code(
             if values.len() != n {
                 return Err(unsupported("a value table of the wrong length".into()));
             }
-            let vals: Vec<String> = values.iter().map(|&x| lit(x)).collect();
+            let vals = table_lits(values.iter().copied())
+                .ok_or_else(|| unsupported("a non-finite value".into()))?;
             let _ = writeln!(
                 tables,
                 "__device__ double mc_vals_{name}[{n}] = {{{}}};",
@@ -498,11 +510,11 @@ fn sample_code(
     };
     let mut d = format!("double u = {uniform}; ");
     match window {
-        None => d.push_str("double p = u, q = 1.0 - u; "),
+        None => d.push_str("double p = u, q = 1.0 - u; (void)q; "),
         Some(w) => {
             let _ = write!(
                 d,
-                "double p = {lo} + {s} * u, q = {lo_c} - {s} * u; ",
+                "double p = {lo} + {s} * u, q = {lo_c} - {s} * u; (void)q; ",
                 lo = lit(w.lo),
                 lo_c = lit(w.lo_c),
                 s = lit(w.scale)
@@ -537,6 +549,12 @@ fn lit(x: f64) -> String {
     } else {
         format!("{x:e}")
     }
+}
+
+/// Finite constants as literals for a device array's initialiser (which must be constant:
+/// `mc_nan()` is a call), or `None` if one is not finite.
+fn table_lits(xs: impl Iterator<Item = f64>) -> Option<Vec<String>> {
+    xs.map(|x| x.is_finite().then(|| lit(x))).collect()
 }
 
 /// `program::near_eq`, for constants folded at generation time.

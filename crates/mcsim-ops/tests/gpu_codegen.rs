@@ -484,3 +484,110 @@ fn nvrtc_compiles_the_sampling_and_reduction_kernels() {
         }
     }
 }
+
+/// Without a usable GPU, loading a kernel is a typed error with the reason, never a panic
+/// (`CudaContext::new` panics without libcuda, so the probe must come first).
+#[cfg(feature = "cuda")]
+#[test]
+fn cuda_kernel_without_a_gpu_is_an_error_not_a_panic() {
+    use mcsim_engine::sim::backend::{BackendError, cuda};
+    let Some(reason) = cuda::unusable_reason() else {
+        eprintln!("SKIPPED: a GPU is usable here (cuda_kernel_matches_the_cpu_on_a_gpu runs)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let c = case(&functions_book(dir.path()), 16);
+    let k = generate_compiled(&c.compiled).unwrap();
+    match cuda::CudaKernel::load(&k, 0) {
+        Err(BackendError::Unavailable { reason: r }) => assert_eq!(r, reason),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// On a GPU (skipped without one; **not run yet**: no GPU was lent to this work): the sampling
+/// kernels of the distributions workbook and the bench models launched through cudarc, against
+/// the CPU. Input samples and outputs within 1e-12 relative (bit-identical except where CUDA's
+/// `log`/`log1p`/`exp` differ from glibc's in the last bits; the count of differing values is
+/// printed), and the reduction records equal `BlockStats::add_block` of the GPU's own outputs bit
+/// for bit.
+#[cfg(feature = "cuda")]
+#[test]
+fn cuda_kernel_matches_the_cpu_on_a_gpu() {
+    use mcsim_engine::sim::backend::cuda;
+    use mcsim_results::BlockStats;
+    if let Some(why) = cuda::unusable_reason() {
+        eprintln!("SKIPPED: no usable GPU ({why}): the kernels were not launched");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (seed, iterations, block) = (11u64, 50_000u64, 4096u64);
+    let mut paths = vec![distributions_book(dir.path())];
+    paths.extend(
+        [
+            "npv_project_risk.xlsx",
+            "portfolio_risk.xlsx",
+            "grid_20k_risk.xlsx",
+        ]
+        .iter()
+        .map(|n| bench(n)),
+    );
+    let close = |g: f64, w: f64| {
+        g.to_bits() == w.to_bits()
+            || (g.is_nan() && w.is_nan())
+            || (g - w).abs() <= 1e-12 * g.abs().max(w.abs())
+    };
+    for path in &paths {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let loaded =
+            LoadedModel::from_bytes(std::fs::read(path).unwrap(), &name, &Default::default())
+                .unwrap();
+        let p = prepare(&loaded, &ModelConfig::default(), &PrepareSpec::default()).unwrap();
+        let compiled = p.compiled().expect("a compiled model");
+        for method in [Method::MonteCarlo, Method::LatinHypercube] {
+            let smp = p.device_sampling(seed, method, iterations, true).unwrap();
+            let k = generate_sampled(compiled, &smp).unwrap();
+            let gpu = cuda::CudaKernel::load(&k, 0).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let (first, lanes) = (12_345u64, 20_000usize);
+            let got = gpu.run(&[], lanes, first).unwrap();
+            let inputs = p.sample_columns(seed, method, iterations, first, lanes);
+            let outputs = cpu(compiled, &inputs, lanes);
+            let want: Vec<&Vec<f64>> = outputs.iter().chain(&inputs).collect();
+            assert_eq!(got.len(), want.len(), "{name}");
+            let mut differ = 0;
+            for (o, (g, w)) in got.iter().zip(&want).enumerate() {
+                for i in 0..lanes {
+                    differ += usize::from(g[i].to_bits() != w[i].to_bits());
+                    assert!(
+                        close(g[i], w[i]),
+                        "{name} {method:?} column {o} iteration {}: GPU {:e}, CPU {:e}",
+                        first + i as u64,
+                        g[i],
+                        w[i]
+                    );
+                }
+            }
+            eprintln!(
+                "{name} {method:?}: {differ} of {} values not bit-identical",
+                lanes * want.len()
+            );
+            let recs = gpu.run_reduced(&[], lanes, first, block).unwrap();
+            let blocks = lanes.div_ceil(block as usize);
+            for (o, col) in got.iter().enumerate() {
+                for b in 0..blocks {
+                    let xs = &col[b * block as usize..((b + 1) * block as usize).min(lanes)];
+                    let mut want_b = BlockStats::new(&[]);
+                    want_b.add_block(xs);
+                    let r = recs[o * blocks + b];
+                    let got_b = BlockStats::from_parts(
+                        r.n, r.errors, r.sum, r.m2, r.m3, r.m4, r.min, r.max,
+                    );
+                    assert_eq!(
+                        format!("{got_b:?}"),
+                        format!("{want_b:?}"),
+                        "{name} {method:?} column {o} block {b}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -111,7 +111,7 @@ pub enum GenError {
     Unsupported {
         /// The instruction's index in the program (`None` for an input's sampling).
         instr: Option<usize>,
-        /// What: `instruction 12 (Quantile RISK NORMAL)`, `input column 3: sampling RiskPert on
+        /// What: `instruction 12 (Quantile RISK NORMAL)`, `input column 3: sampling RiskGamma on
         /// the device`.
         what: String,
     },

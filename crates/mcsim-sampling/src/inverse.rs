@@ -387,6 +387,34 @@ impl QuantileTable {
     }
 }
 
+impl QuantileTable {
+    /// The table as plain numbers (read by [`crate::DeviceForm::Quintic`]).
+    pub(crate) fn device(&self) -> crate::device::DeviceQuintic<'_> {
+        fn region(r: &Region) -> crate::device::DeviceRegion<'_> {
+            crate::device::DeviceRegion {
+                c0: r.c0,
+                inv_w: r.inv_w,
+                segs: r
+                    .segs
+                    .iter()
+                    .map(|g| (g.first as u64, g.last as u64, g.scale))
+                    .collect(),
+                cells: &r.cells,
+            }
+        }
+        crate::device::DeviceQuintic {
+            center: region(&self.center),
+            lower: region(&self.lower),
+            upper: region(&self.upper),
+            lo_base: self.lo_base,
+            lo_factor: self.lo_factor,
+            hi_base: self.hi_base,
+            hi_factor: self.hi_factor,
+            p_lo: P_LO,
+        }
+    }
+}
+
 /// The exact beta(a, b) knot.
 pub(crate) fn beta_knot(p: f64, q: f64, a: f64, b: f64, lnb: f64) -> Knot {
     let (x, y) = inv_beta(p, q, a, b, lnb);

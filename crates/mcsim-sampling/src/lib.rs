@@ -47,6 +47,7 @@
 #![deny(missing_docs)]
 
 mod correlation;
+mod device;
 mod distribution;
 mod error;
 pub mod fmath;
@@ -60,6 +61,9 @@ mod streams;
 mod tables;
 
 pub use correlation::{CorrelationPlan, Repair};
+pub use device::{
+    DeviceForm, DeviceQuintic, DeviceRegion, DeviceSampler, DeviceTable, DeviceWindow,
+};
 pub use distribution::{DEFAULT_PERT_LAMBDA, Distribution};
 pub use error::SamplingError;
 pub use sampler::{Modifiers, Sampler, Truncation, sample_block};

@@ -139,6 +139,22 @@ impl Sampler {
         &self.distribution
     }
 
+    /// The prepared distribution (read by [`Sampler::device_form`]).
+    pub(crate) fn kind(&self) -> &Kind {
+        &self.kind
+    }
+
+    /// The truncation window as plain numbers (read by [`Sampler::device_form`]).
+    pub(crate) fn window_parts(&self) -> Option<crate::device::DeviceWindow> {
+        self.window.map(|w| crate::device::DeviceWindow {
+            lo: w.lo,
+            lo_c: w.lo_c,
+            scale: w.scale,
+            min: w.min,
+            max: w.max,
+        })
+    }
+
     /// The modifiers applied.
     pub fn modifiers(&self) -> Modifiers {
         self.modifiers

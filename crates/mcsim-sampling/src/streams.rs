@@ -197,6 +197,11 @@ impl Streams {
         Streams { seed, key }
     }
 
+    /// The ChaCha key (read by [`Streams::chacha_key`]).
+    pub(crate) fn key_bytes(&self) -> [u8; 32] {
+        self.key
+    }
+
     /// The seed these streams were made from.
     pub fn seed(&self) -> u64 {
         self.seed

@@ -45,6 +45,11 @@ impl CumTable {
         CumTable { cum, guide }
     }
 
+    /// The guide table (read by [`crate::DeviceTable`]).
+    pub(crate) fn guide(&self) -> &[u32] {
+        &self.guide
+    }
+
     /// The first index j with cum[j] >= u (the last index if none).
     #[inline(always)]
     pub(crate) fn index(&self, u: f64) -> usize {

@@ -1,12 +1,16 @@
 //! CUDA C from a compiled [`Program`]: one kernel in which each thread evaluates one lane (one
 //! iteration).
 //!
-//! The kernel `mcsim_block(const double* in, double* out, unsigned long long lanes)` reads its
-//! input columns (`in[k * lanes + i]` for column `k`, lane `i`), runs the program's instructions
-//! with constants folded into the source, one local variable per slot, and writes its output
-//! columns (`out[k * lanes + i]`; a non-finite output becomes NaN, the error lane, as
-//! [`super::Simulation::run_block`] does). Inputs come as columns: in this first step sampling
-//! stays on the host (device-side ChaCha sampling is a later step).
+//! The kernel `mcsim_block(const double* in, double* out, unsigned long long lanes, unsigned long
+//! long first)` reads its input columns (`in[k * lanes + i]` for column `k`, lane `i`), runs the
+//! program's instructions with constants folded into the source, one local variable per slot,
+//! and writes its output columns (`out[k * lanes + i]`; a non-finite output becomes NaN, the
+//! error lane, as [`super::Simulation::run_block`] does).
+//!
+//! With [`generate_sampled`] the kernel reads no input columns: lane `i` is iteration
+//! `first + i`, and each input is drawn on the device from (seed, stream key, iteration) by the
+//! CPU's ChaCha8 streams, Latin Hypercube permutation and inverse CDF, ported in
+//! `kernels/mcsim_random.cuh` (see [`DeviceSampling`]).
 //!
 //! The device helpers are hand-written in `kernels/mcsim_math.cuh` (prepended to the source, as
 //! NVRTC compiles one string with no include path): each reproduces the CPU executor's kernel
@@ -21,6 +25,9 @@
 
 use super::compile::Compiled;
 use super::program::{Arith, Cmp, Instr, Kernel1, Kernel2, Operand, Program, Reduce, RoundMode};
+use mcsim_sampling::{
+    DeviceForm, DeviceRegion, DeviceSampler, DeviceTable, Method, Sampler, Streams,
+};
 use std::fmt::Write as _;
 
 pub mod host;
@@ -31,6 +38,66 @@ pub const KERNEL_NAME: &str = "mcsim_block";
 /// The hand-written device helpers, prepended to every generated kernel.
 pub const DEVICE_HELPERS: &str = include_str!("../../kernels/mcsim_math.cuh");
 
+/// The device sampling helpers, prepended after [`DEVICE_HELPERS`] when the kernel samples its
+/// inputs ([`generate_sampled`]).
+pub const DEVICE_RANDOM: &str = include_str!("../../kernels/mcsim_random.cuh");
+
+/// The reduction kernel ([`REDUCE_KERNEL_NAME`]), appended to every generated source.
+pub const DEVICE_REDUCE: &str = include_str!("../../kernels/mcsim_reduce.cuh");
+
+/// The reduction kernel's name: `mcsim_reduce(const double* out, double* rec, unsigned long long
+/// lanes, unsigned long long cols, unsigned long long block_len)`, one thread per (column, block
+/// of `block_len` iterations), `ceil(lanes / block_len) * cols` threads; see [`BlockRecord`].
+pub const REDUCE_KERNEL_NAME: &str = "mcsim_reduce";
+
+/// Doubles per reduction record.
+pub const RECORD_LEN: usize = 12;
+
+/// What the reduction kernel reports for one output column over one block of iterations: the
+/// accumulators of `mcsim_results::BlockStats::add_block` on that block (without targets), the
+/// same bits, for the host to merge in block order as the CPU merges its blocks. Records are
+/// laid out column by column, block by block.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BlockRecord {
+    /// Finite values.
+    pub n: u64,
+    /// Error iterations (NaN or infinite).
+    pub errors: u64,
+    /// Sum, double-double.
+    pub sum: [f64; 2],
+    /// Σ(x − mean)², double-double.
+    pub m2: [f64; 2],
+    /// Σ(x − mean)³, double-double.
+    pub m3: [f64; 2],
+    /// Σ(x − mean)⁴, double-double.
+    pub m4: [f64; 2],
+    /// Smallest finite value (`None` when `n = 0`).
+    pub min: Option<f64>,
+    /// Largest finite value.
+    pub max: Option<f64>,
+}
+
+impl BlockRecord {
+    /// A record from its [`RECORD_LEN`] doubles (missing ones read as 0).
+    pub fn from_slice(r: &[f64]) -> BlockRecord {
+        let at = |i: usize| r.get(i).copied().unwrap_or(0.0);
+        let n = at(0) as u64;
+        BlockRecord {
+            n,
+            errors: at(1) as u64,
+            sum: [at(2), at(3)],
+            m2: [at(4), at(5)],
+            m3: [at(6), at(7)],
+            m4: [at(8), at(9)],
+            min: (n > 0).then(|| at(10)),
+            max: (n > 0).then(|| at(11)),
+        }
+    }
+}
+
+/// Largest cumulative table (discrete distributions) folded into a kernel's source.
+pub const MAX_DEVICE_TABLE: usize = 1 << 16;
+
 /// NVRTC options the kernel needs: no fused multiply-add (bit-identity with the CPU).
 pub const NVRTC_OPTIONS: &[&str] = &["--fmad=false"];
 
@@ -38,12 +105,14 @@ pub const NVRTC_OPTIONS: &[&str] = &["--fmad=false"];
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum GenError {
-    /// An instruction with no device port yet: the CPU must run this program.
-    #[error("instruction {instr} ({what}) is not supported on the GPU yet")]
+    /// An instruction, or an input's distribution, with no device port yet (or correlated
+    /// inputs, which cannot be drawn on the device): the CPU must run this program.
+    #[error("{what} is not supported on the GPU yet")]
     Unsupported {
-        /// Its index in the program.
-        instr: usize,
-        /// The instruction or kernel (`Quantile RISK NORMAL`, `Call1 norm_s_inv`).
+        /// The instruction's index in the program (`None` for an input's sampling).
+        instr: Option<usize>,
+        /// What: `instruction 12 (Quantile RISK NORMAL)`, `input column 3: sampling RiskGamma on
+        /// the device`.
         what: String,
     },
     /// An instruction reads a slot that no input column and no earlier instruction writes.
@@ -53,6 +122,12 @@ pub enum GenError {
         instr: usize,
         /// The slot.
         slot: u32,
+    },
+    /// The device sampling description does not fit the program.
+    #[error("device sampling: {why}")]
+    Sampling {
+        /// What does not fit.
+        why: String,
     },
     /// A slot at or above the program's slot count, or an input given twice.
     #[error("bad slot {slot}: {why}")]
@@ -71,8 +146,53 @@ pub struct KernelSource {
     pub source: String,
     /// Input columns the kernel reads (`in` holds this many columns of `lanes`).
     pub n_inputs: usize,
-    /// Output columns it writes.
+    /// Output columns it writes: the outputs, then (with [`DeviceSampling::write_inputs`]) the
+    /// sampled input columns.
     pub n_outputs: usize,
+}
+
+/// How a kernel draws its inputs on the device: the run's seed, method and length, and for each
+/// input column (inputs, then sites, as [`Compiled::input_slots`] and [`Compiled::site_slots`]
+/// number them) its prepared sampler and stream key. The draws are those of
+/// [`Sampler::sample_into`] with the same arguments, bit for bit on the host shim (on a GPU,
+/// `log`/`log1p`/`exp` in normal tails, lognormal and exponential samples are CUDA's).
+///
+/// Correlated inputs (Iman-Conover reorders a design block's samples) cannot be drawn per
+/// iteration: the caller must not ask for device sampling when the model has correlation groups.
+#[derive(Debug, Clone)]
+pub struct DeviceSampling<'a> {
+    /// The run's seed ([`Streams::new`]).
+    pub seed: u64,
+    /// Monte Carlo or Latin Hypercube.
+    pub method: Method,
+    /// The run's iterations (the Latin Hypercube design size).
+    pub iterations: u64,
+    /// One per input column: its sampler and stream key.
+    pub columns: Vec<(&'a Sampler, u64)>,
+    /// Also write every sampled column, after the outputs (for a samples file, and for tests).
+    pub write_inputs: bool,
+}
+
+/// The kernel of a compiled model that samples its inputs on the device (see
+/// [`DeviceSampling`]): `in` is not read; lane `i` is iteration `first + i`.
+/// A distribution without a device port is [`GenError::Unsupported`].
+pub fn generate_sampled(c: &Compiled, sampling: &DeviceSampling) -> Result<KernelSource, GenError> {
+    let inputs: Vec<Option<u32>> = c
+        .input_slots
+        .iter()
+        .map(|s| Some(*s))
+        .chain(c.site_slots.iter().copied())
+        .collect();
+    if sampling.columns.len() != inputs.len() {
+        return Err(GenError::Sampling {
+            why: format!(
+                "{} samplers given for {} input columns",
+                sampling.columns.len(),
+                inputs.len()
+            ),
+        });
+    }
+    generate_with(&c.program, &inputs, &c.outputs, Some(sampling))
 }
 
 /// The kernel of a compiled model: its input columns are the block's (the inputs, then every
@@ -95,6 +215,15 @@ pub fn generate(
     inputs: &[Option<u32>],
     outputs: &[Operand],
 ) -> Result<KernelSource, GenError> {
+    generate_with(program, inputs, outputs, None)
+}
+
+fn generate_with(
+    program: &Program,
+    inputs: &[Option<u32>],
+    outputs: &[Operand],
+    sampling: Option<&DeviceSampling>,
+) -> Result<KernelSource, GenError> {
     let mut g = Gen {
         out: String::new(),
         set: vec![false; program.slots as usize],
@@ -102,14 +231,46 @@ pub fn generate(
     };
     let src = &mut String::with_capacity(64 * program.instrs.len() + DEVICE_HELPERS.len());
     src.push_str(DEVICE_HELPERS);
-    src.push_str("\n// ---- generated by mcsim (sim::cuda_gen) ----\n");
+    // Sampling code per input column (tables go before the kernel, the draws into it).
+    let mut draws: Vec<Option<String>> = vec![None; inputs.len()];
+    if let Some(smp) = sampling {
+        src.push_str(DEVICE_RANDOM);
+        src.push_str("\n// ---- generated by mcsim (sim::cuda_gen) ----\n");
+        for (k, (sampler, key)) in smp.columns.iter().enumerate() {
+            if inputs[k].is_none() && !smp.write_inputs {
+                continue;
+            }
+            let (tables, draw) = sample_code(k, smp, sampler, *key)?;
+            src.push_str(&tables);
+            draws[k] = Some(draw);
+        }
+    } else {
+        src.push_str("\n// ---- generated by mcsim (sim::cuda_gen) ----\n");
+    }
     let _ = writeln!(
         src,
-        "extern \"C\" __global__ void {KERNEL_NAME}(const double* __restrict__ in, double* __restrict__ out, unsigned long long lanes) {{"
+        "extern \"C\" __global__ void {KERNEL_NAME}(const double* __restrict__ in, double* __restrict__ out, unsigned long long lanes, unsigned long long first) {{"
     );
     src.push_str(
         "    unsigned long long i = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;\n    if (i >= lanes) return;\n",
     );
+    if let Some(smp) = sampling {
+        let key = Streams::new(smp.seed).chacha_key();
+        let words: Vec<String> = key
+            .chunks_exact(4)
+            .map(|c| format!("0x{:08x}u", u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            .collect();
+        let _ = writeln!(
+            src,
+            "    const mc_u32 mc_key[8] = {{{}}};\n    const mc_u64 it = first + i;",
+            words.join(", ")
+        );
+        for (k, d) in draws.iter().enumerate() {
+            if let Some(d) = d {
+                let _ = writeln!(src, "    double x{k};\n    {{ {d} }}");
+            }
+        }
+    }
     for (k, s) in inputs.iter().enumerate() {
         let Some(s) = *s else { continue };
         if s >= program.slots {
@@ -125,7 +286,11 @@ pub fn generate(
             });
         }
         g.set[s as usize] = true;
-        let _ = writeln!(src, "    double s{s} = in[{k}ull * lanes + i];");
+        if sampling.is_some() {
+            let _ = writeln!(src, "    double s{s} = x{k};");
+        } else {
+            let _ = writeln!(src, "    double s{s} = in[{k}ull * lanes + i];");
+        }
     }
     // Every other slot is declared once, up front: instructions reuse dead slots.
     let mut decl = String::new();
@@ -150,12 +315,226 @@ pub fn generate(
         let v = g.op(*o)?;
         let _ = writeln!(src, "    out[{k}ull * lanes + i] = mc_fin({v});");
     }
+    let mut n_outputs = outputs.len();
+    if let Some(smp) = sampling
+        && smp.write_inputs
+    {
+        for k in 0..inputs.len() {
+            let _ = writeln!(src, "    out[{}ull * lanes + i] = x{k};", n_outputs + k);
+        }
+        n_outputs += inputs.len();
+    }
     src.push_str("}\n");
+    src.push_str(DEVICE_REDUCE);
     Ok(KernelSource {
         source: std::mem::take(src),
-        n_inputs: inputs.len(),
-        n_outputs: outputs.len(),
+        n_inputs: if sampling.is_some() { 0 } else { inputs.len() },
+        n_outputs,
     })
+}
+
+/// The device code that draws input column `k`: tables to put before the kernel, and the
+/// statements (inside the kernel, where `mc_key` and `it` are defined) that set `x{k}`.
+fn sample_code(
+    k: usize,
+    smp: &DeviceSampling,
+    sampler: &Sampler,
+    key: u64,
+) -> Result<(String, String), GenError> {
+    let unsupported = |what: String| GenError::Unsupported {
+        instr: None,
+        what: format!("input column {k}: {what}"),
+    };
+    let Some(DeviceSampler {
+        form,
+        window,
+        shift,
+    }) = sampler.device_form()
+    else {
+        return Err(unsupported(format!(
+            "sampling {} on the device",
+            sampler.distribution().function_name()
+        )));
+    };
+    let mut tables = String::new();
+    let mut table = |name: &str, t: &DeviceTable| -> Result<(String, usize), GenError> {
+        let n = t.cum.len();
+        if n == 0 || n > MAX_DEVICE_TABLE || t.guide.len() != n {
+            return Err(unsupported(format!(
+                "a cumulative table of {n} entries (at most {MAX_DEVICE_TABLE} on the device)"
+            )));
+        }
+        let cum = table_lits(t.cum.iter().copied())
+            .ok_or_else(|| unsupported("a non-finite cumulative probability".into()))?;
+        let guide: Vec<String> = t.guide.iter().map(|g| format!("{g}u")).collect();
+        let _ = writeln!(
+            tables,
+            "__device__ double mc_cum_{name}[{n}] = {{{}}};\n__device__ mc_u32 mc_guide_{name}[{n}] = {{{}}};",
+            cum.join(", "),
+            guide.join(", ")
+        );
+        Ok((
+            format!("mc_table_index(mc_cum_{name}, mc_guide_{name}, {n}ull, p)"),
+            n,
+        ))
+    };
+    let name = k.to_string();
+    let value = match form {
+        DeviceForm::Constant(c) => lit(c),
+        DeviceForm::Normal { mean, sd } => {
+            format!("{} + {} * mc_normal_z(p, q)", lit(mean), lit(sd))
+        }
+        DeviceForm::Lognormal { mu, sigma } => {
+            format!("exp({} + {} * mc_normal_z(p, q))", lit(mu), lit(sigma))
+        }
+        DeviceForm::Triangular {
+            a,
+            c,
+            fc,
+            left,
+            right,
+        } => format!(
+            "(p <= {}) ? {} + sqrt(p * {}) : {} - sqrt(q * {})",
+            lit(fc),
+            lit(a),
+            lit(left),
+            lit(c),
+            lit(right)
+        ),
+        DeviceForm::Uniform { min, width } => format!("{} + {} * p", lit(min), lit(width)),
+        DeviceForm::Expon { mean } => format!("{} * mc_ln_q(p, q)", lit(-mean)),
+        DeviceForm::IntTable { offset, table: t } => {
+            let (idx, _) = table(&name, &t)?;
+            format!("{} + (double){idx}", lit(offset))
+        }
+        DeviceForm::Quintic(t) => {
+            // Coordinates below a region's start (reachable only through a truncation window,
+            // ln p < -48) take the exact inverse on the CPU, which is not ported.
+            if window.is_some() {
+                return Err(unsupported(format!(
+                    "{} with RiskTruncate on the device",
+                    sampler.distribution().function_name()
+                )));
+            }
+            let mut region = |r: &DeviceRegion, part: &str| -> Result<String, GenError> {
+                let segs = r.segs.len();
+                let col = |f: &dyn Fn(&(u64, u64, f64)) -> String| -> String {
+                    r.segs.iter().map(f).collect::<Vec<_>>().join(", ")
+                };
+                // Cell 0 is a NaN placeholder that no tabulated segment reads (every segment's
+                // first cell is at least 1): written as 0, since a device array's initialiser
+                // must be constant.
+                let cells = table_lits(r.cells.iter().skip(1).flatten().copied())
+                    .ok_or_else(|| unsupported("a non-finite quantile table cell".into()))?;
+                let cells: Vec<String> = std::iter::repeat_n("0e0".to_string(), 6)
+                    .chain(cells)
+                    .collect();
+                if r.segs.iter().any(|g| !g.2.is_finite()) {
+                    return Err(unsupported("a non-finite quantile table scale".into()));
+                }
+                let _ = writeln!(
+                    tables,
+                    "__device__ mc_u64 mc_q{name}_{part}_first[{segs}] = {{{}}};\n__device__ mc_u64 mc_q{name}_{part}_last[{segs}] = {{{}}};\n__device__ double mc_q{name}_{part}_scale[{segs}] = {{{}}};\n__device__ double mc_q{name}_{part}_cells[{}] = {{{}}};",
+                    col(&|g| format!("{}ull", g.0)),
+                    col(&|g| format!("{}ull", g.1)),
+                    col(&|g| lit(g.2)),
+                    cells.len(),
+                    cells.join(", ")
+                );
+                Ok(format!(
+                    "{}, {}, mc_q{name}_{part}_first, mc_q{name}_{part}_last, mc_q{name}_{part}_scale, {segs}ull, mc_q{name}_{part}_cells",
+                    lit(r.c0),
+                    lit(r.inv_w)
+                ))
+            };
+            if [&t.center, &t.lower, &t.upper]
+                .iter()
+                .any(|r| r.segs.is_empty() || r.cells.is_empty())
+            {
+                return Err(unsupported("an empty quantile table".into()));
+            }
+            let (c, l, u) = (
+                region(&t.center, "c")?,
+                region(&t.lower, "l")?,
+                region(&t.upper, "u")?,
+            );
+            let _ = writeln!(
+                tables,
+                "__device__ double mc_quintic_{name}(double p, double q) {{\n    if (p >= {plo} && q >= {plo}) return mc_region_get(p, {c});\n    if (p < q) return {lb} + {lf} * exp(mc_region_get(log(p), {l}));\n    return {hb} + {hf} * exp(mc_region_get(log(q), {u}));\n}}",
+                plo = lit(t.p_lo),
+                lb = lit(t.lo_base),
+                lf = lit(t.lo_factor),
+                hb = lit(t.hi_base),
+                hf = lit(t.hi_factor),
+            );
+            format!("mc_quintic_{name}(p, q)")
+        }
+        DeviceForm::ValueTable { values, table: t } => {
+            let (idx, n) = table(&name, &t)?;
+            if values.len() != n {
+                return Err(unsupported("a value table of the wrong length".into()));
+            }
+            let vals = table_lits(values.iter().copied())
+                .ok_or_else(|| unsupported("a non-finite value".into()))?;
+            let _ = writeln!(
+                tables,
+                "__device__ double mc_vals_{name}[{n}] = {{{}}};",
+                vals.join(", ")
+            );
+            format!("mc_vals_{name}[{idx}]")
+        }
+        _ => {
+            return Err(unsupported(format!(
+                "sampling {} on the device",
+                sampler.distribution().function_name()
+            )));
+        }
+    };
+    let uniform = match smp.method {
+        Method::MonteCarlo => format!("mc_mc_uniform(mc_key, {key}ull, it)"),
+        Method::LatinHypercube => {
+            let n = smp.iterations.max(1);
+            let mut a = n.isqrt();
+            if a * a < n {
+                a += 1;
+            }
+            let b = n.div_ceil(a);
+            let c = (1u64 << 52) as f64 / n as f64;
+            format!(
+                "mc_lhs_uniform(mc_key, {}ull, {key}ull, {n}ull, {a}ull, {b}ull, {}, it)",
+                smp.seed,
+                lit(c)
+            )
+        }
+        _ => return Err(unsupported("an unknown sampling method".into())),
+    };
+    let mut d = format!("double u = {uniform}; ");
+    match window {
+        None => d.push_str("double p = u, q = 1.0 - u; (void)q; "),
+        Some(w) => {
+            let _ = write!(
+                d,
+                "double p = {lo} + {s} * u, q = {lo_c} - {s} * u; (void)q; ",
+                lo = lit(w.lo),
+                lo_c = lit(w.lo_c),
+                s = lit(w.scale)
+            );
+        }
+    }
+    let _ = write!(d, "double v = {value}; ");
+    if let Some(w) = window {
+        let _ = write!(
+            d,
+            "v = mc_rmin(mc_rmax(v, {}), {}); ",
+            lit(w.min),
+            lit(w.max)
+        );
+    }
+    if shift != 0.0 {
+        let _ = write!(d, "v = v + {}; ", lit(shift));
+    }
+    let _ = write!(d, "x{k} = v;");
+    Ok((tables, d))
 }
 
 /// A constant as a C expression that parses to the same double (Rust's shortest round-trip
@@ -170,6 +549,12 @@ fn lit(x: f64) -> String {
     } else {
         format!("{x:e}")
     }
+}
+
+/// Finite constants as literals for a device array's initialiser (which must be constant:
+/// `mc_nan()` is a call), or `None` if one is not finite.
+fn table_lits(xs: impl Iterator<Item = f64>) -> Option<Vec<String>> {
+    xs.map(|x| x.is_finite().then(|| lit(x))).collect()
 }
 
 /// `program::near_eq`, for constants folded at generation time.
@@ -188,8 +573,8 @@ struct Gen {
 impl Gen {
     fn unsupported(&self, what: String) -> GenError {
         GenError::Unsupported {
-            instr: self.at,
-            what,
+            instr: Some(self.at),
+            what: format!("instruction {} ({what})", self.at),
         }
     }
 

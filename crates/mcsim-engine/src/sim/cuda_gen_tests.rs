@@ -471,7 +471,10 @@ fn unported_instructions_are_typed_errors() {
         };
         let e = generate(&p, &[Some(0)], &[s(1)]).unwrap_err();
         match &e {
-            GenError::Unsupported { instr: 0, what: w } => assert!(w.starts_with(what), "{w}"),
+            GenError::Unsupported {
+                instr: Some(0),
+                what: w,
+            } => assert!(w.starts_with(&format!("instruction 0 ({what}")), "{w}"),
             other => panic!("{other:?}"),
         }
         assert!(e.to_string().contains("not supported on the GPU"), "{e}");

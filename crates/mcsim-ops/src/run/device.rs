@@ -2,6 +2,7 @@
 //! compiled program, and input columns drawn as a run draws them.
 
 use super::prepare::Prepared;
+use mcsim_engine::sim::cuda_gen::{DeviceSampling, GenError};
 use mcsim_engine::sim::{Compiled, Plan};
 use mcsim_sampling::{Method, Streams};
 
@@ -38,6 +39,38 @@ impl Prepared<'_> {
                 col
             })
             .collect()
+    }
+}
+
+impl Prepared<'_> {
+    /// How a kernel draws this model's inputs on the device for a run of `iterations` with
+    /// `seed` and `method` (see [`DeviceSampling`]); `write_inputs` makes it also write the
+    /// sampled columns after the outputs. Correlated inputs (Iman-Conover reorders each design
+    /// block) cannot be drawn per iteration: [`GenError::Unsupported`], so the CPU runs them.
+    pub fn device_sampling(
+        &self,
+        seed: u64,
+        method: Method,
+        iterations: u64,
+        write_inputs: bool,
+    ) -> Result<DeviceSampling<'_>, GenError> {
+        if let Some((cols, _)) = self.groups.first() {
+            return Err(GenError::Unsupported {
+                instr: None,
+                what: format!(
+                    "correlated inputs ({} groups, the first of {} inputs)",
+                    self.groups.len(),
+                    cols.len()
+                ),
+            });
+        }
+        Ok(DeviceSampling {
+            seed,
+            method,
+            iterations,
+            columns: self.inputs.iter().map(|i| (&i.sampler, i.key)).collect(),
+            write_inputs,
+        })
     }
 }
 

@@ -106,6 +106,37 @@ impl BlockStats {
         }
     }
 
+    /// A one-block accumulator without targets from its parts, as a backend that folded the
+    /// block elsewhere reports them (the CUDA reduction kernel computes `add_block`'s operations
+    /// on the device): `n` finite values, `errors`, the double-double sum and central moment sums,
+    /// and the extremes (`None` when `n = 0`). Merge such blocks in block order, as the type's
+    /// determinism contract asks.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        n: u64,
+        errors: u64,
+        sum: [f64; 2],
+        m2: [f64; 2],
+        m3: [f64; 2],
+        m4: [f64; 2],
+        min: Option<f64>,
+        max: Option<f64>,
+    ) -> Self {
+        BlockStats {
+            n,
+            errors,
+            sum,
+            m2,
+            m3,
+            m4,
+            min,
+            max,
+            targets: Vec::new(),
+            below: Vec::new(),
+            at_or_below: Vec::new(),
+        }
+    }
+
     /// One block's values (NaN or infinite = error iteration). Computes the block's moments
     /// two-pass within the block, then merges them after the values already held.
     pub fn add_block(&mut self, xs: &[f64]) {

@@ -2,16 +2,22 @@
 //! (no CUDA toolkit is needed to build, and the binary runs without one).
 //!
 //! Written so far: the probe ([`probe`]: driver, devices, NVRTC), NVRTC compilation of a
-//! generated kernel ([`compile_ptx`], see [`crate::sim::cuda_gen`]). Not written yet: loading the
-//! PTX and launching it ([`CudaBackend::new`] says why no GPU can be used, or that launching is
-//! not implemented when one could).
+//! generated kernel ([`compile_ptx`], see [`crate::sim::cuda_gen`]), and [`CudaKernel`]: the PTX
+//! loaded on a device, launched over a slice of iterations, the outputs or the reduction records
+//! copied back. **[`CudaKernel`] has not run on a device** (no GPU was lent to this work); it
+//! builds and passes clippy without one. `mcsim run` does not use it yet ([`CudaBackend::new`]
+//! says why no GPU can be used, or that launching is not wired into runs).
 // cudarc's presence checks (`is_culib_present`) and the version queries are `unsafe` FFI calls
 // with no preconditions beyond the library being loadable, which is what they check.
 #![allow(unsafe_code)]
 
 use super::{Backend, BackendError, LoadedProgram};
-use crate::sim::cuda_gen::{KernelSource, NVRTC_OPTIONS};
+use crate::sim::cuda_gen::{
+    BlockRecord, KERNEL_NAME, KernelSource, NVRTC_OPTIONS, RECORD_LEN, REDUCE_KERNEL_NAME,
+};
 use crate::sim::program::{Columns, Program};
+use cudarc::driver::{CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg};
+use std::sync::Arc;
 
 /// The CUDA backend (launching is not written yet: [`CudaBackend::new`] always fails).
 #[derive(Debug)]
@@ -109,9 +115,193 @@ pub fn compile_ptx(k: &KernelSource) -> Result<String, BackendError> {
         })
 }
 
+/// Why no GPU can be used here (no driver, the driver failed, no device, no NVRTC), or `None`.
+/// Probes without creating a context (`CudaContext::new` panics without libcuda, so this comes
+/// first).
+pub fn unusable_reason() -> Option<String> {
+    let p = probe();
+    if !p.driver {
+        Some("no CUDA driver (libcuda.so) was found".to_string())
+    } else if let Some(e) = p.driver_error {
+        Some(format!("the CUDA driver failed to initialise: {e}"))
+    } else if p.devices.unwrap_or(0) == 0 {
+        Some("the CUDA driver reports no GPU".to_string())
+    } else if p.nvrtc.is_none() {
+        Some("NVRTC (libnvrtc.so) was not found".to_string())
+    } else {
+        None
+    }
+}
+
+/// Threads per block of both kernels.
+const THREADS: u32 = 256;
+
+fn driver_err(what: &str) -> impl Fn(cudarc::driver::DriverError) -> BackendError + '_ {
+    move |e| BackendError::Unavailable {
+        reason: format!("{what}: {e:?}"),
+    }
+}
+
+/// `ceil(threads / 256)` blocks of 256, or an error past the grid's limit.
+fn grid(threads: u64) -> Result<LaunchConfig, BackendError> {
+    let blocks = u32::try_from(threads.div_ceil(u64::from(THREADS))).map_err(|_| {
+        BackendError::Unavailable {
+            reason: format!("{threads} threads exceed one launch's grid"),
+        }
+    })?;
+    Ok(LaunchConfig {
+        grid_dim: (blocks.max(1), 1, 1),
+        block_dim: (THREADS, 1, 1),
+        shared_mem_bytes: 0,
+    })
+}
+
+/// A generated kernel ([`crate::sim::cuda_gen`]) compiled by NVRTC and loaded on one GPU, with
+/// its reduction kernel. **Not run on a device yet** (see `docs/gpu.md`).
+#[derive(Debug)]
+pub struct CudaKernel {
+    stream: Arc<CudaStream>,
+    block: CudaFunction,
+    reduce: CudaFunction,
+    n_inputs: usize,
+    n_outputs: usize,
+}
+
+impl CudaKernel {
+    /// Compiles `k` with NVRTC and loads it on GPU `ordinal`; an error (never a panic) when no
+    /// GPU can be used.
+    pub fn load(k: &KernelSource, ordinal: usize) -> Result<CudaKernel, BackendError> {
+        if let Some(reason) = unusable_reason() {
+            return Err(BackendError::Unavailable { reason });
+        }
+        let ptx = compile_ptx(k)?;
+        let ctx = cudarc::driver::CudaContext::new(ordinal)
+            .map_err(driver_err("opening the GPU failed"))?;
+        let module = ctx
+            .load_module(cudarc::nvrtc::Ptx::from_src(ptx))
+            .map_err(driver_err("loading the kernel failed"))?;
+        let block = module
+            .load_function(KERNEL_NAME)
+            .map_err(driver_err("the kernel has no mcsim_block"))?;
+        let reduce = module
+            .load_function(REDUCE_KERNEL_NAME)
+            .map_err(driver_err("the kernel has no mcsim_reduce"))?;
+        Ok(CudaKernel {
+            stream: ctx.default_stream(),
+            block,
+            reduce,
+            n_inputs: k.n_inputs,
+            n_outputs: k.n_outputs,
+        })
+    }
+
+    /// Launches the kernel over `lanes` lanes (iterations `first ..` for a sampling kernel) on
+    /// `inputs` (`n_inputs` columns of `lanes`, column-major; empty for a sampling kernel); the
+    /// outputs stay on the device.
+    fn launch(
+        &self,
+        inputs: &[f64],
+        lanes: usize,
+        first: u64,
+    ) -> Result<CudaSlice<f64>, BackendError> {
+        if inputs.len() != self.n_inputs * lanes {
+            return Err(BackendError::Unavailable {
+                reason: format!(
+                    "{} input values given for {} columns of {lanes}",
+                    inputs.len(),
+                    self.n_inputs
+                ),
+            });
+        }
+        // One element at least: a zero-length allocation is not a valid pointer.
+        let d_in = if inputs.is_empty() {
+            self.stream.alloc_zeros::<f64>(1)
+        } else {
+            self.stream.clone_htod(inputs)
+        }
+        .map_err(driver_err("copying the inputs failed"))?;
+        let d_out = self
+            .stream
+            .alloc_zeros::<f64>((self.n_outputs * lanes).max(1))
+            .map_err(driver_err("allocating the outputs failed"))?;
+        let lanes64 = lanes as u64;
+        let cfg = grid(lanes64)?;
+        let mut b = self.stream.launch_builder(&self.block);
+        b.arg(&d_in).arg(&d_out).arg(&lanes64).arg(&first);
+        // SAFETY: the arguments match mcsim_block's signature (const double*, double*, u64, u64);
+        // `in` holds n_inputs·lanes values and `out` n_outputs·lanes, the kernel's bounds.
+        unsafe { b.launch(cfg) }.map_err(driver_err("launching mcsim_block failed"))?;
+        Ok(d_out)
+    }
+
+    /// Runs the kernel and copies its output columns back (`n_outputs` columns of `lanes`).
+    pub fn run(
+        &self,
+        inputs: &[f64],
+        lanes: usize,
+        first: u64,
+    ) -> Result<Vec<Vec<f64>>, BackendError> {
+        let d_out = self.launch(inputs, lanes, first)?;
+        let out = self
+            .stream
+            .clone_dtoh(&d_out)
+            .map_err(driver_err("copying the outputs back failed"))?;
+        Ok(out
+            .chunks(lanes.max(1))
+            .take(self.n_outputs)
+            .map(<[f64]>::to_vec)
+            .collect())
+    }
+
+    /// Runs the kernel, then the reduction over blocks of `block` iterations, and copies back
+    /// only the records ([`BlockRecord`], column by column, block by block): the outputs never
+    /// leave the device.
+    pub fn run_reduced(
+        &self,
+        inputs: &[f64],
+        lanes: usize,
+        first: u64,
+        block: u64,
+    ) -> Result<Vec<BlockRecord>, BackendError> {
+        if block == 0 {
+            return Err(BackendError::Unavailable {
+                reason: "the reduction block must not be empty".into(),
+            });
+        }
+        let d_out = self.launch(inputs, lanes, first)?;
+        let lanes64 = lanes as u64;
+        let cols = self.n_outputs as u64;
+        let threads = lanes64.div_ceil(block) * cols;
+        let d_rec = self
+            .stream
+            .alloc_zeros::<f64>((threads as usize * RECORD_LEN).max(1))
+            .map_err(driver_err("allocating the records failed"))?;
+        let cfg = grid(threads)?;
+        let mut b = self.stream.launch_builder(&self.reduce);
+        b.arg(&d_out)
+            .arg(&d_rec)
+            .arg(&lanes64)
+            .arg(&cols)
+            .arg(&block);
+        // SAFETY: the arguments match mcsim_reduce's signature (const double*, double*, u64,
+        // u64, u64); `out` holds cols·lanes values, `rec` RECORD_LEN per (column, block).
+        unsafe { b.launch(cfg) }.map_err(driver_err("launching mcsim_reduce failed"))?;
+        let rec = self
+            .stream
+            .clone_dtoh(&d_rec)
+            .map_err(driver_err("copying the records back failed"))?;
+        Ok(rec
+            .chunks_exact(RECORD_LEN)
+            .take(threads as usize)
+            .map(BlockRecord::from_slice)
+            .collect())
+    }
+}
+
 impl CudaBackend {
     /// Opens the GPU: an error saying why none can be used (no driver, no device, no NVRTC), or
-    /// [`BackendError::NotImplemented`] where one could (launching is not written yet).
+    /// [`BackendError::NotImplemented`] where one could (runs do not launch kernels yet; see
+    /// [`CudaKernel`]).
     pub fn new() -> Result<CudaBackend, BackendError> {
         let p = probe();
         let reason = if !p.driver {

@@ -100,6 +100,49 @@ impl HostKernel {
     /// Runs the kernel over `lanes` lanes of `inputs` (one column per kernel input, each at least
     /// `lanes` long); returns its output columns.
     pub fn run(&self, inputs: &[Vec<f64>], lanes: usize) -> Result<Vec<Vec<f64>>, String> {
+        self.run_from(inputs, lanes, 0)
+    }
+
+    /// [`HostKernel::run`] with the kernel's `first` argument: a kernel that samples its inputs
+    /// ([`super::generate_sampled`], no input columns) evaluates iterations
+    /// `first .. first + lanes`.
+    pub fn run_from(
+        &self,
+        inputs: &[Vec<f64>],
+        lanes: usize,
+        first: u64,
+    ) -> Result<Vec<Vec<f64>>, String> {
+        self.run_inner(inputs, lanes, first, 0).map(|r| r.0)
+    }
+
+    /// [`HostKernel::run_from`], then the reduction kernel ([`super::REDUCE_KERNEL_NAME`]) over
+    /// the output columns in blocks of `block` iterations: the outputs and the records
+    /// ([`super::BlockRecord`], column by column, block by block).
+    pub fn run_reduced(
+        &self,
+        inputs: &[Vec<f64>],
+        lanes: usize,
+        first: u64,
+        block: u64,
+    ) -> Result<(Vec<Vec<f64>>, Vec<super::BlockRecord>), String> {
+        if block == 0 {
+            return Err("the reduction block must not be empty".into());
+        }
+        let (outs, rec) = self.run_inner(inputs, lanes, first, block)?;
+        let recs = rec
+            .chunks_exact(super::RECORD_LEN)
+            .map(super::BlockRecord::from_slice)
+            .collect();
+        Ok((outs, recs))
+    }
+
+    fn run_inner(
+        &self,
+        inputs: &[Vec<f64>],
+        lanes: usize,
+        first: u64,
+        block: u64,
+    ) -> Result<(Vec<Vec<f64>>, Vec<f64>), String> {
         if inputs.len() != self.n_inputs || inputs.iter().any(|c| c.len() < lanes) {
             return Err(format!(
                 "{} input columns of at least {lanes} lanes needed",
@@ -119,6 +162,8 @@ impl HostKernel {
         let out = Command::new(&self.exe)
             .arg(&fin)
             .arg(&fout)
+            .arg(first.to_string())
+            .args((block > 0).then(|| block.to_string()))
             .output()
             .map_err(|e| format!("{}: {e}", self.exe.display()))?;
         if !out.status.success() {
@@ -129,17 +174,31 @@ impl HostKernel {
         }
         let b = std::fs::read(&fout).map_err(|e| format!("{}: {e}", fout.display()))?;
         let want = 16 + 8 * lanes * self.n_outputs;
-        if b.len() != want {
-            return Err(format!("{} bytes of output, {want} expected", b.len()));
+        let n_rec = if block > 0 {
+            lanes.div_ceil(block as usize) * self.n_outputs * super::RECORD_LEN
+        } else {
+            0
+        };
+        let total = want + if block > 0 { 8 + 8 * n_rec } else { 0 };
+        if b.len() != total {
+            return Err(format!("{} bytes of output, {total} expected", b.len()));
         }
-        let vals: Vec<f64> = b[16..]
-            .chunks_exact(8)
-            .map(|c| {
-                let mut a = [0u8; 8];
-                a.copy_from_slice(c);
-                f64::from_le_bytes(a)
-            })
-            .collect();
-        Ok(vals.chunks(lanes.max(1)).map(|c| c.to_vec()).collect())
+        let doubles = |bytes: &[u8]| -> Vec<f64> {
+            bytes
+                .chunks_exact(8)
+                .map(|c| {
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(c);
+                    f64::from_le_bytes(a)
+                })
+                .collect()
+        };
+        let vals = doubles(&b[16..want]);
+        let rec = if block > 0 {
+            doubles(&b[want + 8..])
+        } else {
+            Vec::new()
+        };
+        Ok((vals.chunks(lanes.max(1)).map(|c| c.to_vec()).collect(), rec))
     }
 }

@@ -302,12 +302,14 @@ pub fn sqrtpi_kernel(x: f64) -> Result<f64, ErrorKind> {
 /// EXP.
 ///
 /// Through `fmath::exp`, not libm: branch-free (the block executor's loop vectorises) and the
-/// same bits as the CUDA kernels' `mc_exp`.
+/// same bits as the CUDA kernels' `mc_exp`. Always inlined, so that the lane loop vectorises.
+#[inline(always)]
 pub fn exp_kernel(x: f64) -> Result<f64, ErrorKind> {
     finite(fmath::exp(x))
 }
 
-/// LN.
+/// LN (always inlined, so that the lane loop vectorises).
+#[inline(always)]
 pub fn ln_kernel(x: f64) -> Result<f64, ErrorKind> {
     if x <= 0.0 {
         Err(ErrorKind::Num)

@@ -1628,41 +1628,7 @@ pub fn yield_(
         return finite((redemption / 100.0 + rate / f - par) / par * (f * e / dsc));
     }
     // Newton on the price, with a numerical derivative; bisection keeps it in a bracket.
-    let g = |y: f64| bond_price(sched, rate, y, redemption, f) - pr;
-    let (mut lo, mut hi) = (0.0, 1.0);
-    while g(hi) > 0.0 {
-        lo = hi;
-        hi *= 2.0;
-        if hi > 1e6 {
-            return Err(ErrorKind::Num);
-        }
-    }
-    if g(lo) < 0.0 {
-        return Err(ErrorKind::Num);
-    }
-    let mut y = rate.clamp(lo, hi);
-    for _ in 0..200 {
-        let gy = g(y);
-        if gy == 0.0 {
-            return Ok(y);
-        }
-        if gy > 0.0 {
-            lo = y;
-        } else {
-            hi = y;
-        }
-        let h = 1e-7 * y.abs().max(1e-4);
-        let d = (g(y + h) - g(y - h)) / (2.0 * h);
-        let mut next = y - gy / d;
-        if !(next > lo && next < hi) {
-            next = 0.5 * (lo + hi);
-        }
-        if (next - y).abs() <= 1e-15 * y.abs().max(1e-10) {
-            return finite(next);
-        }
-        y = next;
-    }
-    finite(y)
+    odd_coupon::solve_price(&|y| bond_price(sched, rate, y, redemption, f) - pr, rate)
 }
 
 fn fn_price(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {

@@ -147,7 +147,7 @@ pub fn oddfyield(
 
 /// The yield `y >= 0` at which a bond price function `g(y) = price(y) - pr`, decreasing in `y`,
 /// is zero: Newton steps kept inside a bisection bracket.
-fn solve_price(g: &dyn Fn(f64) -> f64, guess: f64) -> Result<f64, ErrorKind> {
+pub(super) fn solve_price(g: &dyn Fn(f64) -> f64, guess: f64) -> Result<f64, ErrorKind> {
     let (mut lo, mut hi) = (0.0, 1.0);
     while g(hi) > 0.0 {
         lo = hi;

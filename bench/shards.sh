@@ -11,7 +11,7 @@ n="${2:-4000000}"
 model="$here/bench/models/npv_project_risk.xlsx"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-t() { local s e; s=$(date +%s.%N); "$@"; e=$(date +%s.%N); python3 -c "print(f'{$e-$s:.2f}')"; }
+t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); python3 -c "print(f'{$e-$s:.2f}')"; }
 for round in 1 2; do
   one=$(t "$bin" run "$model" -n "$n" --seed 7 --threads 2 -q --format json --out "$out/full.parquet" --report /dev/null)
   two=$(t bash -c "'$bin' run '$model' -n $n --seed 7 --threads 1 --shard 0/2 -q --format json --out '$out/s0.parquet' --report /dev/null &

@@ -8,7 +8,8 @@
 //! - through a LET variable: `LET(f,LAMBDA(x,x*2),f(3))`;
 //! - through a defined name whose formula is a LAMBDA: `=CAL_MONTH(3)`, recursion included
 //!   (bounded by [`MAX_LAMBDA_DEPTH`], past which the call is `#NUM!`);
-//! - by MAP, REDUCE, SCAN, MAKEARRAY, BYROW and BYCOL, which are special forms here because their
+//! - by MAP, REDUCE, SCAN, MAKEARRAY, BYROW and BYCOL (and GROUPBY and PIVOTBY, in
+//!   `lambda/groupby.rs`), which are special forms here because their
 //!   last argument is a LAMBDA (or a function given by name, `BYROW(A1:C3,SUM)`).
 //!
 //! IF and CHOOSE may choose a LAMBDA; other functions never see one.
@@ -62,7 +63,16 @@ fn err(e: ErrorKind) -> Local {
 pub(crate) fn is_lambda_form(name: &str) -> bool {
     matches!(
         name,
-        "LAMBDA" | "MAP" | "REDUCE" | "SCAN" | "MAKEARRAY" | "BYROW" | "BYCOL" | "ISOMITTED"
+        "LAMBDA"
+            | "MAP"
+            | "REDUCE"
+            | "SCAN"
+            | "MAKEARRAY"
+            | "BYROW"
+            | "BYCOL"
+            | "ISOMITTED"
+            | "GROUPBY"
+            | "PIVOTBY"
     )
 }
 
@@ -311,6 +321,8 @@ impl Evaluator<'_> {
             "REDUCE" | "SCAN" => self.reduce(name == "SCAN", args),
             "MAKEARRAY" => self.make_array(args),
             "BYROW" | "BYCOL" => self.by(name == "BYROW", args),
+            "GROUPBY" => self.groupby(args),
+            "PIVOTBY" => self.pivotby(args),
             _ => Arg::Value(Value::Error(ErrorKind::Name)),
         }
     }
@@ -331,24 +343,7 @@ impl Evaluator<'_> {
     /// `_xleta.SUM`): the LAMBDA that calls it with `params` arguments. A LET variable or a
     /// defined name of that name wins over the function.
     fn eta(&self, e: &Expr, params: usize) -> Option<Arc<Closure>> {
-        let ExprKind::Name { sheet: None, name } = &e.kind else {
-            return None;
-        };
-        let f = match name.get(..7) {
-            Some(p) if p.eq_ignore_ascii_case("_xleta.") => &name[7..],
-            _ => {
-                if self.local(name).is_some()
-                    || self.model.name(Some(self.pos.sheet), name).is_some()
-                {
-                    return None;
-                }
-                name.as_str()
-            }
-        };
-        let f = mcsim_formula::normalize_function_name(f);
-        if !crate::functions::is_supported(&f) || is_lambda_form(&f) {
-            return None;
-        }
+        let f = self.eta_name(e)?;
         let params: Vec<Param> = (0..params)
             .map(|i| Param {
                 name: format!("_xleta.{i}"),
@@ -372,6 +367,31 @@ impl Evaluator<'_> {
             body: Expr::new(ExprKind::Call { name: f, args }, e.span),
             env: Vec::new(),
         }))
+    }
+
+    /// The function an expression names where a LAMBDA is expected (`SUM`, `_xleta.SUM`),
+    /// upper case without prefix; `None` when it is not one (a LET variable or a defined name of
+    /// that name wins over the function).
+    fn eta_name(&self, e: &Expr) -> Option<String> {
+        let ExprKind::Name { sheet: None, name } = &e.kind else {
+            return None;
+        };
+        let f = match name.get(..7) {
+            Some(p) if p.eq_ignore_ascii_case("_xleta.") => &name[7..],
+            _ => {
+                if self.local(name).is_some()
+                    || self.model.name(Some(self.pos.sheet), name).is_some()
+                {
+                    return None;
+                }
+                name.as_str()
+            }
+        };
+        let f = mcsim_formula::normalize_function_name(f);
+        if !crate::functions::is_supported(&f) || is_lambda_form(&f) {
+            return None;
+        }
+        Some(f)
     }
 
     /// An array argument, references read as arrays.
@@ -603,6 +623,8 @@ fn is_lambda_expr(e: &Expr) -> bool {
         _ => false,
     }
 }
+
+mod groupby;
 
 #[cfg(test)]
 mod tests;

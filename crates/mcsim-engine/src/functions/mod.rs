@@ -130,6 +130,8 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "BYROW",
     "BYCOL",
     "ISOMITTED",
+    "GROUPBY",
+    "PIVOTBY",
 ];
 
 fn registry() -> &'static HashMap<&'static str, &'static FnSpec> {

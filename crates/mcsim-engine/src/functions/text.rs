@@ -16,6 +16,7 @@ use std::sync::Arc;
 /// The functions of this category.
 pub const FUNCTIONS: &[FnSpec] = &[
     FnSpec::new("TEXT", 2, 2, Lift::All, fn_text),
+    FnSpec::new("PHONETIC", 1, 1, Lift::None, fn_phonetic),
     FnSpec::new("CONCAT", 1, VARIADIC, Lift::None, fn_concat),
     FnSpec::new("CONCATENATE", 1, VARIADIC, Lift::All, fn_concatenate),
     FnSpec::new("LEFT", 1, 2, Lift::All, fn_left),
@@ -2257,6 +2258,36 @@ fn format_date(v: f64, sec: &Section, date1904: bool) -> Result<String, ErrorKin
     Ok(out)
 }
 
+/// PHONETIC(reference): the furigana (phonetic guide) of the text typed in the cells. The
+/// workbook reader keeps no furigana, and a cell without furigana gives the text itself, so this
+/// is the text constants of the area joined row by row (one cell: its text). As in Excel, cells
+/// whose text comes from a formula, numbers, logicals and errors give nothing. Text given
+/// directly is returned as it is; several areas are `#N/A`.
+fn fn_phonetic(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
+    let area = match args.first() {
+        Some(Arg::Ref(area)) => *area,
+        Some(Arg::Union(_)) => return Value::Error(ErrorKind::Na),
+        Some(Arg::Value(Value::Text(t))) => return Value::Text(t.clone()),
+        Some(Arg::Value(Value::Error(e))) => return Value::Error(*e),
+        _ => return Value::Error(ErrorKind::Value),
+    };
+    let model = ctx.model();
+    let mut out = String::new();
+    ctx.visit_area(area, &mut |r, c, v| {
+        let typed = model
+            .find(area.sheet, r, c)
+            .and_then(|id| model.cells.get(id as usize))
+            .is_some_and(|cell| cell.formula.is_none());
+        if let (true, Value::Text(t)) = (typed, v) {
+            out.push_str(t);
+        }
+    });
+    if out.chars().count() > 32_767 {
+        return Value::Error(ErrorKind::Value);
+    }
+    Value::Text(out.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2285,6 +2316,34 @@ mod tests {
 
     fn fmt(v: f64, f: &str) -> String {
         format_number(v, f, false).unwrap()
+    }
+
+    /// PHONETIC without furigana: the typed text of the cell, or of the area's cells joined
+    /// row by row; numbers and formula results give nothing (Excel's documentation and its
+    /// behaviour on cells without furigana).
+    #[test]
+    fn phonetic_is_the_typed_text() {
+        let cells = [
+            ("A1", "とうきょう"),
+            ("B1", "42"),
+            ("C1", "x"),
+            ("A2", "=\"formula\""),
+            ("B2", "y"),
+            ("D1", "=PHONETIC(A1)"),
+            ("D2", "=PHONETIC(A1:C2)"),
+            ("D3", "=PHONETIC(B1)"),
+            ("D4", "=PHONETIC((A1,C1))"),
+            ("D5", "=PHONETIC(\"abc\")"),
+            ("D6", "=PHONETIC(A2)"),
+        ];
+        let text = |c: &str| eval_cells(&cells, c);
+        assert_eq!(text("D1"), Value::Text("とうきょう".into()));
+        assert_eq!(text("D2"), Value::Text("とうきょうxy".into()));
+        assert_eq!(text("D3"), Value::Text("".into()));
+        assert_eq!(text("D4"), Value::Error(ErrorKind::Na));
+        assert_eq!(text("D5"), Value::Text("abc".into()));
+        assert_eq!(text("D6"), Value::Text("".into()));
+        assert_eq!(err("=PHONETIC(1)"), ErrorKind::Value);
     }
 
     #[test]
@@ -3007,3 +3066,4 @@ mod tests {
         assert!(bad.is_empty(), "\n{}", bad.join("\n"));
     }
 }
+

@@ -2260,7 +2260,7 @@ fn format_date(v: f64, sec: &Section, date1904: bool) -> Result<String, ErrorKin
 
 /// PHONETIC(reference): the furigana (phonetic guide) of the text typed in the cells. The
 /// workbook reader keeps no furigana, and a cell without furigana gives the text itself, so this
-/// is the text constants of the area joined row by row (one cell: its text). As in Excel, cells
+/// is the text constants of the area joined row by row (one cell: its text). Cells
 /// whose text comes from a formula, numbers, logicals and errors give nothing. Text given
 /// directly is returned as it is; several areas are `#N/A`.
 fn fn_phonetic(ctx: &mut Ctx<'_, '_>, args: &[Arg]) -> Value {
@@ -3066,4 +3066,3 @@ mod tests {
         assert!(bad.is_empty(), "\n{}", bad.join("\n"));
     }
 }
-

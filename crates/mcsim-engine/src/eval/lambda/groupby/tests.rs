@@ -545,6 +545,27 @@ fn groupby_over_ranges_with_headers() {
     );
 }
 
+#[test]
+fn groupby_as_a_stored_dynamic_array_read_through_its_spill_reference() {
+    let cells = [
+        ("A1", "West"),
+        ("B1", "20"),
+        ("A2", "East"),
+        ("B2", "10"),
+        ("A3", "West"),
+        ("B3", "5"),
+        // Excel stores a spilled formula with its extent, as here.
+        ("D1", "{=GROUPBY(A1:A3,B1:B3,SUM)}@D1:E3"),
+        ("G1", "=SUM(INDEX(_xlfn.ANCHORARRAY(D1),0,2))"),
+    ];
+    assert_eq!(
+        values(&cells, "D1:E3"),
+        vec![t("East"), n(10.0), t("West"), n(25.0), t("Total"), n(35.0)]
+    );
+    // East + West + Total = 70.
+    assert_eq!(values(&cells, "G1:G1"), vec![n(70.0)]);
+}
+
 /// Regions, quarters and amounts for PIVOTBY.
 const PR: &str = "{\"E\";\"W\";\"E\";\"W\";\"E\"}";
 const PC: &str = "{\"q1\";\"q1\";\"q2\";\"q2\";\"q1\"}";

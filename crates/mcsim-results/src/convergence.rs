@@ -181,20 +181,122 @@ pub fn convergence_trace_from_stats(
     for &p in percentiles {
         check_level("percentile", p, true)?;
     }
+    let ends: Vec<usize> = prefixes.iter().map(|(e, _)| *e as usize).collect();
+    let index = PrefixIndex::new(sorted, &ends);
     let mut out = Vec::with_capacity(prefixes.len());
     let mut wanted: Vec<(usize, f64)> = Vec::new();
-    for (end, stats) in prefixes {
+    for (k, (end, stats)) in prefixes.iter().enumerate() {
         let end = *end as usize;
         let n = stats.n() as usize;
+        let percentiles = match &index {
+            Some(index) => percentiles
+                .iter()
+                .map(|&p| PercentileValue {
+                    p,
+                    value: percentile_inc_by(n, p, |i| index.nth(k, i)),
+                })
+                .collect(),
+            None => prefix_percentiles(sorted, end, n, percentiles, &mut wanted),
+        };
         out.push(ConvergencePoint {
             iterations: end,
             n,
             mean: if n > 0 { stats.mean() } else { f64::NAN },
             ci95_half_width: Z95 * stats.std_dev() / (n as f64).sqrt(),
-            percentiles: prefix_percentiles(sorted, end, n, percentiles, &mut wanted),
+            percentiles,
         });
     }
     Ok(out)
+}
+
+/// Rows of the sorted view per chunk of [`PrefixIndex`].
+const PREFIX_CHUNK: usize = 4096;
+
+/// Order statistics of several prefixes of a column at once: the sorted view cut in chunks of
+/// [`PREFIX_CHUNK`] values, with, per chunk and prefix, how many of the chunk's values come from
+/// the prefix's iterations. One pass builds it; the `i`-th smallest value of a prefix is then
+/// found by a binary search over chunks and a scan of one chunk, instead of a scan of the whole
+/// view per prefix.
+struct PrefixIndex<'a> {
+    sorted: &'a SortedColumn,
+    /// The prefixes' ends (iterations), ascending.
+    ends: &'a [usize],
+    /// `inside[c * k_len + k]`: values of prefix `k` in chunks `0 .. c` (`c` up to the chunk
+    /// count, inclusive).
+    inside: Vec<u32>,
+    /// Chunks of the sorted view.
+    chunks: usize,
+}
+
+impl<'a> PrefixIndex<'a> {
+    /// `None` when the ends are not ascending or the view is too long for `u32` counts (the
+    /// caller scans instead).
+    fn new(sorted: &'a SortedColumn, ends: &'a [usize]) -> Option<Self> {
+        if !ends.windows(2).all(|w| w[0] <= w[1]) || u32::try_from(sorted.order.len()).is_err() {
+            return None;
+        }
+        let k_len = ends.len();
+        let chunks = sorted.order.len().div_ceil(PREFIX_CHUNK);
+        let mut inside = vec![0u32; (chunks + 1) * k_len];
+        // Per chunk: how many values fall in each gap between ends (value of iteration `i` is
+        // in gap `#{ends ≤ i}`, and in prefix k when its gap is at most k).
+        let mut gap = vec![0u32; k_len + 1];
+        for (c, chunk) in sorted.order.chunks(PREFIX_CHUNK).enumerate() {
+            gap.iter_mut().for_each(|g| *g = 0);
+            for &i in chunk {
+                let i = i as usize;
+                let g: usize = ends.iter().map(|&e| usize::from(e <= i)).sum();
+                gap[g] += 1;
+            }
+            let mut acc = 0u32;
+            for k in 0..k_len {
+                acc += gap[k];
+                inside[(c + 1) * k_len + k] = inside[c * k_len + k] + acc;
+            }
+        }
+        Some(PrefixIndex {
+            sorted,
+            ends,
+            inside,
+            chunks,
+        })
+    }
+
+    /// The `i`-th smallest (0-based) finite value among prefix `k`'s iterations (NaN when there
+    /// are not that many).
+    fn nth(&self, k: usize, i: usize) -> f64 {
+        let (k_len, chunks) = (self.ends.len(), self.chunks);
+        let at = |c: usize| self.inside[c * k_len + k] as usize;
+        if k >= k_len || at(chunks) <= i {
+            return f64::NAN;
+        }
+        // The first chunk c whose cumulative count through it exceeds i.
+        let (mut lo, mut hi) = (0, chunks);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if at(mid + 1) > i {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        let end = self.ends[k];
+        let mut need = i - at(lo);
+        let from = lo * PREFIX_CHUNK;
+        let to = (from + PREFIX_CHUNK).min(self.sorted.order.len());
+        for (&v, &row) in self.sorted.sorted[from..to]
+            .iter()
+            .zip(&self.sorted.order[from..to])
+        {
+            if (row as usize) < end {
+                if need == 0 {
+                    return v;
+                }
+                need -= 1;
+            }
+        }
+        f64::NAN
+    }
 }
 
 /// The state of a [`ConvergenceCheck`] after one checkpoint.
@@ -403,6 +505,48 @@ mod tests {
                 for (a, b) in g.percentiles.iter().zip(&w.percentiles) {
                     assert_eq!(a.value.to_bits(), b.value.to_bits(), "p {}", a.p);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn indexed_prefix_percentiles_equal_the_scan() {
+        // Several chunks of the index, NaNs, ties and signed zeros; uneven and repeated ends.
+        let mut s = 7u64;
+        let x: Vec<f64> = (0..50_003)
+            .map(|i| {
+                s = s
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let u = (s >> 11) as f64 / (1u64 << 53) as f64;
+                match i % 41 {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => 0.0,
+                    3 => (u * 3.0).round(),
+                    _ => (u - 0.5) * 1e3,
+                }
+            })
+            .collect();
+        let sorted = SortedColumn::new(&x);
+        let ps = [0.0, 0.05, 0.5, 0.95, 1.0, 0.333];
+        let ends = [1usize, 4_095, 4_096, 4_097, 12_000, 12_000, 33_333, 50_003];
+        let mut stats = crate::stream::BlockStats::new(&[]);
+        let mut prefixes = Vec::new();
+        let mut from = 0;
+        for &e in &ends {
+            stats.add_block(&x[from..e]);
+            prefixes.push((e as u64, stats.clone()));
+            from = e;
+        }
+        let got = convergence_trace_from_stats(&sorted, &prefixes, &ps).unwrap();
+        let mut wanted = Vec::new();
+        for (g, &e) in got.iter().zip(&ends) {
+            let n = x[..e].iter().filter(|v| v.is_finite()).count();
+            assert_eq!(g.n, n);
+            let scan = prefix_percentiles(&sorted, e, n, &ps, &mut wanted);
+            for (a, b) in g.percentiles.iter().zip(&scan) {
+                assert_eq!(a.value.to_bits(), b.value.to_bits(), "end {e}, p {}", a.p);
             }
         }
     }

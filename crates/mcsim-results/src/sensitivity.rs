@@ -55,6 +55,51 @@ fn rank_cross_sums(ry: &[u32], rxs: &[&[u32]]) -> Vec<i128> {
     acc
 }
 
+/// Doubled average ranks of `x` (as `doubled(&ranks(x))`) from a candidate order `hint`
+/// (`hint[row]`: the row's 0-based rank if there were no ties), in linear time: `None` when the
+/// hint is not a permutation of `0 .. n` or `x` is not non-decreasing (in `total_cmp` order)
+/// along it. Ties (values equal under `==`) get the average of the ranks they span, as
+/// [`ranks`] gives them.
+pub(crate) fn doubled_ranks_from_hint(x: &[f64], hint: &[u32]) -> Option<Vec<u32>> {
+    let n = x.len();
+    if hint.len() != n || !fits_doubled(n) {
+        return None;
+    }
+    // order[s]: the row with candidate rank s (u32::MAX: none yet).
+    let mut order = vec![u32::MAX; n];
+    for (row, &s) in hint.iter().enumerate() {
+        let slot = order.get_mut(s as usize)?;
+        if *slot != u32::MAX {
+            return None;
+        }
+        *slot = row as u32;
+    }
+    // Sorted along the hint: every slot is filled (n distinct values below n).
+    let mut prev = None;
+    for &row in &order {
+        let k = crate::sorted::key(x[row as usize]);
+        if prev.is_some_and(|p| p > k) {
+            return None;
+        }
+        prev = Some(k);
+    }
+    let mut r = vec![0u32; n];
+    let mut i = 0;
+    while i < n {
+        let vi = x[order[i] as usize];
+        let mut j = i + 1;
+        while j < n && x[order[j] as usize] == vi {
+            j += 1;
+        }
+        let twice = (i + 1 + j) as u32;
+        for &row in &order[i..j] {
+            r[row as usize] = twice;
+        }
+        i = j;
+    }
+    Some(r)
+}
+
 /// Pearson correlation of two rank vectors from exact sums of their doubled ranks (twice a rank
 /// is an integer, so every sum is exact and the only rounding is the final division). `None`
 /// when either side is constant.
@@ -100,6 +145,15 @@ pub struct RankedInputs<'a> {
 impl<'a> RankedInputs<'a> {
     /// Ranks every input column.
     pub fn new(inputs: &[(&'a str, &'a [f64])]) -> Self {
+        Self::with_hints(inputs, &[])
+    }
+
+    /// Like [`RankedInputs::new`], with an optional candidate order per input (`hints[i]`, the
+    /// same length as the input: `hints[i][row]` a guess of the row's 0-based rank, such as a
+    /// Latin Hypercube stratum). A hint is checked in linear time ([`doubled_ranks_from_hint`])
+    /// and used only when the input's values are non-decreasing along it; otherwise that input
+    /// is sorted. The results are identical to [`RankedInputs::new`]'s either way.
+    pub fn with_hints(inputs: &[(&'a str, &'a [f64])], hints: &[Option<Vec<u32>>]) -> Self {
         let all_finite = inputs.iter().all(|(_, x)| x.iter().all(|v| v.is_finite()));
         let (scales, corr) = if all_finite {
             let scales: Vec<Option<(f64, f64)>> = inputs.iter().map(|(_, x)| scale_of(x)).collect();
@@ -131,7 +185,17 @@ impl<'a> RankedInputs<'a> {
         // Doubled ranks fit a u32 below 2^31 rows; beyond, the general path is taken.
         let ranks: Vec<Vec<u32>> =
             if all_finite && fits_doubled(inputs.first().map_or(0, |x| x.1.len())) {
-                inputs.par_iter().map(|(_, x)| doubled(&ranks(x))).collect()
+                inputs
+                    .par_iter()
+                    .enumerate()
+                    .map(|(i, (_, x))| {
+                        hints
+                            .get(i)
+                            .and_then(Option::as_deref)
+                            .and_then(|h| doubled_ranks_from_hint(x, h))
+                            .unwrap_or_else(|| doubled(&ranks(x)))
+                    })
+                    .collect()
             } else {
                 Vec::new()
             };
@@ -573,6 +637,65 @@ impl Sensitivity {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// The candidate order that a Latin Hypercube stratum would give: each row's 0-based rank,
+    /// ties broken by row.
+    fn true_order(x: &[f64]) -> Vec<u32> {
+        let mut idx: Vec<usize> = (0..x.len()).collect();
+        idx.sort_by(|&a, &b| x[a].total_cmp(&x[b]).then(a.cmp(&b)));
+        let mut h = vec![0u32; x.len()];
+        for (rank, &row) in idx.iter().enumerate() {
+            h[row] = rank as u32;
+        }
+        h
+    }
+
+    #[test]
+    fn ranks_from_a_hint_equal_sorted_ranks_or_are_refused() {
+        let u = uniforms(5, 5_000);
+        // Distinct values, then heavy ties, then signed zeros and ties across them.
+        let distinct: Vec<f64> = u.iter().map(|v| (v - 0.5) * 1e3).collect();
+        let tied: Vec<f64> = u.iter().map(|v| (v * 7.0).floor()).collect();
+        let zeros: Vec<f64> = u
+            .iter()
+            .map(|&v| {
+                if v < 0.3 {
+                    -0.0
+                } else if v < 0.6 {
+                    0.0
+                } else {
+                    v
+                }
+            })
+            .collect();
+        for x in [&distinct, &tied, &zeros] {
+            let want = doubled(&ranks(x));
+            let hint = true_order(x);
+            assert_eq!(doubled_ranks_from_hint(x, &hint), Some(want.clone()));
+            // A hint that breaks the order, one that is not a permutation, one too short.
+            let mut swapped = hint.clone();
+            let (a, b) = (
+                hint.iter().position(|&r| r == 10).unwrap(),
+                hint.iter().position(|&r| r == 4_000).unwrap(),
+            );
+            swapped.swap(a, b);
+            assert_eq!(doubled_ranks_from_hint(x, &swapped), None);
+            let mut repeated = hint.clone();
+            repeated[a] = hint[b];
+            assert_eq!(doubled_ranks_from_hint(x, &repeated), None);
+            assert_eq!(doubled_ranks_from_hint(x, &hint[1..]), None);
+            // Through RankedInputs: a good, a bad and a missing hint give `new`'s ranks.
+            let named = [
+                ("a", x.as_slice()),
+                ("b", x.as_slice()),
+                ("c", x.as_slice()),
+            ];
+            let hinted = RankedInputs::with_hints(&named, &[Some(hint), Some(swapped), None]);
+            let plain = RankedInputs::new(&named);
+            assert_eq!(hinted.ranks, plain.ranks);
+            assert_eq!(hinted.rank_sums, plain.rank_sums);
+        }
+    }
 
     #[test]
     fn zdot_many_gives_zdot_bit_for_bit() {

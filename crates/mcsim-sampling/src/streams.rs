@@ -291,6 +291,31 @@ impl Streams {
         }
     }
 
+    /// The Latin Hypercube stratum (in `0 .. iterations`) of each of the first `iterations`
+    /// iterations of the input with stream key `key`: iteration `i`'s uniform from
+    /// [`fill_lhs_uniforms`](Streams::fill_lhs_uniforms) lies in stratum `out[i]`, and strata
+    /// are increasing intervals of (0, 1). So when an input's values are a non-decreasing function
+    /// of its uniform (an inverse CDF, uncorrelated), sorting its samples is ordering the
+    /// iterations by stratum: statistics use this as a hint that they verify, never trust.
+    /// `None` when `iterations` does not fit a `u32`.
+    pub fn lhs_strata(&self, key: u64, iterations: u64) -> Option<Vec<u32>> {
+        let n = u32::try_from(iterations.max(1)).ok()?;
+        let perm = self.lhs_permutation(key, u64::from(n), 0);
+        let mut out = Vec::with_capacity(iterations as usize);
+        // The permutation's images are parked as integer bits in a f64 buffer, a chunk at a time.
+        let mut buf = vec![0.0; 1 << 16];
+        let mut first = 0u64;
+        while first < iterations {
+            let take = buf.len().min((iterations - first) as usize);
+            let chunk = &mut buf[..take];
+            perm.images_into(first, chunk);
+            // An image is below n, which fits a u32.
+            out.extend(chunk.iter().map(|v| v.to_bits() as u32));
+            first += take as u64;
+        }
+        Some(out)
+    }
+
     /// The stratum permutation of an input's design (`design` counts runs of `n` iterations; a
     /// run only ever uses design 0).
     pub(crate) fn lhs_permutation(&self, key: u64, n: u64, design: u64) -> Permutation {
@@ -379,5 +404,23 @@ mod tests {
         let top = grid_uniform((1u64 << 52) - 1);
         assert!(top < 1.0);
         assert_eq!(1.0 - top, 2f64.powi(-53));
+    }
+
+    #[test]
+    fn lhs_strata_order_the_uniforms() {
+        // The stratum of each iteration is the rank (0-based) of its uniform among the run's.
+        for n in [1u64, 2, 7, 1000, 70_001] {
+            let s = Streams::new(99);
+            let strata = s.lhs_strata(42, n).unwrap_or_default();
+            assert_eq!(strata.len() as u64, n);
+            let mut u = vec![0.0; n as usize];
+            s.fill_lhs_uniforms(42, n, 0, &mut u);
+            let mut idx: Vec<usize> = (0..u.len()).collect();
+            idx.sort_by(|&a, &b| u[a].total_cmp(&u[b]));
+            for (rank, &i) in idx.iter().enumerate() {
+                assert_eq!(strata[i] as usize, rank, "n {n}, iteration {i}");
+            }
+        }
+        assert!(Streams::new(1).lhs_strata(1, 1 << 33).is_none());
     }
 }

@@ -19,12 +19,18 @@
 //!
 //! # Layers
 //!
-//! Modules depend one way, lower to higher (tests aside):
-//! `calendar` < `value` < `ops`, `model` < `sites` < `functions` < `graph` < `eval` < `table` <
-//! `build`, `quick` < `sim`. The function library defines the [`functions::Context`] trait that
-//! the evaluator implements, so functions never name the evaluator; the distribution calls'
-//! mapping ([`functions::distributions`]) and the random call sites ([`sites`]) sit below both the
-//! evaluator and the simulation that use them.
+//! The engine is split into crates that depend one way, lower to higher, so a lower layer cannot
+//! name a higher one:
+//!
+//! 1. `mcsim-functions`: values ([`value`]), the calendar ([`calendar`]), the compiled workbook
+//!    ([`model`], built by [`Model::from_workbook`]), random call sites ([`sites`]), the
+//!    simulation's function names ([`risk_names`]) and the function library ([`functions`]). It
+//!    defines the [`functions::Context`] trait that the evaluator implements, so functions never
+//!    name the evaluator. This crate re-exports those modules under the same names.
+//! 2. The evaluator, in this crate: [`graph`] < [`eval`] < [`table`] (data tables' recalculation),
+//!    [`quick`].
+//! 3. The simulation, in this crate: [`sim`] (the block compiler and executors), above the
+//!    evaluator.
 //!
 //! ```
 //! use mcsim_engine::{Model, Graph, Evaluator, Value};
@@ -44,20 +50,21 @@
 //! ```
 #![deny(missing_docs)]
 
-mod build;
-pub mod calendar;
 pub mod eval;
-pub mod functions;
 pub mod graph;
-pub mod model;
-mod ops;
 pub mod quick;
 pub mod sim;
-pub mod sites;
 pub mod table;
-pub mod value;
 
-pub use build::cell_value;
+use mcsim_functions::ops;
+pub use mcsim_functions::{calendar, functions, model, risk_names, sites, value};
+
+pub use mcsim_functions::cell_value;
+
+#[cfg(test)]
+mod build_tests;
+#[cfg(test)]
+mod risk_tests;
 pub use eval::{Arg, Ctx, Evaluator};
 pub use graph::Graph;
 pub use model::{Area, CellId, Model, SheetId};

@@ -26,11 +26,13 @@
 //!    ([`model`], built by [`Model::from_workbook`]), random call sites ([`sites`]), the
 //!    simulation's function names ([`risk_names`]) and the function library ([`functions`]). It
 //!    defines the [`functions::Context`] trait that the evaluator implements, so functions never
-//!    name the evaluator. This crate re-exports those modules under the same names.
-//! 2. The evaluator, in this crate: [`graph`] < [`eval`] < [`table`] (data tables' recalculation),
-//!    [`quick`].
-//! 3. The simulation, in this crate: [`sim`] (the block compiler and executors), above the
-//!    evaluator.
+//!    name the evaluator. This crate re-exports those modules under the same names, so
+//!    `mcsim_engine::functions::...` and `crate::value::...` paths read as before the split.
+//! 2. `mcsim-eval`, the evaluator: [`graph`] < [`eval`] < [`table`] (data tables'
+//!    recalculation), [`quick`]. This crate re-exports those modules too.
+//! 3. `mcsim-engine` (this crate), the simulation: [`sim`], the block compiler and executors
+//!    (CPU and CUDA), which compiles the stochastic cone of a model and evaluates the rest with
+//!    the evaluator.
 //!
 //! ```
 //! use mcsim_engine::{Model, Graph, Evaluator, Value};
@@ -50,21 +52,13 @@
 //! ```
 #![deny(missing_docs)]
 
-pub mod eval;
-pub mod graph;
-pub mod quick;
 pub mod sim;
-pub mod table;
 
-use mcsim_functions::ops;
+pub use mcsim_eval::{eval, graph, quick, table};
 pub use mcsim_functions::{calendar, functions, model, risk_names, sites, value};
 
 pub use mcsim_functions::cell_value;
 
-#[cfg(test)]
-mod build_tests;
-#[cfg(test)]
-mod risk_tests;
 pub use eval::{Arg, Ctx, Evaluator};
 pub use graph::Graph;
 pub use model::{Area, CellId, Model, SheetId};

@@ -10,12 +10,12 @@
 //!    function names ([`risk_names`]) and the function library ([`functions`]). It names no
 //!    evaluator: functions read their arguments and the workbook through the
 //!    [`functions::Context`] trait, which the evaluator implements.
-//! 2. `mcsim-engine`'s evaluator (`eval`, `graph`, `table`, `quick`): the scalar evaluation of a
+//! 2. `mcsim-eval`, the evaluator (`eval`, `graph`, `table`, `quick`): the scalar evaluation of a
 //!    model with Excel's semantics.
-//! 3. `mcsim-engine`'s simulation (`sim`): the block compiler and executors.
+//! 3. `mcsim-engine`, the simulation (`sim`): the block compiler and executors.
 //!
-//! `mcsim-engine` re-exports this crate's modules under the same names (`mcsim_engine::value`,
-//! `mcsim_engine::functions`, ...), so callers need not name this crate.
+//! `mcsim-eval` and `mcsim-engine` re-export this crate's modules under the same names
+//! (`mcsim_engine::value`, `mcsim_engine::functions`, ...), so callers need not name this crate.
 //!
 //! Numeric functions keep their arithmetic in pure `f64` kernels that the engine's block compiler
 //! reuses, so both paths share one definition.

@@ -1,5 +1,5 @@
-//! Evaluating formulas in this crate's unit tests, with the evaluator of `mcsim-engine` (a
-//! dev-dependency). The engine links the library build of this crate, a different crate from the
+//! Evaluating formulas in this crate's unit tests, with the evaluator of `mcsim-eval` (a
+//! dev-dependency). The evaluator links the library build of this crate, a different crate from the
 //! one under test, so its values are converted to this crate's [`Value`].
 
 use crate::value::{Array, Value};
@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 // For tests that build a workbook to evaluate (none at the moment).
 #[allow(unused_imports)]
-pub use mcsim_engine::quick::workbook;
+pub use mcsim_eval::quick::workbook;
 
-fn convert(v: &mcsim_engine::Value) -> Value {
-    use mcsim_engine::Value as V;
+fn convert(v: &mcsim_eval::Value) -> Value {
+    use mcsim_eval::Value as V;
     match v {
         V::Empty => Value::Empty,
         V::Number(n) => Value::Number(*n),
@@ -25,17 +25,17 @@ fn convert(v: &mcsim_engine::Value) -> Value {
     }
 }
 
-/// See `mcsim_engine::quick::eval`.
+/// See `mcsim_eval::quick::eval`.
 pub fn eval(formula: &str) -> Value {
-    convert(&mcsim_engine::quick::eval(formula))
+    convert(&mcsim_eval::quick::eval(formula))
 }
 
-/// See `mcsim_engine::quick::eval_cells`.
+/// See `mcsim_eval::quick::eval_cells`.
 pub fn eval_cells(cells: &[(&str, &str)], target: &str) -> Value {
-    convert(&mcsim_engine::quick::eval_cells(cells, target))
+    convert(&mcsim_eval::quick::eval_cells(cells, target))
 }
 
-/// See `mcsim_engine::quick::eval_1904`.
+/// See `mcsim_eval::quick::eval_1904`.
 pub fn eval_1904(formula: &str) -> Value {
-    convert(&mcsim_engine::quick::eval_1904(formula))
+    convert(&mcsim_eval::quick::eval_1904(formula))
 }

@@ -1,6 +1,6 @@
 //! @RISK-style distribution, property and output functions, as seen outside a simulation.
 //!
-//! In a simulation these cells are inputs and outputs, replaced by samples (see [`crate::sim`]).
+//! In a simulation these cells are inputs and outputs, replaced by samples (see `mcsim_engine::sim`).
 //! Recalculated without one (`mcsim parse --recalc`), a distribution shows its `RiskStatic` value
 //! or else its mean, as @RISK does, and `RiskOutput()` is 0.
 

@@ -19,12 +19,20 @@
 //!
 //! # Layers
 //!
-//! Modules depend one way, lower to higher (tests aside):
-//! `calendar` < `value` < `ops`, `model` < `sites` < `functions` < `graph` < `eval` < `table` <
-//! `build`, `quick` < `sim`. The function library defines the [`functions::Context`] trait that
-//! the evaluator implements, so functions never name the evaluator; the distribution calls'
-//! mapping ([`functions::distributions`]) and the random call sites ([`sites`]) sit below both the
-//! evaluator and the simulation that use them.
+//! The engine is split into crates that depend one way, lower to higher, so a lower layer cannot
+//! name a higher one:
+//!
+//! 1. `mcsim-functions`: values ([`value`]), the calendar ([`calendar`]), the compiled workbook
+//!    ([`model`], built by [`Model::from_workbook`]), random call sites ([`sites`]), the
+//!    simulation's function names ([`risk_names`]) and the function library ([`functions`]). It
+//!    defines the [`functions::Context`] trait that the evaluator implements, so functions never
+//!    name the evaluator. This crate re-exports those modules under the same names, so
+//!    `mcsim_engine::functions::...` and `crate::value::...` paths read as before the split.
+//! 2. `mcsim-eval`, the evaluator: [`graph`] < [`eval`] < [`table`] (data tables'
+//!    recalculation), [`quick`]. This crate re-exports those modules too.
+//! 3. `mcsim-engine` (this crate), the simulation: [`sim`], the block compiler and executors
+//!    (CPU and CUDA), which compiles the stochastic cone of a model and evaluates the rest with
+//!    the evaluator.
 //!
 //! ```
 //! use mcsim_engine::{Model, Graph, Evaluator, Value};
@@ -44,20 +52,13 @@
 //! ```
 #![deny(missing_docs)]
 
-mod build;
-pub mod calendar;
-pub mod eval;
-pub mod functions;
-pub mod graph;
-pub mod model;
-mod ops;
-pub mod quick;
 pub mod sim;
-pub mod sites;
-pub mod table;
-pub mod value;
 
-pub use build::cell_value;
+pub use mcsim_eval::{eval, graph, quick, table};
+pub use mcsim_functions::{calendar, functions, model, risk_names, sites, value};
+
+pub use mcsim_functions::cell_value;
+
 pub use eval::{Arg, Ctx, Evaluator};
 pub use graph::Graph;
 pub use model::{Area, CellId, Model, SheetId};

@@ -175,7 +175,7 @@ def finite_sorted(x):
 
 def statistic_cell(c, by_cell, cols):
     """A RiskMean/RiskPercentile/... cell, recomputed from the output it names (definitions in
-    crates/mcsim-engine/src/functions/risk.rs: sd/variance n - 1, skewness and kurtosis as the
+    crates/mcsim-functions/src/functions/risk.rs: sd/variance n - 1, skewness and kurtosis as the
     summary's, RiskTarget = P(X <= x), RiskTargetD = 1 - RiskTarget, RiskPercentileD(p) =
     RiskPercentile(1 - p), RiskCIMean(conf, lower=TRUE) = mean -/+ z_(0.5+conf/2) sd/sqrt(n),
     RiskMode of a discrete output = its most frequent value, the smallest on a tie)."""

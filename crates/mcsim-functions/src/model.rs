@@ -193,7 +193,7 @@ pub struct Model {
     pub date1904: bool,
     /// Loader warnings.
     pub warnings: Vec<String>,
-    /// What-If data tables (their cells are constants here; see [`crate::table::recalc`]).
+    /// What-If data tables (their cells are constants here; see `mcsim_eval::table::recalc`).
     pub tables: Vec<DataTable>,
     /// The workbook's Excel tables (ListObjects), which structured references in text parsed
     /// at run time (INDIRECT's) are resolved against.

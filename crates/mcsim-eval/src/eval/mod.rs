@@ -580,7 +580,7 @@ impl<'m> Evaluator<'m> {
         if self.lambda_depth > 0
             && self.sites.is_some()
             && (matches!(name, "RAND" | "RANDBETWEEN" | "RANDARRAY")
-                || crate::sim::inputs::is_distribution(name))
+                || crate::risk_names::is_distribution(name))
         {
             // A random call inside a LAMBDA is drawn once per call in Excel; the simulation has
             // one value per call site and iteration, so it would repeat one draw: an error

@@ -30,7 +30,7 @@ impl From<Value> for Arg {
 }
 
 /// The evaluator as the functions see it: the calling cell, the workbook's values, the simulation.
-/// Implemented by [`crate::eval`]; the argument readers (`number`, `array`, `text`, ...) are built on
+/// Implemented by `mcsim_eval::eval`; the argument readers (`number`, `array`, `text`, ...) are built on
 /// it in [`super::args`].
 pub trait Context<'m> {
     /// The model being evaluated.

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 /// Applies `f` to a scalar, or to every element of an array.
-pub(crate) fn map1(v: &Value, f: &dyn Fn(&Value) -> Value) -> Value {
+pub fn map1(v: &Value, f: &dyn Fn(&Value) -> Value) -> Value {
     match v {
         Value::Array(a) => Value::Array(Arc::new(Array::new(
             a.rows,

@@ -146,6 +146,8 @@ pub struct DeviceRun {
     runner: Box<dyn KernelRunner>,
     n_out: usize,
     n_kept: usize,
+    /// Iterations per chunk at most.
+    max_chunk: u64,
 }
 
 impl std::fmt::Debug for DeviceRun {
@@ -157,6 +159,9 @@ impl std::fmt::Debug for DeviceRun {
             .finish()
     }
 }
+
+/// Iterations per chunk at most on the host shim (tests): four accumulator blocks.
+const HOST_CHUNK: u64 = 4 * super::STATS_BLOCK;
 
 /// Values (columns × iterations) copied back per chunk at most: 256 MiB.
 const CHUNK_VALUES: u64 = 1 << 25;
@@ -175,7 +180,7 @@ impl DeviceRun {
     /// Iterations per chunk: a multiple of `grid`, as large as [`CHUNK_VALUES`] allows (each
     /// launch is then large enough to fill a GPU), and at least `grid`.
     pub(crate) fn chunk_len(&self, grid: u64) -> u64 {
-        let per = (CHUNK_VALUES / self.runner.columns().max(1) as u64).min(1 << 24);
+        let per = (CHUNK_VALUES / self.runner.columns().max(1) as u64).min(self.max_chunk);
         (per / grid).max(1) * grid
     }
 
@@ -280,7 +285,8 @@ impl Prepared<'_> {
         iterations: u64,
     ) -> Result<DeviceRun, String> {
         let k = self.gpu_kernel(seed, method, iterations)?;
-        let runner: Box<dyn KernelRunner> = if host_kernel_requested() {
+        let host = host_kernel_requested();
+        let runner: Box<dyn KernelRunner> = if host {
             let n = devices.ordinals(1).len();
             if n == 0 {
                 return Err("no GPU was selected (--devices is empty)".into());
@@ -301,6 +307,8 @@ impl Prepared<'_> {
             runner,
             n_out: self.out_cells.len(),
             n_kept: self.infos.len(),
+            // The host shim runs small chunks, so that tests cross chunk boundaries.
+            max_chunk: if host { HOST_CHUNK } else { 1 << 24 },
         })
     }
 

@@ -654,12 +654,14 @@ fn backend_cuda_without_a_gpu_fails_with_the_reason() {
             "cuda",
             "--devices",
             "0",
+            "--format",
+            "json",
         ],
     );
     if run.code == 0 {
         // A build with the cuda feature on a machine with a usable GPU: the run used it.
-        let report: Value = serde_json::from_str(&run.stdout).unwrap_or_default();
-        assert_ne!(report["backend"], "cpu", "{}", run.stdout);
+        let report: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(report["backend"], "cuda", "{}", run.stdout);
         return;
     }
     assert_error(&run, &["--backend cuda"]);

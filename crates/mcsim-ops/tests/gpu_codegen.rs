@@ -502,6 +502,18 @@ fn cuda_kernel_without_a_gpu_is_an_error_not_a_panic() {
         Err(BackendError::Unavailable { reason: r }) => assert_eq!(r, reason),
         other => panic!("{other:?}"),
     }
+    // The runner `mcsim run` uses, on a sampling kernel and two devices: the same reason.
+    let p = std::fs::read(bench("npv_project_risk.xlsx")).unwrap();
+    let loaded = LoadedModel::from_bytes(p, "npv.xlsx", &Default::default()).unwrap();
+    let prep = prepare(&loaded, &ModelConfig::default(), &PrepareSpec::default()).unwrap();
+    let smp = prep
+        .device_sampling(1, Method::LatinHypercube, 1000, true)
+        .unwrap();
+    let k = generate_sampled(prep.compiled().unwrap(), &smp).unwrap();
+    match cuda::CudaRunner::load(&k, &[0, 1]) {
+        Err(BackendError::Unavailable { reason: r }) => assert_eq!(r, reason),
+        other => panic!("{other:?}"),
+    }
 }
 
 /// On a GPU (skipped without one; **not run yet**: no GPU was lent to this work): the sampling

@@ -265,6 +265,11 @@ impl CudaKernel {
             .stream
             .clone_dtoh(&d_out)
             .map_err(driver_err("copying the outputs back failed"))?;
+        // A copy into pageable memory returns once done; synchronise anyway, so that the
+        // values are complete whatever the host memory is.
+        self.stream
+            .synchronize()
+            .map_err(driver_err("waiting for the GPU failed"))?;
         Ok(out
             .chunks(lanes.max(1))
             .take(self.n_outputs)
@@ -309,6 +314,9 @@ impl CudaKernel {
             .stream
             .clone_dtoh(&d_rec)
             .map_err(driver_err("copying the records back failed"))?;
+        self.stream
+            .synchronize()
+            .map_err(driver_err("waiting for the GPU failed"))?;
         Ok(rec
             .chunks_exact(RECORD_LEN)
             .take(threads as usize)

@@ -607,6 +607,12 @@ pub struct RunArgs {
     #[arg(long, value_enum, value_name = "BACKEND", default_value = "auto")]
     pub backend: BackendArg,
 
+    /// The GPUs a GPU backend uses: `all` (the default) or device numbers such as `0,1`.
+    /// Iterations are split across them in contiguous slices; results do not depend on the
+    /// devices used.
+    #[arg(long, value_name = "LIST", value_parser = parse_devices)]
+    pub devices: Option<mcsim_ops::run::Devices>,
+
     /// Write every iteration's inputs and outputs to FILE; the format follows the extension:
     /// .parquet, .arrow (.feather, .ipc) or .csv (with the run's metadata in FILE.meta.json).
     /// Read it back with `mcsim results FILE`. `-` writes them to stdout (Parquet unless
@@ -952,6 +958,11 @@ fn parse_positive(text: &str) -> Result<u64, String> {
 fn parse_threads(text: &str) -> Result<usize, String> {
     let n = parse_positive(text)?;
     usize::try_from(n).map_err(|_| format!("{n} threads is too many"))
+}
+
+/// `--devices`: `all` or a list of device numbers.
+fn parse_devices(text: &str) -> Result<mcsim_ops::run::Devices, String> {
+    mcsim_ops::run::Devices::parse(text)
 }
 
 /// A percent in [0, 100], returned as a fraction.

@@ -64,6 +64,7 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
             crate::cli::BackendArg::Cpu => mcsim_ops::run::BackendChoice::Cpu,
             crate::cli::BackendArg::Cuda => mcsim_ops::run::BackendChoice::Cuda,
         },
+        devices: args.devices.unwrap_or_default(),
         out,
         out_format: args.out_format.map(|f| f.format()),
         sets: args.sets,

@@ -633,3 +633,50 @@ fn help_explains_flags_and_exit_status() {
         assert!(top.stdout.contains(command), "{}", top.stdout);
     }
 }
+
+/// `--backend cuda` without a usable GPU (here: no CUDA in the build, or no driver, device or
+/// NVRTC) fails with exit 2 and one line giving the reason; `auto` runs on the CPU and says why
+/// in the report; a bad `--devices` list is a usage error.
+#[test]
+fn backend_cuda_without_a_gpu_fails_with_the_reason() {
+    let dir = temp();
+    let model = bench("npv_project_risk.xlsx");
+    let run = mcsim_in(
+        dir.path(),
+        &[
+            "run",
+            &model,
+            "-n",
+            "100",
+            "--seed",
+            "1",
+            "--backend",
+            "cuda",
+            "--devices",
+            "0",
+            "--format",
+            "json",
+        ],
+    );
+    if run.code == 0 {
+        // A build with the cuda feature on a machine with a usable GPU: the run used it.
+        let report: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(report["backend"], "cuda", "{}", run.stdout);
+        return;
+    }
+    assert_error(&run, &["--backend cuda"]);
+    let run = mcsim_in(
+        dir.path(),
+        &[
+            "run", &model, "-n", "100", "--seed", "1", "--format", "json",
+        ],
+    );
+    run.expect_code(0);
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["backend"], "cpu");
+    let note = report["backend_note"].as_str().unwrap();
+    assert!(note.starts_with("auto: no GPU used: "), "{note}");
+    let run = mcsim_in(dir.path(), &["run", &model, "--devices", "0,0"]);
+    run.expect_code(2);
+    assert!(run.stderr.contains("named twice"), "{}", run.stderr);
+}

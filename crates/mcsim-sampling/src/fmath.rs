@@ -7,7 +7,7 @@
 //! selected at the end), so:
 //!
 //! - a loop over lanes that calls them vectorises (the block executor's EXP and LN loops);
-//! - `crates/mcsim-engine/kernels/mcsim_math.cuh` carries the same operations in CUDA C, and a
+//! - `kernels/mcsim_math.cuh` carries the same operations in CUDA C, and a
 //!   GPU or the host-compiled kernel gives the same bits as the CPU (no FMA contraction on
 //!   either side).
 //!

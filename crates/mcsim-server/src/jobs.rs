@@ -442,6 +442,7 @@ async fn prepare_options(
         memory: None,
         shard: None,
         backend: mcsim_ops::run::BackendChoice::Cpu,
+        devices: mcsim_ops::run::Devices::All,
     };
     Ok((options, format!("{name} (version {version})")))
 }

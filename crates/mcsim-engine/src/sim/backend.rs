@@ -47,6 +47,12 @@ pub enum BackendError {
         /// Why.
         reason: String,
     },
+    /// A kernel failed while running (a driver error, the host shim's process failing).
+    #[error("running the kernel failed: {reason}")]
+    Launch {
+        /// What failed.
+        reason: String,
+    },
     /// The backend is not written yet.
     #[error("the {backend} backend is not implemented yet")]
     NotImplemented {
@@ -79,6 +85,96 @@ pub trait LoadedProgram: Send + Sync {
     /// Runs the program over one block whose input columns are filled; afterwards every slot the
     /// program writes holds its value for each lane (NaN in an error lane).
     fn run_block(&self, cols: &mut Columns) -> Result<(), BackendError>;
+}
+
+/// Runs a generated sampling kernel ([`crate::sim::cuda_gen::generate_sampled`]) on one or more
+/// devices: the CUDA GPUs of `--devices` ([`cuda::CudaRunner`]) or, in tests, the same kernel
+/// source compiled for the host ([`crate::sim::cuda_gen::host::HostRunner`]). `mcsim run` drives
+/// both through this trait and [`run_split`], so the host shim exercises the GPU run's wiring on
+/// every commit.
+pub trait KernelRunner: Send + Sync {
+    /// The backend's name as the report gives it (`"cuda"`; `"cuda (host shim)"` in tests).
+    fn name(&self) -> &'static str;
+
+    /// Devices it runs on (at least 1).
+    fn devices(&self) -> usize;
+
+    /// Columns the kernel writes ([`crate::sim::cuda_gen::KernelSource::n_outputs`]).
+    fn columns(&self) -> usize;
+
+    /// Runs iterations `first .. first + lanes` on device `device` (an index into its devices,
+    /// not a CUDA ordinal): [`KernelRunner::columns`] columns of `lanes` values.
+    fn run(&self, device: usize, lanes: usize, first: u64) -> Result<Vec<Vec<f64>>, BackendError>;
+}
+
+/// Threads per block of the generated kernels; device slices are cut on multiples of it.
+pub const KERNEL_BLOCK: usize = 256;
+
+/// The contiguous slices `(first, lanes)` of iterations `first .. first + lanes` that `devices`
+/// devices run, in order: equal parts rounded up to [`KERNEL_BLOCK`] lanes, empty ones left out.
+/// Every iteration's numbers depend only on the seed and its index (counter-based streams), so
+/// the joined slices do not depend on the number of devices.
+pub fn split_range(first: u64, lanes: usize, devices: usize) -> Vec<(u64, usize)> {
+    let per = lanes.div_ceil(devices.max(1)).div_ceil(KERNEL_BLOCK).max(1) * KERNEL_BLOCK;
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < lanes {
+        let n = per.min(lanes - at);
+        out.push((first + at as u64, n));
+        at += n;
+    }
+    out
+}
+
+/// Runs iterations `first .. first + lanes` on every device of `runner`, each its slice of
+/// [`split_range`] (one host thread per device, concurrently), and joins the slices in order:
+/// [`KernelRunner::columns`] columns of `lanes` values.
+pub fn run_split(
+    runner: &dyn KernelRunner,
+    first: u64,
+    lanes: usize,
+) -> Result<Vec<Vec<f64>>, BackendError> {
+    let slices = split_range(first, lanes, runner.devices());
+    let parts: Vec<Result<Vec<Vec<f64>>, BackendError>> = if slices.len() <= 1 {
+        slices.iter().map(|&(f, n)| runner.run(0, n, f)).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = slices
+                .iter()
+                .enumerate()
+                .map(|(d, &(f, n))| scope.spawn(move || runner.run(d, n, f)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(BackendError::Launch {
+                            reason: "a device thread panicked".into(),
+                        })
+                    })
+                })
+                .collect()
+        })
+    };
+    let mut cols: Vec<Vec<f64>> = (0..runner.columns())
+        .map(|_| Vec::with_capacity(lanes))
+        .collect();
+    for (part, &(_, n)) in parts.into_iter().zip(&slices) {
+        let part = part?;
+        if part.len() != cols.len() || part.iter().any(|c| c.len() != n) {
+            return Err(BackendError::Launch {
+                reason: format!(
+                    "a device returned {} columns for {} of {n} lanes",
+                    part.len(),
+                    cols.len()
+                ),
+            });
+        }
+        for (c, p) in cols.iter_mut().zip(part) {
+            c.extend_from_slice(&p);
+        }
+    }
+    Ok(cols)
 }
 
 /// The CPU executor ([`Program::run`]), the reference backend.
@@ -196,6 +292,62 @@ mod tests {
             loaded.run_block(&mut small).unwrap_err(),
             BackendError::Columns { needed: 4, got: 2 }
         );
+    }
+
+    /// A runner whose "devices" write each iteration's index and the device that ran it.
+    struct Fake(usize);
+    impl KernelRunner for Fake {
+        fn name(&self) -> &'static str {
+            "fake"
+        }
+        fn devices(&self) -> usize {
+            self.0
+        }
+        fn columns(&self) -> usize {
+            2
+        }
+        fn run(&self, d: usize, lanes: usize, first: u64) -> Result<Vec<Vec<f64>>, BackendError> {
+            assert!(d < self.0);
+            Ok(vec![
+                (0..lanes).map(|i| (first + i as u64) as f64).collect(),
+                vec![d as f64; lanes],
+            ])
+        }
+    }
+
+    #[test]
+    fn split_range_covers_every_iteration_once_in_order() {
+        for devices in 1..=5 {
+            for (first, lanes) in [(0u64, 0usize), (7, 1), (100, 255), (3, 256), (9, 10_001)] {
+                let s = split_range(first, lanes, devices);
+                assert!(s.len() <= devices, "{devices} {lanes}: {s:?}");
+                let mut at = first;
+                for &(f, n) in &s {
+                    assert_eq!(f, at);
+                    assert!(n > 0);
+                    at += n as u64;
+                }
+                assert_eq!(at, first + lanes as u64);
+                // Every slice but the last is whole blocks of threads.
+                for &(_, n) in s.iter().rev().skip(1) {
+                    assert_eq!(n % KERNEL_BLOCK, 0);
+                }
+            }
+        }
+        assert_eq!(split_range(0, 1000, 2), vec![(0, 512), (512, 488)]);
+    }
+
+    #[test]
+    fn run_split_joins_the_devices_slices_in_order() {
+        for devices in 1..=3 {
+            let cols = run_split(&Fake(devices), 1_000, 2_000).unwrap();
+            assert_eq!(
+                cols[0],
+                (1_000..3_000).map(|i| i as f64).collect::<Vec<_>>()
+            );
+            let used: std::collections::BTreeSet<u64> = cols[1].iter().map(|&d| d as u64).collect();
+            assert_eq!(used.len(), devices, "every device ran a slice");
+        }
     }
 
     #[test]

@@ -36,14 +36,14 @@ pub mod host;
 pub const KERNEL_NAME: &str = "mcsim_block";
 
 /// The hand-written device helpers, prepended to every generated kernel.
-pub const DEVICE_HELPERS: &str = include_str!("../../kernels/mcsim_math.cuh");
+pub const DEVICE_HELPERS: &str = include_str!("../../../../kernels/mcsim_math.cuh");
 
 /// The device sampling helpers, prepended after [`DEVICE_HELPERS`] when the kernel samples its
 /// inputs ([`generate_sampled`]).
-pub const DEVICE_RANDOM: &str = include_str!("../../kernels/mcsim_random.cuh");
+pub const DEVICE_RANDOM: &str = include_str!("../../../../kernels/mcsim_random.cuh");
 
 /// The reduction kernel ([`REDUCE_KERNEL_NAME`]), appended to every generated source.
-pub const DEVICE_REDUCE: &str = include_str!("../../kernels/mcsim_reduce.cuh");
+pub const DEVICE_REDUCE: &str = include_str!("../../../../kernels/mcsim_reduce.cuh");
 
 /// The reduction kernel's name: `mcsim_reduce(const double* out, double* rec, unsigned long long
 /// lanes, unsigned long long cols, unsigned long long block_len)`, one thread per (column, block

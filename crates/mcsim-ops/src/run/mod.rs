@@ -18,10 +18,11 @@ mod simulate;
 mod tables;
 
 pub use analyse::analyse;
-pub use device::{BackendChoice, doctor};
+pub use device::{BackendChoice, Chosen, DeviceRun, Devices, doctor};
 pub use prepare::{LoadedModel, PrepareSpec, Prepared, cell_key, prepare};
 pub use simulate::{
-    Control, STATS_BLOCK, SampleSink, SimulateSpec, Simulated, shard_grid, simulate, stats_of,
+    Control, STATS_BLOCK, SampleSink, SimulateSpec, Simulated, shard_grid, simulate, simulate_on,
+    stats_of,
 };
 
 use crate::error::OpsError;
@@ -63,6 +64,8 @@ pub struct RunOptions {
     pub threads: Option<usize>,
     /// Which backend runs the compiled program (default: auto).
     pub backend: BackendChoice,
+    /// The GPUs a GPU backend uses (`--devices`; default: all).
+    pub devices: Devices,
     /// Where to write every sample (format from the extension: .parquet, .arrow/.feather/.ipc, .csv);
     /// `-` writes them to stdout (see [`samples_writer`]).
     pub out: Option<PathBuf>,
@@ -588,7 +591,6 @@ fn run_simulation(
             simulation,
         },
     )?;
-    let (backend, backend_note) = prepared.choose_backend(opts.backend)?;
     let iterations = opts
         .iterations
         .or(prepared.default_iterations())
@@ -601,6 +603,7 @@ fn run_simulation(
         .sampling
         .or(prepared.default_method())
         .unwrap_or(Method::LatinHypercube);
+    let chosen = prepared.choose_backend(opts.backend, &opts.devices, seed, method, iterations)?;
     let pool = thread_pool(opts.threads)?;
     let mut writer = match &opts.out {
         Some(path) => {
@@ -634,7 +637,7 @@ fn run_simulation(
         }
         None => None,
     };
-    let simulated = simulate(
+    let simulated = simulate_on(
         &prepared,
         &SimulateSpec {
             iterations,
@@ -649,6 +652,7 @@ fn run_simulation(
         &pool,
         &Control { progress, cancel },
         writer.as_mut().map(|w| w as &mut dyn SampleSink),
+        chosen.device.as_ref(),
     )?;
     if let Some(w) = writer {
         w.finish().map_err(|e| OpsError::Run {
@@ -656,8 +660,8 @@ fn run_simulation(
         })?;
     }
     let mut report = analyse(&prepared, simulated, &summary_options(opts), &pool)?;
-    report.backend = backend;
-    report.backend_note = backend_note;
+    report.backend = chosen.name;
+    report.backend_note = chosen.note;
     // `--save-as`: the statistics cells (and their dependents) with the simulated values.
     // With RiskSimtable, the copy holds the first simulation's values (those of the report's
     // top-level outputs).

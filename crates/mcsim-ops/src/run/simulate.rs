@@ -17,6 +17,7 @@
 //! iterations at absolute positions (and at the convergence checkpoints), so every number is
 //! the same for any thread count.
 
+use super::device::DeviceRun;
 use super::prepare::Prepared;
 use super::{
     BLOCK_VALUES, CONVERGENCE_STEP, INTERPRETED_TASK, LANES, Shard, ShardInfo, StatisticsMode,
@@ -200,6 +201,8 @@ struct Runner<'p, 'm> {
     two_phase: bool,
     lanes_per_block: usize,
     n_out: usize,
+    /// The GPU (or the host shim) that computes each chunk instead of the CPU.
+    device: Option<&'p DeviceRun>,
 }
 
 /// Iterations per task: an Iman-Conover design block when inputs are correlated; otherwise the
@@ -246,12 +249,20 @@ pub(crate) fn stats_with_prefixes(
 }
 
 impl<'p, 'm> Runner<'p, 'm> {
-    fn new(p: &'p Prepared<'m>, spec: &SimulateSpec, threads: usize) -> Self {
+    fn new(
+        p: &'p Prepared<'m>,
+        spec: &SimulateSpec,
+        threads: usize,
+        device: Option<&'p DeviceRun>,
+    ) -> Self {
         let task_len = task_len(p);
         // Chunks end on the accumulators' block grid, so no block is cut by a chunk end (which
         // depends on the thread count).
         let grid = shard_grid(p);
-        let chunk_len = ((threads as u64 * 4 * task_len).div_ceil(grid)) * grid;
+        let chunk_len = match device {
+            Some(d) => d.chunk_len(grid),
+            None => ((threads as u64 * 4 * task_len).div_ceil(grid)) * grid,
+        };
         let (lo, hi) = match spec.shard {
             Some(sh) => sh.range(spec.iterations, grid),
             None => (0, spec.iterations),
@@ -280,6 +291,7 @@ impl<'p, 'm> Runner<'p, 'm> {
             // columns stay within a few megabytes.
             lanes_per_block: (BLOCK_VALUES / p.inputs.len().max(1)).clamp(16, LANES),
             n_out: p.out_cells.len(),
+            device,
         }
     }
 
@@ -324,6 +336,9 @@ impl<'p, 'm> Runner<'p, 'm> {
         chunk_in: &mut [Vec<f64>],
         chunk_out: &mut [Vec<f64>],
     ) -> Result<(), OpsError> {
+        if let Some(d) = self.device {
+            return d.fill(done, chunk_in, chunk_out);
+        }
         let (task_len, method, seed, iterations) =
             (self.task_len, self.method, self.seed, self.iterations);
         let (two_phase, lanes_per_block, n_out) =
@@ -472,7 +487,21 @@ pub fn simulate(
     spec: &SimulateSpec,
     pool: &rayon::ThreadPool,
     control: &Control<'_>,
+    sink: Option<&mut dyn SampleSink>,
+) -> Result<Simulated, OpsError> {
+    simulate_on(p, spec, pool, control, sink, None)
+}
+
+/// [`simulate`], with every chunk of iterations computed by `device` (a GPU, see
+/// [`Prepared::choose_backend`]) when given; the statistics are then computed on `pool` from the
+/// chunks copied back, as for the CPU's.
+pub fn simulate_on(
+    p: &Prepared<'_>,
+    spec: &SimulateSpec,
+    pool: &rayon::ThreadPool,
+    control: &Control<'_>,
     mut sink: Option<&mut dyn SampleSink>,
+    device: Option<&DeviceRun>,
 ) -> Result<Simulated, OpsError> {
     let iterations = spec.iterations;
     if iterations == 0 {
@@ -487,7 +516,7 @@ pub fn simulate(
         });
     }
     let threads = pool.current_num_threads();
-    let runner = Runner::new(p, spec, threads);
+    let runner = Runner::new(p, spec, threads, device);
     let (lo, hi) = (runner.lo, runner.hi);
     let n_in = p.infos.len();
     let n_out = p.out_cells.len();

@@ -1,17 +1,19 @@
 //! The CUDA backend (feature `cuda`), through cudarc loading libcuda and libnvrtc at run time
 //! (no CUDA toolkit is needed to build, and the binary runs without one).
 //!
-//! Written so far: the probe ([`probe`]: driver, devices, NVRTC), NVRTC compilation of a
-//! generated kernel ([`compile_ptx`], see [`crate::sim::cuda_gen`]), and [`CudaKernel`]: the PTX
-//! loaded on a device, launched over a slice of iterations, the outputs or the reduction records
-//! copied back. **[`CudaKernel`] has not run on a device** (no GPU was lent to this work); it
-//! builds and passes clippy without one. `mcsim run` does not use it yet ([`CudaBackend::new`]
-//! says why no GPU can be used, or that launching is not wired into runs).
+//! The probe ([`probe`]: driver, devices, NVRTC), NVRTC compilation of a generated kernel
+//! ([`compile_ptx`], see [`crate::sim::cuda_gen`]), [`CudaKernel`] (the PTX loaded on a device,
+//! launched over a slice of iterations, the outputs or the reduction records copied back) and
+//! [`CudaRunner`], the [`KernelRunner`] `mcsim run --backend cuda|auto` uses on the GPUs of
+//! `--devices`. **None of it has run on a device** (no GPU was lent to this work); it builds and
+//! passes clippy without one, and the same run wiring is tested through the host shim
+//! ([`crate::sim::cuda_gen::host::HostRunner`]). [`CudaBackend`] (the per-block [`Backend`] on
+//! program columns) is not used by runs: [`CudaBackend::new`] always fails.
 // cudarc's presence checks (`is_culib_present`) and the version queries are `unsafe` FFI calls
 // with no preconditions beyond the library being loadable, which is what they check.
 #![allow(unsafe_code)]
 
-use super::{Backend, BackendError, LoadedProgram};
+use super::{Backend, BackendError, KernelRunner, LoadedProgram};
 use crate::sim::cuda_gen::{
     BlockRecord, KERNEL_NAME, KernelSource, NVRTC_OPTIONS, RECORD_LEN, REDUCE_KERNEL_NAME,
 };
@@ -175,6 +177,19 @@ impl CudaKernel {
             return Err(BackendError::Unavailable { reason });
         }
         let ptx = compile_ptx(k)?;
+        CudaKernel::from_ptx(ptx, k, ordinal)
+    }
+
+    /// Loads PTX that [`compile_ptx`] made of `k` on GPU `ordinal` (compile once, load on every
+    /// device).
+    pub fn from_ptx(
+        ptx: String,
+        k: &KernelSource,
+        ordinal: usize,
+    ) -> Result<CudaKernel, BackendError> {
+        if let Some(reason) = unusable_reason() {
+            return Err(BackendError::Unavailable { reason });
+        }
         let ctx = cudarc::driver::CudaContext::new(ordinal)
             .map_err(driver_err("opening the GPU failed"))?;
         let module = ctx
@@ -235,17 +250,26 @@ impl CudaKernel {
     }
 
     /// Runs the kernel and copies its output columns back (`n_outputs` columns of `lanes`).
+    /// Zero lanes give `n_outputs` empty columns without a launch.
     pub fn run(
         &self,
         inputs: &[f64],
         lanes: usize,
         first: u64,
     ) -> Result<Vec<Vec<f64>>, BackendError> {
+        if lanes == 0 {
+            return Ok(vec![Vec::new(); self.n_outputs]);
+        }
         let d_out = self.launch(inputs, lanes, first)?;
         let out = self
             .stream
             .clone_dtoh(&d_out)
             .map_err(driver_err("copying the outputs back failed"))?;
+        // A copy into pageable memory returns once done; synchronise anyway, so that the
+        // values are complete whatever the host memory is.
+        self.stream
+            .synchronize()
+            .map_err(driver_err("waiting for the GPU failed"))?;
         Ok(out
             .chunks(lanes.max(1))
             .take(self.n_outputs)
@@ -290,12 +314,103 @@ impl CudaKernel {
             .stream
             .clone_dtoh(&d_rec)
             .map_err(driver_err("copying the records back failed"))?;
+        self.stream
+            .synchronize()
+            .map_err(driver_err("waiting for the GPU failed"))?;
         Ok(rec
             .chunks_exact(RECORD_LEN)
             .take(threads as usize)
             .map(BlockRecord::from_slice)
             .collect())
     }
+}
+
+/// The GPUs a run uses: one [`CudaKernel`] per device, each loaded with the same sampling
+/// kernel; [`super::run_split`] gives each its contiguous slice of a chunk's iterations.
+#[derive(Debug)]
+pub struct CudaRunner {
+    kernels: Vec<CudaKernel>,
+    ordinals: Vec<usize>,
+    columns: usize,
+}
+
+impl CudaRunner {
+    /// Compiles `k` (a sampling kernel: no input columns) once per device with NVRTC and loads it
+    /// on each GPU of `ordinals` (CUDA device numbers, checked against the driver's count).
+    pub fn load(k: &KernelSource, ordinals: &[usize]) -> Result<CudaRunner, BackendError> {
+        if let Some(reason) = unusable_reason() {
+            return Err(BackendError::Unavailable { reason });
+        }
+        if k.n_inputs != 0 {
+            return Err(BackendError::Unavailable {
+                reason: "the kernel reads input columns; a run needs a sampling kernel".into(),
+            });
+        }
+        if ordinals.is_empty() {
+            return Err(BackendError::Unavailable {
+                reason: "no GPU was selected (--devices is empty)".into(),
+            });
+        }
+        let count = device_count();
+        if let Some(bad) = ordinals.iter().find(|&&o| o >= count) {
+            return Err(BackendError::Unavailable {
+                reason: format!("--devices: GPU {bad} does not exist (the driver reports {count})"),
+            });
+        }
+        let ptx = compile_ptx(k)?;
+        let kernels = ordinals
+            .iter()
+            .map(|&o| CudaKernel::from_ptx(ptx.clone(), k, o))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CudaRunner {
+            kernels,
+            ordinals: ordinals.to_vec(),
+            columns: k.n_outputs,
+        })
+    }
+
+    /// The CUDA ordinals of the devices, in the order slices are given to them.
+    pub fn ordinals(&self) -> &[usize] {
+        &self.ordinals
+    }
+
+    /// The loaded kernel of device `d` (an index into [`CudaRunner::ordinals`]), e.g. for
+    /// [`CudaKernel::run_reduced`].
+    pub fn kernel(&self, d: usize) -> Option<&CudaKernel> {
+        self.kernels.get(d)
+    }
+}
+
+impl KernelRunner for CudaRunner {
+    fn name(&self) -> &'static str {
+        "cuda"
+    }
+
+    fn devices(&self) -> usize {
+        self.kernels.len()
+    }
+
+    fn columns(&self) -> usize {
+        self.columns
+    }
+
+    fn run(&self, device: usize, lanes: usize, first: u64) -> Result<Vec<Vec<f64>>, BackendError> {
+        let k = self
+            .kernels
+            .get(device)
+            .ok_or_else(|| BackendError::Launch {
+                reason: format!("device {device} of {}", self.kernels.len()),
+            })?;
+        k.run(&[], lanes, first)
+    }
+}
+
+/// GPUs the driver reports (0 without a driver).
+pub fn device_count() -> usize {
+    probe()
+        .devices
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0)
 }
 
 impl CudaBackend {

@@ -4,14 +4,15 @@
 //! glibc's `exp`/`log`/`pow`, as the CPU executor does, so results are bit-identical with it.
 
 use super::{DEVICE_HELPERS, KERNEL_NAME, KernelSource};
+use crate::sim::backend::{BackendError, KernelRunner};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The shim header (prepended to the kernel source for the host compiler).
-pub const HOST_SHIM: &str = include_str!("../../../kernels/host_shim.h");
+pub const HOST_SHIM: &str = include_str!("../../../../../kernels/host_shim.h");
 /// The driver: reads input columns from a file, runs the grid as a loop, writes the outputs.
-pub const HOST_MAIN: &str = include_str!("../../../kernels/host_main.cpp");
+pub const HOST_MAIN: &str = include_str!("../../../../../kernels/host_main.cpp");
 
 /// Flags for the host compiler: no contraction into fused multiply-add, no fast math.
 pub const CXX_FLAGS: &[&str] = &[
@@ -157,11 +158,31 @@ impl HostKernel {
                 bytes.extend_from_slice(&v.to_le_bytes());
             }
         }
-        let (fin, fout) = (self.dir.join("in.bin"), self.dir.join("out.bin"));
-        std::fs::write(&fin, bytes).map_err(|e| format!("{}: {e}", fin.display()))?;
+        // Each call its own files: a runner pretending several devices runs them concurrently.
+        let call = SEQ.fetch_add(1, Ordering::Relaxed);
+        let (fin, fout) = (
+            self.dir.join(format!("in-{call}.bin")),
+            self.dir.join(format!("out-{call}.bin")),
+        );
+        let result = self.run_files(&bytes, &fin, &fout, lanes, first, block);
+        let _ = std::fs::remove_file(&fin);
+        let _ = std::fs::remove_file(&fout);
+        result
+    }
+
+    fn run_files(
+        &self,
+        bytes: &[u8],
+        fin: &std::path::Path,
+        fout: &std::path::Path,
+        lanes: usize,
+        first: u64,
+        block: u64,
+    ) -> Result<(Vec<Vec<f64>>, Vec<f64>), String> {
+        std::fs::write(fin, bytes).map_err(|e| format!("{}: {e}", fin.display()))?;
         let out = Command::new(&self.exe)
-            .arg(&fin)
-            .arg(&fout)
+            .arg(fin)
+            .arg(fout)
             .arg(first.to_string())
             .args((block > 0).then(|| block.to_string()))
             .output()
@@ -172,7 +193,7 @@ impl HostKernel {
                 String::from_utf8_lossy(&out.stderr)
             ));
         }
-        let b = std::fs::read(&fout).map_err(|e| format!("{}: {e}", fout.display()))?;
+        let b = std::fs::read(fout).map_err(|e| format!("{}: {e}", fout.display()))?;
         let want = 16 + 8 * lanes * self.n_outputs;
         let n_rec = if block > 0 {
             lanes.div_ceil(block as usize) * self.n_outputs * super::RECORD_LEN
@@ -200,5 +221,65 @@ impl HostKernel {
             Vec::new()
         };
         Ok((vals.chunks(lanes.max(1)).map(|c| c.to_vec()).collect(), rec))
+    }
+}
+
+/// The host shim as a [`KernelRunner`]: `mcsim run`'s GPU path with the generated kernel
+/// compiled by the host C++ compiler instead of NVRTC, pretending to be `devices` devices (each
+/// slice of [`crate::sim::backend::run_split`] runs in its own process). For tests only:
+/// `mcsim run` uses it when `MCSIM_TEST_HOST_KERNEL=1`, so the GPU run's wiring (device
+/// sampling, chunks, the device split, the statistics) is tested on every commit without a GPU.
+#[derive(Debug)]
+pub struct HostRunner {
+    kernel: HostKernel,
+    devices: usize,
+}
+
+impl HostRunner {
+    /// Compiles `k` (a sampling kernel: no input columns) for the host.
+    pub fn compile(k: &KernelSource, devices: usize) -> Result<HostRunner, BackendError> {
+        if k.n_inputs != 0 {
+            return Err(BackendError::Launch {
+                reason: "the kernel reads input columns; a run needs a sampling kernel".into(),
+            });
+        }
+        if !compiler_available() {
+            return Err(BackendError::Unavailable {
+                reason: format!("no host C++ compiler ({}) for the host shim", compiler()),
+            });
+        }
+        let kernel = HostKernel::compile(k).map_err(|reason| BackendError::Launch { reason })?;
+        Ok(HostRunner {
+            kernel,
+            devices: devices.max(1),
+        })
+    }
+}
+
+impl KernelRunner for HostRunner {
+    fn name(&self) -> &'static str {
+        "cuda (host shim)"
+    }
+
+    fn devices(&self) -> usize {
+        self.devices
+    }
+
+    fn columns(&self) -> usize {
+        self.kernel.n_outputs
+    }
+
+    fn run(&self, device: usize, lanes: usize, first: u64) -> Result<Vec<Vec<f64>>, BackendError> {
+        if device >= self.devices {
+            return Err(BackendError::Launch {
+                reason: format!("device {device} of {}", self.devices),
+            });
+        }
+        if lanes == 0 {
+            return Ok(vec![Vec::new(); self.kernel.n_outputs]);
+        }
+        self.kernel
+            .run_from(&[], lanes, first)
+            .map_err(|reason| BackendError::Launch { reason })
     }
 }

@@ -226,7 +226,10 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(book_file_name("file:///C:\\Data\\Prices.xlsx"), "Prices.xlsx");
+        assert_eq!(
+            book_file_name("file:///C:\\Data\\Prices.xlsx"),
+            "Prices.xlsx"
+        );
         assert_eq!(book_file_name("C:\\Data\\[Prices.xlsx]"), "Prices.xlsx");
         assert_eq!(book_file_name("../other/Book2.xlsm"), "Book2.xlsm");
         assert_eq!(book.sheets[0].name, "Prices");

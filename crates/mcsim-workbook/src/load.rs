@@ -166,13 +166,8 @@ pub(crate) fn load_impl(
             &part,
             &mut warnings,
         )?;
-        let rules = crate::validation::scan(
-            &mut pkg,
-            sheets.len(),
-            &entry.name,
-            &part,
-            &mut warnings,
-        )?;
+        let rules =
+            crate::validation::scan(&mut pkg, sheets.len(), &entry.name, &part, &mut warnings)?;
         data_validations.extend(rules.validations);
         conditional_formats.extend(rules.formats);
         let rows = crate::rows::scan(&mut pkg, &part)?;

@@ -34,9 +34,10 @@ pub(crate) fn scan(
     let Some(input) = pkg.open(part)? else {
         return Ok(Rules::default());
     };
-    let found = stream_contains(input, &[b"dataValidation", b"conditionalFormatting"]).map_err(
-        |e| LoadError::corrupt_with(file, format!("cannot decompress the part '{part}'"), e),
-    )?;
+    let found =
+        stream_contains(input, &[b"dataValidation", b"conditionalFormatting"]).map_err(|e| {
+            LoadError::corrupt_with(file, format!("cannot decompress the part '{part}'"), e)
+        })?;
     if !found {
         return Ok(Rules::default());
     }
@@ -270,7 +271,10 @@ mod tests {
         let x14 = &rules.formats[1];
         assert_eq!(x14.ranges, vec![(0, 7, 2, 7)]);
         assert_eq!(x14.rules.len(), 2);
-        assert!(x14.rules[0].formulas.is_empty(), "a data bar's threshold is no rule formula");
+        assert!(
+            x14.rules[0].formulas.is_empty(),
+            "a data bar's threshold is no rule formula"
+        );
         assert_eq!(x14.rules[1].formulas, vec!["Lists!A2=1"]);
     }
 

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::compare::{JsonValue, values_match};
 use crate::error::OpsError;
+use crate::validation::{ConditionalFormatReport, DataValidationReport};
 
 /// What [`parse()`] does.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +79,11 @@ pub struct ParseReport {
     pub simulation: SimulationSummary,
     /// What-If data tables (`{=TABLE(..)}`), recalculated with `--recalc` and in runs.
     pub data_tables: Vec<TableSummary>,
+    /// Data validation rules, checked against the recalculated values: the cells that break
+    /// them, and the rules whose formulas do not resolve.
+    pub data_validations: DataValidationReport,
+    /// Conditional formats: their rules, and those whose formulas do not resolve.
+    pub conditional_formats: ConditionalFormatReport,
 }
 
 /// One What-If data table.
@@ -287,7 +293,9 @@ pub struct CellResult {
 #[tracing::instrument(skip_all, fields(path = %options.path.display(), recalc = options.recalc))]
 pub fn parse(options: &ParseOptions) -> Result<ParseReport, OpsError> {
     let started = Instant::now();
-    let workbook = mcsim_workbook::load(&options.path, &options.load)?;
+    let mut workbook = mcsim_workbook::load(&options.path, &options.load)?;
+    let validations = std::mem::take(&mut workbook.data_validations);
+    let formats = std::mem::take(&mut workbook.conditional_formats);
     tracing::debug!(elapsed = ?started.elapsed(), sheets = workbook.sheets.len(), "loaded");
 
     let started = Instant::now();
@@ -313,6 +321,14 @@ pub fn parse(options: &ParseOptions) -> Result<ParseReport, OpsError> {
         &mut simulation,
     );
     report.simulation = simulation;
+    if !(validations.is_empty() && formats.is_empty()) {
+        let started = Instant::now();
+        let mut ev = recalculated(&model, &graph, &fixed);
+        report.data_validations =
+            crate::validation::check_validations(&model, &mut ev, &validations);
+        report.conditional_formats = crate::validation::check_formats(&model, &mut ev, &formats);
+        tracing::debug!(elapsed = ?started.elapsed(), "validation checked");
+    }
     if options.recalc {
         let started = Instant::now();
         report.recalc = Some(recalc(&model, &graph, &fixed));
@@ -529,7 +545,22 @@ fn analyse(path: &Path, model: &Model, graph: &Graph) -> ParseReport {
         recalc: None,
         simulation: SimulationSummary::default(),
         data_tables: Vec::new(),
+        data_validations: DataValidationReport::default(),
+        conditional_formats: ConditionalFormatReport::default(),
     }
+}
+
+/// An evaluator holding the recalculated values (distribution cells at their static value or
+/// mean, as in [`recalc`]).
+fn recalculated<'m>(model: &'m Model, graph: &Graph, fixed: &[(CellId, f64)]) -> Evaluator<'m> {
+    let mut evaluator = Evaluator::new(model);
+    for &(cell, v) in fixed {
+        evaluator.set_value(cell, Value::Number(v));
+    }
+    let keep: Vec<CellId> = fixed.iter().map(|f| f.0).collect();
+    mcsim_engine::sim::recalculate(&mut evaluator, graph, &keep);
+    mcsim_engine::table::recalc(model, graph, &mut evaluator, &keep);
+    evaluator
 }
 
 /// Recalculates every formula cell and compares with the stored values.

@@ -278,6 +278,9 @@ fn write_table(out: &mut impl Write, report: &ParseReport, show: usize) -> io::R
             )?;
         }
         more_line(out, dv.unresolved.len(), show)?;
+        for w in &dv.input_warnings {
+            writeln!(out, "  warning: {w}")?;
+        }
         if dv.unchecked_cells > 0 {
             writeln!(out, "  {} more cells not checked", dv.unchecked_cells)?;
         }

@@ -326,6 +326,12 @@ pub fn parse(options: &ParseOptions) -> Result<ParseReport, OpsError> {
         let mut ev = recalculated(&model, &graph, &fixed);
         report.data_validations =
             crate::validation::check_validations(&model, &mut ev, &validations);
+        report.data_validations.input_warnings = crate::validation::input_warnings(
+            &model,
+            &mut ev,
+            &validations,
+            &report.simulation.inputs,
+        );
         report.conditional_formats = crate::validation::check_formats(&model, &mut ev, &formats);
         tracing::debug!(elapsed = ?started.elapsed(), "validation checked");
     }

@@ -39,7 +39,7 @@ fn table_part(name: &str, reference: &str, columns: &[&str]) -> String {
 }
 
 /// The rules of the sheet `Input`, in the order Excel writes a worksheet's parts.
-const INPUT_RULES: &str = r#"<conditionalFormatting sqref="B2:B5"><cfRule type="expression" dxfId="0" priority="1"><formula>COUNTIF(Regions[Region],B2)=0</formula></cfRule></conditionalFormatting><conditionalFormatting sqref="C2:C4"><cfRule type="expression" dxfId="1" priority="2"><formula>C2&gt;SUM(INDIRECT("Gone[X]"))</formula></cfRule><cfRule type="cellIs" dxfId="1" priority="3" operator="greaterThan"><formula>MAX(Regions[Target])</formula></cfRule></conditionalFormatting><dataValidations count="9"><dataValidation type="list" allowBlank="1" showErrorMessage="1" sqref="B2:B5"><formula1>Regions[Region]</formula1></dataValidation><dataValidation type="list" allowBlank="1" showErrorMessage="1" sqref="C2:C4"><formula1>INDIRECT(&quot;Regions[Region]&quot;)</formula1></dataValidation><dataValidation type="list" allowBlank="1" showErrorMessage="1" sqref="D2:D3"><formula1>RegionList</formula1></dataValidation><dataValidation type="whole" allowBlank="1" showErrorMessage="1" sqref="E2:E6"><formula1>1</formula1><formula2>10</formula2></dataValidation><dataValidation type="decimal" operator="greaterThan" allowBlank="1" showErrorMessage="1" sqref="F2:F3"><formula1>G2</formula1></dataValidation><dataValidation type="list" allowBlank="1" showErrorMessage="1" sqref="I2:I3"><formula1>&quot;Yes,No&quot;</formula1></dataValidation><dataValidation type="custom" allowBlank="1" showErrorMessage="1" sqref="J2:J3"><formula1>J2&lt;=MAX(Regions[Target])</formula1></dataValidation><dataValidation type="list" allowBlank="1" showErrorMessage="1" sqref="K2"><formula1>INDIRECT(&quot;Missing[Col]&quot;)</formula1></dataValidation><dataValidation type="textLength" operator="lessThanOrEqual" allowBlank="1" showErrorMessage="1" sqref="L2:L3"><formula1>5</formula1></dataValidation></dataValidations><extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"><x14:dataValidations count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:dataValidation type="list" allowBlank="1" showInputMessage="1" showErrorMessage="1"><x14:formula1><xm:f>Data!$A$2:$A$4</xm:f></x14:formula1><xm:sqref>H2:H3</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst>"#;
+const INPUT_RULES: &str = r#"<conditionalFormatting sqref="B2:B5"><cfRule type="expression" dxfId="0" priority="1"><formula>COUNTIF(Regions[Region],B2)=0</formula></cfRule></conditionalFormatting><conditionalFormatting sqref="C2:C4"><cfRule type="expression" dxfId="1" priority="2"><formula>C2&gt;SUM(INDIRECT("Gone[X]"))</formula></cfRule><cfRule type="cellIs" dxfId="1" priority="3" operator="greaterThan"><formula>MAX(Regions[Target])</formula></cfRule></conditionalFormatting><dataValidations count="10"><dataValidation type="list" allowBlank="1" showErrorMessage="1" sqref="B2:B5"><formula1>Regions[Region]</formula1></dataValidation><dataValidation type="list" allowBlank="1" showErrorMessage="1" sqref="C2:C4"><formula1>INDIRECT(&quot;Regions[Region]&quot;)</formula1></dataValidation><dataValidation type="list" allowBlank="1" showErrorMessage="1" sqref="D2:D3"><formula1>RegionList</formula1></dataValidation><dataValidation type="whole" allowBlank="1" showErrorMessage="1" sqref="E2:E6"><formula1>1</formula1><formula2>10</formula2></dataValidation><dataValidation type="decimal" operator="greaterThan" allowBlank="1" showErrorMessage="1" sqref="F2:F3"><formula1>G2</formula1></dataValidation><dataValidation type="list" allowBlank="1" showErrorMessage="1" sqref="I2:I3"><formula1>&quot;Yes,No&quot;</formula1></dataValidation><dataValidation type="custom" allowBlank="1" showErrorMessage="1" sqref="J2:J3"><formula1>J2&lt;=MAX(Regions[Target])</formula1></dataValidation><dataValidation type="list" allowBlank="1" showErrorMessage="1" sqref="K2"><formula1>INDIRECT(&quot;Missing[Col]&quot;)</formula1></dataValidation><dataValidation type="textLength" operator="lessThanOrEqual" allowBlank="1" showErrorMessage="1" sqref="L2:L3"><formula1>5</formula1></dataValidation><dataValidation type="decimal" allowBlank="1" showErrorMessage="1" sqref="M2:M4"><formula1>0</formula1><formula2>10</formula2></dataValidation></dataValidations><extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}" xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"><x14:dataValidations count="1" xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><x14:dataValidation type="list" allowBlank="1" showInputMessage="1" showErrorMessage="1"><x14:formula1><xm:f>Data!$A$2:$A$4</xm:f></x14:formula1><xm:sqref>H2:H3</xm:sqref></x14:dataValidation></x14:dataValidations></ext></extLst>"#;
 
 fn write_validation_book(path: &Path) {
     let cells = [
@@ -88,6 +88,11 @@ fn write_validation_book(path: &Path) {
         // Text length at most 5.
         ("Input!L2", "short"),
         ("Input!L3", "longer"),
+        // Simulation inputs under `decimal between 0 and 10`: their means (5, 5, 10) pass, but
+        // the normal and the uniform over 0..20 can draw outside the bounds.
+        ("Input!M2", "=RiskTriang(2,5,8)"),
+        ("Input!M3", "=RiskNormal(5,1)"),
+        ("Input!M4", "=RiskUniform(0,20)"),
     ];
     let parts = vec![
         (
@@ -120,7 +125,7 @@ fn data_validation_rules_are_read() {
     write_validation_book(&path);
     let wb = load(&path, &LoadOptions::default()).unwrap();
     assert!(wb.warnings.is_empty(), "{:?}", wb.warnings);
-    assert_eq!(wb.data_validations.len(), 10);
+    assert_eq!(wb.data_validations.len(), 11);
     assert!(wb.data_validations.iter().all(|d| d.sheet == 1));
     let x14 = wb.data_validations.last().unwrap();
     assert_eq!(x14.kind, "list");
@@ -141,10 +146,10 @@ fn parse_reports_the_cells_that_break_their_validation() {
     write_validation_book(&path);
     let report = mcsim_ops::parse(&ParseOptions::new(&path)).unwrap();
     let dv = &report.data_validations;
-    assert_eq!(dv.rules, 10);
-    // Checked: B2:B4, C2:C3, D2:D3, E2:E6, F2:F3, I2:I3, J2:J3, L2:L3, H2:H3 (K2's rule is
-    // unresolved; B5 and C4 are blank).
-    assert_eq!(dv.cells, 3 + 2 + 2 + 5 + 2 + 2 + 2 + 2 + 2);
+    assert_eq!(dv.rules, 11);
+    // Checked: B2:B4, C2:C3, D2:D3, E2:E6, F2:F3, I2:I3, J2:J3, L2:L3, M2:M4, H2:H3 (K2's
+    // rule is unresolved; B5 and C4 are blank).
+    assert_eq!(dv.cells, 3 + 2 + 2 + 5 + 2 + 2 + 2 + 2 + 3 + 2);
     let got: BTreeSet<&str> = dv.violations.iter().map(|v| v.cell.as_str()).collect();
     let want: BTreeSet<&str> = [
         "Input!B3", "Input!C3", "Input!D3", "Input!E3", "Input!E4", "Input!E6", "Input!F3",
@@ -175,6 +180,20 @@ fn parse_reports_the_cells_that_break_their_validation() {
         dv.unresolved
     );
 
+    // The inputs whose distribution reaches outside the rule: the normal (unbounded) and the
+    // uniform over 0..20; the triangular stays within 2..8.
+    let flagged: Vec<&str> = dv
+        .input_warnings
+        .iter()
+        .map(|w| w.split(':').next().unwrap())
+        .collect();
+    assert_eq!(flagged, ["Input!M3", "Input!M4"], "{:?}", dv.input_warnings);
+    assert!(
+        dv.input_warnings[1].contains("from 0 to 20"),
+        "{:?}",
+        dv.input_warnings
+    );
+
     // Three conditional-format rules; the one over the missing table `Gone` does not resolve.
     let cf = &report.conditional_formats;
     assert_eq!(cf.rules, 3);
@@ -184,7 +203,7 @@ fn parse_reports_the_cells_that_break_their_validation() {
 
     // The JSON keys.
     let json = serde_json::to_value(&report).unwrap();
-    assert_eq!(json["data_validations"]["rules"], 10);
+    assert_eq!(json["data_validations"]["rules"], 11);
     assert_eq!(
         json["data_validations"]["violations"][0]["cell"],
         "Input!B3"

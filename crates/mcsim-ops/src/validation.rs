@@ -167,7 +167,14 @@ fn unresolved_at_origin(
         Value::Array(a) => a.data.first().cloned().unwrap_or(Value::Empty),
         v => v.clone(),
     };
+    // @RISK's cell-colouring rules name formulas that @RISK defines while it runs.
+    let risk_name = matches!(&f.expr.kind, mcsim_formula::ExprKind::Name { sheet: None, name }
+        if name.get(..14).is_some_and(|p| p.eq_ignore_ascii_case("RiskColorCells")));
     match first {
+        Value::Error(ErrorKind::Name) if risk_name => Some(format!(
+            "`{}` is an @RISK display rule (the name is defined by @RISK while it runs)",
+            f.text
+        )),
         Value::Error(e @ (ErrorKind::Ref | ErrorKind::Name)) => Some(format!(
             "`{}` answers {} at {}",
             f.text,

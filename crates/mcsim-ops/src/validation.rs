@@ -326,9 +326,13 @@ pub fn input_warnings(
                 _ => false,
             };
             if escapes {
+                let named = if input.name == label {
+                    String::new()
+                } else {
+                    format!(" ({})", input.name)
+                };
                 out.push(format!(
-                    "{label}: the input {} draws from {} to {}, outside its validation rule {}",
-                    input.name,
+                    "{label}: the input{named} draws from {} to {}, outside its validation rule {}",
                     show_bound(lo),
                     show_bound(hi),
                     rule_label(dv)

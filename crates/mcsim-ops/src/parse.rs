@@ -321,23 +321,34 @@ pub fn parse(options: &ParseOptions) -> Result<ParseReport, OpsError> {
         &mut simulation,
     );
     report.simulation = simulation;
+    // One recalculation serves the validation check and `--recalc`. Conditional formats alone
+    // only need their formulas resolved: a lazy evaluator computes what they read.
+    let mut state =
+        (options.recalc || !validations.is_empty()).then(|| recalculated(&model, &graph, &fixed));
     if !(validations.is_empty() && formats.is_empty()) {
         let started = Instant::now();
-        let mut ev = recalculated(&model, &graph, &fixed);
-        report.data_validations =
-            crate::validation::check_validations(&model, &mut ev, &validations);
-        report.data_validations.input_warnings = crate::validation::input_warnings(
-            &model,
-            &mut ev,
-            &validations,
-            &report.simulation.inputs,
-        );
-        report.conditional_formats = crate::validation::check_formats(&model, &mut ev, &formats);
+        let mut lazy;
+        let ev = match state.as_mut() {
+            Some((ev, _)) => ev,
+            None => {
+                lazy = Evaluator::new(&model);
+                for &(cell, v) in &fixed {
+                    lazy.set_value(cell, Value::Number(v));
+                }
+                &mut lazy
+            }
+        };
+        report.data_validations = crate::validation::check_validations(&model, ev, &validations);
+        report.data_validations.input_warnings =
+            crate::validation::input_warnings(&model, ev, &validations, &report.simulation.inputs);
+        report.conditional_formats = crate::validation::check_formats(&model, ev, &formats);
         tracing::debug!(elapsed = ?started.elapsed(), "validation checked");
     }
-    if options.recalc {
+    if options.recalc
+        && let Some(state) = state
+    {
         let started = Instant::now();
-        report.recalc = Some(recalc(&model, &graph, &fixed));
+        report.recalc = Some(recalc_with(&model, &graph, state));
         tracing::debug!(elapsed = ?started.elapsed(), "recalculated");
     }
     Ok(report)
@@ -556,31 +567,31 @@ fn analyse(path: &Path, model: &Model, graph: &Graph) -> ParseReport {
     }
 }
 
-/// An evaluator holding the recalculated values (distribution cells at their static value or
-/// mean, as in [`recalc`]).
-fn recalculated<'m>(model: &'m Model, graph: &Graph, fixed: &[(CellId, f64)]) -> Evaluator<'m> {
+/// A recalculated evaluator and the data-table cells with their new values.
+type Recalculated<'m> = (Evaluator<'m>, Vec<(CellId, Value)>);
+
+/// Recalculates the workbook: distribution cells show their RiskStatic value or their mean, as
+/// @RISK does outside a simulation; circular references iterate, as Excel's iterative
+/// calculation; then the data tables.
+fn recalculated<'m>(model: &'m Model, graph: &Graph, fixed: &[(CellId, f64)]) -> Recalculated<'m> {
     let mut evaluator = Evaluator::new(model);
     for &(cell, v) in fixed {
         evaluator.set_value(cell, Value::Number(v));
     }
     let keep: Vec<CellId> = fixed.iter().map(|f| f.0).collect();
     mcsim_engine::sim::recalculate(&mut evaluator, graph, &keep);
-    mcsim_engine::table::recalc(model, graph, &mut evaluator, &keep);
-    evaluator
+    let tables = mcsim_engine::table::recalc(model, graph, &mut evaluator, &keep);
+    (evaluator, tables)
 }
 
 /// Recalculates every formula cell and compares with the stored values.
+#[cfg(test)]
 fn recalc(model: &Model, graph: &Graph, fixed: &[(CellId, f64)]) -> Recalc {
-    let mut evaluator = Evaluator::new(model);
-    // Distribution cells show their RiskStatic value or their mean, as @RISK does outside a
-    // simulation.
-    for &(cell, v) in fixed {
-        evaluator.set_value(cell, Value::Number(v));
-    }
-    let keep: Vec<CellId> = fixed.iter().map(|f| f.0).collect();
-    // Circular references by iteration, as Excel's iterative calculation.
-    mcsim_engine::sim::recalculate(&mut evaluator, graph, &keep);
-    let tables = mcsim_engine::table::recalc(model, graph, &mut evaluator, &keep);
+    recalc_with(model, graph, recalculated(model, graph, fixed))
+}
+
+/// Compares the values of a recalculation ([`recalculated`]) with the stored values.
+fn recalc_with(model: &Model, graph: &Graph, (evaluator, tables): Recalculated<'_>) -> Recalc {
     let values = evaluator.values();
 
     // A cell is volatile when it calls a volatile function (RAND, NOW, TODAY, ...) or depends on

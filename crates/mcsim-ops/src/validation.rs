@@ -121,6 +121,9 @@ struct RuleFormula<'a> {
     expr: Expr,
     sheet: u32,
     origin: (u32, u32),
+    /// The formula has the same value at every cell of the rule (no relative reference, no
+    /// `[@Col]`, no `ROW()`/`COLUMN()`): a list's source is evaluated once.
+    fixed: bool,
 }
 
 impl RuleFormula<'_> {
@@ -148,11 +151,21 @@ impl RuleFormula<'_> {
 fn compile<'a>(text: &'a str, sheet: usize, ranges: &[Range]) -> Result<RuleFormula<'a>, String> {
     let expr = parse(text).map_err(|e| format!("`{text}` does not parse: {}", e.message))?;
     let origin = ranges.first().map_or((0, 0), |r| (r.0, r.1));
+    let mut shifted = expr.clone();
+    shifted.shift_relative(1, 1);
+    let upper = text.to_uppercase();
+    let fixed = shifted.to_string() == expr.to_string()
+        && !upper.contains('@')
+        && !upper.contains("THIS ROW")
+        && !upper.contains("ROW(")
+        && !upper.contains("COLUMN(")
+        && !upper.contains("CELL(");
     Ok(RuleFormula {
         text,
         expr,
         sheet: sheet as u32,
         origin,
+        fixed,
     })
 }
 
@@ -233,6 +246,9 @@ pub fn check_validations(
             report.unresolved.push(unresolved(reason));
             continue;
         }
+        // A list whose source is the same for every cell is evaluated once.
+        let list = (dv.kind == "list" && f1.fixed)
+            .then(|| f1.eval(model, ev, f1.origin.0, f1.origin.1, true));
         for cell in rule_cells(model, dv.sheet, &dv.ranges) {
             if report.cells >= MAX_CHECKED_CELLS {
                 report.unchecked_cells += 1;
@@ -247,7 +263,11 @@ pub fn check_validations(
                 let c = &model.cells[cell as usize];
                 (c.row, c.col)
             };
-            if !passes(dv, &value, &f1, f2.as_ref(), model, ev, row, col) {
+            let ok = match &list {
+                Some(source) => !matches!(value, Value::Error(_)) && in_list(&value, source),
+                None => passes(dv, &value, &f1, f2.as_ref(), model, ev, row, col),
+            };
+            if !ok {
                 report.violation_count += 1;
                 if report.violations.len() < MAX_LISTED_VIOLATIONS {
                     report.violations.push(Violation {
@@ -543,5 +563,18 @@ mod tests {
         assert!(!in_list(&text("North"), &text("East,West")));
         assert!(in_list(&Value::Number(2.0), &text("1,2,3")));
         assert!(!in_list(&Value::Number(4.0), &text("1,2,3")));
+    }
+
+    #[test]
+    fn position_independent_formulas() {
+        let fixed = |t: &str| compile(t, 0, &[(1, 1, 5, 1)]).unwrap().fixed;
+        assert!(fixed("$A$1:$A$3"));
+        assert!(fixed("Regions[Region]"));
+        assert!(fixed("INDIRECT(\"Regions[Region]\")"));
+        assert!(fixed("RegionList"));
+        assert!(!fixed("A1:A3"));
+        assert!(!fixed("$A1"));
+        assert!(!fixed("INDIRECT(\"Regions[@Region]\")"));
+        assert!(!fixed("OFFSET($A$1,ROW()-1,0)"));
     }
 }

@@ -245,6 +245,63 @@ fn write_table(out: &mut impl Write, report: &ParseReport, show: usize) -> io::R
         }
         more_line(out, report.data_tables.len(), show)?;
     }
+    let dv = &report.data_validations;
+    if dv.rules > 0 {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Data validation: {} rule{}, {} cell{} checked, {} violation{}",
+            dv.rules,
+            plural(dv.rules),
+            dv.cells,
+            plural(dv.cells),
+            dv.violation_count,
+            plural(dv.violation_count)
+        )?;
+        for v in dv.violations.iter().take(show) {
+            writeln!(
+                out,
+                "  {:<20} {:<20} breaks {}",
+                v.cell,
+                truncate(&show_value(&v.value), 20),
+                truncate(&v.rule, 60)
+            )?;
+        }
+        more_line(out, dv.violation_count, show)?;
+        for u in dv.unresolved.iter().take(show) {
+            writeln!(
+                out,
+                "  not checked: {} {}: {}",
+                u.range,
+                truncate(&u.rule, 40),
+                u.reason
+            )?;
+        }
+        more_line(out, dv.unresolved.len(), show)?;
+        for w in &dv.input_warnings {
+            writeln!(out, "  warning: {w}")?;
+        }
+        if dv.unchecked_cells > 0 {
+            writeln!(out, "  {} more cells not checked", dv.unchecked_cells)?;
+        }
+    }
+    let cf = &report.conditional_formats;
+    if cf.rules > 0 {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Conditional formatting: {} rule{}, {} formula{}, {} unresolved",
+            cf.rules,
+            plural(cf.rules),
+            cf.formulas,
+            plural(cf.formulas),
+            cf.unresolved.len()
+        )?;
+        for u in cf.unresolved.iter().take(show) {
+            writeln!(out, "  {} {}: {}", u.range, truncate(&u.rule, 40), u.reason)?;
+        }
+        more_line(out, cf.unresolved.len(), show)?;
+    }
     if let Some(cmd) = &sim.suggested_command {
         writeln!(out)?;
         if let Some(t) = report.data_tables.iter().find(|t| t.simulation_loop) {

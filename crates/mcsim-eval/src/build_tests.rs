@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 use crate::{Evaluator, Graph, Model, Value};
+use mcsim_formula::ErrorKind;
 use mcsim_workbook::{Cell, CellValue, Formula as WbFormula, Sheet as WbSheet, Table, Workbook};
 
 fn num(row: u32, col: u32, v: f64) -> Cell {
@@ -140,6 +141,7 @@ fn shared_formulas_read_other_workbooks_per_cell() {
                     (2, 0, CellValue::Number(3.0)),
                 ]),
             }],
+            ..ExternalBook::default()
         }],
         ..Workbook::default()
     };
@@ -150,5 +152,92 @@ fn shared_formulas_read_other_workbooks_per_cell() {
     for (row, col, want) in [(0, 1, 10.0), (1, 1, 20.0), (2, 1, 30.0), (0, 2, 1.25)] {
         let id = model.find(0, row, col).unwrap();
         assert_eq!(ev.value(id), &Value::Number(want), "row {row} col {col}");
+    }
+}
+
+/// Defined names of another workbook: `[1]!Name`, a name local to one of its sheets, the
+/// file-name form, a constant name, and names the link does not define.
+#[test]
+fn defined_names_of_other_workbooks_read_the_cache() {
+    use mcsim_workbook::{ExternalBook, ExternalName, ExternalSheet};
+    let cells = [
+        "[1]!Rate*100",
+        "[1]Other!Rate",
+        "'C:\\Data\\[Prices.xlsx]'!Rate+1",
+        "[1]!Half",
+        "SUM([1]!Block)",
+        "[1]!Nope",
+        "[2]!Rate",
+        "'C:\\Data\\[Unknown.xlsx]'!Rate",
+        "'C:\\Data\\[prices.XLSX]Data'!A1",
+    ];
+    let wb = Workbook {
+        sheets: vec![WbSheet {
+            name: "S".into(),
+            cells: cells
+                .iter()
+                .enumerate()
+                .map(|(i, f)| formula(i as u32, 0, WbFormula::Text((*f).into())))
+                .collect(),
+        }],
+        external_books: vec![ExternalBook {
+            sheets: vec![
+                ExternalSheet {
+                    name: "Data".into(),
+                    cells: Some(vec![
+                        (0, 0, CellValue::Number(1.0)),
+                        (0, 1, CellValue::Number(0.25)),
+                        (1, 0, CellValue::Number(2.0)),
+                    ]),
+                },
+                ExternalSheet {
+                    name: "Other".into(),
+                    cells: Some(vec![(4, 4, CellValue::Number(7.0))]),
+                },
+            ],
+            names: vec![
+                ExternalName {
+                    name: "Rate".into(),
+                    refers_to: "Data!$B$1".into(),
+                    sheet: None,
+                },
+                ExternalName {
+                    name: "Rate".into(),
+                    refers_to: "Other!$E$5".into(),
+                    sheet: Some(1),
+                },
+                ExternalName {
+                    name: "Half".into(),
+                    refers_to: "0.5".into(),
+                    sheet: None,
+                },
+                ExternalName {
+                    name: "Block".into(),
+                    refers_to: "Data!$A$1:$A$2".into(),
+                    sheet: None,
+                },
+            ],
+            target: Some("file:///C:/Data/Prices.xlsx".into()),
+        }],
+        ..Workbook::default()
+    };
+    let model = Model::from_workbook(&wb);
+    let graph = Graph::build(&model);
+    let mut ev = Evaluator::new(&model);
+    ev.run(&graph.order);
+    let want = [
+        Value::Number(25.0),
+        Value::Number(7.0),
+        Value::Number(1.25),
+        Value::Number(0.5),
+        Value::Number(3.0),
+        Value::Error(ErrorKind::Ref),
+        Value::Error(ErrorKind::Ref),
+        Value::Error(ErrorKind::Ref),
+        Value::Number(1.0),
+    ];
+    for (row, want) in want.iter().enumerate() {
+        let id = model.find(0, row as u32, 0).unwrap();
+        assert_eq!(ev.value(id), want, "{}", cells[row]);
     }
 }

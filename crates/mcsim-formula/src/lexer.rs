@@ -252,6 +252,12 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, ParseError> {
                     i = w + 1;
                     continue;
                 }
+                // `[1]!Rate`: a defined name of another workbook, qualified by the book alone.
+                if w == k && chars.get(k).map(|c| c.1) == Some('!') {
+                    push(&mut out, Tok::Sheet(format!("[{body}]")), k + 1);
+                    i = k + 1;
+                    continue;
+                }
                 if chars
                     .get(k)
                     .is_some_and(|c| is_word_char(c.1) || c.1 == '\'' || c.1 == '!')

@@ -349,7 +349,13 @@ impl Reference {
     /// For a 3D reference (`Sheet1:Sheet3!A1`, stored with the sheet `Sheet1:Sheet3`), its first
     /// and last sheet as written.
     pub fn sheet_span(&self) -> Option<(&str, &str)> {
-        self.sheet.as_deref()?.split_once(':')
+        let sheet = self.sheet.as_deref()?;
+        // A sheet of another workbook named by its path (`C:\Data\[Book.xlsx]Sheet1`): its
+        // `:` is the drive's.
+        if sheet.contains('[') {
+            return None;
+        }
+        sheet.split_once(':')
     }
 }
 

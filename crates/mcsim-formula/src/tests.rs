@@ -127,7 +127,6 @@ fn errors_carry_positions() {
         ("1+)", 2),
         ("{1,2;3}", 0),
         ("A1 1", 3),
-        ("[1]!Rate", 0),
         ("1 ~ 2", 2),
     ] {
         let err = parse(src).expect_err(src);
@@ -340,7 +339,6 @@ fn structured_references_inside_formulas() {
         "Table1[[A]:[B]:[C]]",
         "Table1[[A],[B]]",
         "Table1[[A]",
-        "[1]!Rate",
         "Table1[[A]]x",
     ] {
         assert!(parse(bad).is_err(), "{bad} parsed");
@@ -561,4 +559,30 @@ fn references_to_other_workbooks_name_their_sheet_with_the_book_index() {
     }
     let e = parse("SUM([1]Sheet1!A1:A3)*2").unwrap();
     assert_eq!(e.to_string(), "SUM('[1]Sheet1'!A1:A3)*2");
+}
+
+#[test]
+fn defined_names_of_other_workbooks_are_qualified_by_the_book() {
+    for (src, sheet, name) in [
+        ("[1]!Rate", "[1]", "Rate"),
+        (
+            "'C:\\Data\\[Prices.xlsx]'!Rate",
+            "C:\\Data\\[Prices.xlsx]",
+            "Rate",
+        ),
+        ("[2]Sheet1!Local", "[2]Sheet1", "Local"),
+    ] {
+        let e = parse(src).unwrap();
+        match &e.kind {
+            ExprKind::Name { sheet: s, name: n } => {
+                assert_eq!(s.as_deref(), Some(sheet), "{src}");
+                assert_eq!(n, name, "{src}");
+            }
+            other => panic!("{src}: {other:?}"),
+        }
+    }
+    // Round trip through the display form.
+    let e = parse("[1]!Rate*2").unwrap();
+    let again = parse(&e.to_string()).unwrap();
+    assert_eq!(e.to_string(), again.to_string());
 }

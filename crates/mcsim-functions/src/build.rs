@@ -49,26 +49,138 @@ const MAX_EXTERNAL_CELLS: u64 = 1 << 20;
 /// `[1]Sheet1`) by the values Excel cached from them, which Excel shows while the other workbook
 /// is closed: a cell by its value, a range by an array of its values (uncached cells inside a
 /// range are blank). A reference to a book, sheet or cells with no cached value is `#REF!`.
+///
+/// A defined name of another workbook (`[1]!Rate`, `'C:\\Data\\[Prices.xlsx]'!Rate`, or
+/// `[1]Sheet1!Rate` for a name local to a sheet) becomes the cached value of what the name
+/// refers to there (a constant name, its constant); a name the link does not define is `#REF!`.
+/// A sheet qualified by the other workbook's file name rather than its index
+/// (`'C:\\Data\\[Prices.xlsx]Sheet1'!A1`) names the link whose target has that file name.
 fn external_values(e: &mut Expr, books: &[mcsim_workbook::ExternalBook]) {
-    e.walk_mut(&mut |x| {
-        let ExprKind::Ref(r) = &x.kind else {
-            return;
+    e.walk_mut(&mut |x| match &x.kind {
+        ExprKind::Ref(r) => {
+            let Some(sheet) = r.sheet.as_deref().filter(|s| is_external(s)) else {
+                return;
+            };
+            let single = matches!(r.kind, mcsim_formula::RefKind::Cell(_));
+            x.kind = match external_book(sheet, books) {
+                Some((book, name)) => external_value(books, book, name, r.bounds(), single, x.span),
+                None => ExprKind::Error(ErrorKind::Ref),
+            };
+        }
+        ExprKind::Name {
+            sheet: Some(sheet),
+            name,
+        } if is_external(sheet) => {
+            x.kind = match external_book(sheet, books) {
+                Some((book, local)) => external_name(books, book, local, name, x.span),
+                None => ExprKind::Error(ErrorKind::Ref),
+            };
+        }
+        _ => {}
+    });
+}
+
+/// A sheet qualifier that names another workbook (Excel's sheet names cannot hold `[`).
+fn is_external(sheet: &str) -> bool {
+    sheet.contains('[')
+}
+
+/// The link (1-based) and the sheet part of an external qualifier: `[2]Prices` → (2, `Prices`),
+/// `[1]` → (1, ``), `C:\\Data\\[Prices.xlsx]Sheet1` → (the link to `Prices.xlsx`, `Sheet1`).
+fn external_book<'s>(
+    sheet: &'s str,
+    books: &[mcsim_workbook::ExternalBook],
+) -> Option<(usize, &'s str)> {
+    if let Some(found) = split_external(sheet) {
+        return Some(found);
+    }
+    let open = sheet.rfind('[')?;
+    let close = open + sheet[open..].find(']')?;
+    let file = mcsim_workbook::book_file_name(&sheet[open + 1..close]);
+    let index = books.iter().position(|b| {
+        b.target
+            .as_deref()
+            .is_some_and(|t| mcsim_workbook::book_file_name(t).eq_ignore_ascii_case(file))
+    })?;
+    Some((index + 1, &sheet[close + 1..]))
+}
+
+/// The cached value of the defined name `name` of link `book`: the name local to the sheet
+/// `local` when there is one, else the workbook-level name.
+fn external_name(
+    books: &[mcsim_workbook::ExternalBook],
+    book: usize,
+    local: &str,
+    name: &str,
+    span: mcsim_formula::Span,
+) -> ExprKind {
+    let Some(bk) = book.checked_sub(1).and_then(|i| books.get(i)) else {
+        return ExprKind::Error(ErrorKind::Ref);
+    };
+    let local_sheet = if local.is_empty() {
+        None
+    } else {
+        bk.sheets
+            .iter()
+            .position(|s| s.name.eq_ignore_ascii_case(local))
+    };
+    let found = bk
+        .names
+        .iter()
+        .filter(|n| n.name.eq_ignore_ascii_case(name))
+        .filter_map(|n| match (n.sheet, local_sheet) {
+            (Some(a), Some(b)) if a == b => Some((0, n)),
+            (None, _) => Some((1, n)),
+            _ => None,
+        })
+        .min_by_key(|(rank, _)| *rank)
+        .map(|(_, n)| n);
+    let Some(n) = found else {
+        return ExprKind::Error(ErrorKind::Ref);
+    };
+    let Ok(target) = parse(&n.refers_to) else {
+        return ExprKind::Error(ErrorKind::Ref);
+    };
+    if let ExprKind::Ref(r) = &target.kind {
+        let sheet = match (r.sheet.as_deref(), n.sheet) {
+            (Some(s), _) => Some(s.to_owned()),
+            (None, Some(i)) => bk.sheets.get(i).map(|s| s.name.clone()),
+            (None, None) => None,
         };
-        let Some((book, name)) = r.sheet.as_deref().and_then(split_external) else {
-            return;
+        let Some(sheet) = sheet.filter(|s| !s.contains(':')) else {
+            return ExprKind::Error(ErrorKind::Ref);
         };
         let single = matches!(r.kind, mcsim_formula::RefKind::Cell(_));
-        x.kind = external_value(books, book, name, r.bounds(), single, x.span);
+        return external_value(books, book, &sheet, r.bounds(), single, span);
+    }
+    // A constant name (`=0.07`, `={1,2}`); anything computed over the other workbook is not
+    // cached.
+    let mut computed = false;
+    target.walk(&mut |x| {
+        computed |= matches!(
+            x.kind,
+            ExprKind::Ref(_)
+                | ExprKind::Name { .. }
+                | ExprKind::Call { .. }
+                | ExprKind::Structured(_)
+        );
     });
+    if computed {
+        ExprKind::Error(ErrorKind::Ref)
+    } else {
+        target.kind
+    }
 }
 
 /// Does the expression refer to another workbook?
 fn has_external_refs(e: &Expr) -> bool {
     let mut found = false;
-    e.walk(&mut |x| {
-        if let ExprKind::Ref(r) = &x.kind {
-            found |= r.sheet.as_deref().and_then(split_external).is_some();
-        }
+    e.walk(&mut |x| match &x.kind {
+        ExprKind::Ref(r) => found |= r.sheet.as_deref().is_some_and(is_external),
+        ExprKind::Name {
+            sheet: Some(sheet), ..
+        } => found |= is_external(sheet),
+        _ => {}
     });
     found
 }

@@ -31,6 +31,7 @@ pub mod merge;
 pub mod parse;
 pub mod results;
 pub mod run;
+pub mod validation;
 
 pub use compare::{ABSOLUTE_TOLERANCE, JsonValue, RELATIVE_TOLERANCE, values_match};
 pub use error::{ErrorKind, OpsError};

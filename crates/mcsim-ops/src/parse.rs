@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::compare::{JsonValue, values_match};
 use crate::error::OpsError;
+use crate::validation::{ConditionalFormatReport, DataValidationReport};
 
 /// What [`parse()`] does.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +79,11 @@ pub struct ParseReport {
     pub simulation: SimulationSummary,
     /// What-If data tables (`{=TABLE(..)}`), recalculated with `--recalc` and in runs.
     pub data_tables: Vec<TableSummary>,
+    /// Data validation rules, checked against the recalculated values: the cells that break
+    /// them, and the rules whose formulas do not resolve.
+    pub data_validations: DataValidationReport,
+    /// Conditional formats: their rules, and those whose formulas do not resolve.
+    pub conditional_formats: ConditionalFormatReport,
 }
 
 /// One What-If data table.
@@ -287,7 +293,9 @@ pub struct CellResult {
 #[tracing::instrument(skip_all, fields(path = %options.path.display(), recalc = options.recalc))]
 pub fn parse(options: &ParseOptions) -> Result<ParseReport, OpsError> {
     let started = Instant::now();
-    let workbook = mcsim_workbook::load(&options.path, &options.load)?;
+    let mut workbook = mcsim_workbook::load(&options.path, &options.load)?;
+    let validations = std::mem::take(&mut workbook.data_validations);
+    let formats = std::mem::take(&mut workbook.conditional_formats);
     tracing::debug!(elapsed = ?started.elapsed(), sheets = workbook.sheets.len(), "loaded");
 
     let started = Instant::now();
@@ -313,9 +321,34 @@ pub fn parse(options: &ParseOptions) -> Result<ParseReport, OpsError> {
         &mut simulation,
     );
     report.simulation = simulation;
-    if options.recalc {
+    // One recalculation serves the validation check and `--recalc`. Conditional formats alone
+    // only need their formulas resolved: a lazy evaluator computes what they read.
+    let mut state =
+        (options.recalc || !validations.is_empty()).then(|| recalculated(&model, &graph, &fixed));
+    if !(validations.is_empty() && formats.is_empty()) {
         let started = Instant::now();
-        report.recalc = Some(recalc(&model, &graph, &fixed));
+        let mut lazy;
+        let ev = match state.as_mut() {
+            Some((ev, _)) => ev,
+            None => {
+                lazy = Evaluator::new(&model);
+                for &(cell, v) in &fixed {
+                    lazy.set_value(cell, Value::Number(v));
+                }
+                &mut lazy
+            }
+        };
+        report.data_validations = crate::validation::check_validations(&model, ev, &validations);
+        report.data_validations.input_warnings =
+            crate::validation::input_warnings(&model, ev, &validations, &report.simulation.inputs);
+        report.conditional_formats = crate::validation::check_formats(&model, ev, &formats);
+        tracing::debug!(elapsed = ?started.elapsed(), "validation checked");
+    }
+    if options.recalc
+        && let Some(state) = state
+    {
+        let started = Instant::now();
+        report.recalc = Some(recalc_with(&model, &graph, state));
         tracing::debug!(elapsed = ?started.elapsed(), "recalculated");
     }
     Ok(report)
@@ -529,21 +562,36 @@ fn analyse(path: &Path, model: &Model, graph: &Graph) -> ParseReport {
         recalc: None,
         simulation: SimulationSummary::default(),
         data_tables: Vec::new(),
+        data_validations: DataValidationReport::default(),
+        conditional_formats: ConditionalFormatReport::default(),
     }
 }
 
-/// Recalculates every formula cell and compares with the stored values.
-fn recalc(model: &Model, graph: &Graph, fixed: &[(CellId, f64)]) -> Recalc {
+/// A recalculated evaluator and the data-table cells with their new values.
+type Recalculated<'m> = (Evaluator<'m>, Vec<(CellId, Value)>);
+
+/// Recalculates the workbook: distribution cells show their RiskStatic value or their mean, as
+/// @RISK does outside a simulation; circular references iterate, as Excel's iterative
+/// calculation; then the data tables.
+fn recalculated<'m>(model: &'m Model, graph: &Graph, fixed: &[(CellId, f64)]) -> Recalculated<'m> {
     let mut evaluator = Evaluator::new(model);
-    // Distribution cells show their RiskStatic value or their mean, as @RISK does outside a
-    // simulation.
     for &(cell, v) in fixed {
         evaluator.set_value(cell, Value::Number(v));
     }
     let keep: Vec<CellId> = fixed.iter().map(|f| f.0).collect();
-    // Circular references by iteration, as Excel's iterative calculation.
     mcsim_engine::sim::recalculate(&mut evaluator, graph, &keep);
     let tables = mcsim_engine::table::recalc(model, graph, &mut evaluator, &keep);
+    (evaluator, tables)
+}
+
+/// Recalculates every formula cell and compares with the stored values.
+#[cfg(test)]
+fn recalc(model: &Model, graph: &Graph, fixed: &[(CellId, f64)]) -> Recalc {
+    recalc_with(model, graph, recalculated(model, graph, fixed))
+}
+
+/// Compares the values of a recalculation ([`recalculated`]) with the stored values.
+fn recalc_with(model: &Model, graph: &Graph, (evaluator, tables): Recalculated<'_>) -> Recalc {
     let values = evaluator.values();
 
     // A cell is volatile when it calls a volatile function (RAND, NOW, TODAY, ...) or depends on

@@ -8,7 +8,7 @@ use quick_xml::events::Event;
 
 use crate::error::{BoxError, LoadError};
 use crate::guard::Package;
-use crate::model::{CellValue, ExternalBook, ExternalSheet};
+use crate::model::{CellValue, ExternalBook, ExternalName, ExternalSheet};
 use crate::package;
 use crate::xml;
 
@@ -53,7 +53,12 @@ pub(crate) fn read_external_books(
             None => None,
         };
         let book = match bytes.map(|b| parse_link(&b)) {
-            Some(Ok(book)) => book,
+            Some(Ok((mut book, rid))) => {
+                if let (Some(p), Some(rid)) = (&part, rid) {
+                    book.target = link_target(pkg, p, &rid)?;
+                }
+                book
+            }
             Some(Err(e)) => {
                 warnings.push(format!(
                     "cannot read the external link '{}' ({e}); its references answer #REF!",
@@ -73,6 +78,28 @@ pub(crate) fn read_external_books(
     Ok(books)
 }
 
+/// The target of the relationship `rid` of the link part `part` (the other workbook's path).
+fn link_target(pkg: &mut Package<'_>, part: &str, rid: &str) -> Result<Option<String>, LoadError> {
+    let rels = match part.rsplit_once('/') {
+        Some((dir, file)) => format!("{dir}/_rels/{file}.rels"),
+        None => format!("_rels/{part}.rels"),
+    };
+    let Some(bytes) = pkg.read(&rels)? else {
+        return Ok(None);
+    };
+    Ok(package::parse_rels(&bytes)
+        .ok()
+        .and_then(|r| r.get(rid).map(|(_, target)| target.clone())))
+}
+
+/// The file name of a link target or of the book part of an external sheet name:
+/// `file:///C:\Data\Prices.xlsx` and `C:\Data\[Prices.xlsx]` → `Prices.xlsx`.
+pub fn book_file_name(target: &str) -> &str {
+    let t = target.trim_end_matches(']');
+    let t = t.rsplit(['/', '\\', '[']).next().unwrap_or(t);
+    t.trim()
+}
+
 /// The relationship ids of `<externalReference>`, in order.
 fn reference_ids(bytes: &[u8]) -> Result<Vec<String>, BoxError> {
     let mut reader = xml::reader(bytes);
@@ -90,12 +117,14 @@ fn reference_ids(bytes: &[u8]) -> Result<Vec<String>, BoxError> {
     }
 }
 
-/// Parses an external link part: `<sheetNames>` and the cached `<sheetDataSet>`.
-pub(crate) fn parse_link(bytes: &[u8]) -> Result<ExternalBook, BoxError> {
+/// Parses an external link part: `<sheetNames>`, `<definedNames>` and the cached
+/// `<sheetDataSet>`; with the relationship id of `<externalBook>` (its target is the file).
+pub(crate) fn parse_link(bytes: &[u8]) -> Result<(ExternalBook, Option<String>), BoxError> {
     let mut reader = xml::reader(bytes);
     let mut buf = Vec::new();
     let mut text_buf = Vec::new();
     let mut book = ExternalBook::default();
+    let mut rid = None;
     // The sheet whose cached cells are being read, and the current cell's position and type.
     let mut current: Option<usize> = None;
     let mut cell: Option<((u32, u32), Option<String>)> = None;
@@ -103,6 +132,16 @@ pub(crate) fn parse_link(bytes: &[u8]) -> Result<ExternalBook, BoxError> {
         buf.clear();
         match reader.read_event_into(&mut buf)? {
             Event::Start(e) => match e.local_name().as_ref() {
+                "externalBook" => rid = xml::attr(&e, "id")?,
+                "definedName" => {
+                    let refers_to = xml::attr(&e, "refersTo")?.unwrap_or_default();
+                    let refers_to = refers_to.trim();
+                    book.names.push(ExternalName {
+                        name: xml::attr(&e, "name")?.unwrap_or_default(),
+                        refers_to: refers_to.strip_prefix('=').unwrap_or(refers_to).to_owned(),
+                        sheet: xml::attr(&e, "sheetId")?.and_then(|v| v.trim().parse().ok()),
+                    });
+                }
                 "sheetName" => book.sheets.push(ExternalSheet {
                     name: xml::attr(&e, "val")?.unwrap_or_default(),
                     cells: None,
@@ -159,7 +198,7 @@ pub(crate) fn parse_link(bytes: &[u8]) -> Result<ExternalBook, BoxError> {
             cells.sort_by_key(|c| (c.0, c.1));
         }
     }
-    Ok(book)
+    Ok((book, rid))
 }
 
 #[cfg(test)]
@@ -168,9 +207,31 @@ mod tests {
 
     #[test]
     fn cached_values_of_a_link() {
-        let xml = br#"<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><externalBook xmlns:r="r" r:id="rId1"><sheetNames><sheetName val="Prices"/><sheetName val="Other"/><sheetName val="Gone"/></sheetNames><sheetDataSet><sheetData sheetId="0"><row r="2"><cell r="B2"><v>12.5</v></cell><cell r="A2" t="str"><v>gold</v></cell></row><row r="3"><cell r="A3" t="b"><v>1</v></cell><cell r="B3" t="e"><v>#N/A</v></cell></row></sheetData><sheetData sheetId="2" refreshError="1"/></sheetDataSet></externalBook></externalLink>"#;
-        let book = parse_link(xml).unwrap();
+        let xml = br#"<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><externalBook xmlns:r="r" r:id="rId1"><sheetNames><sheetName val="Prices"/><sheetName val="Other"/><sheetName val="Gone"/></sheetNames><definedNames><definedName name="Rate" refersTo="=Prices!$B$2"/><definedName name="Local" refersTo="=Other!$A$1" sheetId="1"/></definedNames><sheetDataSet><sheetData sheetId="0"><row r="2"><cell r="B2"><v>12.5</v></cell><cell r="A2" t="str"><v>gold</v></cell></row><row r="3"><cell r="A3" t="b"><v>1</v></cell><cell r="B3" t="e"><v>#N/A</v></cell></row></sheetData><sheetData sheetId="2" refreshError="1"/></sheetDataSet></externalBook></externalLink>"#;
+        let (book, rid) = parse_link(xml).unwrap();
+        assert_eq!(rid.as_deref(), Some("rId1"));
         assert_eq!(book.sheets.len(), 3);
+        assert_eq!(
+            book.names,
+            vec![
+                ExternalName {
+                    name: "Rate".into(),
+                    refers_to: "Prices!$B$2".into(),
+                    sheet: None
+                },
+                ExternalName {
+                    name: "Local".into(),
+                    refers_to: "Other!$A$1".into(),
+                    sheet: Some(1)
+                },
+            ]
+        );
+        assert_eq!(
+            book_file_name("file:///C:\\Data\\Prices.xlsx"),
+            "Prices.xlsx"
+        );
+        assert_eq!(book_file_name("C:\\Data\\[Prices.xlsx]"), "Prices.xlsx");
+        assert_eq!(book_file_name("../other/Book2.xlsm"), "Book2.xlsm");
         assert_eq!(book.sheets[0].name, "Prices");
         assert_eq!(
             book.sheets[0].cells.as_deref().unwrap(),

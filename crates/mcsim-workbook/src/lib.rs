@@ -38,14 +38,16 @@ mod rows;
 mod save;
 mod sheet;
 mod tables;
+mod validation;
 mod values;
 mod xml;
 
 pub use error::{BoxError, LoadError, ZipLimit};
+pub use external::book_file_name;
 pub use load::{load, load_bytes};
 pub use model::{
-    Cell, CellValue, DataTable, DefinedName, ExternalBook, ExternalSheet, Formula, HiddenRows,
-    Sheet, Table, Workbook,
+    Cell, CellValue, CfRule, ConditionalFormat, DataTable, DataValidation, DefinedName,
+    ExternalBook, ExternalName, ExternalSheet, Formula, HiddenRows, Range, Sheet, Table, Workbook,
 };
 pub use options::{LoadOptions, RATIO_CHECK_MIN_BYTES};
 pub use save::{CellUpdate, SaveError, UpdateValue, save_with_values};

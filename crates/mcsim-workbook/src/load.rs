@@ -50,7 +50,10 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Workbook, LoadError> {
 /// - the Excel tables of each worksheet ([`Workbook::tables`]); a table part that cannot be
 ///   read is skipped with a warning;
 /// - the hidden rows of each worksheet, by hand or by a filter ([`Workbook::hidden_rows`]);
-/// - the links to other workbooks with their cached values ([`Workbook::external_books`]).
+/// - the links to other workbooks with their cached values and defined names
+///   ([`Workbook::external_books`]);
+/// - data validation and conditional formatting rules, plain and x14
+///   ([`Workbook::data_validations`], [`Workbook::conditional_formats`]).
 ///
 /// Data tables (What-If Analysis) are listed in [`Workbook::data_tables`]; their cells keep
 /// their cached values as constants (the engine recalculates them).
@@ -107,6 +110,8 @@ pub(crate) fn load_impl(
     let mut data_tables = Vec::new();
     let mut tables = Vec::new();
     let mut hidden_rows = Vec::new();
+    let mut data_validations = Vec::new();
+    let mut conditional_formats = Vec::new();
     // Index in `<sheets>` (what localSheetId counts) → index in `sheets`.
     let mut loaded_index: Vec<Option<usize>> = Vec::with_capacity(info.sheets.len());
     let mut strings: Option<Vec<String>> = None;
@@ -161,6 +166,10 @@ pub(crate) fn load_impl(
             &part,
             &mut warnings,
         )?;
+        let rules =
+            crate::validation::scan(&mut pkg, sheets.len(), &entry.name, &part, &mut warnings)?;
+        data_validations.extend(rules.validations);
+        conditional_formats.extend(rules.formats);
         let rows = crate::rows::scan(&mut pkg, &part)?;
         hidden_rows.extend(crate::rows::classify(sheets.len(), rows, &sheet_tables));
         tables.extend(sheet_tables);
@@ -234,6 +243,8 @@ pub(crate) fn load_impl(
         tables,
         hidden_rows,
         external_books,
+        data_validations,
+        conditional_formats,
     })
 }
 

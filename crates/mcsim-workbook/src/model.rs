@@ -23,6 +23,62 @@ pub struct Workbook {
     /// Other workbooks that formulas refer to (`[1]Sheet1!A1` names the first), with the values
     /// Excel cached from them.
     pub external_books: Vec<ExternalBook>,
+    /// Data validation rules (`<dataValidations>` and their x14 form), in sheet order.
+    pub data_validations: Vec<DataValidation>,
+    /// Conditional formats (`<conditionalFormatting>` and their x14 form), in sheet order.
+    pub conditional_formats: Vec<ConditionalFormat>,
+}
+
+/// A zero-based inclusive range `(first_row, first_col, last_row, last_col)`.
+pub type Range = (u32, u32, u32, u32);
+
+/// A data validation rule (`<dataValidation>`, or `<x14:dataValidation>` in the sheet's
+/// `<extLst>`). Its formulas are stored relative to the top-left cell of its first range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataValidation {
+    /// Index in [`Workbook::sheets`].
+    pub sheet: usize,
+    /// `type`: `none` (the default), `whole`, `decimal`, `list`, `date`, `time`, `textLength`
+    /// or `custom`.
+    pub kind: String,
+    /// `operator`: `between` (the default), `notBetween`, `equal`, `notEqual`, `greaterThan`,
+    /// `lessThan`, `greaterThanOrEqual`, `lessThanOrEqual`.
+    pub operator: String,
+    /// The cells it applies to (`sqref`).
+    pub ranges: Vec<Range>,
+    /// `<formula1>` without a leading `=` (a list's source, or the first bound).
+    pub formula1: Option<String>,
+    /// `<formula2>` (the second bound of `between` and `notBetween`).
+    pub formula2: Option<String>,
+    /// `allowBlank`: blank cells pass.
+    pub allow_blank: bool,
+    /// `showErrorMessage`: Excel refuses a value that breaks the rule.
+    pub show_error_message: bool,
+}
+
+/// A conditional format (`<conditionalFormatting>`): the ranges it applies to and its rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionalFormat {
+    /// Index in [`Workbook::sheets`].
+    pub sheet: usize,
+    /// The cells it applies to (`sqref`).
+    pub ranges: Vec<Range>,
+    /// Its rules, as stored.
+    pub rules: Vec<CfRule>,
+}
+
+/// One rule of a [`ConditionalFormat`] (`<cfRule>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CfRule {
+    /// `type` (`expression`, `cellIs`, `colorScale`, ...).
+    pub kind: String,
+    /// `operator` of a `cellIs` rule.
+    pub operator: Option<String>,
+    /// `priority`.
+    pub priority: Option<u32>,
+    /// Its `<formula>`s (`<xm:f>` in the x14 form), without a leading `=`, relative to the
+    /// top-left cell of the format's first range.
+    pub formulas: Vec<String>,
 }
 
 /// Another workbook that formulas refer to (`xl/externalLinks/externalLinkN.xml`).
@@ -30,6 +86,21 @@ pub struct Workbook {
 pub struct ExternalBook {
     /// Its sheets, as the link lists them.
     pub sheets: Vec<ExternalSheet>,
+    /// Its defined names (`<definedNames>` of the link), which `[1]!Name` reads.
+    pub names: Vec<ExternalName>,
+    /// Where the link points (the target of its relationship, a path or URL), when known.
+    pub target: Option<String>,
+}
+
+/// A defined name of an [`ExternalBook`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExternalName {
+    /// The name.
+    pub name: String,
+    /// What it refers to in the other workbook, without a leading `=` (`Sheet1!$A$1`).
+    pub refers_to: String,
+    /// `sheetId`: the index in [`ExternalBook::sheets`] of the sheet it is local to.
+    pub sheet: Option<usize>,
 }
 
 /// A sheet of an [`ExternalBook`].

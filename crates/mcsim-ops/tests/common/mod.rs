@@ -1,7 +1,7 @@
 //! Writing small test workbooks as real `.xlsx` files.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 /// A cell's row, column and `<c>` element.
@@ -175,6 +175,35 @@ pub fn write_book_with_parts(
     let mut zip = zip::ZipWriter::new(file);
     let options = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
+    for (name, content) in &parts {
+        zip.start_file(name.as_str(), options).unwrap();
+        zip.write_all(content.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// Re-writes the archive with `(part, from, to)` replacements made (each must apply): how a
+/// test adds what [`write_book_with_parts`] does not write (rules after a sheet's data, links
+/// in the workbook part).
+pub fn edit_parts(path: &Path, edits: &[(String, String, String)]) {
+    let mut zin = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut parts: Vec<(String, String)> = Vec::new();
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let mut s = String::new();
+        f.read_to_string(&mut s).unwrap();
+        parts.push((f.name().unwrap().into_owned(), s));
+    }
+    for (part, from, to) in edits {
+        let (_, content) = parts
+            .iter_mut()
+            .find(|(name, _)| name == part)
+            .unwrap_or_else(|| panic!("no part {part}"));
+        assert!(content.contains(from.as_str()), "{part} lacks {from}");
+        *content = content.replace(from.as_str(), to);
+    }
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
     for (name, content) in &parts {
         zip.start_file(name.as_str(), options).unwrap();
         zip.write_all(content.as_bytes()).unwrap();

@@ -241,6 +241,12 @@ mod live {
         let full = mcsim_s3(d, &endpoint, &args);
         full.expect_code(0);
         assert_eq!(full.json()["workbook"], wb);
+        // The samples file names the workbook by its URL, not by the downloaded copy's path.
+        let samples = mcsim_results::read_samples(&d.join("full.parquet")).unwrap();
+        assert_eq!(
+            samples.metadata.get("mcsim.workbook").map(String::as_str),
+            Some(wb)
+        );
 
         for n in [1u32, 3] {
             for i in 0..n {
@@ -258,10 +264,47 @@ mod live {
                 1,
                 "only full.parquet"
             );
+            // Each shard's samples, and its accumulators beside them.
             let listed = s3
                 .list(&url(&format!("s3://mcsim-shards/run{n}/")))
                 .unwrap();
-            assert_eq!(listed.len(), n as usize);
+            assert_eq!(listed.len(), 2 * n as usize, "{listed:?}");
+            for i in 0..n {
+                let stats = url(&format!("s3://mcsim-shards/run{n}/shard-{i}.stats.json"));
+                assert!(listed.contains(&stats), "{listed:?}");
+            }
+
+            // The accumulators alone, merged from S3: the run's moments, bit for bit.
+            let merged = mcsim_s3(
+                d,
+                &endpoint,
+                &[
+                    "results",
+                    "merge",
+                    &format!("s3://mcsim-shards/run{n}/*.stats.json"),
+                    "--format",
+                    "json",
+                    "-q",
+                ],
+            );
+            merged.expect_code(0);
+            let (m, f) = (merged.json(), full.json());
+            assert_eq!(m["mode"], "merged-accumulators");
+            assert_eq!(m["workbook"], wb, "the URL, not a temporary path");
+            assert_eq!(
+                m["files"][0],
+                format!("s3://mcsim-shards/run{n}/shard-0.stats.json").as_str()
+            );
+            for (a, b) in f["outputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(m["outputs"].as_array().unwrap())
+            {
+                for k in ["n", "mean", "std_dev", "skewness", "kurtosis", "min", "max"] {
+                    assert_eq!(a["summary"][k], b["summary"][k], "{n} shards: {k}");
+                }
+            }
 
             // Merged from the prefix, into S3: the unsharded run's samples and statistics.
             let merged_url = format!("s3://mcsim-shards/merged{n}/all.parquet");

@@ -83,6 +83,7 @@ set edit:completion:arg-completer[mcsim] = {|@words|
             cand --until-converged 'Stop early once every output''s mean and percentiles are stable within this relative tolerance (a fraction: 0.01 is 1%) at 95% confidence; -n is then the maximum'
             cand --shard 'Run only shard I of N (`--shard 2/8`, I from 0): a contiguous slice of the iterations, the same values the unsharded run computes for them; with --out, the samples file keeps the run''s iteration numbers and `mcsim results merge` joins the shards. `auto` reads the index from the scheduler: Kubernetes Indexed Jobs (JOB_COMPLETION_INDEX, with --shards N or MCSIM_SHARDS), Slurm arrays (SLURM_ARRAY_TASK_ID), AWS Batch array jobs (AWS_BATCH_JOB_ARRAY_INDEX). -n is the whole run''s iterations'
             cand --shards 'The number of shards for `--shard auto` when the scheduler does not tell it (Kubernetes)'
+            cand --stats 'With --shard: write the shard''s accumulators (a small JSON file: the run''s identity, and per output the block statistics and histogram) to FILE, a path or an s3:// URL. By default, with --shard and --out, they go beside the samples file (`shard-0.parquet` -> `shard-0.stats.json`). `mcsim results merge` of these files alone gives the run''s statistics without its samples: moments, min, max, errors and targets exact, percentiles within a stated bracket'
             cand --memory 'Memory for keeping every sample in RAM (`512MiB`, `2GiB`, `1GB`, or bytes; default `1GiB`). Below it, statistics are exact from the kept samples. Beyond it, statistics stream in constant memory: moments, targets, percentiles, VaR and CVaR stay exact (percentiles by a second pass that recomputes the iterations), rank correlations use ranks estimated from the first pass; the JSON key `statistics_mode` says which'
             cand --top 'Show at most N inputs per output in the sensitivity tables (`table` format)'
             cand --max-decompressed-bytes 'Refuse a workbook whose parts would decompress to more than this many bytes (a guard against zip bombs). Accepts a plain number or a KiB/MiB/GiB suffix'
@@ -100,7 +101,7 @@ set edit:completion:arg-completer[mcsim] = {|@words|
             cand --version 'Print version'
         }
         &'mcsim;results'= {
-            cand --out 'With `merge`: the merged samples file (format from the extension, or --out-format)'
+            cand --out 'With `merge`: the merged samples file (format from the extension, or --out-format); for a merge of accumulator files, a .json file for the merged statistics'
             cand --out-format 'With `merge`: the merged file''s format, whatever its extension'
             cand --remote 'Print the stored report of a run on the team server instead (`mcsim run --remote`). With --compare RUN_ID, compares the two runs'' samples on the server; with --plot, the server draws the chart'
             cand --samples 'With --remote: download the run''s samples (Parquet) to FILE'

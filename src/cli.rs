@@ -677,6 +677,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", requires = "shard")]
     pub shards: Option<u32>,
 
+    /// With --shard: write the shard's accumulators (a small JSON file: the run's identity, and
+    /// per output the block statistics and histogram) to FILE, a path or an s3:// URL. By
+    /// default, with --shard and --out, they go beside the samples file (`shard-0.parquet` ->
+    /// `shard-0.stats.json`). `mcsim results merge` of these files alone gives the run's
+    /// statistics without its samples: moments, min, max, errors and targets exact, percentiles
+    /// within a stated bracket.
+    #[arg(long = "stats", value_name = "FILE", requires = "shard")]
+    pub stats_file: Option<PathBuf>,
+
     /// Memory for keeping every sample in RAM (`512MiB`, `2GiB`, `1GB`, or bytes; default
     /// `1GiB`). Below it, statistics are exact from the kept samples. Beyond it, statistics
     /// stream in constant memory: moments, targets, percentiles, VaR and CVaR stay exact
@@ -773,11 +782,17 @@ pub struct ResultsArgs {
     /// `merge SHARD... --out FILE` first joins the samples files of a sharded run
     /// (`mcsim run --shard I/N --out ..`; paths or `*` patterns, any order) into FILE, checking
     /// that they are the shards of one run with none missing or repeated, then reports on FILE
-    /// (equal to the unsharded run's statistics). A file named `merge` is read as `./merge`.
+    /// (equal to the unsharded run's statistics; JSON `mode`: `exact`). Given only the shards'
+    /// accumulator files (`.json`, `mcsim run --shard I/N --stats FILE`), it merges those
+    /// (JSON `mode`: `merged-accumulators`): moments, min, max, errors and targets exact,
+    /// percentiles estimated with a bracket `[low, high]` that holds the exact value; --out
+    /// FILE.json is then optional and gets the JSON report. A file named `merge` is read as
+    /// `./merge`.
     #[arg(value_name = "FILE", required_unless_present = "remote", num_args = 1..)]
     pub files: Vec<PathBuf>,
 
-    /// With `merge`: the merged samples file (format from the extension, or --out-format).
+    /// With `merge`: the merged samples file (format from the extension, or --out-format); for
+    /// a merge of accumulator files, a .json file for the merged statistics.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
 

@@ -2,7 +2,7 @@
 
 use std::io::{self, BufWriter, IsTerminal, Write};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use mcsim_ops::results::{Chart, ComparisonReport, PlotRequest, ResultsOptions, ResultsReport};
 
 use super::report::{self, Align, Details, csv_field, csv_number, num, percentile_label};
@@ -21,19 +21,40 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
     }
     // s3:// samples files and shards are downloaded first; an s3:// --out is uploaded after.
     let mut s3 = super::s3::S3Paths::new();
-    let (file, shown_file) = if args.files[0].as_os_str() == "merge" {
-        let out = args.out.clone().ok_or_else(|| {
-            anyhow!("results merge: name the merged samples file with --out FILE")
-        })?;
+    let merging = args.files[0].as_os_str() == "merge";
+    let (file, shown_file) = if merging {
         if args.files.len() < 2 {
             bail!(
-                "results merge: give the shards' samples files (paths or patterns such as 'shard-*.parquet')"
+                "results merge: give the shards' samples files or accumulator files (paths or patterns such as 'shard-*.parquet')"
             );
         }
-        let (local_out, out_url) = s3.output(out.clone())?;
-        let shards = s3.shards(&args.files[1..], out_url.as_ref())?;
+        let (local_out, out_url) = match args.out.clone() {
+            Some(out) => {
+                let (local, url) = s3.output(out)?;
+                (Some(local), url)
+            }
+            None => (None, None),
+        };
+        let files = s3.shards(&args.files[1..], out_url.as_ref())?;
+        let (samples, accumulators) =
+            mcsim_ops::merge::split_files(&files).map_err(|e| s3.rename_error(e.into()))?;
+        if samples.is_empty() {
+            return merge_accumulators(
+                &args,
+                &stats,
+                printer,
+                &mut s3,
+                &accumulators,
+                local_out.as_deref(),
+                out_url.as_ref(),
+            );
+        }
+        // With the samples, the merge is exact; accumulator files given too are not needed.
+        let (Some(local_out), Some(out)) = (local_out, args.out.clone()) else {
+            bail!("results merge: name the merged samples file with --out FILE");
+        };
         let merged = mcsim_ops::merge::merge(&mcsim_ops::merge::MergeOptions {
-            shards,
+            shards: samples,
             out: local_out.clone(),
             out_format: args.out_format.map(|f| f.format()),
         })
@@ -125,8 +146,22 @@ pub fn results(args: ResultsArgs, printer: Printer) -> Result<ExitStatus> {
     let mut out = BufWriter::new(io::stdout().lock());
     match args.format {
         ResultsFormat::Json => {
-            let json = serde_json::to_string_pretty(&report)
-                .context("cannot encode the report as JSON")?;
+            // A merge of samples files says how its statistics were computed.
+            #[derive(serde::Serialize)]
+            struct Merged<'a> {
+                mode: &'static str,
+                #[serde(flatten)]
+                report: &'a ResultsReport,
+            }
+            let json = if merging {
+                serde_json::to_string_pretty(&Merged {
+                    mode: "exact",
+                    report: &report,
+                })
+            } else {
+                serde_json::to_string_pretty(&report)
+            }
+            .context("cannot encode the report as JSON")?;
             writeln!(out, "{json}")?;
         }
         ResultsFormat::Csv => match &report.comparison {
@@ -292,6 +327,200 @@ fn write_comparison(
             c.differing.join(", ")
         )
     }
+}
+
+/// `mcsim results merge` of accumulator files only (`mcsim run --shard I/N --stats FILE`): the
+/// run's statistics without its samples (exact moments, percentiles with brackets).
+#[allow(clippy::too_many_arguments)]
+fn merge_accumulators(
+    args: &ResultsArgs,
+    stats: &StatsOptions,
+    printer: Printer,
+    s3: &mut super::s3::S3Paths,
+    files: &[std::path::PathBuf],
+    local_out: Option<&std::path::Path>,
+    out_url: Option<&mcsim_s3::S3Url>,
+) -> Result<ExitStatus> {
+    if args.compare.is_some() || args.plot.is_some() || !stats.fail_if.is_empty() {
+        bail!(
+            "results merge of accumulator files gives statistics only: --compare, --plot and --fail-if need the samples (merge the shards' samples files)"
+        );
+    }
+    if let Some(out) = local_out
+        && !mcsim_ops::merge::is_accumulator_file(out)
+    {
+        bail!(
+            "results merge: accumulator files merge into statistics, not samples: give --out FILE.json, or the shards' samples files to merge samples"
+        );
+    }
+    let mut options = mcsim_results::SummaryOptions::default();
+    options.percentiles.clone_from(&stats.percentiles);
+    options.risk_levels.clone_from(&stats.risk_levels);
+    options.targets.clone_from(&stats.targets);
+    let mut report = mcsim_ops::merge::merge_accumulators(files, &options)
+        .map_err(|e| s3.rename_error(e.into()))?;
+    for f in &mut report.files {
+        *f = s3.rename(f);
+    }
+    if let Some(name) = &args.output {
+        report.outputs.retain(|o| &o.name == name);
+        if report.outputs.is_empty() {
+            bail!("results merge: the shards have no output `{name}`");
+        }
+    }
+    for warning in &report.warnings {
+        printer.warn(warning);
+    }
+    let json = serde_json::to_string_pretty(&report).context("cannot encode the report as JSON")?;
+    if let Some(local) = local_out {
+        std::fs::write(local, format!("{json}\n"))
+            .with_context(|| format!("cannot write {}", local.display()))?;
+        if let Some(url) = out_url {
+            s3.upload(local, url)?;
+        }
+    }
+    printer.info(format_args!(
+        "merged the accumulators of {} shards ({} iterations)",
+        report.shards, report.iterations
+    ));
+    let mut out = BufWriter::new(io::stdout().lock());
+    match args.format {
+        ResultsFormat::Json => writeln!(out, "{json}")?,
+        ResultsFormat::Csv => write_merged_csv(&mut out, &report)?,
+        ResultsFormat::Table => write_merged_table(&mut out, &report)?,
+    }
+    out.flush()?;
+    Ok(ExitStatus::Success)
+}
+
+/// The merged statistics for people.
+fn write_merged_table(
+    out: &mut impl Write,
+    report: &mcsim_ops::merge::AccumulatorReport,
+) -> io::Result<()> {
+    writeln!(out, "Merged accumulators")?;
+    writeln!(out, "  shards       {}", report.shards)?;
+    writeln!(out, "  iterations   {}", report.iterations)?;
+    writeln!(out, "  workbook     {}", report.workbook)?;
+    writeln!(out, "  seed         {}", report.seed)?;
+    writeln!(out, "  sampling     {}", report.sampling)?;
+    writeln!(
+        out,
+        "  mode         merged-accumulators: moments, min, max, errors and targets exact; percentiles estimated, the exact value within [low, high]"
+    )?;
+    for o in &report.outputs {
+        let s = &o.summary;
+        writeln!(out)?;
+        writeln!(out, "{}", o.name)?;
+        let rows = vec![
+            vec!["n".to_owned(), s.n.to_string()],
+            vec!["errors".to_owned(), s.errors.to_string()],
+            vec!["mean".to_owned(), num(s.mean)],
+            vec!["std dev".to_owned(), num(s.std_dev)],
+            vec!["min".to_owned(), num(s.min)],
+            vec!["max".to_owned(), num(s.max)],
+            vec!["skewness".to_owned(), num(s.skewness)],
+            vec!["kurtosis".to_owned(), num(s.kurtosis)],
+        ];
+        report::write_table(
+            out,
+            &["statistic", "value"],
+            &[Align::Left, Align::Right],
+            &rows,
+        )?;
+        let rows: Vec<Vec<String>> = s
+            .percentiles
+            .iter()
+            .map(|p| (percentile_label(p.p), p))
+            .chain(
+                s.var
+                    .iter()
+                    .map(|v| (format!("VaR {}", report::percent(v.p)), v)),
+            )
+            .map(|(label, b)| vec![label, num(b.value), num(b.low), num(b.high)])
+            .collect();
+        report::write_table(
+            out,
+            &["percentile", "estimate", "low", "high"],
+            &[Align::Left, Align::Right, Align::Right, Align::Right],
+            &rows,
+        )?;
+        for t in &s.targets {
+            writeln!(
+                out,
+                "  P(< {}) = {}   P(> {}) = {}",
+                num(t.target),
+                num(t.p_below),
+                num(t.target),
+                num(t.p_above)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// One row per output of the merged statistics.
+fn write_merged_csv(
+    out: &mut impl Write,
+    report: &mcsim_ops::merge::AccumulatorReport,
+) -> io::Result<()> {
+    let Some(first) = report.outputs.first() else {
+        return Ok(());
+    };
+    let mut header: Vec<String> = [
+        "output",
+        "n",
+        "errors",
+        "mean",
+        "std_dev",
+        "std_error",
+        "ci95_low",
+        "ci95_high",
+        "min",
+        "max",
+        "skewness",
+        "kurtosis",
+    ]
+    .iter()
+    .map(|h| (*h).to_owned())
+    .collect();
+    for p in &first.summary.percentiles {
+        let l = percentile_label(p.p);
+        header.extend([l.clone(), format!("{l}_low"), format!("{l}_high")]);
+    }
+    for t in &first.summary.targets {
+        header.push(format!("p_below_{}", t.target));
+        header.push(format!("p_above_{}", t.target));
+    }
+    let header: Vec<String> = header.iter().map(|h| csv_field(h)).collect();
+    writeln!(out, "{}", header.join(","))?;
+    for o in &report.outputs {
+        let s = &o.summary;
+        let mut row = vec![csv_field(&o.name), s.n.to_string(), s.errors.to_string()];
+        row.extend(
+            [
+                s.mean,
+                s.std_dev,
+                s.std_error,
+                s.ci95_low,
+                s.ci95_high,
+                s.min,
+                s.max,
+                s.skewness,
+                s.kurtosis,
+            ]
+            .map(csv_number),
+        );
+        for p in &s.percentiles {
+            row.extend([p.value, p.low, p.high].map(csv_number));
+        }
+        for t in &s.targets {
+            row.push(csv_number(t.p_below));
+            row.push(csv_number(t.p_above));
+        }
+        writeln!(out, "{}", row.join(","))?;
+    }
+    Ok(())
 }
 
 /// One row per output: its statistics.

@@ -45,6 +45,13 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
     let workbook_arg = args.workbook.unwrap_or_default();
     let workbook = s3.input(workbook_arg.clone())?;
     let config = args.config.map(|c| s3.input(c)).transpose()?;
+    // A shard's accumulators: --stats, else beside an --out file.
+    let stats_arg = match (&args.stats_file, &args.out) {
+        (Some(path), _) => Some(path.clone()),
+        (None, Some(out)) if shard.is_some() && out.as_os_str() != "-" => Some(beside(out)),
+        _ => None,
+    };
+    let stats_out = stats_arg.map(|p| s3.output(p)).transpose()?;
     let (out, out_url) = match args.out {
         Some(path) => {
             let (local, url) = s3.output(path)?;
@@ -78,6 +85,8 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
         fail_if: stats.fail_if,
         load: args.load.options(),
         save_as: args.save_as,
+        workbook_name: mcsim_s3::is_s3(&workbook_arg)
+            .then(|| workbook_arg.to_string_lossy().into_owned()),
     };
 
     if options.out.as_deref() == Some(Path::new("-"))
@@ -108,6 +117,12 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
     }
     if mcsim_s3::is_s3(&workbook_arg) {
         report.workbook = workbook_arg.to_string_lossy().into_owned();
+    }
+    if let (Some((local, url)), Some(acc)) = (&stats_out, &mut report.accumulators) {
+        acc.write(local).map_err(|e| s3.rename_error(e.into()))?;
+        if let Some(url) = url {
+            s3.upload(local, url)?;
+        }
     }
 
     for warning in &report.warnings {
@@ -140,6 +155,18 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
     } else {
         Ok(ExitStatus::Success)
     }
+}
+
+/// The accumulator file beside a shard's samples file: `shard-0.parquet` -> `shard-0.stats.json`
+/// (also for s3:// URLs).
+fn beside(out: &Path) -> std::path::PathBuf {
+    let text = out.to_string_lossy();
+    let name_at = text.rfind('/').map_or(0, |i| i + 1);
+    let stem_end = text[name_at..]
+        .rfind('.')
+        .filter(|&i| i > 0)
+        .map_or(text.len(), |i| name_at + i);
+    std::path::PathBuf::from(format!("{}.stats.json", &text[..stem_end]))
 }
 
 /// A progress bar on stderr, only on a terminal and without `--quiet`.

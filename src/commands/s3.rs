@@ -127,14 +127,14 @@ impl S3Paths {
                     if pattern {
                         !rest.contains('/') && mcsim_ops::merge::wildcard(&name, rest)
                     } else {
-                        // A prefix: the samples files directly under it.
-                        !rest.contains('/') && is_samples_file(rest)
+                        // A prefix: the samples and accumulator files directly under it.
+                        !rest.contains('/') && is_shard_file(rest)
                     }
                 })
                 .collect();
             if found.is_empty() {
                 bail!(
-                    "results merge: no samples file (.parquet, .arrow, .csv) under {url}{}",
+                    "results merge: no samples file (.parquet, .arrow, .csv) or accumulator file (.json) under {url}{}",
                     if pattern { "" } else { " (a prefix)" }
                 );
             }
@@ -184,10 +184,10 @@ impl S3Paths {
     }
 }
 
-/// A samples file's extension.
-fn is_samples_file(name: &str) -> bool {
+/// A samples file's or accumulator file's extension.
+fn is_shard_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    [".parquet", ".arrow", ".feather", ".ipc", ".csv"]
+    [".parquet", ".arrow", ".feather", ".ipc", ".csv", ".json"]
         .iter()
         .any(|e| lower.ends_with(e))
 }
@@ -229,7 +229,8 @@ mod tests {
             s3.rename("/tmp/x/1/shard-1.parquet and /tmp/x/10/shard-1.parquet differ"),
             "s3://b/run/shard-1.parquet and s3://b/other/shard-1.parquet differ"
         );
-        assert!(is_samples_file("shard-0.PARQUET"));
-        assert!(!is_samples_file("model.toml"));
+        assert!(is_shard_file("shard-0.PARQUET"));
+        assert!(is_shard_file("shard-0.stats.json"));
+        assert!(!is_shard_file("model.toml"));
     }
 }

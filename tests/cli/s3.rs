@@ -241,6 +241,12 @@ mod live {
         let full = mcsim_s3(d, &endpoint, &args);
         full.expect_code(0);
         assert_eq!(full.json()["workbook"], wb);
+        // The samples file names the workbook by its URL, not by the downloaded copy's path.
+        let samples = mcsim_results::read_samples(&d.join("full.parquet")).unwrap();
+        assert_eq!(
+            samples.metadata.get("mcsim.workbook").map(String::as_str),
+            Some(wb)
+        );
 
         for n in [1u32, 3] {
             for i in 0..n {
@@ -258,10 +264,47 @@ mod live {
                 1,
                 "only full.parquet"
             );
+            // Each shard's samples, and its accumulators beside them.
             let listed = s3
                 .list(&url(&format!("s3://mcsim-shards/run{n}/")))
                 .unwrap();
-            assert_eq!(listed.len(), n as usize);
+            assert_eq!(listed.len(), 2 * n as usize, "{listed:?}");
+            for i in 0..n {
+                let stats = url(&format!("s3://mcsim-shards/run{n}/shard-{i}.stats.json"));
+                assert!(listed.contains(&stats), "{listed:?}");
+            }
+
+            // The accumulators alone, merged from S3: the run's moments, bit for bit.
+            let merged = mcsim_s3(
+                d,
+                &endpoint,
+                &[
+                    "results",
+                    "merge",
+                    &format!("s3://mcsim-shards/run{n}/*.stats.json"),
+                    "--format",
+                    "json",
+                    "-q",
+                ],
+            );
+            merged.expect_code(0);
+            let (m, f) = (merged.json(), full.json());
+            assert_eq!(m["mode"], "merged-accumulators");
+            assert_eq!(m["workbook"], wb, "the URL, not a temporary path");
+            assert_eq!(
+                m["files"][0],
+                format!("s3://mcsim-shards/run{n}/shard-0.stats.json").as_str()
+            );
+            for (a, b) in f["outputs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(m["outputs"].as_array().unwrap())
+            {
+                for k in ["n", "mean", "std_dev", "skewness", "kurtosis", "min", "max"] {
+                    assert_eq!(a["summary"][k], b["summary"][k], "{n} shards: {k}");
+                }
+            }
 
             // Merged from the prefix, into S3: the unsharded run's samples and statistics.
             let merged_url = format!("s3://mcsim-shards/merged{n}/all.parquet");
@@ -449,6 +492,116 @@ mod live {
                 .contains("s3://mcsim-models/npv/missing.xlsx: no such object in S3"),
             "{}",
             r.stderr
+        );
+    }
+
+    #[test]
+    fn the_slurm_s3_example_runs_against_s3() {
+        let Some(endpoint) = endpoint("the_slurm_s3_example_runs_against_s3") else {
+            return;
+        };
+        let s3 = store(&endpoint, "mcsim-slurm");
+        let dir = temp();
+        let d = dir.path();
+        s3.upload(
+            &root().join("examples/npv_project_risk.xlsx"),
+            &url("s3://mcsim-slurm/models/npv_project_risk.xlsx"),
+        )
+        .unwrap();
+        let read = |name: &str| {
+            std::fs::read_to_string(root().join("examples/slurm").join(name))
+                .unwrap()
+                .replace("8000000", "16000")
+        };
+        // Every array task as Slurm runs it, with fewer iterations.
+        let (shards, merge) = (read("shards-s3.sbatch"), read("merge-s3.sbatch"));
+        let bash = |script: &str, id: Option<u32>| {
+            let mut cmd = Command::new("bash");
+            cmd.arg("-c")
+                .arg(script)
+                .current_dir(d)
+                .env("MCSIM", env!("CARGO_BIN_EXE_mcsim"))
+                .env("MCSIM_S3", "s3://mcsim-slurm")
+                .env("MCSIM_S3_ENDPOINT", &endpoint)
+                .env("SLURM_CPUS_PER_TASK", "1")
+                .env_remove("JOB_COMPLETION_INDEX")
+                .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
+                .env_remove("RUST_LOG")
+                .stdin(Stdio::null());
+            if let Some(id) = id {
+                cmd.env("SLURM_ARRAY_TASK_ID", id.to_string())
+                    .env("SLURM_ARRAY_TASK_COUNT", "8");
+            } else {
+                cmd.env_remove("SLURM_ARRAY_TASK_ID");
+            }
+            let out = cmd.output().unwrap();
+            assert!(
+                out.status.success(),
+                "{id:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        for id in 0..8 {
+            bash(&shards, Some(id));
+        }
+        let listed = s3.list(&url("s3://mcsim-slurm/runs/npv-42/")).unwrap();
+        assert_eq!(listed.len(), 16, "8 samples files and 8 accumulator files");
+        // The merge step prints the accumulators' report, then the exact one.
+        let log = bash(&merge, None);
+        let mut reports = serde_json::Deserializer::from_str(&log).into_iter::<Value>();
+        let acc = reports.next().unwrap().unwrap();
+        let exact = reports.next().unwrap().unwrap();
+        assert_eq!(acc["mode"], "merged-accumulators");
+        assert_eq!(acc["shards"], 8);
+        assert_eq!(
+            acc["workbook"],
+            "s3://mcsim-slurm/models/npv_project_risk.xlsx"
+        );
+        assert_eq!(exact["mode"], "exact");
+        let whole = mcsim_in(
+            d,
+            &[
+                "run",
+                root()
+                    .join("examples/npv_project_risk.xlsx")
+                    .to_str()
+                    .unwrap(),
+                "-n",
+                "16000",
+                "--seed",
+                "42",
+                "--format",
+                "json",
+            ],
+        );
+        whole.expect_code(0);
+        let whole = whole.json();
+        assert_eq!(outputs(&exact), outputs(&whole));
+        for (w, a) in whole["outputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(acc["outputs"].as_array().unwrap())
+        {
+            assert_eq!(w["summary"]["mean"], a["summary"]["mean"]);
+            assert_eq!(w["summary"]["std_dev"], a["summary"]["std_dev"]);
+        }
+        let stats = d.join("stats.json");
+        s3.download(&url("s3://mcsim-slurm/runs/npv-42/stats.json"), &stats)
+            .unwrap();
+        let written: Value =
+            serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
+        assert_eq!(written["mode"], "merged-accumulators");
+        let samples = d.join("merged.parquet");
+        s3.download(&url("s3://mcsim-slurm/runs/npv-42.parquet"), &samples)
+            .unwrap();
+        assert_eq!(
+            mcsim_results::read_samples(&samples)
+                .unwrap()
+                .iterations
+                .len(),
+            16_000
         );
     }
 

@@ -169,3 +169,49 @@ fn slurm_array_runs_the_shards_and_the_merge() {
     );
     check_report(d);
 }
+
+#[test]
+fn the_slurm_s3_example_has_what_mcsim_relies_on() {
+    let read = |name: &str| std::fs::read_to_string(root().join("examples/slurm").join(name));
+    let (shards, merge) = (
+        read("shards-s3.sbatch").unwrap(),
+        read("merge-s3.sbatch").unwrap(),
+    );
+    // The same array as the shared-directory example, and every task one shard of it.
+    let array = |script: &str| {
+        script
+            .lines()
+            .find_map(|l| l.strip_prefix("#SBATCH --array="))
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        array(&shards),
+        array(&read("shards.sbatch").unwrap()),
+        "8 array tasks"
+    );
+    assert!(shards.contains("--shard auto"));
+    assert!(shards.contains(r#"s3="${MCSIM_S3:-s3://mcsim-example}""#));
+    assert!(shards.contains(r#""${MCSIM:-mcsim}" run "$s3/models/npv_project_risk.xlsx""#));
+    assert!(
+        shards.contains(r#"--out "$s3/runs/npv-42/shard-${SLURM_ARRAY_TASK_ID}.parquet""#),
+        "each task uploads its own shard (and its accumulators beside it)"
+    );
+    assert!(
+        !shards.contains("--stats"),
+        "the accumulators go beside --out"
+    );
+    // The merge: the accumulators first, then the samples, both from and to S3.
+    let lines: Vec<&str> = merge
+        .lines()
+        .filter(|l| l.contains("results merge"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{merge}");
+    assert!(lines[0].contains(r#""$s3/runs/npv-42/shard-*.stats.json""#));
+    assert!(lines[1].contains(r#""$s3/runs/npv-42/shard-*.parquet""#));
+    assert!(merge.contains(r#"--out "$s3/runs/npv-42/stats.json""#));
+    assert!(merge.contains(r#"--out "$s3/runs/npv-42.parquet""#));
+    assert!(
+        merge.contains("set -euo pipefail"),
+        "a failed merge fails the job"
+    );
+}

@@ -441,6 +441,7 @@ async fn prepare_options(
         save_as: None,
         memory: None,
         shard: None,
+        workbook_name: None,
         backend: mcsim_ops::run::BackendChoice::Cpu,
         devices: mcsim_ops::run::Devices::All,
     };

@@ -301,6 +301,7 @@ pub fn analyse(
         warnings,
         statistics,
         cell_values,
+        accumulators: None,
         version: env!("CARGO_PKG_VERSION").to_string(),
         simtable: detected
             .simtables

@@ -98,6 +98,9 @@ pub struct RunOptions {
     pub memory: Option<u64>,
     /// Run only this shard's slice of the iterations (see [`Shard`]).
     pub shard: Option<Shard>,
+    /// The workbook's name in the samples file's and accumulators' metadata and the report,
+    /// when `workbook` is a local copy (of an `s3://` URL); default: `workbook`'s path.
+    pub workbook_name: Option<String>,
 }
 
 /// One of `count` slices of a run's iterations (`--shard I/N`). Slices are contiguous, in
@@ -452,6 +455,10 @@ pub struct RunReport {
     /// depend on them): what `--save-as` writes.
     #[serde(skip)]
     pub cell_values: Vec<CellValue>,
+    /// With `--shard`: the shard's mergeable accumulators, for `mcsim run --stats FILE` to write
+    /// and `mcsim results merge` to read (see [`crate::merge::Accumulators`]).
+    #[serde(skip)]
+    pub accumulators: Option<crate::merge::Accumulators>,
     /// mcsim version.
     pub version: String,
     /// `RiskSimtable` cells and their values (one simulation per value).
@@ -605,61 +612,90 @@ fn run_simulation(
         .unwrap_or(Method::LatinHypercube);
     let chosen = prepared.choose_backend(opts.backend, &opts.devices, seed, method, iterations)?;
     let pool = thread_pool(opts.threads)?;
+    // The run's identity, in the samples file and a shard's accumulators.
+    let mut meta = BTreeMap::new();
+    let mut first = 1;
+    meta.insert("mcsim.seed".into(), seed.to_string());
+    meta.insert("mcsim.iterations".into(), iterations.to_string());
+    meta.insert("mcsim.sampling".into(), method_name(method).into());
+    meta.insert("mcsim.workbook".into(), workbook_name(opts));
+    meta.insert("mcsim.workbook_hash".into(), loaded.hash.clone());
+    meta.insert("mcsim.version".into(), env!("CARGO_PKG_VERSION").into());
+    meta.insert(
+        "mcsim.inputs".into(),
+        serde_json::to_string(prepared.inputs()).unwrap_or_default(),
+    );
+    if let Some(sh) = opts.shard {
+        let (lo, hi) = sh.range(iterations, simulate::shard_grid(&prepared));
+        meta.insert(SHARD_KEY.into(), format!("{}/{}", sh.index, sh.count));
+        meta.insert(SHARD_FIRST_KEY.into(), (lo + 1).to_string());
+        meta.insert(SHARD_LAST_KEY.into(), hi.to_string());
+        first = lo + 1;
+    }
     let mut writer = match &opts.out {
         Some(path) => {
             let layout = SamplesLayout::new(
                 prepared.inputs().iter().map(|i| i.name.clone()),
                 prepared.output_names().map(str::to_string),
             );
-            let mut meta = BTreeMap::new();
-            meta.insert("mcsim.seed".into(), seed.to_string());
-            meta.insert("mcsim.iterations".into(), iterations.to_string());
-            meta.insert("mcsim.sampling".into(), method_name(method).into());
-            meta.insert(
-                "mcsim.workbook".into(),
-                opts.workbook.to_string_lossy().into_owned(),
-            );
-            meta.insert("mcsim.workbook_hash".into(), loaded.hash.clone());
-            meta.insert("mcsim.version".into(), env!("CARGO_PKG_VERSION").into());
-            meta.insert(
-                "mcsim.inputs".into(),
-                serde_json::to_string(prepared.inputs()).unwrap_or_default(),
-            );
-            let mut first = 1;
-            if let Some(sh) = opts.shard {
-                let (lo, hi) = sh.range(iterations, simulate::shard_grid(&prepared));
-                meta.insert(SHARD_KEY.into(), format!("{}/{}", sh.index, sh.count));
-                meta.insert(SHARD_FIRST_KEY.into(), (lo + 1).to_string());
-                meta.insert(SHARD_LAST_KEY.into(), hi.to_string());
-                first = lo + 1;
-            }
             Some(samples_writer(path, opts.out_format, &layout, &meta)?.starting_at(first))
         }
         None => None,
     };
-    let simulated = simulate_on(
+    let spec = SimulateSpec {
+        iterations,
+        seed,
+        method,
+        until_converged: opts.until_converged,
+        memory: opts.memory.unwrap_or(DEFAULT_MEMORY),
+        keep_samples: opts.save_as.is_some() || !prepared.detected.statistics.is_empty(),
+        summary: analyse::threshold_options(&prepared, &summary_options(opts)),
+        shard: opts.shard,
+    };
+    let mut simulated = simulate_on(
         &prepared,
-        &SimulateSpec {
-            iterations,
-            seed,
-            method,
-            until_converged: opts.until_converged,
-            memory: opts.memory.unwrap_or(DEFAULT_MEMORY),
-            keep_samples: opts.save_as.is_some() || !prepared.detected.statistics.is_empty(),
-            summary: analyse::threshold_options(&prepared, &summary_options(opts)),
-            shard: opts.shard,
-        },
+        &spec,
         &pool,
         &Control { progress, cancel },
         writer.as_mut().map(|w| w as &mut dyn SampleSink),
         chosen.device.as_ref(),
     )?;
+    let shard_blocks = std::mem::take(&mut simulated.shard_blocks);
     if let Some(w) = writer {
         w.finish().map_err(|e| OpsError::Run {
             message: format!("writing samples: {}", crate::results::chain(&e)),
         })?;
     }
     let mut report = analyse(&prepared, simulated, &summary_options(opts), &pool)?;
+    if opts.shard.is_some() {
+        let names: Vec<String> = prepared.output_names().map(str::to_string).collect();
+        meta.insert(
+            crate::merge::OUTPUTS_KEY.into(),
+            serde_json::to_string(&names).unwrap_or_default(),
+        );
+        meta.insert(
+            crate::merge::TARGETS_KEY.into(),
+            serde_json::to_string(&spec.summary.targets).unwrap_or_default(),
+        );
+        report.accumulators = Some(crate::merge::Accumulators {
+            format: crate::merge::ACCUMULATORS_FORMAT.into(),
+            version: crate::merge::ACCUMULATORS_VERSION,
+            metadata: meta,
+            percentiles: spec.summary.percentiles.clone(),
+            risk_levels: spec.summary.risk_levels.clone(),
+            outputs: names
+                .into_iter()
+                .zip(shard_blocks)
+                .map(
+                    |(name, (blocks, histogram))| crate::merge::OutputAccumulators {
+                        name,
+                        blocks,
+                        histogram,
+                    },
+                )
+                .collect(),
+        });
+    }
     report.backend = chosen.name;
     report.backend_note = chosen.note;
     // `--save-as`: the statistics cells (and their dependents) with the simulated values.
@@ -680,9 +716,16 @@ fn run_simulation(
         report.saved_as = Some(out.to_string_lossy().into_owned());
     }
     report.samples_file = opts.out.as_ref().map(|p| p.to_string_lossy().into_owned());
-    report.workbook = opts.workbook.to_string_lossy().into_owned();
+    report.workbook = workbook_name(opts);
     report.elapsed_seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// The workbook as named in metadata and reports.
+fn workbook_name(opts: &RunOptions) -> String {
+    opts.workbook_name
+        .clone()
+        .unwrap_or_else(|| opts.workbook.to_string_lossy().into_owned())
 }
 
 /// The model file: `--config`, else `mcsim.toml` beside the workbook if there is one.

@@ -121,6 +121,28 @@ pub struct Simulated {
     pub(crate) out_samples: Vec<Vec<f64>>,
     /// Streaming mode.
     pub(crate) streamed: Option<Streamed>,
+    /// A shard's mergeable accumulators, per output: every accumulator block's statistics (in
+    /// block order, to be folded after the previous shards' blocks) and the histogram.
+    pub(crate) shard_blocks: Vec<(Vec<BlockStats>, Histogram)>,
+}
+
+/// One accumulator block's statistics, folded into `stats` (bit for bit what
+/// `stats.add_block(xs)` does) and, for a shard, kept with its histogram.
+fn add_block(
+    stats: &mut BlockStats,
+    record: Option<&mut (Vec<BlockStats>, Histogram)>,
+    xs: &[f64],
+) {
+    match record {
+        None => stats.add_block(xs),
+        Some((blocks, hist)) => {
+            let mut block = BlockStats::new(stats.targets());
+            block.add_block(xs);
+            stats.merge(&block);
+            blocks.push(block);
+            hist.add(xs);
+        }
+    }
 }
 
 /// What a streaming run keeps per output.
@@ -567,6 +589,10 @@ pub fn simulate_on(
     let mut out_hist: Vec<Histogram> = Vec::new();
     let mut trace: Vec<Vec<ConvergencePoint>> = vec![Vec::new(); n_out];
     let mut prefix_stats: Vec<Vec<(u64, BlockStats)>> = vec![Vec::new(); n_out];
+    // A shard keeps its blocks' statistics and histograms for `results merge`.
+    let mut shard_blocks: Vec<Option<(Vec<BlockStats>, Histogram)>> = (0..n_out)
+        .map(|_| spec.shard.map(|_| (Vec::new(), Histogram::new())))
+        .collect();
     if !exact {
         in_stats = (0..n_in).map(|_| BlockStats::new(&[])).collect();
         in_hist = (0..n_in).map(|_| Histogram::new()).collect();
@@ -648,9 +674,10 @@ pub fn simulate_on(
                         .par_iter_mut()
                         .zip(chunk_out.par_iter())
                         .zip(prefix_stats.par_iter_mut())
-                        .for_each(|((stats, col), prefixes)| {
+                        .zip(shard_blocks.par_iter_mut())
+                        .for_each(|(((stats, col), prefixes), record)| {
                             for &(a, b, cut) in segments {
-                                stats.add_block(&col[a..b]);
+                                add_block(stats, record.as_mut(), &col[a..b]);
                                 if let Some(at) = cut {
                                     prefixes.push((at, stats.clone()));
                                 }
@@ -663,9 +690,10 @@ pub fn simulate_on(
                     .zip(out_hist.par_iter_mut())
                     .zip(chunk_out.par_iter())
                     .zip(trace.par_iter_mut())
-                    .for_each(|(((stats, hist), col), points)| {
+                    .zip(shard_blocks.par_iter_mut())
+                    .for_each(|((((stats, hist), col), points), record)| {
                         for &(a, b, cut) in segments {
-                            stats.add_block(&col[a..b]);
+                            add_block(stats, record.as_mut(), &col[a..b]);
                             hist.add(&col[a..b]);
                             if let Some(at) = cut {
                                 points.push(trace_point(at, stats, hist));
@@ -726,6 +754,7 @@ pub fn simulate_on(
         in_samples,
         out_samples,
         streamed,
+        shard_blocks: shard_blocks.into_iter().flatten().collect(),
     })
 }
 

@@ -377,6 +377,36 @@ impl Histogram {
         };
         percentile_inc_by(n as usize, p, at)
     }
+
+    /// The value range `[lo, hi]` that holds the `i`-th smallest counted value (0-based):
+    /// its bucket's range clamped to `[min, max]`, a single value when the bucket held one
+    /// distinct value, and `min`/`max` themselves for the first and last positions. `None` when
+    /// `i` is not below [`Histogram::total`]. Used to state the accuracy of percentiles read
+    /// from merged histograms (`mcsim results merge` of accumulator files).
+    pub fn rank_range(&self, i: u64, min: f64, max: f64) -> Option<(f64, f64)> {
+        let n = self.total();
+        if i >= n {
+            return None;
+        }
+        let first = i == 0 && min.is_finite();
+        let last = i + 1 == n && max.is_finite();
+        if first || last {
+            let v = if first { min } else { max };
+            return Some((v, v));
+        }
+        let mut below = 0u64;
+        for e in self.counts.entries() {
+            if i < below + e.count {
+                if e.key != MANY_KEYS {
+                    let v = unkey(e.key);
+                    return Some((v, v));
+                }
+                return Some(clamped_range(e.bucket, min, max));
+            }
+            below += e.count;
+        }
+        None
+    }
 }
 
 /// The value range of top-level bucket `bucket`, clamped to `[min, max]` when those are finite
@@ -455,5 +485,31 @@ mod tests {
         assert_eq!(dense.total(), whole.total());
         assert!(dense.counts.entries().all(|e| e.key == MANY_KEYS));
         assert!(Histogram::from_dense(&[1, 2]).is_err());
+    }
+
+    #[test]
+    fn rank_ranges_hold_the_order_statistics() {
+        let xs: Vec<f64> = (0..5_000)
+            .map(|i| match i % 11 {
+                0 => f64::NAN,
+                1 => 100.0,
+                2 => 1000.0,
+                _ => ((i as f64) * 0.731).sin() * 40.0 + (i % 13) as f64,
+            })
+            .collect();
+        let mut h = Histogram::new();
+        xs.chunks(1000).for_each(|c| h.add(c));
+        let mut sorted: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+        sorted.sort_by(f64::total_cmp);
+        let (min, max) = (sorted[0], sorted[sorted.len() - 1]);
+        for (i, &x) in sorted.iter().enumerate() {
+            let (lo, hi) = h.rank_range(i as u64, min, max).unwrap();
+            assert!(lo <= x && x <= hi, "rank {i}: {x} outside [{lo}, {hi}]");
+        }
+        assert_eq!(h.rank_range(0, min, max), Some((min, min)));
+        assert!(h.rank_range(sorted.len() as u64, min, max).is_none());
+        // The point mass at 100, alone in its bucket, is exact.
+        let at = sorted.iter().position(|&x| x == 100.0).unwrap();
+        assert_eq!(h.rank_range(at as u64, min, max), Some((100.0, 100.0)));
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -123,6 +124,10 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Sends email and webhooks when runs end.
     pub notifier: Arc<notify::Notifier>,
+    /// Tokens' users, for a few seconds ([`cache::TokenCache`]).
+    pub tokens: Arc<cache::TokenCache>,
+    /// Finished runs' reports ([`cache::ReportCache`]).
+    pub reports: Arc<cache::ReportCache>,
 }
 
 /// Opens the data directory and database (creating them) and the shared state.
@@ -139,6 +144,8 @@ pub async fn open(options: ServeOptions) -> Result<AppState, String> {
         jobs: Arc::new(jobs::Jobs::default()),
         metrics: Arc::new(metrics::Metrics::default()),
         notifier: Arc::new(notifier),
+        tokens: Arc::new(cache::TokenCache::default()),
+        reports: Arc::new(cache::ReportCache::default()),
     })
 }
 

@@ -129,19 +129,22 @@ async fn log_request(
     request: Request,
     next: axum::middleware::Next,
 ) -> Response {
+    // Cheap clones (shared buffers), not copies: this runs for every request.
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let route = request
+    let uri = request.uri().clone();
+    let matched = request
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+        .cloned();
+    let route = matched.as_ref().map_or("unmatched", |p| p.as_str());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     state
         .metrics
-        .request(method.as_str(), &route, status, elapsed);
+        .request(method.as_str(), route, status, elapsed);
+    let path = uri.path();
     let ms = elapsed.as_secs_f64() * 1000.0;
     if status >= 500 {
         tracing::warn!(%method, %path, %route, status, ms, "request");

@@ -7,6 +7,7 @@
 #   bench/server_wrk.sh [MCSIM] [CLIENTS] [SECONDS]
 #
 # Prints wrk's summary and one line of JSON: requests/s, p50, p95, p99 (ms), errors.
+# With PERF_OUT=FILE, the daemon is profiled during the load (perf record -F 499 -g) into FILE.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${1:-$here/target/release/mcsim}"
@@ -52,5 +53,11 @@ done = function(summary, latency, requests)
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000, errors))
 end
 LUA
+profiler=""
+if [ -n "${PERF_OUT:-}" ]; then
+  perf record -F 499 -g -p "$server" -o "$PERF_OUT" -- sleep "$seconds" >/dev/null 2>&1 &
+  profiler=$!
+fi
 wrk -t2 -c"$clients" -d"${seconds}s" --timeout 10s -s "$work/load.lua" "$url"
+[ -z "$profiler" ] || wait "$profiler" || true
 curl -sf -H "Authorization: Bearer $token" "$url/api/v1/runs/$busy_run" | python3 -c 'import json,sys; d=json.load(sys.stdin); print("busy run during the load:", {k: d.get(k) for k in ("state", "done", "total")})' || true

@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'mcsim' -ScriptBlock {
             [CompletionResult]::new('upload', 'upload', [CompletionResultType]::ParameterValue, 'Upload a workbook to the team server (a new model, or a new version of yours with the same name)')
             [CompletionResult]::new('cancel', 'cancel', [CompletionResultType]::ParameterValue, 'Cancel a queued or running run on the team server (owner or editor)')
             [CompletionResult]::new('share', 'share', [CompletionResultType]::ParameterValue, 'Share a model or run on the team server with another user, or revoke it')
+            [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'Show or change your notifications from the team server: email and a signed webhook when a run ends')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Report what this machine offers mcsim: CPU cores and features, GPUs, the CUDA driver and NVRTC')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write the man pages and shell completions (for packagers and the repository)')
             break
@@ -298,6 +299,24 @@ Register-ArgumentCompleter -Native -CommandName 'mcsim' -ScriptBlock {
             [CompletionResult]::new('--role', '--role', [CompletionResultType]::ParameterName, 'The role given')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--revoke', '--revoke', [CompletionResultType]::ParameterName, 'Revoke the user''s access instead')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no warnings or progress on stderr (errors are still printed)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print no warnings or progress on stderr (errors are still printed)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'mcsim;notify' {
+            [CompletionResult]::new('--email', '--email', [CompletionResultType]::ParameterName, 'Email notifications on or off (on needs an address: --email-to, or one set before)')
+            [CompletionResult]::new('--email-to', '--email-to', [CompletionResultType]::ParameterName, 'The address emails go to')
+            [CompletionResult]::new('--webhook', '--webhook', [CompletionResultType]::ParameterName, 'The URL webhooks are posted to (http:// or https://); needs a secret (--secret-stdin) unless one is set already')
+            [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'The events notified, comma-separated: succeeded (or finished), failed, cancelled')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--no-webhook', '--no-webhook', [CompletionResultType]::ParameterName, 'Stop the webhook (its URL is removed)')
+            [CompletionResult]::new('--secret-stdin', '--secret-stdin', [CompletionResultType]::ParameterName, 'Read the webhook''s signing secret (16 to 256 bytes) from stdin''s first line')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print no warnings or progress on stderr (errors are still printed)')

@@ -31,6 +31,9 @@ _mcsim() {
             mcsim,logout)
                 cmd="mcsim__subcmd__logout"
                 ;;
+            mcsim,notify)
+                cmd="mcsim__subcmd__notify"
+                ;;
             mcsim,parse)
                 cmd="mcsim__subcmd__parse"
                 ;;
@@ -83,7 +86,7 @@ _mcsim() {
 
     case "${cmd}" in
         mcsim)
-            opts="-v -q -h -V --verbose --quiet --help --version parse run results serve register login logout user upload cancel share doctor generate"
+            opts="-v -q -h -V --verbose --quiet --help --version parse run results serve register login logout user upload cancel share notify doctor generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -217,6 +220,40 @@ _mcsim() {
                 return 0
             fi
             case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mcsim__subcmd__notify)
+            opts="-v -q -h -V --email --email-to --webhook --no-webhook --secret-stdin --events --format --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --email)
+                    COMPREPLY=($(compgen -W "on off" -- "${cur}"))
+                    return 0
+                    ;;
+                --email-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webhook)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --events)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0

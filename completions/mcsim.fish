@@ -39,6 +39,7 @@ complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "user" -d 'Manage users 
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "upload" -d 'Upload a workbook to the team server (a new model, or a new version of yours with the same name)'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "cancel" -d 'Cancel a queued or running run on the team server (owner or editor)'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "share" -d 'Share a model or run on the team server with another user, or revoke it'
+complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "notify" -d 'Show or change your notifications from the team server: email and a signed webhook when a run ends'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "doctor" -d 'Report what this machine offers mcsim: CPU cores and features, GPUs, the CUDA driver and NVRTC'
 complete -c mcsim -n "__fish_mcsim_needs_command" -f -a "generate" -d 'Write the man pages and shell completions (for packagers and the repository)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand parse" -l format -d 'Output format: `table` prints a summary; `json` prints the whole report, including every formula cell with `--recalc`, to stdout' -r -f -a "table\t'A summary for people'
@@ -222,6 +223,19 @@ complete -c mcsim -n "__fish_mcsim_using_subcommand share" -s v -l verbose -d 'L
 complete -c mcsim -n "__fish_mcsim_using_subcommand share" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand share" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mcsim -n "__fish_mcsim_using_subcommand share" -s V -l version -d 'Print version'
+complete -c mcsim -n "__fish_mcsim_using_subcommand notify" -l email -d 'Email notifications on or off (on needs an address: --email-to, or one set before)' -r -f -a "on\t'Enabled'
+off\t'Disabled'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand notify" -l email-to -d 'The address emails go to' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand notify" -l webhook -d 'The URL webhooks are posted to (http:// or https://); needs a secret (--secret-stdin) unless one is set already' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand notify" -l events -d 'The events notified, comma-separated: succeeded (or finished), failed, cancelled' -r
+complete -c mcsim -n "__fish_mcsim_using_subcommand notify" -l format -d 'Output format' -r -f -a "table\t'A summary for people'
+json\t'The full report as one JSON document (for scripts)'"
+complete -c mcsim -n "__fish_mcsim_using_subcommand notify" -l no-webhook -d 'Stop the webhook (its URL is removed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand notify" -l secret-stdin -d 'Read the webhook\'s signing secret (16 to 256 bytes) from stdin\'s first line'
+complete -c mcsim -n "__fish_mcsim_using_subcommand notify" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
+complete -c mcsim -n "__fish_mcsim_using_subcommand notify" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
+complete -c mcsim -n "__fish_mcsim_using_subcommand notify" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mcsim -n "__fish_mcsim_using_subcommand notify" -s V -l version -d 'Print version'
 complete -c mcsim -n "__fish_mcsim_using_subcommand doctor" -s v -l verbose -d 'Log more to stderr: `-v` debug, `-vv` trace. `RUST_LOG` overrides this'
 complete -c mcsim -n "__fish_mcsim_using_subcommand doctor" -s q -l quiet -d 'Print no warnings or progress on stderr (errors are still printed)'
 complete -c mcsim -n "__fish_mcsim_using_subcommand doctor" -s h -l help -d 'Print help'

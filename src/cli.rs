@@ -196,6 +196,22 @@ pub enum Command {
     )]
     Share(ShareArgs),
 
+    /// Show or change your notifications from the team server: email and a signed webhook when
+    /// a run ends.
+    #[command(
+        long_about = "Show (without options) or change your notifications from the team server. \
+            When one of your runs ends, the server can email you (when it has SMTP settings) and \
+            POST a JSON payload to a webhook, signed with HMAC-SHA256 of `TIMESTAMP.BODY` with \
+            your secret (header X-Mcsim-Signature: sha256=HEX). Options not given are kept.",
+        after_long_help = "Examples:\n  \
+            mcsim notify\n  \
+            mcsim notify --email on --email-to me@example.com\n  \
+            printf '%s\\n' \"$SECRET\" | mcsim notify --webhook https://hooks.example.com/mcsim --secret-stdin\n  \
+            mcsim notify --events succeeded,failed,cancelled\n  \
+            mcsim notify --no-webhook --email off"
+    )]
+    Notify(NotifyArgs),
+
     /// Report what this machine offers mcsim: CPU cores and features, GPUs, the CUDA driver and
     /// NVRTC.
     Doctor,
@@ -444,6 +460,48 @@ pub struct ShareArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// Arguments of `mcsim notify`.
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// Email notifications on or off (on needs an address: --email-to, or one set before).
+    #[arg(long, value_enum, value_name = "on|off")]
+    pub email: Option<OnOff>,
+
+    /// The address emails go to.
+    #[arg(long, value_name = "ADDRESS")]
+    pub email_to: Option<String>,
+
+    /// The URL webhooks are posted to (http:// or https://); needs a secret (--secret-stdin)
+    /// unless one is set already.
+    #[arg(long, value_name = "URL", conflicts_with = "no_webhook")]
+    pub webhook: Option<String>,
+
+    /// Stop the webhook (its URL is removed).
+    #[arg(long)]
+    pub no_webhook: bool,
+
+    /// Read the webhook's signing secret (16 to 256 bytes) from stdin's first line.
+    #[arg(long)]
+    pub secret_stdin: bool,
+
+    /// The events notified, comma-separated: succeeded (or finished), failed, cancelled.
+    #[arg(long, value_name = "EVENTS", value_delimiter = ',')]
+    pub events: Option<Vec<String>>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
 }
 
 /// A role given by `mcsim share`.

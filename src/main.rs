@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Command::User(command) => commands::user(command, printer),
         Command::Upload(args) => commands::upload(args, printer),
         Command::Share(args) => commands::share(args, printer),
+        Command::Notify(args) => commands::notify(args, printer),
         Command::Cancel(args) => commands::cancel(args, printer),
         Command::Doctor => commands::doctor(printer),
         Command::Generate(args) => commands::generate(args, printer),

@@ -20,7 +20,9 @@ use std::process::ExitCode;
 pub use doctor::doctor;
 pub use generate::generate;
 pub use parse::parse;
-pub use remote::{cancel, login, logout, register, serve, serve_json_logs, share, upload, user};
+pub use remote::{
+    cancel, login, logout, notify, register, serve, serve_json_logs, share, upload, user,
+};
 pub use results::results;
 pub use run::run;
 

@@ -1,5 +1,5 @@
 //! The team server's commands: `serve` runs it (`mcsim_server`); `register`, `login`,
-//! `logout`, `user add`, `upload`, `share`, `run --remote` and `results --remote` are its
+//! `logout`, `user add`, `upload`, `share`, `notify`, `run --remote` and `results --remote` are its
 //! client, over HTTP with a blocking client so the command line stays synchronous. The login
 //! token is kept in `credentials.json` (mode 0600) in the configuration directory.
 
@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 use super::report::{self, Align, num};
 use super::{ExitStatus, Printer, StatsOptions};
 use crate::cli::{
-    CancelArgs, Format, LoginArgs, LogoutArgs, RegisterArgs, ResultsArgs, ResultsFormat, RunArgs,
-    ServeArgs, ShareArgs, ShareRole, UploadArgs, UserCommand,
+    CancelArgs, Format, LoginArgs, LogoutArgs, NotifyArgs, OnOff, RegisterArgs, ResultsArgs,
+    ResultsFormat, RunArgs, ServeArgs, ShareArgs, ShareRole, UploadArgs, UserCommand,
 };
 
 // -------------------------------------------------------------------------------------------
@@ -572,6 +572,88 @@ pub fn share(args: ShareArgs, _printer: Printer) -> Result<ExitStatus> {
             args.with,
             answer["role"].as_str().unwrap_or("?")
         ))?,
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Runs `mcsim notify`: without options prints the settings (`GET /api/v1/notifications`),
+/// with some changes those (`PUT`, the others kept) and prints the result.
+pub fn notify(args: NotifyArgs, _printer: Printer) -> Result<ExitStatus> {
+    let (remote, _) = Remote::logged_in()?;
+    let mut change = serde_json::Map::new();
+    if let Some(address) = &args.email_to {
+        change.insert("email".into(), json!(address));
+    }
+    if let Some(email) = args.email {
+        change.insert("email_enabled".into(), json!(email == OnOff::On));
+    }
+    if let Some(url) = &args.webhook {
+        change.insert("webhook_url".into(), json!(url));
+    }
+    if args.no_webhook {
+        change.insert("webhook_url".into(), Value::Null);
+    }
+    if args.secret_stdin {
+        let mut line = String::new();
+        io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the webhook secret from stdin")?;
+        let secret = line.trim_end_matches(['\n', '\r']);
+        if secret.is_empty() {
+            bail!("the webhook secret on stdin is empty");
+        }
+        change.insert("webhook_secret".into(), json!(secret));
+    }
+    if let Some(events) = &args.events {
+        let events: Vec<&str> = events
+            .iter()
+            .map(|e| e.trim())
+            .filter(|e| !e.is_empty())
+            .map(|e| if e == "finished" { "succeeded" } else { e })
+            .collect();
+        change.insert("events".into(), json!(events));
+    }
+    let settings = if change.is_empty() {
+        remote.json(remote.get("/notifications"))?
+    } else {
+        remote.json(
+            remote
+                .with_token(remote.http.put(remote.url("/notifications")))
+                .json(&Value::Object(change)),
+        )?
+    };
+    match args.format {
+        Format::Json => print_json(&settings)?,
+        Format::Table => {
+            let text = |key: &str| settings[key].as_str().map(str::to_owned);
+            let email = match (settings["email_enabled"].as_bool(), text("email")) {
+                (Some(true), Some(address)) => format!("on, to {address}"),
+                (_, Some(address)) => format!("off (address {address})"),
+                _ => "off".to_owned(),
+            };
+            let webhook = match text("webhook_url") {
+                Some(url) if settings["webhook_secret_set"].as_bool() == Some(true) => {
+                    format!("{url} (signed)")
+                }
+                Some(url) => url,
+                None => "none".to_owned(),
+            };
+            let events: Vec<&str> = settings["events"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            print_line(format_args!("email:   {email}"))?;
+            print_line(format_args!("webhook: {webhook}"))?;
+            print_line(format_args!(
+                "events:  {}",
+                if events.is_empty() {
+                    "none".to_owned()
+                } else {
+                    events.join(", ")
+                }
+            ))?;
+        }
     }
     Ok(ExitStatus::Success)
 }

@@ -4,8 +4,8 @@ use anyhow::{Result, bail};
 
 use super::{ExitStatus, Printer, StatsOptions};
 use crate::cli::{
-    CancelArgs, LoginArgs, LogoutArgs, RegisterArgs, ResultsArgs, RunArgs, ServeArgs, ShareArgs,
-    UploadArgs, UserCommand,
+    CancelArgs, LoginArgs, LogoutArgs, NotifyArgs, RegisterArgs, ResultsArgs, RunArgs, ServeArgs,
+    ShareArgs, UploadArgs, UserCommand,
 };
 
 fn disabled() -> Result<ExitStatus> {
@@ -42,6 +42,10 @@ pub fn upload(_: UploadArgs, _: Printer) -> Result<ExitStatus> {
 }
 /// `mcsim share`.
 pub fn share(_: ShareArgs, _: Printer) -> Result<ExitStatus> {
+    disabled()
+}
+/// `mcsim notify`.
+pub fn notify(_: NotifyArgs, _: Printer) -> Result<ExitStatus> {
     disabled()
 }
 /// `mcsim run --remote`.

@@ -1368,7 +1368,7 @@ fn metrics_and_webhooks_on_postgres() {
     let Ok(url) = std::env::var("MCSIM_TEST_POSTGRES") else {
         return;
     };
-    for suite in [metrics_suite, webhooks_suite] {
+    for suite in [metrics_suite, webhooks_suite, webhook_restart_suite] {
         let schema = fresh_schema();
         suite(&[
             "--database".into(),
@@ -1785,6 +1785,179 @@ fn webhooks_suite(db_args: &[String]) {
         2.0
     );
     assert_eq!(dead.lock().unwrap().len(), 4, "1 attempt + 3 retries");
+}
+
+/// A webhook whose first attempt failed is queued in the database: after a graceful restart
+/// the next daemon makes the next attempt (the same delivery, attempt 2, signed).
+#[test]
+fn queued_webhooks_survive_a_restart() {
+    webhook_restart_suite(&[]);
+}
+
+fn webhook_restart_suite(db_args: &[String]) {
+    let dir = temp();
+    let config = dir.path().join("serve.toml");
+    // 4 s between the first and the second attempt: the daemon is stopped in between.
+    std::fs::write(
+        &config,
+        "[webhooks]\nretries = 3\nbackoff_ms = 4000\ntimeout_seconds = 5\nallow_private = true\n",
+    )
+    .unwrap();
+    let config_arg = ["--config", config.to_str().unwrap()];
+    let (backend, server, alice) = server_with_alice(dir.path(), db_args, &config_arg);
+    let token = token(&alice);
+    let secret = "a-webhook-secret-of-some-length";
+    let (url, got) = webhook_receiver(1);
+    let (code, answer) = put_notifications(
+        &server,
+        &token,
+        &format!(r#"{{"webhook_url": "{url}", "webhook_secret": "{secret}"}}"#),
+    );
+    assert_eq!(code, 200, "{answer}");
+    mcsim_as(&alice, &["upload", &risk_model(), "--name", "npv"], "").expect_code(0);
+    let id = start_run(&alice, "npv", &["-n", "500", "--seed", "5"]);
+    wait_for("the first (failing) attempt", || {
+        (!got.lock().unwrap().is_empty()).then_some(())
+    });
+    server.terminate();
+    assert_eq!(
+        got.lock().unwrap().len(),
+        1,
+        "the stopped daemon made no second attempt"
+    );
+    let server = backend.start("127.0.0.1:0", &config_arg);
+    let hooks = wait_for("the resumed attempt", || {
+        let got = got.lock().unwrap();
+        (got.len() >= 2).then(|| got.clone())
+    });
+    let (first, second) = (&hooks[0].headers, &hooks[1].headers);
+    assert_eq!(second["x-mcsim-delivery"], first["x-mcsim-delivery"]);
+    assert_eq!(first["x-mcsim-attempt"], "1");
+    assert_eq!(second["x-mcsim-attempt"], "2");
+    assert_eq!(hooks[1].body, hooks[0].body);
+    assert_eq!(
+        second["x-mcsim-signature"],
+        format!(
+            "sha256={}",
+            expected_signature(secret, &second["x-mcsim-timestamp"], &hooks[1].body)
+        )
+    );
+    let payload: Value = serde_json::from_str(&hooks[1].body).unwrap();
+    assert_eq!(payload["run"]["id"], id.as_str());
+    wait_for("the delivery counted by the new daemon", || {
+        let text = scrape(&server, None);
+        (metric(
+            &text,
+            "mcsim_notifications_total{channel=\"webhook\",result=\"delivered\"}",
+        ) == 1.0)
+            .then_some(())
+    });
+    // Delivered means forgotten: another restart sends nothing more.
+    server.terminate();
+    let server = backend.start("127.0.0.1:0", &config_arg);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(got.lock().unwrap().len(), 2);
+    drop(server);
+}
+
+/// `mcsim notify` shows and changes the notification settings through the API.
+#[test]
+fn notify_command_shows_and_changes_the_settings() {
+    let dir = temp();
+    let config = dir.path().join("serve.toml");
+    std::fs::write(&config, "[webhooks]\nallow_private = true\n").unwrap();
+    let (_backend, server, alice) =
+        server_with_alice(dir.path(), &[], &["--config", config.to_str().unwrap()]);
+    let token = token(&alice);
+    let notify = |args: &[&str], stdin: &str| {
+        let mut all = vec!["notify"];
+        all.extend_from_slice(args);
+        mcsim_as(&alice, &all, stdin)
+    };
+    let defaults = notify(&["--format", "json"], "");
+    defaults.expect_code(0);
+    assert_eq!(
+        defaults.json()["events"],
+        serde_json::json!(["succeeded", "failed"])
+    );
+    assert_eq!(defaults.json()["webhook_url"], Value::Null);
+
+    // A webhook needs a secret; the server's message comes through as one line.
+    let url = "http://127.0.0.1:9/hook";
+    assert_error(&notify(&["--webhook", url], ""), "secret");
+    let secret = "0123456789abcdef-secret";
+    let set = notify(
+        &[
+            "--webhook",
+            url,
+            "--secret-stdin",
+            "--events",
+            "finished,cancelled",
+            "--format",
+            "json",
+        ],
+        &format!("{secret}\n"),
+    );
+    set.expect_code(0);
+    let settings = set.json();
+    assert_eq!(settings["webhook_url"], url);
+    assert_eq!(settings["webhook_secret_set"], true);
+    assert_eq!(
+        settings["events"],
+        serde_json::json!(["succeeded", "cancelled"])
+    );
+    assert!(!set.stdout.contains(secret), "the secret is never shown");
+    // What the API reads back is what the command set.
+    let (code, body) = http(
+        server.addr(),
+        "GET",
+        "/api/v1/notifications",
+        Some(&token),
+        b"",
+    );
+    assert_eq!(code, 200);
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), settings);
+
+    // Email: on needs an address; options not given are kept.
+    assert_error(&notify(&["--email", "on"], ""), "address");
+    let table = notify(&["--email", "on", "--email-to", "me@example.com"], "");
+    table.expect_code(0);
+    assert!(
+        table.stdout.contains("email:   on, to me@example.com"),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains(&format!("webhook: {url} (signed)")),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stdout.contains("events:  succeeded, cancelled"),
+        "{}",
+        table.stdout
+    );
+    assert_error(&notify(&["--events", "exploded"], ""), "unknown event");
+    assert_error(
+        &notify(&["--webhook", url, "--secret-stdin"], "short\n"),
+        "16 to 256",
+    );
+    notify(&["--email", "maybe"], "").expect_code(2);
+
+    let off = notify(&["--no-webhook", "--email", "off", "--format", "json"], "");
+    off.expect_code(0);
+    let settings = off.json();
+    assert_eq!(settings["webhook_url"], Value::Null);
+    assert_eq!(settings["email_enabled"], false);
+    assert_eq!(settings["email"], "me@example.com");
+    assert_eq!(
+        settings["events"],
+        serde_json::json!(["succeeded", "cancelled"])
+    );
+
+    // Logged out, it says so.
+    mcsim_as(&alice, &["logout"], "").expect_code(0);
+    notify(&[], "").expect_code(2);
 }
 
 #[test]

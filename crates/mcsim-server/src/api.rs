@@ -40,6 +40,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequest, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -128,19 +129,22 @@ async fn log_request(
     request: Request,
     next: axum::middleware::Next,
 ) -> Response {
+    // Cheap clones (shared buffers), not copies: this runs for every request.
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
-    let route = request
+    let uri = request.uri().clone();
+    let matched = request
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+        .cloned();
+    let route = matched.as_ref().map_or("unmatched", |p| p.as_str());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed();
     state
         .metrics
-        .request(method.as_str(), &route, status, elapsed);
+        .request(method.as_str(), route, status, elapsed);
+    let path = uri.path();
     let ms = elapsed.as_secs_f64() * 1000.0;
     if status >= 500 {
         tracing::warn!(%method, %path, %route, status, ms, "request");
@@ -412,6 +416,7 @@ async fn logout(State(state): State<AppState>, user: AuthUser) -> ApiResult<Stat
         .bind(user.token_hash.clone())
         .execute(&state.db)
         .await?;
+    state.tokens.forget_token(&user.token_hash);
     audit(&state.db, Some(&user.id), "logout", None, "").await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -457,6 +462,7 @@ async fn change_password(
         .bind(user.token_hash.clone())
         .execute(&state.db)
         .await?;
+    state.tokens.forget_user(&user.id, Some(&user.token_hash));
     audit(
         &state.db,
         Some(&user.id),
@@ -495,6 +501,7 @@ async fn set_disabled(
             .bind(target.clone())
             .execute(&state.db)
             .await?;
+        state.tokens.forget_user(&target, None);
     }
     let action = if disabled {
         "disable_user"
@@ -689,27 +696,37 @@ async fn resolve_model(
 }
 
 /// The run row and the caller's role; 404 when it does not exist or the caller may not see it.
+/// One query: the run, its model's owner and name, and the caller's shares of the model and of
+/// the run.
 async fn run_access(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<(AnyRow, Role)> {
     let not_found = || ApiError::not_found(format!("run {id}"));
     let row = sqlx::query(
         "SELECT r.id, r.model_id, r.version, r.owner_id, r.status, r.error, r.error_kind, \
          r.has_samples, r.done, r.total, r.created_at, r.started_at, r.finished_at, r.request, \
-         m.owner_id AS model_owner, m.name AS model_name \
+         m.owner_id AS model_owner, m.name AS model_name, \
+         (SELECT s.role FROM shares s WHERE s.object_id = r.model_id AND s.user_id = $2) \
+         AS model_role, \
+         (SELECT s.role FROM shares s WHERE s.object_id = r.id AND s.user_id = $3) AS run_role \
          FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = $1",
     )
     .bind(id.to_owned())
+    .bind(user.id.clone())
+    .bind(user.id.clone())
     .fetch_optional(&state.db)
     .await?
     .ok_or_else(not_found)?;
     let owner: String = row.try_get("owner_id")?;
     let model_owner: String = row.try_get("model_owner")?;
-    let model_id: String = row.try_get("model_id")?;
     let role = if owner == user.id || model_owner == user.id {
         Some(Role::Owner)
     } else {
-        let on_model = share_role(state, &model_id, &user.id).await?;
-        let on_run = share_role(state, id, &user.id).await?;
-        on_model.max(on_run)
+        let shared = |column: &str| -> ApiResult<Option<Role>> {
+            Ok(row
+                .try_get::<Option<String>, _>(column)?
+                .as_deref()
+                .and_then(Role::parse))
+        };
+        shared("model_role")?.max(shared("run_role")?)
     };
     let role = role.ok_or_else(not_found)?;
     Ok((row, role))
@@ -1211,6 +1228,7 @@ async fn delete_model(
             .execute(&state.db)
             .await?;
         state.storage.remove_run(&run).await;
+        state.reports.forget(&run);
     }
     sqlx::query("DELETE FROM runs WHERE model_id = $1")
         .bind(model.id.clone())
@@ -1573,21 +1591,37 @@ async fn get_report(
     user: AuthUser,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> ApiResult<Response> {
-    run_access(&state, &user, &id).await?;
-    let row = sqlx::query("SELECT status, report, error FROM runs WHERE id = $1")
-        .bind(id.clone())
-        .fetch_one(&state.db)
-        .await?;
-    let status: String = row.try_get("status")?;
-    match row.try_get::<Option<String>, _>("report")? {
-        Some(report) => Ok((
+    let (access, _) = run_access(&state, &user, &id).await?;
+    let json_response = |report: Bytes| {
+        (
             [(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )],
             report,
         )
-            .into_response()),
+            .into_response()
+    };
+    // A finished run's report never changes: served from memory after its first read.
+    let status: String = access.try_get("status")?;
+    if status == "succeeded"
+        && let Some(report) = state.reports.get(&id)
+    {
+        return Ok(json_response(report));
+    }
+    let row = sqlx::query("SELECT status, report, error FROM runs WHERE id = $1")
+        .bind(id.clone())
+        .fetch_one(&state.db)
+        .await?;
+    let status: String = row.try_get("status")?;
+    match row.try_get::<Option<String>, _>("report")? {
+        Some(report) => {
+            let report = Bytes::from(report);
+            if status == "succeeded" {
+                state.reports.insert(&id, report.clone());
+            }
+            Ok(json_response(report))
+        }
         None if status == "failed" => Err(ApiError::conflict(format!(
             "run {id} failed: {}",
             row.try_get::<Option<String>, _>("error")?

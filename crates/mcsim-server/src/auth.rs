@@ -133,6 +133,14 @@ impl FromRequestParts<AppState> for AuthUser {
                 ApiError::unauthorized("the Authorization header is not `Bearer TOKEN`")
             })?;
         let hash = sha256_hex(token.as_bytes());
+        let now = crate::db::now();
+        if let Some((user, expires_at)) = state.tokens.get(&hash) {
+            if expires_at <= now {
+                state.tokens.forget_token(&hash);
+                return Err(expired());
+            }
+            return Ok(user);
+        }
         let row = sqlx::query(
             "SELECT u.id, u.username, u.is_admin, u.disabled, t.expires_at \
              FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
@@ -146,23 +154,29 @@ impl FromRequestParts<AppState> for AuthUser {
             ));
         };
         let expires_at: i64 = row.try_get("expires_at")?;
-        if expires_at <= crate::db::now() {
-            return Err(ApiError::new(
-                axum::http::StatusCode::UNAUTHORIZED,
-                "token_expired",
-                "the token has expired: run `mcsim login` again",
-            ));
+        if expires_at <= now {
+            return Err(expired());
         }
         if row.try_get::<i64, _>("disabled")? != 0 {
             return Err(ApiError::forbidden("this account is disabled"));
         }
-        Ok(AuthUser {
+        let user = AuthUser {
             id: row.try_get("id")?,
             username: row.try_get("username")?,
             is_admin: row.try_get::<i64, _>("is_admin")? != 0,
             token_hash: hash,
-        })
+        };
+        state.tokens.insert(&user, expires_at);
+        Ok(user)
     }
+}
+
+fn expired() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::UNAUTHORIZED,
+        "token_expired",
+        "the token has expired: run `mcsim login` again",
+    )
 }
 
 /// Failed login attempts allowed per account and per address in [`WINDOW`].

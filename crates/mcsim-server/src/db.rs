@@ -75,6 +75,24 @@ const SCHEMA: &[&str] = &[
         webhook_secret TEXT,
         events TEXT NOT NULL,
         updated_at BIGINT NOT NULL)",
+    // Webhooks not yet delivered (added after the first release: created at the next start of
+    // an existing database, like every table here). Times in Unix milliseconds; `holder` is
+    // the process making the attempts, until `held_until_ms` (NULL: resumed by the next
+    // daemon that looks).
+    "CREATE TABLE IF NOT EXISTS webhook_deliveries (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        url TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attempts BIGINT NOT NULL,
+        next_at_ms BIGINT NOT NULL,
+        holder TEXT,
+        held_until_ms BIGINT NOT NULL,
+        last_error TEXT,
+        created_at BIGINT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (held_until_ms)",
 ];
 
 /// Opens the database at `url` (`sqlite://PATH` or `postgres://...`), creating the tables.

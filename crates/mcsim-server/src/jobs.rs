@@ -1,7 +1,7 @@
 //! Runs as jobs: a started run is a `queued` row in the database; a worker task claims it
 //! (`queued` → `running`, by a conditional update, so two workers never take the same one),
-//! calls [`mcsim_ops::run::run_cancellable`] on a blocking thread inside `catch_unwind` (a
-//! panicking job fails alone), and stores the report or the error. At startup, runs left
+//! calls [`mcsim_ops::run::run_cancellable`] on a thread of its own at a lower priority
+//! ([`JOB_NICENESS`]) inside `catch_unwind` (a panicking job fails alone), and stores the report or the error. At startup, runs left
 //! `running` by a stopped daemon are queued again. A run that ends (succeeded, failed,
 //! cancelled) hands its owner's notifications to [`crate::notify`], on a task of their own.
 
@@ -217,19 +217,31 @@ async fn execute(state: &AppState, id: &str) {
             let job_live = live.clone();
             let samples = options.out.is_some();
             let metrics = state.metrics.clone();
-            let handle = tokio::task::spawn_blocking(move || {
-                let progress = |done: u64, total: u64| {
-                    let before = job_live.done.swap(done, Ordering::Relaxed);
-                    metrics
-                        .iterations
-                        .fetch_add(done.saturating_sub(before), Ordering::Relaxed);
-                    job_live.total.store(total, Ordering::Relaxed);
-                };
-                guarded(|| {
-                    mcsim_ops::run::run_cancellable(&options, &progress, Some(&job_live.cancel))
-                })
-            });
-            let result = handle.await;
+            // On a thread of its own (not the runtime's blocking pool, whose threads are
+            // reused), at a lower priority that the run's worker threads inherit.
+            let (send, receive) = tokio::sync::oneshot::channel();
+            let spawned = std::thread::Builder::new()
+                .name("mcsim-job".into())
+                .spawn(move || {
+                    lower_priority();
+                    let progress = |done: u64, total: u64| {
+                        let before = job_live.done.swap(done, Ordering::Relaxed);
+                        metrics
+                            .iterations
+                            .fetch_add(done.saturating_sub(before), Ordering::Relaxed);
+                        job_live.total.store(total, Ordering::Relaxed);
+                    };
+                    let result = guarded(|| {
+                        mcsim_ops::run::run_cancellable(&options, &progress, Some(&job_live.cancel))
+                    });
+                    let _ = send.send(result);
+                });
+            let result = match spawned {
+                Ok(_) => receive
+                    .await
+                    .map_err(|_| "the run's thread ended without an answer".to_owned()),
+                Err(e) => Err(format!("cannot start the run's thread: {e}")),
+            };
             match result {
                 Ok(Ok(Ok(mut report))) => {
                     report.workbook = name;
@@ -342,6 +354,20 @@ async fn execute(state: &AppState, id: &str) {
                 crate::notify::run_ended(state.clone(), id.to_owned(), event);
             }
         }
+    }
+}
+
+/// How much lower than the daemon's a job's threads are scheduled (`nice`): with every core
+/// busy simulating, HTTP requests still get a core's share promptly.
+pub const JOB_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's priority by [`JOB_NICENESS`] (on Linux `nice` is per thread,
+/// and the threads it starts inherit it); elsewhere (where `nice` would slow the whole
+/// daemon), or where refused, nothing changes.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::process::nice(JOB_NICENESS) {
+        tracing::debug!("cannot lower the run's priority: {e}");
     }
 }
 

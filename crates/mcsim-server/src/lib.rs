@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -123,6 +124,10 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Sends email and webhooks when runs end.
     pub notifier: Arc<notify::Notifier>,
+    /// Tokens' users, for a few seconds ([`cache::TokenCache`]).
+    pub tokens: Arc<cache::TokenCache>,
+    /// Finished runs' reports ([`cache::ReportCache`]).
+    pub reports: Arc<cache::ReportCache>,
 }
 
 /// Opens the data directory and database (creating them) and the shared state.
@@ -139,6 +144,8 @@ pub async fn open(options: ServeOptions) -> Result<AppState, String> {
         jobs: Arc::new(jobs::Jobs::default()),
         metrics: Arc::new(metrics::Metrics::default()),
         notifier: Arc::new(notifier),
+        tokens: Arc::new(cache::TokenCache::default()),
+        reports: Arc::new(cache::ReportCache::default()),
     })
 }
 
@@ -164,6 +171,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     for n in 0..state.options.workers {
         tokio::spawn(jobs::worker(state.clone(), n));
     }
+    tokio::spawn(notify::resume_webhooks(state.clone()));
     let tls = match &state.options.tls {
         Some((cert, key)) => Some(tls::acceptor(cert, key)?),
         None => None,
@@ -208,6 +216,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    notify::release_webhooks(&state).await;
     state.db.close().await;
     Ok(())
 }

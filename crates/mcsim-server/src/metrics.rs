@@ -31,13 +31,20 @@ struct Histogram {
     sum: f64,
 }
 
+/// One route's counters.
+#[derive(Debug, Default)]
+struct RouteStats {
+    /// (method, status, requests), a handful per route.
+    requests: Vec<(String, u16, u64)>,
+    latency: Histogram,
+}
+
 /// The counters the server keeps in memory (per process).
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// (method, route, status) → requests.
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    /// route → latencies.
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    /// route → (method, status, requests), and the route's latencies. Keyed by route so that
+    /// counting a request of a known series allocates nothing.
+    routes: Mutex<BTreeMap<String, RouteStats>>,
     /// Iterations simulated by this process.
     pub iterations: AtomicU64,
     /// (channel, result) → notifications.
@@ -48,19 +55,30 @@ impl Metrics {
     /// Counts a request to `route` (the route's pattern, not the path: ids would make a series
     /// per object).
     pub fn request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        if let Ok(mut map) = self.requests.lock() {
-            *map.entry((method.to_owned(), route.to_owned(), status))
-                .or_default() += 1;
+        let Ok(mut map) = self.routes.lock() else {
+            return;
+        };
+        if !map.contains_key(route) {
+            map.insert(route.to_owned(), RouteStats::default());
         }
-        if let Ok(mut map) = self.latency.lock() {
-            let h = map.entry(route.to_owned()).or_default();
-            let secs = elapsed.as_secs_f64();
-            if let Some(i) = BUCKETS.iter().position(|&b| secs <= b) {
-                h.buckets[i] += 1;
-            }
-            h.count += 1;
-            h.sum += secs;
+        let Some(stats) = map.get_mut(route) else {
+            return;
+        };
+        match stats
+            .requests
+            .iter_mut()
+            .find(|(m, s, _)| m == method && *s == status)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => stats.requests.push((method.to_owned(), status, 1)),
         }
+        let h = &mut stats.latency;
+        let secs = elapsed.as_secs_f64();
+        if let Some(i) = BUCKETS.iter().position(|&b| secs <= b) {
+            h.buckets[i] += 1;
+        }
+        h.count += 1;
+        h.sum += secs;
     }
 
     /// Counts a notification: `channel` is `email` or `webhook`, `result` `delivered` or
@@ -77,8 +95,17 @@ impl Metrics {
             "# HELP mcsim_http_requests_total HTTP requests by method, route and status.\n",
         );
         out.push_str("# TYPE mcsim_http_requests_total counter\n");
-        if let Ok(map) = self.requests.lock() {
-            for ((method, route, status), n) in map.iter() {
+        if let Ok(map) = self.routes.lock() {
+            let mut series: Vec<(&str, &str, u16, u64)> = map
+                .iter()
+                .flat_map(|(route, stats)| {
+                    stats.requests.iter().map(move |(method, status, n)| {
+                        (method.as_str(), route.as_str(), *status, *n)
+                    })
+                })
+                .collect();
+            series.sort_unstable();
+            for (method, route, status, n) in series {
                 let _ = writeln!(
                     out,
                     "mcsim_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
@@ -91,8 +118,9 @@ impl Metrics {
             "# HELP mcsim_http_request_duration_seconds Time to answer a request (to its headers), by route.\n",
         );
         out.push_str("# TYPE mcsim_http_request_duration_seconds histogram\n");
-        if let Ok(map) = self.latency.lock() {
-            for (route, h) in map.iter() {
+        if let Ok(map) = self.routes.lock() {
+            for (route, stats) in map.iter() {
+                let h = &stats.latency;
                 let route = escape(route);
                 let mut cumulative = 0;
                 for (bound, n) in BUCKETS.iter().zip(h.buckets) {

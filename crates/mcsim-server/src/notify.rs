@@ -7,6 +7,15 @@
 //! Delivery runs on a task of its own after the run's end is recorded: a slow, failing or
 //! misconfigured receiver is logged and counted in `/metrics`, and never holds or fails a job.
 //!
+//! A webhook is queued in the database (`webhook_deliveries`) before its first attempt and
+//! removed once delivered or out of retries; between attempts the row holds the attempts made
+//! and the time of the next one, so a restarted daemon resumes the deliveries a stopped one
+//! left (the same delivery id, the attempt count going on). The process making a delivery
+//! holds a lease on it (its next attempt, plus the attempt timeout, plus [`LEASE_MARGIN_MS`]):
+//! a graceful shutdown gives its leases back, so the next start resumes them at once; after a
+//! crash, or from another replica sharing the database, a delivery is taken over once its
+//! lease has run out ([`resume_webhooks`] looks every [`SWEEP_INTERVAL`]).
+//!
 //! A webhook request carries `X-Mcsim-Event` (`run.succeeded`, ...), `X-Mcsim-Delivery` (one id
 //! for all attempts), `X-Mcsim-Timestamp` (Unix seconds of this attempt) and
 //! `X-Mcsim-Signature: sha256=HEX`, the HMAC-SHA256 with the user's secret of
@@ -78,6 +87,8 @@ pub struct Notifier {
     http: reqwest::Client,
     webhooks: WebhookConfig,
     public_url: Option<String>,
+    /// This process, as the holder of the webhook deliveries it is making.
+    process: String,
 }
 
 impl std::fmt::Debug for Notifier {
@@ -120,6 +131,7 @@ impl Notifier {
             http,
             webhooks: options.webhooks.clone(),
             public_url: options.public_url.clone(),
+            process: new_id("p"),
         })
     }
 }
@@ -494,27 +506,20 @@ async fn notify_run(state: &AppState, run_id: &str, event: Event) -> Result<(), 
             }
         }));
     }
-    if let (Some(url), Some(secret)) = (&stored.settings.webhook_url, &stored.secret) {
-        let body = payload.to_string();
-        let result = deliver(
-            &notifier.http,
-            &notifier.webhooks,
-            url,
-            secret,
+    if let Some(url) = &stored.settings.webhook_url
+        && stored.secret.is_some()
+    {
+        let id = enqueue_webhook(
+            state,
+            &owner,
+            run_id,
             &format!("run.{}", event.name()),
-            &body,
+            url,
+            &payload.to_string(),
         )
-        .await;
-        match result {
-            Ok(attempts) => {
-                tracing::info!(run = %run_id, attempts, "webhook delivered");
-                state.metrics.notification("webhook", "delivered");
-            }
-            Err(e) => {
-                tracing::warn!(run = %run_id, "webhook not delivered: {e}");
-                state.metrics.notification("webhook", "failed");
-            }
-        }
+        .await
+        .map_err(|e| format!("cannot queue the webhook: {e}"))?;
+        deliver_queued(state, &id).await;
     }
     for task in tasks {
         let _ = task.await;
@@ -580,48 +585,293 @@ pub fn backoff(backoff_ms: u64, attempt: u32) -> Duration {
     Duration::from_millis(backoff_ms.saturating_mul(factor)).min(MAX_BACKOFF)
 }
 
-/// Posts `body` to `url`, signed, retrying a failed attempt (no answer, or a status other than
-/// 2xx) up to `config.retries` times with [`backoff`]; returns the attempts made.
-pub async fn deliver(
+/// How long a delivering process keeps its hold on a delivery beyond its next attempt and
+/// that attempt's timeout, in milliseconds.
+pub const LEASE_MARGIN_MS: i64 = 60_000;
+
+/// How often a daemon looks for queued deliveries that no live process holds.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(15);
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+impl Notifier {
+    /// The lease a delivery's holder takes until `at` (Unix milliseconds): past the attempt
+    /// then due and its timeout, with [`LEASE_MARGIN_MS`] to spare.
+    fn lease_until(&self, at: i64) -> i64 {
+        let timeout = i64::try_from(self.webhooks.timeout_seconds.max(1))
+            .unwrap_or(i64::MAX / 2000)
+            .saturating_mul(1000);
+        at.saturating_add(timeout).saturating_add(LEASE_MARGIN_MS)
+    }
+}
+
+/// Queues a webhook, held by this process; returns the delivery's id.
+pub async fn enqueue_webhook(
+    state: &AppState,
+    user_id: &str,
+    run_id: &str,
+    event: &str,
+    url: &str,
+    body: &str,
+) -> Result<String, sqlx::Error> {
+    let id = new_id("d");
+    let at = now_ms();
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, user_id, run_id, event, url, body, attempts, \
+         next_at_ms, holder, held_until_ms, last_error, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, NULL, $10)",
+    )
+    .bind(id.clone())
+    .bind(user_id.to_owned())
+    .bind(run_id.to_owned())
+    .bind(event.to_owned())
+    .bind(url.to_owned())
+    .bind(body.to_owned())
+    .bind(at)
+    .bind(state.notifier.process.clone())
+    .bind(state.notifier.lease_until(at))
+    .bind(now())
+    .execute(&state.db)
+    .await?;
+    Ok(id)
+}
+
+/// Makes the attempts of a queued delivery this process holds, until it is delivered, out of
+/// retries, or taken by another process; waits for each attempt's time.
+pub async fn deliver_queued(state: &AppState, id: &str) {
+    match deliver_attempts(state, id).await {
+        Ok(Some(Ok(attempts))) => {
+            tracing::info!(delivery = %id, attempts, "webhook delivered");
+            state.metrics.notification("webhook", "delivered");
+        }
+        Ok(Some(Err(e))) => {
+            tracing::warn!(delivery = %id, "webhook not delivered: {e}");
+            state.metrics.notification("webhook", "failed");
+        }
+        // Another process holds it now (or it is gone): theirs to finish.
+        Ok(None) => {}
+        Err(e) => tracing::warn!(delivery = %id, "webhook delivery interrupted: {e}"),
+    }
+}
+
+/// `Some(Ok(attempts))` when delivered, `Some(Err(why))` when given up, `None` when no longer
+/// held by this process.
+async fn deliver_attempts(
+    state: &AppState,
+    id: &str,
+) -> Result<Option<Result<u32, String>>, sqlx::Error> {
+    let notifier = &state.notifier;
+    let process = notifier.process.clone();
+    loop {
+        let Some(row) = sqlx::query(
+            "SELECT user_id, event, url, body, attempts, next_at_ms, last_error \
+             FROM webhook_deliveries WHERE id = $1 AND holder = $2",
+        )
+        .bind(id.to_owned())
+        .bind(process.clone())
+        .fetch_optional(&state.db)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let attempts = u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX);
+        let next_at: i64 = row.try_get("next_at_ms")?;
+        if attempts > notifier.webhooks.retries {
+            // Left by a process that stopped after its last attempt.
+            let last: Option<String> = row.try_get("last_error")?;
+            forget_delivery(state, id).await?;
+            return Ok(Some(Err(last.unwrap_or_default())));
+        }
+        let wait = next_at.saturating_sub(now_ms());
+        if wait > 0 {
+            tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())).await;
+        }
+        if state
+            .jobs
+            .shutting_down
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Ok(None);
+        }
+        let user_id: String = row.try_get("user_id")?;
+        // Signed with the user's secret as it is now; a webhook the user removed is not sent.
+        let Some(secret) = load(state, &user_id).await?.secret else {
+            forget_delivery(state, id).await?;
+            return Ok(Some(
+                Err("the user removed their webhook secret".to_owned()),
+            ));
+        };
+        // The lease covers this attempt.
+        let renewed = sqlx::query(
+            "UPDATE webhook_deliveries SET held_until_ms = $1 WHERE id = $2 AND holder = $3",
+        )
+        .bind(notifier.lease_until(now_ms()))
+        .bind(id.to_owned())
+        .bind(process.clone())
+        .execute(&state.db)
+        .await?;
+        if renewed.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let url: String = row.try_get("url")?;
+        let event: String = row.try_get("event")?;
+        let body: String = row.try_get("body")?;
+        let attempt = attempts + 1;
+        match post_webhook(&notifier.http, &url, &secret, &event, id, attempt, &body).await {
+            Ok(()) => {
+                forget_delivery(state, id).await?;
+                return Ok(Some(Ok(attempt)));
+            }
+            Err(e) => {
+                tracing::debug!(%url, attempt, "webhook attempt failed: {e}");
+                if attempt > notifier.webhooks.retries {
+                    forget_delivery(state, id).await?;
+                    return Ok(Some(Err(format!(
+                        "{attempt} attempt(s) failed; the last: {e}"
+                    ))));
+                }
+                let next =
+                    now_ms().saturating_add(millis(backoff(notifier.webhooks.backoff_ms, attempt)));
+                let recorded = sqlx::query(
+                    "UPDATE webhook_deliveries SET attempts = $1, next_at_ms = $2, \
+                     held_until_ms = $3, last_error = $4 WHERE id = $5 AND holder = $6",
+                )
+                .bind(i64::from(attempt))
+                .bind(next)
+                .bind(notifier.lease_until(next))
+                .bind(e)
+                .bind(id.to_owned())
+                .bind(process.clone())
+                .execute(&state.db)
+                .await?;
+                if recorded.rows_affected() == 0 {
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
+
+async fn forget_delivery(state: &AppState, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM webhook_deliveries WHERE id = $1")
+        .bind(id.to_owned())
+        .execute(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// One attempt: posts `body` to `url`, signed; `Err` for no answer or a status other than 2xx.
+async fn post_webhook(
     client: &reqwest::Client,
-    config: &WebhookConfig,
     url: &str,
     secret: &str,
     event: &str,
+    delivery: &str,
+    attempt: u32,
     body: &str,
-) -> Result<u32, String> {
-    let delivery = new_id("d");
-    let mut last_error = String::new();
-    for attempt in 0..=config.retries {
-        if attempt > 0 {
-            tokio::time::sleep(backoff(config.backoff_ms, attempt)).await;
-        }
-        let timestamp = now();
-        let result = client
-            .post(url)
-            .header("Content-Type", "application/json")
-            .header("X-Mcsim-Event", event)
-            .header("X-Mcsim-Delivery", &delivery)
-            .header("X-Mcsim-Attempt", (attempt + 1).to_string())
-            .header("X-Mcsim-Timestamp", timestamp.to_string())
-            .header(
-                "X-Mcsim-Signature",
-                format!("sha256={}", signature(secret.as_bytes(), timestamp, body)),
-            )
-            .body(body.to_owned())
-            .send()
-            .await;
-        match result {
-            Ok(response) if response.status().is_success() => return Ok(attempt + 1),
-            Ok(response) => last_error = format!("the receiver answered {}", response.status()),
-            Err(e) => last_error = crate::error::chain(&e),
-        }
-        tracing::debug!(%url, attempt = attempt + 1, "webhook attempt failed: {last_error}");
+) -> Result<(), String> {
+    let timestamp = now();
+    let result = client
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header("X-Mcsim-Event", event)
+        .header("X-Mcsim-Delivery", delivery)
+        .header("X-Mcsim-Attempt", attempt.to_string())
+        .header("X-Mcsim-Timestamp", timestamp.to_string())
+        .header(
+            "X-Mcsim-Signature",
+            format!("sha256={}", signature(secret.as_bytes(), timestamp, body)),
+        )
+        .body(body.to_owned())
+        .send()
+        .await;
+    match result {
+        Ok(response) if response.status().is_success() => Ok(()),
+        Ok(response) => Err(format!("the receiver answered {}", response.status())),
+        Err(e) => Err(crate::error::chain(&e)),
     }
-    Err(format!(
-        "{} attempt(s) failed; the last: {last_error}",
-        config.retries + 1
-    ))
+}
+
+/// Takes over the queued deliveries no live process holds (left by a stopped daemon, or by a
+/// replica whose lease ran out) and makes them, each on a task of its own; returns how many.
+pub async fn take_over_webhooks(state: &AppState) -> Result<usize, sqlx::Error> {
+    let at = now_ms();
+    let rows = sqlx::query(
+        "SELECT id, next_at_ms FROM webhook_deliveries \
+         WHERE holder IS NULL OR held_until_ms < $1 ORDER BY next_at_ms LIMIT 1000",
+    )
+    .bind(at)
+    .fetch_all(&state.db)
+    .await?;
+    let mut taken = 0;
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let next_at: i64 = row.try_get("next_at_ms")?;
+        let claimed = sqlx::query(
+            "UPDATE webhook_deliveries SET holder = $1, held_until_ms = $2 \
+             WHERE id = $3 AND (holder IS NULL OR held_until_ms < $4)",
+        )
+        .bind(state.notifier.process.clone())
+        .bind(state.notifier.lease_until(next_at.max(at)))
+        .bind(id.clone())
+        .bind(at)
+        .execute(&state.db)
+        .await?;
+        if claimed.rows_affected() == 1 {
+            taken += 1;
+            let state = state.clone();
+            tokio::spawn(async move { deliver_queued(&state, &id).await });
+        }
+    }
+    Ok(taken)
+}
+
+/// Resumes queued deliveries at startup, then every [`SWEEP_INTERVAL`] takes over those whose
+/// holder stopped; runs until the daemon shuts down.
+pub async fn resume_webhooks(state: AppState) {
+    loop {
+        match take_over_webhooks(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("{n} queued webhook delivery(ies) resumed"),
+            Err(e) => tracing::warn!("cannot read the queued webhooks: {e}"),
+        }
+        tokio::time::sleep(SWEEP_INTERVAL).await;
+        if state
+            .jobs
+            .shutting_down
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+    }
+}
+
+/// Gives back this process's leases (at a graceful shutdown), so that the next daemon to start
+/// resumes those deliveries at once.
+pub async fn release_webhooks(state: &AppState) {
+    let result = sqlx::query(
+        "UPDATE webhook_deliveries SET holder = NULL, held_until_ms = 0 WHERE holder = $1",
+    )
+    .bind(state.notifier.process.clone())
+    .execute(&state.db)
+    .await;
+    match result {
+        Ok(done) if done.rows_affected() > 0 => tracing::info!(
+            "{} webhook delivery(ies) left queued for the next start",
+            done.rows_affected()
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("cannot release the queued webhooks: {e}"),
+    }
 }
 
 fn email(from: &Mailbox, to: &str, payload: &Value) -> Result<Message, String> {

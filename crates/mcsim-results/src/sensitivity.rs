@@ -74,28 +74,32 @@ pub(crate) fn doubled_ranks_from_hint(x: &[f64], hint: &[u32]) -> Option<Vec<u32
         }
         *slot = row as u32;
     }
-    // Sorted along the hint: every slot is filled (n distinct values below n).
-    let mut prev = None;
-    for &row in &order {
-        let k = crate::sorted::key(x[row as usize]);
-        if prev.is_some_and(|p| p > k) {
-            return None;
-        }
-        prev = Some(k);
-    }
+    // One walk along the hint (every slot is filled: n distinct values below n) checks the
+    // order and gives each run of equal values its average rank; each value is read once (the
+    // reads are random, so they dominate).
     let mut r = vec![0u32; n];
-    let mut i = 0;
-    while i < n {
-        let vi = x[order[i] as usize];
-        let mut j = i + 1;
-        while j < n && x[order[j] as usize] == vi {
-            j += 1;
+    let mut run = 0;
+    let mut prev = (0u64, f64::NAN);
+    for (s, &row) in order.iter().enumerate() {
+        let v = x[row as usize];
+        let k = crate::sorted::key(v);
+        if s > 0 {
+            if k < prev.0 {
+                return None;
+            }
+            if v != prev.1 {
+                let twice = (run + 1 + s) as u32;
+                for &t in &order[run..s] {
+                    r[t as usize] = twice;
+                }
+                run = s;
+            }
         }
-        let twice = (i + 1 + j) as u32;
-        for &row in &order[i..j] {
-            r[row as usize] = twice;
-        }
-        i = j;
+        prev = (k, v);
+    }
+    let twice = (run + 1 + n) as u32;
+    for &t in &order[run..] {
+        r[t as usize] = twice;
     }
     Some(r)
 }

@@ -782,6 +782,28 @@ struct Stored {
 /// Streams an upload into a temporary file (hashing it on the way, refusing it past the size
 /// cap), parses it with the library's guards, then stores it by content; nothing is left
 /// behind when it is refused.
+/// How much more of a refused upload is read (and dropped) before the 413 is sent.
+const DRAIN_MAX: usize = 16 << 20;
+
+/// Reads and drops up to `budget` bytes of a refused upload's body, for at most 10 seconds, so
+/// that a client still sending it reads the 413 answer rather than a broken connection (a
+/// larger or slower body is cut off: the connection is closed after the answer).
+async fn drain<S, E>(mut stream: S, mut budget: usize)
+where
+    S: futures_util::Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
+{
+    use futures_util::StreamExt;
+    let read = async {
+        while budget > 0 {
+            match stream.next().await {
+                Some(Ok(chunk)) => budget = budget.saturating_sub(chunk.len()),
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), read).await;
+}
+
 async fn store_upload(
     state: &AppState,
     headers: &axum::http::HeaderMap,
@@ -807,6 +829,9 @@ async fn store_upload(
         .and_then(|v| v.parse::<u64>().ok())
         && length > limit as u64
     {
+        if length <= (limit + DRAIN_MAX) as u64 {
+            drain(body.into_data_stream(), DRAIN_MAX + limit).await;
+        }
         return Err(too_large());
     }
     let ext = extension_for(file_name);
@@ -821,6 +846,7 @@ async fn store_upload(
                 chunk.map_err(|e| ApiError::bad_request(format!("cannot read the upload: {e}")))?;
             size += chunk.len();
             if size > limit {
+                drain(&mut stream, DRAIN_MAX).await;
                 return Err(too_large());
             }
             hasher.update(&chunk);

@@ -242,7 +242,7 @@ mod live {
         full.expect_code(0);
         assert_eq!(full.json()["workbook"], wb);
         // The samples file names the workbook by its URL, not by the downloaded copy's path.
-        let samples = mcsim_results::read_samples(&d.join("full.parquet")).unwrap();
+        let samples = mcsim_results::read_samples(d.join("full.parquet")).unwrap();
         assert_eq!(
             samples.metadata.get("mcsim.workbook").map(String::as_str),
             Some(wb)

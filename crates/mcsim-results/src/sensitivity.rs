@@ -154,7 +154,7 @@ impl<'a> RankedInputs<'a> {
 
     /// Like [`RankedInputs::new`], with an optional candidate order per input (`hints[i]`, the
     /// same length as the input: `hints[i][row]` a guess of the row's 0-based rank, such as a
-    /// Latin Hypercube stratum). A hint is checked in linear time ([`doubled_ranks_from_hint`])
+    /// Latin Hypercube stratum). A hint is checked in linear time (one walk along it)
     /// and used only when the input's values are non-decreasing along it; otherwise that input
     /// is sorted. The results are identical to [`RankedInputs::new`]'s either way.
     pub fn with_hints(inputs: &[(&'a str, &'a [f64])], hints: &[Option<Vec<u32>>]) -> Self {

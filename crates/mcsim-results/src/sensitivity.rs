@@ -75,10 +75,9 @@ pub(crate) fn doubled_ranks_from_hint(x: &[f64], hint: &[u32]) -> Option<Vec<u32
         *slot = row as u32;
     }
     // One walk along the hint (every slot is filled: n distinct values below n) checks the
-    // order and gives each run of equal values its average rank; each value is read once (the
-    // reads are random, so they dominate).
-    let mut r = vec![0u32; n];
-    let mut run = 0;
+    // order and looks for ties; the reads are random, so they dominate. Without ties (any
+    // continuous input) the ranks are the hint itself, written in row order.
+    let mut tied = false;
     let mut prev = (0u64, f64::NAN);
     for (s, &row) in order.iter().enumerate() {
         let v = x[row as usize];
@@ -87,19 +86,24 @@ pub(crate) fn doubled_ranks_from_hint(x: &[f64], hint: &[u32]) -> Option<Vec<u32
             if k < prev.0 {
                 return None;
             }
-            if v != prev.1 {
-                let twice = (run + 1 + s) as u32;
-                for &t in &order[run..s] {
-                    r[t as usize] = twice;
-                }
-                run = s;
-            }
+            tied |= v == prev.1;
         }
         prev = (k, v);
     }
-    let twice = (run + 1 + n) as u32;
-    for &t in &order[run..] {
-        r[t as usize] = twice;
+    if !tied {
+        return Some(hint.iter().map(|&s| 2 * s + 2).collect());
+    }
+    // A second walk gives each run of equal values its average rank.
+    let mut r = vec![0u32; n];
+    let mut run = 0;
+    for s in 1..=n {
+        if s == n || x[order[s] as usize] != x[order[s - 1] as usize] {
+            let twice = (run + 1 + s) as u32;
+            for &t in &order[run..s] {
+                r[t as usize] = twice;
+            }
+            run = s;
+        }
     }
     Some(r)
 }

@@ -695,26 +695,58 @@ async fn resolve_model(
     }
 }
 
-/// The run row and the caller's role; 404 when it does not exist or the caller may not see it.
-/// One query: the run, its model's owner and name, and the caller's shares of the model and of
-/// the run.
-async fn run_access(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<(AnyRow, Role)> {
-    let not_found = || ApiError::not_found(format!("run {id}"));
-    let row = sqlx::query(
+/// The columns and joins of [`run_access`]'s query, up to its `FROM`.
+macro_rules! run_access_select {
+    () => {
         "SELECT r.id, r.model_id, r.version, r.owner_id, r.status, r.error, r.error_kind, \
          r.has_samples, r.done, r.total, r.created_at, r.started_at, r.finished_at, r.request, \
          m.owner_id AS model_owner, m.name AS model_name, \
          (SELECT s.role FROM shares s WHERE s.object_id = r.model_id AND s.user_id = $2) \
          AS model_role, \
-         (SELECT s.role FROM shares s WHERE s.object_id = r.id AND s.user_id = $3) AS run_role \
-         FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = $1",
-    )
-    .bind(id.to_owned())
-    .bind(user.id.clone())
-    .bind(user.id.clone())
-    .fetch_optional(&state.db)
-    .await?
-    .ok_or_else(not_found)?;
+         (SELECT s.role FROM shares s WHERE s.object_id = r.id AND s.user_id = $3) AS run_role"
+    };
+}
+
+/// The run and the caller's role ([`run_access`]).
+const RUN_ACCESS: &str = concat!(
+    run_access_select!(),
+    " FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = CAST($1 AS TEXT)"
+);
+
+/// [`RUN_ACCESS`] with the run's shares as `user:role` pairs, comma-separated in the order of
+/// the user names (`shares`, NULL when none): what [`shares_of`] reads, in the same query.
+/// User names hold neither `:` nor `,` ([`auth::check_username`]), roles are single words.
+/// `string_agg` with `ORDER BY` is SQLite's since 3.44 (the bundled one is newer) and
+/// PostgreSQL's.
+const RUN_ACCESS_WITH_SHARES: &str = concat!(
+    run_access_select!(),
+    ", (SELECT string_agg(u.username || ':' || s.role, ',' ORDER BY u.username) \
+     FROM shares s JOIN users u ON u.id = s.user_id WHERE s.object_id = r.id) AS shares",
+    " FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = CAST($1 AS TEXT)"
+);
+
+/// The run row and the caller's role; 404 when it does not exist or the caller may not see it.
+/// One query: the run, its model's owner and name, and the caller's shares of the model and of
+/// the run.
+async fn run_access(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<(AnyRow, Role)> {
+    run_access_by(state, user, id, RUN_ACCESS).await
+}
+
+/// [`run_access`] with the query `sql` ([`RUN_ACCESS`] or [`RUN_ACCESS_WITH_SHARES`]).
+async fn run_access_by(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+    sql: &'static str,
+) -> ApiResult<(AnyRow, Role)> {
+    let not_found = || ApiError::not_found(format!("run {id}"));
+    let row = sqlx::query(sql)
+        .bind(id.to_owned())
+        .bind(user.id.clone())
+        .bind(user.id.clone())
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or_else(not_found)?;
     let owner: String = row.try_get("owner_id")?;
     let model_owner: String = row.try_get("model_owner")?;
     let role = if owner == user.id || model_owner == user.id {
@@ -1154,7 +1186,7 @@ async fn get_model(
 async fn shares_of(state: &AppState, object: &str) -> ApiResult<Value> {
     let rows = sqlx::query(
         "SELECT u.username, s.role FROM shares s JOIN users u ON u.id = s.user_id \
-         WHERE s.object_id = $1 ORDER BY u.username",
+         WHERE s.object_id = CAST($1 AS TEXT) ORDER BY u.username",
     )
     .bind(object.to_owned())
     .fetch_all(&state.db)
@@ -1167,6 +1199,17 @@ async fn shares_of(state: &AppState, object: &str) -> ApiResult<Value> {
         }));
     }
     Ok(Value::Array(shares))
+}
+
+/// [`shares_of`]'s answer from the `shares` column of [`RUN_ACCESS_WITH_SHARES`].
+fn shares_from(pairs: Option<&str>) -> Value {
+    let shares = pairs
+        .into_iter()
+        .flat_map(|pairs| pairs.split(','))
+        .filter_map(|pair| pair.rsplit_once(':'))
+        .map(|(user, role)| json!({"user": user, "role": role}))
+        .collect();
+    Value::Array(shares)
 }
 
 #[derive(Deserialize)]
@@ -1563,10 +1606,11 @@ async fn get_run(
     user: AuthUser,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> ApiResult<Json<Value>> {
-    let (row, role) = run_access(&state, &user, &id).await?;
+    // One query on the request path for owners too (the status is polled while a run runs).
+    let (row, role) = run_access_by(&state, &user, &id, RUN_ACCESS_WITH_SHARES).await?;
     let mut answer = run_json(&state, &row, role)?;
     if role == Role::Owner {
-        answer["shares"] = shares_of(&state, &id).await?;
+        answer["shares"] = shares_from(row.try_get::<Option<String>, _>("shares")?.as_deref());
     }
     Ok(Json(answer))
 }
@@ -1831,7 +1875,7 @@ async fn run_events(
                 let row = sqlx::query(
                     "SELECT r.id, r.model_id, r.version, r.owner_id, r.status, r.error, r.error_kind, \
                      r.has_samples, r.done, r.total, r.created_at, r.started_at, r.finished_at, r.request, \
-                     m.name AS model_name FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = $1",
+                     m.name AS model_name FROM runs r JOIN models m ON m.id = r.model_id WHERE r.id = CAST($1 AS TEXT)",
                 )
                 .bind(id.clone())
                 .fetch_optional(&state.db)
@@ -1868,4 +1912,21 @@ async fn run_events(
         },
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_are_read_back_from_the_aggregated_column() {
+        assert_eq!(shares_from(None), json!([]));
+        assert_eq!(
+            shares_from(Some("bob:viewer,carol.d-1:editor")),
+            json!([
+                {"user": "bob", "role": "viewer"},
+                {"user": "carol.d-1", "role": "editor"},
+            ])
+        );
+    }
 }

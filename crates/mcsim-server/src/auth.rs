@@ -143,7 +143,7 @@ impl FromRequestParts<AppState> for AuthUser {
         }
         let row = sqlx::query(
             "SELECT u.id, u.username, u.is_admin, u.disabled, t.expires_at \
-             FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+             FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = CAST($1 AS TEXT)",
         )
         .bind(hash.clone())
         .fetch_optional(&state.db)

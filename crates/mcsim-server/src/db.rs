@@ -1,6 +1,14 @@
 //! The database: SQLite or PostgreSQL through `sqlx::Any`, with one schema written in the SQL
 //! both accept (text ids made by the server, BIGINT for numbers, times and flags, `$N`
 //! placeholders, which SQLite also reads by number).
+//!
+//! Queries on the request path that join tables write the parameter compared with the first
+//! table's key as `CAST($1 AS TEXT)`. The bundled SQLite is built with `SQLITE_ENABLE_STAT4`,
+//! under which a join's plan depends on the values bound to such a parameter; sqlx clears the
+//! bindings after each use of a cached statement, and SQLite then recompiles the statement at
+//! its next step (`sqlite3Reprepare`: a quarter of the SQLite worker threads' time under the
+//! load benchmark, `bench/server_wrk.sh`). An expression of the parameter keeps the plan (the
+//! same index search) without tying it to the value. PostgreSQL reads the cast as written.
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
@@ -100,7 +108,12 @@ const SCHEMA: &[&str] = &[
 pub async fn open(url: &str, schema: Option<&str>) -> Result<AnyPool, String> {
     install_default_drivers();
     let is_postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
-    let mut options = AnyPoolOptions::new().max_connections(if is_postgres { 16 } else { 4 });
+    // A pooled SQLite connection is a file opened by a worker thread: it cannot drop like a
+    // network connection, so the ping before each use (one more round trip to that thread per
+    // query on the request path) is kept for PostgreSQL only.
+    let mut options = AnyPoolOptions::new()
+        .max_connections(if is_postgres { 16 } else { 4 })
+        .test_before_acquire(is_postgres);
     if let Some(schema) = schema {
         if !is_postgres {
             return Err("--database-schema applies to PostgreSQL only".into());

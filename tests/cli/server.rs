@@ -711,7 +711,20 @@ fn suite(db_args: Vec<String>) {
     )
     .expect_code(0);
     mcsim_as(&bob, &["results", "--remote", &run_id], "").expect_code(0);
+    // The owner's status of the run lists its shares (read in the access query); a viewer's
+    // does not.
+    assert_eq!(
+        status_of(&server, &token(&alice), &run_id)["shares"],
+        serde_json::json!([{"user": "bob", "role": "viewer"}])
+    );
+    let bob_status = status_of(&server, &token(&bob), &run_id);
+    assert_eq!(bob_status["role"], "viewer");
+    assert!(bob_status.get("shares").is_none(), "{bob_status}");
     mcsim_as(&alice, &["share", &run_id, "--with", "bob", "--revoke"], "").expect_code(0);
+    assert_eq!(
+        status_of(&server, &token(&alice), &run_id)["shares"],
+        serde_json::json!([])
+    );
     assert_error(
         &mcsim_as(&bob, &["results", "--remote", &run_id], ""),
         "not found",

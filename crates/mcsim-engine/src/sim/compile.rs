@@ -18,11 +18,13 @@ use crate::model::{Area, CellId, Model};
 use crate::value::Value;
 use mcsim_formula::{BinaryOp, ErrorKind, Expr, ExprKind, PostfixOp, UnaryOp};
 use mcsim_sampling::Modifiers;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 mod ranges;
 mod typing;
+mod value_key;
 use typing::Ty;
+use value_key::ValueKey;
 
 /// Why the cone could not be compiled (the run then uses the interpreter).
 #[derive(Debug, Clone, PartialEq)]
@@ -61,12 +63,21 @@ pub fn stochastic_cells(
     for &i in inputs {
         seeds[i as usize] = true;
     }
+    // One pass over the formulas (a call of RAND seeds the cell; a statistic blocks it), without
+    // collecting each formula's function names.
+    let mut statistic_cells = Vec::new();
     for f in &model.formulas {
-        if let Ok(e) = &f.expr
-            && (e.functions().iter().any(|n| is_random(n))
-                || random_in_names(model, e, model.cells[f.cell as usize].sheet, 0))
-        {
+        let Ok(e) = &f.expr else { continue };
+        let (mut random, mut stat) = (false, false);
+        e.each_call(&mut |n| {
+            random |= is_random(n);
+            stat |= statistic(n).is_some();
+        });
+        if random || random_in_names(model, e, model.cells[f.cell as usize].sheet, 0) {
             seeds[f.cell as usize] = true;
+        }
+        if stat {
+            statistic_cells.push(f.cell);
         }
     }
     for s in sites {
@@ -89,12 +100,8 @@ pub fn stochastic_cells(
         }
     }
     // `=RiskMean(B5)` reads B5's simulated values after the run, not B5 per iteration.
-    for f in &model.formulas {
-        if let Ok(e) = &f.expr
-            && e.functions().iter().any(|n| statistic(n).is_some())
-        {
-            blocked[f.cell as usize] = true;
-        }
+    for c in statistic_cells {
+        blocked[c as usize] = true;
     }
     graph.downstream_except(model, &seeds, &blocked)
 }
@@ -160,7 +167,7 @@ struct Compiler<'a, 'm> {
     cur: CellId,
     /// Value numbering: an instruction already emitted with the same operation and operands
     /// (slots are single-assignment before allocation, so equal keys mean equal values).
-    seen: HashMap<String, Operand>,
+    seen: HashMap<ValueKey, Operand>,
     /// `x^n` already computed, by (base slot, n): the next power is one multiplication.
     powers: HashMap<(u32, i32), Operand>,
     /// The type of each stochastic cell compiled (absent: a number).
@@ -310,7 +317,7 @@ impl<'a, 'm> Compiler<'a, 'm> {
             model,
             ev,
             sto,
-            cell_op: HashMap::new(),
+            cell_op: HashMap::default(),
             instrs: Vec::new(),
             next: 0,
             sites: sites
@@ -328,9 +335,9 @@ impl<'a, 'm> Compiler<'a, 'm> {
             call_offset: 0,
             elem: None,
             cur: 0,
-            seen: HashMap::new(),
-            powers: HashMap::new(),
-            cell_ty: HashMap::new(),
+            seen: HashMap::default(),
+            powers: HashMap::default(),
+            cell_ty: HashMap::default(),
             folded_text: false,
         }
     }
@@ -508,10 +515,11 @@ impl Compiler<'_, '_> {
             self.powers.insert(key, r);
             return r;
         }
-        let key = format!("{probe:?}");
+        let key = ValueKey(probe);
         if let Some(&op) = self.seen.get(&key) {
             return op;
         }
+        let probe = key.0.clone();
         let dst = self.slot();
         let ins = set_dst(probe, dst);
         if let Instr::PowI {

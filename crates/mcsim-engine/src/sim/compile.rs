@@ -178,18 +178,19 @@ struct Compiler<'a, 'm> {
 
 type R<T> = Result<T, String>;
 
-/// Compiles the cone. `ev` must already hold the deterministic values (run once over the model).
+/// Compiles the cone. `ev` must already hold the deterministic values (run once over the model);
+/// `sto` is [`stochastic_cells`] of these inputs and sites (the caller needs it too, and on a
+/// large model each pass over every formula counts).
 pub fn compile<'m>(
     model: &'m Model,
     graph: &Graph,
     ev: &mut Evaluator<'m>,
     inputs: &[CellId],
     sites: &[Site],
-    fixed: &[CellId],
+    sto: &[bool],
     outputs: &[CellId],
 ) -> Result<Compiled, Unsupported> {
-    let sto = stochastic_cells(model, graph, inputs, sites, fixed);
-    let mut c = Compiler::new(model, ev, &sto, sites);
+    let mut c = Compiler::new(model, ev, sto, sites);
     let mut input_slots = Vec::with_capacity(inputs.len());
     for &i in inputs {
         let s = c.slot();
@@ -197,7 +198,7 @@ pub fn compile<'m>(
         input_slots.push(s);
     }
     // Only the part of the cone that reaches the outputs is computed per iteration.
-    let needed = graph.upstream(model, outputs, &sto);
+    let needed = graph.upstream(model, outputs, sto);
     for &cell in &graph.order {
         if !sto[cell as usize] || !needed[cell as usize] || c.cell_op.contains_key(&cell) {
             continue;
@@ -335,7 +336,11 @@ impl<'a, 'm> Compiler<'a, 'm> {
             call_offset: 0,
             elem: None,
             cur: 0,
-            seen: HashMap::default(),
+            // A few instructions per stochastic cell: sized once, not rehashed as it grows.
+            seen: HashMap::with_capacity_and_hasher(
+                4 * sto.iter().filter(|&&s| s).count(),
+                Default::default(),
+            ),
             powers: HashMap::default(),
             cell_ty: HashMap::default(),
             folded_text: false,

@@ -320,14 +320,21 @@ impl Expr {
         });
     }
 
+    /// Calls `f` with the name of every function called in this expression (upper case, prefixes
+    /// removed), in the order of [`Expr::functions`], without collecting them: for a test over
+    /// every formula of a large model.
+    pub fn each_call<'a>(&'a self, f: &mut dyn FnMut(&'a str)) {
+        self.walk(&mut |e| {
+            if let ExprKind::Call { name, .. } = &e.kind {
+                f(name.as_str());
+            }
+        });
+    }
+
     /// Every function name called in this expression (upper case, prefixes removed).
     pub fn functions(&self) -> Vec<&str> {
         let mut out = Vec::new();
-        self.walk(&mut |e| {
-            if let ExprKind::Call { name, .. } = &e.kind {
-                out.push(name.as_str());
-            }
-        });
+        self.each_call(&mut |n| out.push(n));
         out
     }
 }

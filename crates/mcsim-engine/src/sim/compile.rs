@@ -18,11 +18,13 @@ use crate::model::{Area, CellId, Model};
 use crate::value::Value;
 use mcsim_formula::{BinaryOp, ErrorKind, Expr, ExprKind, PostfixOp, UnaryOp};
 use mcsim_sampling::Modifiers;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 mod ranges;
 mod typing;
+mod value_key;
 use typing::Ty;
+use value_key::ValueKey;
 
 /// Why the cone could not be compiled (the run then uses the interpreter).
 #[derive(Debug, Clone, PartialEq)]
@@ -61,12 +63,21 @@ pub fn stochastic_cells(
     for &i in inputs {
         seeds[i as usize] = true;
     }
+    // One pass over the formulas (a call of RAND seeds the cell; a statistic blocks it), without
+    // collecting each formula's function names.
+    let mut statistic_cells = Vec::new();
     for f in &model.formulas {
-        if let Ok(e) = &f.expr
-            && (e.functions().iter().any(|n| is_random(n))
-                || random_in_names(model, e, model.cells[f.cell as usize].sheet, 0))
-        {
+        let Ok(e) = &f.expr else { continue };
+        let (mut random, mut stat) = (false, false);
+        e.each_call(&mut |n| {
+            random |= is_random(n);
+            stat |= statistic(n).is_some();
+        });
+        if random || random_in_names(model, e, model.cells[f.cell as usize].sheet, 0) {
             seeds[f.cell as usize] = true;
+        }
+        if stat {
+            statistic_cells.push(f.cell);
         }
     }
     for s in sites {
@@ -89,12 +100,8 @@ pub fn stochastic_cells(
         }
     }
     // `=RiskMean(B5)` reads B5's simulated values after the run, not B5 per iteration.
-    for f in &model.formulas {
-        if let Ok(e) = &f.expr
-            && e.functions().iter().any(|n| statistic(n).is_some())
-        {
-            blocked[f.cell as usize] = true;
-        }
+    for c in statistic_cells {
+        blocked[c as usize] = true;
     }
     graph.downstream_except(model, &seeds, &blocked)
 }
@@ -160,7 +167,7 @@ struct Compiler<'a, 'm> {
     cur: CellId,
     /// Value numbering: an instruction already emitted with the same operation and operands
     /// (slots are single-assignment before allocation, so equal keys mean equal values).
-    seen: HashMap<String, Operand>,
+    seen: HashMap<ValueKey, Operand>,
     /// `x^n` already computed, by (base slot, n): the next power is one multiplication.
     powers: HashMap<(u32, i32), Operand>,
     /// The type of each stochastic cell compiled (absent: a number).
@@ -171,18 +178,19 @@ struct Compiler<'a, 'm> {
 
 type R<T> = Result<T, String>;
 
-/// Compiles the cone. `ev` must already hold the deterministic values (run once over the model).
+/// Compiles the cone. `ev` must already hold the deterministic values (run once over the model);
+/// `sto` is [`stochastic_cells`] of these inputs and sites (the caller needs it too, and on a
+/// large model each pass over every formula counts).
 pub fn compile<'m>(
     model: &'m Model,
     graph: &Graph,
     ev: &mut Evaluator<'m>,
     inputs: &[CellId],
     sites: &[Site],
-    fixed: &[CellId],
+    sto: &[bool],
     outputs: &[CellId],
 ) -> Result<Compiled, Unsupported> {
-    let sto = stochastic_cells(model, graph, inputs, sites, fixed);
-    let mut c = Compiler::new(model, ev, &sto, sites);
+    let mut c = Compiler::new(model, ev, sto, sites);
     let mut input_slots = Vec::with_capacity(inputs.len());
     for &i in inputs {
         let s = c.slot();
@@ -190,7 +198,7 @@ pub fn compile<'m>(
         input_slots.push(s);
     }
     // Only the part of the cone that reaches the outputs is computed per iteration.
-    let needed = graph.upstream(model, outputs, &sto);
+    let needed = graph.upstream(model, outputs, sto);
     for &cell in &graph.order {
         if !sto[cell as usize] || !needed[cell as usize] || c.cell_op.contains_key(&cell) {
             continue;
@@ -310,7 +318,7 @@ impl<'a, 'm> Compiler<'a, 'm> {
             model,
             ev,
             sto,
-            cell_op: HashMap::new(),
+            cell_op: HashMap::default(),
             instrs: Vec::new(),
             next: 0,
             sites: sites
@@ -328,9 +336,13 @@ impl<'a, 'm> Compiler<'a, 'm> {
             call_offset: 0,
             elem: None,
             cur: 0,
-            seen: HashMap::new(),
-            powers: HashMap::new(),
-            cell_ty: HashMap::new(),
+            // A few instructions per stochastic cell: sized once, not rehashed as it grows.
+            seen: HashMap::with_capacity_and_hasher(
+                4 * sto.iter().filter(|&&s| s).count(),
+                Default::default(),
+            ),
+            powers: HashMap::default(),
+            cell_ty: HashMap::default(),
             folded_text: false,
         }
     }
@@ -508,10 +520,11 @@ impl Compiler<'_, '_> {
             self.powers.insert(key, r);
             return r;
         }
-        let key = format!("{probe:?}");
+        let key = ValueKey(probe);
         if let Some(&op) = self.seen.get(&key) {
             return op;
         }
+        let probe = key.0.clone();
         let dst = self.slot();
         let ins = set_dst(probe, dst);
         if let Instr::PowI {

@@ -201,6 +201,7 @@ impl<'m> Simulation<'m> {
             .collect();
         recalculate(&mut base, graph, &kept);
         let fixed: Vec<CellId> = spec.overrides.iter().map(|o| o.0).collect();
+        let sto = stochastic_cells(model, graph, spec.inputs, spec.sites, &fixed);
         let compiled = if spec.interpret {
             Err(Unsupported {
                 cell: String::new(),
@@ -213,7 +214,7 @@ impl<'m> Simulation<'m> {
                 &mut base,
                 spec.inputs,
                 spec.sites,
-                &fixed,
+                &sto,
                 spec.outputs,
             )
         };
@@ -232,7 +233,6 @@ impl<'m> Simulation<'m> {
                 Plan::Compiled(c)
             }
             Err(reason) => {
-                let sto = stochastic_cells(model, graph, spec.inputs, spec.sites, &fixed);
                 let needed = graph.upstream(model, spec.outputs, &sto);
                 let cone = graph
                     .order
@@ -263,7 +263,6 @@ impl<'m> Simulation<'m> {
                 }
             }
         };
-        let sto = stochastic_cells(model, graph, spec.inputs, spec.sites, &fixed);
         let deterministic_outputs = spec
             .outputs
             .iter()

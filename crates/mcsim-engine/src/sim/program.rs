@@ -56,7 +56,7 @@ pub enum Operand {
 }
 
 /// Arithmetic operators.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Arith {
     /// `+`
     Add,
@@ -71,7 +71,7 @@ pub enum Arith {
 }
 
 /// Comparison operators (numeric).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Cmp {
     /// `=`
     Eq,

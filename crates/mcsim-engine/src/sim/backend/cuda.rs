@@ -484,10 +484,15 @@ impl CudaKernel {
                 .stream
                 .clone_dtoh(&d_kept)
                 .map_err(driver_err("copying the kept values back failed"))?;
-            for j in 0..n {
+            for (j, &got) in kept_n.iter().enumerate() {
                 if t.mode[j] == 0 {
-                    let (base, m) = (t.base[j] as usize, kept_n[j].min(t.cap[j]) as usize);
-                    words.extend(kept[base..base + m].iter().map(|x| x.to_bits()));
+                    let (base, m) = (t.base[j] as usize, got.min(t.cap[j]) as usize);
+                    let vals = kept
+                        .get(base..base + m)
+                        .ok_or_else(|| BackendError::Launch {
+                            reason: "the kept values overran their buffer".into(),
+                        })?;
+                    words.extend(vals.iter().map(|x| x.to_bits()));
                 }
             }
             let sub_c = self.download(&d_sub_c, counting * BUCKETS)?;

@@ -24,3 +24,16 @@ static inline long long __double_as_longlong(double d) {
     memcpy(&v, &d, sizeof v);
     return v;
 }
+
+// The host runs one thread at a time: atomics are plain read-modify-writes.
+static inline unsigned long long atomicAdd(unsigned long long* p, unsigned long long v) {
+    unsigned long long o = *p;
+    *p = o + v;
+    return o;
+}
+
+static inline unsigned long long atomicCAS(unsigned long long* p, unsigned long long cmp, unsigned long long v) {
+    unsigned long long o = *p;
+    if (o == cmp) *p = v;
+    return o;
+}

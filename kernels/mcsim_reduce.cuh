@@ -69,15 +69,8 @@ __device__ __forceinline__ void mc_fold4(double (*a)[2], double* r) {
     mc_dd_add(x, y, r);
 }
 
-extern "C" __global__ void mcsim_reduce(const double* __restrict__ out, double* __restrict__ rec, unsigned long long lanes, unsigned long long cols, unsigned long long block_len) {
-    unsigned long long t = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
-    unsigned long long blocks = (lanes + block_len - 1) / block_len;
-    if (t >= blocks * cols) return;
-    unsigned long long col = t / blocks, b = t % blocks;
-    unsigned long long start = b * block_len;
-    unsigned long long end = start + block_len < lanes ? start + block_len : lanes;
-    const double* xs = out + col * lanes + start;
-    unsigned long long len = end - start;
+// One record r of the `len` values at xs.
+__device__ void mc_reduce_range(const double* __restrict__ xs, unsigned long long len, double* __restrict__ r) {
     double sums[4][2] = {{0.0, 0.0}, {0.0, 0.0}, {0.0, 0.0}, {0.0, 0.0}};
     unsigned long long counts[4] = {0, 0, 0, 0};
     unsigned long long lo = ~0ull, hi = 0;
@@ -92,7 +85,6 @@ extern "C" __global__ void mcsim_reduce(const double* __restrict__ out, double* 
         }
     }
     unsigned long long n = counts[0] + counts[1] + counts[2] + counts[3];
-    double* r = rec + (col * blocks + b) * MC_REC;
     for (int k = 0; k < MC_REC; k++) r[k] = 0.0;
     r[0] = (double)n;
     r[1] = (double)(len - n);
@@ -123,4 +115,25 @@ extern "C" __global__ void mcsim_reduce(const double* __restrict__ out, double* 
     mc_fold4(s4, r + 8);
     r[10] = mc_unkey(lo);
     r[11] = mc_unkey(hi);
+}
+
+extern "C" __global__ void mcsim_reduce(const double* __restrict__ out, double* __restrict__ rec, unsigned long long lanes, unsigned long long cols, unsigned long long block_len) {
+    unsigned long long t = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned long long blocks = (lanes + block_len - 1) / block_len;
+    if (t >= blocks * cols) return;
+    unsigned long long col = t / blocks, b = t % blocks;
+    unsigned long long start = b * block_len;
+    unsigned long long end = start + block_len < lanes ? start + block_len : lanes;
+    mc_reduce_range(out + col * lanes + start, end - start, rec + (col * blocks + b) * MC_REC);
+}
+
+// The records of the blocks [seg[b], seg[b + 1]) for b < nseg (ascending lane offsets, the last
+// at most `lanes`): the accumulator blocks of a streaming run, cut at multiples of its block
+// length and at its convergence checkpoints. One thread per (column, block); the record of
+// column c, block b at rec[(c * nseg + b) * MC_REC].
+extern "C" __global__ void mcsim_reduce_segs(const double* __restrict__ out, double* __restrict__ rec, unsigned long long lanes, unsigned long long cols, const unsigned long long* __restrict__ seg, unsigned long long nseg) {
+    unsigned long long t = (unsigned long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (t >= nseg * cols) return;
+    unsigned long long col = t / nseg, b = t % nseg;
+    mc_reduce_range(out + col * lanes + seg[b], seg[b + 1] - seg[b], rec + (col * nseg + b) * MC_REC);
 }

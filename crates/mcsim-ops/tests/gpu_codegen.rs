@@ -481,6 +481,14 @@ fn nvrtc_compiles_the_sampling_and_reduction_kernels() {
             let ptx = cuda::compile_ptx(&k).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             assert!(ptx.contains(".entry mcsim_block"), "{}", path.display());
             assert!(ptx.contains(".entry mcsim_reduce"), "{}", path.display());
+            // The streaming reductions (kernels/mcsim_hist.cuh, mcsim_reduce_segs).
+            for entry in ["mcsim_reduce_segs", "mcsim_hist", "mcsim_select"] {
+                assert!(
+                    ptx.contains(&format!(".entry {entry}")),
+                    "{}: {entry}",
+                    path.display()
+                );
+            }
         }
     }
 }

@@ -62,8 +62,8 @@ pub use sensitivity::{
 };
 pub use sorted::SortedColumn;
 pub use stream::{
-    BlockStats, Collector, Histogram, OrderStats, QuantilePlan, RankMap, Resolved,
-    SensitivityStats, summary_positions,
+    BlockStats, CellKind, CellRange, CollectedPart, Collector, Histogram, OrderStats, QuantilePlan,
+    RankMap, Resolved, SensitivityStats, summary_positions,
 };
 pub use sum::StableSum;
 pub use summary::{

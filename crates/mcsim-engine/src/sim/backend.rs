@@ -10,6 +10,7 @@
 //! simulation (a GPU backend generates and compiles its kernels there), then
 //! [`LoadedProgram::run_block`] runs it over each block of iterations.
 
+use super::cuda_gen::job::{ReduceJob, Reduced};
 use super::program::{Columns, Program, ProgramError};
 
 #[cfg(feature = "cuda")]
@@ -105,6 +106,109 @@ pub trait KernelRunner: Send + Sync {
     /// Runs iterations `first .. first + lanes` on device `device` (an index into its devices,
     /// not a CUDA ordinal): [`KernelRunner::columns`] columns of `lanes` values.
     fn run(&self, device: usize, lanes: usize, first: u64) -> Result<Vec<Vec<f64>>, BackendError>;
+
+    /// Runs iterations `first .. first + lanes` on device `device` and reduces the outputs there
+    /// as `job` asks (accumulator records, histograms, a quantile plan's selection); only the
+    /// reductions come back. Runners without device reductions say so with
+    /// [`BackendError::NotImplemented`] (the caller then copies the columns back).
+    fn run_reduced(
+        &self,
+        device: usize,
+        lanes: usize,
+        first: u64,
+        job: &ReduceJob,
+    ) -> Result<Reduced, BackendError> {
+        let _ = (device, lanes, first, job);
+        Err(BackendError::NotImplemented {
+            backend: self.name(),
+        })
+    }
+}
+
+/// [`KernelRunner::run_reduced`] over iterations `first .. first + lanes` on every device of
+/// `runner`: each device takes a contiguous run of whole accumulator blocks (or, for a job
+/// without blocks, an equal slice), concurrently; the parts merge into what one device would
+/// give (records in block order, counts and exact sums added).
+pub fn run_split_reduced(
+    runner: &dyn KernelRunner,
+    first: u64,
+    lanes: usize,
+    job: &ReduceJob,
+) -> Result<Reduced, BackendError> {
+    let devices = runner.devices().max(1);
+    if devices == 1 || lanes == 0 {
+        return runner.run_reduced(0, lanes, first, job);
+    }
+    // Cut points (lane offsets): block boundaries nearest to equal parts.
+    let mut cuts = vec![0u64];
+    for d in 1..devices {
+        let want = (lanes as u64 * d as u64) / devices as u64;
+        let at = if job.segments.is_empty() {
+            want.div_ceil(KERNEL_BLOCK as u64) * KERNEL_BLOCK as u64
+        } else {
+            job.segments
+                .iter()
+                .copied()
+                .find(|&s| s >= want)
+                .unwrap_or(lanes as u64)
+        };
+        cuts.push(at.min(lanes as u64).max(*cuts.last().unwrap_or(&0)));
+    }
+    cuts.push(lanes as u64);
+    cuts.dedup();
+    let subjobs: Vec<(u64, usize, ReduceJob, usize)> = cuts
+        .windows(2)
+        .map(|w| {
+            let (a, b) = (w[0], w[1]);
+            let segments: Vec<u64> = job
+                .segments
+                .iter()
+                .filter(|&&s| s >= a && s <= b)
+                .map(|&s| s - a)
+                .collect();
+            let hist_parts: Vec<u64> = job.hist_parts.iter().map(|&s| s.clamp(a, b) - a).collect();
+            let blocks = segments.len().saturating_sub(1);
+            (
+                first + a,
+                (b - a) as usize,
+                ReduceJob {
+                    segments,
+                    hist_parts,
+                    select: job.select.clone(),
+                },
+                blocks,
+            )
+        })
+        .collect();
+    let parts: Vec<Result<Reduced, BackendError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = subjobs
+            .iter()
+            .enumerate()
+            .map(|(d, (f, n, j, _))| scope.spawn(move || runner.run_reduced(d, *n, *f, j)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(BackendError::Launch {
+                        reason: "a device thread panicked".into(),
+                    })
+                })
+            })
+            .collect()
+    });
+    let mut out: Option<(Reduced, usize)> = None;
+    for (part, (_, _, _, blocks)) in parts.into_iter().zip(&subjobs) {
+        let part = part?;
+        out = Some(match out {
+            None => (part, *blocks),
+            Some((mut acc, acc_blocks)) => {
+                acc.merge(part, acc_blocks, *blocks);
+                (acc, acc_blocks + blocks)
+            }
+        });
+    }
+    Ok(out.map(|o| o.0).unwrap_or_default())
 }
 
 /// Threads per block of the generated kernels; device slices are cut on multiples of it.

@@ -31,6 +31,7 @@ use mcsim_sampling::{
 use std::fmt::Write as _;
 
 pub mod host;
+pub mod job;
 
 /// The kernel's name (`extern "C"`, so the name is not mangled).
 pub const KERNEL_NAME: &str = "mcsim_block";
@@ -44,6 +45,18 @@ pub const DEVICE_RANDOM: &str = include_str!("../../../../kernels/mcsim_random.c
 
 /// The reduction kernel ([`REDUCE_KERNEL_NAME`]), appended to every generated source.
 pub const DEVICE_REDUCE: &str = include_str!("../../../../kernels/mcsim_reduce.cuh");
+
+/// The histogram and selection kernels (`mcsim_hist`, `mcsim_select`; see [`job`]), appended
+/// after [`DEVICE_REDUCE`].
+pub const DEVICE_HIST: &str = include_str!("../../../../kernels/mcsim_hist.cuh");
+
+/// The block-records kernel over arbitrary blocks: `mcsim_reduce_segs(const double* out, double*
+/// rec, u64 lanes, u64 cols, const u64* seg, u64 nseg)`, one thread per (column, block).
+pub const REDUCE_SEGS_KERNEL_NAME: &str = "mcsim_reduce_segs";
+/// The histogram kernel (see `kernels/mcsim_hist.cuh`).
+pub const HIST_KERNEL_NAME: &str = "mcsim_hist";
+/// The selection kernel (see `kernels/mcsim_hist.cuh`).
+pub const SELECT_KERNEL_NAME: &str = "mcsim_select";
 
 /// The reduction kernel's name: `mcsim_reduce(const double* out, double* rec, unsigned long long
 /// lanes, unsigned long long cols, unsigned long long block_len)`, one thread per (column, block
@@ -326,6 +339,7 @@ fn generate_with(
     }
     src.push_str("}\n");
     src.push_str(DEVICE_REDUCE);
+    src.push_str(DEVICE_HIST);
     Ok(KernelSource {
         source: std::mem::take(src),
         n_inputs: if sampling.is_some() { 0 } else { inputs.len() },

@@ -218,6 +218,23 @@ impl DeviceRun {
     }
 }
 
+impl DeviceRun {
+    /// Runs iterations `start .. start + lanes` on the devices and reduces them there as `job`
+    /// asks; only the reductions come back (see `mcsim_engine::sim::cuda_gen::job`).
+    pub(crate) fn reduce(
+        &self,
+        start: u64,
+        lanes: usize,
+        job: &mcsim_engine::sim::cuda_gen::job::ReduceJob,
+    ) -> Result<mcsim_engine::sim::cuda_gen::job::Reduced, OpsError> {
+        mcsim_engine::sim::backend::run_split_reduced(&*self.runner, start, lanes, job).map_err(
+            |e| OpsError::Run {
+                message: format!("{} backend: {e}", self.runner.name()),
+            },
+        )
+    }
+}
+
 /// The backend chosen for a run: its name, the note saying why `auto` used the CPU, and the
 /// loaded kernel when a GPU (or the host shim) runs it.
 #[derive(Debug)]

@@ -34,6 +34,8 @@ use rayon::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+mod device_stream;
+
 /// Iterations per accumulator block: statistics are merged block by block in this grid of
 /// absolute iteration positions, whatever the thread count.
 pub const STATS_BLOCK: u64 = 4096;
@@ -605,115 +607,138 @@ pub fn simulate_on(
     });
     let mut converged = None;
     let passes_hint = if exact { 1 } else { 2 };
-    let done = runner.pass(
-        pool,
-        control,
-        (0, passes_hint * (hi - lo)),
-        &mut |start, chunk_in, chunk_out| {
-            let chunk_end = start + chunk_out.first().map_or(0, |c| c.len()) as u64;
-            let mut stop = None;
-            if exact {
-                for (dst, src) in in_samples.iter_mut().zip(chunk_in) {
-                    dst.extend_from_slice(src);
-                }
-                for (dst, src) in out_samples.iter_mut().zip(chunk_out) {
-                    dst.extend_from_slice(src);
-                }
-                // `--until-converged` checks at fixed iteration counts (multiples of
-                // CONVERGENCE_STEP, and the maximum), never at chunk ends, which depend on the
-                // thread count: the stopping point and every statistic are the same for any
-                // `--threads`. Iterations computed past the stopping point are dropped.
-                if let Some(cs) = checks.as_mut() {
-                    let mut points: Vec<u64> = Vec::new();
-                    let mut at = (start / CONVERGENCE_STEP + 1) * CONVERGENCE_STEP;
-                    while at <= chunk_end && at < iterations {
-                        points.push(at);
-                        at += CONVERGENCE_STEP;
+    // A streaming run on a device reduces there (no samples file, shard or targets: those read
+    // the values, or counts the device does not make).
+    let on_device = !exact
+        && runner.device.is_some()
+        && sink.is_none()
+        && spec.shard.is_none()
+        && targets.is_empty();
+    let done = if on_device {
+        device_stream::pass1(
+            &runner,
+            control,
+            (0, passes_hint * (hi - lo)),
+            &cuts,
+            device_stream::Pass1 {
+                out_stats: &mut out_stats,
+                out_hist: &mut out_hist,
+                in_stats: &mut in_stats,
+                in_hist: &mut in_hist,
+                trace: &mut trace,
+            },
+        )?
+    } else {
+        runner.pass(
+            pool,
+            control,
+            (0, passes_hint * (hi - lo)),
+            &mut |start, chunk_in, chunk_out| {
+                let chunk_end = start + chunk_out.first().map_or(0, |c| c.len()) as u64;
+                let mut stop = None;
+                if exact {
+                    for (dst, src) in in_samples.iter_mut().zip(chunk_in) {
+                        dst.extend_from_slice(src);
                     }
-                    if chunk_end == iterations {
-                        points.push(iterations);
+                    for (dst, src) in out_samples.iter_mut().zip(chunk_out) {
+                        dst.extend_from_slice(src);
                     }
-                    for point in points {
-                        let upto = point as usize;
-                        // Every output's check sees this checkpoint (no short-circuit), then
-                        // all must agree.
-                        let states: Vec<bool> = cs
-                            .iter_mut()
-                            .zip(&out_samples)
-                            .map(|(c, s)| c.converged(&s[..upto]))
-                            .collect();
-                        if states.iter().all(|&b| b) {
-                            converged = Some(true);
-                            stop = Some(point);
-                            break;
+                    // `--until-converged` checks at fixed iteration counts (multiples of
+                    // CONVERGENCE_STEP, and the maximum), never at chunk ends, which depend on the
+                    // thread count: the stopping point and every statistic are the same for any
+                    // `--threads`. Iterations computed past the stopping point are dropped.
+                    if let Some(cs) = checks.as_mut() {
+                        let mut points: Vec<u64> = Vec::new();
+                        let mut at = (start / CONVERGENCE_STEP + 1) * CONVERGENCE_STEP;
+                        while at <= chunk_end && at < iterations {
+                            points.push(at);
+                            at += CONVERGENCE_STEP;
+                        }
+                        if chunk_end == iterations {
+                            points.push(iterations);
+                        }
+                        for point in points {
+                            let upto = point as usize;
+                            // Every output's check sees this checkpoint (no short-circuit), then
+                            // all must agree.
+                            let states: Vec<bool> = cs
+                                .iter_mut()
+                                .zip(&out_samples)
+                                .map(|(c, s)| c.converged(&s[..upto]))
+                                .collect();
+                            if states.iter().all(|&b| b) {
+                                converged = Some(true);
+                                stop = Some(point);
+                                break;
+                            }
+                        }
+                    }
+                    if let Some(at) = stop {
+                        for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
+                            v.truncate((at - lo) as usize);
                         }
                     }
                 }
-                if let Some(at) = stop {
-                    for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
-                        v.truncate((at - lo) as usize);
-                    }
+                let keep = (stop.unwrap_or(chunk_end) - start) as usize;
+                if let Some(w) = sink.as_mut() {
+                    let cols: Vec<&[f64]> = chunk_in
+                        .iter()
+                        .chain(chunk_out.iter())
+                        .map(|c| &c[..keep])
+                        .collect();
+                    w.write_block(&cols)?;
                 }
-            }
-            let keep = (stop.unwrap_or(chunk_end) - start) as usize;
-            if let Some(w) = sink.as_mut() {
-                let cols: Vec<&[f64]> = chunk_in
-                    .iter()
-                    .chain(chunk_out.iter())
-                    .map(|c| &c[..keep])
-                    .collect();
-                w.write_block(&cols)?;
-            }
-            // Accumulators, a column per task, each column in iteration order. Streaming runs
-            // also fill histograms and read the convergence trace at each checkpoint.
-            let segments = blocks(start, keep, &cuts);
-            let segments = &segments;
-            pool.install(|| {
-                if exact {
+                // Accumulators, a column per task, each column in iteration order. Streaming runs
+                // also fill histograms and read the convergence trace at each checkpoint.
+                let segments = blocks(start, keep, &cuts);
+                let segments = &segments;
+                pool.install(|| {
+                    if exact {
+                        out_stats
+                            .par_iter_mut()
+                            .zip(chunk_out.par_iter())
+                            .zip(prefix_stats.par_iter_mut())
+                            .zip(shard_blocks.par_iter_mut())
+                            .for_each(|(((stats, col), prefixes), record)| {
+                                for &(a, b, cut) in segments {
+                                    add_block(stats, record.as_mut(), &col[a..b]);
+                                    if let Some(at) = cut {
+                                        prefixes.push((at, stats.clone()));
+                                    }
+                                }
+                            });
+                        return;
+                    }
                     out_stats
                         .par_iter_mut()
+                        .zip(out_hist.par_iter_mut())
                         .zip(chunk_out.par_iter())
-                        .zip(prefix_stats.par_iter_mut())
+                        .zip(trace.par_iter_mut())
                         .zip(shard_blocks.par_iter_mut())
-                        .for_each(|(((stats, col), prefixes), record)| {
+                        .for_each(|((((stats, hist), col), points), record)| {
                             for &(a, b, cut) in segments {
                                 add_block(stats, record.as_mut(), &col[a..b]);
+                                hist.add(&col[a..b]);
                                 if let Some(at) = cut {
-                                    prefixes.push((at, stats.clone()));
+                                    points.push(trace_point(at, stats, hist));
                                 }
                             }
                         });
-                    return;
-                }
-                out_stats
-                    .par_iter_mut()
-                    .zip(out_hist.par_iter_mut())
-                    .zip(chunk_out.par_iter())
-                    .zip(trace.par_iter_mut())
-                    .zip(shard_blocks.par_iter_mut())
-                    .for_each(|((((stats, hist), col), points), record)| {
-                        for &(a, b, cut) in segments {
-                            add_block(stats, record.as_mut(), &col[a..b]);
-                            hist.add(&col[a..b]);
-                            if let Some(at) = cut {
-                                points.push(trace_point(at, stats, hist));
+                    in_stats
+                        .par_iter_mut()
+                        .zip(in_hist.par_iter_mut())
+                        .zip(chunk_in.par_iter())
+                        .for_each(|((stats, hist), col)| {
+                            for &(a, b, _) in segments {
+                                stats.add_block(&col[a..b]);
+                                hist.add(&col[a..b]);
                             }
-                        }
-                    });
-                in_stats
-                    .par_iter_mut()
-                    .zip(in_hist.par_iter_mut())
-                    .zip(chunk_in.par_iter())
-                    .for_each(|((stats, hist), col)| {
-                        for &(a, b, _) in segments {
-                            stats.add_block(&col[a..b]);
-                            hist.add(&col[a..b]);
-                        }
-                    });
-            });
-            Ok(stop)
-        },
-    )?;
+                        });
+                });
+                Ok(stop)
+            },
+        )?
+    };
     if checks.is_some() && converged.is_none() {
         converged = Some(false);
     }
@@ -727,6 +752,7 @@ pub fn simulate_on(
     } else {
         let (streamed, more) = stream_passes(
             &runner, pool, control, spec, &out_stats, &out_hist, &in_stats, &in_hist, trace,
+            on_device,
         )?;
         passes += more;
         Some(streamed)
@@ -771,6 +797,7 @@ fn stream_passes(
     in_stats: &[BlockStats],
     in_hist: &[Histogram],
     trace: Vec<Vec<ConvergencePoint>>,
+    on_device: bool,
 ) -> Result<(Streamed, u32), OpsError> {
     let iterations = runner.hi - runner.lo;
     let n_out = out_stats.len();
@@ -812,41 +839,49 @@ fn stream_passes(
             .map(|(plan, o)| o.is_none().then(|| plan.collector()))
             .collect();
         let with_sensitivity = first;
-        runner.pass(
-            pool,
-            control,
-            (iterations * passes as u64, iterations * (passes as u64 + 1)),
-            &mut |start, chunk_in, chunk_out| {
-                let len = chunk_out.first().map_or(0, |c| c.len());
-                pool.install(|| {
-                    collectors
-                        .par_iter_mut()
-                        .zip(chunk_out.par_iter())
-                        .zip(sensitivity.par_iter_mut())
-                        .enumerate()
-                        .for_each(|(k, ((collector, col), sens))| {
-                            if let Some(c) = collector.as_mut() {
-                                c.add(col);
-                            }
-                            if with_sensitivity && !in_rank_refs.is_empty() {
-                                for (a, b, _) in blocks(start, len, &[]) {
-                                    let ins: Vec<&[f64]> =
-                                        chunk_in.iter().map(|c| &c[a..b]).collect();
-                                    sens.add_block(
-                                        &in_rank_refs,
-                                        &in_means,
-                                        &ins,
-                                        &out_ranks[k],
-                                        out_stats[k].mean(),
-                                        &col[a..b],
-                                    );
+        let progress = (iterations * passes as u64, iterations * (passes as u64 + 1));
+        // The sensitivity pass reads every iteration's inputs and outputs: its chunks come
+        // back; the other quantile passes select on the device.
+        let copies_back = with_sensitivity && !in_rank_refs.is_empty();
+        if on_device && !copies_back {
+            device_stream::select_pass(runner, control, progress, &plans, &mut collectors)?;
+        } else {
+            runner.pass(
+                pool,
+                control,
+                progress,
+                &mut |start, chunk_in, chunk_out| {
+                    let len = chunk_out.first().map_or(0, |c| c.len());
+                    pool.install(|| {
+                        collectors
+                            .par_iter_mut()
+                            .zip(chunk_out.par_iter())
+                            .zip(sensitivity.par_iter_mut())
+                            .enumerate()
+                            .for_each(|(k, ((collector, col), sens))| {
+                                if let Some(c) = collector.as_mut() {
+                                    c.add(col);
                                 }
-                            }
-                        });
-                });
-                Ok(None)
-            },
-        )?;
+                                if with_sensitivity && !in_rank_refs.is_empty() {
+                                    for (a, b, _) in blocks(start, len, &[]) {
+                                        let ins: Vec<&[f64]> =
+                                            chunk_in.iter().map(|c| &c[a..b]).collect();
+                                        sens.add_block(
+                                            &in_rank_refs,
+                                            &in_means,
+                                            &ins,
+                                            &out_ranks[k],
+                                            out_stats[k].mean(),
+                                            &col[a..b],
+                                        );
+                                    }
+                                }
+                            });
+                    });
+                    Ok(None)
+                },
+            )?;
+        }
         first = false;
         for k in 0..n_out {
             if let Some(c) = collectors[k].take() {

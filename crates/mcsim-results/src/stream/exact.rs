@@ -90,6 +90,28 @@ impl ExactSum {
         self.add_shifted(neg, v, (s / 32) as usize);
     }
 
+    /// A sum from its limbs as a device accumulated them (`kernels/mcsim_hist.cuh`, any
+    /// order: integer additions) over `additions` values; an error unless there are [`LIMBS`].
+    pub(crate) fn from_limbs(limbs: &[i64], additions: u64) -> crate::error::Result<Self> {
+        if limbs.len() != LIMBS {
+            return Err(crate::error::ResultsError::StreamMismatch {
+                what: format!("an exact sum of {} limbs instead of {LIMBS}", limbs.len()),
+            });
+        }
+        if limbs.iter().all(|&l| l == 0) {
+            // As `add` leaves a sum of no (or only zero) values: no limbs.
+            return Ok(ExactSum::new());
+        }
+        let mut s = ExactSum {
+            limbs: limbs.to_vec(),
+            pending: u32::try_from(additions).unwrap_or(u32::MAX),
+        };
+        if s.pending >= NORMALIZE_EVERY {
+            s.normalize();
+        }
+        Ok(s)
+    }
+
     /// Adds another exact sum.
     pub(crate) fn merge(&mut self, other: &ExactSum) {
         if other.limbs.is_empty() {

@@ -308,6 +308,36 @@ impl Histogram {
         Ok(h)
     }
 
+    /// A histogram from a device's counts (`mcsim_hist`): `(bucket, count, key)` per non-empty
+    /// bucket, `key` the one key the bucket held or `u64::MAX`. Without detail (the device
+    /// counts no sub-buckets): equal to [`Histogram::add`]'s buckets and point masses, not its
+    /// detail. Adds to `self` (any order).
+    pub fn add_counts(&mut self, entries: &[(u32, u64, u64)]) -> Result<()> {
+        for &(b, count, k) in entries {
+            let bucket = u16::try_from(b)
+                .ok()
+                .filter(|&b| k == MANY_KEYS || (k != NO_KEY && (k >> 48) as u16 == b));
+            let Some(bucket) = bucket else {
+                return Err(ResultsError::StreamMismatch {
+                    what: format!("device histogram bucket {b} holds key {k:#x}, outside it"),
+                });
+            };
+            if count > 0 {
+                self.counts.add(bucket, count, k);
+            }
+        }
+        Ok(())
+    }
+
+    /// The non-empty buckets as `(bucket, count, key)` (key: the one key the bucket held, or
+    /// `u64::MAX`), ascending: what [`Histogram::add_counts`] reads.
+    pub fn bucket_counts(&self) -> Vec<(u32, u64, u64)> {
+        self.counts
+            .entries()
+            .map(|e| (u32::from(e.bucket), e.count, e.key))
+            .collect()
+    }
+
     /// The count of each of the 65,536 buckets (bucket `b` holds the finite values whose key's
     /// top 16 bits are `b`).
     pub fn to_dense(&self) -> Vec<u64> {

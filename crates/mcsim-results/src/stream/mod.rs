@@ -82,7 +82,10 @@ mod rank;
 pub(crate) use exact::ExactSum;
 pub use histogram::Histogram;
 pub use moments::BlockStats;
-pub use quantile::{Collector, OrderStats, QuantilePlan, Resolved, summary_positions};
+pub use quantile::{
+    CellKind, CellRange, CollectedPart, Collector, OrderStats, QuantilePlan, Resolved,
+    summary_positions,
+};
 pub use rank::{RankMap, SensitivityStats};
 
 #[cfg(test)]

@@ -7,7 +7,10 @@ use crate::sorted::{key, unkey};
 use crate::summary::{SummaryOptions, inc_positions};
 
 use super::exact::ExactSum;
+
+mod device;
 use super::histogram::{BucketCounts, Histogram, MANY_KEYS, cell_hi};
+pub use device::{CellKind, CellRange, CollectedPart};
 
 /// 0-based positions among the `n` finite values (ascending) that a
 /// [`Summary`](crate::Summary) with `options` reads: the `PERCENTILE.INC` positions of each

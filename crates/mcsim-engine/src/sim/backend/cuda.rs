@@ -14,8 +14,10 @@
 #![allow(unsafe_code)]
 
 use super::{Backend, BackendError, KernelRunner, LoadedProgram};
+use crate::sim::cuda_gen::job::{BUCKETS, LIMBS, ReduceJob, Reduced, SelectTables, parse_words};
 use crate::sim::cuda_gen::{
-    BlockRecord, KERNEL_NAME, KernelSource, NVRTC_OPTIONS, RECORD_LEN, REDUCE_KERNEL_NAME,
+    BlockRecord, HIST_KERNEL_NAME, KERNEL_NAME, KernelSource, NVRTC_OPTIONS, RECORD_LEN,
+    REDUCE_KERNEL_NAME, REDUCE_SEGS_KERNEL_NAME, SELECT_KERNEL_NAME,
 };
 use crate::sim::program::{Columns, Program};
 use cudarc::driver::{CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg};
@@ -165,6 +167,9 @@ pub struct CudaKernel {
     stream: Arc<CudaStream>,
     block: CudaFunction,
     reduce: CudaFunction,
+    reduce_segs: CudaFunction,
+    hist: CudaFunction,
+    select: CudaFunction,
     n_inputs: usize,
     n_outputs: usize,
 }
@@ -201,10 +206,23 @@ impl CudaKernel {
         let reduce = module
             .load_function(REDUCE_KERNEL_NAME)
             .map_err(driver_err("the kernel has no mcsim_reduce"))?;
+        let load = |name: &'static str| {
+            module
+                .load_function(name)
+                .map_err(driver_err("the kernel lacks a reduction kernel"))
+        };
+        let (reduce_segs, hist, select) = (
+            load(REDUCE_SEGS_KERNEL_NAME)?,
+            load(HIST_KERNEL_NAME)?,
+            load(SELECT_KERNEL_NAME)?,
+        );
         Ok(CudaKernel {
             stream: ctx.default_stream(),
             block,
             reduce,
+            reduce_segs,
+            hist,
+            select,
             n_inputs: k.n_inputs,
             n_outputs: k.n_outputs,
         })
@@ -325,6 +343,186 @@ impl CudaKernel {
     }
 }
 
+impl CudaKernel {
+    /// Copies `v` to the device (one zero element when empty: no zero-length allocations).
+    fn upload(&self, v: &[u64]) -> Result<CudaSlice<u64>, BackendError> {
+        if v.is_empty() {
+            self.stream.alloc_zeros::<u64>(1)
+        } else {
+            self.stream.clone_htod(v)
+        }
+        .map_err(driver_err("copying a reduction table failed"))
+    }
+
+    fn zeros(&self, n: usize) -> Result<CudaSlice<u64>, BackendError> {
+        self.stream
+            .alloc_zeros::<u64>(n.max(1))
+            .map_err(driver_err("allocating reduction buffers failed"))
+    }
+
+    fn download(&self, d: &CudaSlice<u64>, n: usize) -> Result<Vec<u64>, BackendError> {
+        let mut v = self
+            .stream
+            .clone_dtoh(d)
+            .map_err(driver_err("copying reductions back failed"))?;
+        v.truncate(n);
+        Ok(v)
+    }
+
+    /// Runs the sampling kernel over iterations `first .. first + lanes`, then the reductions of
+    /// `job` ([`crate::sim::cuda_gen::job`]) on the outputs, which stay on the device; copies back
+    /// only the records, the histograms (65,536 counts and keys per column and part) and the
+    /// selection. **Not run on a device yet**; the host shim runs the same kernels in tests.
+    pub fn run_job(
+        &self,
+        lanes: usize,
+        first: u64,
+        job: &ReduceJob,
+    ) -> Result<Reduced, BackendError> {
+        let cols = self.n_outputs;
+        let d_out = self.launch(&[], lanes, first)?;
+        let (lanes64, cols64) = (lanes as u64, cols as u64);
+        let mut words: Vec<u64> = Vec::new();
+        let nseg = job.blocks();
+        if nseg > 0 {
+            let d_seg = self.upload(&job.segments)?;
+            let n = nseg * cols * RECORD_LEN;
+            let d_rec = self
+                .stream
+                .alloc_zeros::<f64>(n.max(1))
+                .map_err(driver_err("allocating the records failed"))?;
+            let nseg64 = nseg as u64;
+            let mut b = self.stream.launch_builder(&self.reduce_segs);
+            b.arg(&d_out)
+                .arg(&d_rec)
+                .arg(&lanes64)
+                .arg(&cols64)
+                .arg(&d_seg)
+                .arg(&nseg64);
+            // SAFETY: mcsim_reduce_segs(const double*, double*, u64, u64, const u64*, u64); `seg`
+            // holds nseg + 1 offsets within `lanes`, `rec` RECORD_LEN per (column, block).
+            unsafe { b.launch(grid(nseg64 * cols64)?) }
+                .map_err(driver_err("launching mcsim_reduce_segs failed"))?;
+            let rec = self
+                .stream
+                .clone_dtoh(&d_rec)
+                .map_err(driver_err("copying the records back failed"))?;
+            words.extend(rec.iter().take(n).map(|x| x.to_bits()));
+        }
+        for p in 0..job.parts() {
+            let (lo, hi) = (job.hist_parts[p], job.hist_parts[p + 1]);
+            let d_counts = self.zeros(cols * BUCKETS)?;
+            let d_keys = self.zeros(cols * BUCKETS)?;
+            if hi > lo {
+                let mut b = self.stream.launch_builder(&self.hist);
+                b.arg(&d_out)
+                    .arg(&d_counts)
+                    .arg(&d_keys)
+                    .arg(&lanes64)
+                    .arg(&cols64)
+                    .arg(&lo)
+                    .arg(&hi);
+                // SAFETY: mcsim_hist(const double*, u64*, u64*, u64, u64, u64, u64); counts and
+                // keys hold BUCKETS per column; lo <= hi <= lanes.
+                unsafe { b.launch(grid((hi - lo) * cols64)?) }
+                    .map_err(driver_err("launching mcsim_hist failed"))?;
+            }
+            let counts = self.download(&d_counts, cols * BUCKETS)?;
+            let keys = self.download(&d_keys, cols * BUCKETS)?;
+            for c in 0..cols {
+                push_sparse(&mut words, &counts[c * BUCKETS..], &keys[c * BUCKETS..]);
+            }
+        }
+        if let Some(cells) = &job.select {
+            let t = SelectTables::new(cells, cols);
+            let n = t.lo.len();
+            let tables = [
+                &t.off, &t.lo, &t.hi, &t.mode, &t.arg, &t.arg2, &t.base, &t.cap,
+            ];
+            let d_t = tables
+                .iter()
+                .map(|v| self.upload(v))
+                .collect::<Result<Vec<_>, _>>()?;
+            let d_col_n = self.zeros(3 * cols)?;
+            let (d_cell_n, d_gap_n) = (self.zeros(n)?, self.zeros(n)?);
+            let (d_cell_sum, d_gap_sum) = (self.zeros(n * LIMBS)?, self.zeros(n * LIMBS)?);
+            let d_kept_n = self.zeros(n)?;
+            let kept_cap = usize::try_from(t.kept_capacity).unwrap_or(usize::MAX);
+            let d_kept = self
+                .stream
+                .alloc_zeros::<f64>(kept_cap.max(1))
+                .map_err(driver_err("allocating the kept values failed"))?;
+            let counting = usize::try_from(t.counting).unwrap_or(usize::MAX);
+            let d_sub_c = self.zeros(counting * BUCKETS)?;
+            let d_sub_k = self.zeros(counting * BUCKETS)?;
+            let mut b = self.stream.launch_builder(&self.select);
+            b.arg(&d_out).arg(&lanes64).arg(&cols64);
+            for d in &d_t {
+                b.arg(d);
+            }
+            b.arg(&d_col_n)
+                .arg(&d_cell_n)
+                .arg(&d_gap_n)
+                .arg(&d_cell_sum)
+                .arg(&d_gap_sum)
+                .arg(&d_kept_n)
+                .arg(&d_kept)
+                .arg(&d_sub_c)
+                .arg(&d_sub_k);
+            // SAFETY: the arguments match mcsim_select's signature (see kernels/mcsim_hist.cuh);
+            // the tables hold the job's cells and every buffer the sizes the tables imply.
+            unsafe { b.launch(grid(lanes64 * cols64)?) }
+                .map_err(driver_err("launching mcsim_select failed"))?;
+            words.extend(self.download(&d_col_n, 3 * cols)?);
+            words.extend(self.download(&d_cell_n, n)?);
+            words.extend(self.download(&d_gap_n, n)?);
+            words.extend(self.download(&d_cell_sum, n * LIMBS)?);
+            words.extend(self.download(&d_gap_sum, n * LIMBS)?);
+            let kept_n = self.download(&d_kept_n, n)?;
+            words.extend(&kept_n);
+            let kept = self
+                .stream
+                .clone_dtoh(&d_kept)
+                .map_err(driver_err("copying the kept values back failed"))?;
+            for (j, &got) in kept_n.iter().enumerate() {
+                if t.mode[j] == 0 {
+                    let (base, m) = (t.base[j] as usize, got.min(t.cap[j]) as usize);
+                    let vals = kept
+                        .get(base..base + m)
+                        .ok_or_else(|| BackendError::Launch {
+                            reason: "the kept values overran their buffer".into(),
+                        })?;
+                    words.extend(vals.iter().map(|x| x.to_bits()));
+                }
+            }
+            let sub_c = self.download(&d_sub_c, counting * BUCKETS)?;
+            let sub_k = self.download(&d_sub_k, counting * BUCKETS)?;
+            for c in 0..counting {
+                push_sparse(&mut words, &sub_c[c * BUCKETS..], &sub_k[c * BUCKETS..]);
+            }
+        }
+        self.stream
+            .synchronize()
+            .map_err(driver_err("waiting for the GPU failed"))?;
+        parse_words(job, cols, &words).map_err(|reason| BackendError::Launch { reason })
+    }
+}
+
+/// Appends the non-empty buckets of dense `counts`/`keys` (the first [`BUCKETS`] of each) as the
+/// host shim's driver writes them: `m`, then `m` (bucket, count, key).
+fn push_sparse(words: &mut Vec<u64>, counts: &[u64], keys: &[u64]) {
+    let at = words.len();
+    words.push(0);
+    let mut m = 0;
+    for (b, (&c, &k)) in counts.iter().zip(keys).take(BUCKETS).enumerate() {
+        if c != 0 {
+            words.extend([b as u64, c, k]);
+            m += 1;
+        }
+    }
+    words[at] = m;
+}
+
 /// The GPUs a run uses: one [`CudaKernel`] per device, each loaded with the same sampling
 /// kernel; [`super::run_split`] gives each its contiguous slice of a chunk's iterations.
 #[derive(Debug)]
@@ -402,6 +600,22 @@ impl KernelRunner for CudaRunner {
                 reason: format!("device {device} of {}", self.kernels.len()),
             })?;
         k.run(&[], lanes, first)
+    }
+
+    fn run_reduced(
+        &self,
+        device: usize,
+        lanes: usize,
+        first: u64,
+        job: &ReduceJob,
+    ) -> Result<Reduced, BackendError> {
+        let k = self
+            .kernels
+            .get(device)
+            .ok_or_else(|| BackendError::Launch {
+                reason: format!("device {device} of {}", self.kernels.len()),
+            })?;
+        k.run_job(lanes, first, job)
     }
 }
 

@@ -137,6 +137,74 @@ impl HostKernel {
         Ok((outs, recs))
     }
 
+    /// Runs the kernel over iterations `first .. first + lanes`, then the reductions of `job`
+    /// over its outputs; only the reductions come back (see [`super::job`]).
+    pub fn run_job(
+        &self,
+        inputs: &[Vec<f64>],
+        lanes: usize,
+        first: u64,
+        job: &super::job::ReduceJob,
+    ) -> Result<super::job::Reduced, String> {
+        if inputs.len() != self.n_inputs || inputs.iter().any(|c| c.len() < lanes) {
+            return Err(format!(
+                "{} input columns of at least {lanes} lanes needed",
+                self.n_inputs
+            ));
+        }
+        let mut bytes = Vec::with_capacity(16 + 8 * lanes * inputs.len());
+        bytes.extend_from_slice(&(lanes as u64).to_le_bytes());
+        bytes.extend_from_slice(&(inputs.len() as u64).to_le_bytes());
+        for c in inputs {
+            for v in &c[..lanes] {
+                bytes.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        let jb: Vec<u8> = job
+            .to_words(self.n_outputs)
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect();
+        let call = SEQ.fetch_add(1, Ordering::Relaxed);
+        let (fin, fout, fjob) = (
+            self.dir.join(format!("in-{call}.bin")),
+            self.dir.join(format!("out-{call}.bin")),
+            self.dir.join(format!("job-{call}.bin")),
+        );
+        let result = (|| {
+            std::fs::write(&fin, &bytes).map_err(|e| format!("{}: {e}", fin.display()))?;
+            std::fs::write(&fjob, &jb).map_err(|e| format!("{}: {e}", fjob.display()))?;
+            let out = Command::new(&self.exe)
+                .arg(&fin)
+                .arg(&fout)
+                .arg(first.to_string())
+                .arg("job")
+                .arg(&fjob)
+                .output()
+                .map_err(|e| format!("{}: {e}", self.exe.display()))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "the host kernel failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+            let b = std::fs::read(&fout).map_err(|e| format!("{}: {e}", fout.display()))?;
+            let words: Vec<u64> = b
+                .chunks_exact(8)
+                .map(|c| {
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(c);
+                    u64::from_le_bytes(a)
+                })
+                .collect();
+            super::job::parse_words(job, self.n_outputs, &words)
+        })();
+        for f in [&fin, &fout, &fjob] {
+            let _ = std::fs::remove_file(f);
+        }
+        result
+    }
+
     fn run_inner(
         &self,
         inputs: &[Vec<f64>],
@@ -280,6 +348,23 @@ impl KernelRunner for HostRunner {
         }
         self.kernel
             .run_from(&[], lanes, first)
+            .map_err(|reason| BackendError::Launch { reason })
+    }
+
+    fn run_reduced(
+        &self,
+        device: usize,
+        lanes: usize,
+        first: u64,
+        job: &super::job::ReduceJob,
+    ) -> Result<super::job::Reduced, BackendError> {
+        if device >= self.devices {
+            return Err(BackendError::Launch {
+                reason: format!("device {device} of {}", self.devices),
+            });
+        }
+        self.kernel
+            .run_job(&[], lanes, first, job)
             .map_err(|reason| BackendError::Launch { reason })
     }
 }

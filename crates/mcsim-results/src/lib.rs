@@ -60,7 +60,7 @@ pub use samples::{
 pub use sensitivity::{
     RankedInputs, Sensitivity, SensitivityEntry, pearson, ranks, spearman, standardized_regression,
 };
-pub use sorted::SortedColumn;
+pub use sorted::{SortScratch, SortedColumn};
 pub use stream::{
     BlockStats, CellKind, CellRange, CollectedPart, Collector, Histogram, OrderStats, QuantilePlan,
     RankMap, Resolved, SensitivityStats, summary_positions,

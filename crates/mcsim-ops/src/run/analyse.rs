@@ -48,7 +48,7 @@ pub fn analyse(
     // With Latin Hypercube sampling over a whole run, an uncorrelated input's order is its
     // strata's: a hint that ranking checks in linear time instead of sorting.
     let hints = pool.install(|| lhs_rank_hints(p, &s));
-    let ranked = pool.install(|| mcsim_results::RankedInputs::with_hints(&named, &hints));
+    let ranked = pool.install(|| mcsim_results::RankedInputs::with_hints(&named, hints));
     // The sorted values outlive the loop only for `--fail-if` and statistics cells.
     let keep_sorted = !conditions.is_empty() || !detected.statistics.is_empty();
     type PerOutput = Result<(OutputReport, Option<String>, Vec<f64>), OpsError>;
@@ -56,81 +56,87 @@ pub fn analyse(
         outputs
             .par_iter()
             .enumerate()
-            .map(|(k, (cell, name))| {
-                let samples: &[f64] = out_samples.get(k).map_or(&[], Vec::as_slice);
-                // Error iterations are NaN in the samples; the summary counts and excludes them.
-                // Each output is sorted once: the summary, ranks and convergence trace read the
-                // sorted view, and its values are kept for `--fail-if` and statistics cells.
-                let deterministic = det.get(k).copied().flatten().is_some();
-                if let Some(st) = &s.streamed {
-                    return streamed_output(
-                        p,
-                        k,
-                        &s.out_stats[k],
-                        st,
-                        sopts,
-                        deterministic,
-                        &input_names,
-                    )
-                    .map(|r| (r, None, Vec::new()));
-                }
-                let sorted = mcsim_results::SortedColumn::new(samples);
-                // A run that stopped early (`--until-converged`) or a shard accumulated on the
-                // checkpoints of another length: its statistics are taken again over the samples
-                // it kept, so they equal those of a whole run of that many iterations.
-                let recomputed;
-                let (stats, prefixes) = match s.prefix_stats.get(k).filter(|p| !p.is_empty()) {
-                    Some(prefixes) => (&s.out_stats[k], prefixes.as_slice()),
-                    None => {
-                        recomputed =
-                            super::simulate::stats_with_prefixes(samples, s.out_stats[k].targets());
-                        (&recomputed.0, recomputed.1.as_slice())
+            // The sort's and the ranks' buffers are reused from output to output on a thread.
+            .map_init(
+                mcsim_results::SortScratch::default,
+                |scratch, (k, (cell, name))| {
+                    let samples: &[f64] = out_samples.get(k).map_or(&[], Vec::as_slice);
+                    // Error iterations are NaN in the samples; the summary counts and excludes them.
+                    // Each output is sorted once: the summary, ranks and convergence trace read the
+                    // sorted view, and its values are kept for `--fail-if` and statistics cells.
+                    let deterministic = det.get(k).copied().flatten().is_some();
+                    if let Some(st) = &s.streamed {
+                        return streamed_output(
+                            p,
+                            k,
+                            &s.out_stats[k],
+                            st,
+                            sopts,
+                            deterministic,
+                            &input_names,
+                        )
+                        .map(|r| (r, None, Vec::new()));
                     }
-                };
-                let summary =
-                    Summary::from_stats_sorted(stats, &sorted.sorted, sopts).map_err(|e| {
-                        OpsError::Run {
+                    let sorted = mcsim_results::SortedColumn::new_in(samples, scratch);
+                    // A run that stopped early (`--until-converged`) or a shard accumulated on the
+                    // checkpoints of another length: its statistics are taken again over the samples
+                    // it kept, so they equal those of a whole run of that many iterations.
+                    let recomputed;
+                    let (stats, prefixes) = match s.prefix_stats.get(k).filter(|p| !p.is_empty()) {
+                        Some(prefixes) => (&s.out_stats[k], prefixes.as_slice()),
+                        None => {
+                            recomputed = super::simulate::stats_with_prefixes(
+                                samples,
+                                s.out_stats[k].targets(),
+                            );
+                            (&recomputed.0, recomputed.1.as_slice())
+                        }
+                    };
+                    let summary = Summary::from_stats_sorted(stats, &sorted.sorted, sopts)
+                        .map_err(|e| OpsError::Run {
                             message: e.to_string(),
-                        }
-                    })?;
-                let mut sensitivity_warning = None;
-                let sensitivity = if deterministic || named.is_empty() {
-                    None
-                } else {
-                    match Sensitivity::compute_ranked_sorted(name, samples, &sorted, &ranked) {
-                        Ok(s) => Some(s),
-                        Err(e) => {
-                            sensitivity_warning =
-                                Some(format!("output `{name}`: no sensitivity analysis: {e}"));
-                            None
-                        }
-                    }
-                };
-                let convergence = mcsim_results::convergence_trace_from_stats(
-                    &sorted,
-                    prefixes,
-                    &[0.05, 0.5, 0.95],
-                )
-                .map_err(|e| OpsError::Run {
-                    message: e.to_string(),
-                })?;
-                Ok((
-                    OutputReport {
-                        name: name.clone(),
-                        cell: model.cell_label(*cell),
-                        deterministic,
-                        summary,
-                        sensitivity,
-                        convergence,
-                    },
-                    sensitivity_warning,
-                    if keep_sorted {
-                        sorted.sorted
+                        })?;
+                    let mut sensitivity_warning = None;
+                    let sensitivity = if deterministic || named.is_empty() {
+                        None
                     } else {
-                        Vec::new()
-                    },
-                ))
-            })
+                        match Sensitivity::compute_ranked_sorted_in(
+                            name, samples, &sorted, &ranked, scratch,
+                        ) {
+                            Ok(s) => Some(s),
+                            Err(e) => {
+                                sensitivity_warning =
+                                    Some(format!("output `{name}`: no sensitivity analysis: {e}"));
+                                None
+                            }
+                        }
+                    };
+                    let convergence = mcsim_results::convergence_trace_from_stats(
+                        &sorted,
+                        prefixes,
+                        &[0.05, 0.5, 0.95],
+                    )
+                    .map_err(|e| OpsError::Run {
+                        message: e.to_string(),
+                    })?;
+                    Ok((
+                        OutputReport {
+                            name: name.clone(),
+                            cell: model.cell_label(*cell),
+                            deterministic,
+                            summary,
+                            sensitivity,
+                            convergence,
+                        },
+                        sensitivity_warning,
+                        if keep_sorted {
+                            sorted.sorted
+                        } else {
+                            Vec::new()
+                        },
+                    ))
+                },
+            )
             .collect()
     });
     let n_out = outputs.len();

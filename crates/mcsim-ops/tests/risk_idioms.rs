@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::write_book;
+use common::{output, write_book};
 use mcsim_ops::run::{RunOptions, RunReport, run};
 use std::path::{Path, PathBuf};
 
@@ -21,29 +21,21 @@ fn book(dir: &Path, cells: &[(&str, &str)], names: &[(&str, &str)]) -> PathBuf {
 }
 
 fn simulate(path: &Path, n: u64) -> RunReport {
+    common::simulate(path, n, 20261206)
+}
+
+/// The error of a 100-iteration run that must fail.
+fn refused(path: PathBuf) -> String {
     run(
         &RunOptions {
-            workbook: path.to_path_buf(),
-            iterations: Some(n),
-            seed: Some(20261206),
-            threads: Some(2),
+            workbook: path,
+            iterations: Some(100),
             ..RunOptions::default()
         },
         &|_, _| {},
     )
-    .unwrap()
-}
-
-fn output<'a>(r: &'a RunReport, name: &str) -> &'a mcsim_ops::run::OutputReport {
-    r.outputs
-        .iter()
-        .find(|o| o.name == name)
-        .unwrap_or_else(|| {
-            panic!(
-                "no output {name}: {:?}",
-                r.outputs.iter().map(|o| &o.name).collect::<Vec<_>>()
-            )
-        })
+    .unwrap_err()
+    .to_string()
 }
 
 /// The mean is within 4 standard errors of `mean` (for an output of standard deviation `sd`).
@@ -543,16 +535,7 @@ fn an_unsupported_addin_function_feeding_an_output_is_refused_by_name() {
         ],
         &[],
     );
-    let e = run(
-        &RunOptions {
-            workbook: p,
-            iterations: Some(100),
-            ..RunOptions::default()
-        },
-        &|_, _| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let e = refused(p);
     assert!(e.contains("Sheet1!A3") && e.contains("RISKSPLICE"), "{e}");
 }
 
@@ -766,15 +749,6 @@ fn an_invalid_distribution_is_an_error_only_where_an_output_reads_it() {
         ],
         &[],
     );
-    let e = run(
-        &RunOptions {
-            workbook: p,
-            iterations: Some(100),
-            ..RunOptions::default()
-        },
-        &|_, _| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let e = refused(p);
     assert!(e.contains("Sheet1!A2") && e.contains("RiskTriang"), "{e}");
 }

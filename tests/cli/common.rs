@@ -136,3 +136,40 @@ pub fn outputs(report: &serde_json::Value) -> Vec<(String, serde_json::Value, se
         })
         .collect()
 }
+
+/// Asserts status 2, empty stdout, and one `error: ...` line containing every `needle`.
+pub fn assert_error(run: &Run, needles: &[&str]) {
+    run.expect_code(2);
+    assert_eq!(run.stdout, "", "stdout must stay empty on error");
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "expected one line on stderr:\n{}",
+        run.stderr
+    );
+    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
+    for needle in needles {
+        assert!(
+            lines[0].contains(needle),
+            "missing {needle:?} in: {}",
+            lines[0]
+        );
+    }
+}
+
+/// The output `name` of a JSON report.
+pub fn output<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["name"] == name)
+        .unwrap_or_else(|| panic!("no output {name} in {report}"))
+}
+
+/// A manifest of `examples/kubernetes`.
+pub fn yaml(name: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(root().join("examples/kubernetes").join(name)).unwrap();
+    serde_norway::from_str(&text).unwrap()
+}

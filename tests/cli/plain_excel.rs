@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::common::{mcsim_in, temp, write_xlsx, xlsx};
+use crate::common::{mcsim_in, output, temp, write_xlsx, xlsx};
 
 /// Writes a one-sheet workbook with `workbook_extra` inside `<workbook>` (after `<sheets>`).
 fn write_book(path: &Path, sheet_data: &str, workbook_extra: &str) {
@@ -32,15 +32,6 @@ fn n(cell: &str, v: f64) -> String {
 
 fn row(r: u32, cells: &[String]) -> String {
     format!("<row r=\"{r}\">{}</row>", cells.concat())
-}
-
-fn output<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    json["outputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == name)
-        .unwrap_or_else(|| panic!("no output {name}: {json}"))
 }
 
 fn stat(json: &serde_json::Value, name: &str, key: &str) -> f64 {

@@ -4,13 +4,7 @@
 //! written to S3 and merged from an S3 prefix, a missing shard, a workbook and a model file
 //! read from S3, and the team server with S3 storage.
 
-use crate::common::{mcsim_in, root, temp};
-
-/// A manifest of `examples/kubernetes`.
-fn yaml(name: &str) -> serde_json::Value {
-    let text = std::fs::read_to_string(root().join("examples/kubernetes").join(name)).unwrap();
-    serde_norway::from_str(&text).unwrap()
-}
+use crate::common::{mcsim_in, root, temp, yaml};
 
 /// A Job's first container's command.
 fn command(job: &serde_json::Value) -> Vec<String> {

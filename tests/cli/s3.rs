@@ -156,6 +156,14 @@ mod live {
         store
     }
 
+    /// The endpoint, a client with `bucket` created and empty, and a temporary directory; `None`
+    /// (with a note) when no test server is configured.
+    fn live(test: &str, bucket: &str) -> Option<(String, BlockingStore, tempfile::TempDir)> {
+        let endpoint = endpoint(test)?;
+        let s3 = store(&endpoint, bucket);
+        Some((endpoint, s3, temp()))
+    }
+
     fn url(text: &str) -> S3Url {
         S3Url::parse(text).unwrap().unwrap()
     }
@@ -201,11 +209,11 @@ mod live {
 
     #[test]
     fn shards_written_to_s3_merge_from_a_prefix_into_the_unsharded_run() {
-        let Some(endpoint) = endpoint("shards_written_to_s3_merge_from_a_prefix") else {
+        let Some((endpoint, s3, dir)) =
+            live("shards_written_to_s3_merge_from_a_prefix", "mcsim-shards")
+        else {
             return;
         };
-        let s3 = store(&endpoint, "mcsim-shards");
-        let dir = temp();
         let d = dir.path();
         // The workbook itself is read from S3 too.
         s3.upload(
@@ -410,11 +418,12 @@ mod live {
 
     #[test]
     fn a_workbook_and_its_model_file_are_read_from_s3() {
-        let Some(endpoint) = endpoint("a_workbook_and_its_model_file_are_read_from_s3") else {
+        let Some((endpoint, s3, dir)) = live(
+            "a_workbook_and_its_model_file_are_read_from_s3",
+            "mcsim-models",
+        ) else {
             return;
         };
-        let s3 = store(&endpoint, "mcsim-models");
-        let dir = temp();
         let d = dir.path();
         let (wb, config) = (
             root().join("examples/npv_project.xlsx"),
@@ -477,11 +486,10 @@ mod live {
 
     #[test]
     fn the_slurm_s3_example_runs_against_s3() {
-        let Some(endpoint) = endpoint("the_slurm_s3_example_runs_against_s3") else {
+        let Some((endpoint, s3, dir)) = live("the_slurm_s3_example_runs_against_s3", "mcsim-slurm")
+        else {
             return;
         };
-        let s3 = store(&endpoint, "mcsim-slurm");
-        let dir = temp();
         let d = dir.path();
         s3.upload(
             &root().join("examples/npv_project_risk.xlsx"),
@@ -565,11 +573,11 @@ mod live {
 
     #[test]
     fn the_kubernetes_s3_example_runs_against_s3() {
-        let Some(endpoint) = endpoint("the_kubernetes_s3_example_runs_against_s3") else {
+        let Some((endpoint, s3, dir)) =
+            live("the_kubernetes_s3_example_runs_against_s3", "mcsim-example")
+        else {
             return;
         };
-        let s3 = store(&endpoint, "mcsim-example");
-        let dir = temp();
         let d = dir.path();
         s3.upload(
             &root().join("examples/npv_project_risk.xlsx"),
@@ -688,11 +696,11 @@ mod live {
 
     #[test]
     fn the_server_keeps_workbooks_and_samples_in_s3() {
-        let Some(endpoint) = endpoint("the_server_keeps_workbooks_and_samples_in_s3") else {
+        let Some((endpoint, s3, dir)) =
+            live("the_server_keeps_workbooks_and_samples_in_s3", "mcsim-team")
+        else {
             return;
         };
-        let s3 = store(&endpoint, "mcsim-team");
-        let dir = temp();
         let d = dir.path();
         let alice = d.join("alice");
         let db = format!("sqlite://{}?mode=rwc", d.join("shared.db").display());

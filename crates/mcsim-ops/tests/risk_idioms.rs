@@ -305,8 +305,8 @@ fn spearman(a: &[f64], b: &[f64]) -> f64 {
     cov / var
 }
 
-fn samples(r: &RunReport, path: &Path) -> Vec<Vec<f64>> {
-    let text = std::fs::read_to_string(path).unwrap();
+/// The columns of a CSV samples file (`text`) of the run `r`, without the iteration numbers.
+fn samples(r: &RunReport, text: &str) -> Vec<Vec<f64>> {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let mut cols = vec![Vec::new(); header.len()];
@@ -322,22 +322,34 @@ fn samples(r: &RunReport, path: &Path) -> Vec<Vec<f64>> {
     cols
 }
 
-fn correlated(cells: &[(&str, &str)], names: &[(&str, &str)]) -> Vec<Vec<f64>> {
+/// Runs `n` iterations of a workbook of `cells` and `names` with `seed`, the samples written
+/// as CSV; returns the report and the CSV text.
+fn run_csv(
+    cells: &[(&str, &str)],
+    names: &[(&str, &str)],
+    n: u64,
+    seed: u64,
+) -> (RunReport, String) {
     let dir = tempfile::tempdir().unwrap();
     let p = book(dir.path(), cells, names);
     let out = dir.path().join("s.csv");
     let r = run(
         &RunOptions {
             workbook: p,
-            iterations: Some(20_000),
-            seed: Some(5),
+            iterations: Some(n),
+            seed: Some(seed),
             out: Some(out.clone()),
             ..RunOptions::default()
         },
         &|_, _| {},
     )
     .unwrap();
-    samples(&r, &out)
+    (r, std::fs::read_to_string(out).unwrap())
+}
+
+fn correlated(cells: &[(&str, &str)], names: &[(&str, &str)]) -> Vec<Vec<f64>> {
+    let (r, text) = run_csv(cells, names, 20_000, 5);
+    samples(&r, &text)
 }
 
 #[test]
@@ -567,33 +579,26 @@ fn a_corrmat_group_and_a_depc_group_stay_independent_of_each_other() {
 /// draws and outputs.
 #[test]
 fn rand_draws_the_same_values_compiled_and_interpreted() {
-    let run_csv = |cells: &[(&str, &str)]| -> (RunReport, String) {
-        let dir = tempfile::tempdir().unwrap();
-        let p = book(dir.path(), cells, &[]);
-        let out = dir.path().join("s.csv");
-        let r = run(
-            &RunOptions {
-                workbook: p,
-                iterations: Some(3000),
-                seed: Some(77),
-                out: Some(out.clone()),
-                ..RunOptions::default()
-            },
-            &|_, _| {},
-        )
-        .unwrap();
-        (r, std::fs::read_to_string(out).unwrap())
-    };
-    let (compiled, a) = run_csv(&[
-        ("A1", "=RAND()"),
-        ("A2", "=NORM.INV(RAND(),10,2)+RiskNormal(0,1)"),
-        ("B1", "=RiskOutput(\"x\")+A1+A2"),
-    ]);
-    let (interpreted, b) = run_csv(&[
-        ("A1", "=RAND()"),
-        ("A2", "=NORM.INV(RAND(),10,2)+RiskNormal(0,1)"),
-        ("B1", "=RiskOutput(\"x\")+A1+A2+0*LEN(A1&\"\")"),
-    ]);
+    let (compiled, a) = run_csv(
+        &[
+            ("A1", "=RAND()"),
+            ("A2", "=NORM.INV(RAND(),10,2)+RiskNormal(0,1)"),
+            ("B1", "=RiskOutput(\"x\")+A1+A2"),
+        ],
+        &[],
+        3000,
+        77,
+    );
+    let (interpreted, b) = run_csv(
+        &[
+            ("A1", "=RAND()"),
+            ("A2", "=NORM.INV(RAND(),10,2)+RiskNormal(0,1)"),
+            ("B1", "=RiskOutput(\"x\")+A1+A2+0*LEN(A1&\"\")"),
+        ],
+        &[],
+        3000,
+        77,
+    );
     assert_eq!(compiled.evaluation, "compiled");
     assert!(interpreted.evaluation.starts_with("interpreted"));
     assert_eq!(a.lines().count(), 3001);

@@ -1,27 +1,6 @@
 //! Bad input: exit status 2 and one clear line on stderr, nothing on stdout.
 
-use crate::common::{Run, example, mcsim_in, temp, typed_row, write_xlsx};
-
-/// Asserts status 2, empty stdout, and one `error: ...` line containing every `needle`.
-fn assert_error(run: &Run, needles: &[&str]) {
-    run.expect_code(2);
-    assert_eq!(run.stdout, "", "stdout must stay empty on error");
-    let lines: Vec<&str> = run.stderr.lines().collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "expected one line on stderr:\n{}",
-        run.stderr
-    );
-    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
-    for needle in needles {
-        assert!(
-            lines[0].contains(needle),
-            "missing {needle:?} in: {}",
-            lines[0]
-        );
-    }
-}
+use crate::common::{assert_error, example, mcsim_in, temp, typed_row, write_xlsx};
 
 #[test]
 fn missing_file() {

@@ -2,61 +2,18 @@
 //! (recalculated, and used as the simulation loop), manual calculation, and cells that cannot be
 //! evaluated.
 
-use std::io::Write;
 use std::path::Path;
 
-use crate::common::{mcsim_in, temp, write_xlsx};
+use crate::common::{mcsim_in, output, temp, write_xlsx, xlsx};
 
 /// Writes a one-sheet workbook with `workbook_extra` inside `<workbook>` (after `<sheets>`).
 fn write_book(path: &Path, sheet_data: &str, workbook_extra: &str) {
-    const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
-    const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
-    const PKG_REL: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
-    let parts: Vec<(&str, String)> = vec![
-        (
-            "[Content_Types].xml",
-            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#
-                .to_owned(),
-        ),
-        (
-            "_rels/.rels",
-            format!(
-                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
-            ),
-        ),
-        (
-            "xl/workbook.xml",
-            format!(
-                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets><sheet name="Model" sheetId="1" r:id="rId1"/></sheets>{workbook_extra}</workbook>"#
-            ),
-        ),
-        (
-            "xl/_rels/workbook.xml.rels",
-            format!(
-                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#
-            ),
-        ),
-        (
-            "xl/worksheets/sheet1.xml",
-            format!(
-                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<worksheet xmlns="{MAIN}"><sheetData>{sheet_data}</sheetData></worksheet>"#
-            ),
-        ),
-    ];
-    let file = std::fs::File::create(path).unwrap();
-    let mut zip = zip::ZipWriter::new(file);
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, content) in &parts {
-        zip.start_file(*name, options).unwrap();
-        zip.write_all(content.as_bytes()).unwrap();
-    }
-    zip.finish().unwrap();
+    let parts = xlsx::workbook_parts(&[("Model", sheet_data)], workbook_extra);
+    let parts: Vec<(&str, &[u8])> = parts
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_bytes()))
+        .collect();
+    xlsx::write_zip(path, &parts);
 }
 
 /// `<c>` with a formula and a cached number.
@@ -75,15 +32,6 @@ fn n(cell: &str, v: f64) -> String {
 
 fn row(r: u32, cells: &[String]) -> String {
     format!("<row r=\"{r}\">{}</row>", cells.concat())
-}
-
-fn output<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    json["outputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == name)
-        .unwrap_or_else(|| panic!("no output {name}: {json}"))
 }
 
 fn stat(json: &serde_json::Value, name: &str, key: &str) -> f64 {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::common::{Run, mcsim_in, temp};
+use crate::common::{assert_error, mcsim_in, temp};
 use crate::run::{means, risk_model, run_json};
 
 /// Runs the @RISK model with `seed`, writing `file`, and returns the run's report.
@@ -11,21 +11,6 @@ fn run_to(dir: &Path, seed: &str, file: &str) -> serde_json::Value {
         dir,
         &[&risk_model(), "-n", "3000", "--seed", seed, "--out", file],
     )
-}
-
-fn assert_error(run: &Run, needles: &[&str]) {
-    run.expect_code(2);
-    assert_eq!(run.stdout, "");
-    let lines: Vec<&str> = run.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "{}", run.stderr);
-    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
-    for needle in needles {
-        assert!(
-            lines[0].contains(needle),
-            "missing {needle:?} in {}",
-            lines[0]
-        );
-    }
 }
 
 #[test]

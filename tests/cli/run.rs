@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{Run, example, mcsim_in, root, temp, write_xlsx};
+use crate::common::{assert_error, example, mcsim_in, output, root, temp, write_xlsx};
 
 /// The @RISK-style model: distribution functions and `RiskOutput` in the workbook.
 pub fn risk_model() -> String {
@@ -39,36 +39,6 @@ pub fn means(report: &Value) -> Vec<(String, f64)> {
             )
         })
         .collect()
-}
-
-fn output<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["outputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == name)
-        .unwrap_or_else(|| panic!("no output {name} in {report}"))
-}
-
-/// Asserts status 2, empty stdout, and one `error: ...` line containing every `needle`.
-fn assert_error(run: &Run, needles: &[&str]) {
-    run.expect_code(2);
-    assert_eq!(run.stdout, "", "stdout must stay empty on error");
-    let lines: Vec<&str> = run.stderr.lines().collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "expected one line on stderr:\n{}",
-        run.stderr
-    );
-    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
-    for needle in needles {
-        assert!(
-            lines[0].contains(needle),
-            "missing {needle:?} in: {}",
-            lines[0]
-        );
-    }
 }
 
 /// A model file for `npv_project.xlsx`, written from `bench/models/npv_project.inputs.json`.

@@ -4,13 +4,7 @@
 //! written to S3 and merged from an S3 prefix, a missing shard, a workbook and a model file
 //! read from S3, and the team server with S3 storage.
 
-use crate::common::{mcsim_in, root, temp};
-
-/// A manifest of `examples/kubernetes`.
-fn yaml(name: &str) -> serde_json::Value {
-    let text = std::fs::read_to_string(root().join("examples/kubernetes").join(name)).unwrap();
-    serde_norway::from_str(&text).unwrap()
-}
+use crate::common::{mcsim_in, root, temp, yaml};
 
 /// A Job's first container's command.
 fn command(job: &serde_json::Value) -> Vec<String> {
@@ -121,7 +115,7 @@ fn without_the_feature_s3_paths_say_how_to_get_them() {
 #[cfg(feature = "s3")]
 mod live {
     use super::*;
-    use crate::common::Run;
+    use crate::common::{Run, mcsim_env, outputs, same_samples};
     use mcsim_s3::{BlockingStore, S3Options, S3Url};
     use serde_json::Value;
     use std::io::{BufRead, BufReader, Write};
@@ -162,70 +156,64 @@ mod live {
         store
     }
 
+    /// The endpoint, a client with `bucket` created and empty, and a temporary directory; `None`
+    /// (with a note) when no test server is configured.
+    fn live(test: &str, bucket: &str) -> Option<(String, BlockingStore, tempfile::TempDir)> {
+        let endpoint = endpoint(test)?;
+        let s3 = store(&endpoint, bucket);
+        Some((endpoint, s3, temp()))
+    }
+
     fn url(text: &str) -> S3Url {
         S3Url::parse(text).unwrap().unwrap()
     }
 
     /// `mcsim ARGS` in `dir` with the endpoint in `MCSIM_S3_ENDPOINT`.
     fn mcsim_s3(dir: &Path, endpoint: &str, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_mcsim"))
-            .args(args)
-            .current_dir(dir)
-            .env_remove("RUST_LOG")
-            .env_remove("AWS_ENDPOINT_URL")
-            .env("MCSIM_S3_ENDPOINT", endpoint)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap();
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(output.stdout).unwrap(),
-            stderr: String::from_utf8(output.stderr).unwrap(),
-        }
+        mcsim_env(
+            dir,
+            args,
+            &[("MCSIM_S3_ENDPOINT", endpoint)],
+            &["AWS_ENDPOINT_URL"],
+        )
     }
 
-    /// Every column of two samples files, value by value (bits), with the iteration numbers.
-    fn same_samples(a: &Path, b: &Path) {
-        let (a, b) = (
-            mcsim_results::read_samples(a).unwrap(),
-            mcsim_results::read_samples(b).unwrap(),
+    /// The report of the unsharded run the example jobs split: `examples/npv_project_risk.xlsx`,
+    /// 16,000 iterations, seed 42.
+    fn whole_example_run(dir: &Path) -> Value {
+        let whole = mcsim_in(
+            dir,
+            &[
+                "run",
+                root()
+                    .join("examples/npv_project_risk.xlsx")
+                    .to_str()
+                    .unwrap(),
+                "-n",
+                "16000",
+                "--seed",
+                "42",
+                "--format",
+                "json",
+            ],
         );
-        assert_eq!(a.iterations, b.iterations);
-        assert_eq!(a.layout, b.layout);
-        assert_eq!(a.columns.len(), b.columns.len());
-        for (x, y) in a.columns.iter().zip(&b.columns) {
-            assert_eq!(x.name, y.name);
-            let bits = |c: &mcsim_results::SampleColumn| -> Vec<u64> {
-                c.values.iter().map(|v| v.to_bits()).collect()
-            };
-            assert!(bits(x) == bits(y), "column `{}` differs", x.name);
-        }
+        whole.expect_code(0);
+        whole.json()
     }
 
-    /// Each output's statistics and sensitivities.
-    fn outputs(report: &Value) -> Vec<(String, Value, Value)> {
-        report["outputs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|o| {
-                (
-                    o["name"].as_str().unwrap().to_string(),
-                    o["summary"].clone(),
-                    o["sensitivity"].clone(),
-                )
-            })
-            .collect()
+    /// The number of iterations in the samples file at `url_text`, downloaded to `local`.
+    fn iterations_at(s3: &BlockingStore, url_text: &str, local: &Path) -> usize {
+        s3.download(&url(url_text), local).unwrap();
+        mcsim_results::read_samples(local).unwrap().iterations.len()
     }
 
     #[test]
     fn shards_written_to_s3_merge_from_a_prefix_into_the_unsharded_run() {
-        let Some(endpoint) = endpoint("shards_written_to_s3_merge_from_a_prefix") else {
+        let Some((endpoint, s3, dir)) =
+            live("shards_written_to_s3_merge_from_a_prefix", "mcsim-shards")
+        else {
             return;
         };
-        let s3 = store(&endpoint, "mcsim-shards");
-        let dir = temp();
         let d = dir.path();
         // The workbook itself is read from S3 too.
         s3.upload(
@@ -430,11 +418,12 @@ mod live {
 
     #[test]
     fn a_workbook_and_its_model_file_are_read_from_s3() {
-        let Some(endpoint) = endpoint("a_workbook_and_its_model_file_are_read_from_s3") else {
+        let Some((endpoint, s3, dir)) = live(
+            "a_workbook_and_its_model_file_are_read_from_s3",
+            "mcsim-models",
+        ) else {
             return;
         };
-        let s3 = store(&endpoint, "mcsim-models");
-        let dir = temp();
         let d = dir.path();
         let (wb, config) = (
             root().join("examples/npv_project.xlsx"),
@@ -497,11 +486,10 @@ mod live {
 
     #[test]
     fn the_slurm_s3_example_runs_against_s3() {
-        let Some(endpoint) = endpoint("the_slurm_s3_example_runs_against_s3") else {
+        let Some((endpoint, s3, dir)) = live("the_slurm_s3_example_runs_against_s3", "mcsim-slurm")
+        else {
             return;
         };
-        let s3 = store(&endpoint, "mcsim-slurm");
-        let dir = temp();
         let d = dir.path();
         s3.upload(
             &root().join("examples/npv_project_risk.xlsx"),
@@ -559,24 +547,7 @@ mod live {
             "s3://mcsim-slurm/models/npv_project_risk.xlsx"
         );
         assert_eq!(exact["mode"], "exact");
-        let whole = mcsim_in(
-            d,
-            &[
-                "run",
-                root()
-                    .join("examples/npv_project_risk.xlsx")
-                    .to_str()
-                    .unwrap(),
-                "-n",
-                "16000",
-                "--seed",
-                "42",
-                "--format",
-                "json",
-            ],
-        );
-        whole.expect_code(0);
-        let whole = whole.json();
+        let whole = whole_example_run(d);
         assert_eq!(outputs(&exact), outputs(&whole));
         for (w, a) in whole["outputs"]
             .as_array()
@@ -594,24 +565,19 @@ mod live {
             serde_json::from_str(&std::fs::read_to_string(&stats).unwrap()).unwrap();
         assert_eq!(written["mode"], "merged-accumulators");
         let samples = d.join("merged.parquet");
-        s3.download(&url("s3://mcsim-slurm/runs/npv-42.parquet"), &samples)
-            .unwrap();
         assert_eq!(
-            mcsim_results::read_samples(&samples)
-                .unwrap()
-                .iterations
-                .len(),
+            iterations_at(&s3, "s3://mcsim-slurm/runs/npv-42.parquet", &samples),
             16_000
         );
     }
 
     #[test]
     fn the_kubernetes_s3_example_runs_against_s3() {
-        let Some(endpoint) = endpoint("the_kubernetes_s3_example_runs_against_s3") else {
+        let Some((endpoint, s3, dir)) =
+            live("the_kubernetes_s3_example_runs_against_s3", "mcsim-example")
+        else {
             return;
         };
-        let s3 = store(&endpoint, "mcsim-example");
-        let dir = temp();
         let d = dir.path();
         s3.upload(
             &root().join("examples/npv_project_risk.xlsx"),
@@ -651,32 +617,10 @@ mod live {
         let args: Vec<&str> = merge[1..].iter().map(String::as_str).collect();
         let merged = mcsim_s3(d, &endpoint, &args);
         merged.expect_code(0);
-        let whole = mcsim_in(
-            d,
-            &[
-                "run",
-                root()
-                    .join("examples/npv_project_risk.xlsx")
-                    .to_str()
-                    .unwrap(),
-                "-n",
-                "16000",
-                "--seed",
-                "42",
-                "--format",
-                "json",
-            ],
-        );
-        whole.expect_code(0);
-        assert_eq!(outputs(&merged.json()), outputs(&whole.json()));
+        assert_eq!(outputs(&merged.json()), outputs(&whole_example_run(d)));
         let samples = d.join("merged.parquet");
-        s3.download(&url("s3://mcsim-example/runs/npv-42.parquet"), &samples)
-            .unwrap();
         assert_eq!(
-            mcsim_results::read_samples(&samples)
-                .unwrap()
-                .iterations
-                .len(),
+            iterations_at(&s3, "s3://mcsim-example/runs/npv-42.parquet", &samples),
             16_000
         );
     }
@@ -752,11 +696,11 @@ mod live {
 
     #[test]
     fn the_server_keeps_workbooks_and_samples_in_s3() {
-        let Some(endpoint) = endpoint("the_server_keeps_workbooks_and_samples_in_s3") else {
+        let Some((endpoint, s3, dir)) =
+            live("the_server_keeps_workbooks_and_samples_in_s3", "mcsim-team")
+        else {
             return;
         };
-        let s3 = store(&endpoint, "mcsim-team");
-        let dir = temp();
         let d = dir.path();
         let alice = d.join("alice");
         let db = format!("sqlite://{}?mode=rwc", d.join("shared.db").display());

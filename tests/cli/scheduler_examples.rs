@@ -2,18 +2,13 @@
 //! what mcsim relies on, and their commands, run here as the scheduler would run them (with the
 //! shared volume in a temporary directory and fewer iterations), produce the merged run.
 
-use crate::common::{root, temp};
+use crate::common::{root, temp, yaml};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// The examples' iteration count, replaced by this one so the test stays quick.
 const EXAMPLE_ITERATIONS: &str = "8000000";
 const TEST_ITERATIONS: &str = "40000";
-
-fn yaml(name: &str) -> serde_json::Value {
-    let text = std::fs::read_to_string(root().join("examples/kubernetes").join(name)).unwrap();
-    serde_norway::from_str(&text).unwrap()
-}
 
 fn check_report(dir: &Path) {
     let report: serde_json::Value = serde_json::from_str(

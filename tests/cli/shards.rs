@@ -1,9 +1,8 @@
 //! Sharded runs (`--shard I/N`) and `mcsim results merge`: the merged samples are the unsharded
 //! run's, bit for bit, and so are the statistics.
 
-use crate::common::{mcsim_in, root, temp};
+use crate::common::{Run, mcsim_env, mcsim_in, outputs, root, same_samples, temp};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 const N: &str = "20000";
 
@@ -13,40 +12,6 @@ fn setup(dir: &Path) {
         dir.join("npv.xlsx"),
     )
     .unwrap();
-}
-
-/// Every column of two samples files, value by value (bits), with the iteration numbers.
-fn same_samples(a: &Path, b: &Path) {
-    let (a, b) = (
-        mcsim_results::read_samples(a).unwrap(),
-        mcsim_results::read_samples(b).unwrap(),
-    );
-    assert_eq!(a.iterations, b.iterations);
-    assert_eq!(a.layout, b.layout);
-    assert_eq!(a.columns.len(), b.columns.len());
-    for (x, y) in a.columns.iter().zip(&b.columns) {
-        assert_eq!(x.name, y.name);
-        let bits = |c: &mcsim_results::SampleColumn| -> Vec<u64> {
-            c.values.iter().map(|v| v.to_bits()).collect()
-        };
-        assert!(bits(x) == bits(y), "column `{}` differs", x.name);
-    }
-}
-
-/// The report's statistics, without what differs between a run and a file by design.
-fn outputs(report: &serde_json::Value) -> Vec<(String, serde_json::Value, serde_json::Value)> {
-    report["outputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| {
-            (
-                o["name"].as_str().unwrap().to_string(),
-                o["summary"].clone(),
-                o["sensitivity"].clone(),
-            )
-        })
-        .collect()
 }
 
 #[test]
@@ -123,82 +88,57 @@ fn merged_shards_are_the_unsharded_run() {
         assert_eq!(outputs(&merged.json()), outputs(&full.json()), "{n} shards");
     }
 
-    // One shard missing, one given twice, one from another run: each named.
-    let r = mcsim_in(
-        d,
-        &[
-            "results",
-            "merge",
-            "n3/shard-0.parquet",
-            "n3/shard-2.parquet",
-            "--out",
-            "x.parquet",
-        ],
-    );
-    r.expect_code(2);
-    assert!(r.stderr.contains("missing: 1/3"), "{}", r.stderr);
-    let r = mcsim_in(
-        d,
-        &[
-            "results",
-            "merge",
-            "n3/shard-0.parquet",
-            "n3/shard-0.parquet",
-            "n3/shard-1.parquet",
-            "--out",
-            "x.parquet",
-        ],
-    );
-    r.expect_code(2);
-    assert!(r.stderr.contains("given twice"), "{}", r.stderr);
-    let r = mcsim_in(
-        d,
-        &[
-            "results",
-            "merge",
-            "n3/shard-0.parquet",
-            "n8/shard-1.parquet",
-            "--out",
-            "x.parquet",
-        ],
-    );
-    r.expect_code(2);
-    assert!(r.stderr.contains("not shards of one run"), "{}", r.stderr);
-    let r = mcsim_in(
-        d,
-        &["results", "merge", "full.parquet", "--out", "x.parquet"],
-    );
-    r.expect_code(2);
-    assert!(r.stderr.contains("not a shard"), "{}", r.stderr);
+    // One shard missing, one given twice, one from another run, a file of no shard: each named.
+    for (files, message) in [
+        (
+            &["n3/shard-0.parquet", "n3/shard-2.parquet"][..],
+            "missing: 1/3",
+        ),
+        (
+            &[
+                "n3/shard-0.parquet",
+                "n3/shard-0.parquet",
+                "n3/shard-1.parquet",
+            ],
+            "given twice",
+        ),
+        (
+            &["n3/shard-0.parquet", "n8/shard-1.parquet"],
+            "not shards of one run",
+        ),
+        (&["full.parquet"], "not a shard"),
+    ] {
+        let mut args = vec!["results", "merge"];
+        args.extend_from_slice(files);
+        args.extend(["--out", "x.parquet"]);
+        let r = mcsim_in(d, &args);
+        r.expect_code(2);
+        assert!(r.stderr.contains(message), "{files:?}: {}", r.stderr);
+    }
 }
 
+/// `mcsim ARGS` with `env` set and every scheduler's index variables removed but those.
 fn run_with_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcsim"));
-    cmd.args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .env_remove("RUST_LOG");
-    for k in [
-        "JOB_COMPLETION_INDEX",
-        "MCSIM_SHARDS",
-        "SLURM_ARRAY_TASK_ID",
-        "SLURM_ARRAY_TASK_COUNT",
-        "SLURM_ARRAY_TASK_MIN",
-        "SLURM_ARRAY_TASK_MAX",
-        "AWS_BATCH_JOB_ARRAY_INDEX",
-        "AWS_BATCH_JOB_ARRAY_SIZE",
-    ] {
-        cmd.env_remove(k);
-    }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let Run {
+        code,
+        stdout,
+        stderr,
+    } = mcsim_env(
+        dir,
+        args,
+        env,
+        &[
+            "JOB_COMPLETION_INDEX",
+            "MCSIM_SHARDS",
+            "SLURM_ARRAY_TASK_ID",
+            "SLURM_ARRAY_TASK_COUNT",
+            "SLURM_ARRAY_TASK_MIN",
+            "SLURM_ARRAY_TASK_MAX",
+            "AWS_BATCH_JOB_ARRAY_INDEX",
+            "AWS_BATCH_JOB_ARRAY_SIZE",
+        ],
+    );
+    (code, stdout, stderr)
 }
 
 #[test]

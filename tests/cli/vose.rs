@@ -1,17 +1,6 @@
 //! ModelRisk (`Vose*`) workbooks and the @RISK piecewise rules, run end to end.
 
-use serde_json::Value;
-
-use crate::common::{mcsim_in, temp, write_xlsx};
-
-fn output<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["outputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|o| o["name"] == name)
-        .unwrap_or_else(|| panic!("no output {name} in {report}"))
-}
+use crate::common::{mcsim_in, output, temp, write_xlsx};
 
 #[test]
 fn modelrisk_inputs_outputs_and_bounds_run() {

@@ -4,96 +4,20 @@
 //! an input's draws do not depend on the other inputs, and `--until-converged` stops at the same
 //! point for any thread count. Each test failed on the code before the fix.
 
+mod common;
+
 use mcsim_ops::run::{RunOptions, RunReport, run};
 use mcsim_sampling::Method;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// A fresh directory under the target's temporary directory.
 fn temp(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("correctness")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::target_temp("correctness", name)
 }
 
-/// Writes a one-sheet (`Sheet1`) workbook. `cells` are (A1 reference, content): a content
-/// starting with `=` is a formula (no stored value), anything else a number.
+/// Writes a one-sheet (`Sheet1`) workbook from (A1 reference, content) pairs.
 fn write_xlsx(path: &Path, cells: &[(&str, &str)]) {
-    const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
-    const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
-    const PKG_REL: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
-    // Rows in order, cells in column order within a row.
-    let mut parsed: Vec<(u32, u32, &str, &str)> = cells
-        .iter()
-        .map(|&(r, c)| {
-            let (row, col) = mcsim_formula::parse_a1(r).unwrap();
-            (row, col, r, c)
-        })
-        .collect();
-    parsed.sort();
-    let mut data = String::new();
-    let mut i = 0;
-    while i < parsed.len() {
-        let row = parsed[i].0;
-        data.push_str(&format!("<row r=\"{}\">", row + 1));
-        while i < parsed.len() && parsed[i].0 == row {
-            let (_, _, r, c) = parsed[i];
-            match c.strip_prefix('=') {
-                Some(f) => data.push_str(&format!("<c r=\"{r}\"><f>{f}</f></c>")),
-                None => data.push_str(&format!("<c r=\"{r}\"><v>{c}</v></c>")),
-            }
-            i += 1;
-        }
-        data.push_str("</row>");
-    }
-    let parts: Vec<(&str, String)> = vec![
-        (
-            "[Content_Types].xml",
-            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#
-                .to_owned(),
-        ),
-        (
-            "_rels/.rels",
-            format!(
-                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
-            ),
-        ),
-        (
-            "xl/workbook.xml",
-            format!(
-                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#
-            ),
-        ),
-        (
-            "xl/_rels/workbook.xml.rels",
-            format!(
-                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#
-            ),
-        ),
-        (
-            "xl/worksheets/sheet1.xml",
-            format!(
-                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<worksheet xmlns="{MAIN}"><sheetData>{data}</sheetData></worksheet>"#
-            ),
-        ),
-    ];
-    let file = std::fs::File::create(path).unwrap();
-    let mut zip = zip::ZipWriter::new(file);
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, content) in &parts {
-        zip.start_file(*name, options).unwrap();
-        zip.write_all(content.as_bytes()).unwrap();
-    }
-    zip.finish().unwrap();
+    common::write_book(path, cells, &[]);
 }
 
 fn options(workbook: &Path, n: u64, seed: u64) -> RunOptions {

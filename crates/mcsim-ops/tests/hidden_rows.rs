@@ -11,16 +11,13 @@
 
 mod common;
 
-use common::write_book_with_parts;
-use mcsim_engine::{Evaluator, Graph, Model, Value};
-use mcsim_ops::run::{RunOptions, run};
+use common::{
+    Table, check, edit_parts, evaluate, link_external_book, sheet_rels, simulate,
+    write_book_with_parts,
+};
+use mcsim_engine::Value;
 use mcsim_workbook::{LoadOptions, load};
-use std::io::{Read, Write};
 use std::path::Path;
-
-const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
-const PKG_REL: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
-const TABLE_REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table";
 
 /// Writes the workbook, then marks rows of sheet `n` hidden (one-based row numbers, as Excel
 /// writes `<row r="3" hidden="1">`) and adds `tail` (an `<autoFilter>`, say) after the sheet
@@ -54,82 +51,17 @@ fn write(
     edit_parts(path, &edits);
 }
 
-/// Re-writes the archive with `(part, from, to)` replacements made (each must apply).
-fn edit_parts(path: &Path, edits: &[(String, String, String)]) {
-    let mut zin = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut parts: Vec<(String, String)> = Vec::new();
-    for i in 0..zin.len() {
-        let mut f = zin.by_index(i).unwrap();
-        let mut s = String::new();
-        f.read_to_string(&mut s).unwrap();
-        parts.push((f.name().unwrap().into_owned(), s));
-    }
-    for (part, from, to) in edits {
-        let (_, content) = parts
-            .iter_mut()
-            .find(|(name, _)| name == part)
-            .unwrap_or_else(|| panic!("no part {part}"));
-        assert!(content.contains(from.as_str()), "{part} lacks {from}");
-        *content = content.replace(from.as_str(), to);
-    }
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
-    let options = zip::write::SimpleFileOptions::default();
-    for (name, content) in &parts {
-        zip.start_file(name.as_str(), options).unwrap();
-        zip.write_all(content.as_bytes()).unwrap();
-    }
-    zip.finish().unwrap();
-}
-
 /// A table part with a header row and no totals row; `filter` is the `<autoFilter>` content.
 fn table_part(name: &str, reference: &str, columns: &[&str], filter: &str) -> String {
-    let cols: String = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!(r#"<tableColumn id="{}" name="{c}"/>"#, i + 1))
-        .collect();
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<table xmlns="{MAIN}" id="1" name="{name}" displayName="{name}" ref="{reference}"><autoFilter ref="{reference}">{filter}</autoFilter><tableColumns count="{}">{cols}</tableColumns></table>"#,
-        columns.len()
-    )
-}
-
-fn sheet_rels(n: u32) -> (String, String) {
-    (
-        format!("xl/worksheets/_rels/sheet{n}.xml.rels"),
-        format!(
-            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" Type="{TABLE_REL}" Target="../tables/table1.xml"/></Relationships>"#
-        ),
-    )
-}
-
-fn evaluate(path: &Path) -> impl Fn(&str) -> Value {
-    let wb = load(path, &LoadOptions::default()).unwrap();
-    let model = Model::from_workbook(&wb);
-    let graph = Graph::build(&model);
-    let mut ev = Evaluator::new(&model);
-    ev.run(&graph.order);
-    let values: Vec<Value> = ev.values().to_vec();
-    move |r: &str| {
-        let (sheet, a1) = r.split_once('!').unwrap();
-        let (row, col) = mcsim_formula::parse_a1(a1).unwrap();
-        let s = model.sheet_id(sheet).unwrap();
-        values[model.find(s, row, col).unwrap() as usize].clone()
+    Table {
+        id: 1,
+        name,
+        reference,
+        columns,
+        filter: Some(filter),
+        ..Table::default()
     }
-}
-
-fn check(get: &dyn Fn(&str) -> Value, cases: &[(&str, f64)]) {
-    for &(cell, want) in cases {
-        match get(cell) {
-            Value::Number(n) => assert!(
-                (n - want).abs() <= 1e-12 * want.abs().max(1.0),
-                "{cell}: {n} vs {want}"
-            ),
-            other => panic!("{cell}: {other:?} vs {want}"),
-        }
-    }
+    .part()
 }
 
 #[test]
@@ -281,7 +213,7 @@ fn a_filtered_table_treats_its_hidden_rows_as_filtered() {
                 "xl/tables/table1.xml".into(),
                 table_part("Sales", "A1:B6", &["Region", "Units"], filter),
             ),
-            sheet_rels(1),
+            sheet_rels(1, 1),
         ],
         &[(1, &[2, 4, 8])],
         &[],
@@ -343,17 +275,7 @@ fn a_simulation_skips_the_same_rows() {
     assert_eq!(wb.hidden_rows[0].filtered, vec![2]);
     assert_eq!(wb.hidden_rows[0].hidden, vec![5]);
     let n = 2_000u64;
-    let r = run(
-        &RunOptions {
-            workbook: path,
-            iterations: Some(n),
-            seed: Some(20261207),
-            threads: Some(2),
-            ..RunOptions::default()
-        },
-        &|_, _| {},
-    )
-    .unwrap();
+    let r = simulate(&path, n, 20261207);
     assert_eq!(r.inputs.len(), 5, "{:?}", r.inputs);
     for o in &r.outputs {
         if o.name == "sum" {
@@ -413,7 +335,7 @@ fn indirect_reads_table_references_and_refuses_3d_text() {
                 "xl/tables/table1.xml".into(),
                 table_part("Sales", "A1:B4", &["Region", "Units"], ""),
             ),
-            sheet_rels(1),
+            sheet_rels(1, 1),
         ],
         &[],
         &[],
@@ -443,28 +365,13 @@ fn indirect_reads_table_references_and_refuses_3d_text() {
 fn write_with_link(path: &Path, cells: &[(&str, &str)]) {
     let link = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><externalBook xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" r:id="rId1"><sheetNames><sheetName val="Prices"/><sheetName val="Gone"/><sheetName val="Empty"/></sheetNames><sheetDataSet><sheetData sheetId="0"><row r="2"><cell r="A2" t="str"><v>gold</v></cell><cell r="B2"><v>12.5</v></cell></row><row r="3"><cell r="A3" t="b"><v>1</v></cell><cell r="B3"><v>7.5</v></cell></row><row r="5"><cell r="B5" t="e"><v>#N/A</v></cell></row></sheetData><sheetData sheetId="1" refreshError="1"/></sheetDataSet></externalBook></externalLink>"#;
-    let rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLink";
     write_book_with_parts(
         path,
         cells,
         &[],
         &[("xl/externalLinks/externalLink1.xml", link.to_string())],
     );
-    edit_parts(
-        path,
-        &[
-            (
-                "xl/workbook.xml".into(),
-                "</sheets>".into(),
-                r#"</sheets><externalReferences><externalReference r:id="rId99"/></externalReferences>"#.into(),
-            ),
-            (
-                "xl/_rels/workbook.xml.rels".into(),
-                "</Relationships>".into(),
-                format!(r#"<Relationship Id="rId99" Type="{rel}" Target="externalLinks/externalLink1.xml"/></Relationships>"#),
-            ),
-        ],
-    );
+    link_external_book(path);
 }
 
 #[test]
@@ -527,17 +434,7 @@ fn a_simulation_reads_the_cached_values() {
             ("Main!B2", "=RiskOutput(\"sum\")+SUM([1]Prices!B2:B4)+A1"),
         ],
     );
-    let r = run(
-        &RunOptions {
-            workbook: path,
-            iterations: Some(2_000),
-            seed: Some(20261207),
-            threads: Some(2),
-            ..RunOptions::default()
-        },
-        &|_, _| {},
-    )
-    .unwrap();
+    let r = simulate(&path, 2_000, 20261207);
     // 12.5 * U(0,1) and 20 + U(0,1).
     let get = |name: &str| &r.outputs.iter().find(|o| o.name == name).unwrap().summary;
     let (scaled, sum) = (get("scaled"), get("sum"));

@@ -9,15 +9,8 @@
 
 mod common;
 
-use common::write_book;
-use mcsim_ops::run::{RunOptions, RunReport, run};
-
-fn output<'a>(r: &'a RunReport, name: &str) -> &'a mcsim_ops::run::OutputReport {
-    r.outputs
-        .iter()
-        .find(|o| o.name == name)
-        .unwrap_or_else(|| panic!("no output {name}"))
-}
+use common::{output, simulate, write_book};
+use mcsim_ops::run::RunReport;
 
 fn assert_moments(r: &RunReport, name: &str, mean: f64, sd: f64) {
     let o = output(r, name);
@@ -58,17 +51,7 @@ fn lambda_names_and_map_in_the_simulated_part() {
             ("SCALE", "_xlfn.LAMBDA(_xlpm.x,_xlpm.x*3+Sheet1!$B$1)"),
         ],
     );
-    let r = run(
-        &RunOptions {
-            workbook: p,
-            iterations: Some(20_000),
-            seed: Some(20261207),
-            threads: Some(2),
-            ..RunOptions::default()
-        },
-        &|_, _| {},
-    )
-    .unwrap();
+    let r = simulate(&p, 20_000, 20261207);
     assert!(r.evaluation.starts_with("interpreted"), "{}", r.evaluation);
     assert_eq!(
         r.interpreted_because.len(),
@@ -147,17 +130,7 @@ fn a_distribution_whose_parameter_calls_a_lambda_name_follows_its_input() {
         ],
         &[("PLUS_A", "_xlfn.LAMBDA(_xlpm.x,_xlpm.x+Sheet1!$A$1)")],
     );
-    let r = run(
-        &RunOptions {
-            workbook: p,
-            iterations: Some(20_000),
-            seed: Some(20261207),
-            threads: Some(2),
-            ..RunOptions::default()
-        },
-        &|_, _| {},
-    )
-    .unwrap();
+    let r = simulate(&p, 20_000, 20261207);
     let o = output(&r, "dep");
     let sd = (1.0f64 + 100.0 / 12.0).sqrt();
     assert!(

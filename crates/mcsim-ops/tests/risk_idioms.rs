@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::write_book;
+use common::{output, write_book};
 use mcsim_ops::run::{RunOptions, RunReport, run};
 use std::path::{Path, PathBuf};
 
@@ -21,29 +21,21 @@ fn book(dir: &Path, cells: &[(&str, &str)], names: &[(&str, &str)]) -> PathBuf {
 }
 
 fn simulate(path: &Path, n: u64) -> RunReport {
+    common::simulate(path, n, 20261206)
+}
+
+/// The error of a 100-iteration run that must fail.
+fn refused(path: PathBuf) -> String {
     run(
         &RunOptions {
-            workbook: path.to_path_buf(),
-            iterations: Some(n),
-            seed: Some(20261206),
-            threads: Some(2),
+            workbook: path,
+            iterations: Some(100),
             ..RunOptions::default()
         },
         &|_, _| {},
     )
-    .unwrap()
-}
-
-fn output<'a>(r: &'a RunReport, name: &str) -> &'a mcsim_ops::run::OutputReport {
-    r.outputs
-        .iter()
-        .find(|o| o.name == name)
-        .unwrap_or_else(|| {
-            panic!(
-                "no output {name}: {:?}",
-                r.outputs.iter().map(|o| &o.name).collect::<Vec<_>>()
-            )
-        })
+    .unwrap_err()
+    .to_string()
 }
 
 /// The mean is within 4 standard errors of `mean` (for an output of standard deviation `sd`).
@@ -313,8 +305,8 @@ fn spearman(a: &[f64], b: &[f64]) -> f64 {
     cov / var
 }
 
-fn samples(r: &RunReport, path: &Path) -> Vec<Vec<f64>> {
-    let text = std::fs::read_to_string(path).unwrap();
+/// The columns of a CSV samples file (`text`) of the run `r`, without the iteration numbers.
+fn samples(r: &RunReport, text: &str) -> Vec<Vec<f64>> {
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let mut cols = vec![Vec::new(); header.len()];
@@ -330,22 +322,34 @@ fn samples(r: &RunReport, path: &Path) -> Vec<Vec<f64>> {
     cols
 }
 
-fn correlated(cells: &[(&str, &str)], names: &[(&str, &str)]) -> Vec<Vec<f64>> {
+/// Runs `n` iterations of a workbook of `cells` and `names` with `seed`, the samples written
+/// as CSV; returns the report and the CSV text.
+fn run_csv(
+    cells: &[(&str, &str)],
+    names: &[(&str, &str)],
+    n: u64,
+    seed: u64,
+) -> (RunReport, String) {
     let dir = tempfile::tempdir().unwrap();
     let p = book(dir.path(), cells, names);
     let out = dir.path().join("s.csv");
     let r = run(
         &RunOptions {
             workbook: p,
-            iterations: Some(20_000),
-            seed: Some(5),
+            iterations: Some(n),
+            seed: Some(seed),
             out: Some(out.clone()),
             ..RunOptions::default()
         },
         &|_, _| {},
     )
     .unwrap();
-    samples(&r, &out)
+    (r, std::fs::read_to_string(out).unwrap())
+}
+
+fn correlated(cells: &[(&str, &str)], names: &[(&str, &str)]) -> Vec<Vec<f64>> {
+    let (r, text) = run_csv(cells, names, 20_000, 5);
+    samples(&r, &text)
 }
 
 #[test]
@@ -543,16 +547,7 @@ fn an_unsupported_addin_function_feeding_an_output_is_refused_by_name() {
         ],
         &[],
     );
-    let e = run(
-        &RunOptions {
-            workbook: p,
-            iterations: Some(100),
-            ..RunOptions::default()
-        },
-        &|_, _| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let e = refused(p);
     assert!(e.contains("Sheet1!A3") && e.contains("RISKSPLICE"), "{e}");
 }
 
@@ -584,33 +579,26 @@ fn a_corrmat_group_and_a_depc_group_stay_independent_of_each_other() {
 /// draws and outputs.
 #[test]
 fn rand_draws_the_same_values_compiled_and_interpreted() {
-    let run_csv = |cells: &[(&str, &str)]| -> (RunReport, String) {
-        let dir = tempfile::tempdir().unwrap();
-        let p = book(dir.path(), cells, &[]);
-        let out = dir.path().join("s.csv");
-        let r = run(
-            &RunOptions {
-                workbook: p,
-                iterations: Some(3000),
-                seed: Some(77),
-                out: Some(out.clone()),
-                ..RunOptions::default()
-            },
-            &|_, _| {},
-        )
-        .unwrap();
-        (r, std::fs::read_to_string(out).unwrap())
-    };
-    let (compiled, a) = run_csv(&[
-        ("A1", "=RAND()"),
-        ("A2", "=NORM.INV(RAND(),10,2)+RiskNormal(0,1)"),
-        ("B1", "=RiskOutput(\"x\")+A1+A2"),
-    ]);
-    let (interpreted, b) = run_csv(&[
-        ("A1", "=RAND()"),
-        ("A2", "=NORM.INV(RAND(),10,2)+RiskNormal(0,1)"),
-        ("B1", "=RiskOutput(\"x\")+A1+A2+0*LEN(A1&\"\")"),
-    ]);
+    let (compiled, a) = run_csv(
+        &[
+            ("A1", "=RAND()"),
+            ("A2", "=NORM.INV(RAND(),10,2)+RiskNormal(0,1)"),
+            ("B1", "=RiskOutput(\"x\")+A1+A2"),
+        ],
+        &[],
+        3000,
+        77,
+    );
+    let (interpreted, b) = run_csv(
+        &[
+            ("A1", "=RAND()"),
+            ("A2", "=NORM.INV(RAND(),10,2)+RiskNormal(0,1)"),
+            ("B1", "=RiskOutput(\"x\")+A1+A2+0*LEN(A1&\"\")"),
+        ],
+        &[],
+        3000,
+        77,
+    );
     assert_eq!(compiled.evaluation, "compiled");
     assert!(interpreted.evaluation.starts_with("interpreted"));
     assert_eq!(a.lines().count(), 3001);
@@ -766,15 +754,6 @@ fn an_invalid_distribution_is_an_error_only_where_an_output_reads_it() {
         ],
         &[],
     );
-    let e = run(
-        &RunOptions {
-            workbook: p,
-            iterations: Some(100),
-            ..RunOptions::default()
-        },
-        &|_, _| {},
-    )
-    .unwrap_err()
-    .to_string();
+    let e = refused(p);
     assert!(e.contains("Sheet1!A2") && e.contains("RiskTriang"), "{e}");
 }

@@ -13,12 +13,7 @@ use std::process::Command;
 
 /// A fresh directory under the target's temporary directory.
 fn temp(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("statistics")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::target_temp("statistics", name)
 }
 
 /// The model: A1 (normal) and A2 (lognormal) rank-correlated at 0.7 by `RiskCorrmat`, A3 a

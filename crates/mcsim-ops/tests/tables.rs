@@ -8,41 +8,24 @@
 
 mod common;
 
-use common::write_book_with_parts;
+use common::{Table, sheet_rels, simulate, write_book_with_parts};
 use mcsim_engine::{Evaluator, Graph, Model, Value};
 use mcsim_formula::ErrorKind;
-use mcsim_ops::run::{RunOptions, run};
 use mcsim_workbook::{LoadOptions, load};
 use std::path::Path;
 
-const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
-const PKG_REL: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
-const TABLE_REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table";
-
 /// A table part as Excel writes it (header row, optional totals row).
 fn table_part(id: u32, name: &str, reference: &str, totals: bool, columns: &[&str]) -> String {
-    let cols: String = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!(r#"<tableColumn id="{}" name="{c}"/>"#, i + 1))
-        .collect();
-    let totals = if totals { r#" totalsRowCount="1""# } else { "" };
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<table xmlns="{MAIN}" id="{id}" name="{name}" displayName="{name}" ref="{reference}"{totals}><autoFilter ref="{reference}"/><tableColumns count="{}">{cols}</tableColumns><tableStyleInfo name="TableStyleMedium2" showFirstColumn="0" showLastColumn="0" showRowStripes="1" showColumnStripes="0"/></table>"#,
-        columns.len()
-    )
-}
-
-/// The relationships of sheet `n`, linking the table part `table`.
-fn sheet_rels(n: u32, table: u32) -> (String, String) {
-    (
-        format!("xl/worksheets/_rels/sheet{n}.xml.rels"),
-        format!(
-            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" Type="{TABLE_REL}" Target="../tables/table{table}.xml"/></Relationships>"#
-        ),
-    )
+    Table {
+        id,
+        name,
+        reference,
+        columns,
+        totals,
+        filter: None,
+        style: true,
+    }
+    .part()
 }
 
 fn write(path: &Path, cells: &[(&str, &str)], names: &[(&str, &str)], parts: &[(String, String)]) {
@@ -276,17 +259,7 @@ fn a_table_column_of_distributions_feeds_a_simulated_output() {
         ],
     );
     let n = 20_000u64;
-    let r = run(
-        &RunOptions {
-            workbook: path,
-            iterations: Some(n),
-            seed: Some(20261207),
-            threads: Some(2),
-            ..RunOptions::default()
-        },
-        &|_, _| {},
-    )
-    .unwrap();
+    let r = simulate(&path, n, 20261207);
     assert_eq!(r.inputs.len(), 3, "{:?}", r.inputs);
     // The resolved references are ordinary ranges: the simulation compiler takes them.
     assert_eq!(r.evaluation, "compiled", "{:?}", r.warnings);
@@ -331,17 +304,7 @@ fn a_3d_sum_of_distributions_is_simulated() {
         &[],
     );
     let n = 20_000u64;
-    let r = run(
-        &RunOptions {
-            workbook: path,
-            iterations: Some(n),
-            seed: Some(20261207),
-            threads: Some(2),
-            ..RunOptions::default()
-        },
-        &|_, _| {},
-    )
-    .unwrap();
+    let r = simulate(&path, n, 20261207);
     assert_eq!(r.inputs.len(), 3, "{:?}", r.inputs);
     // SUM's 3D argument is spread into one argument per sheet, which the compiler takes.
     assert_eq!(r.evaluation, "compiled", "{:?}", r.warnings);

@@ -13,7 +13,9 @@
 
 mod common;
 
-use common::{edit_parts, write_book_with_parts};
+use common::{
+    PKG_REL, REL, Table, edit_parts, link_external_book, sheet_rels, write_book_with_parts,
+};
 use mcsim_engine::{Evaluator, Graph, Model, Value};
 use mcsim_formula::ErrorKind;
 use mcsim_ops::ParseOptions;
@@ -21,21 +23,15 @@ use mcsim_workbook::{LoadOptions, load};
 use std::collections::BTreeSet;
 use std::path::Path;
 
-const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
-const PKG_REL: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
-const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
-
 fn table_part(name: &str, reference: &str, columns: &[&str]) -> String {
-    let cols: String = columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| format!(r#"<tableColumn id="{}" name="{c}"/>"#, i + 1))
-        .collect();
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<table xmlns="{MAIN}" id="1" name="{name}" displayName="{name}" ref="{reference}"><autoFilter ref="{reference}"/><tableColumns count="{}">{cols}</tableColumns></table>"#,
-        columns.len()
-    )
+    Table {
+        id: 1,
+        name,
+        reference,
+        columns,
+        ..Table::default()
+    }
+    .part()
 }
 
 /// The rules of the sheet `Input`, in the order Excel writes a worksheet's parts.
@@ -94,18 +90,13 @@ fn write_validation_book(path: &Path) {
         ("Input!M3", "=RiskNormal(5,1)"),
         ("Input!M4", "=RiskUniform(0,20)"),
     ];
-    let parts = vec![
+    let (rels_name, rels) = sheet_rels(1, 1);
+    let parts = [
         (
             "xl/tables/table1.xml",
             table_part("Regions", "A1:B4", &["Region", "Target"]),
         ),
-        (
-            "xl/worksheets/_rels/sheet1.xml.rels",
-            format!(
-                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" Type="{REL}/table" Target="../tables/table1.xml"/></Relationships>"#
-            ),
-        ),
+        (rels_name.as_str(), rels),
     ];
     write_book_with_parts(path, &cells, &[("RegionList", "Regions[Region]")], &parts);
     edit_parts(
@@ -229,21 +220,7 @@ fn write_with_named_link(path: &Path, cells: &[(&str, &str)]) {
             ("xl/externalLinks/_rels/externalLink1.xml.rels", link_rels),
         ],
     );
-    edit_parts(
-        path,
-        &[
-            (
-                "xl/workbook.xml".into(),
-                "</sheets>".into(),
-                r#"</sheets><externalReferences><externalReference r:id="rId99"/></externalReferences>"#.into(),
-            ),
-            (
-                "xl/_rels/workbook.xml.rels".into(),
-                "</Relationships>".into(),
-                format!(r#"<Relationship Id="rId99" Type="{REL}/externalLink" Target="externalLinks/externalLink1.xml"/></Relationships>"#),
-            ),
-        ],
-    );
+    link_external_book(path);
 }
 
 #[test]

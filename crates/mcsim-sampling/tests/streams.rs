@@ -17,9 +17,7 @@ fn fill(
     first: u64,
     len: usize,
 ) -> Vec<f64> {
-    let mut out = vec![0.0; len];
-    streams.fill(method, key, total, first, &mut out);
-    out
+    fill_split(streams, method, key, total, first, len, &[])
 }
 
 /// Fills `first .. first + len` piece by piece at the given cut points.

@@ -1,18 +1,18 @@
-//! Writing small test workbooks as real `.xlsx` files.
+//! Writing small test workbooks as real `.xlsx` files, and evaluating or simulating them.
+// Each test binary compiles this module and uses only some of its helpers.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod xlsx;
+
+use mcsim_engine::{Evaluator, Graph, Model, Value};
+use mcsim_ops::run::{OutputReport, RunOptions, RunReport, run};
+use mcsim_workbook::{LoadOptions, load};
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+pub use xlsx::{MAIN, PKG_REL, REL, escape};
 
 /// A cell's row, column and `<c>` element.
 type CellXml = (u32, u32, String);
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// Writes an `.xlsx` from `(reference, content)` pairs, as `mcsim_engine::quick::workbook` reads
 /// them: `("A1", "5")`, `("Data!B2", "label")`, `("C1", "=A1*2")`, `("D1", "{=A1*2}")` for a
@@ -82,72 +82,8 @@ pub fn write_book_with_parts(
         };
         sheets[i].1.push((row, col, xml));
     }
-    const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
-    const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
-    const PKG_REL: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
-    let mut parts: Vec<(String, String)> = Vec::new();
-    let overrides: String = (1..=sheets.len())
-        .map(|i| format!("<Override PartName=\"/xl/worksheets/sheet{i}.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"))
-        .collect();
-    parts.push((
-        "[Content_Types].xml".into(),
-        format!(
-            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>{overrides}</Types>"#
-        ),
-    ));
-    parts.push((
-        "_rels/.rels".into(),
-        format!(
-            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
-        ),
-    ));
-    let sheet_list: String = sheets
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            format!(
-                "<sheet name=\"{}\" sheetId=\"{}\" r:id=\"rId{}\"/>",
-                escape(&s.0),
-                i + 1,
-                i + 1
-            )
-        })
-        .collect();
-    let defined: String = if names.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "<definedNames>{}</definedNames>",
-            names
-                .iter()
-                .map(|(n, r)| format!("<definedName name=\"{n}\">{}</definedName>", escape(r)))
-                .collect::<String>()
-        )
-    };
-    parts.push((
-        "xl/workbook.xml".into(),
-        format!(
-            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>{sheet_list}</sheets>{defined}</workbook>"#
-        ),
-    ));
-    let rels: String = (1..=sheets.len())
-        .map(|i| {
-            format!(
-                "<Relationship Id=\"rId{i}\" Type=\"{REL}/worksheet\" Target=\"worksheets/sheet{i}.xml\"/>"
-            )
-        })
-        .collect();
-    parts.push((
-        "xl/_rels/workbook.xml.rels".into(),
-        format!(
-            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="{PKG_REL}">{rels}</Relationships>"#
-        ),
-    ));
-    for (i, (_, cells)) in sheets.iter_mut().enumerate() {
+    let mut sheet_data: Vec<(String, String)> = Vec::new();
+    for (name, cells) in sheets.iter_mut() {
         cells.sort_by_key(|c| (c.0, c.1));
         let mut data = String::new();
         let mut k = 0;
@@ -160,26 +96,32 @@ pub fn write_book_with_parts(
             }
             data.push_str("</row>");
         }
-        parts.push((
-            format!("xl/worksheets/sheet{}.xml", i + 1),
-            format!(
-                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<worksheet xmlns="{MAIN}"><sheetData>{data}</sheetData></worksheet>"#
-            ),
-        ));
+        sheet_data.push((name.clone(), data));
     }
+    let defined: String = if names.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<definedNames>{}</definedNames>",
+            names
+                .iter()
+                .map(|(n, r)| format!("<definedName name=\"{n}\">{}</definedName>", escape(r)))
+                .collect::<String>()
+        )
+    };
+    let sheet_refs: Vec<(&str, &str)> = sheet_data
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_str()))
+        .collect();
+    let mut parts = xlsx::workbook_parts(&sheet_refs, &defined);
     for (name, content) in extra {
         parts.push((name.to_string(), content.clone()));
     }
-    let file = std::fs::File::create(path).expect("cannot create the workbook");
-    let mut zip = zip::ZipWriter::new(file);
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated);
-    for (name, content) in &parts {
-        zip.start_file(name.as_str(), options).unwrap();
-        zip.write_all(content.as_bytes()).unwrap();
-    }
-    zip.finish().unwrap();
+    let parts: Vec<(&str, &[u8])> = parts
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_bytes()))
+        .collect();
+    xlsx::write_zip(path, &parts);
 }
 
 /// Re-writes the archive with `(part, from, to)` replacements made (each must apply): how a
@@ -209,4 +151,155 @@ pub fn edit_parts(path: &Path, edits: &[(String, String, String)]) {
         zip.write_all(content.as_bytes()).unwrap();
     }
     zip.finish().unwrap();
+}
+
+/// The relationship type of a table part.
+pub const TABLE_REL: &str =
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/table";
+
+/// A table part (`xl/tables/tableN.xml`) as Excel writes it, with a header row.
+#[derive(Default)]
+pub struct Table<'a> {
+    pub id: u32,
+    /// The name, also the display name.
+    pub name: &'a str,
+    pub reference: &'a str,
+    pub columns: &'a [&'a str],
+    /// A totals row (`totalsRowCount="1"`).
+    pub totals: bool,
+    /// The content of the `<autoFilter>` (a filtering column); `None`: an empty `<autoFilter/>`.
+    pub filter: Option<&'a str>,
+    /// Excel's `<tableStyleInfo>` after the columns.
+    pub style: bool,
+}
+
+impl Table<'_> {
+    pub fn part(&self) -> String {
+        let cols: String = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!(r#"<tableColumn id="{}" name="{c}"/>"#, i + 1))
+            .collect();
+        let (id, name, reference) = (self.id, self.name, self.reference);
+        let totals = if self.totals {
+            r#" totalsRowCount="1""#
+        } else {
+            ""
+        };
+        let filter = match self.filter {
+            Some(f) => format!(r#"<autoFilter ref="{reference}">{f}</autoFilter>"#),
+            None => format!(r#"<autoFilter ref="{reference}"/>"#),
+        };
+        let style = if self.style {
+            r#"<tableStyleInfo name="TableStyleMedium2" showFirstColumn="0" showLastColumn="0" showRowStripes="1" showColumnStripes="0"/>"#
+        } else {
+            ""
+        };
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<table xmlns="{MAIN}" id="{id}" name="{name}" displayName="{name}" ref="{reference}"{totals}>{filter}<tableColumns count="{}">{cols}</tableColumns>{style}</table>"#,
+            self.columns.len()
+        )
+    }
+}
+
+/// The relationships of sheet `n`, linking the table part `table`.
+pub fn sheet_rels(n: u32, table: u32) -> (String, String) {
+    (
+        format!("xl/worksheets/_rels/sheet{n}.xml.rels"),
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="{PKG_REL}"><Relationship Id="rId1" Type="{TABLE_REL}" Target="../tables/table{table}.xml"/></Relationships>"#
+        ),
+    )
+}
+
+/// Links the part `xl/externalLinks/externalLink1.xml` (already in the file) from the workbook
+/// as the external book `[1]`, as Excel does: `<externalReferences>` after `<sheets>` and a
+/// relationship `rId99`.
+pub fn link_external_book(path: &Path) {
+    edit_parts(
+        path,
+        &[
+            (
+                "xl/workbook.xml".into(),
+                "</sheets>".into(),
+                r#"</sheets><externalReferences><externalReference r:id="rId99"/></externalReferences>"#.into(),
+            ),
+            (
+                "xl/_rels/workbook.xml.rels".into(),
+                "</Relationships>".into(),
+                format!(r#"<Relationship Id="rId99" Type="{REL}/externalLink" Target="externalLinks/externalLink1.xml"/></Relationships>"#),
+            ),
+        ],
+    );
+}
+
+/// Loads and evaluates the workbook once; the closure returns a cell's value by
+/// `Sheet!A1` reference.
+pub fn evaluate(path: &Path) -> impl Fn(&str) -> Value + use<> {
+    let wb = load(path, &LoadOptions::default()).unwrap();
+    let model = Model::from_workbook(&wb);
+    let graph = Graph::build(&model);
+    let mut ev = Evaluator::new(&model);
+    ev.run(&graph.order);
+    let values: Vec<Value> = ev.values().to_vec();
+    move |r: &str| {
+        let (sheet, a1) = r.split_once('!').unwrap();
+        let (row, col) = mcsim_formula::parse_a1(a1).unwrap();
+        let s = model.sheet_id(sheet).unwrap();
+        values[model.find(s, row, col).unwrap() as usize].clone()
+    }
+}
+
+/// Each cell is a number within 1e-12 (relative, absolute below 1) of its expected value.
+pub fn check(get: &dyn Fn(&str) -> Value, cases: &[(&str, f64)]) {
+    for &(cell, want) in cases {
+        match get(cell) {
+            Value::Number(n) => assert!(
+                (n - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "{cell}: {n} vs {want}"
+            ),
+            other => panic!("{cell}: {other:?} vs {want}"),
+        }
+    }
+}
+
+/// Runs `n` iterations of the workbook on two threads with `seed`.
+pub fn simulate(path: &Path, n: u64, seed: u64) -> RunReport {
+    run(
+        &RunOptions {
+            workbook: path.to_path_buf(),
+            iterations: Some(n),
+            seed: Some(seed),
+            threads: Some(2),
+            ..RunOptions::default()
+        },
+        &|_, _| {},
+    )
+    .unwrap()
+}
+
+/// The output named `name`; panics with the names there are.
+pub fn output<'a>(r: &'a RunReport, name: &str) -> &'a OutputReport {
+    r.outputs
+        .iter()
+        .find(|o| o.name == name)
+        .unwrap_or_else(|| {
+            panic!(
+                "no output {name}: {:?}",
+                r.outputs.iter().map(|o| &o.name).collect::<Vec<_>>()
+            )
+        })
+}
+
+/// A fresh (emptied) directory `group/name` under the target's temporary directory.
+pub fn target_temp(group: &str, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(group)
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }

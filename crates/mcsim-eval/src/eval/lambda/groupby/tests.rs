@@ -38,6 +38,20 @@ fn table(cols: usize, data: Vec<Value>) -> Value {
     Value::Array(Arc::new(Array::new(data.len() / cols, cols, data)))
 }
 
+/// A row of two keys and a value.
+type KeyRow<'a> = (&'a str, &'a str, f64);
+
+/// A three-column table of (text, text, number) rows: two keys and a value. An empty second
+/// key is a blank cell (a total or subtotal row).
+fn key_pairs(rows: &[KeyRow]) -> Value {
+    let key = |k: &str| if k.is_empty() { b() } else { t(k) };
+    let data = rows
+        .iter()
+        .flat_map(|&(a, c, v)| [t(a), key(c), n(v)])
+        .collect();
+    table(3, data)
+}
+
 /// An array constant of one column: `{"a";"b"}` or `{1;2}`.
 fn col_text(xs: &[&str]) -> String {
     let q: Vec<String> = xs.iter().map(|x| format!("\"{x}\"")).collect();
@@ -236,78 +250,42 @@ const V2: &str = "{1;2;4;8}";
 fn totals_and_subtotals() {
     // E/x = 1+8 = 9, E/y = 2, W/x = 4; E = 11, W = 4, all = 15.
     let g = |depth: &str| eval(&format!("=GROUPBY({K2},{V2},SUM,0,{depth})"));
-    let leaves = vec![
-        t("E"),
-        t("x"),
-        n(9.0),
-        t("E"),
-        t("y"),
-        n(2.0),
-        t("W"),
-        t("x"),
-        n(4.0),
+    let leaves = [("E", "x", 9.0), ("E", "y", 2.0), ("W", "x", 4.0)];
+    let total = ("Total", "", 15.0);
+    let with_total: Vec<_> = leaves.iter().copied().chain([total]).collect();
+    let total_first: Vec<_> = [total].into_iter().chain(leaves).collect();
+    let cases: [(&str, &[KeyRow]); 6] = [
+        ("0", &leaves),
+        ("1", &with_total),
+        // Omitted: the grand total only.
+        ("", &with_total),
+        (
+            "2",
+            &[
+                ("E", "x", 9.0),
+                ("E", "y", 2.0),
+                ("E", "", 11.0),
+                ("W", "x", 4.0),
+                ("W", "", 4.0),
+                total,
+            ],
+        ),
+        (
+            "-2",
+            &[
+                total,
+                ("E", "", 11.0),
+                ("E", "x", 9.0),
+                ("E", "y", 2.0),
+                ("W", "", 4.0),
+                ("W", "x", 4.0),
+            ],
+        ),
+        ("-1", &total_first),
     ];
-    assert_eq!(g("0"), table(3, leaves.clone()));
-    let mut grand = leaves.clone();
-    grand.extend([t("Total"), b(), n(15.0)]);
-    assert_eq!(g("1"), table(3, grand.clone()));
-    // Omitted: the grand total only.
-    assert_eq!(g(""), table(3, grand));
-    assert_eq!(
-        g("2"),
-        table(
-            3,
-            vec![
-                t("E"),
-                t("x"),
-                n(9.0),
-                t("E"),
-                t("y"),
-                n(2.0),
-                t("E"),
-                b(),
-                n(11.0),
-                t("W"),
-                t("x"),
-                n(4.0),
-                t("W"),
-                b(),
-                n(4.0),
-                t("Total"),
-                b(),
-                n(15.0),
-            ]
-        )
-    );
-    assert_eq!(
-        g("-2"),
-        table(
-            3,
-            vec![
-                t("Total"),
-                b(),
-                n(15.0),
-                t("E"),
-                b(),
-                n(11.0),
-                t("E"),
-                t("x"),
-                n(9.0),
-                t("E"),
-                t("y"),
-                n(2.0),
-                t("W"),
-                b(),
-                n(4.0),
-                t("W"),
-                t("x"),
-                n(4.0),
-            ]
-        )
-    );
-    let mut top = vec![t("Total"), b(), n(15.0)];
-    top.extend(leaves);
-    assert_eq!(g("-1"), table(3, top));
+    for (depth, rows) in cases {
+        assert_eq!(g(depth), key_pairs(rows), "depth {depth:?}");
+    }
 }
 
 #[test]
@@ -335,80 +313,32 @@ fn sort_order() {
     assert_eq!(g("0"), err(ErrorKind::Value));
     assert_eq!(g("3"), err(ErrorKind::Value));
 
-    // Two levels, by the value: the regions by their subtotals (W 4 < E 11), the products
-    // within a region by theirs.
-    let h = |s: &str| eval(&format!("=GROUPBY({K2},{V2},SUM,0,0,{s})"));
-    assert_eq!(
-        h("3"),
-        table(
-            3,
-            vec![
-                t("W"),
-                t("x"),
-                n(4.0),
-                t("E"),
-                t("y"),
-                n(2.0),
-                t("E"),
-                t("x"),
-                n(9.0),
-            ]
-        )
-    );
-    // Several keys: regions descending, products descending.
-    assert_eq!(
-        h("{-1,-2}"),
-        table(
-            3,
-            vec![
-                t("W"),
-                t("x"),
-                n(4.0),
-                t("E"),
-                t("y"),
-                n(2.0),
-                t("E"),
-                t("x"),
-                n(9.0),
-            ]
-        )
-    );
-    // field_relationship 1 (table): rows sorted by value across regions.
-    assert_eq!(
-        eval(&format!("=GROUPBY({K2},{V2},SUM,0,0,-3,,1)")),
-        table(
-            3,
-            vec![
-                t("E"),
-                t("x"),
-                n(9.0),
-                t("W"),
-                t("x"),
-                n(4.0),
-                t("E"),
-                t("y"),
-                n(2.0),
-            ]
-        )
-    );
-    // Hierarchy (the default): E (11) before W (4), then the products of each.
-    assert_eq!(
-        eval(&format!("=GROUPBY({K2},{V2},SUM,0,0,-3)")),
-        table(
-            3,
-            vec![
-                t("E"),
-                t("x"),
-                n(9.0),
-                t("E"),
-                t("y"),
-                n(2.0),
-                t("W"),
-                t("x"),
-                n(4.0),
-            ]
-        )
-    );
+    // Two keys (K2): each case is GROUPBY's arguments after the values, and the rows it gives.
+    let by_level = [("W", "x", 4.0), ("E", "y", 2.0), ("E", "x", 9.0)];
+    let cases: [(&str, &[KeyRow]); 4] = [
+        // Two levels, by the value: the regions by their subtotals (W 4 < E 11), the products
+        // within a region by theirs.
+        ("SUM,0,0,3", &by_level),
+        // Several keys: regions descending, products descending.
+        ("SUM,0,0,{-1,-2}", &by_level),
+        // field_relationship 1 (table): rows sorted by value across regions.
+        (
+            "SUM,0,0,-3,,1",
+            &[("E", "x", 9.0), ("W", "x", 4.0), ("E", "y", 2.0)],
+        ),
+        // Hierarchy (the default): E (11) before W (4), then the products of each.
+        (
+            "SUM,0,0,-3",
+            &[("E", "x", 9.0), ("E", "y", 2.0), ("W", "x", 4.0)],
+        ),
+    ];
+    for (args, rows) in cases {
+        assert_eq!(
+            eval(&format!("=GROUPBY({K2},{V2},{args})")),
+            key_pairs(rows),
+            "{args}"
+        );
+    }
     // No subtotals in a table.
     assert_eq!(
         eval(&format!("=GROUPBY({K2},{V2},SUM,0,2,,,1)")),
@@ -453,25 +383,25 @@ fn filter_array() {
 
 #[test]
 fn groupby_errors() {
-    // Different heights.
-    assert_eq!(
-        eval("=GROUPBY({\"a\";\"b\"},{1;2;3},SUM)"),
-        err(ErrorKind::Value)
-    );
-    // Not a function.
-    assert_eq!(
-        eval("=GROUPBY({\"a\";\"b\"},{1;2},5)"),
-        err(ErrorKind::Value)
-    );
-    assert_eq!(
-        eval("=GROUPBY({\"a\";\"b\"},{1;2},NOSUCHFUNCTION)"),
-        err(ErrorKind::Name)
-    );
-    // A LAMBDA of three parameters; a vector of functions (not supported).
-    assert_eq!(
-        eval("=GROUPBY({\"a\";\"b\"},{1;2},LAMBDA(x,y,z,1))"),
-        err(ErrorKind::Value)
-    );
+    for (formula, want) in [
+        // Different heights.
+        ("=GROUPBY({\"a\";\"b\"},{1;2;3},SUM)", ErrorKind::Value),
+        // Not a function.
+        ("=GROUPBY({\"a\";\"b\"},{1;2},5)", ErrorKind::Value),
+        (
+            "=GROUPBY({\"a\";\"b\"},{1;2},NOSUCHFUNCTION)",
+            ErrorKind::Name,
+        ),
+        // A LAMBDA of three parameters; a vector of functions (not supported, below).
+        (
+            "=GROUPBY({\"a\";\"b\"},{1;2},LAMBDA(x,y,z,1))",
+            ErrorKind::Value,
+        ),
+        // Too few arguments.
+        ("=GROUPBY({\"a\"},{1})", ErrorKind::Value),
+    ] {
+        assert_eq!(eval(formula), err(want), "{formula}");
+    }
     assert!(matches!(
         eval("=GROUPBY({\"a\";\"b\"},{1;2},HSTACK(SUM,AVERAGE))"),
         Value::Error(_)
@@ -491,8 +421,6 @@ fn groupby_errors() {
             ]
         )
     );
-    // Too few arguments.
-    assert_eq!(eval("=GROUPBY({\"a\"},{1})"), err(ErrorKind::Value));
 }
 
 /// The values of the cells of `range` after evaluating the workbook, row by row.
@@ -804,25 +732,20 @@ fn pivotby_relative_to() {
 
 #[test]
 fn pivotby_errors() {
-    // Several value columns and shown headers are not supported.
-    assert_eq!(
-        eval(&format!("=PIVOTBY({PR},{PC},{{1,2;1,2;1,2;1,2;1,2}},SUM)")),
-        err(ErrorKind::Value)
-    );
-    assert_eq!(
-        eval(&format!("=PIVOTBY({PR},{PC},{PV},SUM,3)")),
-        err(ErrorKind::Value)
-    );
-    assert_eq!(
-        eval(&format!("=PIVOTBY(,{PC},{PV},SUM)")),
-        err(ErrorKind::Value)
-    );
-    assert_eq!(
-        eval(&format!("=PIVOTBY({PR},{{\"a\";\"b\"}},{PV},SUM)")),
-        err(ErrorKind::Value)
-    );
-    assert_eq!(
-        eval(&format!("=PIVOTBY({PR},{PC},{PV},SUM,0,1,,1,,{PV}>99)")),
-        err(ErrorKind::Calc)
-    );
+    for (args, want) in [
+        // Several value columns and shown headers are not supported.
+        (
+            format!("{PR},{PC},{{1,2;1,2;1,2;1,2;1,2}},SUM"),
+            ErrorKind::Value,
+        ),
+        (format!("{PR},{PC},{PV},SUM,3"), ErrorKind::Value),
+        (format!(",{PC},{PV},SUM"), ErrorKind::Value),
+        (format!("{PR},{{\"a\";\"b\"}},{PV},SUM"), ErrorKind::Value),
+        (
+            format!("{PR},{PC},{PV},SUM,0,1,,1,,{PV}>99"),
+            ErrorKind::Calc,
+        ),
+    ] {
+        assert_eq!(eval(&format!("=PIVOTBY({args})")), err(want), "{args}");
+    }
 }

@@ -63,7 +63,7 @@ pub use sensitivity::{
 pub use sorted::SortedColumn;
 pub use stream::{
     BlockStats, Collector, Histogram, OrderStats, QuantilePlan, RankMap, Resolved,
-    SensitivityStats, summary_positions,
+    SensitivityBlock, SensitivityStats, summary_positions,
 };
 pub use sum::StableSum;
 pub use summary::{

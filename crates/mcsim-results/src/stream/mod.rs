@@ -83,7 +83,7 @@ pub(crate) use exact::ExactSum;
 pub use histogram::Histogram;
 pub use moments::BlockStats;
 pub use quantile::{Collector, OrderStats, QuantilePlan, Resolved, summary_positions};
-pub use rank::{RankMap, SensitivityStats};
+pub use rank::{RankMap, SensitivityBlock, SensitivityStats};
 
 #[cfg(test)]
 mod tests;

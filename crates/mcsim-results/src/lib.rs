@@ -63,7 +63,7 @@ pub use sensitivity::{
 pub use sorted::{SortScratch, SortedColumn};
 pub use stream::{
     BlockStats, CellKind, CellRange, CollectedPart, Collector, Histogram, OrderStats, QuantilePlan,
-    RankMap, Resolved, SensitivityStats, summary_positions,
+    RankMap, Resolved, SensitivityBlock, SensitivityStats, summary_positions,
 };
 pub use sum::StableSum;
 pub use summary::{

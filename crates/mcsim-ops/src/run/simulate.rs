@@ -26,8 +26,8 @@ use crate::error::OpsError;
 use mcsim_engine::sim::{Plan, Simulation};
 use mcsim_results::{
     BlockStats, Collector, ConvergenceCheck, ConvergencePoint, Histogram, OrderStats,
-    PercentileValue, QuantilePlan, RankMap, Resolved, SamplesWriter, SensitivityStats,
-    SummaryOptions, Z95, summary_positions,
+    PercentileValue, QuantilePlan, RankMap, Resolved, SamplesWriter, SensitivityBlock,
+    SensitivityStats, SummaryOptions, Z95, summary_positions,
 };
 use mcsim_sampling::{DESIGN_BLOCK, Method, Sampler, Streams};
 use rayon::prelude::*;
@@ -852,7 +852,23 @@ fn stream_passes(
                 progress,
                 &mut |start, chunk_in, chunk_out| {
                     let len = chunk_out.first().map_or(0, |c| c.len());
+                    let segments = blocks(start, len, &[]);
                     pool.install(|| {
+                        // The inputs of each accumulator block are ranked and centred once,
+                        // for every output (the sums are bit for bit those of a per-output
+                        // pass).
+                        let ins: Vec<Vec<&[f64]>> = if copies_back {
+                            segments
+                                .iter()
+                                .map(|&(a, b, _)| chunk_in.iter().map(|c| &c[a..b]).collect())
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
+                        let prepared: Vec<SensitivityBlock<'_>> = ins
+                            .par_iter()
+                            .map(|cols| SensitivityBlock::new(&in_rank_refs, &in_means, cols))
+                            .collect();
                         collectors
                             .par_iter_mut()
                             .zip(chunk_out.par_iter())
@@ -862,19 +878,13 @@ fn stream_passes(
                                 if let Some(c) = collector.as_mut() {
                                     c.add(col);
                                 }
-                                if with_sensitivity && !in_rank_refs.is_empty() {
-                                    for (a, b, _) in blocks(start, len, &[]) {
-                                        let ins: Vec<&[f64]> =
-                                            chunk_in.iter().map(|c| &c[a..b]).collect();
-                                        sens.add_block(
-                                            &in_rank_refs,
-                                            &in_means,
-                                            &ins,
-                                            &out_ranks[k],
-                                            out_stats[k].mean(),
-                                            &col[a..b],
-                                        );
-                                    }
+                                for (block, &(a, b, _)) in prepared.iter().zip(&segments) {
+                                    sens.add_prepared(
+                                        block,
+                                        &out_ranks[k],
+                                        out_stats[k].mean(),
+                                        &col[a..b],
+                                    );
                                 }
                             });
                     });

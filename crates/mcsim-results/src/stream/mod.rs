@@ -86,7 +86,7 @@ pub use quantile::{
     CellKind, CellRange, CollectedPart, Collector, OrderStats, QuantilePlan, Resolved,
     summary_positions,
 };
-pub use rank::{RankMap, SensitivityStats};
+pub use rank::{RankMap, SensitivityBlock, SensitivityStats};
 
 #[cfg(test)]
 mod tests;

@@ -233,9 +233,105 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     s
 }
 
+/// Σ v in the lanes and order of [`dot`] (so `total(v)` has the bits of `dot(v, &[1.0; n])`:
+/// `x * 1.0 == x`), without a vector of ones.
+#[inline]
 fn total(v: &[f64]) -> f64 {
-    let ones = vec![1.0; v.len()];
-    dot(v, &ones)
+    let mut acc = [0.0f64; 4];
+    let c = v.chunks_exact(4);
+    let r = c.remainder();
+    for x in c {
+        for l in 0..4 {
+            acc[l] += x[l];
+        }
+    }
+    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for x in r {
+        s += x;
+    }
+    s
+}
+
+/// One block of input columns prepared once for the [`SensitivityStats`] of every output
+/// ([`SensitivityStats::add_prepared`]): the rows where every input is finite, the inputs'
+/// centred ranks and values on those rows, and the sums that involve the inputs only. With
+/// several outputs this ranks each input value once instead of once per output, and computes
+/// the `X'X` sums once; an output gets bit for bit what [`SensitivityStats::add_block`] gives.
+#[derive(Debug)]
+pub struct SensitivityBlock<'a> {
+    input_ranks: &'a [&'a RankMap],
+    inputs: &'a [&'a [f64]],
+    means: Vec<f64>,
+    /// Rows read (the shortest input), and those where every input is finite.
+    rows: usize,
+    keep: Vec<usize>,
+    /// Per input, on the kept rows: centred ranks and centred values.
+    rx: Vec<Vec<f64>>,
+    xv: Vec<Vec<f64>>,
+    /// Per input: Σ rx, Σ rx², Σ xv; and the lower triangle of Σ xv_i xv_j.
+    sum_rx: Vec<f64>,
+    sum_rxx: Vec<f64>,
+    sum_x: Vec<f64>,
+    sum_xx: Vec<f64>,
+}
+
+impl<'a> SensitivityBlock<'a> {
+    /// Prepares one block of `inputs[j][i]` with the columns' [`RankMap`]s and centres (the
+    /// first `input_ranks.len()` columns; the arguments of [`SensitivityStats::add_block`]).
+    pub fn new(
+        input_ranks: &'a [&'a RankMap],
+        input_means: &[f64],
+        inputs: &'a [&'a [f64]],
+    ) -> Self {
+        let k = input_ranks.len();
+        let usable = input_means.len() >= k && inputs.len() >= k;
+        let rows = if usable {
+            inputs[..k].iter().map(|x| x.len()).min().unwrap_or(0)
+        } else {
+            0
+        };
+        let keep: Vec<usize> = if usable {
+            (0..rows)
+                .filter(|&i| inputs[..k].iter().all(|x| x[i].is_finite()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let means = input_means[..k.min(input_means.len())].to_vec();
+        let mut b = SensitivityBlock {
+            input_ranks,
+            inputs,
+            means,
+            rows,
+            keep,
+            rx: Vec::new(),
+            xv: Vec::new(),
+            sum_rx: Vec::new(),
+            sum_rxx: Vec::new(),
+            sum_x: Vec::new(),
+            sum_xx: Vec::new(),
+        };
+        if b.keep.is_empty() {
+            return b;
+        }
+        for j in 0..k {
+            let (x, rmap) = (inputs[j], input_ranks[j]);
+            let c = (rmap.n as f64 + 1.0) / 2.0;
+            let rx: Vec<f64> = b.keep.iter().map(|&i| rmap.rank(x[i]) - c).collect();
+            let xv: Vec<f64> = b.keep.iter().map(|&i| x[i] - b.means[j]).collect();
+            b.sum_rx.push(total(&rx));
+            b.sum_rxx.push(dot(&rx, &rx));
+            b.sum_x.push(total(&xv));
+            b.rx.push(rx);
+            b.xv.push(xv);
+        }
+        for i in 0..k {
+            for j in 0..=i {
+                b.sum_xx.push(dot(&b.xv[i], &b.xv[j]));
+            }
+        }
+        b
+    }
 }
 
 fn dd_val(d: Dd) -> f64 {
@@ -331,6 +427,78 @@ impl SensitivityStats {
         self.y = dd_add_f64(self.y, total(&yv));
         self.yy = dd_add_f64(self.yy, dot(&yv, &yv));
         self.n += keep.len() as u64;
+    }
+
+    /// [`SensitivityStats::add_block`] for a block prepared once for every output: the same
+    /// sums, bit for bit, without ranking the inputs again. Falls back to `add_block` when the
+    /// output is shorter than the inputs, has errors on rows where the inputs have none, or the
+    /// stats were centred elsewhere.
+    pub fn add_prepared(
+        &mut self,
+        block: &SensitivityBlock<'_>,
+        output_rank: &RankMap,
+        output_mean: f64,
+        output: &[f64],
+    ) {
+        let k = self.k;
+        if block.input_ranks.len() != k || block.means.len() != k {
+            self.add_block(
+                block.input_ranks,
+                &block.means,
+                block.inputs,
+                output_rank,
+                output_mean,
+                output,
+            );
+            return;
+        }
+        if block.keep.is_empty() {
+            return;
+        }
+        let same_centres = self
+            .centres
+            .as_ref()
+            .is_none_or(|(xc, _)| *xc == block.means);
+        if !same_centres
+            || output.len() < block.rows
+            || !block.keep.iter().all(|&i| output[i].is_finite())
+        {
+            self.add_block(
+                block.input_ranks,
+                &block.means,
+                block.inputs,
+                output_rank,
+                output_mean,
+                output,
+            );
+            return;
+        }
+        let yc = self
+            .centres
+            .get_or_insert_with(|| (block.means.clone(), output_mean))
+            .1;
+        let ry_c = (output_rank.n as f64 + 1.0) / 2.0;
+        let ry: Vec<f64> = block
+            .keep
+            .iter()
+            .map(|&i| output_rank.rank(output[i]) - ry_c)
+            .collect();
+        let yv: Vec<f64> = block.keep.iter().map(|&i| output[i] - yc).collect();
+        for j in 0..k {
+            self.rank_x[j] = dd_add_f64(self.rank_x[j], block.sum_rx[j]);
+            self.rank_xx[j] = dd_add_f64(self.rank_xx[j], block.sum_rxx[j]);
+            self.rank_xy[j] = dd_add_f64(self.rank_xy[j], dot(&block.rx[j], &ry));
+            self.x[j] = dd_add_f64(self.x[j], block.sum_x[j]);
+            self.xy[j] = dd_add_f64(self.xy[j], dot(&block.xv[j], &yv));
+        }
+        for (t, &s) in block.sum_xx.iter().enumerate() {
+            self.xx[t] = dd_add_f64(self.xx[t], s);
+        }
+        self.rank_y = dd_add_f64(self.rank_y, total(&ry));
+        self.rank_yy = dd_add_f64(self.rank_yy, dot(&ry, &ry));
+        self.y = dd_add_f64(self.y, total(&yv));
+        self.yy = dd_add_f64(self.yy, dot(&yv, &yv));
+        self.n += block.keep.len() as u64;
     }
 
     /// Merges `later` (the sums of the blocks right after `self`'s; same inputs and centres).

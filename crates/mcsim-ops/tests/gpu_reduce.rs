@@ -4,13 +4,13 @@
 //! identical to what `mcsim_results::stream` computes from the same values on the CPU.
 
 use mcsim_engine::sim::cuda_gen::host::{HostKernel, compiler, compiler_available};
-use mcsim_engine::sim::cuda_gen::job::{CellMode, ReduceJob, SelectCell};
+use mcsim_engine::sim::cuda_gen::job::ReduceJob;
 use mcsim_engine::sim::cuda_gen::{
     DEVICE_HELPERS, DEVICE_HIST, DEVICE_REDUCE, KERNEL_NAME, KernelSource,
 };
+use mcsim_ops::run::select_cells;
 use mcsim_results::{
-    BlockStats, CellKind, CollectedPart, Histogram, QuantilePlan, Resolved, SummaryOptions,
-    summary_positions,
+    BlockStats, CollectedPart, Histogram, QuantilePlan, Resolved, SummaryOptions, summary_positions,
 };
 
 /// A kernel that copies its `cols` input columns to its outputs: the reductions then see
@@ -216,22 +216,6 @@ fn without_pending(s: String) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// A plan's cells as the device job takes them.
-fn select_cells(plan: &QuantilePlan) -> Vec<SelectCell> {
-    plan.cell_ranges()
-        .into_iter()
-        .map(|c| SelectCell {
-            lo: c.lo,
-            hi: c.hi,
-            mode: match c.kind {
-                CellKind::Keep(n) => CellMode::Keep { capacity: n },
-                CellKind::Count { shift, mask } => CellMode::Count { shift, mask },
-                CellKind::Known(k) => CellMode::Known(k),
-            },
-        })
-        .collect()
 }
 
 #[test]

@@ -143,8 +143,8 @@ pub(super) fn pass1(
     )
 }
 
-/// A plan's cells as the device's selection takes them.
-fn select_cells(plan: &QuantilePlan) -> Vec<SelectCell> {
+/// A plan's cells as the device's selection ([`SelectCell`]) takes them.
+pub fn select_cells(plan: &QuantilePlan) -> Vec<SelectCell> {
     plan.cell_ranges()
         .into_iter()
         .map(|c| SelectCell {

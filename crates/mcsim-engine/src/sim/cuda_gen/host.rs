@@ -146,20 +146,7 @@ impl HostKernel {
         first: u64,
         job: &super::job::ReduceJob,
     ) -> Result<super::job::Reduced, String> {
-        if inputs.len() != self.n_inputs || inputs.iter().any(|c| c.len() < lanes) {
-            return Err(format!(
-                "{} input columns of at least {lanes} lanes needed",
-                self.n_inputs
-            ));
-        }
-        let mut bytes = Vec::with_capacity(16 + 8 * lanes * inputs.len());
-        bytes.extend_from_slice(&(lanes as u64).to_le_bytes());
-        bytes.extend_from_slice(&(inputs.len() as u64).to_le_bytes());
-        for c in inputs {
-            for v in &c[..lanes] {
-                bytes.extend_from_slice(&v.to_le_bytes());
-            }
-        }
+        let bytes = self.input_bytes(inputs, lanes)?;
         let jb: Vec<u8> = job
             .to_words(self.n_outputs)
             .iter()
@@ -205,13 +192,9 @@ impl HostKernel {
         result
     }
 
-    fn run_inner(
-        &self,
-        inputs: &[Vec<f64>],
-        lanes: usize,
-        first: u64,
-        block: u64,
-    ) -> Result<(Vec<Vec<f64>>, Vec<f64>), String> {
+    /// The input file the host driver reads: `lanes`, the number of columns, then each
+    /// column's first `lanes` values (little-endian `f64`).
+    fn input_bytes(&self, inputs: &[Vec<f64>], lanes: usize) -> Result<Vec<u8>, String> {
         if inputs.len() != self.n_inputs || inputs.iter().any(|c| c.len() < lanes) {
             return Err(format!(
                 "{} input columns of at least {lanes} lanes needed",
@@ -226,6 +209,17 @@ impl HostKernel {
                 bytes.extend_from_slice(&v.to_le_bytes());
             }
         }
+        Ok(bytes)
+    }
+
+    fn run_inner(
+        &self,
+        inputs: &[Vec<f64>],
+        lanes: usize,
+        first: u64,
+        block: u64,
+    ) -> Result<(Vec<Vec<f64>>, Vec<f64>), String> {
+        let bytes = self.input_bytes(inputs, lanes)?;
         // Each call its own files: a runner pretending several devices runs them concurrently.
         let call = SEQ.fetch_add(1, Ordering::Relaxed);
         let (fin, fout) = (

@@ -441,28 +441,18 @@ impl SensitivityStats {
         output: &[f64],
     ) {
         let k = self.k;
-        if block.input_ranks.len() != k || block.means.len() != k {
-            self.add_block(
-                block.input_ranks,
-                &block.means,
-                block.inputs,
-                output_rank,
-                output_mean,
-                output,
-            );
+        let shapes_match = block.input_ranks.len() == k && block.means.len() == k;
+        if shapes_match && block.keep.is_empty() {
             return;
         }
-        if block.keep.is_empty() {
-            return;
-        }
-        let same_centres = self
-            .centres
-            .as_ref()
-            .is_none_or(|(xc, _)| *xc == block.means);
-        if !same_centres
-            || output.len() < block.rows
-            || !block.keep.iter().all(|&i| output[i].is_finite())
-        {
+        let prepared_fits = shapes_match
+            && self
+                .centres
+                .as_ref()
+                .is_none_or(|(xc, _)| *xc == block.means)
+            && output.len() >= block.rows
+            && block.keep.iter().all(|&i| output[i].is_finite());
+        if !prepared_fits {
             self.add_block(
                 block.input_ranks,
                 &block.means,

@@ -8,9 +8,9 @@ use mcsim_engine::sim::cuda_gen::job::ReduceJob;
 use mcsim_engine::sim::cuda_gen::{
     DEVICE_HELPERS, DEVICE_HIST, DEVICE_REDUCE, KERNEL_NAME, KernelSource,
 };
-use mcsim_ops::run::select_cells;
+use mcsim_ops::run::{collected_part, select_cells};
 use mcsim_results::{
-    BlockStats, CollectedPart, Histogram, QuantilePlan, Resolved, SummaryOptions, summary_positions,
+    BlockStats, Histogram, QuantilePlan, Resolved, SummaryOptions, summary_positions,
 };
 
 /// A kernel that copies its `cols` input columns to its outputs: the reductions then see
@@ -272,18 +272,7 @@ fn device_selection_resolves_to_the_cpu_collectors_order_statistics() {
                 let mut dev = plans[c].collector();
                 for part in &parts {
                     let s = &part.selected[c];
-                    dev.add_collected(&CollectedPart {
-                        n: s.n,
-                        pos_zeros: s.pos_zeros,
-                        foreign: s.foreign,
-                        cell_n: s.cell_n.clone(),
-                        gap_n: s.gap_n.clone(),
-                        cell_sum: s.cell_sum.clone(),
-                        gap_sum: s.gap_sum.clone(),
-                        kept: s.kept.clone(),
-                        sub: s.sub.clone(),
-                    })
-                    .unwrap();
+                    dev.add_collected(&collected_part(s)).unwrap();
                 }
                 let (a, b) = (plans[c].resolve(cpu), plans[c].resolve(dev));
                 match (a, b) {

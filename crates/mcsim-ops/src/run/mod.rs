@@ -21,8 +21,8 @@ pub use analyse::analyse;
 pub use device::{BackendChoice, Chosen, DeviceRun, Devices, doctor};
 pub use prepare::{LoadedModel, PrepareSpec, Prepared, cell_key, prepare};
 pub use simulate::{
-    Control, STATS_BLOCK, SampleSink, SimulateSpec, Simulated, select_cells, shard_grid, simulate,
-    simulate_on, stats_of,
+    Control, STATS_BLOCK, SampleSink, SimulateSpec, Simulated, collected_part, select_cells,
+    shard_grid, simulate, simulate_on, stats_of,
 };
 
 use crate::error::OpsError;

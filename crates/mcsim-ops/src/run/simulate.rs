@@ -35,7 +35,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 mod device_stream;
-pub use device_stream::select_cells;
+pub use device_stream::{collected_part, select_cells};
 
 /// Iterations per accumulator block: statistics are merged block by block in this grid of
 /// absolute iteration positions, whatever the thread count.

@@ -7,7 +7,7 @@
 use super::{Control, Runner, blocks, trace_point};
 use crate::error::OpsError;
 use mcsim_engine::sim::cuda_gen::BlockRecord;
-use mcsim_engine::sim::cuda_gen::job::{CellMode, ReduceJob, Reduced, SelectCell};
+use mcsim_engine::sim::cuda_gen::job::{CellMode, ReduceJob, Reduced, SelectCell, Selected};
 use mcsim_results::{
     BlockStats, CellKind, CollectedPart, Collector, ConvergencePoint, Histogram, QuantilePlan,
 };
@@ -143,6 +143,22 @@ pub(super) fn pass1(
     )
 }
 
+/// What the device selected for one column, as the CPU collector merges it (the engine's
+/// [`Selected`] mirrors [`CollectedPart`]: the engine does not depend on `mcsim_results`).
+pub fn collected_part(s: &Selected) -> CollectedPart {
+    CollectedPart {
+        n: s.n,
+        pos_zeros: s.pos_zeros,
+        foreign: s.foreign,
+        cell_n: s.cell_n.clone(),
+        gap_n: s.gap_n.clone(),
+        cell_sum: s.cell_sum.clone(),
+        gap_sum: s.gap_sum.clone(),
+        kept: s.kept.clone(),
+        sub: s.sub.clone(),
+    }
+}
+
 /// A plan's cells as the device's selection ([`SelectCell`]) takes them.
 pub fn select_cells(plan: &QuantilePlan) -> Vec<SelectCell> {
     plan.cell_ranges()
@@ -187,18 +203,7 @@ pub(super) fn select_pass(
     for_chunks(runner, control, progress, &job_of, &mut |_, _, red| {
         for (c, s) in collectors.iter_mut().zip(&red.selected) {
             if let Some(c) = c.as_mut() {
-                c.add_collected(&CollectedPart {
-                    n: s.n,
-                    pos_zeros: s.pos_zeros,
-                    foreign: s.foreign,
-                    cell_n: s.cell_n.clone(),
-                    gap_n: s.gap_n.clone(),
-                    cell_sum: s.cell_sum.clone(),
-                    gap_sum: s.gap_sum.clone(),
-                    kept: s.kept.clone(),
-                    sub: s.sub.clone(),
-                })
-                .map_err(stream_err)?;
+                c.add_collected(&collected_part(s)).map_err(stream_err)?;
             }
         }
         Ok(())

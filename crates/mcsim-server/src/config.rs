@@ -148,6 +148,18 @@ pub struct SmtpConfig {
     pub password: Option<String>,
     /// The sender (`mcsim <mcsim@example.com>`).
     pub from: String,
+    /// Attempts after the first when the SMTP server cannot be reached or fails for a while
+    /// (default 10; a permanent refusal, a 5xx answer, is not retried).
+    #[serde(default = "default_email_retries")]
+    pub retries: u32,
+    /// The first wait before a retry, in milliseconds; it doubles at each retry, at most 5
+    /// minutes (default 1000: with 10 retries, about 13 minutes in all).
+    #[serde(default = "default_backoff")]
+    pub backoff_ms: u64,
+}
+
+fn default_email_retries() -> u32 {
+    10
 }
 
 /// SMTP transport security.

@@ -101,6 +101,25 @@ const SCHEMA: &[&str] = &[
         last_error TEXT,
         created_at BIGINT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS webhook_deliveries_due ON webhook_deliveries (held_until_ms)",
+    // Emails, queued like webhooks (the same columns, `address` for `url`, `body` the run's
+    // JSON payload the email is written from), but kept once done: `status` is `pending`,
+    // then `sent` or `failed` (with `finished_at`, Unix seconds, and no holder).
+    "CREATE TABLE IF NOT EXISTS email_deliveries (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        event TEXT NOT NULL,
+        address TEXT NOT NULL,
+        body TEXT NOT NULL,
+        attempts BIGINT NOT NULL,
+        next_at_ms BIGINT NOT NULL,
+        holder TEXT,
+        held_until_ms BIGINT NOT NULL,
+        last_error TEXT,
+        created_at BIGINT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        finished_at BIGINT)",
+    "CREATE INDEX IF NOT EXISTS email_deliveries_due ON email_deliveries (status, held_until_ms)",
 ];
 
 /// Opens the database at `url` (`sqlite://PATH` or `postgres://...`), creating the tables.

@@ -171,7 +171,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     for n in 0..state.options.workers {
         tokio::spawn(jobs::worker(state.clone(), n));
     }
-    tokio::spawn(notify::resume_webhooks(state.clone()));
+    tokio::spawn(notify::resume_deliveries(state.clone()));
     let tls = match &state.options.tls {
         Some((cert, key)) => Some(tls::acceptor(cert, key)?),
         None => None,
@@ -216,7 +216,7 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    notify::release_webhooks(&state).await;
+    notify::release_deliveries(&state).await;
     state.db.close().await;
     Ok(())
 }

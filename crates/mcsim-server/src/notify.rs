@@ -6,15 +6,20 @@
 //!
 //! Delivery runs on a task of its own after the run's end is recorded: a slow, failing or
 //! misconfigured receiver is logged and counted in `/metrics`, and never holds or fails a job.
+//! An email is retried like a webhook (`[smtp] retries`, `backoff_ms`), except after an SMTP
+//! server's permanent refusal (a 5xx answer).
 //!
-//! A webhook is queued in the database (`webhook_deliveries`) before its first attempt and
-//! removed once delivered or out of retries; between attempts the row holds the attempts made
-//! and the time of the next one, so a restarted daemon resumes the deliveries a stopped one
-//! left (the same delivery id, the attempt count going on). The process making a delivery
-//! holds a lease on it (its next attempt, plus the attempt timeout, plus [`LEASE_MARGIN_MS`]):
-//! a graceful shutdown gives its leases back, so the next start resumes them at once; after a
-//! crash, or from another replica sharing the database, a delivery is taken over once its
-//! lease has run out ([`resume_webhooks`] looks every [`SWEEP_INTERVAL`]).
+//! Each delivery is queued in the database before its first attempt, a webhook in
+//! `webhook_deliveries` (removed once delivered or out of retries), an email in
+//! `email_deliveries` (kept, marked `sent` or `failed`): the same code ([`Channel`]) attempts,
+//! retries and sweeps both. Between attempts the row holds the attempts made and the time of
+//! the next one, so a restarted daemon resumes the deliveries a stopped one left (the same
+//! delivery id, the attempt count going on). The process making a delivery holds a lease on it
+//! (its next attempt, plus the attempt timeout, plus [`LEASE_MARGIN_MS`]): a graceful shutdown
+//! gives its leases back, so the next start resumes them at once; after a crash, or from
+//! another replica sharing the database, a delivery is taken over once its lease has run out
+//! ([`resume_deliveries`] looks every [`SWEEP_INTERVAL`]); a delivery is claimed by one
+//! conditional `UPDATE`, so two daemons never both make it.
 //!
 //! A webhook request carries `X-Mcsim-Event` (`run.succeeded`, ...), `X-Mcsim-Delivery` (one id
 //! for all attempts), `X-Mcsim-Timestamp` (Unix seconds of this attempt) and
@@ -75,19 +80,27 @@ impl Event {
 /// The events a user gets when they have chosen none: a run that finishes or fails.
 const DEFAULT_EVENTS: [&str; 2] = ["succeeded", "failed"];
 
-/// The longest wait between two webhook attempts.
+/// The longest wait between two attempts of a delivery.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
-/// Attempts to send one email (SMTP failures are often passing).
-const EMAIL_ATTEMPTS: u32 = 3;
+/// How long one SMTP attempt may take (connecting, then each command).
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The SMTP transport and how emails are retried.
+struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    retries: u32,
+    backoff_ms: u64,
+}
 
 /// The transports, built once at startup.
 pub struct Notifier {
-    mailer: Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>,
+    mailer: Option<Mailer>,
     http: reqwest::Client,
     webhooks: WebhookConfig,
     public_url: Option<String>,
-    /// This process, as the holder of the webhook deliveries it is making.
+    /// This process, as the holder of the deliveries it is making.
     process: String,
 }
 
@@ -136,7 +149,7 @@ impl Notifier {
     }
 }
 
-fn mailer(smtp: &SmtpConfig) -> Result<(AsyncSmtpTransport<Tokio1Executor>, Mailbox), String> {
+fn mailer(smtp: &SmtpConfig) -> Result<Mailer, String> {
     check_smtp(smtp)?;
     let from: Mailbox = smtp
         .from
@@ -151,7 +164,7 @@ fn mailer(smtp: &SmtpConfig) -> Result<(AsyncSmtpTransport<Tokio1Executor>, Mail
         SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
             .map_err(|e| format!("smtp.host `{}`: {e}", smtp.host))?,
     };
-    let mut builder = builder.timeout(Some(Duration::from_secs(30)));
+    let mut builder = builder.timeout(Some(SMTP_TIMEOUT));
     if let Some(port) = smtp.port {
         builder = builder.port(port);
     }
@@ -161,7 +174,12 @@ fn mailer(smtp: &SmtpConfig) -> Result<(AsyncSmtpTransport<Tokio1Executor>, Mail
             smtp.password.clone().unwrap_or_default(),
         ));
     }
-    Ok((builder.build(), from))
+    Ok(Mailer {
+        transport: builder.build(),
+        from,
+        retries: smtp.retries,
+        backoff_ms: smtp.backoff_ms,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -483,47 +501,48 @@ async fn notify_run(state: &AppState, run_id: &str, event: Event) -> Result<(), 
         return Ok(());
     }
     let payload = payload(state, run_id, event, &row).map_err(|e| format!("database: {e}"))?;
-    let notifier = &state.notifier;
-    let mut tasks = Vec::new();
+    let body = payload.to_string();
+    let event = format!("run.{}", event.name());
+    // Both deliveries are queued before either is attempted: a daemon that stops now leaves
+    // them to the next one.
+    let mut email = None;
     if stored.settings.email_enabled
-        && let (Some(address), Some((mailer, from))) = (&stored.settings.email, &notifier.mailer)
+        && let (Some(address), Some(_)) = (&stored.settings.email, &state.notifier.mailer)
     {
-        let message = email(from, address, &payload)?;
-        let state = state.clone();
-        let mailer = mailer.clone();
-        let run = run_id.to_owned();
-        tasks.push(tokio::spawn(async move {
-            let result = send_email(&mailer, message, state.notifier.webhooks.backoff_ms).await;
-            match result {
-                Ok(()) => {
-                    tracing::info!(run = %run, "run notification emailed");
-                    state.metrics.notification("email", "delivered");
-                }
-                Err(e) => {
-                    tracing::warn!(run = %run, "cannot email the run notification: {e}");
-                    state.metrics.notification("email", "failed");
-                }
-            }
-        }));
+        let id = enqueue(
+            state,
+            Channel::Email,
+            &owner,
+            run_id,
+            &event,
+            address,
+            &body,
+        )
+        .await
+        .map_err(|e| format!("cannot queue the email: {e}"))?;
+        email = Some(id);
     }
+    let mut webhook = None;
     if let Some(url) = &stored.settings.webhook_url
         && stored.secret.is_some()
     {
-        let id = enqueue_webhook(
-            state,
-            &owner,
-            run_id,
-            &format!("run.{}", event.name()),
-            url,
-            &payload.to_string(),
-        )
-        .await
-        .map_err(|e| format!("cannot queue the webhook: {e}"))?;
-        deliver_queued(state, &id).await;
+        let id = enqueue(state, Channel::Webhook, &owner, run_id, &event, url, &body)
+            .await
+            .map_err(|e| format!("cannot queue the webhook: {e}"))?;
+        webhook = Some(id);
     }
-    for task in tasks {
-        let _ = task.await;
-    }
+    tokio::join!(
+        async {
+            if let Some(id) = &email {
+                deliver_queued(state, Channel::Email, id).await;
+            }
+        },
+        async {
+            if let Some(id) = &webhook {
+                deliver_queued(state, Channel::Webhook, id).await;
+            }
+        },
+    );
     Ok(())
 }
 
@@ -603,42 +622,134 @@ fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
-impl Notifier {
-    /// The lease a delivery's holder takes until `at` (Unix milliseconds): past the attempt
-    /// then due and its timeout, with [`LEASE_MARGIN_MS`] to spare.
-    fn lease_until(&self, at: i64) -> i64 {
-        let timeout = i64::try_from(self.webhooks.timeout_seconds.max(1))
-            .unwrap_or(i64::MAX / 2000)
-            .saturating_mul(1000);
-        at.saturating_add(timeout).saturating_add(LEASE_MARGIN_MS)
+/// The queued notifications: each channel has its table of deliveries, which the same code
+/// queues, attempts, retries, leases and sweeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    /// Webhooks (`webhook_deliveries`, a row removed once delivered or given up).
+    Webhook,
+    /// Emails (`email_deliveries`, a row kept, marked `sent` or `failed`).
+    Email,
+}
+
+impl Channel {
+    /// Both channels.
+    pub const ALL: [Channel; 2] = [Channel::Webhook, Channel::Email];
+
+    /// The channel's name in logs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Webhook => "webhook",
+            Channel::Email => "email",
+        }
+    }
+
+    /// The table of its deliveries.
+    pub fn table(self) -> &'static str {
+        match self {
+            Channel::Webhook => "webhook_deliveries",
+            Channel::Email => "email_deliveries",
+        }
+    }
+
+    /// The column holding where a delivery goes.
+    fn target(self) -> &'static str {
+        match self {
+            Channel::Webhook => "url",
+            Channel::Email => "address",
+        }
+    }
+
+    /// The condition, after `AND`, that a row is still to deliver: an email row stays once
+    /// sent or failed, a webhook row does not.
+    fn pending(self) -> &'static str {
+        match self {
+            Channel::Webhook => "TRUE",
+            Channel::Email => "status = 'pending'",
+        }
     }
 }
 
-/// Queues a webhook, held by this process; returns the delivery's id.
-pub async fn enqueue_webhook(
+/// A statement on a channel's table: `{table}`, `{target}` and `{pending}` in `sql` are
+/// replaced by [`Channel::table`], [`Channel::target`] and [`Channel::pending`] (fixed names,
+/// never user input).
+fn on(channel: Channel, sql: &str) -> sqlx::AssertSqlSafe<String> {
+    sqlx::AssertSqlSafe(
+        sql.replace("{table}", channel.table())
+            .replace("{target}", channel.target())
+            .replace("{pending}", channel.pending()),
+    )
+}
+
+/// What one attempt came to.
+enum Attempt {
+    Delivered,
+    /// Failed, and worth another attempt (no answer, a passing error).
+    Retry(String),
+    /// Failed for good (a permanent SMTP error, a webhook secret removed): no more attempts.
+    GiveUp(String),
+}
+
+impl Notifier {
+    /// Attempts after the first.
+    fn retries(&self, channel: Channel) -> u32 {
+        match channel {
+            Channel::Webhook => self.webhooks.retries,
+            Channel::Email => self.mailer.as_ref().map_or(0, |m| m.retries),
+        }
+    }
+
+    /// The first wait before a retry, in milliseconds.
+    fn backoff_ms(&self, channel: Channel) -> u64 {
+        match channel {
+            Channel::Webhook => self.webhooks.backoff_ms,
+            Channel::Email => self.mailer.as_ref().map_or(0, |m| m.backoff_ms),
+        }
+    }
+
+    /// The lease a delivery's holder takes until `at` (Unix milliseconds): past the attempt
+    /// then due and its timeout, with [`LEASE_MARGIN_MS`] to spare.
+    fn lease_until(&self, channel: Channel, at: i64) -> i64 {
+        let timeout = match channel {
+            Channel::Webhook => Duration::from_secs(self.webhooks.timeout_seconds.max(1)),
+            Channel::Email => SMTP_TIMEOUT,
+        };
+        at.saturating_add(millis(timeout))
+            .saturating_add(LEASE_MARGIN_MS)
+    }
+}
+
+/// Queues a delivery on `channel` to `target` (a URL, an address), held by this process;
+/// returns its id.
+pub async fn enqueue(
     state: &AppState,
+    channel: Channel,
     user_id: &str,
     run_id: &str,
     event: &str,
-    url: &str,
+    target: &str,
     body: &str,
 ) -> Result<String, sqlx::Error> {
-    let id = new_id("d");
+    let id = new_id(match channel {
+        Channel::Webhook => "d",
+        Channel::Email => "e",
+    });
     let at = now_ms();
-    sqlx::query(
-        "INSERT INTO webhook_deliveries (id, user_id, run_id, event, url, body, attempts, \
+    sqlx::query(on(
+        channel,
+        "INSERT INTO {table} (id, user_id, run_id, event, {target}, body, attempts, \
          next_at_ms, holder, held_until_ms, last_error, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, NULL, $10)",
-    )
+    ))
     .bind(id.clone())
     .bind(user_id.to_owned())
     .bind(run_id.to_owned())
     .bind(event.to_owned())
-    .bind(url.to_owned())
+    .bind(target.to_owned())
     .bind(body.to_owned())
     .bind(at)
     .bind(state.notifier.process.clone())
-    .bind(state.notifier.lease_until(at))
+    .bind(state.notifier.lease_until(channel, at))
     .bind(now())
     .execute(&state.db)
     .await?;
@@ -647,19 +758,21 @@ pub async fn enqueue_webhook(
 
 /// Makes the attempts of a queued delivery this process holds, until it is delivered, out of
 /// retries, or taken by another process; waits for each attempt's time.
-pub async fn deliver_queued(state: &AppState, id: &str) {
-    match deliver_attempts(state, id).await {
+pub async fn deliver_queued(state: &AppState, channel: Channel, id: &str) {
+    let name = channel.name();
+    match deliver_attempts(state, channel, id).await {
         Ok(Some(Ok(attempts))) => {
-            tracing::info!(delivery = %id, attempts, "webhook delivered");
-            state.metrics.notification("webhook", "delivered");
+            tracing::info!(delivery = %id, attempts, "{name} delivered");
+            state.metrics.notification(name, "delivered");
         }
         Ok(Some(Err(e))) => {
-            tracing::warn!(delivery = %id, "webhook not delivered: {e}");
-            state.metrics.notification("webhook", "failed");
+            tracing::warn!(delivery = %id, "{name} not delivered: {e}");
+            state.metrics.notification(name, "failed");
         }
-        // Another process holds it now (or it is gone): theirs to finish.
+        // Another process holds it now (or it is gone, or this daemon is stopping): theirs to
+        // finish.
         Ok(None) => {}
-        Err(e) => tracing::warn!(delivery = %id, "webhook delivery interrupted: {e}"),
+        Err(e) => tracing::warn!(delivery = %id, "{name} delivery interrupted: {e}"),
     }
 }
 
@@ -667,15 +780,18 @@ pub async fn deliver_queued(state: &AppState, id: &str) {
 /// held by this process.
 async fn deliver_attempts(
     state: &AppState,
+    channel: Channel,
     id: &str,
 ) -> Result<Option<Result<u32, String>>, sqlx::Error> {
     let notifier = &state.notifier;
     let process = notifier.process.clone();
+    let retries = notifier.retries(channel);
     loop {
-        let Some(row) = sqlx::query(
-            "SELECT user_id, event, url, body, attempts, next_at_ms, last_error \
-             FROM webhook_deliveries WHERE id = $1 AND holder = $2",
-        )
+        let Some(row) = sqlx::query(on(
+            channel,
+            "SELECT user_id, {target} AS target, event, body, attempts, next_at_ms, last_error \
+             FROM {table} WHERE id = $1 AND holder = $2 AND {pending}",
+        ))
         .bind(id.to_owned())
         .bind(process.clone())
         .fetch_optional(&state.db)
@@ -685,11 +801,13 @@ async fn deliver_attempts(
         };
         let attempts = u32::try_from(row.try_get::<i64, _>("attempts")?).unwrap_or(u32::MAX);
         let next_at: i64 = row.try_get("next_at_ms")?;
-        if attempts > notifier.webhooks.retries {
+        if attempts > retries {
             // Left by a process that stopped after its last attempt.
-            let last: Option<String> = row.try_get("last_error")?;
-            forget_delivery(state, id).await?;
-            return Ok(Some(Err(last.unwrap_or_default())));
+            let last = row
+                .try_get::<Option<String>, _>("last_error")?
+                .unwrap_or_default();
+            finish(state, channel, id, attempts, Some(&last)).await?;
+            return Ok(Some(Err(last)));
         }
         let wait = next_at.saturating_sub(now_ms());
         if wait > 0 {
@@ -702,19 +820,12 @@ async fn deliver_attempts(
         {
             return Ok(None);
         }
-        let user_id: String = row.try_get("user_id")?;
-        // Signed with the user's secret as it is now; a webhook the user removed is not sent.
-        let Some(secret) = load(state, &user_id).await?.secret else {
-            forget_delivery(state, id).await?;
-            return Ok(Some(
-                Err("the user removed their webhook secret".to_owned()),
-            ));
-        };
         // The lease covers this attempt.
-        let renewed = sqlx::query(
-            "UPDATE webhook_deliveries SET held_until_ms = $1 WHERE id = $2 AND holder = $3",
-        )
-        .bind(notifier.lease_until(now_ms()))
+        let renewed = sqlx::query(on(
+            channel,
+            "UPDATE {table} SET held_until_ms = $1 WHERE id = $2 AND holder = $3 AND {pending}",
+        ))
+        .bind(notifier.lease_until(channel, now_ms()))
         .bind(id.to_owned())
         .bind(process.clone())
         .execute(&state.db)
@@ -722,51 +833,133 @@ async fn deliver_attempts(
         if renewed.rows_affected() == 0 {
             return Ok(None);
         }
-        let url: String = row.try_get("url")?;
+        let attempt = attempts + 1;
+        let user_id: String = row.try_get("user_id")?;
+        let target: String = row.try_get("target")?;
         let event: String = row.try_get("event")?;
         let body: String = row.try_get("body")?;
-        let attempt = attempts + 1;
-        match post_webhook(&notifier.http, &url, &secret, &event, id, attempt, &body).await {
-            Ok(()) => {
-                forget_delivery(state, id).await?;
+        let outcome = match channel {
+            Channel::Webhook => {
+                attempt_webhook(state, &user_id, &target, &event, id, attempt, &body).await?
+            }
+            Channel::Email => attempt_email(notifier, &target, id, &body).await,
+        };
+        let error = match outcome {
+            Attempt::Delivered => {
+                finish(state, channel, id, attempt, None).await?;
                 return Ok(Some(Ok(attempt)));
             }
-            Err(e) => {
-                tracing::debug!(%url, attempt, "webhook attempt failed: {e}");
-                if attempt > notifier.webhooks.retries {
-                    forget_delivery(state, id).await?;
-                    return Ok(Some(Err(format!(
-                        "{attempt} attempt(s) failed; the last: {e}"
-                    ))));
-                }
-                let next =
-                    now_ms().saturating_add(millis(backoff(notifier.webhooks.backoff_ms, attempt)));
-                let recorded = sqlx::query(
-                    "UPDATE webhook_deliveries SET attempts = $1, next_at_ms = $2, \
-                     held_until_ms = $3, last_error = $4 WHERE id = $5 AND holder = $6",
-                )
-                .bind(i64::from(attempt))
-                .bind(next)
-                .bind(notifier.lease_until(next))
-                .bind(e)
-                .bind(id.to_owned())
-                .bind(process.clone())
-                .execute(&state.db)
-                .await?;
-                if recorded.rows_affected() == 0 {
-                    return Ok(None);
-                }
+            Attempt::GiveUp(e) => {
+                finish(state, channel, id, attempt, Some(&e)).await?;
+                return Ok(Some(Err(e)));
             }
+            Attempt::Retry(e) => e,
+        };
+        tracing::debug!(delivery = %id, attempt, "{} attempt failed: {error}", channel.name());
+        if attempt > retries {
+            let why = format!("{attempt} attempt(s) failed; the last: {error}");
+            finish(state, channel, id, attempt, Some(&why)).await?;
+            return Ok(Some(Err(why)));
+        }
+        let next = now_ms().saturating_add(millis(backoff(notifier.backoff_ms(channel), attempt)));
+        let recorded = sqlx::query(on(
+            channel,
+            "UPDATE {table} SET attempts = $1, next_at_ms = $2, held_until_ms = $3, \
+             last_error = $4 WHERE id = $5 AND holder = $6 AND {pending}",
+        ))
+        .bind(i64::from(attempt))
+        .bind(next)
+        .bind(notifier.lease_until(channel, next))
+        .bind(error)
+        .bind(id.to_owned())
+        .bind(process.clone())
+        .execute(&state.db)
+        .await?;
+        if recorded.rows_affected() == 0 {
+            return Ok(None);
         }
     }
 }
 
-async fn forget_delivery(state: &AppState, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM webhook_deliveries WHERE id = $1")
-        .bind(id.to_owned())
-        .execute(&state.db)
-        .await?;
+/// Ends a delivery after `attempts`: delivered (`error` None) or given up. A webhook's row is
+/// removed; an email's is kept, marked `sent` or `failed`, with no holder.
+async fn finish(
+    state: &AppState,
+    channel: Channel,
+    id: &str,
+    attempts: u32,
+    error: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    match channel {
+        Channel::Webhook => {
+            sqlx::query("DELETE FROM webhook_deliveries WHERE id = $1")
+                .bind(id.to_owned())
+                .execute(&state.db)
+                .await?;
+        }
+        Channel::Email => {
+            sqlx::query(
+                "UPDATE email_deliveries SET status = $1, attempts = $2, holder = NULL, \
+                 held_until_ms = 0, last_error = COALESCE($3, last_error), finished_at = $4 \
+                 WHERE id = $5",
+            )
+            .bind(if error.is_none() { "sent" } else { "failed" })
+            .bind(i64::from(attempts))
+            .bind(error.map(str::to_owned))
+            .bind(now())
+            .bind(id.to_owned())
+            .execute(&state.db)
+            .await?;
+        }
+    }
     Ok(())
+}
+
+/// One webhook attempt, signed with the user's secret as it is now (a webhook whose user
+/// removed their secret is not sent).
+async fn attempt_webhook(
+    state: &AppState,
+    user_id: &str,
+    url: &str,
+    event: &str,
+    id: &str,
+    attempt: u32,
+    body: &str,
+) -> Result<Attempt, sqlx::Error> {
+    let Some(secret) = load(state, user_id).await?.secret else {
+        return Ok(Attempt::GiveUp(
+            "the user removed their webhook secret".to_owned(),
+        ));
+    };
+    let client = &state.notifier.http;
+    Ok(
+        match post_webhook(client, url, &secret, event, id, attempt, body).await {
+            Ok(()) => Attempt::Delivered,
+            Err(e) => Attempt::Retry(e),
+        },
+    )
+}
+
+/// One email attempt: the message written from the run's payload, with the delivery's id as
+/// its `Message-ID` (the same at every attempt); an SMTP server's permanent refusal (5xx) is
+/// not retried.
+async fn attempt_email(notifier: &Notifier, address: &str, id: &str, body: &str) -> Attempt {
+    let Some(mailer) = &notifier.mailer else {
+        return Attempt::GiveUp("no [smtp] server is configured".to_owned());
+    };
+    let payload: Value = match serde_json::from_str(body) {
+        Ok(payload) => payload,
+        Err(e) => return Attempt::GiveUp(format!("the queued email is unreadable: {e}")),
+    };
+    let message = match email(&mailer.from, address, id, &payload) {
+        Ok(message) => message,
+        Err(e) => return Attempt::GiveUp(e),
+    };
+    match mailer.transport.send(message).await {
+        Ok(_) => Attempt::Delivered,
+        Err(e) if e.is_permanent() => Attempt::GiveUp(crate::error::chain(&e)),
+        Err(e) => Attempt::Retry(crate::error::chain(&e)),
+    }
 }
 
 /// One attempt: posts `body` to `url`, signed; `Err` for no answer or a status other than 2xx.
@@ -801,14 +994,18 @@ async fn post_webhook(
     }
 }
 
-/// Takes over the queued deliveries no live process holds (left by a stopped daemon, or by a
-/// replica whose lease ran out) and makes them, each on a task of its own; returns how many.
-pub async fn take_over_webhooks(state: &AppState) -> Result<usize, sqlx::Error> {
+/// Takes over the queued deliveries on `channel` that no live process holds (left by a stopped
+/// daemon, or by a replica whose lease ran out) and makes them, each on a task of its own;
+/// returns how many. Each is claimed by one conditional `UPDATE`, so of two daemons sweeping
+/// at once only one gets it.
+pub async fn take_over(state: &AppState, channel: Channel) -> Result<usize, sqlx::Error> {
     let at = now_ms();
-    let rows = sqlx::query(
-        "SELECT id, next_at_ms FROM webhook_deliveries \
-         WHERE holder IS NULL OR held_until_ms < $1 ORDER BY next_at_ms LIMIT 1000",
-    )
+    let rows = sqlx::query(on(
+        channel,
+        "SELECT id, next_at_ms FROM {table} \
+         WHERE (holder IS NULL OR held_until_ms < $1) AND {pending} \
+         ORDER BY next_at_ms LIMIT 1000",
+    ))
     .bind(at)
     .fetch_all(&state.db)
     .await?;
@@ -816,12 +1013,13 @@ pub async fn take_over_webhooks(state: &AppState) -> Result<usize, sqlx::Error> 
     for row in rows {
         let id: String = row.try_get("id")?;
         let next_at: i64 = row.try_get("next_at_ms")?;
-        let claimed = sqlx::query(
-            "UPDATE webhook_deliveries SET holder = $1, held_until_ms = $2 \
-             WHERE id = $3 AND (holder IS NULL OR held_until_ms < $4)",
-        )
+        let claimed = sqlx::query(on(
+            channel,
+            "UPDATE {table} SET holder = $1, held_until_ms = $2 \
+             WHERE id = $3 AND (holder IS NULL OR held_until_ms < $4) AND {pending}",
+        ))
         .bind(state.notifier.process.clone())
-        .bind(state.notifier.lease_until(next_at.max(at)))
+        .bind(state.notifier.lease_until(channel, next_at.max(at)))
         .bind(id.clone())
         .bind(at)
         .execute(&state.db)
@@ -829,20 +1027,31 @@ pub async fn take_over_webhooks(state: &AppState) -> Result<usize, sqlx::Error> 
         if claimed.rows_affected() == 1 {
             taken += 1;
             let state = state.clone();
-            tokio::spawn(async move { deliver_queued(&state, &id).await });
+            tokio::spawn(async move { deliver_queued(&state, channel, &id).await });
         }
     }
     Ok(taken)
 }
 
+/// The channels this daemon delivers: emails only with an `[smtp]` server (a daemon without
+/// one leaves queued emails to one that has it).
+fn channels(notifier: &Notifier) -> impl Iterator<Item = Channel> + '_ {
+    Channel::ALL
+        .into_iter()
+        .filter(|c| *c != Channel::Email || notifier.mailer.is_some())
+}
+
 /// Resumes queued deliveries at startup, then every [`SWEEP_INTERVAL`] takes over those whose
 /// holder stopped; runs until the daemon shuts down.
-pub async fn resume_webhooks(state: AppState) {
+pub async fn resume_deliveries(state: AppState) {
     loop {
-        match take_over_webhooks(&state).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!("{n} queued webhook delivery(ies) resumed"),
-            Err(e) => tracing::warn!("cannot read the queued webhooks: {e}"),
+        for channel in channels(&state.notifier) {
+            let name = channel.name();
+            match take_over(&state, channel).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!("{n} queued {name} delivery(ies) resumed"),
+                Err(e) => tracing::warn!("cannot read the queued {name} deliveries: {e}"),
+            }
         }
         tokio::time::sleep(SWEEP_INTERVAL).await;
         if state
@@ -857,24 +1066,31 @@ pub async fn resume_webhooks(state: AppState) {
 
 /// Gives back this process's leases (at a graceful shutdown), so that the next daemon to start
 /// resumes those deliveries at once.
-pub async fn release_webhooks(state: &AppState) {
-    let result = sqlx::query(
-        "UPDATE webhook_deliveries SET holder = NULL, held_until_ms = 0 WHERE holder = $1",
-    )
-    .bind(state.notifier.process.clone())
-    .execute(&state.db)
-    .await;
-    match result {
-        Ok(done) if done.rows_affected() > 0 => tracing::info!(
-            "{} webhook delivery(ies) left queued for the next start",
-            done.rows_affected()
-        ),
-        Ok(_) => {}
-        Err(e) => tracing::warn!("cannot release the queued webhooks: {e}"),
+pub async fn release_deliveries(state: &AppState) {
+    for channel in Channel::ALL {
+        let name = channel.name();
+        let result = sqlx::query(on(
+            channel,
+            "UPDATE {table} SET holder = NULL, held_until_ms = 0 \
+             WHERE holder = $1 AND {pending}",
+        ))
+        .bind(state.notifier.process.clone())
+        .execute(&state.db)
+        .await;
+        match result {
+            Ok(done) if done.rows_affected() > 0 => tracing::info!(
+                "{} {name} delivery(ies) left queued for the next start",
+                done.rows_affected()
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("cannot release the queued {name} deliveries: {e}"),
+        }
     }
 }
 
-fn email(from: &Mailbox, to: &str, payload: &Value) -> Result<Message, String> {
+/// The email of a run's end, written from its payload; `id` (the delivery's) makes its
+/// `Message-ID`, the same at every attempt, so a mail system can tell a repeat.
+fn email(from: &Mailbox, to: &str, id: &str, payload: &Value) -> Result<Message, String> {
     let to: Mailbox = to
         .parse()
         .map_err(|e| format!("invalid email address `{to}`: {e}"))?;
@@ -907,30 +1123,13 @@ fn email(from: &Mailbox, to: &str, payload: &Value) -> Result<Message, String> {
         text("id")
     ));
     Message::builder()
+        .message_id(Some(format!("<{id}@mcsim>")))
         .from(from.clone())
         .to(to)
         .subject(subject)
         .header(ContentType::TEXT_PLAIN)
         .body(body)
         .map_err(|e| format!("cannot build the email: {e}"))
-}
-
-async fn send_email(
-    mailer: &AsyncSmtpTransport<Tokio1Executor>,
-    message: Message,
-    backoff_ms: u64,
-) -> Result<(), String> {
-    let mut last = String::new();
-    for attempt in 0..EMAIL_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(backoff(backoff_ms, attempt)).await;
-        }
-        match mailer.send(message.clone()).await {
-            Ok(_) => return Ok(()),
-            Err(e) => last = crate::error::chain(&e),
-        }
-    }
-    Err(last)
 }
 
 #[cfg(test)]

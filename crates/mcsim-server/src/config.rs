@@ -338,6 +338,8 @@ host = "smtp.example.com"
 port = 2525
 tls = "none"
 from = "mcsim <mcsim@example.com>"
+retries = 4
+backoff_ms = 250
 
 [webhooks]
 retries = 2
@@ -368,6 +370,7 @@ backoff_ms = 10
             (smtp.host.as_str(), smtp.port, smtp.tls),
             ("smtp.example.com", Some(2525), SmtpTls::None)
         );
+        assert_eq!((smtp.retries, smtp.backoff_ms), (4, 250));
         assert_eq!(
             (
                 o.webhooks.retries,
@@ -406,6 +409,13 @@ backoff_ms = 10
         assert_eq!(o.workers, 1);
         assert_eq!(o.log_format, LogFormat::Text);
         assert!(o.smtp.is_none());
+    }
+
+    #[test]
+    fn emails_are_retried_by_default() {
+        let file = ServeConfig::parse("[smtp]\nhost = \"h\"\nfrom = \"m@example.com\"\n").unwrap();
+        let smtp = file.smtp.unwrap();
+        assert_eq!((smtp.retries, smtp.backoff_ms), (10, 1000));
     }
 
     #[test]

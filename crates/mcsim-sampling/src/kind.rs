@@ -11,7 +11,7 @@ use std::f64::consts::PI;
 use crate::distribution::{Distribution, invalid};
 use crate::error::SamplingError;
 use crate::inverse::{QuantileTable, Shape, beta_table, gamma_table, student_knot};
-use crate::lanes::{normal_fill, normal_z};
+use crate::lanes::{normal_fill, normal_fill_eager, normal_z};
 use crate::special::{
     beta_pq, gamma_pq, inv_beta, inv_gamma, ln_beta, ln_gamma, normal_cdf, normal_quantile,
 };
@@ -1020,7 +1020,7 @@ impl Kind {
         match *self {
             Kind::Constant(c) => buf.fill(c),
             // Vectorised AS241 (bit-identical to `normal_z` per lane).
-            Kind::Normal { mean, sd } => normal_fill(buf, map, |z| mean + sd * z),
+            Kind::Normal { mean, sd } => normal_fill_eager(buf, map, |z| mean + sd * z),
             Kind::Lognormal { mu, sigma } => normal_fill(buf, map, |z| (mu + sigma * z).exp()),
             Kind::Triangular {
                 a,

@@ -4,7 +4,7 @@
 
 use crate::model::{Area, CellId, Model, SheetId};
 use mcsim_formula::{Expr, ExprKind};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// The static dependency graph of a model.
 #[derive(Debug, Clone, Default)]
@@ -30,10 +30,12 @@ fn collect(
 ) {
     // A reference given straight to ROW/COLUMN/ROWS/COLUMNS is not read (`ROW(E3)` in E3 is no
     // circular reference in Excel).
+    // One walk: parents come before their arguments, so such a call marks its arguments before
+    // they are visited.
     let mut shape_only: Vec<*const Expr> = Vec::new();
-    e.walk(&mut |n| {
-        if let ExprKind::Call { name, args } = &n.kind
-            && matches!(name.as_str(), "ROW" | "COLUMN" | "ROWS" | "COLUMNS")
+    e.walk(&mut |n| match &n.kind {
+        ExprKind::Call { name, args }
+            if matches!(name.as_str(), "ROW" | "COLUMN" | "ROWS" | "COLUMNS") =>
         {
             shape_only.extend(
                 args.iter()
@@ -41,8 +43,6 @@ fn collect(
                     .map(|a| a as *const Expr),
             );
         }
-    });
-    e.walk(&mut |n| match &n.kind {
         ExprKind::Ref(_) if shape_only.contains(&(n as *const Expr)) => {}
         ExprKind::Ref(r) => {
             let s = match &r.sheet {
@@ -120,7 +120,7 @@ impl Graph {
         // Nodes: every cell, then one node per distinct area of more than one cell (its edges go
         // to the formula cells inside it), so a range read by many formulas is scanned once.
         let ncells = model.cells.len();
-        let mut area_nodes: HashMap<Area, usize> = HashMap::new();
+        let mut area_nodes: HashMap<Area, usize> = HashMap::default();
         let mut area_list: Vec<Area> = Vec::new();
         let mut edges: Vec<Vec<u32>> = vec![Vec::new(); ncells];
         for (fi, f) in model.formulas.iter().enumerate() {
@@ -363,12 +363,10 @@ impl Graph {
     pub fn volatile_cells(&self, model: &Model) -> Vec<bool> {
         let mut seeds = vec![false; model.cells.len()];
         for f in &model.formulas {
-            if let Ok(e) = &f.expr
-                && e.functions()
-                    .iter()
-                    .any(|n| crate::functions::is_volatile(n))
-            {
-                seeds[f.cell as usize] = true;
+            if let Ok(e) = &f.expr {
+                let mut volatile = false;
+                e.each_call(&mut |n| volatile = volatile || crate::functions::is_volatile(n));
+                seeds[f.cell as usize] = volatile;
             }
         }
         // Static reads only here: OFFSET/INDIRECT alone do not make a cell volatile in value.

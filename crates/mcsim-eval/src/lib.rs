@@ -30,6 +30,8 @@ pub use mcsim_functions::{calendar, cell_value, functions, model, risk_names, si
 #[cfg(test)]
 mod build_tests;
 #[cfg(test)]
+mod prep_tests;
+#[cfg(test)]
 mod risk_tests;
 
 pub use eval::{Arg, Ctx, Evaluator};

@@ -321,7 +321,8 @@ impl Model {
         };
         for (si, s) in wb.sheets.iter().enumerate() {
             let sheet_id = si as u32;
-            let mut pos: HashMap<(u32, u32), CellId> = HashMap::with_capacity(s.cells.len());
+            let mut pos: rustc_hash::FxHashMap<(u32, u32), CellId> =
+                rustc_hash::FxHashMap::with_capacity_and_hasher(s.cells.len(), Default::default());
             // Anchors of shared formulas that hold structured references, unresolved: each cell
             // of the block resolves them at its own position (`[#This Row]`).
             let mut unresolved: HashMap<CellId, Expr> = HashMap::new();

@@ -128,9 +128,16 @@ impl Sheet {
         let Some(column) = self.columns.get(col as usize) else {
             return &[];
         };
+        if r1 == r2 {
+            // A single cell (most references): one search (a column holds a row once).
+            return match column.binary_search_by_key(&r1, |e| e.0) {
+                Ok(i) => &column[i..=i],
+                Err(_) => &[],
+            };
+        }
         let start = column.partition_point(|e| e.0 < r1);
-        let end = column.partition_point(|e| e.0 <= r2);
-        &column[start..end]
+        let rest = &column[start..];
+        &rest[..rest.partition_point(|e| e.0 <= r2)]
     }
 
     /// Whether the row is shown, hidden by hand or hidden by a filter.

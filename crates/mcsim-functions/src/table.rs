@@ -163,7 +163,7 @@ pub(crate) fn add_cells(
     m: &mut Model,
     wb: &mcsim_workbook::Workbook,
     sheet_index: usize,
-    pos: &mut std::collections::HashMap<(u32, u32), CellId>,
+    pos: &mut rustc_hash::FxHashMap<(u32, u32), CellId>,
 ) {
     let sheet = sheet_index as SheetId;
     let mut add = |m: &mut Model, r: u32, c: u32| {

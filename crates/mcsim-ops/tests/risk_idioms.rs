@@ -757,3 +757,78 @@ fn an_invalid_distribution_is_an_error_only_where_an_output_reads_it() {
     let e = refused(p);
     assert!(e.contains("Sheet1!A2") && e.contains("RiskTriang"), "{e}");
 }
+
+/// A distribution whose parameters read an uncertain cell, or hold another distribution, is
+/// sampled per iteration from its changing parameters (`cell (uniform)`); one reading a constant
+/// cell keeps its fixed distribution. A workbook whose distributions read no cell at all
+/// (preparation then skips the stochastic cells) still finds the nested ones.
+#[test]
+fn distributions_with_uncertain_parameters_are_dynamic() {
+    let sources = |r: &RunReport| -> Vec<(String, &'static str)> {
+        r.inputs
+            .iter()
+            .map(|i| (i.cell.clone(), i.source))
+            .collect()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let p = book(
+        dir.path(),
+        &[
+            ("A1", "=RiskNormal(10,1)"),
+            ("A2", "=RiskNormal(A1,1)"),
+            ("A3", "5"),
+            ("A4", "=RiskNormal(A3,1)"),
+            ("A5", "=RiskNormal(RiskUniform(0,1),1)"),
+            ("A6", "=A1*2"),
+            ("A7", "=RiskNormal(A6,1)"),
+            ("B1", "=RiskOutput(\"out\")+A2+A4+A5+A7"),
+        ],
+        &[],
+    );
+    let r = simulate(&p, 2000);
+    let s = sources(&r);
+    let find = |cell: &str| {
+        s.iter()
+            .find(|(c, _)| c.ends_with(cell))
+            .unwrap_or_else(|| panic!("no input {cell}: {s:?}"))
+            .1
+    };
+    assert_eq!(find("!A1"), "cell");
+    assert_eq!(find("!A2"), "cell (uniform)");
+    assert_eq!(find("!A4"), "cell");
+    assert_eq!(find("!A7"), "cell (uniform)");
+    // A5 holds two calls: the outer one is dynamic.
+    assert!(
+        s.iter()
+            .any(|(c, src)| c.contains("!A5") && *src == "cell (uniform)")
+    );
+    // out = A2 + A4 + A5 + A7: means 10 + 5 + 0.5 + 20.
+    assert_mean(
+        &r,
+        "out",
+        35.5,
+        (1.0f64 + 2.0 + 1.0 + 1.0 + 1.0 / 12.0 + 1.0 + 4.0).sqrt(),
+    );
+
+    let p = book(
+        dir.path(),
+        &[
+            ("A1", "=RiskNormal(10,1)"),
+            ("A2", "=RiskNormal(RiskUniform(0,1),1)"),
+            ("B1", "=RiskOutput(\"out\")+A1+A2"),
+        ],
+        &[],
+    );
+    let r = simulate(&p, 2000);
+    let s = sources(&r);
+    assert!(
+        s.iter()
+            .any(|(c, src)| c.ends_with("!A1") && *src == "cell")
+    );
+    assert!(
+        s.iter()
+            .any(|(c, src)| c.contains("!A2") && *src == "cell (uniform)"),
+        "{s:?}"
+    );
+    assert_mean(&r, "out", 10.5, (1.0f64 + 1.0 + 1.0 / 12.0).sqrt());
+}

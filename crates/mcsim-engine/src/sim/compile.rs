@@ -411,39 +411,46 @@ impl Compiler<'_, '_> {
         })
     }
 
-    /// Does the expression depend on the stochastic part?
+    /// Does the expression depend on the stochastic part? Stops at the first node that does
+    /// (`expr` asks again at every level of a stochastic tree, so a full walk each time would
+    /// cost the tree's size times its depth).
     fn depends(&self, e: &Expr) -> bool {
-        let model = self.model;
-        let sheet = model.cells[self.cur as usize].sheet;
-        let mut hit = false;
-        e.walk(&mut |n| match &n.kind {
-            ExprKind::Ref(r) => {
-                let s = match &r.sheet {
-                    None => Some(sheet),
-                    Some(name) => model.sheet_id(name),
-                };
-                if let Some(s) = s
-                    && self.area_is_stochastic(&Area {
-                        sheet: s,
-                        bounds: r.bounds(),
+        fn go(c: &Compiler<'_, '_>, sheet: crate::model::SheetId, e: &Expr) -> bool {
+            match &e.kind {
+                ExprKind::Ref(r) => {
+                    let s = match &r.sheet {
+                        None => Some(sheet),
+                        Some(name) => c.model.sheet_id(name),
+                    };
+                    s.is_some_and(|s| {
+                        c.area_is_stochastic(&Area {
+                            sheet: s,
+                            bounds: r.bounds(),
+                        })
                     })
-                {
-                    hit = true;
                 }
+                ExprKind::Name { .. } => true, // resolved below, conservatively
+                ExprKind::Call { name, args } => {
+                    is_random(name)
+                        || is_distribution(name)
+                        // A LAMBDA called through a name: what its body reads is not walked
+                        // here, so conservatively (the compiler declines it, the interpreter runs).
+                        || !crate::functions::is_supported(name)
+                        // Their targets are known only when evaluated.
+                        || matches!(name.as_str(), "OFFSET" | "INDIRECT")
+                        || args.iter().any(|a| go(c, sheet, a))
+                }
+                // A LAMBDA called where it is written, conservatively (as above).
+                ExprKind::Invoke { .. } => true,
+                ExprKind::Array(rows) => rows.iter().flatten().any(|a| go(c, sheet, a)),
+                ExprKind::Unary { expr, .. }
+                | ExprKind::Postfix { expr, .. }
+                | ExprKind::Paren(expr) => go(c, sheet, expr),
+                ExprKind::Binary { lhs, rhs, .. } => go(c, sheet, lhs) || go(c, sheet, rhs),
+                _ => false,
             }
-            ExprKind::Name { .. } => hit = true, // resolved below, conservatively
-            ExprKind::Call { name, .. } if is_random(name) || is_distribution(name) => hit = true,
-            // A LAMBDA called where it is written or through a name: what its body reads is not
-            // walked here, so conservatively (the compiler declines it, the interpreter runs).
-            ExprKind::Invoke { .. } => hit = true,
-            ExprKind::Call { name, .. } if !crate::functions::is_supported(name) => hit = true,
-            // Their targets are known only when evaluated.
-            ExprKind::Call { name, .. } if matches!(name.as_str(), "OFFSET" | "INDIRECT") => {
-                hit = true
-            }
-            _ => {}
-        });
-        hit
+        }
+        go(self, self.model.cells[self.cur as usize].sheet, e)
     }
 
     fn fold(&mut self, e: &Expr) -> Operand {

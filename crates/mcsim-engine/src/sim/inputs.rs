@@ -197,13 +197,19 @@ fn stat_target(model: &Model, cell: &crate::model::CellData, e: &Expr) -> Option
 /// Formulas on @RISK's bookkeeping sheets are skipped.
 pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
     let mut d = Detected::default();
+    // Once per sheet, not per formula (the test upper-cases the name).
+    let bookkeeping: Vec<bool> = model
+        .sheets
+        .iter()
+        .map(|s| is_bookkeeping_sheet(&s.name))
+        .collect();
     for f in &model.formulas {
         let Ok(expr) = &f.expr else { continue };
         let cell = &model.cells[f.cell as usize];
-        if model
-            .sheets
+        if bookkeeping
             .get(cell.sheet as usize)
-            .is_some_and(|s| is_bookkeeping_sheet(&s.name))
+            .copied()
+            .unwrap_or(false)
         {
             continue;
         }
@@ -213,34 +219,23 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
         }
         let (core, out) = strip_output(expr);
         let (core, vose_name) = super::dists::strip_vose_input(core);
-        match out {
-            Some(args) => d.outputs.push(output_mark(ev, f.cell, args)),
-            None => {
-                let mut found: Option<&[Expr]> = None;
-                expr.walk(&mut |n| {
-                    if let ExprKind::Call { name, args } = &n.kind
-                        && is_output_marker(name)
-                        && found.is_none()
-                    {
-                        found = Some(args);
-                    }
-                });
-                if let Some(args) = found {
-                    d.outputs.push(output_mark(ev, f.cell, args));
-                }
-            }
-        }
+        // The output marker: the one `strip_output` found, else the first one anywhere in the
+        // formula (found by the walk below, which looks at every call for it).
+        let mut found: Option<&[Expr]> = out;
         // Calls: distributions (not inside property functions), RAND sites, statistics.
         let mut calls: Vec<&Expr> = Vec::new();
         let mut rand_sites: Vec<u32> = Vec::new();
         let mut skip_until: u32 = 0;
         expr.walk(&mut |n| {
-            if n.span.start < skip_until {
-                return;
-            }
             let ExprKind::Call { name, args } = &n.kind else {
                 return;
             };
+            if found.is_none() && is_output_marker(name) {
+                found = Some(args);
+            }
+            if n.span.start < skip_until {
+                return;
+            }
             if let Some((_, rest)) = split_vendor(name)
                 && PROPERTY.contains(&rest)
             {
@@ -268,6 +263,9 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
                 d.simtables.push((f.cell, values));
             }
         });
+        if let Some(args) = found {
+            d.outputs.push(output_mark(ev, f.cell, args));
+        }
         if !rand_sites.is_empty() {
             d.rand_cells.push(f.cell);
             d.rand_sites
@@ -501,4 +499,77 @@ pub fn auto_name_parts(
     let row_label = (0..c.col).rev().find_map(|col| label_at(c.row, col));
     let col_label = (0..c.row).rev().find_map(|r| label_at(r, c.col));
     (row_label, col_label)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::graph::Graph;
+    use crate::quick::workbook;
+
+    fn detected(cells: &[(&str, &str)]) -> (Model, Detected) {
+        let model = Model::from_workbook(&workbook(cells));
+        let graph = Graph::build(&model);
+        let d = {
+            let mut ev = Evaluator::new(&model);
+            crate::sim::recalculate(&mut ev, &graph, &[]);
+            detect(&model, &mut ev)
+        };
+        (model, d)
+    }
+
+    /// One walk per formula finds the output marker wherever it stands (the first one), the
+    /// distribution calls outside property functions, RAND sites and statistics; formulas on
+    /// @RISK's bookkeeping sheets are skipped.
+    #[test]
+    fn detect_finds_markers_calls_and_sites() {
+        let (m, d) = detected(&[
+            ("A1", "=RiskOutput(\"Total\")+RiskNormal(10,1)"),
+            (
+                "A2",
+                "=1+(RiskOutput(\"In parens\")*0+RiskUniform(0,1,RiskName(\"U\")))",
+            ),
+            ("A3", "=RAND()+RiskTriang(1,2,3)+RAND()"),
+            (
+                "A4",
+                "=RiskMean(A1)+RiskOutput(\"second\")*0+RiskOutput(\"third\")*0",
+            ),
+            ("A5", "=RiskPert(1,2,3,RiskStatic(RiskNormal(0,1)))"),
+            (
+                "RiskSerializationData!A1",
+                "=RiskOutput(\"hidden\")+RiskNormal(0,1)",
+            ),
+        ]);
+        let at = |r| m.find(0, r, 0).unwrap();
+        let outs: Vec<(CellId, Option<String>)> =
+            d.outputs.iter().map(|o| (o.cell, o.name.clone())).collect();
+        assert_eq!(
+            outs,
+            vec![
+                (at(0), Some("Total".into())),
+                (at(1), Some("In parens".into())),
+                (at(3), Some("second".into())),
+            ]
+        );
+        let calls: Vec<(CellId, &str, Option<&str>)> = d
+            .inputs
+            .iter()
+            .map(|c| (c.cell, c.dist.as_str(), c.name.as_deref()))
+            .collect();
+        assert_eq!(
+            calls,
+            vec![
+                (at(0), "NORMAL", None),
+                (at(1), "UNIFORM", Some("U")),
+                (at(2), "TRIANG", None),
+                (at(4), "PERT", None),
+            ]
+        );
+        assert!(d.inputs[0].whole_cell && !d.inputs[1].whole_cell);
+        assert_eq!(d.rand_cells, vec![at(2)]);
+        assert_eq!(d.rand_sites.len(), 2);
+        assert_eq!(d.statistics.len(), 1);
+        assert_eq!(d.statistics[0].target, Some(at(0)));
+    }
 }

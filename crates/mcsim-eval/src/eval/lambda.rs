@@ -586,31 +586,33 @@ impl Evaluator<'_> {
 /// library (a defined name visible from `sheet`, or a name that the formula binds with LET or as
 /// a LAMBDA parameter).
 pub fn unsupported_calls<'e>(model: &Model, sheet: SheetId, e: &'e Expr) -> Vec<&'e str> {
-    // Names the formula binds: LET variables and LAMBDA parameters.
+    // One walk: names the formula binds (LET variables and LAMBDA parameters), and the calls the
+    // library does not know, in the order of [`Expr::functions`]; a binding may come after the
+    // call, so the calls are checked against the bindings once the walk is done.
     let mut bound: Vec<&str> = Vec::new();
+    let mut out: Vec<&str> = Vec::new();
     e.walk(&mut |n| {
-        if let ExprKind::Call { name, args } = &n.kind {
-            let names: Box<dyn Iterator<Item = &Expr>> = match name.as_str() {
-                "LET" => Box::new(args.iter().step_by(2).take(args.len() / 2)),
-                "LAMBDA" => Box::new(args.iter().take(args.len().saturating_sub(1))),
-                _ => return,
-            };
-            for a in names {
-                if let ExprKind::Name { sheet: None, name } = &a.kind {
-                    bound.push(name.trim_start_matches("_xlop."));
-                }
+        let ExprKind::Call { name, args } = &n.kind else {
+            return;
+        };
+        let names = match name.as_str() {
+            "LET" => &args[..2 * (args.len() / 2)],
+            "LAMBDA" => &args[..args.len().saturating_sub(1)],
+            _ => &[][..],
+        };
+        let step = if name == "LET" { 2 } else { 1 };
+        for a in names.iter().step_by(step) {
+            if let ExprKind::Name { sheet: None, name } = &a.kind {
+                bound.push(name.trim_start_matches("_xlop."));
             }
         }
-    });
-    let mut out = Vec::new();
-    for f in e.functions() {
-        if !crate::functions::is_supported(f)
-            && !bound.iter().any(|b| b.eq_ignore_ascii_case(f))
-            && model.name(Some(sheet), f).is_none()
-        {
-            out.push(f);
+        if !crate::functions::is_supported(name) {
+            out.push(name.as_str());
         }
-    }
+    });
+    out.retain(|f| {
+        !bound.iter().any(|b| b.eq_ignore_ascii_case(f)) && model.name(Some(sheet), f).is_none()
+    });
     out
 }
 

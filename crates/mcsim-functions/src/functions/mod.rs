@@ -38,7 +38,7 @@ pub mod text_locale;
 
 use crate::value::Value;
 pub use context::{Arg, Context, Ctx};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 /// An implementation: context, arguments, result.
@@ -136,8 +136,10 @@ pub const SPECIAL_FORMS: &[&str] = &[
 
 fn registry() -> &'static HashMap<&'static str, &'static FnSpec> {
     static REG: OnceLock<HashMap<&'static str, &'static FnSpec>> = OnceLock::new();
+    // Fx hashing: names are looked up for every call of every formula (graph, detection,
+    // evaluation), and SipHash's DoS resistance buys nothing for these fixed keys.
     REG.get_or_init(|| {
-        let mut m = HashMap::new();
+        let mut m = HashMap::default();
         for table in [
             math::FUNCTIONS,
             statistical::FUNCTIONS,
@@ -171,7 +173,8 @@ pub fn lookup(name: &str) -> Option<&'static FnSpec> {
 
 /// Is this function known (a library function or a special form)?
 pub fn is_supported(name: &str) -> bool {
-    SPECIAL_FORMS.contains(&name) || lookup(name).is_some()
+    // The registry first: most calls are of library functions, and the special forms are a scan.
+    lookup(name).is_some() || SPECIAL_FORMS.contains(&name)
 }
 
 /// Is this function volatile in the sense that its value changes between recalculations

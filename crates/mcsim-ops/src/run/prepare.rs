@@ -252,8 +252,11 @@ pub fn prepare<'m>(
     }
     let cell_inputs = inputs.len();
 
-    // Which distribution calls have parameters that change from iteration to iteration.
-    {
+    // Which distribution calls have parameters that change from iteration to iteration. The
+    // stochastic cells (a pass over every formula, made again when the program is compiled) are
+    // read only through references in the calls' formulas: most distributions have constant
+    // parameters, and then there is nothing to look up.
+    if reads_cells(model, &detected) {
         let mut all_sites: Vec<Site> = Vec::new();
         for c in &detected.inputs {
             all_sites.push(site_of(model, c.cell, c.offset, SiteKind::Sampled));
@@ -264,6 +267,9 @@ pub fn prepare<'m>(
         let cells: Vec<CellId> = by_cell.keys().copied().collect();
         let sto = mcsim_engine::sim::stochastic_cells(model, graph, &cells, &all_sites, &fixed);
         mark_dynamic(model, &mut detected, &sto);
+    } else {
+        // No cell to read: only calls nested in the parameters make a distribution dynamic.
+        mark_dynamic(model, &mut detected, &[]);
     }
 
     let uniform_dist = Distribution::Uniform { min: 0.0, max: 1.0 };
@@ -503,13 +509,16 @@ pub fn prepare<'m>(
             *n = format!("{n} ({})", model.cell_label(*c));
         }
     }
+    // The cells the outputs read (directly or through other formulas): for the two checks below.
+    let feeds = {
+        let everything = vec![true; model.cells.len()];
+        let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
+        graph.upstream(model, &out_cells, &everything)
+    };
     // A distribution that cannot be sampled is an error where an output reads it, and otherwise
     // a warning (@RISK would refuse the whole model; a cell nothing reads does not change the
     // results).
     if !unusable.is_empty() {
-        let everything = vec![true; model.cells.len()];
-        let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
-        let feeds = graph.upstream(model, &out_cells, &everything);
         for (cell, message) in &unusable {
             if feeds[*cell as usize] {
                 return Err(input_err(message.clone()));
@@ -527,26 +536,28 @@ pub fn prepare<'m>(
     let _ = cell_inputs;
     // An add-in function mcsim does not implement, in a cell the outputs read, would give #NAME?
     // in every iteration: refuse, naming the cell and the function.
-    {
-        let everything = vec![true; model.cells.len()];
-        let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
-        let feeds = graph.upstream(model, &out_cells, &everything);
-        for f in &model.formulas {
-            if !feeds[f.cell as usize] {
-                continue;
-            }
-            let Ok(e) = &f.expr else { continue };
-            for name in e.functions() {
-                let addin = ["RISK", "PSI", "VOSE", "CB."]
+    for f in &model.formulas {
+        if !feeds[f.cell as usize] {
+            continue;
+        }
+        let Ok(e) = &f.expr else { continue };
+        // The first such call of the formula (without collecting its function names).
+        let mut missing: Option<&str> = None;
+        e.each_call(&mut |name| {
+            if missing.is_none()
+                && ["RISK", "PSI", "VOSE", "CB."]
                     .iter()
-                    .any(|p| name.starts_with(p));
-                if addin && !mcsim_engine::functions::is_supported(name) {
-                    return Err(input_err(format!(
-                        "{}: {name} is not supported by mcsim (the cell feeds the outputs)",
-                        model.cell_label(f.cell)
-                    )));
-                }
+                    .any(|p| name.starts_with(p))
+                && !mcsim_engine::functions::is_supported(name)
+            {
+                missing = Some(name);
             }
+        });
+        if let Some(name) = missing {
+            return Err(input_err(format!(
+                "{}: {name} is not supported by mcsim (the cell feeds the outputs)",
+                model.cell_label(f.cell)
+            )));
         }
     }
 
@@ -823,6 +834,32 @@ pub fn prepare<'m>(
         default_iterations: cfg.iterations.or(table_iterations),
         default_seed: cfg.seed,
         default_method,
+    })
+}
+
+/// Does a formula holding a distribution call refer to a cell or a defined name anywhere? If none
+/// does, [`mark_dynamic`] never looks at the stochastic cells.
+fn reads_cells(model: &Model, detected: &Detected) -> bool {
+    let mut last: Option<CellId> = None;
+    detected.inputs.iter().any(|call| {
+        if last == Some(call.cell) {
+            return false; // The formula was looked at for the previous call.
+        }
+        last = Some(call.cell);
+        let Some(fid) = model.cells.get(call.cell as usize).and_then(|c| c.formula) else {
+            return false;
+        };
+        let Some(Ok(e)) = model.formulas.get(fid as usize).map(|f| &f.expr) else {
+            return false;
+        };
+        let mut hit = false;
+        e.walk(&mut |n| {
+            hit |= matches!(
+                n.kind,
+                mcsim_formula::ExprKind::Ref(_) | mcsim_formula::ExprKind::Name { .. }
+            );
+        });
+        hit
     })
 }
 

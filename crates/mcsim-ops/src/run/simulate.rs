@@ -207,25 +207,7 @@ fn trace_point(at: u64, stats: &BlockStats, hist: &Histogram) -> ConvergencePoin
 
 /// What a pass does with each chunk: `(start, inputs, outputs)` → where the run stops, if it
 /// stops in this chunk.
-type Consumer<'a> = dyn FnMut(u64, &[&[f64]], &[&[f64]]) -> Result<Option<u64>, OpsError> + 'a;
-
-/// Every kept sample of an exact run, sized once for all the iterations and filled in place:
-/// each chunk is computed straight into its rows (no chunk buffer, no copy, no growth).
-struct Store {
-    ins: Vec<Vec<f64>>,
-    outs: Vec<Vec<f64>>,
-}
-
-impl Store {
-    /// Columns of `len` values. `vec![0.0; len]` takes fresh zeroed pages from the allocator
-    /// without writing them, so each page is touched once, by the chunk computed into it.
-    fn new(n_in: usize, n_out: usize, len: usize) -> Store {
-        Store {
-            ins: (0..n_in).map(|_| vec![0.0; len]).collect(),
-            outs: (0..n_out).map(|_| vec![0.0; len]).collect(),
-        }
-    }
-}
+type Consumer<'a> = dyn FnMut(u64, &[Vec<f64>], &[Vec<f64>]) -> Result<Option<u64>, OpsError> + 'a;
 
 /// The fixed part of a simulation: how iterations are cut into tasks and drawn.
 struct Runner<'p, 'm> {
@@ -338,15 +320,13 @@ impl<'p, 'm> Runner<'p, 'm> {
         }
     }
 
-    /// One pass over every iteration: each chunk is computed into `chunk_in`/`chunk_out` (or,
-    /// with `store`, straight into its rows of the stored columns), then handed to
-    /// `consume(start, ins, outs)`, which returns where the run stops (`None`: go on).
+    /// One pass over every iteration: each chunk is computed into `chunk_in`/`chunk_out`, then
+    /// handed to `consume(start, ins, outs)`, which returns where the run stops (`None`: go on).
     fn pass(
         &self,
         pool: &rayon::ThreadPool,
         control: &Control<'_>,
         progress: (u64, u64),
-        mut store: Option<&mut Store>,
         consume: &mut Consumer<'_>,
     ) -> Result<u64, OpsError> {
         let mut chunk_in: Vec<Vec<f64>> = vec![Vec::new(); self.p.infos.len()];
@@ -358,51 +338,11 @@ impl<'p, 'm> Runner<'p, 'm> {
             }
             let chunk_end = (done + self.chunk_len).min(self.hi);
             let chunk_n = (chunk_end - done) as usize;
-            let stop = match (self.device, store.as_deref_mut()) {
-                (None, Some(st)) => {
-                    let (a, b) = ((done - self.lo) as usize, (chunk_end - self.lo) as usize);
-                    {
-                        let mut ins: Vec<&mut [f64]> =
-                            st.ins.iter_mut().map(|c| &mut c[a..b]).collect();
-                        let mut outs: Vec<&mut [f64]> =
-                            st.outs.iter_mut().map(|c| &mut c[a..b]).collect();
-                        self.chunk(pool, done, chunk_end, &mut ins, &mut outs)?;
-                    }
-                    let ins: Vec<&[f64]> = st.ins.iter().map(|c| &c[a..b]).collect();
-                    let outs: Vec<&[f64]> = st.outs.iter().map(|c| &c[a..b]).collect();
-                    consume(done, &ins, &outs)?
-                }
-                (device, _) => {
-                    for c in chunk_in.iter_mut().chain(chunk_out.iter_mut()) {
-                        c.resize(chunk_n, 0.0);
-                    }
-                    match device {
-                        Some(d) => d.fill(done, &mut chunk_in, &mut chunk_out)?,
-                        None => {
-                            let mut ins: Vec<&mut [f64]> =
-                                chunk_in.iter_mut().map(|c| &mut c[..]).collect();
-                            let mut outs: Vec<&mut [f64]> =
-                                chunk_out.iter_mut().map(|c| &mut c[..]).collect();
-                            self.chunk(pool, done, chunk_end, &mut ins, &mut outs)?;
-                        }
-                    }
-                    let ins: Vec<&[f64]> = chunk_in.iter().map(|c| &c[..]).collect();
-                    let outs: Vec<&[f64]> = chunk_out.iter().map(|c| &c[..]).collect();
-                    // A stored run on a device copies each chunk into its rows.
-                    if let Some(st) = store.as_deref_mut() {
-                        let a = (done - self.lo) as usize;
-                        for (dst, src) in st
-                            .ins
-                            .iter_mut()
-                            .zip(&ins)
-                            .chain(st.outs.iter_mut().zip(&outs))
-                        {
-                            dst[a..a + src.len()].copy_from_slice(src);
-                        }
-                    }
-                    consume(done, &ins, &outs)?
-                }
-            };
+            for c in chunk_in.iter_mut().chain(chunk_out.iter_mut()) {
+                c.resize(chunk_n, 0.0);
+            }
+            self.chunk(pool, done, chunk_end, &mut chunk_in, &mut chunk_out)?;
+            let stop = consume(done, &chunk_in, &chunk_out)?;
             done = stop.unwrap_or(chunk_end);
             (control.progress)(progress.0 + done - self.lo, progress.1);
             if stop.is_some() {
@@ -418,9 +358,12 @@ impl<'p, 'm> Runner<'p, 'm> {
         pool: &rayon::ThreadPool,
         done: u64,
         chunk_end: u64,
-        chunk_in: &mut [&mut [f64]],
-        chunk_out: &mut [&mut [f64]],
+        chunk_in: &mut [Vec<f64>],
+        chunk_out: &mut [Vec<f64>],
     ) -> Result<(), OpsError> {
+        if let Some(d) = self.device {
+            return d.fill(done, chunk_in, chunk_out);
+        }
         let (task_len, method, seed, iterations) =
             (self.task_len, self.method, self.seed, self.iterations);
         let (two_phase, lanes_per_block, n_out) =
@@ -636,14 +579,8 @@ pub fn simulate_on(
     let targets = &spec.summary.targets;
     let sim_started = Instant::now();
 
-    // An exact run's samples: computed in place into columns sized once for every iteration;
-    // with `--until-converged` (where the maximum may be far beyond what is run) they grow
-    // chunk by chunk instead.
-    let mut store = (exact && spec.until_converged.is_none())
-        .then(|| Store::new(n_in, n_out, (hi - lo) as usize));
-    let grows = exact && store.is_none();
-    let mut in_samples: Vec<Vec<f64>> = vec![Vec::new(); if grows { n_in } else { 0 }];
-    let mut out_samples: Vec<Vec<f64>> = vec![Vec::new(); if grows { n_out } else { 0 }];
+    let mut in_samples: Vec<Vec<f64>> = vec![Vec::new(); if exact { n_in } else { 0 }];
+    let mut out_samples: Vec<Vec<f64>> = vec![Vec::new(); if exact { n_out } else { 0 }];
     for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
         v.reserve_exact((hi - lo).min(1 << 26) as usize);
     }
@@ -697,12 +634,10 @@ pub fn simulate_on(
             pool,
             control,
             (0, passes_hint * (hi - lo)),
-            store.as_mut(),
             &mut |start, chunk_in, chunk_out| {
                 let chunk_end = start + chunk_out.first().map_or(0, |c| c.len()) as u64;
                 let mut stop = None;
                 if exact {
-                    // (Growing columns only: stored ones hold the chunk already.)
                     for (dst, src) in in_samples.iter_mut().zip(chunk_in) {
                         dst.extend_from_slice(src);
                     }
@@ -805,13 +740,6 @@ pub fn simulate_on(
             },
         )?
     };
-    if let Some(st) = store {
-        in_samples = st.ins;
-        out_samples = st.outs;
-        for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
-            v.truncate((done - lo) as usize);
-        }
-    }
     if checks.is_some() && converged.is_none() {
         converged = Some(false);
     }
@@ -923,7 +851,6 @@ fn stream_passes(
                 pool,
                 control,
                 progress,
-                None,
                 &mut |start, chunk_in, chunk_out| {
                     let len = chunk_out.first().map_or(0, |c| c.len());
                     let segments = blocks(start, len, &[]);
@@ -1050,64 +977,3 @@ fn evaluate_task<'m>(
 
 /// One task: its first iteration, then its slices of the input and output columns.
 type Task<'a> = (u64, Vec<&'a mut [f64]>, Vec<&'a mut [f64]>);
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use crate::run::{LoadedModel, PrepareSpec, RunOptions, prepare, summary_options, thread_pool};
-
-    fn bits(cols: &[Vec<f64>]) -> Vec<Vec<u64>> {
-        cols.iter()
-            .map(|c| c.iter().map(|x| x.to_bits()).collect())
-            .collect()
-    }
-
-    /// Samples computed in place into columns sized once equal, bit for bit, those of the
-    /// growing columns (`--until-converged` with a tolerance never met runs the same
-    /// iterations), for a length off every grid and any thread count.
-    #[test]
-    fn stored_samples_equal_grown_samples() {
-        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../bench/models/npv_project_risk.xlsx");
-        let loaded =
-            LoadedModel::from_bytes(std::fs::read(path).unwrap(), "npv", &Default::default())
-                .unwrap();
-        let prepared = prepare(&loaded, &Default::default(), &PrepareSpec::default()).unwrap();
-        let summary = summary_options(&RunOptions::default());
-        let control = Control {
-            progress: &|_, _| {},
-            cancel: None,
-        };
-        let n = 20_001;
-        let spec = SimulateSpec {
-            iterations: n,
-            seed: 5,
-            method: Method::LatinHypercube,
-            until_converged: None,
-            memory: 1 << 30,
-            keep_samples: true,
-            summary,
-            shard: None,
-        };
-        let mut first: Option<Vec<Vec<u64>>> = None;
-        for threads in [1, 3] {
-            let pool = thread_pool(Some(threads)).unwrap();
-            let stored = simulate(&prepared, &spec, &pool, &control, None).unwrap();
-            let grown_spec = SimulateSpec {
-                until_converged: Some(0.0),
-                ..spec.clone()
-            };
-            let grown = simulate(&prepared, &grown_spec, &pool, &control, None).unwrap();
-            assert_eq!(grown.converged, Some(false));
-            assert_eq!(stored.iterations, n);
-            assert!(stored.out_samples.iter().all(|c| c.len() == n as usize));
-            assert_eq!(stored.in_samples.len(), prepared.infos.len());
-            assert_eq!(bits(&stored.in_samples), bits(&grown.in_samples));
-            assert_eq!(bits(&stored.out_samples), bits(&grown.out_samples));
-            assert_eq!(stored.out_stats, grown.out_stats);
-            let all = bits(&stored.out_samples);
-            assert_eq!(first.get_or_insert_with(|| all.clone()), &all);
-        }
-    }
-}

@@ -43,6 +43,8 @@ pub(crate) struct BucketCounts {
     /// `index[bucket >> 4]`: 1 + the page's position in `pages`, or 0 (empty until first add).
     index: Vec<u16>,
     pages: Vec<Page>,
+    /// Per page of `pages`: its page number (`bucket >> 4`).
+    ids: Vec<u16>,
 }
 
 /// One non-empty bucket.
@@ -66,6 +68,7 @@ impl BucketCounts {
         let mut i = self.index[p] as usize;
         if i == 0 {
             self.pages.push(Page::default());
+            self.ids.push(p as u16);
             i = self.pages.len();
             self.index[p] = i as u16;
         }
@@ -81,11 +84,26 @@ impl BucketCounts {
         page.keys[s] = combine_keys(page.keys[s], key);
     }
 
-    /// Adds every bucket of `other` (counts are integers: any merge order gives the same).
+    /// Adds every bucket of `other` (counts are integers and [`combine_keys`] is commutative
+    /// and associative: any merge order gives the same).
     pub(crate) fn merge(&mut self, other: &BucketCounts) {
-        for e in other.entries() {
+        for e in other.entries_any_order() {
             self.add(e.bucket, e.count, e.key);
         }
+    }
+
+    /// The non-empty buckets, in the order their pages were first hit (ascending within a
+    /// page): [`BucketCounts::entries`] without scanning the 4,096 page slots.
+    fn entries_any_order(&self) -> impl Iterator<Item = BucketEntry> + '_ {
+        self.pages.iter().zip(&self.ids).flat_map(|(page, &p)| {
+            (0..16)
+                .filter(|&s| page.counts[s] > 0)
+                .map(move |s| BucketEntry {
+                    bucket: ((p as usize) << 4 | s) as u16,
+                    count: page.counts[s],
+                    key: page.keys[s],
+                })
+        })
     }
 
     /// The non-empty buckets, ascending.
@@ -253,11 +271,12 @@ impl Histogram {
             }
         }
         let threshold = (xs.len() as u64 / DETAIL_SHARE).max(DETAIL_MIN);
-        let heavy: Vec<u16> = block
-            .entries()
+        let mut heavy: Vec<u16> = block
+            .entries_any_order()
             .filter(|e| e.count >= threshold && e.key == MANY_KEYS)
             .map(|e| e.bucket)
             .collect();
+        heavy.sort_unstable();
         if !heavy.is_empty() {
             let mut subs = vec![vec![0u64; 256]; heavy.len()];
             for &x in xs {
@@ -465,6 +484,50 @@ fn clamp_keys(lo_key: u64, hi_key: u64, min: f64, max: f64) -> (f64, f64) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// Pages hit in descending order (the block's pages are then stored out of bucket order):
+    /// the counts, point-mass keys and detail are what counting value by value gives.
+    #[test]
+    fn pages_hit_in_any_order_count_the_same() {
+        let mut xs: Vec<f64> = Vec::new();
+        for i in 0..3000 {
+            // Descending binades, a point mass, and one heavy bucket with many values.
+            xs.push(1e6 / (1 + i % 50) as f64);
+            xs.push(-7.5);
+            xs.push(100.0 + (i as f64) * 1e-4);
+        }
+        xs.reverse();
+        let mut h = Histogram::new();
+        h.add(&xs);
+        // Reference: bucket by bucket, ascending.
+        let mut want: BTreeMap<u16, (u64, u64)> = BTreeMap::new();
+        for &x in &xs {
+            let k = key(x);
+            let e = want.entry((k >> 48) as u16).or_insert((0, NO_KEY));
+            e.0 += 1;
+            e.1 = combine_keys(e.1, k);
+        }
+        let got: Vec<(u16, u64, u64)> = h
+            .counts
+            .entries()
+            .map(|e| (e.bucket, e.count, e.key))
+            .collect();
+        let want_v: Vec<(u16, u64, u64)> = want.iter().map(|(&b, &(c, k))| (b, c, k)).collect();
+        assert_eq!(got, want_v);
+        // The heavy bucket of 100.0.. got detail, with every one of its values.
+        let heavy = (key(100.0) >> 48) as u16;
+        let detail = h.detail.get(&heavy).unwrap();
+        assert_eq!(detail.iter().sum::<u64>(), want[&heavy].0);
+        // Merging in either order gives the same histogram.
+        let (mut a, mut b) = (Histogram::new(), Histogram::new());
+        a.add(&xs[..4500]);
+        b.add(&xs[4500..]);
+        let (mut ab, mut ba) = (a.clone(), b.clone());
+        ab.merge(&b);
+        ba.merge(&a);
+        assert_eq!(ab, ba);
+        assert_eq!(ab.total(), xs.len() as u64);
+    }
 
     #[test]
     fn counts_merge_and_round_trip() {

@@ -48,6 +48,129 @@ pub(crate) fn dd_div(x: Dd, n: f64) -> Dd {
     [h, l]
 }
 
+/// Four double-double accumulators as separate `hi` and `lo` lanes (see
+/// [`BlockStats::add_block`]).
+#[derive(Default)]
+struct Lanes {
+    hi: [f64; 4],
+    lo: [f64; 4],
+}
+
+/// `if keep { a } else { b }` as a bit mask (`keep` = all ones or zero), which vectorises.
+#[inline(always)]
+fn select(keep: u64, a: f64, b: f64) -> f64 {
+    f64::from_bits((a.to_bits() & keep) | (b.to_bits() & !keep))
+}
+
+impl Lanes {
+    /// Lane `l` += `y[l]` ([`dd_add_f64`]'s operations) where `keep[l]` is all ones; unchanged
+    /// where it is zero.
+    #[inline(always)]
+    fn add(&mut self, y: [f64; 4], keep: [u64; 4]) {
+        let mut hi = [0.0; 4];
+        let mut lo = [0.0; 4];
+        for l in 0..4 {
+            let (h0, l0) = (self.hi[l], self.lo[l]);
+            let s = h0 + y[l];
+            let bb = s - h0;
+            let e = (h0 - (s - bb)) + (y[l] - bb);
+            let t = e + l0;
+            let h = s + t;
+            hi[l] = select(keep[l], h, h0);
+            lo[l] = select(keep[l], t - (h - s), l0);
+        }
+        self.hi = hi;
+        self.lo = lo;
+    }
+
+    /// `(lane 0 + lane 1) + (lane 2 + lane 3)` in double-double.
+    fn fold(&self) -> Dd {
+        let d = |l: usize| [self.hi[l], self.lo[l]];
+        dd_add(dd_add(d(0), d(1)), dd_add(d(2), d(3)))
+    }
+}
+
+/// The masks of four values: all ones where finite.
+#[inline(always)]
+fn finite_mask(x: [f64; 4]) -> [u64; 4] {
+    x.map(|v| 0u64.wrapping_sub(u64::from(v.is_finite())))
+}
+
+/// `xs` four values at a time, the last values padded with NaN (an error, which leaves every
+/// lane unchanged).
+#[inline(always)]
+fn quads(xs: &[f64]) -> (&[[f64; 4]], Option<[f64; 4]>) {
+    let (quads, rest) = xs.as_chunks::<4>();
+    let tail = (!rest.is_empty()).then(|| {
+        let mut x = [f64::NAN; 4];
+        x[..rest.len()].copy_from_slice(rest);
+        x
+    });
+    (quads, tail)
+}
+
+/// The first pass of [`BlockStats::add_block`]: per lane, the sum, the count of finite values
+/// and the extremes by the signed form of the order-preserving key (signed order of
+/// `key ^ 2^63` = unsigned order of `key` = `total_cmp`), which vectors compare; an error
+/// compares as the identity of min (max).
+struct FirstPass {
+    sum: Lanes,
+    counts: [u64; 4],
+    kmin: [i64; 4],
+    kmax: [i64; 4],
+}
+
+impl FirstPass {
+    #[inline(always)]
+    fn step(&mut self, x: [f64; 4]) {
+        let keep = finite_mask(x);
+        self.sum.add(x, keep);
+        for l in 0..4 {
+            self.counts[l] += keep[l] & 1;
+            let (k, m) = (skey(x[l]), keep[l] as i64);
+            self.kmin[l] = self.kmin[l].min((k & m) | (i64::MAX & !m));
+            self.kmax[l] = self.kmax[l].max((k & m) | (i64::MIN & !m));
+        }
+    }
+}
+
+/// The second pass of [`BlockStats::add_block`]: per lane, the central moment sums around
+/// `mean`.
+struct CentralPass {
+    mean: Dd,
+    s2: Lanes,
+    s3: Lanes,
+    s4: Lanes,
+}
+
+impl CentralPass {
+    #[inline(always)]
+    fn step(&mut self, x: [f64; 4]) {
+        let keep = finite_mask(x);
+        let d = x.map(|x| (x - self.mean[0]) - self.mean[1]);
+        let d2 = d.map(|d| d * d);
+        self.s2.add(d2, keep);
+        self.s3.add(
+            [d2[0] * d[0], d2[1] * d[1], d2[2] * d[2], d2[3] * d[3]],
+            keep,
+        );
+        self.s4.add(d2.map(|v| v * v), keep);
+    }
+}
+
+/// The order-preserving key of `x` ([`key`]) as a signed integer: `key(x) ^ 2^63`, so that
+/// signed order is [`f64::total_cmp`]'s.
+#[inline(always)]
+fn skey(x: f64) -> i64 {
+    (key(x) ^ (1 << 63)) as i64
+}
+
+/// Inverse of [`skey`], as a [`key`].
+#[inline]
+fn unskey(k: i64) -> u64 {
+    (k as u64) ^ (1 << 63)
+}
+
 /// Accumulator of one column over one or more consecutive blocks of iterations. Merged in block
 /// order.
 ///
@@ -140,62 +263,72 @@ impl BlockStats {
     /// One block's values (NaN or infinite = error iteration). Computes the block's moments
     /// two-pass within the block, then merges them after the values already held.
     pub fn add_block(&mut self, xs: &[f64]) {
-        // Four interleaved double-double accumulators per sum: a double-double addition is a
-        // chain of dependent operations, so one accumulator would wait on the previous value's;
-        // four independent chains, combined at the end in a fixed order, keep the pipeline full
-        // (the result depends only on the block's values, never on threads).
+        // Four interleaved double-double accumulators per sum (value `j` goes to lane `j % 4`):
+        // a double-double addition is a chain of dependent operations, so one accumulator would
+        // wait on the previous value's; four independent chains, combined at the end in a fixed
+        // order, keep the pipeline full (the result depends only on the block's values, never on
+        // threads). The lanes are kept as separate `hi`/`lo` arrays and an error value leaves
+        // its lane unchanged by a select rather than a branch, so the four lanes run as one
+        // 256-bit vector: the same operations on the same values, bit for bit, as lane-by-lane
+        // scalar code.
         let mut b = BlockStats::new(&self.targets);
-        let mut sums: [Dd; 4] = [[0.0; 2]; 4];
-        let mut counts = [0u64; 4];
-        let (mut lo, mut hi) = (u64::MAX, 0u64);
-        for (j, &x) in xs.iter().enumerate() {
-            if x.is_finite() {
-                counts[j & 3] += 1;
-                sums[j & 3] = dd_add_f64(sums[j & 3], x);
-                let k = key(x);
-                lo = lo.min(k);
-                hi = hi.max(k);
-            }
+        let mut first = FirstPass {
+            sum: Lanes::default(),
+            counts: [0; 4],
+            kmin: [i64::MAX; 4],
+            kmax: [i64::MIN; 4],
+        };
+        let (full, tail) = quads(xs);
+        for &q in full {
+            first.step(q);
         }
+        if let Some(q) = tail {
+            first.step(q);
+        }
+        let FirstPass {
+            sum: lanes,
+            counts,
+            kmin,
+            kmax,
+        } = first;
         b.n = counts.iter().sum();
         b.errors = xs.len() as u64 - b.n;
-        if !self.targets.is_empty() {
-            for &x in xs {
-                if x.is_finite() {
-                    for (t, (bl, ab)) in self
-                        .targets
-                        .iter()
-                        .zip(b.below.iter_mut().zip(b.at_or_below.iter_mut()))
-                    {
-                        *bl += u64::from(x < *t);
-                        *ab += u64::from(x <= *t);
-                    }
-                }
-            }
+        for (t, (bl, ab)) in self
+            .targets
+            .iter()
+            .zip(b.below.iter_mut().zip(b.at_or_below.iter_mut()))
+        {
+            let t = *t;
+            *bl = xs.iter().map(|&x| u64::from(x.is_finite() & (x < t))).sum();
+            *ab = xs
+                .iter()
+                .map(|&x| u64::from(x.is_finite() & (x <= t)))
+                .sum();
         }
         if b.n > 0 {
-            let sum = dd_add(dd_add(sums[0], sums[1]), dd_add(sums[2], sums[3]));
+            let sum = lanes.fold();
             let mean = dd_div(sum, b.n as f64);
-            let mut s2: [Dd; 4] = [[0.0; 2]; 4];
-            let mut s3: [Dd; 4] = [[0.0; 2]; 4];
-            let mut s4: [Dd; 4] = [[0.0; 2]; 4];
-            for (j, &x) in xs.iter().enumerate() {
-                if x.is_finite() {
-                    let d = (x - mean[0]) - mean[1];
-                    let d2 = d * d;
-                    let l = j & 3;
-                    s2[l] = dd_add_f64(s2[l], d2);
-                    s3[l] = dd_add_f64(s3[l], d2 * d);
-                    s4[l] = dd_add_f64(s4[l], d2 * d2);
-                }
+            let mut central = CentralPass {
+                mean,
+                s2: Lanes::default(),
+                s3: Lanes::default(),
+                s4: Lanes::default(),
+            };
+            for &q in full {
+                central.step(q);
             }
-            let fold = |a: [Dd; 4]| dd_add(dd_add(a[0], a[1]), dd_add(a[2], a[3]));
+            if let Some(q) = tail {
+                central.step(q);
+            }
+            let CentralPass { s2, s3, s4, .. } = central;
             b.sum = sum;
-            b.m2 = fold(s2);
-            b.m3 = fold(s3);
-            b.m4 = fold(s4);
-            b.min = Some(crate::sorted::unkey(lo));
-            b.max = Some(crate::sorted::unkey(hi));
+            b.m2 = s2.fold();
+            b.m3 = s3.fold();
+            b.m4 = s4.fold();
+            let lo = kmin.iter().copied().min().unwrap_or(i64::MAX);
+            let hi = kmax.iter().copied().max().unwrap_or(i64::MIN);
+            b.min = Some(crate::sorted::unkey(unskey(lo)));
+            b.max = Some(crate::sorted::unkey(unskey(hi)));
         }
         self.merge(&b);
     }
@@ -472,6 +605,136 @@ mod tests {
         // JSON round trip.
         let back: BlockStats = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
         assert_eq!(back, a);
+    }
+
+    /// The scalar `add_block` the vectorised one replaced (value `j` in lane `j & 3`, branches
+    /// on errors), kept as the bit-for-bit reference.
+    fn add_block_scalar(acc: &mut BlockStats, xs: &[f64]) {
+        let mut b = BlockStats::new(&acc.targets);
+        let mut sums: [Dd; 4] = [[0.0; 2]; 4];
+        let mut counts = [0u64; 4];
+        let (mut lo, mut hi) = (u64::MAX, 0u64);
+        for (j, &x) in xs.iter().enumerate() {
+            if x.is_finite() {
+                counts[j & 3] += 1;
+                sums[j & 3] = dd_add_f64(sums[j & 3], x);
+                let k = key(x);
+                lo = lo.min(k);
+                hi = hi.max(k);
+            }
+        }
+        b.n = counts.iter().sum();
+        b.errors = xs.len() as u64 - b.n;
+        for &x in xs {
+            if x.is_finite() {
+                for (t, (bl, ab)) in acc
+                    .targets
+                    .iter()
+                    .zip(b.below.iter_mut().zip(b.at_or_below.iter_mut()))
+                {
+                    *bl += u64::from(x < *t);
+                    *ab += u64::from(x <= *t);
+                }
+            }
+        }
+        if b.n > 0 {
+            let sum = dd_add(dd_add(sums[0], sums[1]), dd_add(sums[2], sums[3]));
+            let mean = dd_div(sum, b.n as f64);
+            let mut s2: [Dd; 4] = [[0.0; 2]; 4];
+            let mut s3: [Dd; 4] = [[0.0; 2]; 4];
+            let mut s4: [Dd; 4] = [[0.0; 2]; 4];
+            for (j, &x) in xs.iter().enumerate() {
+                if x.is_finite() {
+                    let d = (x - mean[0]) - mean[1];
+                    let d2 = d * d;
+                    let l = j & 3;
+                    s2[l] = dd_add_f64(s2[l], d2);
+                    s3[l] = dd_add_f64(s3[l], d2 * d);
+                    s4[l] = dd_add_f64(s4[l], d2 * d2);
+                }
+            }
+            let fold = |a: [Dd; 4]| dd_add(dd_add(a[0], a[1]), dd_add(a[2], a[3]));
+            b.sum = sum;
+            b.m2 = fold(s2);
+            b.m3 = fold(s3);
+            b.m4 = fold(s4);
+            b.min = Some(crate::sorted::unkey(lo));
+            b.max = Some(crate::sorted::unkey(hi));
+        }
+        acc.merge(&b);
+    }
+
+    /// Bits of every field, so that `-0.0` and `0.0` (or two NaNs) are told apart.
+    fn bits(s: &BlockStats) -> Vec<u64> {
+        let mut v = vec![s.n, s.errors];
+        for d in [s.sum, s.m2, s.m3, s.m4] {
+            v.extend(d.iter().map(|x| x.to_bits()));
+        }
+        v.extend([s.min, s.max].iter().map(|m| m.map_or(1, f64::to_bits)));
+        v.extend(s.below.iter().chain(&s.at_or_below));
+        v
+    }
+
+    #[test]
+    fn vector_lanes_match_the_scalar_lanes_bit_for_bit() {
+        // Values of every kind: wide magnitudes, signed zeros, errors in any lane, point masses,
+        // and blocks of every length modulo 4.
+        let mut s = 7u64;
+        let mut next = || {
+            s = s
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            s >> 11
+        };
+        let mut xs = Vec::new();
+        for i in 0..40_000usize {
+            let r = next();
+            let u = r as f64 / (1u64 << 53) as f64;
+            xs.push(match r % 23 {
+                0 => f64::NAN,
+                1 => f64::INFINITY,
+                2 => f64::NEG_INFINITY,
+                3 => 0.0,
+                4 => -0.0,
+                5 => 1e300 * (u - 0.5),
+                6 => 1e-300 * u,
+                7 => 2.5,
+                _ => (u - 0.3) * 1e6 + (i % 17) as f64,
+            });
+        }
+        let targets = [0.0, -0.0, 2.5, 1e5, f64::NEG_INFINITY];
+        for len in [0usize, 1, 2, 3, 4, 5, 7, 8, 13, 4093, 4096, 4099] {
+            for start in [0usize, 1, 2, 3, 1000, 30_000] {
+                let block = &xs[start..start + len];
+                let mut fast = BlockStats::new(&targets);
+                let mut slow = BlockStats::new(&targets);
+                // A prefix first, so the merge after a non-empty accumulator is compared too.
+                fast.add_block(&xs[20_000..20_100]);
+                add_block_scalar(&mut slow, &xs[20_000..20_100]);
+                fast.add_block(block);
+                add_block_scalar(&mut slow, block);
+                assert_eq!(bits(&fast), bits(&slow), "len {len} start {start}");
+            }
+        }
+        // Only errors, only zeros, all one value.
+        for block in [
+            vec![f64::NAN; 9],
+            vec![-0.0, 0.0, -0.0, 0.0, -0.0],
+            vec![0.0; 6],
+            vec![-3.25; 11],
+        ] {
+            let (mut fast, mut slow) = (BlockStats::new(&[0.0]), BlockStats::new(&[0.0]));
+            fast.add_block(&block);
+            add_block_scalar(&mut slow, &block);
+            assert_eq!(bits(&fast), bits(&slow), "{block:?}");
+        }
+        // Whole columns in 4096-value blocks, as a run folds them.
+        let (mut fast, mut slow) = (BlockStats::new(&targets), BlockStats::new(&targets));
+        for c in xs.chunks(4096) {
+            fast.add_block(c);
+            add_block_scalar(&mut slow, c);
+        }
+        assert_eq!(bits(&fast), bits(&slow));
     }
 
     #[test]

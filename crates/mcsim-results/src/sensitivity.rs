@@ -387,11 +387,6 @@ fn zdot_lower(cols: &[(&[f64], (f64, f64))]) -> Vec<f64> {
                                 }
                             }
                         }
-                        (1, 2) => {
-                            let s = centred_tile([col(a.start)], [col(b.start), col(b.start + 1)]);
-                            put(a.start, b.start, s[0][0]);
-                            put(a.start, b.start + 1, s[0][1]);
-                        }
                         _ => {
                             for i in a.clone() {
                                 for j in b.clone() {
@@ -465,68 +460,76 @@ fn zdot_against(cols: &[(&[f64], (f64, f64))], y: (&[f64], (f64, f64))) -> Vec<f
 /// One centred block's Σab of every pair of an `a` with a `b`, each pair exactly as
 /// [`centred_block_dot`] sums it (eight accumulators along the block, added up in order, then the
 /// remainder). Slices of unequal length fall back on [`centred_block_dot`] pair by pair.
-#[inline(always)]
-fn centred_tile<const R: usize, const C: usize>(a: [&[f64]; R], b: [&[f64]; C]) -> [[f64; C]; R] {
-    let len = a.first().map_or(0, |s| s.len());
+#[inline]
+fn centred_tile(a: [&[f64]; 2], b: [&[f64]; 2]) -> [[f64; 2]; 2] {
+    let len = a[0].len();
     if a.iter().chain(&b).any(|s| s.len() != len) {
-        return std::array::from_fn(|r| std::array::from_fn(|c| centred_block_dot(a[r], b[c])));
+        return a.map(|a| b.map(|b| centred_block_dot(a, b)));
     }
-    let a8 = a.map(|s| s.as_chunks::<8>().0);
-    let b8 = b.map(|s| s.as_chunks::<8>().0);
-    let groups = len / 8;
-    let mut acc = [[[0.0f64; 8]; C]; R];
-    for g in 0..groups {
-        let x: [&[f64; 8]; R] = std::array::from_fn(|r| &a8[r][g]);
-        let y: [&[f64; 8]; C] = std::array::from_fn(|c| &b8[c][g]);
-        for r in 0..R {
-            for c in 0..C {
-                for k in 0..8 {
-                    acc[r][c][k] += x[r][k] * y[c][k];
-                }
-            }
+    let ([a0, a1], [b0, b1]) = (
+        a.map(|s| s.as_chunks::<8>().0),
+        b.map(|s| s.as_chunks::<8>().0),
+    );
+    // Four pairs' accumulators, each in its own registers.
+    let (mut s00, mut s01, mut s10, mut s11) = ([0.0f64; 8], [0.0f64; 8], [0.0f64; 8], [0.0f64; 8]);
+    for (((x0, x1), y0), y1) in a0.iter().zip(a1).zip(b0).zip(b1) {
+        for k in 0..8 {
+            s00[k] += x0[k] * y0[k];
+            s01[k] += x0[k] * y1[k];
+            s10[k] += x1[k] * y0[k];
+            s11[k] += x1[k] * y1[k];
         }
     }
-    let tail = groups * 8;
-    std::array::from_fn(|r| {
-        std::array::from_fn(|c| {
-            let mut block: f64 = acc[r][c].iter().sum();
-            for (x, y) in a[r][tail..].iter().zip(&b[c][tail..]) {
-                block += x * y;
-            }
-            block
-        })
-    })
+    let tail = a0.len() * 8;
+    let finish = |acc: [f64; 8], x: &[f64], y: &[f64]| {
+        let mut block: f64 = acc.iter().sum();
+        for (x, y) in x[tail..].iter().zip(&y[tail..]) {
+            block += x * y;
+        }
+        block
+    };
+    [
+        [finish(s00, a[0], b[0]), finish(s01, a[0], b[1])],
+        [finish(s10, a[1], b[0]), finish(s11, a[1], b[1])],
+    ]
 }
 
-/// One block's Σ(a−ma)(b−mb) of each `(a, ma)` with `b`, each exactly as [`block_dot`] sums it;
-/// `b − mb` is taken once for all of them (the same bits). Slices of unequal length fall back
-/// on [`block_dot`] one by one.
-#[inline(always)]
-fn tile_against<const R: usize>(a: [(&[f64], f64); R], b: &[f64], mb: f64) -> [f64; R] {
+/// One block's Σ(a−ma)(b−mb) of each of four `(a, ma)` with `b`, each exactly as [`block_dot`]
+/// sums it; `b − mb` is taken once for the four (the same bits). Slices of unequal length fall
+/// back on [`block_dot`] one by one.
+#[inline]
+fn tile_against(a: [(&[f64], f64); 4], b: &[f64], mb: f64) -> [f64; 4] {
     let len = b.len();
     if a.iter().any(|s| s.0.len() != len) {
-        return std::array::from_fn(|r| block_dot(a[r].0, a[r].1, b, mb));
+        return a.map(|(a, ma)| block_dot(a, ma, b, mb));
     }
-    let a8 = a.map(|s| s.0.as_chunks::<8>().0);
+    let [x0, x1, x2, x3] = a.map(|s| s.0.as_chunks::<8>().0);
+    let [m0, m1, m2, m3] = a.map(|s| s.1);
     let b8 = b.as_chunks::<8>().0;
-    let mut acc = [[0.0f64; 8]; R];
-    for (g, y) in b8.iter().enumerate() {
-        let yc: [f64; 8] = std::array::from_fn(|k| y[k] - mb);
-        for r in 0..R {
-            let x = &a8[r][g];
-            for k in 0..8 {
-                acc[r][k] += (x[k] - a[r].1) * yc[k];
-            }
+    let (mut s0, mut s1, mut s2, mut s3) = ([0.0f64; 8], [0.0f64; 8], [0.0f64; 8], [0.0f64; 8]);
+    for ((((y, c0), c1), c2), c3) in b8.iter().zip(x0).zip(x1).zip(x2).zip(x3) {
+        for k in 0..8 {
+            let yc = y[k] - mb;
+            s0[k] += (c0[k] - m0) * yc;
+            s1[k] += (c1[k] - m1) * yc;
+            s2[k] += (c2[k] - m2) * yc;
+            s3[k] += (c3[k] - m3) * yc;
         }
     }
     let tail = b8.len() * 8;
-    std::array::from_fn(|r| {
-        let mut block: f64 = acc[r].iter().sum();
-        for (x, y) in a[r].0[tail..].iter().zip(&b[tail..]) {
-            block += (x - a[r].1) * (y - mb);
+    let finish = |acc: [f64; 8], (x, ma): (&[f64], f64)| {
+        let mut block: f64 = acc.iter().sum();
+        for (x, y) in x[tail..].iter().zip(&b[tail..]) {
+            block += (x - ma) * (y - mb);
         }
         block
-    })
+    };
+    [
+        finish(s0, a[0]),
+        finish(s1, a[1]),
+        finish(s2, a[2]),
+        finish(s3, a[3]),
+    ]
 }
 
 /// One block's Σ(a−ma)(b−mb) as [`zdot`] sums it: eight accumulators, then the remainder.

@@ -369,10 +369,10 @@ fn zdot_lower(cols: &[(&[f64], (f64, f64))]) -> Vec<f64> {
                 for &(ti, tj) in tiles {
                     let (a, b) = (span(ti), span(tj));
                     let mut put = |i: usize, j: usize, v: f64| {
-                        if j <= i {
-                            if let Some(t) = out.next() {
-                                *t += v;
-                            }
+                        if j <= i
+                            && let Some(t) = out.next()
+                        {
+                            *t += v;
                         }
                     };
                     match (a.len(), b.len()) {
@@ -443,9 +443,9 @@ fn zdot_against(cols: &[(&[f64], (f64, f64))], y: (&[f64], (f64, f64))) -> Vec<f
                         *t += v;
                     }
                 }
-                for k in 4 * quads..cols.len() {
+                for (k, t) in totals.iter_mut().enumerate().skip(4 * quads) {
                     let (a, ma) = part(k);
-                    totals[k] += block_dot(a, ma, b, my);
+                    *t += block_dot(a, ma, b, my);
                 }
             }
             totals

@@ -19,15 +19,15 @@ fn doubled(ranks: &[f64]) -> Vec<u32> {
     ranks.iter().map(|&r| (2.0 * r) as u32).collect()
 }
 
-/// Σa and Σa² of doubled ranks, exactly.
+/// Σa and Σa² of doubled ranks, exactly: each chunk's sums run in `u64` over as many rows as
+/// cannot overflow (a doubled rank of n rows is at most 2n + 2), then in `i128`.
 fn rank_sums(r: &[u32]) -> (i128, i128) {
+    let top = 2 * r.len() as u64 + 2;
+    let per = (u64::MAX / top.saturating_mul(top).max(1)).clamp(1, 4096) as usize;
     let (mut s, mut ss) = (0i128, 0i128);
-    for c in r.chunks(4096) {
+    for c in r.chunks(per) {
         s += c.iter().map(|&a| u64::from(a)).sum::<u64>() as i128;
-        ss += c
-            .iter()
-            .map(|&a| u128::from(u64::from(a) * u64::from(a)))
-            .sum::<u128>() as i128;
+        ss += c.iter().map(|&a| u64::from(a) * u64::from(a)).sum::<u64>() as i128;
     }
     (s, ss)
 }
@@ -55,49 +55,89 @@ fn rank_cross_sums(ry: &[u32], rxs: &[&[u32]]) -> Vec<i128> {
     acc
 }
 
+/// Working buffers of [`doubled_ranks_from_hint`], reused from input to input.
+#[derive(Debug, Default)]
+pub(crate) struct HintScratch {
+    /// The rows' order keys and candidate ranks, grouped by bucket of candidate ranks; once a
+    /// bucket is checked, its part of `keys` holds its keys in candidate-rank order.
+    keys: Vec<u64>,
+    slots: Vec<u32>,
+    /// One bucket's keys at their candidate ranks.
+    local: Vec<u64>,
+}
+
 /// Doubled average ranks of `x` (as `doubled(&ranks(x))`) from a candidate order `hint`
 /// (`hint[row]`: the row's 0-based rank if there were no ties), in linear time, reusing `hint`'s
 /// buffer for the result: `None` when the hint is not a permutation of `0 .. n` or `x` is not
 /// non-decreasing (in `total_cmp` order) along it. Ties (values equal under `==`) get the
-/// average of the ranks they span, as [`ranks`] gives them. `keys` is a working buffer.
+/// average of the ranks they span, as [`ranks`] gives them. `scratch` holds working buffers.
 pub(crate) fn doubled_ranks_from_hint(
     x: &[f64],
     mut hint: Vec<u32>,
-    keys: &mut Vec<u64>,
+    scratch: &mut HintScratch,
 ) -> Option<Vec<u32>> {
     let n = x.len();
     if hint.len() != n || !fits_doubled(n) {
         return None;
     }
-    // Each value's order key is written at its candidate rank (`keys[s]`: the key of the row
-    // ranked s), so that the check below is one sequential walk. The writes land at random
-    // places, which stalls less than the random reads of a walk along the hint (measured 15 %
-    // faster on 3 million rows); the permutation check is a bitmap small enough for the cache.
-    if keys.len() != n {
-        // Every slot is written below before any is read, so a reused buffer is not cleared.
-        keys.clear();
-        keys.resize(n, 0);
-    }
-    let mut seen = vec![0u64; n.div_ceil(64)];
+    // Candidate ranks go in buckets of `size` consecutive ranks, at most about a thousand of
+    // them: one sequential pass appends each row's key and rank to its bucket (a thousand
+    // write streams, which the caches absorb, instead of a write at a random place of the whole
+    // column for every row), then each bucket's keys are put at their ranks in a buffer small
+    // enough for the first-level cache and checked there. Every slot of the buffers is written
+    // before it is read, so reused buffers are not cleared.
+    let shift = (usize::BITS - n.leading_zeros()).saturating_sub(10).max(12);
+    let size = 1usize << shift;
+    let HintScratch { keys, slots, local } = scratch;
+    fit(keys, n);
+    fit(slots, n);
+    fit(local, size.min(n));
+    let mut cursor: Vec<usize> = (0..n.div_ceil(size)).map(|b| b * size).collect();
     for (&s, &v) in hint.iter().zip(x) {
         let s = s as usize;
-        if s >= n {
+        let b = s >> shift;
+        // A rank beyond n, or a bucket already full (some rank repeated): not a permutation.
+        let p = *cursor.get(b)?;
+        if p >= ((b + 1) << shift).min(n) {
             return None;
         }
-        let (word, bit) = (&mut seen[s >> 6], 1u64 << (s & 63));
-        if *word & bit != 0 {
-            return None;
-        }
-        *word |= bit;
-        keys[s] = crate::sorted::key(v);
+        cursor[b] = p + 1;
+        keys[p] = crate::sorted::key(v);
+        slots[p] = s as u32;
     }
-    // n distinct slots below n: every one is written. Sorted along the hint, and tied or not.
+    // n rows in buckets that hold n ranks, none overfull: every bucket is exactly full.
+    let mut seen = vec![0u64; size.min(n).div_ceil(64)];
+    let mut last: Option<u64> = None;
     let mut tied = false;
-    for w in keys.windows(2) {
-        if w[1] < w[0] {
-            return None;
+    for b in 0..n.div_ceil(size) {
+        let (from, to) = (b * size, ((b + 1) * size).min(n));
+        let local = &mut local[..to - from];
+        seen.fill(0);
+        for (&s, &k) in slots[from..to].iter().zip(&keys[from..to]) {
+            let s = s as usize - from;
+            let (word, bit) = (&mut seen[s >> 6], 1u64 << (s & 63));
+            if *word & bit != 0 {
+                return None;
+            }
+            *word |= bit;
+            local[s] = k;
         }
-        tied |= crate::sorted::unkey(w[1]) == crate::sorted::unkey(w[0]);
+        // Distinct ranks of the bucket, as many as it holds: every one is written. Sorted along
+        // the hint (across the previous bucket's end too), and tied or not.
+        if let (Some(l), Some(&f)) = (last, local.first()) {
+            if f < l {
+                return None;
+            }
+            tied |= crate::sorted::unkey(f) == crate::sorted::unkey(l);
+        }
+        for w in local.windows(2) {
+            if w[1] < w[0] {
+                return None;
+            }
+            tied |= crate::sorted::unkey(w[1]) == crate::sorted::unkey(w[0]);
+        }
+        last = local.last().copied();
+        keys[from..to].copy_from_slice(local);
     }
     if !tied {
         // Without ties (any continuous input) the ranks are the hint itself.
@@ -106,7 +146,8 @@ pub(crate) fn doubled_ranks_from_hint(
         }
         return Some(hint);
     }
-    // Each run of equal values gets its average rank: per slot first, then read by each row.
+    // `keys` now holds the keys in candidate-rank order. Each run of equal values gets its
+    // average rank: per slot first, then read by each row.
     let mut twice = vec![0u32; n];
     let mut run = 0;
     for s in 1..=n {
@@ -120,6 +161,14 @@ pub(crate) fn doubled_ranks_from_hint(
         *s = twice[*s as usize];
     }
     Some(hint)
+}
+
+/// Makes `v` `len` long, keeping its buffer (and stale values: callers write before reading).
+fn fit<T: Copy + Default>(v: &mut Vec<T>, len: usize) {
+    if v.len() != len {
+        v.clear();
+        v.resize(len, T::default());
+    }
 }
 
 /// Pearson correlation of two rank vectors from exact sums of their doubled ranks (twice a rank
@@ -184,15 +233,13 @@ impl<'a> RankedInputs<'a> {
             let scales = scales_of(&cols);
             let active: Vec<usize> = (0..inputs.len()).filter(|&i| scales[i].is_some()).collect();
             let m = active.len();
-            // The lower triangle in one blocked pass (`zdot_many`: the same bits as `zdot` of
+            // The lower triangle in one blocked pass (`zdot_lower`: the same bits as `zdot` of
             // each pair, whatever the thread count).
             let cols: Vec<(&[f64], (f64, f64))> = active
                 .iter()
                 .filter_map(|&i| scales[i].map(|sc| (inputs[i].1, sc)))
                 .collect();
-            let pairs: Vec<(usize, usize)> =
-                (0..m).flat_map(|i| (0..=i).map(move |j| (i, j))).collect();
-            let mut flat = zdot_many(&cols, &pairs).into_iter();
+            let mut flat = zdot_lower(&cols).into_iter();
             let lower: Vec<Vec<f64>> = (0..m)
                 .map(|i| flat.by_ref().take(i + 1).collect())
                 .collect();
@@ -210,12 +257,12 @@ impl<'a> RankedInputs<'a> {
         // Doubled ranks fit a u32 below 2^31 rows; beyond, the general path is taken.
         let ranks: Vec<Vec<u32>> =
             if all_finite && fits_doubled(inputs.first().map_or(0, |x| x.1.len())) {
-                // One key buffer per worker, reused from input to input.
+                // One set of working buffers per worker, reused from input to input.
                 inputs
                     .par_iter()
                     .zip(hints.into_par_iter())
-                    .map_init(Vec::new, |keys, ((_, x), hint)| {
-                        hint.and_then(|h| doubled_ranks_from_hint(x, h, keys))
+                    .map_init(HintScratch::default, |scratch, ((_, x), hint)| {
+                        hint.and_then(|h| doubled_ranks_from_hint(x, h, scratch))
                             .unwrap_or_else(|| doubled(&ranks(x)))
                     })
                     .collect()
@@ -237,7 +284,7 @@ impl<'a> RankedInputs<'a> {
 /// Σ(a−ma)(b−mb) / ((n−1)·sa·sb). The sum runs in fixed blocks with eight accumulators, so it
 /// vectorises and is the same whatever the caller's threading (sensitivities need ~1e-12, not
 /// compensated sums, and this is the O(n·k²) part with many inputs). The reference for
-/// [`zdot_many`], which the code uses.
+/// [`zdot_lower`] and [`zdot_against`], which the code uses.
 #[cfg(test)]
 fn zdot(a: &[f64], sa: Option<(f64, f64)>, b: &[f64], sb: Option<(f64, f64)>) -> f64 {
     let (Some((ma, da)), Some((mb, db))) = (sa, sb) else {
@@ -263,71 +310,226 @@ fn zdot(a: &[f64], sa: Option<(f64, f64)>, b: &[f64], sb: Option<(f64, f64)>) ->
     total / (denom * da * db)
 }
 
-/// [`zdot`] of many pairs of standardized columns in one pass over the rows: each block of 4,096
-/// rows is read from memory once for every pair (k inputs make k(k+1)/2 pairs, and one pass per
-/// pair streamed the columns k times), and each pair's sum runs exactly as in [`zdot`] (the same
-/// block, accumulators and order), so the results are bit for bit `zdot`'s. Pairs are split
-/// among the pool's threads; a pair's result does not depend on the split.
-fn zdot_many(cols: &[(&[f64], (f64, f64))], pairs: &[(usize, usize)]) -> Vec<f64> {
-    let Some(n) = cols.first().map(|c| c.0.len()) else {
-        return vec![0.0; pairs.len()];
-    };
+/// [`zdot`] of every pair `(i, j)`, `j <= i`, of the standardized columns `cols`, in the order
+/// `(0, 0), (1, 0), (1, 1), (2, 0), ...` (the lower triangle of their correlation matrix), in one
+/// pass over the rows: each block of 4,096 rows is centred once per column (`x - mean`: the same
+/// bits as centring it in every pair's loop) and read from the cache for every pair. Pairs go in
+/// 2x2 tiles of columns, so each loaded value serves two pairs and the four pairs' additions are
+/// independent chains (one pair's eight accumulators wait on the latency of their additions);
+/// each pair's sum still runs exactly as in [`zdot`] (the same block, accumulators and order),
+/// so the results are bit for bit `zdot`'s. Tiles are split among the pool's threads; a pair's
+/// result does not depend on the split.
+fn zdot_lower(cols: &[(&[f64], (f64, f64))]) -> Vec<f64> {
+    let m = cols.len();
+    let n = cols.first().map_or(0, |c| c.0.len());
     let denom = (n.max(1) - 1) as f64;
-    // One group per thread (four for balance when there are several): a group's columns are
-    // centred once per block for all its pairs.
+    // Tile (ti, tj), tj <= ti: columns 2ti, 2ti + 1 against 2tj, 2tj + 1 (fewer at the end).
+    let t = m.div_ceil(2);
+    let tiles: Vec<(usize, usize)> = (0..t).flat_map(|i| (0..=i).map(move |j| (i, j))).collect();
+    let span = |ti: usize| 2 * ti..(2 * ti + 2).min(m);
     let threads = rayon::current_num_threads().max(1);
-    let group = pairs
+    let group = tiles
         .len()
         .div_ceil(if threads > 1 { threads * 4 } else { 1 })
         .max(1);
-    pairs
+    let sums: Vec<((usize, usize), f64)> = tiles
         .par_chunks(group)
-        .flat_map_iter(|pairs| {
-            let mut totals = vec![0.0f64; pairs.len()];
-            // With many pairs per column (the inputs' correlation matrix), each column of the
-            // group is centred once per block (`x - mean`: the same bits as centring it in every
-            // pair's loop), so a pair's loop is only a product and a sum. With few, centring
-            // (a store and a reload) costs more than the subtractions it saves.
-            let mut slot = vec![usize::MAX; cols.len()];
+        .flat_map_iter(|tiles| {
+            // The group's columns, centred once per block.
+            let mut slot = vec![usize::MAX; m];
             let mut used = Vec::new();
-            for &(i, j) in pairs {
-                for c in [i, j] {
+            for &(ti, tj) in tiles {
+                for c in span(ti).chain(span(tj)) {
                     if slot[c] == usize::MAX {
                         slot[c] = used.len();
                         used.push(c);
                     }
                 }
             }
-            let centre = pairs.len() >= 4 * used.len();
-            let mut centred = vec![0.0f64; if centre { used.len() * 4096 } else { 0 }];
+            let mut pairs: Vec<(usize, usize)> = Vec::new();
+            for &(ti, tj) in tiles {
+                for i in span(ti) {
+                    pairs.extend(span(tj).filter(|&j| j <= i).map(|j| (i, j)));
+                }
+            }
+            let mut totals = vec![0.0f64; pairs.len()];
+            let mut centred = vec![0.0f64; used.len() * 4096];
             for start in (0..n).step_by(4096) {
                 let end = (start + 4096).min(n);
                 let len = end - start;
-                if centre {
-                    for (buf, &c) in centred.chunks_exact_mut(4096).zip(&used) {
-                        let (x, (m, _)) = cols[c];
-                        for (z, &v) in buf.iter_mut().zip(&x[start..end]) {
-                            *z = v - m;
+                for (buf, &c) in centred.chunks_exact_mut(4096).zip(&used) {
+                    let (x, (mean, _)) = cols[c];
+                    let x = x.get(start..end).unwrap_or(&[]);
+                    for (z, &v) in buf.iter_mut().zip(x) {
+                        *z = v - mean;
+                    }
+                }
+                let col = |c: usize| &centred[slot[c] * 4096..slot[c] * 4096 + len];
+                let mut out = totals.iter_mut();
+                for &(ti, tj) in tiles {
+                    let (a, b) = (span(ti), span(tj));
+                    let mut put = |i: usize, j: usize, v: f64| {
+                        if j <= i
+                            && let Some(t) = out.next()
+                        {
+                            *t += v;
+                        }
+                    };
+                    match (a.len(), b.len()) {
+                        (2, 2) => {
+                            let s = centred_tile(
+                                [col(a.start), col(a.start + 1)],
+                                [col(b.start), col(b.start + 1)],
+                            );
+                            for (r, row) in s.iter().enumerate() {
+                                for (c, &v) in row.iter().enumerate() {
+                                    put(a.start + r, b.start + c, v);
+                                }
+                            }
+                        }
+                        _ => {
+                            for i in a.clone() {
+                                for j in b.clone() {
+                                    put(i, j, centred_block_dot(col(i), col(j)));
+                                }
+                            }
                         }
                     }
                 }
-                for (total, &(i, j)) in totals.iter_mut().zip(pairs) {
-                    *total += if centre {
-                        let (si, sj) = (slot[i] * 4096, slot[j] * 4096);
-                        centred_block_dot(&centred[si..si + len], &centred[sj..sj + len])
-                    } else {
-                        let ((a, (ma, _)), (b, (mb, _))) = (cols[i], cols[j]);
-                        block_dot(&a[start..end], ma, &b[start..end], mb)
-                    };
+            }
+            pairs
+                .into_iter()
+                .zip(totals)
+                .map(|((i, j), t)| ((i, j), t / (denom * cols[i].1.1 * cols[j].1.1)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    // Each pair once, in tile order: put in lower-triangle order.
+    let mut out = vec![0.0; m * (m + 1) / 2];
+    for ((i, j), v) in sums {
+        if let Some(o) = out.get_mut(i * (i + 1) / 2 + j) {
+            *o = v;
+        }
+    }
+    out
+}
+
+/// [`zdot`] of every column of `cols` with `y`, in one pass over the rows: each block of 4,096
+/// rows of `y` is read once for all columns, and columns go four at a time, `y - mean` computed
+/// once per row for the four (the same bits as in each pair's loop); each pair's sum runs exactly
+/// as in [`zdot`], so the results are bit for bit `zdot`'s. Columns are split among the pool's
+/// threads; a column's result does not depend on the split.
+fn zdot_against(cols: &[(&[f64], (f64, f64))], y: (&[f64], (f64, f64))) -> Vec<f64> {
+    let (yv, (my, sy)) = y;
+    let n = yv.len();
+    let denom = (n.max(1) - 1) as f64;
+    let threads = rayon::current_num_threads().max(1);
+    let group = cols
+        .len()
+        .div_ceil(if threads > 1 { threads * 2 } else { 1 })
+        .max(1);
+    cols.par_chunks(group)
+        .flat_map_iter(|cols| {
+            let mut totals = vec![0.0f64; cols.len()];
+            for start in (0..n).step_by(4096) {
+                let end = (start + 4096).min(n);
+                let b = &yv[start..end];
+                let part = |k: usize| (cols[k].0.get(start..end).unwrap_or(&[]), cols[k].1.0);
+                let quads = cols.len() / 4;
+                for q in 0..quads {
+                    let k = 4 * q;
+                    let s = tile_against([part(k), part(k + 1), part(k + 2), part(k + 3)], b, my);
+                    for (t, v) in totals[k..k + 4].iter_mut().zip(s) {
+                        *t += v;
+                    }
+                }
+                for (k, t) in totals.iter_mut().enumerate().skip(4 * quads) {
+                    let (a, ma) = part(k);
+                    *t += block_dot(a, ma, b, my);
                 }
             }
             totals
                 .into_iter()
-                .zip(pairs)
-                .map(|(t, &(i, j))| t / (denom * cols[i].1.1 * cols[j].1.1))
+                .zip(cols)
+                .map(|(t, c)| t / (denom * c.1.1 * sy))
                 .collect::<Vec<_>>()
         })
         .collect()
+}
+
+/// One centred block's Σab of every pair of an `a` with a `b`, each pair exactly as
+/// [`centred_block_dot`] sums it (eight accumulators along the block, added up in order, then the
+/// remainder). Slices of unequal length fall back on [`centred_block_dot`] pair by pair.
+#[inline]
+fn centred_tile(a: [&[f64]; 2], b: [&[f64]; 2]) -> [[f64; 2]; 2] {
+    let len = a[0].len();
+    if a.iter().chain(&b).any(|s| s.len() != len) {
+        return a.map(|a| b.map(|b| centred_block_dot(a, b)));
+    }
+    let ([a0, a1], [b0, b1]) = (
+        a.map(|s| s.as_chunks::<8>().0),
+        b.map(|s| s.as_chunks::<8>().0),
+    );
+    // Four pairs' accumulators, each in its own registers.
+    let (mut s00, mut s01, mut s10, mut s11) = ([0.0f64; 8], [0.0f64; 8], [0.0f64; 8], [0.0f64; 8]);
+    for (((x0, x1), y0), y1) in a0.iter().zip(a1).zip(b0).zip(b1) {
+        for k in 0..8 {
+            s00[k] += x0[k] * y0[k];
+            s01[k] += x0[k] * y1[k];
+            s10[k] += x1[k] * y0[k];
+            s11[k] += x1[k] * y1[k];
+        }
+    }
+    let tail = a0.len() * 8;
+    let finish = |acc: [f64; 8], x: &[f64], y: &[f64]| {
+        let mut block: f64 = acc.iter().sum();
+        for (x, y) in x[tail..].iter().zip(&y[tail..]) {
+            block += x * y;
+        }
+        block
+    };
+    [
+        [finish(s00, a[0], b[0]), finish(s01, a[0], b[1])],
+        [finish(s10, a[1], b[0]), finish(s11, a[1], b[1])],
+    ]
+}
+
+/// One block's Σ(a−ma)(b−mb) of each of four `(a, ma)` with `b`, each exactly as [`block_dot`]
+/// sums it; `b − mb` is taken once for the four (the same bits). Slices of unequal length fall
+/// back on [`block_dot`] one by one.
+#[inline]
+fn tile_against(a: [(&[f64], f64); 4], b: &[f64], mb: f64) -> [f64; 4] {
+    let len = b.len();
+    if a.iter().any(|s| s.0.len() != len) {
+        return a.map(|(a, ma)| block_dot(a, ma, b, mb));
+    }
+    let [x0, x1, x2, x3] = a.map(|s| s.0.as_chunks::<8>().0);
+    let [m0, m1, m2, m3] = a.map(|s| s.1);
+    let b8 = b.as_chunks::<8>().0;
+    let (mut s0, mut s1, mut s2, mut s3) = ([0.0f64; 8], [0.0f64; 8], [0.0f64; 8], [0.0f64; 8]);
+    for ((((y, c0), c1), c2), c3) in b8.iter().zip(x0).zip(x1).zip(x2).zip(x3) {
+        for k in 0..8 {
+            let yc = y[k] - mb;
+            s0[k] += (c0[k] - m0) * yc;
+            s1[k] += (c1[k] - m1) * yc;
+            s2[k] += (c2[k] - m2) * yc;
+            s3[k] += (c3[k] - m3) * yc;
+        }
+    }
+    let tail = b8.len() * 8;
+    let finish = |acc: [f64; 8], (x, ma): (&[f64], f64)| {
+        let mut block: f64 = acc.iter().sum();
+        for (x, y) in x[tail..].iter().zip(&b[tail..]) {
+            block += (x - ma) * (y - mb);
+        }
+        block
+    };
+    [
+        finish(s0, a[0]),
+        finish(s1, a[1]),
+        finish(s2, a[2]),
+        finish(s3, a[3]),
+    ]
 }
 
 /// One block's Σ(a−ma)(b−mb) as [`zdot`] sums it: eight accumulators, then the remainder.
@@ -704,14 +906,11 @@ impl Sensitivity {
                 .filter(|&i| ranked.scales[i].is_some())
                 .collect();
             // Every input against the output in one blocked pass (the same bits as `zdot`).
-            let mut cols: Vec<(&[f64], (f64, f64))> = active
+            let cols: Vec<(&[f64], (f64, f64))> = active
                 .iter()
                 .filter_map(|&i| ranked.scales[i].map(|sc| (ranked.inputs[i].1, sc)))
                 .collect();
-            cols.push((samples, sy));
-            let y = cols.len() - 1;
-            let pairs: Vec<(usize, usize)> = (0..y).map(|i| (i, y)).collect();
-            let ry = zdot_many(&cols, &pairs);
+            let ry = zdot_against(&cols, (samples, sy));
             let beta = solve_spd_dropping(&ranked.corr, &ry, 1e-9);
             for (a, b) in active.iter().zip(beta) {
                 src[*a] = b;
@@ -795,8 +994,10 @@ mod tests {
 
     #[test]
     fn ranks_from_a_hint_equal_sorted_ranks_or_are_refused() {
-        let u = uniforms(5, 5_000);
-        // Distinct values, then heavy ties, then signed zeros and ties across them.
+        // 9,000 rows: three buckets of candidate ranks (4,096 each, the last one part full).
+        let u = uniforms(5, 9_000);
+        // Distinct values, then heavy ties (runs across buckets), then signed zeros and ties
+        // across them.
         let distinct: Vec<f64> = u.iter().map(|v| (v - 0.5) * 1e3).collect();
         let tied: Vec<f64> = u.iter().map(|v| (v * 7.0).floor()).collect();
         let zeros: Vec<f64> = u
@@ -814,25 +1015,40 @@ mod tests {
         for x in [&distinct, &tied, &zeros] {
             let want = doubled(&ranks(x));
             let hint = true_order(x);
-            let mut keys = Vec::new();
-            let from =
-                |h: &[u32], keys: &mut Vec<u64>| doubled_ranks_from_hint(x, h.to_vec(), keys);
-            assert_eq!(from(&hint, &mut keys), Some(want.clone()));
-            // A hint that breaks the order, one that is not a permutation, one too short.
+            let mut scratch = HintScratch::default();
+            let from = |h: &[u32], scratch: &mut HintScratch| {
+                doubled_ranks_from_hint(x, h.to_vec(), scratch)
+            };
+            assert_eq!(from(&hint, &mut scratch), Some(want.clone()));
+            let at = |r: u32| hint.iter().position(|&h| h == r).unwrap();
+            // Hints that break the order: within a bucket, and across a bucket's end.
             let mut swapped = hint.clone();
-            let (a, b) = (
-                hint.iter().position(|&r| r == 10).unwrap(),
-                hint.iter().position(|&r| r == 4_000).unwrap(),
-            );
+            let (a, b) = (at(10), at(4_000));
             swapped.swap(a, b);
-            assert_eq!(from(&swapped, &mut keys), None);
+            let mut across = hint.clone();
+            across.swap(at(4_095), at(4_096));
+            // Values that are equal may swap: the result is the same only if they are tied.
+            let tied_there = x[at(4_095)] == x[at(4_096)];
+            assert_eq!(
+                from(&across, &mut scratch),
+                tied_there.then(|| want.clone()),
+                "across"
+            );
+            // Not permutations: a rank repeated within its bucket, a rank repeated in another
+            // bucket (which is then overfull), one beyond n; and a hint too short.
             let mut repeated = hint.clone();
             repeated[a] = hint[b];
-            assert_eq!(from(&repeated, &mut keys), None);
-            assert_eq!(from(&hint[1..], &mut keys), None);
+            let mut elsewhere = hint.clone();
+            elsewhere[a] = 8_500;
             let mut beyond = hint.clone();
             beyond[a] = x.len() as u32;
-            assert_eq!(from(&beyond, &mut keys), None);
+            for bad in [&repeated, &elsewhere, &beyond] {
+                assert_eq!(from(bad, &mut scratch), None);
+            }
+            assert_eq!(from(&hint[1..], &mut scratch), None);
+            assert_eq!(from(&swapped, &mut scratch), None);
+            // And the good hint again through the same buffers.
+            assert_eq!(from(&hint, &mut scratch), Some(want.clone()));
             // Through RankedInputs: a good, a bad and a missing hint give `new`'s ranks.
             let named = [
                 ("a", x.as_slice()),
@@ -848,14 +1064,18 @@ mod tests {
 
     #[test]
     fn a_reused_key_buffer_does_not_leak_into_the_next_input() {
-        // Inputs of one length through one buffer (stale keys are overwritten), then a shorter
-        // one (the buffer is resized); each as if ranked alone.
-        let mut keys = Vec::new();
+        // Inputs of one length through one set of buffers (stale keys are overwritten), then
+        // shorter ones (the buffers are resized: one bucket, then part of one); each as if
+        // ranked alone.
+        let mut scratch = HintScratch::default();
         for (seed, n, levels) in [
-            (7, 4_000, 0.0),
-            (8, 4_000, 5.0),
-            (9, 4_000, 0.0),
-            (10, 1_500, 3.0),
+            (7, 10_000, 0.0),
+            (8, 10_000, 5.0),
+            (9, 10_000, 0.0),
+            (10, 4_096, 3.0),
+            (11, 1_500, 3.0),
+            (12, 1, 0.0),
+            (13, 0, 0.0),
         ] {
             let u = uniforms(seed, n);
             let x: Vec<f64> = if levels > 0.0 {
@@ -863,7 +1083,7 @@ mod tests {
             } else {
                 u.iter().map(|v| v.ln()).collect()
             };
-            let got = doubled_ranks_from_hint(&x, true_order(&x), &mut keys);
+            let got = doubled_ranks_from_hint(&x, true_order(&x), &mut scratch);
             assert_eq!(got, Some(doubled(&ranks(&x))), "seed {seed}");
         }
     }
@@ -907,45 +1127,60 @@ mod tests {
     }
 
     #[test]
-    fn zdot_many_gives_zdot_bit_for_bit() {
-        // 10,001 rows: two whole 4,096-row blocks, then a partial one ending in a part-group.
-        let cols: Vec<Vec<f64>> = (0..9u64)
-            .map(|k| {
-                uniforms(k + 11, 10_001)
-                    .iter()
-                    .map(|u| u * (k as f64 + 1.0) + k as f64)
-                    .collect()
-            })
-            .collect();
-        let scaled: Vec<(&[f64], (f64, f64))> = cols
-            .iter()
-            .map(|c| (c.as_slice(), scale_of(c).unwrap()))
-            .collect();
-        // Every pair of nine columns (a one-thread group centres its columns once per block),
-        // and each column against the last (an output's row: no centring).
-        let all: Vec<(usize, usize)> = (0..9).flat_map(|i| (0..=i).map(move |j| (i, j))).collect();
-        let last: Vec<(usize, usize)> = (0..8).map(|i| (i, 8)).collect();
-        for threads in [1, 2, 3] {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap();
-            for pairs in [&all, &last] {
-                let many = pool.install(|| zdot_many(&scaled, pairs));
-                for (&(i, j), got) in pairs.iter().zip(&many) {
-                    let want = zdot(
-                        scaled[i].0,
-                        Some(scaled[i].1),
-                        scaled[j].0,
-                        Some(scaled[j].1),
-                    );
-                    assert_eq!(got.to_bits(), want.to_bits(), "pair ({i}, {j}), {threads}");
+    fn tiled_zdots_give_zdot_bit_for_bit() {
+        // 10,001 rows: two whole 4,096-row blocks, then a partial one ending in a part-group;
+        // and 4,100 rows (a short last block of whole groups). Column counts: odd and even
+        // (whole and part tiles, the against-loop's groups of four and remainders), one alone.
+        for rows in [10_001, 4_100, 7] {
+            let cols: Vec<Vec<f64>> = (0..11u64)
+                .map(|k| {
+                    uniforms(k + 11, rows)
+                        .iter()
+                        .map(|u| u * (k as f64 + 1.0) + k as f64 - 3.0)
+                        .collect()
+                })
+                .collect();
+            let scaled: Vec<(&[f64], (f64, f64))> = cols
+                .iter()
+                .map(|c| (c.as_slice(), scale_of(c).unwrap()))
+                .collect();
+            let want = |i: usize, j: usize| {
+                zdot(
+                    scaled[i].0,
+                    Some(scaled[i].1),
+                    scaled[j].0,
+                    Some(scaled[j].1),
+                )
+                .to_bits()
+            };
+            for threads in [1, 2, 3] {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                for m in [1, 2, 3, 4, 5, 9, 10] {
+                    let lower = pool.install(|| zdot_lower(&scaled[..m]));
+                    assert_eq!(lower.len(), m * (m + 1) / 2);
+                    let mut k = 0;
+                    for i in 0..m {
+                        for j in 0..=i {
+                            assert_eq!(lower[k].to_bits(), want(i, j), "({i}, {j}) {m} {threads}");
+                            k += 1;
+                        }
+                    }
+                    // Each of the first m columns against the last one (an output's row).
+                    let y = scaled[10];
+                    let row = pool.install(|| zdot_against(&scaled[..m], y));
+                    assert_eq!(row.len(), m);
+                    for (i, got) in row.iter().enumerate() {
+                        assert_eq!(got.to_bits(), want(i, 10), "({i}, y) {m} {threads}");
+                    }
                 }
             }
+            // A column with itself: 1 up to rounding.
+            assert!((f64::from_bits(want(0, 0)) - 1.0).abs() < 1e-12);
         }
-        // A column with itself: 1 up to rounding.
-        let many = zdot_many(&scaled, &all);
-        assert!((many[0] - 1.0).abs() < 1e-12);
+        assert!(zdot_lower(&[]).is_empty());
     }
 
     /// A small deterministic generator (SplitMix64) for test data.

@@ -58,7 +58,8 @@ pub use samples::{
     read_samples, read_samples_stream,
 };
 pub use sensitivity::{
-    RankedInputs, Sensitivity, SensitivityEntry, pearson, ranks, spearman, standardized_regression,
+    Against, RankedInputs, Sensitivity, SensitivityEntry, pearson, ranks, spearman,
+    standardized_regression,
 };
 pub use sorted::{SortScratch, SortedColumn};
 pub use stream::{

@@ -227,7 +227,9 @@ impl<'a> RankedInputs<'a> {
     /// buffer becomes its input's ranks.
     pub fn with_hints(inputs: &[(&'a str, &'a [f64])], mut hints: Vec<Option<Vec<u32>>>) -> Self {
         hints.resize_with(inputs.len(), || None);
-        let all_finite = inputs.iter().all(|(_, x)| x.iter().all(|v| v.is_finite()));
+        let all_finite = inputs
+            .par_iter()
+            .all(|(_, x)| x.iter().all(|v| v.is_finite()));
         let (scales, corr) = if all_finite {
             let cols: Vec<&[f64]> = inputs.iter().map(|(_, x)| *x).collect();
             let scales = scales_of(&cols);
@@ -255,29 +257,83 @@ impl<'a> RankedInputs<'a> {
             (Vec::new(), Vec::new())
         };
         // Doubled ranks fit a u32 below 2^31 rows; beyond, the general path is taken.
-        let ranks: Vec<Vec<u32>> =
+        // Each input's ranks and their sums in one task, while the ranks are in cache.
+        let (ranks, sums): (Vec<Vec<u32>>, Vec<(i128, i128)>) =
             if all_finite && fits_doubled(inputs.first().map_or(0, |x| x.1.len())) {
                 // One set of working buffers per worker, reused from input to input.
                 inputs
                     .par_iter()
                     .zip(hints.into_par_iter())
                     .map_init(HintScratch::default, |scratch, ((_, x), hint)| {
-                        hint.and_then(|h| doubled_ranks_from_hint(x, h, scratch))
-                            .unwrap_or_else(|| doubled(&ranks(x)))
+                        let r = hint
+                            .and_then(|h| doubled_ranks_from_hint(x, h, scratch))
+                            .unwrap_or_else(|| doubled(&ranks(x)));
+                        let sums = rank_sums(&r);
+                        (r, sums)
                     })
-                    .collect()
+                    .unzip()
             } else {
-                Vec::new()
+                (Vec::new(), Vec::new())
             };
         RankedInputs {
             inputs: inputs.to_vec(),
-            rank_sums: ranks.iter().map(|r| rank_sums(r)).collect(),
+            rank_sums: sums,
             all_finite: all_finite && ranks.len() == inputs.len(),
             ranks,
             scales,
             corr,
         }
     }
+
+    /// The regression's right-hand sides of several outputs at once: for each output, the
+    /// correlation of every non-constant input with it, in one pass over the inputs for all the
+    /// outputs (see [`zdot_against_many`]) instead of one pass over every input per output.
+    /// Pass each output's entry to [`Sensitivity::compute_ranked_sorted_with`]; the results are
+    /// bit for bit those of [`Sensitivity::compute_ranked_sorted_in`]. An output gets `None`
+    /// (and is then summed alone, or takes the general path) when it has error iterations or
+    /// is constant, or when an input has.
+    pub fn against(&self, outputs: &[&[f64]]) -> Vec<Option<Against>> {
+        let n = self.inputs.first().map_or(0, |x| x.1.len());
+        let usable: Vec<bool> = outputs
+            .par_iter()
+            .map(|y| self.all_finite && y.len() == n && y.iter().all(|v| v.is_finite()))
+            .collect();
+        let picked: Vec<&[f64]> = outputs
+            .iter()
+            .zip(&usable)
+            .filter(|p| *p.1)
+            .map(|p| *p.0)
+            .collect();
+        let scales = scales_of(&picked);
+        let ys: Vec<(&[f64], (f64, f64))> = picked
+            .iter()
+            .zip(&scales)
+            .filter_map(|(y, sc)| sc.map(|sc| (*y, sc)))
+            .collect();
+        let cols: Vec<(&[f64], (f64, f64))> = self
+            .inputs
+            .iter()
+            .zip(&self.scales)
+            .filter_map(|((_, x), sc)| sc.map(|sc| (*x, sc)))
+            .collect();
+        let mut sums = zdot_against_many(&cols, &ys).into_iter();
+        let mut scales = scales.into_iter();
+        usable
+            .iter()
+            .map(|&u| {
+                u.then(|| scales.next().flatten())
+                    .flatten()
+                    .and_then(|_| sums.next().map(|sums| Against { sums }))
+            })
+            .collect()
+    }
+}
+
+/// One output's correlations with every non-constant input, from [`RankedInputs::against`].
+#[derive(Debug, Clone)]
+pub struct Against {
+    /// In the order of the non-constant inputs.
+    sums: Vec<f64>,
 }
 
 /// The correlation of two standardized columns, standardizing on the fly:
@@ -414,45 +470,73 @@ fn zdot_lower(cols: &[(&[f64], (f64, f64))]) -> Vec<f64> {
     out
 }
 
-/// [`zdot`] of every column of `cols` with `y`, in one pass over the rows: each block of 4,096
-/// rows of `y` is read once for all columns, and columns go four at a time, `y - mean` computed
-/// once per row for the four (the same bits as in each pair's loop); each pair's sum runs exactly
-/// as in [`zdot`], so the results are bit for bit `zdot`'s. Columns are split among the pool's
-/// threads; a column's result does not depend on the split.
+/// [`zdot`] of every column of `cols` with `y`: [`zdot_against_many`] of one `y`.
 fn zdot_against(cols: &[(&[f64], (f64, f64))], y: (&[f64], (f64, f64))) -> Vec<f64> {
-    let (yv, (my, sy)) = y;
-    let n = yv.len();
+    zdot_against_many(cols, &[y]).pop().unwrap_or_default()
+}
+
+/// [`zdot`] of every column of `cols` with every `y` (`out[j][k]`: column `k` with `ys[j]`), in
+/// one pass over the rows: each block of 4,096 rows of a group of columns is read from memory
+/// once for every `y` (the inputs are the large side: an output is summed against all of them),
+/// and columns go four at a time against a `y`, `y - mean` computed once per row for the four
+/// (the same bits as in each pair's loop); each pair's sum runs exactly as in [`zdot`], so the
+/// results are bit for bit `zdot`'s. Column groups are split among the pool's threads (at most
+/// eight columns to a group with several `y`s, so that a block of the group stays in the
+/// second-level cache while every `y` passes over it); a result does not depend on the split.
+fn zdot_against_many(cols: &[(&[f64], (f64, f64))], ys: &[(&[f64], (f64, f64))]) -> Vec<Vec<f64>> {
+    let n = ys.first().map_or(0, |y| y.0.len());
     let denom = (n.max(1) - 1) as f64;
     let threads = rayon::current_num_threads().max(1);
-    let group = cols
-        .len()
-        .div_ceil(if threads > 1 { threads * 2 } else { 1 })
-        .max(1);
-    cols.par_chunks(group)
-        .flat_map_iter(|cols| {
-            let mut totals = vec![0.0f64; cols.len()];
+    let group = if ys.len() > 1 {
+        cols.len().div_ceil(threads).clamp(1, 8)
+    } else {
+        cols.len()
+            .div_ceil(if threads > 1 { threads * 2 } else { 1 })
+            .max(1)
+    };
+    let per_group: Vec<Vec<Vec<f64>>> = cols
+        .par_chunks(group)
+        .map(|cols| {
+            let mut totals = vec![vec![0.0f64; cols.len()]; ys.len()];
             for start in (0..n).step_by(4096) {
                 let end = (start + 4096).min(n);
-                let b = &yv[start..end];
                 let part = |k: usize| (cols[k].0.get(start..end).unwrap_or(&[]), cols[k].1.0);
                 let quads = cols.len() / 4;
-                for q in 0..quads {
-                    let k = 4 * q;
-                    let s = tile_against([part(k), part(k + 1), part(k + 2), part(k + 3)], b, my);
-                    for (t, v) in totals[k..k + 4].iter_mut().zip(s) {
-                        *t += v;
+                for (&(yv, (my, _)), totals) in ys.iter().zip(totals.iter_mut()) {
+                    let b = yv.get(start..end).unwrap_or(&[]);
+                    for q in 0..quads {
+                        let k = 4 * q;
+                        let s =
+                            tile_against([part(k), part(k + 1), part(k + 2), part(k + 3)], b, my);
+                        for (t, v) in totals[k..k + 4].iter_mut().zip(s) {
+                            *t += v;
+                        }
                     }
-                }
-                for (k, t) in totals.iter_mut().enumerate().skip(4 * quads) {
-                    let (a, ma) = part(k);
-                    *t += block_dot(a, ma, b, my);
+                    for (k, t) in totals.iter_mut().enumerate().skip(4 * quads) {
+                        let (a, ma) = part(k);
+                        *t += block_dot(a, ma, b, my);
+                    }
                 }
             }
             totals
                 .into_iter()
-                .zip(cols)
-                .map(|(t, c)| t / (denom * c.1.1 * sy))
-                .collect::<Vec<_>>()
+                .zip(ys)
+                .map(|(totals, &(_, (_, sy)))| {
+                    totals
+                        .into_iter()
+                        .zip(cols)
+                        .map(|(t, c)| t / (denom * c.1.1 * sy))
+                        .collect()
+                })
+                .collect()
+        })
+        .collect();
+    (0..ys.len())
+        .map(|j| {
+            per_group
+                .iter()
+                .flat_map(|g| g.get(j).into_iter().flatten().copied())
+                .collect()
         })
         .collect()
 }
@@ -682,44 +766,44 @@ fn scale_of(x: &[f64]) -> Option<(f64, f64)> {
 /// the results are its bits; interleaved, the four serial sums overlap instead of each one
 /// waiting on the latency of its own additions.
 fn scales_of(cols: &[&[f64]]) -> Vec<Option<(f64, f64)>> {
-    let mut out = Vec::with_capacity(cols.len());
-    for group in cols.chunks(4) {
-        let n = group[0].len();
-        let [a, b, c, d] = group else {
-            out.extend(group.iter().map(|x| scale_of(x)));
-            continue;
-        };
-        if n < 2 || group.iter().any(|x| x.len() != n) {
-            out.extend(group.iter().map(|x| scale_of(x)));
-            continue;
-        }
-        let rows = || {
-            a.iter()
-                .zip(*b)
-                .zip(*c)
-                .zip(*d)
-                .map(|(((a, b), c), d)| [*a, *b, *c, *d])
-        };
-        let mut sums = [StableSum::new(); 4];
-        for v in rows() {
-            for (s, v) in sums.iter_mut().zip(v) {
-                s.add(v);
-            }
-        }
-        let means = sums.map(|s| s.value() / n as f64);
-        let mut sums = [StableSum::new(); 4];
-        for v in rows() {
-            for ((s, v), m) in sums.iter_mut().zip(v).zip(means) {
-                s.add((v - m) * (v - m));
-            }
-        }
-        out.extend(
-            sums.iter()
-                .zip(means)
-                .map(|(ss, mean)| scale_from(n, mean, ss.value())),
-        );
+    // Groups of four on the pool's threads; each group's results do not depend on the split.
+    let groups: Vec<Vec<Option<(f64, f64)>>> = cols.par_chunks(4).map(scales_of_group).collect();
+    groups.concat()
+}
+
+/// [`scales_of`] of at most four columns.
+fn scales_of_group(group: &[&[f64]]) -> Vec<Option<(f64, f64)>> {
+    let n = group.first().map_or(0, |x| x.len());
+    let [a, b, c, d] = group else {
+        return group.iter().map(|x| scale_of(x)).collect();
+    };
+    if n < 2 || group.iter().any(|x| x.len() != n) {
+        return group.iter().map(|x| scale_of(x)).collect();
     }
-    out
+    let rows = || {
+        a.iter()
+            .zip(*b)
+            .zip(*c)
+            .zip(*d)
+            .map(|(((a, b), c), d)| [*a, *b, *c, *d])
+    };
+    let mut sums = [StableSum::new(); 4];
+    for v in rows() {
+        for (s, v) in sums.iter_mut().zip(v) {
+            s.add(v);
+        }
+    }
+    let means = sums.map(|s| s.value() / n as f64);
+    let mut sums = [StableSum::new(); 4];
+    for v in rows() {
+        for ((s, v), m) in sums.iter_mut().zip(v).zip(means) {
+            s.add((v - m) * (v - m));
+        }
+    }
+    sums.iter()
+        .zip(means)
+        .map(|(ss, mean)| scale_from(n, mean, ss.value()))
+        .collect()
 }
 
 /// Mean and standard deviation from the mean and the sum of squared deviations of `n` values,
@@ -865,6 +949,19 @@ impl Sensitivity {
         ranked: &RankedInputs<'_>,
         scratch: &mut SortScratch,
     ) -> Result<Self> {
+        Self::compute_ranked_sorted_with(output, samples, sorted, ranked, None, scratch)
+    }
+
+    /// [`Sensitivity::compute_ranked_sorted_in`] with the output's correlations with the inputs
+    /// already summed by [`RankedInputs::against`] (`None`: summed here).
+    pub fn compute_ranked_sorted_with(
+        output: &str,
+        samples: &[f64],
+        sorted: &SortedColumn,
+        ranked: &RankedInputs<'_>,
+        against: Option<&Against>,
+        scratch: &mut SortScratch,
+    ) -> Result<Self> {
         for (name, x) in &ranked.inputs {
             check_len(&format!("input `{name}`"), x.len(), samples.len())?;
         }
@@ -889,33 +986,48 @@ impl Sensitivity {
             let src = standardized_regression(&refs, &y)?;
             return Ok(Self::assemble(output, y.len(), &ranked.inputs, rho, src));
         }
-        // Exact integer sums of doubled ranks: the same value as `rank_correlation` of each pair,
-        // with the output's ranks read once per chunk for every input.
-        sorted.doubled_ranks_into(&mut scratch.ranks);
-        let ry = &scratch.ranks;
-        let y_sums = rank_sums(ry);
-        let rxs: Vec<&[u32]> = ranked.ranks.iter().map(Vec::as_slice).collect();
-        let rho = rank_cross_sums(ry, &rxs)
-            .into_iter()
-            .zip(&ranked.rank_sums)
-            .map(|(sxy, &x_sums)| rank_correlation_from_sums(ry.len(), x_sums, y_sums, sxy))
-            .collect::<Vec<_>>();
-        let mut src = vec![None; ranked.inputs.len()];
-        if let Some(sy) = scale_of(samples) {
-            let active: Vec<usize> = (0..ranked.inputs.len())
-                .filter(|&i| ranked.scales[i].is_some())
-                .collect();
-            // Every input against the output in one blocked pass (the same bits as `zdot`).
-            let cols: Vec<(&[f64], (f64, f64))> = active
-                .iter()
-                .filter_map(|&i| ranked.scales[i].map(|sc| (ranked.inputs[i].1, sc)))
-                .collect();
-            let ry = zdot_against(&cols, (samples, sy));
-            let beta = solve_spd_dropping(&ranked.corr, &ry, 1e-9);
-            for (a, b) in active.iter().zip(beta) {
-                src[*a] = b;
-            }
-        }
+        // The rank correlations and the regression are independent: two tasks, so that the
+        // pool's threads share the last outputs' work instead of one thread finishing alone.
+        let (rho, src) = rayon::join(
+            || {
+                // Exact integer sums of doubled ranks: the same value as `rank_correlation` of
+                // each pair, with the output's ranks read once per chunk for every input.
+                sorted.doubled_ranks_into(&mut scratch.ranks);
+                let ry = &scratch.ranks;
+                let y_sums = rank_sums(ry);
+                let rxs: Vec<&[u32]> = ranked.ranks.iter().map(Vec::as_slice).collect();
+                rank_cross_sums(ry, &rxs)
+                    .into_iter()
+                    .zip(&ranked.rank_sums)
+                    .map(|(sxy, &x_sums)| rank_correlation_from_sums(ry.len(), x_sums, y_sums, sxy))
+                    .collect::<Vec<_>>()
+            },
+            || {
+                let mut src = vec![None; ranked.inputs.len()];
+                let active: Vec<usize> = (0..ranked.inputs.len())
+                    .filter(|&i| ranked.scales[i].is_some())
+                    .collect();
+                let ry = match against {
+                    Some(a) => Some(a.sums.clone()),
+                    // Every input against the output in one blocked pass (the same bits as
+                    // `zdot`).
+                    None => scale_of(samples).map(|sy| {
+                        let cols: Vec<(&[f64], (f64, f64))> = active
+                            .iter()
+                            .filter_map(|&i| ranked.scales[i].map(|sc| (ranked.inputs[i].1, sc)))
+                            .collect();
+                        zdot_against(&cols, (samples, sy))
+                    }),
+                };
+                if let Some(ry) = ry {
+                    let beta = solve_spd_dropping(&ranked.corr, &ry, 1e-9);
+                    for (a, b) in active.iter().zip(beta) {
+                        src[*a] = b;
+                    }
+                }
+                src
+            },
+        );
         Ok(Self::assemble(
             output,
             samples.len(),
@@ -1175,12 +1287,91 @@ mod tests {
                     for (i, got) in row.iter().enumerate() {
                         assert_eq!(got.to_bits(), want(i, 10), "({i}, y) {m} {threads}");
                     }
+                    // Several `y`s at once: each row as if alone.
+                    let ys = [scaled[10], scaled[m.min(9)], scaled[0]];
+                    let rows = pool.install(|| zdot_against_many(&scaled[..m], &ys));
+                    assert_eq!(rows.len(), ys.len());
+                    for (row, j) in rows.iter().zip([10, m.min(9), 0]) {
+                        assert_eq!(row.len(), m);
+                        for (i, got) in row.iter().enumerate() {
+                            assert_eq!(got.to_bits(), want(i, j), "({i}, {j}) {m} {threads}");
+                        }
+                    }
                 }
             }
             // A column with itself: 1 up to rounding.
             assert!((f64::from_bits(want(0, 0)) - 1.0).abs() < 1e-12);
         }
         assert!(zdot_lower(&[]).is_empty());
+    }
+
+    #[test]
+    fn outputs_against_inputs_at_once_give_each_outputs_sensitivity() {
+        // 9 inputs (one constant, left out of the regression) and outputs that take each path:
+        // ordinary ones, one with error iterations and one constant (no shared sums: summed
+        // alone or by the general path), on 10,001 rows.
+        let rows = 10_001;
+        let mut inputs: Vec<Vec<f64>> = (0..8u64).map(|k| uniforms(k + 40, rows)).collect();
+        inputs.push(vec![2.5; rows]);
+        let y = |w: &[f64]| -> Vec<f64> {
+            (0..rows)
+                .map(|r| inputs.iter().zip(w).map(|(x, w)| x[r] * w).sum::<f64>())
+                .collect()
+        };
+        let mut with_errors = y(&[1.0, -2.0, 0.5, 0.0, 3.0, 1.0, 1.0, -1.0, 0.0]);
+        with_errors[17] = f64::NAN;
+        let outputs = [
+            y(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 0.0]),
+            y(&[-1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.25, 0.0]),
+            with_errors,
+            vec![7.0; rows],
+            y(&[0.0, 0.0, 9.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]),
+        ];
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "k"];
+        let named: Vec<(&str, &[f64])> = names
+            .iter()
+            .copied()
+            .zip(inputs.iter().map(Vec::as_slice))
+            .collect();
+        let outs: Vec<&[f64]> = outputs.iter().map(Vec::as_slice).collect();
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let ranked = pool.install(|| RankedInputs::new(&named));
+            let against = pool.install(|| ranked.against(&outs));
+            assert_eq!(against.len(), outs.len());
+            let shared: Vec<bool> = against.iter().map(Option::is_some).collect();
+            assert_eq!(
+                shared,
+                [true, true, false, false, true],
+                "{threads} threads"
+            );
+            for (k, out) in outs.iter().enumerate() {
+                let sorted = SortedColumn::new(out);
+                let mut scratch = SortScratch::default();
+                let alone = pool.install(|| {
+                    Sensitivity::compute_ranked_sorted_in("y", out, &sorted, &ranked, &mut scratch)
+                });
+                let with = pool.install(|| {
+                    Sensitivity::compute_ranked_sorted_with(
+                        "y",
+                        out,
+                        &sorted,
+                        &ranked,
+                        against[k].as_ref(),
+                        &mut scratch,
+                    )
+                });
+                // Debug prints each f64 so that it reads back to the same bits.
+                assert_eq!(
+                    format!("{:?}", with.unwrap()),
+                    format!("{:?}", alone.unwrap()),
+                    "output {k}, {threads} threads"
+                );
+            }
+        }
     }
 
     /// A small deterministic generator (SplitMix64) for test data.

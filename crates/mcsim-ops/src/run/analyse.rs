@@ -49,6 +49,14 @@ pub fn analyse(
     // strata's: a hint that ranking checks in linear time instead of sorting.
     let hints = pool.install(|| lhs_rank_hints(p, &s));
     let ranked = pool.install(|| mcsim_results::RankedInputs::with_hints(&named, hints));
+    // Every output's correlations with the inputs (the regression's right-hand sides) in one
+    // pass over the inputs, rather than one pass per output.
+    let against = if s.streamed.is_none() && !named.is_empty() {
+        let outs: Vec<&[f64]> = out_samples.iter().map(Vec::as_slice).collect();
+        pool.install(|| ranked.against(&outs))
+    } else {
+        Vec::new()
+    };
     // The sorted values outlive the loop only for `--fail-if` and statistics cells.
     let keep_sorted = !conditions.is_empty() || !detected.statistics.is_empty();
     type PerOutput = Result<(OutputReport, Option<String>, Vec<f64>), OpsError>;
@@ -92,33 +100,46 @@ pub fn analyse(
                             (&recomputed.0, recomputed.1.as_slice())
                         }
                     };
-                    let summary = Summary::from_stats_sorted(stats, &sorted.sorted, sopts)
-                        .map_err(|e| OpsError::Run {
-                            message: e.to_string(),
-                        })?;
-                    let mut sensitivity_warning = None;
-                    let sensitivity = if deterministic || named.is_empty() {
-                        None
-                    } else {
-                        match Sensitivity::compute_ranked_sorted_in(
-                            name, samples, &sorted, &ranked, scratch,
-                        ) {
-                            Ok(s) => Some(s),
-                            Err(e) => {
-                                sensitivity_warning =
-                                    Some(format!("output `{name}`: no sensitivity analysis: {e}"));
-                                None
+                    // The summary and convergence trace beside the sensitivity: two tasks, so
+                    // that the pool's threads share the last outputs' work.
+                    let (summary_and_trace, sensitivity) = rayon::join(
+                        || {
+                            let summary = Summary::from_stats_sorted(stats, &sorted.sorted, sopts)
+                                .map_err(|e| OpsError::Run {
+                                    message: e.to_string(),
+                                })?;
+                            let convergence = mcsim_results::convergence_trace_from_stats(
+                                &sorted,
+                                prefixes,
+                                &[0.05, 0.5, 0.95],
+                            )
+                            .map_err(|e| OpsError::Run {
+                                message: e.to_string(),
+                            })?;
+                            Ok::<_, OpsError>((summary, convergence))
+                        },
+                        || {
+                            if deterministic || named.is_empty() {
+                                return (None, None);
                             }
-                        }
-                    };
-                    let convergence = mcsim_results::convergence_trace_from_stats(
-                        &sorted,
-                        prefixes,
-                        &[0.05, 0.5, 0.95],
-                    )
-                    .map_err(|e| OpsError::Run {
-                        message: e.to_string(),
-                    })?;
+                            match Sensitivity::compute_ranked_sorted_with(
+                                name,
+                                samples,
+                                &sorted,
+                                &ranked,
+                                against.get(k).and_then(Option::as_ref),
+                                scratch,
+                            ) {
+                                Ok(s) => (Some(s), None),
+                                Err(e) => (
+                                    None,
+                                    Some(format!("output `{name}`: no sensitivity analysis: {e}")),
+                                ),
+                            }
+                        },
+                    );
+                    let (summary, convergence) = summary_and_trace?;
+                    let (sensitivity, sensitivity_warning) = sensitivity;
                     Ok((
                         OutputReport {
                             name: name.clone(),

@@ -638,12 +638,20 @@ pub fn simulate_on(
                 let chunk_end = start + chunk_out.first().map_or(0, |c| c.len()) as u64;
                 let mut stop = None;
                 if exact {
-                    for (dst, src) in in_samples.iter_mut().zip(chunk_in) {
-                        dst.extend_from_slice(src);
-                    }
-                    for (dst, src) in out_samples.iter_mut().zip(chunk_out) {
-                        dst.extend_from_slice(src);
-                    }
+                    // Column by column on the pool: the copies (and the first touch of the kept
+                    // columns' pages) are a serial part of every chunk otherwise.
+                    let mut copies: Vec<(&mut Vec<f64>, &[f64])> = in_samples
+                        .iter_mut()
+                        .zip(chunk_in)
+                        .chain(out_samples.iter_mut().zip(chunk_out))
+                        .map(|(dst, src)| (dst, src.as_slice()))
+                        .collect();
+                    pool.install(|| {
+                        copies
+                            .par_iter_mut()
+                            .with_max_len(1)
+                            .for_each(|(dst, src)| dst.extend_from_slice(src));
+                    });
                     // `--until-converged` checks at fixed iteration counts (multiples of
                     // CONVERGENCE_STEP, and the maximum), never at chunk ends, which depend on the
                     // thread count: the stopping point and every statistic are the same for any

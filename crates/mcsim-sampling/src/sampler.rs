@@ -198,6 +198,29 @@ impl Sampler {
         self.transform(out);
     }
 
+    /// [`Sampler::sample_into`], also writing each value's Latin Hypercube stratum into
+    /// `strata` (see [`Streams::fill_lhs_uniforms_keeping`]); with Monte Carlo, or an empty
+    /// `strata`, it is left alone.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sample_into_keeping_strata(
+        &self,
+        method: Method,
+        streams: &Streams,
+        key: u64,
+        iterations: u64,
+        first_iteration: u64,
+        out: &mut [f64],
+        strata: &mut [u32],
+    ) {
+        match method {
+            Method::LatinHypercube => {
+                streams.fill_lhs_uniforms_keeping(key, iterations, first_iteration, out, strata);
+            }
+            Method::MonteCarlo => streams.fill(method, key, iterations, first_iteration, out),
+        }
+        self.transform(out);
+    }
+
     /// The quantile of the modified distribution at u in (0, 1).
     pub fn quantile(&self, u: f64) -> f64 {
         let mut b = [u];

@@ -234,6 +234,24 @@ impl Streams {
         first_iteration: u64,
         out: &mut [f64],
     ) {
+        self.fill_lhs_uniforms_keeping(key, iterations, first_iteration, out, &mut []);
+    }
+
+    /// [`fill_lhs_uniforms`](Streams::fill_lhs_uniforms), also writing each value's stratum
+    /// (the [`lhs_strata`](Streams::lhs_strata) of its iteration, as the sampling computes it
+    /// anyway) into `strata`, when `strata` is as long as `out`; an empty `strata` is left alone.
+    /// The strata of iterations past the first `iterations` (a second design) are those of
+    /// their own design. A stratum is truncated to `u32`: ask only when `iterations` fits one.
+    pub fn fill_lhs_uniforms_keeping(
+        &self,
+        key: u64,
+        iterations: u64,
+        first_iteration: u64,
+        out: &mut [f64],
+        strata: &mut [u32],
+    ) {
+        let keep = strata.len() == out.len();
+        let mut strata = strata;
         let n = iterations.max(1);
         let mut rng = self.rng(key, first_iteration);
         let mut i = first_iteration;
@@ -260,6 +278,13 @@ impl Streams {
             // Two passes, each a tight loop: the strata (parked in `head` as integer bits), then
             // each stratum's cell from the stream.
             perm.images_into(offset, head);
+            if keep {
+                let (kept, later) = std::mem::take(&mut strata).split_at_mut(take);
+                for (k, v) in kept.iter_mut().zip(head.iter()) {
+                    *k = v.to_bits() as u32;
+                }
+                strata = later;
+            }
             let cell = |stratum: u64, word: u64| {
                 let (lo, hi) = (base(stratum), base(stratum + 1));
                 // The top 52 bits of the stream's word, scaled into the stratum's cells.
@@ -422,5 +447,39 @@ mod tests {
             }
         }
         assert!(Streams::new(1).lhs_strata(1, 1 << 33).is_none());
+    }
+
+    #[test]
+    fn strata_kept_while_sampling_are_lhs_strata() {
+        // Any split of the run, including one into a second design (iterations past n), and
+        // one slice with nowhere to keep its strata: the same uniforms as without keeping, and
+        // the strata of `lhs_strata` (of the slice's own design past n).
+        let s = Streams::new(5);
+        let n = 70_001u64;
+        let whole = s.lhs_strata(3, n).unwrap_or_default();
+        let mut want = vec![0.0; n as usize + 100];
+        s.fill_lhs_uniforms(3, n, 0, &mut want);
+        let mut got = vec![0.0; want.len()];
+        let mut strata = vec![u32::MAX; want.len()];
+        let cuts = [0usize, 1, 4096, 65_537, 69_990, want.len()];
+        for (k, w) in cuts.windows(2).enumerate() {
+            let (a, b) = (w[0], w[1]);
+            let keep: &mut [u32] = if k == 1 { &mut [] } else { &mut strata[a..b] };
+            s.fill_lhs_uniforms_keeping(3, n, a as u64, &mut got[a..b], keep);
+        }
+        assert_eq!(
+            got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        for (i, &st) in strata.iter().enumerate() {
+            if (cuts[1]..cuts[2]).contains(&i) {
+                assert_eq!(st, u32::MAX, "iteration {i} has nowhere to go");
+            } else if i < n as usize {
+                assert_eq!(st, whole[i], "iteration {i}");
+            } else {
+                // The second design's stratum: where its uniform falls among n strata.
+                assert_eq!(u64::from(st), (want[i] * n as f64) as u64, "iteration {i}");
+            }
+        }
     }
 }

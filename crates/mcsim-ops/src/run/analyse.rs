@@ -16,7 +16,7 @@ use rayon::prelude::*;
 /// simulation's, and the files written, are the caller's to fill in.
 pub fn analyse(
     p: &Prepared<'_>,
-    s: Simulated,
+    mut s: Simulated,
     options: &SummaryOptions,
     pool: &rayon::ThreadPool,
 ) -> Result<RunReport, OpsError> {
@@ -47,7 +47,8 @@ pub fn analyse(
     // Inputs are ranked once for every output's rank correlations; outputs in parallel.
     // With Latin Hypercube sampling over a whole run, an uncorrelated input's order is its
     // strata's: a hint that ranking checks in linear time instead of sorting.
-    let hints = pool.install(|| lhs_rank_hints(p, &s));
+    let kept = std::mem::take(&mut s.in_strata);
+    let hints = pool.install(|| lhs_rank_hints(p, &s, kept));
     let ranked = pool.install(|| mcsim_results::RankedInputs::with_hints(&named, hints));
     // Every output's correlations with the inputs (the regression's right-hand sides) in one
     // pass over the inputs, rather than one pass per output.
@@ -342,11 +343,17 @@ pub fn analyse(
     })
 }
 
-/// One output's report in a streaming run.
 /// Per stored input, its Latin Hypercube strata when they may order its samples (see
 /// [`mcsim_results::RankedInputs::with_hints`]): a whole, unsharded, exact run sampled by Latin
 /// Hypercube, and an input outside every correlation group (Iman-Conover reorders those).
-fn lhs_rank_hints(p: &Prepared<'_>, s: &Simulated) -> Vec<Option<Vec<u32>>> {
+///
+/// The strata the simulation kept as it sampled (`kept`, per stored input) are taken as they
+/// are; the others are computed again from the streams.
+fn lhs_rank_hints(
+    p: &Prepared<'_>,
+    s: &Simulated,
+    kept: Vec<Option<Vec<u32>>>,
+) -> Vec<Option<Vec<u32>>> {
     let whole = s.method == mcsim_sampling::Method::LatinHypercube
         && s.shard.is_none()
         && s.converged.is_none()
@@ -367,17 +374,23 @@ fn lhs_rank_hints(p: &Prepared<'_>, s: &Simulated) -> Vec<Option<Vec<u32>>> {
         .filter(|(_, i)| i.stored)
         .map(|(k, i)| (k, i.key))
         .collect();
+    let mut kept = kept;
+    kept.resize_with(stored.len(), || None);
     stored
         .par_iter()
         .zip(s.in_samples.par_iter())
-        .map(|(&(k, key), col)| {
-            (!grouped.contains(&k) && col.len() as u64 == s.iterations)
-                .then(|| streams.lhs_strata(key, s.iterations))
-                .flatten()
+        .zip(kept.into_par_iter())
+        .map(|((&(k, key), col), kept)| {
+            if grouped.contains(&k) || col.len() as u64 != s.iterations {
+                return None;
+            }
+            kept.filter(|st| st.len() == col.len())
+                .or_else(|| streams.lhs_strata(key, s.iterations))
         })
         .collect()
 }
 
+/// One output's report in a streaming run.
 fn streamed_output(
     p: &Prepared<'_>,
     k: usize,

@@ -122,6 +122,10 @@ pub struct Simulated {
     /// Exact mode: every kept input's and output's samples.
     pub(crate) in_samples: Vec<Vec<f64>>,
     pub(crate) out_samples: Vec<Vec<f64>>,
+    /// Exact mode, a whole Latin Hypercube run: per kept input, the stratum of each iteration
+    /// as sampled (`None` where not kept: correlated inputs, runs that may stop early), for
+    /// the statistics' rank hints.
+    pub(crate) in_strata: Vec<Option<Vec<u32>>>,
     /// Streaming mode.
     pub(crate) streamed: Option<Streamed>,
     /// A shard's mergeable accumulators, per output: every accumulator block's statistics (in
@@ -327,6 +331,7 @@ impl<'p, 'm> Runner<'p, 'm> {
         pool: &rayon::ThreadPool,
         control: &Control<'_>,
         progress: (u64, u64),
+        strata: &mut [Vec<u32>],
         consume: &mut Consumer<'_>,
     ) -> Result<u64, OpsError> {
         let mut chunk_in: Vec<Vec<f64>> = vec![Vec::new(); self.p.infos.len()];
@@ -341,7 +346,13 @@ impl<'p, 'm> Runner<'p, 'm> {
             for c in chunk_in.iter_mut().chain(chunk_out.iter_mut()) {
                 c.resize(chunk_n, 0.0);
             }
-            self.chunk(pool, done, chunk_end, &mut chunk_in, &mut chunk_out)?;
+            self.chunk(
+                pool,
+                (done, chunk_end),
+                &mut chunk_in,
+                &mut chunk_out,
+                strata,
+            )?;
             let stop = consume(done, &chunk_in, &chunk_out)?;
             done = stop.unwrap_or(chunk_end);
             (control.progress)(progress.0 + done - self.lo, progress.1);
@@ -352,14 +363,15 @@ impl<'p, 'm> Runner<'p, 'm> {
         Ok(done)
     }
 
-    /// Computes iterations `done..chunk_end` into the chunk columns.
+    /// Computes iterations `done..chunk_end` into the chunk columns, and the strata of the
+    /// inputs whose `strata` column (a whole run long, from `lo`) is not empty into it.
     fn chunk(
         &self,
         pool: &rayon::ThreadPool,
-        done: u64,
-        chunk_end: u64,
+        (done, chunk_end): (u64, u64),
         chunk_in: &mut [Vec<f64>],
         chunk_out: &mut [Vec<f64>],
+        strata: &mut [Vec<u32>],
     ) -> Result<(), OpsError> {
         if let Some(d) = self.device {
             return d.fill(done, chunk_in, chunk_out);
@@ -379,12 +391,26 @@ impl<'p, 'm> Runner<'p, 'm> {
                 .iter_mut()
                 .map(|c| c.chunks_mut(task_len as usize))
                 .collect();
+            // The chunk's part of each kept strata column, cut like the input columns.
+            let (from, to) = ((done - self.lo) as usize, (chunk_end - self.lo) as usize);
+            let mut strata_iters: Vec<_> = strata
+                .iter_mut()
+                .map(|c| {
+                    c.get_mut(from..to)
+                        .unwrap_or(&mut [])
+                        .chunks_mut(task_len as usize)
+                })
+                .collect();
             let mut start = done;
             while start < chunk_end {
                 let ins: Vec<&mut [f64]> = in_iters.iter_mut().filter_map(|it| it.next()).collect();
                 let outs: Vec<&mut [f64]> =
                     out_iters.iter_mut().filter_map(|it| it.next()).collect();
-                tasks.push((start, ins, outs));
+                let kept: Vec<&mut [u32]> = strata_iters
+                    .iter_mut()
+                    .map(|it| it.next().unwrap_or(&mut []))
+                    .collect();
+                tasks.push((start, ins, outs, kept));
                 start = (start + task_len).min(chunk_end);
             }
         }
@@ -404,11 +430,17 @@ impl<'p, 'm> Runner<'p, 'm> {
                         vec![Vec::with_capacity(lanes_per_block); n_out],
                     )
                 },
-                |(block, outbuf), (start, mut ins, mut outs)| {
+                |(block, outbuf), (start, mut ins, mut outs, mut kept)| {
                     // Latin Hypercube strata span the whole run (the maximum with
                     // `--until-converged`), so any task computes its own slice.
                     for (k, col) in ins.iter_mut().enumerate() {
-                        samplers[k].sample_into(method, streams, keys[k], iterations, start, col);
+                        match kept.get_mut(k).filter(|st| !st.is_empty()) {
+                            Some(st) => samplers[k].sample_into_keeping_strata(
+                                method, streams, keys[k], iterations, start, col, st,
+                            ),
+                            None => samplers[k]
+                                .sample_into(method, streams, keys[k], iterations, start, col),
+                        }
                     }
                     for ((idx, plan), gkeys) in groups.iter().zip(group_keys) {
                         let mut cols: Vec<&mut [f64]> = Vec::new();
@@ -580,6 +612,28 @@ pub fn simulate_on(
     let sim_started = Instant::now();
 
     let mut in_samples: Vec<Vec<f64>> = vec![Vec::new(); if exact { n_in } else { 0 }];
+    // A whole Latin Hypercube run keeps each uncorrelated input's strata as it samples them:
+    // the statistics' rank hints, which would otherwise be computed again after the run.
+    let whole_lhs = exact
+        && spec.method == Method::LatinHypercube
+        && spec.shard.is_none()
+        && spec.until_converged.is_none()
+        && runner.device.is_none()
+        && u32::try_from(iterations).is_ok();
+    let grouped: std::collections::HashSet<usize> = p
+        .groups
+        .iter()
+        .flat_map(|(idx, _)| idx.iter().copied())
+        .collect();
+    let mut in_strata: Vec<Vec<u32>> = (0..n_in)
+        .map(|k| {
+            if whole_lhs && !grouped.contains(&k) {
+                vec![0; iterations as usize]
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
     let mut out_samples: Vec<Vec<f64>> = vec![Vec::new(); if exact { n_out } else { 0 }];
     for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
         v.reserve_exact((hi - lo).min(1 << 26) as usize);
@@ -634,6 +688,7 @@ pub fn simulate_on(
             pool,
             control,
             (0, passes_hint * (hi - lo)),
+            &mut in_strata,
             &mut |start, chunk_in, chunk_out| {
                 let chunk_end = start + chunk_out.first().map_or(0, |c| c.len()) as u64;
                 let mut stop = None;
@@ -788,6 +843,10 @@ pub fn simulate_on(
         prefix_stats,
         in_samples,
         out_samples,
+        in_strata: in_strata
+            .into_iter()
+            .map(|st| (!st.is_empty() && done == hi).then_some(st))
+            .collect(),
         streamed,
         shard_blocks: shard_blocks.into_iter().flatten().collect(),
     })
@@ -859,6 +918,7 @@ fn stream_passes(
                 pool,
                 control,
                 progress,
+                &mut [],
                 &mut |start, chunk_in, chunk_out| {
                     let len = chunk_out.first().map_or(0, |c| c.len());
                     let segments = blocks(start, len, &[]);
@@ -983,5 +1043,11 @@ fn evaluate_task<'m>(
     }
 }
 
-/// One task: its first iteration, then its slices of the input and output columns.
-type Task<'a> = (u64, Vec<&'a mut [f64]>, Vec<&'a mut [f64]>);
+/// One task: its first iteration, then its slices of the input and output columns, and of the
+/// kept strata columns (empty where an input's strata are not kept).
+type Task<'a> = (
+    u64,
+    Vec<&'a mut [f64]>,
+    Vec<&'a mut [f64]>,
+    Vec<&'a mut [u32]>,
+);

@@ -25,6 +25,9 @@ fn sort_pairs(pairs: &mut [(u64, u32)]) {
     pairs.sort_unstable_by_key(|p| p.0);
 }
 
+/// Columns with at most this many distinct finite values are sorted by counting.
+const FEW_DISTINCT: usize = 64;
+
 /// The finite values of a column, sorted ascending once, with the iteration each came from.
 #[derive(Debug, Clone, Default)]
 pub struct SortedColumn {
@@ -54,6 +57,9 @@ impl SortedColumn {
 
     /// [`SortedColumn::new`] with the sort's working buffer taken from (and left in) `scratch`.
     pub fn new_in(samples: &[f64], scratch: &mut SortScratch) -> SortedColumn {
+        if let Some(sorted) = Self::by_counting(samples) {
+            return sorted;
+        }
         let pairs = &mut scratch.pairs;
         pairs.clear();
         pairs.extend(
@@ -69,6 +75,66 @@ impl SortedColumn {
             order: pairs.iter().map(|p| p.1).collect(),
             len: samples.len(),
         }
+    }
+
+    /// A column of at most [`FEW_DISTINCT`] distinct finite values (a year, a count, a 0/1
+    /// flag), sorted by counting: one pass finds the distinct values in a small open-addressed
+    /// table (giving up at the first value too many, so a continuous column costs a few dozen
+    /// lookups), a second writes each position after those of smaller values. Two linear passes
+    /// instead of a comparison sort; the same sorted values, and within a run of equal values
+    /// the positions ascend. `None`: more distinct values, or a column too short to matter.
+    fn by_counting(samples: &[f64]) -> Option<SortedColumn> {
+        if samples.len() < 1 << 12 || u32::try_from(samples.len()).is_err() {
+            return None;
+        }
+        // Slot of a key: its multiplicative hash, then the next free or equal slot.
+        const SLOTS: usize = 4 * FEW_DISTINCT;
+        const EMPTY: u64 = u64::MAX; // the key of a NaN with every bit set: never finite.
+        let mut keys = [EMPTY; SLOTS];
+        let slot_of = |keys: &[u64; SLOTS], k: u64| {
+            let mut at = (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize % SLOTS;
+            while keys[at] != k && keys[at] != EMPTY {
+                at = (at + 1) % SLOTS;
+            }
+            at
+        };
+        let mut counts = [0u32; SLOTS];
+        let mut distinct = 0usize;
+        for &x in samples.iter().filter(|x| x.is_finite()) {
+            let k = key(x);
+            let at = slot_of(&keys, k);
+            if keys[at] == EMPTY {
+                distinct += 1;
+                if distinct > FEW_DISTINCT {
+                    return None;
+                }
+                keys[at] = k;
+            }
+            counts[at] += 1;
+        }
+        // Slots in key order; each slot's first place in the sorted view.
+        let mut by_key: Vec<usize> = (0..SLOTS).filter(|&i| keys[i] != EMPTY).collect();
+        by_key.sort_unstable_by_key(|&i| keys[i]);
+        let finite: usize = counts.iter().map(|&c| c as usize).sum();
+        let mut sorted = Vec::with_capacity(finite);
+        let mut next = [0u32; SLOTS];
+        for &i in &by_key {
+            next[i] = sorted.len() as u32;
+            sorted.resize(sorted.len() + counts[i] as usize, unkey(keys[i]));
+        }
+        let mut order = vec![0u32; finite];
+        for (row, &x) in samples.iter().enumerate() {
+            if x.is_finite() {
+                let at = slot_of(&keys, key(x));
+                order[next[at] as usize] = row as u32;
+                next[at] += 1;
+            }
+        }
+        Some(SortedColumn {
+            sorted,
+            order,
+            len: samples.len(),
+        })
     }
 
     /// Whether every sample was finite.
@@ -222,6 +288,65 @@ mod tests {
                 assert_eq!(v.to_bits(), x[i as usize].to_bits());
             }
             assert_eq!(s.all_finite(), x.iter().all(|v| v.is_finite()));
+        }
+    }
+
+    #[test]
+    fn few_distinct_values_are_sorted_by_counting() {
+        // 64 distinct finite values (the most counted; -0.0 and 0.0 are two), then 65 (sorted
+        // by comparison), a 0/1 flag, and one value; with NaN and infinities among them.
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for (distinct, flags) in [(64usize, false), (65, false), (2, true), (1, false)] {
+            let n = 20_011;
+            let x: Vec<f64> = (0..n)
+                .map(|i| match (i * 7919) % 101 {
+                    0 => f64::NAN,
+                    1 => f64::NEG_INFINITY,
+                    _ if flags => ((i * 31) % 2) as f64,
+                    _ => match (i * 7) % distinct {
+                        0 => -0.0,
+                        1 if distinct > 1 => 0.0,
+                        k => (k as f64 - 20.25) * 1.5,
+                    },
+                })
+                .collect();
+            let counted = SortedColumn::by_counting(&x);
+            assert_eq!(counted.is_some(), distinct <= FEW_DISTINCT, "{distinct}");
+            let s = SortedColumn::new(&x);
+            let mut want: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
+            want.sort_unstable_by(f64::total_cmp);
+            assert_eq!(bits(&s.sorted), bits(&want), "{distinct}");
+            assert_eq!(s.len, n);
+            let mut rows = s.order.clone();
+            for (w, (v, &i)) in s.sorted.iter().zip(&s.order).enumerate() {
+                assert_eq!(v.to_bits(), x[i as usize].to_bits());
+                // Counted: positions ascend within a run of one value.
+                if counted.is_some() && w > 0 && s.sorted[w - 1].to_bits() == v.to_bits() {
+                    assert!(s.order[w - 1] < i);
+                }
+            }
+            rows.sort_unstable();
+            rows.dedup();
+            assert_eq!(rows.len(), want.len(), "each finite row once");
+            // Ranks as the comparison sort's.
+            let mut pairs = SortScratch::default();
+            pairs.pairs = x
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite())
+                .map(|(i, &v)| (key(v), i as u32))
+                .collect();
+            sort_pairs(&mut pairs.pairs);
+            let by_comparison = SortedColumn {
+                sorted: pairs.pairs.iter().map(|p| unkey(p.0)).collect(),
+                order: pairs.pairs.iter().map(|p| p.1).collect(),
+                len: n,
+            };
+            assert_eq!(
+                s.doubled_ranks(),
+                by_comparison.doubled_ranks(),
+                "{distinct}"
+            );
         }
     }
 

@@ -329,17 +329,16 @@ mod tests {
             rows.dedup();
             assert_eq!(rows.len(), want.len(), "each finite row once");
             // Ranks as the comparison sort's.
-            let mut pairs = SortScratch::default();
-            pairs.pairs = x
+            let mut pairs: Vec<(u64, u32)> = x
                 .iter()
                 .enumerate()
                 .filter(|(_, v)| v.is_finite())
                 .map(|(i, &v)| (key(v), i as u32))
                 .collect();
-            sort_pairs(&mut pairs.pairs);
+            sort_pairs(&mut pairs);
             let by_comparison = SortedColumn {
-                sorted: pairs.pairs.iter().map(|p| unkey(p.0)).collect(),
-                order: pairs.pairs.iter().map(|p| p.1).collect(),
+                sorted: pairs.iter().map(|p| unkey(p.0)).collect(),
+                order: pairs.iter().map(|p| p.1).collect(),
                 len: n,
             };
             assert_eq!(

@@ -287,7 +287,8 @@ impl<'a> RankedInputs<'a> {
 
     /// The regression's right-hand sides of several outputs at once: for each output, the
     /// correlation of every non-constant input with it, in one pass over the inputs for all the
-    /// outputs (see [`zdot_against_many`]) instead of one pass over every input per output.
+    /// outputs (each block of a few input columns read once for every output) instead of one
+    /// pass over every input per output.
     /// Pass each output's entry to [`Sensitivity::compute_ranked_sorted_with`]; the results are
     /// bit for bit those of [`Sensitivity::compute_ranked_sorted_in`]. An output gets `None`
     /// (and is then summed alone, or takes the general path) when it has error iterations or

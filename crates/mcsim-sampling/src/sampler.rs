@@ -194,8 +194,15 @@ impl Sampler {
         first_iteration: u64,
         out: &mut [f64],
     ) {
-        streams.fill(method, key, iterations, first_iteration, out);
-        self.transform(out);
+        self.sample_into_keeping_strata(
+            method,
+            streams,
+            key,
+            iterations,
+            first_iteration,
+            out,
+            &mut [],
+        );
     }
 
     /// [`Sampler::sample_into`], also writing each value's Latin Hypercube stratum into

@@ -693,21 +693,25 @@ fn exec(ins: &Instr, c: &mut Columns) {
                     }
                 }
                 Src::Col(cc) => {
-                    // Branch-free per lane (both sides are already computed columns or constants).
-                    macro_rules! sel {
-                        ($tv:expr, $fv:expr) => {
-                            for (i, dv) in d.iter_mut().enumerate() {
-                                let k = cc[i];
-                                let v = if k != 0.0 { $tv(i) } else { $fv(i) };
-                                *dv = if k.is_nan() { f64::NAN } else { v };
-                            }
-                        };
-                    }
+                    // Branch-free per lane (both sides are already computed columns or
+                    // constants), over zipped slices so that there is no bounds check either and
+                    // the select compiles to a vector blend.
+                    let pick = |k: f64, x: f64, y: f64| {
+                        let v = if k != 0.0 { x } else { y };
+                        if k.is_nan() { f64::NAN } else { v }
+                    };
+                    let dk = d.iter_mut().zip(cc);
                     match (st, sf) {
-                        (Src::Col(a), Src::Col(b)) => sel!(|i: usize| a[i], |i: usize| b[i]),
-                        (Src::Col(a), Src::K(y)) => sel!(|i: usize| a[i], |_| y),
-                        (Src::K(x), Src::Col(b)) => sel!(|_| x, |i: usize| b[i]),
-                        (Src::K(x), Src::K(y)) => sel!(|_| x, |_| y),
+                        (Src::Col(a), Src::Col(b)) => dk
+                            .zip(a.iter().zip(b))
+                            .for_each(|((dv, &k), (&x, &y))| *dv = pick(k, x, y)),
+                        (Src::Col(a), Src::K(y)) => dk
+                            .zip(a)
+                            .for_each(|((dv, &k), &x)| *dv = pick(k, x, y)),
+                        (Src::K(x), Src::Col(b)) => dk
+                            .zip(b)
+                            .for_each(|((dv, &k), &y)| *dv = pick(k, x, y)),
+                        (Src::K(x), Src::K(y)) => dk.for_each(|(dv, &k)| *dv = pick(k, x, y)),
                     }
                 }
             }

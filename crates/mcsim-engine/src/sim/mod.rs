@@ -200,6 +200,20 @@ impl<'m> Simulation<'m> {
             .map(|o| o.0)
             .collect();
         recalculate(&mut base, graph, &kept);
+        Simulation::prepare_recalculated(model, graph, spec, base)
+    }
+
+    /// [`Simulation::prepare_with`] from its deterministic pass, already made: `base` must be a
+    /// new evaluator of `model`, given `spec.simulation`, `spec.overrides` and
+    /// `spec.base_values`, then [`recalculate`]d, with nothing evaluated since. A caller that made
+    /// that pass for its own reasons (finding the distribution calls, say) forks it here instead of
+    /// evaluating every cell again.
+    pub fn prepare_recalculated(
+        model: &'m Model,
+        graph: &Graph,
+        spec: &Spec<'_>,
+        mut base: Evaluator<'m>,
+    ) -> Simulation<'m> {
         let fixed: Vec<CellId> = spec.overrides.iter().map(|o| o.0).collect();
         let sto = stochastic_cells(model, graph, spec.inputs, spec.sites, &fixed);
         let compiled = if spec.interpret {

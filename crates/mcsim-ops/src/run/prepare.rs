@@ -184,6 +184,9 @@ pub fn prepare<'m>(
     let mut ev = Evaluator::new(model);
     ev.set_simulation(simulation);
     mcsim_engine::sim::recalculate(&mut ev, graph, &[]);
+    // The same pass is the simulation's deterministic pass when nothing is fixed or overridden
+    // (no `--set`, no model-file input cell, no data table's fixed value): kept, not made again.
+    let recalculated = ev.fork();
     let mut detected = detect(model, &mut ev);
     let base_values_all: Vec<Value> = ev.values().to_vec();
     drop(ev);
@@ -767,19 +770,21 @@ pub fn prepare<'m>(
             tables::fixed_values(model, graph, &uncertain, &fixed, &out_cells, &mut warnings);
         overrides.extend(extra);
     }
-    let sim = Simulation::prepare_with(
-        model,
-        graph,
-        &Spec {
-            inputs: &in_cells,
-            sites: &sites,
-            outputs: &out_cells,
-            overrides: &overrides,
-            base_values: &base,
-            simulation,
-            interpret: false,
-        },
-    );
+    let sim_spec = Spec {
+        inputs: &in_cells,
+        sites: &sites,
+        outputs: &out_cells,
+        overrides: &overrides,
+        base_values: &base,
+        simulation,
+        interpret: false,
+    };
+    let sim = if overrides.is_empty() && base.is_empty() {
+        Simulation::prepare_recalculated(model, graph, &sim_spec, recalculated)
+    } else {
+        drop(recalculated);
+        Simulation::prepare_with(model, graph, &sim_spec)
+    };
     let evaluation = match sim.plan() {
         Plan::Compiled(_) => "compiled".to_string(),
         Plan::Interpreted {

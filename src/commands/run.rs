@@ -106,6 +106,8 @@ pub fn run(args: RunArgs, printer: Printer) -> Result<ExitStatus> {
             bar.set_position(done);
         }
     };
+    // This process exits once the report is out.
+    mcsim_ops::run::exit_after_run();
     let outcome = mcsim_ops::run::run(&options, &progress);
     if let Some(bar) = &bar {
         bar.finish_and_clear();

@@ -303,7 +303,7 @@ pub fn analyse(
             holds: outcome.holds,
         });
     }
-    Ok(RunReport {
+    let report = RunReport {
         workbook: p.loaded.name.clone(),
         workbook_hash: p.loaded.hash.clone(),
         seed: s.seed,
@@ -340,7 +340,10 @@ pub fn analyse(
             })
             .collect(),
         simulations: Vec::new(),
-    })
+    };
+    // The samples are not needed past this point (see `exit_after_run`).
+    super::release(s, detected.simtables.is_empty());
+    Ok(report)
 }
 
 /// Per stored input, its Latin Hypercube strata when they may order its samples (see

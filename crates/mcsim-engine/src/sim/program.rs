@@ -88,7 +88,7 @@ pub enum Cmp {
 }
 
 /// Reductions over a list of operands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Reduce {
     /// SUM
     Sum,

@@ -2,7 +2,7 @@
 //! function library's ([`crate::functions::distributions`]), shared with the evaluator.
 
 use super::inputs::DistCall;
-pub use crate::functions::distributions::dynamic_quantile;
+pub use crate::functions::distributions::{DynamicDist, dynamic_quantile};
 use mcsim_sampling::Distribution;
 
 /// The distribution a call describes, or a message naming what is wrong.

@@ -1028,6 +1028,8 @@ fn exec(ins: &Instr, c: &mut Columns) {
             let us = src(c, *u);
             let srcs: Vec<Src<'_>> = args.iter().map(|o| src(c, *o)).collect();
             let mut buf = vec![0.0; args.len()];
+            // Resolved once per block: no string comparison and no allocation per lane.
+            let call = crate::sim::dists::DynamicDist::new(vendor, dist);
             for (i, v) in d.iter_mut().enumerate() {
                 let mut bad = us.at(i).is_nan();
                 for (b, s) in buf.iter_mut().zip(&srcs) {
@@ -1037,7 +1039,7 @@ fn exec(ins: &Instr, c: &mut Columns) {
                 *v = if bad {
                     f64::NAN
                 } else {
-                    crate::sim::dists::dynamic_quantile(vendor, dist, &buf, *shift, us.at(i))
+                    call.quantile(&buf, *shift, us.at(i))
                 };
             }
             c.put(*dst, d);

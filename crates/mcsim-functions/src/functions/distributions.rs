@@ -25,40 +25,143 @@ fn numbers(v: &Value) -> Vec<f64> {
     }
 }
 
-/// The quantile at `u`, plus `shift`, of the distribution `vendor`+`dist` (`"RISK"`, `"NORMAL"`)
-/// with these numeric parameters: a distribution call whose parameters change from iteration to
-/// iteration, without truncation. NaN when the parameters are invalid. The block program and the
-/// interpreter both take this, so their values agree bit for bit.
-pub fn dynamic_quantile(vendor: &str, dist: &str, params: &[f64], shift: f64, u: f64) -> f64 {
-    let params: Vec<Value> = params.iter().map(|&x| Value::Number(x)).collect();
-    match distribution(vendor, dist, &params) {
-        Ok(d) => d.quantile(u) + shift,
-        Err(_) => f64::NAN,
+/// A distribution function resolved from its vendor and name: which [`Distribution`] its
+/// parameters describe, in which order. Resolving compares strings; building from numbers then
+/// compares none, so a call whose parameters change from iteration to iteration is resolved
+/// once ([`DynamicDist`]) and built for each iteration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Normal,
+    Lognormal,
+    Lognormal2,
+    Triangular,
+    Trigen,
+    Pert,
+    ModPert,
+    Uniform,
+    Beta,
+    BetaGeneral,
+    Gamma,
+    Weibull,
+    Expon,
+    ExponPsi,
+    Poisson,
+    Binomial,
+    Bernoulli,
+    Negbin,
+    Geomet,
+    Hypergeo,
+    Discrete,
+    DUniform,
+    IntUniform,
+    CumulD,
+    Cumul,
+    General,
+    Histogrm,
+    Logistic,
+    LoglogisticVose,
+    Loglogistic,
+    Pareto,
+    Student,
+    ChiSq,
+    Erlang,
+    ExtValue,
+    ExtValueMin,
+    Laplace,
+    LaplaceVose,
+    Levy,
+    Rayleigh,
+    Pearson5,
+    Pearson6,
+    InvGauss,
+}
+
+impl Family {
+    /// The family of `vendor` (normalised: `"RISK"`, `"PSI"` or `"VOSE"`) and `dist`.
+    fn resolve(vendor: &str, dist: &str) -> Option<Family> {
+        match (vendor, dist) {
+            (_, "NORMAL") => Some(Family::Normal),
+            ("RISK", "LOGNORM") | ("PSI" | "VOSE", "LOGNORMAL") => Some(Family::Lognormal),
+            ("RISK", "LOGNORM2") | ("PSI", "LOGNORMAL2") => Some(Family::Lognormal2),
+            ("RISK", "TRIANG") | ("PSI", "TRIANGULAR") | ("VOSE", "TRIANGLE") => {
+                Some(Family::Triangular)
+            }
+            (_, "TRIGEN") => Some(Family::Trigen),
+            (_, "PERT") => Some(Family::Pert),
+            ("VOSE", "MODPERT") => Some(Family::ModPert),
+            (_, "UNIFORM") => Some(Family::Uniform),
+            (_, "BETA") => Some(Family::Beta),
+            ("RISK", "BETAGENERAL") | ("PSI", "BETAGEN") | ("VOSE", "BETA4") => {
+                Some(Family::BetaGeneral)
+            }
+            (_, "GAMMA") => Some(Family::Gamma),
+            (_, "WEIBULL") => Some(Family::Weibull),
+            ("RISK" | "VOSE", "EXPON") => Some(Family::Expon),
+            ("PSI", "EXPONENTIAL") => Some(Family::ExponPsi),
+            (_, "POISSON") => Some(Family::Poisson),
+            (_, "BINOMIAL") => Some(Family::Binomial),
+            (_, "BERNOULLI") => Some(Family::Bernoulli),
+            ("RISK" | "VOSE", "NEGBIN") | ("PSI", "NEGBINOMIAL") => Some(Family::Negbin),
+            ("RISK", "GEOMET") | ("PSI" | "VOSE", "GEOMETRIC") => Some(Family::Geomet),
+            ("RISK" | "PSI" | "VOSE", "HYPERGEO") => Some(Family::Hypergeo),
+            (_, "DISCRETE") => Some(Family::Discrete),
+            ("RISK" | "VOSE", "DUNIFORM") | ("PSI", "DISCUNIFORM") => Some(Family::DUniform),
+            ("RISK" | "PSI" | "VOSE", "INTUNIFORM") => Some(Family::IntUniform),
+            ("RISK" | "VOSE", "CUMULD") => Some(Family::CumulD),
+            ("RISK" | "PSI", "CUMUL") | ("VOSE", "CUMULA") => Some(Family::Cumul),
+            ("RISK" | "PSI", "GENERAL") | ("VOSE", "RELATIVE") => Some(Family::General),
+            ("RISK", "HISTOGRM") | ("VOSE", "HISTOGRAM") => Some(Family::Histogrm),
+            (_, "LOGISTIC") => Some(Family::Logistic),
+            ("VOSE", "LOGLOGISTIC") => Some(Family::LoglogisticVose),
+            (_, "LOGLOGISTIC") => Some(Family::Loglogistic),
+            (_, "PARETO") => Some(Family::Pareto),
+            ("RISK" | "PSI" | "VOSE", "STUDENT") => Some(Family::Student),
+            ("RISK" | "VOSE", "CHISQ") | ("PSI", "CHISQUARE") => Some(Family::ChiSq),
+            (_, "ERLANG") => Some(Family::Erlang),
+            ("RISK" | "PSI", "EXTVALUE") | ("VOSE", "EXTVALUEMAX") => Some(Family::ExtValue),
+            ("RISK" | "VOSE", "EXTVALUEMIN") => Some(Family::ExtValueMin),
+            ("RISK", "LAPLACE") => Some(Family::Laplace),
+            ("VOSE", "LAPLACE") => Some(Family::LaplaceVose),
+            ("RISK", "LEVY") => Some(Family::Levy),
+            ("RISK" | "VOSE", "RAYLEIGH") => Some(Family::Rayleigh),
+            ("RISK" | "VOSE", "PEARSON5") => Some(Family::Pearson5),
+            ("RISK" | "VOSE", "PEARSON6") => Some(Family::Pearson6),
+            ("RISK" | "VOSE", "INVGAUSS") => Some(Family::InvGauss),
+            _ => None,
+        }
     }
 }
 
-/// The distribution that a call of `vendor` (`"RISK"`, `"PSI"` or `"VOSE"`) and `dist` (the name
-/// without its prefix, upper case: `"NORMAL"`) with these parameters describes, or a message
-/// naming what is wrong.
-pub fn distribution(vendor: &str, dist: &str, params: &[Value]) -> Result<Distribution, String> {
-    let vendor = match vendor {
-        "PSI" => "PSI",
-        "VOSE" => "VOSE",
-        _ => "RISK",
-    };
-    let name = format!(
-        "{}{}",
-        match vendor {
-            "PSI" => "Psi",
-            "VOSE" => "Vose",
-            _ => "Risk",
-        },
-        title(dist)
-    );
-    let vose = vose_params(vendor, dist, params, &name)?;
-    let p: &[Value] = vose.as_deref().unwrap_or(params);
-    let num = |i: usize| -> Result<f64, String> {
-        match p.get(i) {
+/// A call's parameters as [`build`] reads them: the cells' values (errors are messages) or an
+/// iteration's numbers (errors are only errors).
+trait Args {
+    type Err;
+    fn len(&self) -> usize;
+    fn is_number(&self, i: usize) -> bool;
+    fn num(&self, i: usize) -> Result<f64, Self::Err>;
+    fn list(&self, i: usize) -> Result<Vec<f64>, Self::Err>;
+    /// An error unless there are exactly `n` parameters.
+    fn arity(&self, n: usize) -> Result<(), Self::Err>;
+    fn unsupported(&self) -> Self::Err;
+}
+
+/// Values of a call named `name` (`RiskTriang`), for messages.
+struct ValueArgs<'a> {
+    name: &'a str,
+    p: &'a [Value],
+}
+
+impl Args for ValueArgs<'_> {
+    type Err = String;
+    fn len(&self) -> usize {
+        self.p.len()
+    }
+    fn is_number(&self, i: usize) -> bool {
+        matches!(self.p.get(i), Some(Value::Number(_)))
+    }
+    fn num(&self, i: usize) -> Result<f64, String> {
+        let name = self.name;
+        match self.p.get(i) {
             Some(Value::Number(n)) => Ok(*n),
             Some(Value::Bool(b)) => Ok(*b as u8 as f64),
             Some(Value::Error(e)) => Err(format!("{name}: argument {} is the error {e}", i + 1)),
@@ -75,10 +178,12 @@ pub fn distribution(vendor: &str, dist: &str, params: &[Value]) -> Result<Distri
             }),
             None => Err(format!("{name}: argument {} is missing", i + 1)),
         }
-    };
-    let list = |i: usize| -> Result<Vec<f64>, String> {
+    }
+    fn list(&self, i: usize) -> Result<Vec<f64>, String> {
+        let name = self.name;
         let v = numbers(
-            p.get(i)
+            self.p
+                .get(i)
                 .ok_or_else(|| format!("{name}: argument {} is missing", i + 1))?,
         );
         if v.is_empty() {
@@ -88,332 +193,462 @@ pub fn distribution(vendor: &str, dist: &str, params: &[Value]) -> Result<Distri
             ));
         }
         Ok(v)
-    };
-    let arity = |n: usize| -> Result<(), String> {
-        if p.len() != n {
-            Err(format!("{name} takes {n} argument(s), got {}", p.len()))
+    }
+    fn arity(&self, n: usize) -> Result<(), String> {
+        if self.p.len() != n {
+            Err(format!(
+                "{} takes {n} argument(s), got {}",
+                self.name,
+                self.p.len()
+            ))
         } else {
             Ok(())
         }
-    };
+    }
+    fn unsupported(&self) -> String {
+        format!("{} is not a supported distribution", self.name)
+    }
+}
+
+/// An iteration's numbers: as values that are all numbers, without the messages.
+impl Args for [f64] {
+    type Err = ();
+    fn len(&self) -> usize {
+        <[f64]>::len(self)
+    }
+    fn is_number(&self, i: usize) -> bool {
+        i < <[f64]>::len(self)
+    }
+    fn num(&self, i: usize) -> Result<f64, ()> {
+        self.get(i).copied().ok_or(())
+    }
+    fn list(&self, i: usize) -> Result<Vec<f64>, ()> {
+        self.get(i).map(|&x| vec![x]).ok_or(())
+    }
+    fn arity(&self, n: usize) -> Result<(), ()> {
+        if <[f64]>::len(self) == n {
+            Ok(())
+        } else {
+            Err(())
+        }
+    }
+    fn unsupported(&self) {}
+}
+
+/// The distribution of a call of `family` with parameters `p`, before
+/// [`Distribution::validate`]; `point`: the call is to a range distribution ([`point_range`]).
+fn build<P: Args + ?Sized>(
+    point: bool,
+    family: Option<Family>,
+    p: &P,
+) -> Result<Distribution, P::Err> {
     // A range distribution whose range is one point (`RiskTriang(0,0,0)`, seen in real models
     // where a scenario switches an uncertainty off) is that constant, as in @RISK.
-    if matches!(
-        dist,
-        "TRIANG" | "TRIANGULAR" | "TRIANGLE" | "PERT" | "MODPERT" | "UNIFORM"
-    ) && p.len() >= 2
-        && p.iter().take(3).all(|v| matches!(v, Value::Number(_)))
-    {
-        let first = num(0)?;
-        if (0..p.len().min(3)).all(|i| num(i).is_ok_and(|x| x == first)) {
+    if point && p.len() >= 2 && (0..p.len().min(3)).all(|i| p.is_number(i)) {
+        let first = p.num(0)?;
+        if (0..p.len().min(3)).all(|i| p.num(i).is_ok_and(|x| x == first)) {
             return Ok(Distribution::Discrete {
                 values: vec![first],
                 weights: vec![1.0],
             });
         }
     }
-    let d = match (vendor, dist) {
-        (_, "NORMAL") => {
-            arity(2)?;
+    let Some(family) = family else {
+        return Err(p.unsupported());
+    };
+    Ok(match family {
+        Family::Normal => {
+            p.arity(2)?;
             Distribution::Normal {
-                mean: num(0)?,
-                sd: num(1)?,
+                mean: p.num(0)?,
+                sd: p.num(1)?,
             }
         }
-        ("RISK", "LOGNORM") | ("PSI" | "VOSE", "LOGNORMAL") => {
-            arity(2)?;
+        Family::Lognormal => {
+            p.arity(2)?;
             Distribution::Lognormal {
-                mean: num(0)?,
-                sd: num(1)?,
+                mean: p.num(0)?,
+                sd: p.num(1)?,
             }
         }
-        ("RISK", "LOGNORM2") | ("PSI", "LOGNORMAL2") => {
-            arity(2)?;
+        Family::Lognormal2 => {
+            p.arity(2)?;
             Distribution::Lognormal2 {
-                mu: num(0)?,
-                sigma: num(1)?,
+                mu: p.num(0)?,
+                sigma: p.num(1)?,
             }
         }
-        ("RISK", "TRIANG") | ("PSI", "TRIANGULAR") | ("VOSE", "TRIANGLE") => {
-            arity(3)?;
+        Family::Triangular => {
+            p.arity(3)?;
             Distribution::Triangular {
-                min: num(0)?,
-                mode: num(1)?,
-                max: num(2)?,
+                min: p.num(0)?,
+                mode: p.num(1)?,
+                max: p.num(2)?,
             }
         }
-        (_, "TRIGEN") => {
-            arity(5)?;
+        Family::Trigen => {
+            p.arity(5)?;
             Distribution::Trigen {
-                bottom: num(0)?,
-                mode: num(1)?,
-                top: num(2)?,
-                bottom_pct: num(3)?,
-                top_pct: num(4)?,
+                bottom: p.num(0)?,
+                mode: p.num(1)?,
+                top: p.num(2)?,
+                bottom_pct: p.num(3)?,
+                top_pct: p.num(4)?,
             }
         }
-        (_, "PERT") => {
-            arity(3)?;
+        Family::Pert => {
+            p.arity(3)?;
             Distribution::Pert {
-                min: num(0)?,
-                mode: num(1)?,
-                max: num(2)?,
+                min: p.num(0)?,
+                mode: p.num(1)?,
+                max: p.num(2)?,
                 lambda: mcsim_sampling::DEFAULT_PERT_LAMBDA,
             }
         }
-        ("VOSE", "MODPERT") => {
-            arity(4)?;
+        Family::ModPert => {
+            p.arity(4)?;
             Distribution::Pert {
-                min: num(0)?,
-                mode: num(1)?,
-                max: num(2)?,
-                lambda: num(3)?,
+                min: p.num(0)?,
+                mode: p.num(1)?,
+                max: p.num(2)?,
+                lambda: p.num(3)?,
             }
         }
-        (_, "UNIFORM") => {
-            arity(2)?;
+        Family::Uniform => {
+            p.arity(2)?;
             Distribution::Uniform {
-                min: num(0)?,
-                max: num(1)?,
+                min: p.num(0)?,
+                max: p.num(1)?,
             }
         }
-        (_, "BETA") => {
-            arity(2)?;
+        Family::Beta => {
+            p.arity(2)?;
             Distribution::Beta {
-                alpha1: num(0)?,
-                alpha2: num(1)?,
+                alpha1: p.num(0)?,
+                alpha2: p.num(1)?,
             }
         }
-        ("RISK", "BETAGENERAL") | ("PSI", "BETAGEN") | ("VOSE", "BETA4") => {
-            arity(4)?;
+        Family::BetaGeneral => {
+            p.arity(4)?;
             Distribution::BetaGeneral {
-                alpha1: num(0)?,
-                alpha2: num(1)?,
-                min: num(2)?,
-                max: num(3)?,
+                alpha1: p.num(0)?,
+                alpha2: p.num(1)?,
+                min: p.num(2)?,
+                max: p.num(3)?,
             }
         }
-        (_, "GAMMA") => {
-            arity(2)?;
+        Family::Gamma => {
+            p.arity(2)?;
             Distribution::Gamma {
-                shape: num(0)?,
-                scale: num(1)?,
+                shape: p.num(0)?,
+                scale: p.num(1)?,
             }
         }
-        (_, "WEIBULL") => {
-            arity(2)?;
+        Family::Weibull => {
+            p.arity(2)?;
             Distribution::Weibull {
-                shape: num(0)?,
-                scale: num(1)?,
+                shape: p.num(0)?,
+                scale: p.num(1)?,
             }
         }
-        ("RISK" | "VOSE", "EXPON") => {
-            arity(1)?;
-            Distribution::Expon { mean: num(0)? }
+        Family::Expon => {
+            p.arity(1)?;
+            Distribution::Expon { mean: p.num(0)? }
         }
-        ("PSI", "EXPONENTIAL") => {
+        Family::ExponPsi => {
             // Analytic Solver's PsiExponential takes the mean, like RiskExpon.
-            arity(1)?;
-            Distribution::Expon { mean: num(0)? }
+            p.arity(1)?;
+            Distribution::Expon { mean: p.num(0)? }
         }
-        (_, "POISSON") => {
-            arity(1)?;
-            Distribution::Poisson { lambda: num(0)? }
+        Family::Poisson => {
+            p.arity(1)?;
+            Distribution::Poisson { lambda: p.num(0)? }
         }
-        (_, "BINOMIAL") => {
-            arity(2)?;
+        Family::Binomial => {
+            p.arity(2)?;
             Distribution::Binomial {
-                n: num(0)?,
-                p: num(1)?,
+                n: p.num(0)?,
+                p: p.num(1)?,
             }
         }
-        (_, "BERNOULLI") => {
-            arity(1)?;
-            Distribution::Bernoulli { p: num(0)? }
+        Family::Bernoulli => {
+            p.arity(1)?;
+            Distribution::Bernoulli { p: p.num(0)? }
         }
-        ("RISK" | "VOSE", "NEGBIN") | ("PSI", "NEGBINOMIAL") => {
-            arity(2)?;
+        Family::Negbin => {
+            p.arity(2)?;
             Distribution::Negbin {
-                s: num(0)?,
-                p: num(1)?,
+                s: p.num(0)?,
+                p: p.num(1)?,
             }
         }
-        ("RISK", "GEOMET") | ("PSI" | "VOSE", "GEOMETRIC") => {
-            arity(1)?;
-            Distribution::Geomet { p: num(0)? }
+        Family::Geomet => {
+            p.arity(1)?;
+            Distribution::Geomet { p: p.num(0)? }
         }
-        ("RISK" | "PSI" | "VOSE", "HYPERGEO") => {
-            arity(3)?;
+        Family::Hypergeo => {
+            p.arity(3)?;
             Distribution::Hypergeo {
-                n: num(0)?,
-                d: num(1)?,
-                m: num(2)?,
+                n: p.num(0)?,
+                d: p.num(1)?,
+                m: p.num(2)?,
             }
         }
-        (_, "DISCRETE") => {
-            arity(2)?;
+        Family::Discrete => {
+            p.arity(2)?;
             Distribution::Discrete {
-                values: list(0)?,
-                weights: list(1)?,
+                values: p.list(0)?,
+                weights: p.list(1)?,
             }
         }
-        ("RISK" | "VOSE", "DUNIFORM") | ("PSI", "DISCUNIFORM") => {
-            arity(1)?;
-            Distribution::DUniform { values: list(0)? }
+        Family::DUniform => {
+            p.arity(1)?;
+            Distribution::DUniform { values: p.list(0)? }
         }
-        ("RISK" | "PSI" | "VOSE", "INTUNIFORM") => {
-            arity(2)?;
+        Family::IntUniform => {
+            p.arity(2)?;
             Distribution::IntUniform {
-                min: num(0)?,
-                max: num(1)?,
+                min: p.num(0)?,
+                max: p.num(1)?,
             }
         }
-        ("RISK" | "VOSE", "CUMULD") => {
-            arity(4)?;
+        Family::CumulD => {
+            p.arity(4)?;
             Distribution::CumulD {
-                min: num(0)?,
-                max: num(1)?,
-                xs: list(2)?,
-                ps: list(3)?,
+                min: p.num(0)?,
+                max: p.num(1)?,
+                xs: p.list(2)?,
+                ps: p.list(3)?,
             }
         }
-        ("RISK" | "PSI", "CUMUL") | ("VOSE", "CUMULA") => {
-            arity(4)?;
+        Family::Cumul => {
+            p.arity(4)?;
             Distribution::Cumul {
-                min: num(0)?,
-                max: num(1)?,
-                xs: list(2)?,
-                ps: list(3)?,
+                min: p.num(0)?,
+                max: p.num(1)?,
+                xs: p.list(2)?,
+                ps: p.list(3)?,
             }
         }
-        ("RISK" | "PSI", "GENERAL") | ("VOSE", "RELATIVE") => {
-            arity(4)?;
+        Family::General => {
+            p.arity(4)?;
             Distribution::General {
-                min: num(0)?,
-                max: num(1)?,
-                xs: list(2)?,
-                weights: list(3)?,
+                min: p.num(0)?,
+                max: p.num(1)?,
+                xs: p.list(2)?,
+                weights: p.list(3)?,
             }
         }
-        ("RISK", "HISTOGRM") | ("VOSE", "HISTOGRAM") => {
-            arity(3)?;
+        Family::Histogrm => {
+            p.arity(3)?;
             Distribution::Histogrm {
-                min: num(0)?,
-                max: num(1)?,
-                probs: list(2)?,
+                min: p.num(0)?,
+                max: p.num(1)?,
+                probs: p.list(2)?,
             }
         }
-        (_, "LOGISTIC") => {
-            arity(2)?;
+        Family::Logistic => {
+            p.arity(2)?;
             Distribution::Logistic {
-                alpha: num(0)?,
-                beta: num(1)?,
+                alpha: p.num(0)?,
+                beta: p.num(1)?,
             }
         }
-        ("VOSE", "LOGLOGISTIC") => {
+        Family::LoglogisticVose => {
             // ModelRisk's LogLogistic(alpha, beta): shape, scale, no location.
-            arity(2)?;
+            p.arity(2)?;
             Distribution::Loglogistic {
                 gamma: 0.0,
-                beta: num(1)?,
-                alpha: num(0)?,
+                beta: p.num(1)?,
+                alpha: p.num(0)?,
             }
         }
-        (_, "LOGLOGISTIC") => {
-            arity(3)?;
+        Family::Loglogistic => {
+            p.arity(3)?;
             Distribution::Loglogistic {
-                gamma: num(0)?,
-                beta: num(1)?,
-                alpha: num(2)?,
+                gamma: p.num(0)?,
+                beta: p.num(1)?,
+                alpha: p.num(2)?,
             }
         }
-        (_, "PARETO") => {
-            arity(2)?;
+        Family::Pareto => {
+            p.arity(2)?;
             Distribution::Pareto {
-                theta: num(0)?,
-                a: num(1)?,
+                theta: p.num(0)?,
+                a: p.num(1)?,
             }
         }
-        ("RISK" | "PSI" | "VOSE", "STUDENT") => {
-            arity(1)?;
-            Distribution::Student { nu: num(0)? }
+        Family::Student => {
+            p.arity(1)?;
+            Distribution::Student { nu: p.num(0)? }
         }
-        ("RISK" | "VOSE", "CHISQ") | ("PSI", "CHISQUARE") => {
-            arity(1)?;
-            Distribution::ChiSq { nu: num(0)? }
+        Family::ChiSq => {
+            p.arity(1)?;
+            Distribution::ChiSq { nu: p.num(0)? }
         }
-        (_, "ERLANG") => {
-            arity(2)?;
+        Family::Erlang => {
+            p.arity(2)?;
             Distribution::Erlang {
-                m: num(0)?,
-                beta: num(1)?,
+                m: p.num(0)?,
+                beta: p.num(1)?,
             }
         }
-        ("RISK" | "PSI", "EXTVALUE") | ("VOSE", "EXTVALUEMAX") => {
-            arity(2)?;
+        Family::ExtValue => {
+            p.arity(2)?;
             Distribution::ExtValue {
-                alpha: num(0)?,
-                beta: num(1)?,
+                alpha: p.num(0)?,
+                beta: p.num(1)?,
             }
         }
-        ("RISK" | "VOSE", "EXTVALUEMIN") => {
-            arity(2)?;
+        Family::ExtValueMin => {
+            p.arity(2)?;
             Distribution::ExtValueMin {
-                alpha: num(0)?,
-                beta: num(1)?,
+                alpha: p.num(0)?,
+                beta: p.num(1)?,
             }
         }
-        ("RISK", "LAPLACE") => {
-            arity(2)?;
+        Family::Laplace => {
+            p.arity(2)?;
             Distribution::Laplace {
-                mu: num(0)?,
-                sigma: num(1)?,
+                mu: p.num(0)?,
+                sigma: p.num(1)?,
             }
         }
-        ("VOSE", "LAPLACE") => {
+        Family::LaplaceVose => {
             // ModelRisk's Laplace(m, s) is m + Expon(s) − Expon(s): s is the exponential scale,
             // so the standard deviation is s·√2.
-            arity(2)?;
+            p.arity(2)?;
             Distribution::Laplace {
-                mu: num(0)?,
-                sigma: num(1)? * std::f64::consts::SQRT_2,
+                mu: p.num(0)?,
+                sigma: p.num(1)? * std::f64::consts::SQRT_2,
             }
         }
-        ("RISK", "LEVY") => {
-            arity(2)?;
+        Family::Levy => {
+            p.arity(2)?;
             Distribution::Levy {
-                a: num(0)?,
-                c: num(1)?,
+                a: p.num(0)?,
+                c: p.num(1)?,
             }
         }
-        ("RISK" | "VOSE", "RAYLEIGH") => {
-            arity(1)?;
-            Distribution::Rayleigh { beta: num(0)? }
+        Family::Rayleigh => {
+            p.arity(1)?;
+            Distribution::Rayleigh { beta: p.num(0)? }
         }
-        ("RISK" | "VOSE", "PEARSON5") => {
-            arity(2)?;
+        Family::Pearson5 => {
+            p.arity(2)?;
             Distribution::Pearson5 {
-                alpha: num(0)?,
-                beta: num(1)?,
+                alpha: p.num(0)?,
+                beta: p.num(1)?,
             }
         }
-        ("RISK" | "VOSE", "PEARSON6") => {
-            arity(3)?;
+        Family::Pearson6 => {
+            p.arity(3)?;
             Distribution::Pearson6 {
-                beta1: num(0)?,
-                beta2: num(1)?,
-                beta: num(2)?,
+                beta1: p.num(0)?,
+                beta2: p.num(1)?,
+                beta: p.num(2)?,
             }
         }
-        ("RISK" | "VOSE", "INVGAUSS") => {
-            arity(2)?;
+        Family::InvGauss => {
+            p.arity(2)?;
             Distribution::InvGauss {
-                mu: num(0)?,
-                lambda: num(1)?,
+                mu: p.num(0)?,
+                lambda: p.num(1)?,
             }
         }
-        _ => return Err(format!("{name} is not a supported distribution")),
+    })
+}
+
+/// Whether `dist` is a range distribution (`TRIANG`, `PERT`, `UNIFORM`, ...), which is a
+/// constant when its range is one point.
+fn point_range(dist: &str) -> bool {
+    matches!(
+        dist,
+        "TRIANG" | "TRIANGULAR" | "TRIANGLE" | "PERT" | "MODPERT" | "UNIFORM"
+    )
+}
+
+/// `"PSI"`, `"VOSE"`, or `"RISK"` for anything else.
+fn normalise(vendor: &str) -> &'static str {
+    match vendor {
+        "PSI" => "PSI",
+        "VOSE" => "VOSE",
+        _ => "RISK",
+    }
+}
+
+/// A distribution call whose parameters change from iteration to iteration, resolved once:
+/// [`DynamicDist::quantile`] then builds the iteration's distribution from its numbers with no
+/// string comparison and no allocation (but for the list distributions), where resolving it for
+/// every iteration formatted its name and converted its parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct DynamicDist {
+    family: Option<Family>,
+    point_range: bool,
+    /// For a ModelRisk call, its parameters before the optional U argument (`None` for a
+    /// ModelRisk function that is not mapped); `Some(usize::MAX)` for the other vendors.
+    most: Option<usize>,
+}
+
+impl DynamicDist {
+    /// The call `vendor` + `dist` (`"RISK"`, `"NORMAL"`).
+    pub fn new(vendor: &str, dist: &str) -> DynamicDist {
+        let vendor = normalise(vendor);
+        DynamicDist {
+            family: Family::resolve(vendor, dist),
+            point_range: point_range(dist),
+            most: if vendor == "VOSE" {
+                vose_arity(dist)
+            } else {
+                Some(usize::MAX)
+            },
+        }
+    }
+
+    /// The quantile at `u`, plus `shift`, of the distribution with these numeric parameters,
+    /// without truncation; NaN when the parameters are invalid. The same value as
+    /// [`distribution`] of the parameters as numbers gives, bit for bit.
+    pub fn quantile(&self, params: &[f64], shift: f64, u: f64) -> f64 {
+        // ModelRisk: a U argument asks for a fixed percentile ([`vose_params`]).
+        if self.most.is_none_or(|n| params.len() > n) {
+            return f64::NAN;
+        }
+        match build(self.point_range, self.family, params) {
+            Ok(d) if d.validate().is_ok() => d.quantile(u) + shift,
+            _ => f64::NAN,
+        }
+    }
+}
+
+/// The quantile at `u`, plus `shift`, of the distribution `vendor`+`dist` (`"RISK"`, `"NORMAL"`)
+/// with these numeric parameters: a distribution call whose parameters change from iteration to
+/// iteration, without truncation. NaN when the parameters are invalid. The block program and the
+/// interpreter both take this, so their values agree bit for bit. A caller with many iterations
+/// resolves the call once with [`DynamicDist`].
+pub fn dynamic_quantile(vendor: &str, dist: &str, params: &[f64], shift: f64, u: f64) -> f64 {
+    DynamicDist::new(vendor, dist).quantile(params, shift, u)
+}
+
+/// The distribution that a call of `vendor` (`"RISK"`, `"PSI"` or `"VOSE"`) and `dist` (the name
+/// without its prefix, upper case: `"NORMAL"`) with these parameters describes, or a message
+/// naming what is wrong.
+pub fn distribution(vendor: &str, dist: &str, params: &[Value]) -> Result<Distribution, String> {
+    let vendor = normalise(vendor);
+    let name = format!(
+        "{}{}",
+        match vendor {
+            "PSI" => "Psi",
+            "VOSE" => "Vose",
+            _ => "Risk",
+        },
+        title(dist)
+    );
+    let vose = vose_params(vendor, dist, params, &name)?;
+    let p = ValueArgs {
+        name: &name,
+        p: vose.as_deref().unwrap_or(params),
     };
+    let d = build(point_range(dist), Family::resolve(vendor, dist), &p)?;
     // The sampler's message names the @RISK function (`RiskNormal: standard deviation ...`);
     // a Psi or Vose call is named as written.
     d.validate().map_err(|e| {
@@ -703,5 +938,104 @@ mod tests {
             }
         }
         assert!(crate::functions::lookup("PSINEGBINOMIAL").is_some());
+    }
+
+    /// A call resolved once and built from numbers for each iteration gives the quantile that
+    /// the call built from values gives, bit for bit, and NaN exactly where that is an error:
+    /// every family, valid and invalid parameters, ModelRisk's U argument, a collapsed range.
+    #[test]
+    fn a_resolved_call_gives_the_quantiles_of_the_call_built_from_values() {
+        let calls: &[(&str, &str, &[f64])] = &[
+            ("RISK", "NORMAL", &[10.0, 2.0]),
+            ("RISK", "NORMAL", &[10.0, -2.0]),
+            ("RISK", "NORMAL", &[10.0]),
+            ("RISK", "LOGNORM", &[10.0, 2.0]),
+            ("PSI", "LOGNORMAL", &[10.0, 2.0]),
+            ("RISK", "LOGNORM2", &[1.0, 0.5]),
+            ("PSI", "LOGNORMAL2", &[1.0, 0.5]),
+            ("RISK", "TRIANG", &[1.0, 2.0, 4.0]),
+            ("RISK", "TRIANG", &[3.0, 3.0, 3.0]),
+            ("PSI", "TRIANG", &[3.0, 3.0, 3.0]),
+            ("RISK", "TRIANG", &[4.0, 2.0, 1.0]),
+            ("PSI", "TRIANGULAR", &[1.0, 2.0, 4.0]),
+            ("VOSE", "TRIANGLE", &[1.0, 2.0, 4.0]),
+            ("VOSE", "TRIANGLE", &[1.0, 2.0, 4.0, 0.3]),
+            ("RISK", "TRIGEN", &[1.0, 2.0, 4.0, 10.0, 90.0]),
+            ("RISK", "PERT", &[1.0, 2.0, 4.0]),
+            ("VOSE", "MODPERT", &[1.0, 2.0, 4.0, 3.0]),
+            ("RISK", "UNIFORM", &[1.0, 4.0]),
+            ("RISK", "UNIFORM", &[2.0, 2.0]),
+            ("RISK", "BETA", &[2.0, 3.0]),
+            ("RISK", "BETAGENERAL", &[2.0, 3.0, 1.0, 5.0]),
+            ("PSI", "BETAGEN", &[2.0, 3.0, 1.0, 5.0]),
+            ("VOSE", "BETA4", &[2.0, 3.0, 1.0, 5.0]),
+            ("RISK", "GAMMA", &[2.0, 3.0]),
+            ("RISK", "WEIBULL", &[2.0, 3.0]),
+            ("RISK", "EXPON", &[3.0]),
+            ("PSI", "EXPONENTIAL", &[3.0]),
+            ("RISK", "POISSON", &[3.0]),
+            ("RISK", "BINOMIAL", &[10.0, 0.3]),
+            ("RISK", "BERNOULLI", &[0.3]),
+            ("RISK", "NEGBIN", &[3.0, 0.4]),
+            ("PSI", "NEGBINOMIAL", &[3.0, 0.4]),
+            ("RISK", "GEOMET", &[0.4]),
+            ("PSI", "GEOMETRIC", &[0.4]),
+            ("RISK", "HYPERGEO", &[5.0, 4.0, 20.0]),
+            ("RISK", "DISCRETE", &[3.0, 1.0]),
+            ("RISK", "DUNIFORM", &[3.0]),
+            ("RISK", "INTUNIFORM", &[1.0, 6.0]),
+            ("RISK", "CUMULD", &[0.0, 10.0, 5.0, 0.5]),
+            ("RISK", "CUMUL", &[0.0, 10.0, 5.0, 0.5]),
+            ("VOSE", "CUMULA", &[0.0, 10.0, 5.0, 0.5]),
+            ("RISK", "GENERAL", &[0.0, 10.0, 5.0, 1.0]),
+            ("VOSE", "RELATIVE", &[0.0, 10.0, 5.0, 1.0]),
+            ("RISK", "HISTOGRM", &[0.0, 10.0, 1.0]),
+            ("VOSE", "HISTOGRAM", &[0.0, 10.0, 1.0]),
+            ("RISK", "LOGISTIC", &[2.0, 3.0]),
+            ("VOSE", "LOGLOGISTIC", &[2.0, 3.0]),
+            ("RISK", "LOGLOGISTIC", &[1.0, 2.0, 3.0]),
+            ("RISK", "PARETO", &[2.0, 3.0]),
+            ("RISK", "STUDENT", &[5.0]),
+            ("RISK", "CHISQ", &[5.0]),
+            ("PSI", "CHISQUARE", &[5.0]),
+            ("RISK", "ERLANG", &[3.0, 2.0]),
+            ("RISK", "EXTVALUE", &[2.0, 3.0]),
+            ("VOSE", "EXTVALUEMAX", &[2.0, 3.0]),
+            ("RISK", "EXTVALUEMIN", &[2.0, 3.0]),
+            ("RISK", "LAPLACE", &[2.0, 3.0]),
+            ("VOSE", "LAPLACE", &[2.0, 3.0]),
+            ("RISK", "LEVY", &[2.0, 3.0]),
+            ("RISK", "RAYLEIGH", &[3.0]),
+            ("RISK", "PEARSON5", &[3.0, 2.0]),
+            ("RISK", "PEARSON6", &[3.0, 2.0, 1.0]),
+            ("RISK", "INVGAUSS", &[3.0, 2.0]),
+            ("RISK", "NOSUCH", &[3.0, 2.0]),
+            ("VOSE", "NOSUCH", &[3.0, 2.0]),
+        ];
+        let mut valid = 0;
+        for &(vendor, dist, params) in calls {
+            let resolved = DynamicDist::new(vendor, dist);
+            let values: Vec<Value> = params.iter().map(|&x| Value::Number(x)).collect();
+            let built = super::distribution(vendor, dist, &values);
+            valid += usize::from(built.is_ok());
+            for u in [1e-9, 0.01, 0.3, 0.5, 0.77, 0.999] {
+                let got = resolved.quantile(params, 0.25, u);
+                match &built {
+                    Ok(d) => assert_eq!(
+                        got.to_bits(),
+                        (d.quantile(u) + 0.25).to_bits(),
+                        "{vendor} {dist} {params:?} at {u}"
+                    ),
+                    Err(_) => assert!(got.is_nan(), "{vendor} {dist} {params:?}: {got}"),
+                }
+                assert_eq!(
+                    got.to_bits(),
+                    dynamic_quantile(vendor, dist, params, 0.25, u).to_bits()
+                );
+            }
+        }
+        // All but the six written to be wrong (a negative deviation, a missing parameter, a
+        // reversed range, a U argument, two unknown names).
+        assert_eq!(valid, calls.len() - 6);
     }
 }

@@ -692,7 +692,11 @@ pub fn simulate_on(
             &mut |start, chunk_in, chunk_out| {
                 let chunk_end = start + chunk_out.first().map_or(0, |c| c.len()) as u64;
                 let mut stop = None;
-                if exact {
+                // An exact run without a convergence check keeps the whole chunk: its copies and
+                // its accumulators are one parallel step (below), not two, so that neither waits
+                // for the other's last column (15 copies and 7 outputs on 2 threads, say).
+                let together = exact && checks.is_none();
+                if exact && !together {
                     // Column by column on the pool: the copies (and the first touch of the kept
                     // columns' pages) are a serial part of every chunk otherwise.
                     let mut copies: Vec<(&mut Vec<f64>, &[f64])> = in_samples
@@ -758,19 +762,40 @@ pub fn simulate_on(
                 let segments = &segments;
                 pool.install(|| {
                     if exact {
-                        out_stats
-                            .par_iter_mut()
-                            .zip(chunk_out.par_iter())
-                            .zip(prefix_stats.par_iter_mut())
-                            .zip(shard_blocks.par_iter_mut())
-                            .for_each(|(((stats, col), prefixes), record)| {
-                                for &(a, b, cut) in segments {
-                                    add_block(stats, record.as_mut(), &col[a..b]);
-                                    if let Some(at) = cut {
-                                        prefixes.push((at, stats.clone()));
-                                    }
-                                }
-                            });
+                        let mut copies: Vec<(&mut Vec<f64>, &[f64])> = if together {
+                            in_samples
+                                .iter_mut()
+                                .zip(chunk_in)
+                                .chain(out_samples.iter_mut().zip(chunk_out))
+                                .map(|(dst, src)| (dst, src.as_slice()))
+                                .collect()
+                        } else {
+                            Vec::new()
+                        };
+                        rayon::join(
+                            || {
+                                out_stats
+                                    .par_iter_mut()
+                                    .zip(chunk_out.par_iter())
+                                    .zip(prefix_stats.par_iter_mut())
+                                    .zip(shard_blocks.par_iter_mut())
+                                    .with_max_len(1)
+                                    .for_each(|(((stats, col), prefixes), record)| {
+                                        for &(a, b, cut) in segments {
+                                            add_block(stats, record.as_mut(), &col[a..b]);
+                                            if let Some(at) = cut {
+                                                prefixes.push((at, stats.clone()));
+                                            }
+                                        }
+                                    })
+                            },
+                            || {
+                                copies
+                                    .par_iter_mut()
+                                    .with_max_len(1)
+                                    .for_each(|(dst, src)| dst.extend_from_slice(src))
+                            },
+                        );
                         return;
                     }
                     out_stats

@@ -574,7 +574,7 @@ fn reduce_into(
 impl Program {
     /// Runs the program over one block whose input columns are already filled.
     ///
-    /// On a processor with AVX-512 the lane loops run on 512-bit vectors ([`Program::run_wide`]):
+    /// On a processor with AVX-512 the lane loops run on 512-bit vectors (`Program::run_wide`):
     /// the same IEEE operations on each lane, so the same bits, in about half the instructions
     /// (grid_20k's simulation took 18% less time in a build for the machine's own processor,
     /// with identical reports). Other builds and processors run [`Program::run_baseline`].

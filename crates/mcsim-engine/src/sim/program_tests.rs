@@ -67,8 +67,8 @@ fn bits(cols: &[Vec<f64>]) -> Vec<Vec<u64>> {
         .collect()
 }
 
-#[test]
-fn a_program_with_every_kernel_round_trips_through_json_and_runs_to_the_same_bits() {
+/// Compiles [`CELLS`] (every kernel) and hands `f` the compiled plan.
+fn with_every_kernel(f: impl FnOnce(&Compiled)) {
     let m = Model::from_workbook(&workbook(CELLS));
     let g = Graph::build(&m);
     let outs: Vec<CellId> = CELLS[1..].iter().map(|(a, _)| id(&m, a)).collect();
@@ -76,6 +76,15 @@ fn a_program_with_every_kernel_round_trips_through_json_and_runs_to_the_same_bit
     let Plan::Compiled(c) = sim.plan() else {
         panic!("not compiled: {:?}", sim.plan());
     };
+    f(c);
+}
+
+#[test]
+fn a_program_with_every_kernel_round_trips_through_json_and_runs_to_the_same_bits() {
+    with_every_kernel(round_trip);
+}
+
+fn round_trip(c: &Compiled) {
     let json = serde_json::to_string(&c.program).unwrap();
     for id in Kernel1::ALL
         .iter()
@@ -117,13 +126,10 @@ fn a_program_read_back_is_validated_before_it_runs() {
 fn wide_lanes_give_the_baseline_bits() {
     // Every kernel, on an odd number of lanes (the vector loops' remainders too), run by
     // `Program::run` (512-bit loops where the processor has AVX-512) and by `run_baseline`.
-    let m = Model::from_workbook(&workbook(CELLS));
-    let g = Graph::build(&m);
-    let outs: Vec<CellId> = CELLS[1..].iter().map(|(a, _)| id(&m, a)).collect();
-    let sim = Simulation::prepare(&m, &g, &[id(&m, "A1")], &outs, &[], &[]);
-    let Plan::Compiled(c) = sim.plan() else {
-        panic!("not compiled: {:?}", sim.plan());
-    };
+    with_every_kernel(wide_and_baseline);
+}
+
+fn wide_and_baseline(c: &Compiled) {
     let lanes = 509;
     let filled = || {
         let mut cols = Columns::new(c.program.slots, lanes);

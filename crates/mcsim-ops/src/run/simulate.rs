@@ -1076,3 +1076,74 @@ type Task<'a> = (
     Vec<&'a mut [f64]>,
     Vec<&'a mut [u32]>,
 );
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::run::config::ModelConfig;
+    use crate::run::{LoadedModel, PrepareSpec, prepare, thread_pool};
+
+    /// A whole exact Latin Hypercube run keeps each uncorrelated input's strata while it samples
+    /// them, for the analysis to rank the inputs from (`lhs_rank_hints`): the kept strata are the
+    /// streams' own permutation of every such input, whatever the thread count, across several
+    /// chunks; a correlated input keeps none (its ranks come from the correlation's reordering).
+    #[test]
+    fn an_exact_lhs_run_keeps_every_uncorrelated_inputs_strata() {
+        for model in ["npv_project_risk.xlsx", "portfolio_risk.xlsx"] {
+            let path = format!("{}/../../bench/models/{model}", env!("CARGO_MANIFEST_DIR"));
+            let loaded =
+                LoadedModel::from_bytes(std::fs::read(&path).unwrap(), model, &Default::default())
+                    .unwrap();
+            let p = prepare(&loaded, &ModelConfig::default(), &PrepareSpec::default()).unwrap();
+            // More than two chunks of one thread (4 x 8,192 iterations each).
+            let iterations = 70_001;
+            let grouped: Vec<usize> = p.groups.iter().flat_map(|g| g.0.clone()).collect();
+            let mut kept = 0;
+            for threads in [1, 2] {
+                let spec = SimulateSpec {
+                    iterations,
+                    seed: 7,
+                    method: Method::LatinHypercube,
+                    until_converged: None,
+                    memory: 1 << 30,
+                    keep_samples: false,
+                    summary: SummaryOptions::default(),
+                    shard: None,
+                };
+                let pool = thread_pool(Some(threads)).unwrap();
+                let control = Control {
+                    progress: &|_, _| {},
+                    cancel: None,
+                };
+                let s = simulate(&p, &spec, &pool, &control, None).unwrap();
+                let streams = Streams::new(7);
+                let stored: Vec<(usize, &super::super::prepare::Input)> = p
+                    .inputs
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, i)| i.stored)
+                    .collect();
+                assert_eq!(s.in_strata.len(), stored.len(), "{model}");
+                for ((k, input), strata) in stored.iter().zip(&s.in_strata) {
+                    if grouped.contains(k) {
+                        assert!(
+                            strata.is_none(),
+                            "{model}: correlated input {k} kept strata"
+                        );
+                        continue;
+                    }
+                    let strata = strata
+                        .as_ref()
+                        .unwrap_or_else(|| panic!("{model}: input {k} kept no strata"));
+                    assert!(
+                        Some(strata) == streams.lhs_strata(input.key, iterations).as_ref(),
+                        "{model}, {threads} threads: input {k}'s kept strata are not its stream's"
+                    );
+                    kept += 1;
+                }
+            }
+            assert!(kept > 0, "{model}: no input kept strata");
+        }
+    }
+}

@@ -576,8 +576,8 @@ impl Program {
     ///
     /// On a processor with AVX-512 the lane loops run on 512-bit vectors (`Program::run_wide`):
     /// the same IEEE operations on each lane, so the same bits, in about half the instructions
-    /// (grid_20k's simulation took 18% less time in a build for the machine's own processor,
-    /// with identical reports). Other builds and processors run [`Program::run_baseline`].
+    /// (a whole grid_20k run took 13% less CPU time, with an identical report; docs/benchmarks.md,
+    /// session 7). Other builds and processors run [`Program::run_baseline`].
     pub fn run(&self, c: &mut Columns) {
         #[cfg(target_arch = "x86_64")]
         if wide_lanes() {

@@ -44,7 +44,6 @@ enum Family {
     Gamma,
     Weibull,
     Expon,
-    ExponPsi,
     Poisson,
     Binomial,
     Bernoulli,
@@ -97,7 +96,8 @@ impl Family {
             (_, "GAMMA") => Some(Family::Gamma),
             (_, "WEIBULL") => Some(Family::Weibull),
             ("RISK" | "VOSE", "EXPON") => Some(Family::Expon),
-            ("PSI", "EXPONENTIAL") => Some(Family::ExponPsi),
+            // Analytic Solver's PsiExponential takes the mean, like RiskExpon.
+            ("PSI", "EXPONENTIAL") => Some(Family::Expon),
             (_, "POISSON") => Some(Family::Poisson),
             (_, "BINOMIAL") => Some(Family::Binomial),
             (_, "BERNOULLI") => Some(Family::Bernoulli),
@@ -352,11 +352,6 @@ fn build<P: Args + ?Sized>(
             }
         }
         Family::Expon => {
-            p.arity(1)?;
-            Distribution::Expon { mean: p.num(0)? }
-        }
-        Family::ExponPsi => {
-            // Analytic Solver's PsiExponential takes the mean, like RiskExpon.
             p.arity(1)?;
             Distribution::Expon { mean: p.num(0)? }
         }
@@ -622,9 +617,9 @@ impl DynamicDist {
 
 /// The quantile at `u`, plus `shift`, of the distribution `vendor`+`dist` (`"RISK"`, `"NORMAL"`)
 /// with these numeric parameters: a distribution call whose parameters change from iteration to
-/// iteration, without truncation. NaN when the parameters are invalid. The block program and the
-/// interpreter both take this, so their values agree bit for bit. A caller with many iterations
-/// resolves the call once with [`DynamicDist`].
+/// iteration, without truncation. NaN when the parameters are invalid. The same value as
+/// [`distribution`] of the parameters as numbers gives (the interpreter's), bit for bit. A caller
+/// with many iterations (the block program) resolves the call once with [`DynamicDist`].
 pub fn dynamic_quantile(vendor: &str, dist: &str, params: &[f64], shift: f64, u: f64) -> f64 {
     DynamicDist::new(vendor, dist).quantile(params, shift, u)
 }

@@ -697,19 +697,8 @@ pub fn simulate_on(
                 // for the other's last column (15 copies and 7 outputs on 2 threads, say).
                 let together = exact && checks.is_none();
                 if exact && !together {
-                    // Column by column on the pool: the copies (and the first touch of the kept
-                    // columns' pages) are a serial part of every chunk otherwise.
-                    let mut copies: Vec<(&mut Vec<f64>, &[f64])> = in_samples
-                        .iter_mut()
-                        .zip(chunk_in)
-                        .chain(out_samples.iter_mut().zip(chunk_out))
-                        .map(|(dst, src)| (dst, src.as_slice()))
-                        .collect();
                     pool.install(|| {
-                        copies
-                            .par_iter_mut()
-                            .with_max_len(1)
-                            .for_each(|(dst, src)| dst.extend_from_slice(src));
+                        append_chunk(&mut in_samples, chunk_in, &mut out_samples, chunk_out)
                     });
                     // `--until-converged` checks at fixed iteration counts (multiples of
                     // CONVERGENCE_STEP, and the maximum), never at chunk ends, which depend on the
@@ -762,16 +751,6 @@ pub fn simulate_on(
                 let segments = &segments;
                 pool.install(|| {
                     if exact {
-                        let mut copies: Vec<(&mut Vec<f64>, &[f64])> = if together {
-                            in_samples
-                                .iter_mut()
-                                .zip(chunk_in)
-                                .chain(out_samples.iter_mut().zip(chunk_out))
-                                .map(|(dst, src)| (dst, src.as_slice()))
-                                .collect()
-                        } else {
-                            Vec::new()
-                        };
                         rayon::join(
                             || {
                                 out_stats
@@ -790,10 +769,14 @@ pub fn simulate_on(
                                     })
                             },
                             || {
-                                copies
-                                    .par_iter_mut()
-                                    .with_max_len(1)
-                                    .for_each(|(dst, src)| dst.extend_from_slice(src))
+                                if together {
+                                    append_chunk(
+                                        &mut in_samples,
+                                        chunk_in,
+                                        &mut out_samples,
+                                        chunk_out,
+                                    );
+                                }
                             },
                         );
                         return;
@@ -875,6 +858,23 @@ pub fn simulate_on(
         streamed,
         shard_blocks: shard_blocks.into_iter().flatten().collect(),
     })
+}
+
+/// Appends a chunk's columns to the kept samples, a column per task of the current pool: the
+/// copies, and the first touch of the kept columns' pages, are a serial part of every chunk
+/// otherwise.
+fn append_chunk(
+    in_samples: &mut [Vec<f64>],
+    chunk_in: &[Vec<f64>],
+    out_samples: &mut [Vec<f64>],
+    chunk_out: &[Vec<f64>],
+) {
+    in_samples
+        .par_iter_mut()
+        .zip(chunk_in)
+        .chain(out_samples.par_iter_mut().zip(chunk_out))
+        .with_max_len(1)
+        .for_each(|(dst, src)| dst.extend_from_slice(src));
 }
 
 /// The streaming passes after the first: exact order statistics (and refinements), and the

@@ -71,3 +71,42 @@ pub use sampler::{Modifiers, Sampler, Truncation, sample_block};
 /// computes it identically.
 pub use special::{ln_gamma, normal_quantile, regularized_beta, regularized_gamma};
 pub use streams::{DESIGN_BLOCK, Method, Streams, stream_key};
+
+/// Whether this processor has AVX-512 (F, DQ, VL and BW), for which the hottest lane loops of
+/// mcsim (the sampler's inverse CDFs, the engine's block program, some of the statistics) have
+/// a second compilation on 512-bit vectors. Both compilations compute the same IEEE operations
+/// on each lane, so the same bits; the standard library caches the answer.
+///
+/// [`on_wide_lanes`] runs a piece of code on that second compilation.
+#[cfg(target_arch = "x86_64")]
+pub fn wide_lanes() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512dq")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && std::arch::is_x86_feature_detected!("avx512bw")
+}
+
+/// Runs `f`, compiled a second time for AVX-512 when this processor has it ([`wide_lanes`]):
+/// `f`'s body, and what it inlines, is compiled into an AVX-512 copy of this function, so its
+/// lane loops run on 512-bit vectors. Code that must stay the same bits on both compilations
+/// must not depend on the compilation: the same IEEE operations on each lane (Rust never fuses a
+/// multiply and an add by itself) and no `cfg!(target_feature)`. Mark the closure
+/// `#[inline(always)]` (it has two call sites here, and a large closure called twice is not
+/// inlined otherwise), and the functions it calls with loops that matter likewise: a function `f`
+/// calls without inlining it (a rayon task, a large function) runs as compiled for the build's
+/// target.
+#[inline]
+pub fn on_wide_lanes<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if wide_lanes() {
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw")]
+        fn wide<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        #[allow(unsafe_code)]
+        // SAFETY: `wide` needs the AVX-512 features it is compiled for, and `wide_lanes` has
+        // just found them on this processor.
+        return unsafe { wide(f) };
+    }
+    f()
+}

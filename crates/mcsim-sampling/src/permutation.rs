@@ -264,19 +264,12 @@ impl Permutation {
         if rounds.iter().any(|t| !t.len().is_power_of_two()) {
             return self.images_walked(first, out);
         }
-        let (a, b, n) = (self.a, self.b, self.n);
-        let (mut l, mut r) = (first / b, first % b);
+        let (a, b) = (self.a, self.b);
+        let mut digits = (first / b, first % b);
         for chunk in out.chunks_mut(CHUNK) {
             let mut ls = [0u64; CHUNK];
             let mut rs = [0u64; CHUNK];
-            for (x, y) in ls.iter_mut().zip(rs.iter_mut()) {
-                (*x, *y) = (l, r);
-                r += 1;
-                if r == b {
-                    r = 0;
-                    l += 1;
-                }
-            }
+            self.chunk_digits(&mut digits, &mut ls, &mut rs);
             // a×b → b×a → a×b, twice; each round over the whole chunk.
             for (round, table) in rounds.iter().enumerate() {
                 let m = if round.is_multiple_of(2) { a } else { b };
@@ -291,8 +284,53 @@ impl Permutation {
                     *y = next;
                 }
             }
-            for ((v, &x), &y) in chunk.iter_mut().zip(&ls).zip(&rs) {
-                let mut image = x * b + y;
+            self.put_images(chunk, &ls, &rs);
+        }
+    }
+
+    /// The digits `(l, r)` of the next [`CHUNK`] values from `digits` (the next value's), which
+    /// it advances past them, into `ls` and `rs`. Within a row of the `a×b` grid (no carry into `l`, the common
+    /// case) the lanes are `r + i`, with no dependency from one lane to the next.
+    #[inline(always)]
+    fn chunk_digits(&self, digits: &mut (u64, u64), ls: &mut [u64; CHUNK], rs: &mut [u64; CHUNK]) {
+        let (l, r) = digits;
+        let b = self.b;
+        if *r + CHUNK as u64 <= b {
+            for (i, (x, y)) in ls.iter_mut().zip(rs.iter_mut()).enumerate() {
+                (*x, *y) = (*l, *r + i as u64);
+            }
+            *r += CHUNK as u64;
+            if *r == b {
+                *r = 0;
+                *l += 1;
+            }
+        } else {
+            for (x, y) in ls.iter_mut().zip(rs.iter_mut()) {
+                (*x, *y) = (*l, *r);
+                *r += 1;
+                if *r == b {
+                    *r = 0;
+                    *l += 1;
+                }
+            }
+        }
+    }
+
+    /// Stores the images `l·b + r` of a chunk's digits after the rounds, as integer bits, in one
+    /// branch-free pass; the rare values of `[n, a·b)` (fewer than `a` of them in the whole
+    /// range) are walked afterwards.
+    #[inline(always)]
+    fn put_images(&self, chunk: &mut [f64], ls: &[u64; CHUNK], rs: &[u64; CHUNK]) {
+        let (b, n) = (self.b, self.n);
+        let mut outside = false;
+        for ((v, &x), &y) in chunk.iter_mut().zip(ls).zip(rs) {
+            let image = x * b + y;
+            outside |= image >= n;
+            *v = f64::from_bits(image);
+        }
+        if outside {
+            for v in chunk.iter_mut() {
+                let mut image = v.to_bits();
                 while image >= n {
                     image = self.encrypt(image);
                 }
@@ -376,10 +414,10 @@ mod tests {
             for (first, count) in [(0u64, 3000usize), (n.saturating_sub(70), 70), (n / 3, 1)] {
                 let first = first.min(n - 1);
                 let count = count.min((n - first) as usize);
+                let want: Vec<u64> = (first..first + count as u64).map(|x| p.apply(x)).collect();
                 let mut got = vec![0.0; count];
                 p.images_into(first, &mut got);
                 let got: Vec<u64> = got.iter().map(|v| v.to_bits()).collect();
-                let want: Vec<u64> = (first..first + count as u64).map(|x| p.apply(x)).collect();
                 assert_eq!(got, want, "n {n} first {first}");
             }
         }

@@ -162,7 +162,20 @@ impl Sampler {
 
     /// Transforms uniforms in (0, 1), in place, into samples: the inverse CDF of the truncated
     /// distribution, then the shift. Monotone in u, so it keeps LHS strata and ranks.
+    ///
+    /// On a processor with AVX-512 the lane loops run on 512-bit vectors: the same IEEE
+    /// operations on each lane, so the same bits (see [`crate::on_wide_lanes`]).
     pub fn transform(&self, buf: &mut [f64]) {
+        crate::on_wide_lanes(
+            #[inline(always)]
+            || self.transform_baseline(buf),
+        );
+    }
+
+    /// [`Sampler::transform`] with the lane loops compiled for the build's target only (the
+    /// same bits; tests compare the two). Its body is inlined into each compilation.
+    #[inline(always)]
+    pub fn transform_baseline(&self, buf: &mut [f64]) {
         match self.window {
             None => self.kind.fill(buf, |u| (u, 1.0 - u)),
             Some(w) => {

@@ -4,7 +4,12 @@
 //!   counts >= 5) below the α = 0.001 critical value;
 //! - sample mean and variance within 4 standard errors of the closed forms (the variance's
 //!   standard error from the sample's fourth central moment).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)]
 
 use mcsim_sampling::{Distribution, Method, Modifiers, Sampler, Streams, Truncation};
 
@@ -829,4 +834,66 @@ fn the_tests_detect_small_errors() {
     let wrong = Distribution::Poisson { lambda: 3.6 };
     let (stat, crit) = chi_square(&xs, &support_of(&p, &xs), |x| wrong.cdf(x));
     assert!(stat > crit, "chi-square {stat} <= {crit}");
+}
+
+/// Whether this test process takes the AVX-512 paths (`wide_lanes`); elsewhere both sides of the
+/// comparisons below are the baseline and the tests say so.
+fn wide() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return mcsim_sampling::wide_lanes();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+#[test]
+fn the_wide_transform_gives_the_baseline_bits() {
+    if !wide() {
+        eprintln!("no AVX-512 here: both transforms below are the baseline");
+    }
+    // Uniforms over the whole of (0, 1): a Latin Hypercube design (every region of AS241 and of
+    // the tables), the extremes of the grid, and the normal's branch points from both sides.
+    let mut us = vec![0.0; 4099];
+    Streams::new(SEED).fill_lhs_uniforms(3, us.len() as u64, 0, &mut us);
+    let g = 2f64.powi(-53);
+    us.extend([
+        g,
+        3.0 * g,
+        0.075,
+        0.074_999_999,
+        0.075_000_001,
+        0.5,
+        0.925,
+        1.0 - g,
+    ]);
+    let modifiers = [
+        Modifiers::default(),
+        Modifiers {
+            truncate: Some(Truncation {
+                min: Some(-1.0),
+                max: Some(12.0),
+            }),
+            shift: 2.5,
+        },
+    ];
+    let cases = continuous_cases()
+        .into_iter()
+        .map(|(d, _)| d)
+        .chain(discrete_cases());
+    let mut compared = 0;
+    for d in cases {
+        for m in modifiers {
+            // A window that leaves nothing of the distribution is refused: nothing to compare.
+            let Ok(s) = Sampler::with_modifiers(&d, m) else {
+                continue;
+            };
+            let (mut got, mut want) = (us.clone(), us.clone());
+            s.transform(&mut got);
+            s.transform_baseline(&mut want);
+            for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "{d:?} {m:?} at u = {}", us[i]);
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 60, "{compared} samplers compared");
 }

@@ -580,7 +580,7 @@ impl Program {
     /// session 7). Other builds and processors run [`Program::run_baseline`].
     pub fn run(&self, c: &mut Columns) {
         #[cfg(target_arch = "x86_64")]
-        if wide_lanes() {
+        if mcsim_sampling::wide_lanes() {
             #[allow(unsafe_code)]
             // SAFETY: `run_wide` needs the AVX-512 features it is compiled for, and
             // `wide_lanes` has just found them on this processor.
@@ -608,16 +608,6 @@ impl Program {
             exec(ins, c);
         }
     }
-}
-
-/// Whether this processor has the features [`Program::run_wide`] is compiled for (the standard
-/// library caches the answer).
-#[cfg(target_arch = "x86_64")]
-pub(crate) fn wide_lanes() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx512dq")
-        && std::arch::is_x86_feature_detected!("avx512vl")
-        && std::arch::is_x86_feature_detected!("avx512bw")
 }
 
 /// `for_each` as a plain `for` loop, always inlined. `for_each` on a zip of slices goes through

@@ -154,7 +154,7 @@ fn wide_and_baseline(c: &Compiled) {
     };
     assert_eq!(bits(&all(&a)), bits(&all(&b)));
     #[cfg(target_arch = "x86_64")]
-    if !super::wide_lanes() {
+    if !mcsim_sampling::wide_lanes() {
         eprintln!("this processor has no AVX-512: both runs took the baseline loops");
     }
 }

@@ -189,10 +189,13 @@ impl DeviceRun {
     pub(crate) fn fill(
         &self,
         start: u64,
-        chunk_in: &mut [Vec<f64>],
-        chunk_out: &mut [Vec<f64>],
+        chunk_in: &mut [&mut [f64]],
+        chunk_out: &mut [&mut [f64]],
     ) -> Result<(), OpsError> {
-        let lanes = chunk_out.first().or(chunk_in.first()).map_or(0, Vec::len);
+        let lanes = chunk_out
+            .first()
+            .or(chunk_in.first())
+            .map_or(0, |c| c.len());
         if chunk_out.len() != self.n_out || chunk_in.len() != self.n_kept {
             return Err(OpsError::Run {
                 message: format!(
@@ -209,7 +212,8 @@ impl DeviceRun {
         })?;
         for (dst, src) in chunk_out
             .iter_mut()
-            .chain(chunk_in.iter_mut())
+            .map(|c| &mut **c)
+            .chain(chunk_in.iter_mut().map(|c| &mut **c))
             .zip(cols.iter())
         {
             dst.copy_from_slice(src);

@@ -211,7 +211,11 @@ fn trace_point(at: u64, stats: &BlockStats, hist: &Histogram) -> ConvergencePoin
 
 /// What a pass does with each chunk: `(start, inputs, outputs)` → where the run stops, if it
 /// stops in this chunk.
-type Consumer<'a> = dyn FnMut(u64, &[Vec<f64>], &[Vec<f64>]) -> Result<Option<u64>, OpsError> + 'a;
+type Consumer<'a> = dyn FnMut(u64, &[&[f64]], &[&[f64]]) -> Result<Option<u64>, OpsError> + 'a;
+
+/// Every input's and output's kept column, a whole pass long, for [`Runner::pass`] to compute
+/// its chunks in place.
+type WholeColumns<'a> = (&'a mut [Vec<f64>], &'a mut [Vec<f64>]);
 
 /// The fixed part of a simulation: how iterations are cut into tasks and drawn.
 struct Runner<'p, 'm> {
@@ -326,16 +330,19 @@ impl<'p, 'm> Runner<'p, 'm> {
 
     /// One pass over every iteration: each chunk is computed into `chunk_in`/`chunk_out`, then
     /// handed to `consume(start, ins, outs)`, which returns where the run stops (`None`: go on).
+    /// With `whole` (every input's and output's column, a whole pass long from `lo`), each chunk
+    /// is computed in place into its part of them instead: nothing is copied after.
     fn pass(
         &self,
         pool: &rayon::ThreadPool,
         control: &Control<'_>,
         progress: (u64, u64),
         strata: &mut [Vec<u32>],
+        mut whole: Option<WholeColumns<'_>>,
         consume: &mut Consumer<'_>,
     ) -> Result<u64, OpsError> {
-        let mut chunk_in: Vec<Vec<f64>> = vec![Vec::new(); self.p.infos.len()];
-        let mut chunk_out: Vec<Vec<f64>> = vec![Vec::new(); self.n_out];
+        let mut own_in: Vec<Vec<f64>> = vec![Vec::new(); self.p.infos.len()];
+        let mut own_out: Vec<Vec<f64>> = vec![Vec::new(); self.n_out];
         let mut done = self.lo;
         while done < self.hi {
             if control.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
@@ -343,9 +350,29 @@ impl<'p, 'm> Runner<'p, 'm> {
             }
             let chunk_end = (done + self.chunk_len).min(self.hi);
             let chunk_n = (chunk_end - done) as usize;
-            for c in chunk_in.iter_mut().chain(chunk_out.iter_mut()) {
-                c.resize(chunk_n, 0.0);
-            }
+            let (mut chunk_in, mut chunk_out): (Vec<&mut [f64]>, Vec<&mut [f64]>) =
+                match whole.as_mut() {
+                    Some((ins, outs)) => {
+                        let range = (done - self.lo) as usize..(chunk_end - self.lo) as usize;
+                        (
+                            ins.iter_mut()
+                                .map(|c| part_of(c, range.clone()))
+                                .collect::<Result<_, _>>()?,
+                            outs.iter_mut()
+                                .map(|c| part_of(c, range.clone()))
+                                .collect::<Result<_, _>>()?,
+                        )
+                    }
+                    None => {
+                        for c in own_in.iter_mut().chain(own_out.iter_mut()) {
+                            c.resize(chunk_n, 0.0);
+                        }
+                        (
+                            own_in.iter_mut().map(|c| &mut c[..]).collect(),
+                            own_out.iter_mut().map(|c| &mut c[..]).collect(),
+                        )
+                    }
+                };
             self.chunk(
                 pool,
                 (done, chunk_end),
@@ -353,6 +380,8 @@ impl<'p, 'm> Runner<'p, 'm> {
                 &mut chunk_out,
                 strata,
             )?;
+            let chunk_in: Vec<&[f64]> = chunk_in.into_iter().map(|c| &*c).collect();
+            let chunk_out: Vec<&[f64]> = chunk_out.into_iter().map(|c| &*c).collect();
             let stop = consume(done, &chunk_in, &chunk_out)?;
             done = stop.unwrap_or(chunk_end);
             (control.progress)(progress.0 + done - self.lo, progress.1);
@@ -369,8 +398,8 @@ impl<'p, 'm> Runner<'p, 'm> {
         &self,
         pool: &rayon::ThreadPool,
         (done, chunk_end): (u64, u64),
-        chunk_in: &mut [Vec<f64>],
-        chunk_out: &mut [Vec<f64>],
+        chunk_in: &mut [&mut [f64]],
+        chunk_out: &mut [&mut [f64]],
         strata: &mut [Vec<u32>],
     ) -> Result<(), OpsError> {
         if let Some(d) = self.device {
@@ -635,8 +664,16 @@ pub fn simulate_on(
         })
         .collect();
     let mut out_samples: Vec<Vec<f64>> = vec![Vec::new(); if exact { n_out } else { 0 }];
+    // An exact run without a convergence check keeps every iteration: its chunks are computed
+    // in place into the kept columns (zeroed memory, which the kernel maps as the chunks first
+    // touch it), with no copy after each chunk. A run that may stop early appends its chunks.
+    let in_place = exact && spec.until_converged.is_none();
     for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
-        v.reserve_exact((hi - lo).min(1 << 26) as usize);
+        if in_place {
+            *v = vec![0.0; (hi - lo) as usize];
+        } else {
+            v.reserve_exact((hi - lo).min(1 << 26) as usize);
+        }
     }
     let mut out_stats: Vec<BlockStats> = (0..n_out).map(|_| BlockStats::new(targets)).collect();
     // Streaming: the inputs' stats (means) and every column's histogram, with the outputs'
@@ -684,22 +721,25 @@ pub fn simulate_on(
             },
         )?
     } else {
+        // The kept columns go to the pass (computed in place) or to the consumer (appended).
+        let (whole, mut appended) = if in_place {
+            (Some((&mut in_samples[..], &mut out_samples[..])), None)
+        } else if exact {
+            (None, Some((&mut in_samples, &mut out_samples)))
+        } else {
+            (None, None)
+        };
         runner.pass(
             pool,
             control,
             (0, passes_hint * (hi - lo)),
             &mut in_strata,
+            whole,
             &mut |start, chunk_in, chunk_out| {
                 let chunk_end = start + chunk_out.first().map_or(0, |c| c.len()) as u64;
                 let mut stop = None;
-                // An exact run without a convergence check keeps the whole chunk: its copies and
-                // its accumulators are one parallel step (below), not two, so that neither waits
-                // for the other's last column (15 copies and 7 outputs on 2 threads, say).
-                let together = exact && checks.is_none();
-                if exact && !together {
-                    pool.install(|| {
-                        append_chunk(&mut in_samples, chunk_in, &mut out_samples, chunk_out)
-                    });
+                if let Some((in_samples, out_samples)) = appended.as_mut() {
+                    pool.install(|| append_chunk(in_samples, chunk_in, out_samples, chunk_out));
                     // `--until-converged` checks at fixed iteration counts (multiples of
                     // CONVERGENCE_STEP, and the maximum), never at chunk ends, which depend on the
                     // thread count: the stopping point and every statistic are the same for any
@@ -720,7 +760,7 @@ pub fn simulate_on(
                             // all must agree.
                             let states: Vec<bool> = cs
                                 .iter_mut()
-                                .zip(&out_samples)
+                                .zip(out_samples.iter())
                                 .map(|(c, s)| c.converged(&s[..upto]))
                                 .collect();
                             if states.iter().all(|&b| b) {
@@ -751,34 +791,20 @@ pub fn simulate_on(
                 let segments = &segments;
                 pool.install(|| {
                     if exact {
-                        rayon::join(
-                            || {
-                                out_stats
-                                    .par_iter_mut()
-                                    .zip(chunk_out.par_iter())
-                                    .zip(prefix_stats.par_iter_mut())
-                                    .zip(shard_blocks.par_iter_mut())
-                                    .with_max_len(1)
-                                    .for_each(|(((stats, col), prefixes), record)| {
-                                        for &(a, b, cut) in segments {
-                                            add_block(stats, record.as_mut(), &col[a..b]);
-                                            if let Some(at) = cut {
-                                                prefixes.push((at, stats.clone()));
-                                            }
-                                        }
-                                    })
-                            },
-                            || {
-                                if together {
-                                    append_chunk(
-                                        &mut in_samples,
-                                        chunk_in,
-                                        &mut out_samples,
-                                        chunk_out,
-                                    );
+                        out_stats
+                            .par_iter_mut()
+                            .zip(chunk_out.par_iter())
+                            .zip(prefix_stats.par_iter_mut())
+                            .zip(shard_blocks.par_iter_mut())
+                            .with_max_len(1)
+                            .for_each(|(((stats, col), prefixes), record)| {
+                                for &(a, b, cut) in segments {
+                                    add_block(stats, record.as_mut(), &col[a..b]);
+                                    if let Some(at) = cut {
+                                        prefixes.push((at, stats.clone()));
+                                    }
                                 }
-                            },
-                        );
+                            });
                         return;
                     }
                     out_stats
@@ -811,6 +837,12 @@ pub fn simulate_on(
             },
         )?
     };
+    if in_place {
+        // Only the iterations the pass reached (all of them, unless it failed first).
+        for v in in_samples.iter_mut().chain(out_samples.iter_mut()) {
+            v.truncate((done - lo) as usize);
+        }
+    }
     if checks.is_some() && converged.is_none() {
         converged = Some(false);
     }
@@ -860,14 +892,22 @@ pub fn simulate_on(
     })
 }
 
+/// The part `range` of a kept column a whole pass long, where a chunk is computed in place.
+fn part_of(column: &mut [f64], range: std::ops::Range<usize>) -> Result<&mut [f64], OpsError> {
+    let len = column.len();
+    column.get_mut(range.clone()).ok_or_else(|| OpsError::Run {
+        message: format!("iterations {range:?} of a pass past its kept column of {len}"),
+    })
+}
+
 /// Appends a chunk's columns to the kept samples, a column per task of the current pool: the
 /// copies, and the first touch of the kept columns' pages, are a serial part of every chunk
 /// otherwise.
 fn append_chunk(
     in_samples: &mut [Vec<f64>],
-    chunk_in: &[Vec<f64>],
+    chunk_in: &[&[f64]],
     out_samples: &mut [Vec<f64>],
-    chunk_out: &[Vec<f64>],
+    chunk_out: &[&[f64]],
 ) {
     in_samples
         .par_iter_mut()
@@ -944,6 +984,7 @@ fn stream_passes(
                 control,
                 progress,
                 &mut [],
+                None,
                 &mut |start, chunk_in, chunk_out| {
                     let len = chunk_out.first().map_or(0, |c| c.len());
                     let segments = blocks(start, len, &[]);

@@ -2,7 +2,7 @@
 //! which to evaluate them, the circular references, and (for the simulation) which cells lie
 //! downstream of a set of inputs.
 
-use crate::model::{Area, CellId, Model, SheetId};
+use crate::model::{Area, Calls, CellId, Model, SheetId};
 use mcsim_formula::{Expr, ExprKind};
 use rustc_hash::FxHashMap as HashMap;
 
@@ -363,7 +363,9 @@ impl Graph {
     pub fn volatile_cells(&self, model: &Model) -> Vec<bool> {
         let mut seeds = vec![false; model.cells.len()];
         for f in &model.formulas {
-            if let Ok(e) = &f.expr {
+            if let Ok(e) = &f.expr
+                && f.calls.any(Calls::VOLATILE)
+            {
                 let mut volatile = false;
                 e.each_call(&mut |n| volatile = volatile || crate::functions::is_volatile(n));
                 seeds[f.cell as usize] = volatile;

@@ -1,7 +1,7 @@
 //! Builds a [`Model`] from a loaded workbook: parses every formula once, expands shared formulas
 //! by shifting the anchor's syntax tree, and lays out array formulas over their ranges.
 
-use crate::model::{ArrayPart, CellData, CellId, Formula, Model, Name, Sheet};
+use crate::model::{ArrayPart, Calls, CellData, CellId, Formula, Model, Name, Sheet};
 use crate::value::Value;
 use mcsim_formula::{Bounds, ErrorKind, Expr, ExprKind, ParseError, Position, Resolver, parse};
 use mcsim_workbook::{CellValue, Workbook};
@@ -406,11 +406,13 @@ impl Model {
                             }
                         };
                         resolve(&mut expr, &s.name, c.row, c.col);
+                        let calls = expr.as_ref().map(Calls::of).unwrap_or_default();
                         m.formulas.push(Formula {
                             cell: id,
                             source,
                             expr,
                             array,
+                            calls,
                         });
                         Some(fid)
                     }
@@ -457,6 +459,7 @@ impl Model {
                                 mcsim_formula::Span::default(),
                             )),
                             array: Some(ArrayPart { range: b, anchor }),
+                            calls: Calls::default(),
                         });
                         m.cells[id as usize].formula = Some(fid);
                     }

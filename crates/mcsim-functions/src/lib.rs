@@ -38,5 +38,5 @@ mod quick;
 
 pub use build::cell_value;
 pub use functions::{Arg, Context, Ctx};
-pub use model::{Area, CellId, Model, SheetId};
+pub use model::{Area, Calls, CellId, Model, SheetId};
 pub use value::{Array, Value};

@@ -14,7 +14,7 @@ use super::program::{
 use super::sites::{Site, SiteKey, SiteKind};
 use crate::eval::Evaluator;
 use crate::graph::Graph;
-use crate::model::{Area, CellId, Model};
+use crate::model::{Area, Calls, CellId, Model};
 use crate::value::Value;
 use mcsim_formula::{BinaryOp, ErrorKind, Expr, ExprKind, PostfixOp, UnaryOp};
 use mcsim_sampling::Modifiers;
@@ -67,6 +67,14 @@ pub fn stochastic_cells(
     // collecting each formula's function names.
     let mut statistic_cells = Vec::new();
     for f in &model.formulas {
+        // Without any of these calls, neither the walk below nor `random_in_names` (which, for
+        // a cell's own text, looks only at calls of functions the library lacks) finds anything.
+        if !f
+            .calls
+            .any(Calls::RANDOM.with(Calls::VENDOR).with(Calls::UNSUPPORTED))
+        {
+            continue;
+        }
         let Ok(e) = &f.expr else { continue };
         let (mut random, mut stat) = (false, false);
         e.each_call(&mut |n| {

@@ -6,7 +6,7 @@
 //! uncertain cells); turning a name and arguments into a distribution is the sampler's business.
 
 use crate::eval::Evaluator;
-use crate::model::{CellId, Model};
+use crate::model::{Calls, CellId, Model};
 use crate::value::Value;
 use mcsim_formula::{BinaryOp, Expr, ExprKind};
 
@@ -204,6 +204,10 @@ pub fn detect(model: &Model, ev: &mut Evaluator<'_>) -> Detected {
         .map(|s| is_bookkeeping_sheet(&s.name))
         .collect();
     for f in &model.formulas {
+        // Everything looked for below is an add-in's function or a RAND call.
+        if !f.calls.any(Calls::VENDOR.with(Calls::RANDOM)) {
+            continue;
+        }
         let Ok(expr) = &f.expr else { continue };
         let cell = &model.cells[f.cell as usize];
         if bookkeeping

@@ -20,7 +20,7 @@ pub use crate::sites;
 
 use crate::eval::Evaluator;
 use crate::graph::Graph;
-use crate::model::{CellId, Model};
+use crate::model::{Calls, CellId, Model};
 use crate::value::Value;
 use backend::{Backend, CpuBackend, CpuProgram, LoadedProgram};
 pub use compile::{Compiled, Unsupported, stochastic_cells};
@@ -138,6 +138,9 @@ fn num(v: &Value) -> f64 {
 pub fn rand_sites(model: &Model) -> Vec<Site> {
     let mut out = Vec::new();
     for f in &model.formulas {
+        if !f.calls.any(Calls::RANDOM) {
+            continue;
+        }
         let Ok(e) = &f.expr else { continue };
         let c = &model.cells[f.cell as usize];
         e.walk(&mut |n| {

@@ -8,6 +8,7 @@
 use super::config::ModelConfig;
 use super::{InputInfo, parse_method, tables};
 use crate::error::OpsError;
+use mcsim_engine::model::Calls;
 use mcsim_engine::sim::inputs::{Detected, auto_name, auto_name_parts, detect, mark_dynamic};
 use mcsim_engine::sim::sites::DynamicDist;
 use mcsim_engine::sim::{Plan, Simulation, Site, SiteKey, SiteKind, Spec};
@@ -540,7 +541,7 @@ pub fn prepare<'m>(
     // An add-in function mcsim does not implement, in a cell the outputs read, would give #NAME?
     // in every iteration: refuse, naming the cell and the function.
     for f in &model.formulas {
-        if !feeds[f.cell as usize] {
+        if !feeds[f.cell as usize] || !f.calls.any(Calls::UNSUPPORTED) {
             continue;
         }
         let Ok(e) = &f.expr else { continue };

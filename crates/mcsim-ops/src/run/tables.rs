@@ -3,6 +3,7 @@
 //! cells mcsim cannot evaluate (external links, `PY()`, unsupported functions), which keep the
 //! values the file stored.
 
+use mcsim_engine::model::Calls;
 use mcsim_engine::table::{DataTable, TableUse};
 use mcsim_engine::{CellId, Evaluator, Graph, Model, Value};
 use mcsim_formula::ExprKind;
@@ -171,14 +172,22 @@ pub(crate) fn fixed_values(
             continue;
         }
         let stored = &model.cells[cell as usize].stored;
+        if stored.is_empty() || stochastic[cell as usize] {
+            continue;
+        }
         let broken = match &f.expr {
             Err(_) => true,
             Ok(e) => {
-                !mcsim_engine::eval::unsupported_calls(model, model.cells[cell as usize].sheet, e)
+                f.calls.any(Calls::UNSUPPORTED)
+                    && !mcsim_engine::eval::unsupported_calls(
+                        model,
+                        model.cells[cell as usize].sheet,
+                        e,
+                    )
                     .is_empty()
             }
         };
-        if !broken || stored.is_empty() || stochastic[cell as usize] {
+        if !broken {
             continue;
         }
         out.push((cell, stored.clone()));

@@ -38,8 +38,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Iterations evaluated together by the block program.
-pub const LANES: usize = 512;
+/// Iterations evaluated together by the block program (at most: a model with very many random
+/// calls gets fewer, see `BLOCK_VALUES`). Each instruction of the program runs once per block, so
+/// wider blocks spread its dispatch over more lanes: grid_20k (86,000 instructions) took 8% less
+/// CPU at 1,024 lanes than at 512, and more at 2,048 (the columns leave the cache); npv_project
+/// and portfolio were unchanged (docs/benchmarks.md, session 9).
+pub const LANES: usize = 1024;
 /// Default number of iterations.
 pub const DEFAULT_ITERATIONS: u64 = 10_000;
 /// Iterations per task when the model is interpreted.

@@ -1,6 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 use super::*;
 use crate::quick::workbook;
+use crate::sim::program::{Arith, Instr, Reduce};
 
 fn setup(cells: &[(&str, &str)]) -> (Model, Graph) {
     let m = Model::from_workbook(&workbook(cells));
@@ -132,6 +133,62 @@ fn slot_reuse_keeps_the_block_small() {
         panic!()
     };
     assert!(c.program.slots < 8, "{} slots", c.program.slots);
+}
+
+/// Value numbering: an operation already computed on the same operands (in another cell too,
+/// and whatever else was emitted between) is not emitted again; a different operation, operand
+/// or constant is. Counted on the compiled program, as instructions of each kind.
+#[test]
+fn repeated_subexpressions_are_computed_once() {
+    let (m, g) = setup(&[
+        ("A1", "1"),
+        ("A2", "2"),
+        ("B1", "=SQRT(A1)+A1*A2"),
+        ("B2", "=A1*A2-SQRT(A1)"),
+        ("B3", "=(A1*A2)*(A1*A2)+A2*A1"),
+        ("B4", "=SUM(A1,A2)+SUM(A1,A2)+MIN(A1,A2)+A1*2+A1*-0"),
+        ("C1", "=B1+B2+B3+B4"),
+    ]);
+    let sim = Simulation::prepare(
+        &m,
+        &g,
+        &[id(&m, "A1"), id(&m, "A2")],
+        &[id(&m, "C1")],
+        &[],
+        &[],
+    );
+    let Plan::Compiled(c) = sim.plan() else {
+        panic!()
+    };
+    let count = |pred: &dyn Fn(&Instr) -> bool| c.program.instrs.iter().filter(|i| pred(i)).count();
+    let mul = count(&|i| matches!(i, Instr::Arith { op: Arith::Mul, .. }));
+    // A1*A2 once; A2*A1 (operands swapped), (A1*A2)^2, A1*2 and A1*-0 each once more.
+    assert_eq!(mul, 5, "{:#?}", c.program.instrs);
+    assert_eq!(
+        count(&|i| matches!(i, Instr::Call1 { .. })),
+        1,
+        "SQRT(A1) once"
+    );
+    assert_eq!(
+        count(&|i| matches!(
+            i,
+            Instr::Reduce {
+                op: Reduce::Sum,
+                ..
+            }
+        )),
+        1
+    );
+    assert_eq!(
+        count(&|i| matches!(
+            i,
+            Instr::Reduce {
+                op: Reduce::Min,
+                ..
+            }
+        )),
+        1
+    );
 }
 
 #[test]

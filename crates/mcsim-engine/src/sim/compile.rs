@@ -328,12 +328,16 @@ fn num(v: &Value) -> f64 {
 
 impl<'a, 'm> Compiler<'a, 'm> {
     fn new(model: &'m Model, ev: &'a mut Evaluator<'m>, sto: &'a [bool], sites: &[Site]) -> Self {
+        let stochastic = sto.iter().filter(|&&s| s).count();
         Compiler {
             model,
             ev,
             sto,
-            cell_op: HashMap::default(),
-            instrs: Vec::new(),
+            cell_op: HashMap::with_capacity_and_hasher(stochastic, Default::default()),
+            // A few instructions per stochastic cell (grid_20k: 4.3). Reserved, not grown: a
+            // reallocation copies every instruction so far, and the capacity never used is never
+            // touched, so it costs no memory.
+            instrs: Vec::with_capacity(5 * stochastic),
             next: 0,
             sites: sites
                 .iter()
@@ -351,10 +355,7 @@ impl<'a, 'm> Compiler<'a, 'm> {
             elem: None,
             cur: 0,
             // A few instructions per stochastic cell: sized once, not rehashed as it grows.
-            seen: HashMap::with_capacity_and_hasher(
-                4 * sto.iter().filter(|&&s| s).count(),
-                Default::default(),
-            ),
+            seen: HashMap::with_capacity_and_hasher(4 * stochastic, Default::default()),
             seen_more: HashMap::default(),
             powers: HashMap::default(),
             cell_ty: HashMap::default(),

@@ -90,8 +90,6 @@ impl Calls {
     /// A function the library does not have ([`crate::functions::is_supported`] is false): an
     /// add-in's, or a LAMBDA called through a name.
     pub const UNSUPPORTED: Calls = Calls(8);
-    /// `LET` or `LAMBDA`, which bind names.
-    pub const BINDS: Calls = Calls(16);
 
     /// The kinds of function `e` calls.
     pub fn of(e: &Expr) -> Calls {
@@ -118,9 +116,6 @@ impl Calls {
         }
         if !crate::functions::is_supported(name) {
             k = k.with(Calls::UNSUPPORTED);
-        }
-        if matches!(name, "LET" | "LAMBDA") {
-            k = k.with(Calls::BINDS);
         }
         k
     }
@@ -418,7 +413,7 @@ mod tests {
         assert_eq!(calls("=1+2"), Calls::default());
         let dist = calls("=IF(A1>0,(1+RiskNormal(0,1)),0)");
         assert!(dist.any(Calls::VENDOR));
-        assert!(!dist.any(Calls::RANDOM.with(Calls::VOLATILE).with(Calls::BINDS)));
+        assert!(!dist.any(Calls::RANDOM.with(Calls::VOLATILE)));
         assert!(calls("=_xll.RiskTriang(1,2,3)").any(Calls::VENDOR));
         assert!(calls("=PsiNormal(0,1)").any(Calls::VENDOR));
         assert!(calls("=VoseNormal(0,1)*2").any(Calls::VENDOR));
@@ -429,8 +424,7 @@ mod tests {
         assert!(now.any(Calls::VOLATILE) && !now.any(Calls::RANDOM));
         let unknown = calls("=1+MYFUNCTION(A1)");
         assert!(unknown.any(Calls::UNSUPPORTED) && !unknown.any(Calls::VENDOR));
-        assert!(calls("=LET(x, A1, x*2)").any(Calls::BINDS));
-        assert!(calls("=LAMBDA(x, x+1)(2)").any(Calls::BINDS));
+        assert_eq!(calls("=LET(x, A1, x*2)"), Calls::default());
         assert!(!calls("=SUM(A1:A3)").any(Calls::UNSUPPORTED));
     }
 }

@@ -178,7 +178,7 @@ struct Compiler<'a, 'm> {
     /// (slots are single-assignment before allocation, so equal keys mean equal values), found
     /// by its key's hash: the index in `instrs` of the first instruction emitted with that hash.
     /// Keyed by the whole instruction (104 bytes), the map of grid_20k's 86,000 instructions took
-    /// 16 MB of new pages and a tenth of the compile (perf, session 9); by hash it takes 2 MB.
+    /// 16 MB of new pages and a tenth of preparing its run (perf, session 9); by hash, 2 MB.
     seen: HashMap<u64, u32>,
     /// The instructions whose key's hash an earlier, different instruction already has.
     seen_more: HashMap<ValueKey, Operand>,

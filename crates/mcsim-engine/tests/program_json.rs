@@ -47,7 +47,7 @@ fn round_trip(model: &str) {
     let Plan::Compiled(c) = sim.plan() else {
         panic!("{model} not compiled: {:?}", sim.plan());
     };
-    let json = serde_json::to_string(&c.program).unwrap();
+    let json = serde_json::to_string(&*c.program).unwrap();
     let back: Program = serde_json::from_str(&json).unwrap();
     assert_eq!(back.instrs.len(), c.program.instrs.len());
     assert_eq!(

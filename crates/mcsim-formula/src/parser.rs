@@ -644,17 +644,13 @@ fn rows_ref(sheet: Option<String>, a: (u32, bool), b: (u32, bool), s: Span, e: S
 /// `_xlfn.NORM.INV` → `NORM.INV`, `_xlpm.f` → `F`; upper case.
 pub fn normalize_function_name(raw: &str) -> String {
     let mut s = raw;
-    loop {
-        let lower = s.to_ascii_lowercase();
-        // `_xlpm.f(2)` calls the LET or LAMBDA variable `f`.
-        if let Some(p) = ["_xlfn.", "_xlws.", "_xll.", "_xlpm."]
-            .iter()
-            .find(|p| lower.starts_with(*p))
-        {
-            s = &s[p.len()..];
-        } else {
-            break;
-        }
+    // `_xlpm.f(2)` calls the LET or LAMBDA variable `f`. The prefixes are compared in place (no
+    // lower-case copy of the name per call: every function call of every formula comes here).
+    while let Some(p) = ["_xlfn.", "_xlws.", "_xll.", "_xlpm."].iter().find(|p| {
+        s.get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p))
+    }) {
+        s = &s[p.len()..];
     }
     s.to_ascii_uppercase()
 }

@@ -586,3 +586,19 @@ fn defined_names_of_other_workbooks_are_qualified_by_the_book() {
     let again = parse(&e.to_string()).unwrap();
     assert_eq!(e.to_string(), again.to_string());
 }
+
+/// Function names lose Excel's storage prefixes in any case and any number, and are upper-cased;
+/// a name shorter than a prefix, or with a multi-byte character where a prefix would end, is
+/// left whole.
+#[test]
+fn function_names_lose_their_storage_prefixes() {
+    use crate::normalize_function_name as n;
+    assert_eq!(n("_xlfn.STDEV.S"), "STDEV.S");
+    assert_eq!(n("_XLFN._xlws.sort"), "SORT");
+    assert_eq!(n("_xlpm.f"), "F");
+    assert_eq!(n("_xll.RiskNormal"), "RISKNORMAL");
+    assert_eq!(n("riskNormal"), "RISKNORMAL");
+    assert_eq!(n("_xl"), "_XL");
+    assert_eq!(n("_xlfé.X"), "_XLFé.X");
+    assert_eq!(n("ééé"), "ééé");
+}

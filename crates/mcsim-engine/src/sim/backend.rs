@@ -12,6 +12,7 @@
 
 use super::cuda_gen::job::{ReduceJob, Reduced};
 use super::program::{Columns, Program, ProgramError};
+use std::sync::Arc;
 
 #[cfg(feature = "cuda")]
 pub mod cuda;
@@ -288,7 +289,7 @@ pub struct CpuBackend;
 /// A program checked for the CPU executor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CpuProgram {
-    program: Program,
+    program: Arc<Program>,
 }
 
 impl CpuProgram {
@@ -306,10 +307,15 @@ impl Backend for CpuBackend {
     }
 
     fn load(&self, program: &Program) -> Result<CpuProgram, BackendError> {
+        self.load_shared(Arc::new(program.clone()))
+    }
+}
+
+impl CpuBackend {
+    /// [`Backend::load`] of a program the caller keeps too, without copying it.
+    pub fn load_shared(&self, program: Arc<Program>) -> Result<CpuProgram, BackendError> {
         program.validate()?;
-        Ok(CpuProgram {
-            program: program.clone(),
-        })
+        Ok(CpuProgram { program })
     }
 }
 

@@ -39,8 +39,11 @@ pub struct Unsupported {
 /// A compiled simulation.
 #[derive(Debug, Clone)]
 pub struct Compiled {
-    /// The program.
-    pub program: Program,
+    /// The program, shared with the CPU backend's loaded copy ([`CpuBackend::load_shared`]):
+    /// grid_20k's is 9 MB.
+    ///
+    /// [`CpuBackend::load_shared`]: super::backend::CpuBackend::load_shared
+    pub program: std::sync::Arc<Program>,
     /// The slot each input's samples go into, in the order of the `inputs` given to [`compile`].
     pub input_slots: Vec<u32>,
     /// The slot of each random call site (in the order of the `sites` given to [`compile`]);
@@ -255,7 +258,7 @@ pub fn compile<'m>(
                 k => *k,
             })
             .collect(),
-        program,
+        program: std::sync::Arc::new(program),
     })
 }
 

@@ -22,7 +22,7 @@ use crate::eval::Evaluator;
 use crate::graph::Graph;
 use crate::model::{Calls, CellId, Model};
 use crate::value::Value;
-use backend::{Backend, CpuBackend, CpuProgram, LoadedProgram};
+use backend::{CpuBackend, CpuProgram, LoadedProgram};
 pub use compile::{Compiled, Unsupported, stochastic_cells};
 pub use program::{Columns, Operand, Program};
 pub use sites::{Site, SiteKey, SiteKind, SiteTable};
@@ -236,7 +236,7 @@ impl<'m> Simulation<'m> {
             )
         };
         // The compiler's programs always load; were one rejected, the interpreter runs instead.
-        let compiled = compiled.and_then(|c| match CpuBackend.load(&c.program) {
+        let compiled = compiled.and_then(|c| match CpuBackend.load_shared(c.program.clone()) {
             Ok(p) => Ok((c, p)),
             Err(e) => Err(Unsupported {
                 cell: String::new(),

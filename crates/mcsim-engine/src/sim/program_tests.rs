@@ -85,7 +85,7 @@ fn a_program_with_every_kernel_round_trips_through_json_and_runs_to_the_same_bit
 }
 
 fn round_trip(c: &Compiled) {
-    let json = serde_json::to_string(&c.program).unwrap();
+    let json = serde_json::to_string(&*c.program).unwrap();
     for id in Kernel1::ALL
         .iter()
         .map(|k| k.id())

@@ -513,8 +513,15 @@ pub fn prepare<'m>(
             *n = format!("{n} ({})", model.cell_label(*c));
         }
     }
-    // The cells the outputs read (directly or through other formulas): for the two checks below.
-    let feeds = {
+    // The cells the outputs read (directly or through other formulas): for the two checks below,
+    // so not traced when neither has anything to check.
+    let unknown_calls = model
+        .formulas
+        .iter()
+        .any(|f| f.calls.any(Calls::UNSUPPORTED));
+    let feeds = if unusable.is_empty() && !unknown_calls {
+        Vec::new()
+    } else {
         let everything = vec![true; model.cells.len()];
         let out_cells: Vec<CellId> = outputs.iter().map(|o| o.0).collect();
         graph.upstream(model, &out_cells, &everything)
@@ -541,7 +548,7 @@ pub fn prepare<'m>(
     // An add-in function mcsim does not implement, in a cell the outputs read, would give #NAME?
     // in every iteration: refuse, naming the cell and the function.
     for f in &model.formulas {
-        if !feeds[f.cell as usize] || !f.calls.any(Calls::UNSUPPORTED) {
+        if !f.calls.any(Calls::UNSUPPORTED) || !feeds[f.cell as usize] {
             continue;
         }
         let Ok(e) = &f.expr else { continue };
